@@ -1,0 +1,205 @@
+"""One extraction run: (arguments) → Parquet files + a manifest, and nothing else.
+
+The job reads no configuration store and commits no state: the caller passes
+the watermark in and reads the new one from the manifest. The manifest is
+written last, so its presence means every file it lists is complete; a failed
+run writes none, and a rerun with the same run id overwrites its files.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime, timezone
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from . import __version__
+from .columns import ORDERED_KINDS, SPLITTABLE_KINDS, TEMPORAL_KINDS, SourceColumn
+from .connection import Redactor, resolve_connection
+from .errors import JobArgumentError, SourceSchemaError
+from .job_args import JobArgs
+from .layout import data_key, log_key, manifest_key
+from .parquet_sink import LandedFile, PartWriter
+from .read_plan import EVERYTHING, Part, Predicate, Window, describe_parts, split_parts
+from .run_log import Progress, RunLog
+from .sources import Source, open_source
+from .storage import LocalStorage, S3Storage
+
+
+def _column(source: Source, name: str, role: str) -> SourceColumn:
+    for column in source.columns:
+        if column.name == name:
+            return column
+    known = ", ".join(c.name for c in source.columns)
+    raise SourceSchemaError(f"table {source.table}: {role} {name!r} is not a column (columns: {known})")
+
+
+def _check_columns(args: JobArgs, source: Source) -> tuple[SourceColumn | None, SourceColumn | None]:
+    for key in args.primary_key:
+        _column(source, key, "primary key column")
+    incremental = None
+    if args.mode == "incremental" and args.incremental_column:
+        incremental = _column(source, args.incremental_column, "incremental column")
+        if incremental.kind not in ORDERED_KINDS:
+            raise JobArgumentError(
+                f"table {source.table}: incremental column {incremental.name} is {incremental.source_type}; "
+                "it must be an integer, decimal(p,s), date or timestamp column"
+            )
+        if args.lookback_seconds and incremental.kind not in TEMPORAL_KINDS:
+            raise JobArgumentError(
+                f"table {source.table}: --lookback-seconds applies to date/time incremental columns, "
+                f"and {incremental.name} is {incremental.source_type}"
+            )
+    partition = None
+    if args.partition_column:
+        partition = _column(source, args.partition_column, "partition column")
+        if partition.kind not in SPLITTABLE_KINDS:
+            raise JobArgumentError(
+                f"table {source.table}: partition column {partition.name} is {partition.source_type}; "
+                "it must be an integer, date or timestamp column"
+            )
+    return incremental, partition
+
+
+def _max_value(batch: pa.RecordBatch, index: int, current: Any) -> Any:
+    value = pc.max(batch.column(index)).as_py()
+    if value is None:
+        return current
+    return value if current is None or value > current else current
+
+
+class ExtractionRun:
+    def __init__(self, args: JobArgs, storage: LocalStorage | S3Storage, log: RunLog, redactor: Redactor) -> None:
+        self.args = args
+        self.storage = storage
+        self.log = log
+        self.redactor = redactor
+
+    def execute(self) -> dict[str, Any]:
+        args = self.args
+        started_at = datetime.now(timezone.utc)
+        settings = resolve_connection(args.connection, args.engine, self.redactor)
+        self.log.record("start", source=settings.describe(), mode=args.mode, watermark=args.watermark)
+        source = open_source(settings, args.table, self.redactor)
+        try:
+            incremental, partition = _check_columns(args, source)
+            window, null_rows = self._window(source, incremental)
+            where = window.predicate(source.quote) if window else EVERYTHING
+            parts = self._parts(source, partition, where)
+            self.log.record("plan", window=_window_text(source, incremental, window), parts=describe_parts(parts))
+            files, rows, high = self._read_parts(source, parts, where, incremental)
+        finally:
+            source.close()
+
+        new_watermark = args.watermark
+        if incremental is not None and high is not None:
+            new_watermark = source.format_watermark(incremental, high)
+        manifest = {
+            "manifestVersion": 1,
+            "runId": args.run_id,
+            "engine": args.engine,
+            "database": args.database,
+            "table": args.table,
+            "mode": args.mode,
+            "primaryKey": list(args.primary_key),
+            "incrementalColumn": incremental.name if incremental else None,
+            "partitionColumn": partition.name if partition else None,
+            "window": _window_text(source, incremental, window),
+            "previousWatermark": args.watermark,
+            "newWatermark": new_watermark,
+            "nullIncrementalRows": null_rows,
+            "totalRows": rows,
+            "files": [f.describe() for f in files],
+            "columns": [c.describe() for c in source.columns],
+            "startedAt": started_at.isoformat(),
+            "finishedAt": datetime.now(timezone.utc).isoformat(),
+            "runTime": args.run_time.isoformat(),
+            "extractorVersion": __version__,
+        }
+        return manifest
+
+    def _window(self, source: Source, incremental: SourceColumn | None) -> tuple[Window | None, int | None]:
+        if incremental is None:
+            return None, None
+        args = self.args
+        upper = source.high_mark(incremental)
+        lower = None
+        if args.watermark is not None:
+            lower = source.lower_bound(incremental, args.watermark, args.lookback_seconds)
+        nulls = source.count_nulls(incremental)
+        if nulls and lower is not None:
+            self.log.record("null-incremental-values", level="warning", column=incremental.name, rows=nulls)
+            self.log.say(
+                f"{args.table}: {nulls:,} rows have NULL {incremental.name}; incremental runs cannot see them "
+                "(a full run copies them)"
+            )
+        return Window(incremental.name, lower, upper), nulls
+
+    def _parts(self, source: Source, partition: SourceColumn | None, where: Predicate) -> list[Part]:
+        if partition is None or self.args.partitions <= 1:
+            return [Part(0)]
+        low, high = source.min_max(partition, where)
+        return split_parts(partition.name, low, high, self.args.partitions, source.quote)
+
+    def _read_parts(
+        self, source: Source, parts: list[Part], where: Predicate, incremental: SourceColumn | None
+    ) -> tuple[list[LandedFile], int, Any]:
+        args = self.args
+        schema = pa.schema([pa.field(c.name, c.arrow_type, c.nullable) for c in source.columns])
+        progress = Progress(self.log, args.table)
+        incremental_index = source.columns.index(incremental) if incremental else None
+
+        def key_for(part_name: str) -> str:
+            return data_key(args.engine, args.database, args.table, args.run_time, args.run_id, part_name)
+
+        def read_part(part: Part) -> tuple[list[LandedFile], Any]:
+            started = time.monotonic()
+            writer = PartWriter(self.storage, schema, key_for, part.index, args.target_file_bytes)
+            high: Any = None
+            try:
+                for batch in source.read(where.and_(part.predicate), part.index):
+                    writer.write(batch)
+                    if incremental_index is not None:
+                        high = _max_value(batch, incremental_index, high)
+                    progress.add(batch.num_rows)
+                files = writer.finish()
+            except BaseException:
+                writer.abort()
+                raise
+            rows = sum(f.rows for f in files)
+            self.log.record("part", part=part.index, rows=rows, files=len(files), seconds=round(time.monotonic() - started, 3))
+            return files, high
+
+        if len(parts) == 1:
+            results = [read_part(parts[0])]
+        else:
+            with ThreadPoolExecutor(max_workers=len(parts), thread_name_prefix="part") as pool:
+                results = list(pool.map(read_part, parts))
+        files = [f for part_files, _ in results for f in part_files]
+        highs = [h for _, h in results if h is not None]
+        rows = sum(f.rows for f in files)
+        seconds = progress.elapsed
+        self.log.record("totals", rows=rows, files=len(files), seconds=round(seconds, 3))
+        self.log.say(f"{args.table}: {rows:,} rows in {len(files)} file(s), {seconds:.1f} s, {rows / max(seconds, 1e-9):,.0f} rows/s")
+        return files, rows, max(highs) if highs else None
+
+
+def _window_text(source: Source, incremental: SourceColumn | None, window: Window | None) -> dict[str, Any] | None:
+    if incremental is None or window is None:
+        return None
+    fmt = lambda v: None if v is None else source.format_watermark(incremental, v)  # noqa: E731
+    return {"column": window.column, "from": fmt(window.lower), "to": fmt(window.upper), "fromExclusive": True}
+
+
+def write_manifest(storage: LocalStorage | S3Storage, manifest: dict[str, Any]) -> str:
+    key = manifest_key(str(manifest["runId"]))
+    storage.put_text(key, json.dumps(manifest, indent=2, ensure_ascii=False) + "\n")
+    return storage.url(key)
+
+
+def run_log_key(args: JobArgs) -> str:
+    return log_key(args.engine, args.database, args.table, args.run_time, args.run_id)

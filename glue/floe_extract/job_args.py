@@ -1,0 +1,159 @@
+"""The job's arguments: the stable interface the TypeScript side (start-ingest) calls.
+
+Glue passes arguments as `--name value` pairs and adds its own (`--JOB_ID`,
+`--TempDir`, ...), so unknown arguments are ignored. When awsglue is importable
+(on Glue) its `getResolvedOptions` reads them; elsewhere argparse does the same.
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import Literal, Sequence
+
+from .errors import JobArgumentError
+
+Engine = Literal["postgres", "mysql"]
+Mode = Literal["full", "incremental"]
+
+ARGUMENT_NAMES = (
+    "run-id",
+    "engine",
+    "database",
+    "connection",
+    "table",
+    "primary-key",
+    "mode",
+    "incremental-column",
+    "watermark",
+    "lookback-seconds",
+    "partition-column",
+    "partitions",
+    "raw-root",
+    "target-file-mb",
+    "run-time",
+)
+REQUIRED = ("run-id", "engine", "database", "connection", "table", "raw-root")
+
+# Run ids and logical database names become path segments and file names.
+SAFE_SEGMENT = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.=-]{0,127}$")
+
+
+@dataclass(frozen=True)
+class JobArgs:
+    """Everything one extraction needs; the job reads no other configuration."""
+
+    run_id: str
+    engine: Engine
+    database: str
+    connection: str
+    table: str
+    primary_key: tuple[str, ...]
+    mode: Mode
+    incremental_column: str | None
+    watermark: str | None
+    lookback_seconds: int
+    partition_column: str | None
+    partitions: int
+    raw_root: str
+    target_file_bytes: int
+    run_time: datetime
+
+    @property
+    def table_name(self) -> str:
+        """The table without its schema: the `{table}` segment of the raw layout."""
+        return self.table.split(".", 1)[-1]
+
+
+def _read_raw(argv: Sequence[str]) -> dict[str, str]:
+    present = [name for name in ARGUMENT_NAMES if f"--{name}" in argv]
+    try:
+        from awsglue.utils import getResolvedOptions  # type: ignore[import-not-found]
+    except ImportError:
+        parser = argparse.ArgumentParser(prog="extract.py", add_help=False)
+        for name in ARGUMENT_NAMES:
+            parser.add_argument(f"--{name}", dest=name)
+        known, _unknown = parser.parse_known_args(list(argv))
+        return {k: v for k, v in vars(known).items() if v is not None}
+    resolved = getResolvedOptions(list(argv), present)
+    return {name: resolved[name] for name in present}
+
+
+def _positive_int(raw: dict[str, str], name: str, default: int, minimum: int) -> int:
+    text = raw.get(name)
+    if text is None or text == "":
+        return default
+    try:
+        value = int(text)
+    except ValueError:
+        raise JobArgumentError(f"--{name} must be an integer, got {text!r}") from None
+    if value < minimum:
+        raise JobArgumentError(f"--{name} must be at least {minimum}, got {value}")
+    return value
+
+
+def parse_job_args(argv: Sequence[str]) -> JobArgs:
+    """Parse and cross-check the job's arguments; raise JobArgumentError naming the argument at fault."""
+    raw = {k: v for k, v in _read_raw(argv).items() if v != ""}
+    missing = [f"--{name}" for name in REQUIRED if name not in raw]
+    if missing:
+        raise JobArgumentError(f"missing required argument(s): {', '.join(missing)}")
+
+    engine = raw["engine"]
+    if engine not in ("postgres", "mysql"):
+        raise JobArgumentError(f"--engine must be postgres or mysql, got {engine!r}")
+    mode = raw.get("mode", "full")
+    if mode not in ("full", "incremental"):
+        raise JobArgumentError(f"--mode must be full or incremental, got {mode!r}")
+    for name in ("run-id", "database"):
+        if not SAFE_SEGMENT.match(raw[name]):
+            raise JobArgumentError(
+                f"--{name} {raw[name]!r} must start with a letter or digit and contain only "
+                "letters, digits and _ . = - (it becomes part of file paths)"
+            )
+    table = raw["table"]
+    if not table or table.startswith(".") or table.endswith(".") or "/" in table:
+        raise JobArgumentError(f"--table {table!r} must be 'table' or 'schema.table'")
+
+    incremental_column = raw.get("incremental-column")
+    if mode == "incremental" and not incremental_column:
+        raise JobArgumentError(f"table {table}: --mode incremental needs --incremental-column")
+    watermark = raw.get("watermark")
+    if mode == "full" and watermark is not None:
+        raise JobArgumentError(f"table {table}: --watermark only applies to --mode incremental")
+
+    primary_key = tuple(c.strip() for c in raw.get("primary-key", "").split(",") if c.strip())
+    partitions = _positive_int(raw, "partitions", 1, 1)
+    partition_column = raw.get("partition-column")
+    if partitions > 1 and not partition_column:
+        raise JobArgumentError(f"table {table}: --partitions {partitions} needs --partition-column")
+
+    run_time = datetime.now(timezone.utc)
+    if "run-time" in raw:
+        try:
+            run_time = datetime.fromisoformat(raw["run-time"].replace("Z", "+00:00"))
+        except ValueError:
+            raise JobArgumentError(f"--run-time must be an ISO-8601 instant, got {raw['run-time']!r}") from None
+        if run_time.tzinfo is None:
+            raise JobArgumentError(f"--run-time must carry a time zone, got {raw['run-time']!r}")
+        run_time = run_time.astimezone(timezone.utc)
+
+    return JobArgs(
+        run_id=raw["run-id"],
+        engine=engine,  # type: ignore[arg-type]
+        database=raw["database"],
+        connection=raw["connection"],
+        table=table,
+        primary_key=primary_key,
+        mode=mode,  # type: ignore[arg-type]
+        incremental_column=incremental_column,
+        watermark=watermark,
+        lookback_seconds=_positive_int(raw, "lookback-seconds", 0, 0),
+        partition_column=partition_column,
+        partitions=partitions,
+        raw_root=raw["raw-root"],
+        target_file_bytes=_positive_int(raw, "target-file-mb", 128, 1) * 1024 * 1024,
+        run_time=run_time,
+    )

@@ -1,0 +1,121 @@
+"""Writing one part's batches as Parquet files of about the target size.
+
+Batches are gathered into row groups of ROW_GROUP_ROWS (a few tens of MB), so
+memory stays bounded by one row group per part whatever the table's size, and
+readers get row groups large enough to scan efficiently. A file is closed and
+published once it passes the target size; the next one starts.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from .errors import StorageError
+from .storage import LocalStorage, S3Storage
+
+ROW_GROUP_ROWS = 262_144
+COMPRESSION = "zstd"
+COMPRESSION_LEVEL = 1
+
+
+@dataclass(frozen=True)
+class LandedFile:
+    key: str
+    url: str
+    rows: int
+    bytes: int
+    part: str
+
+    def describe(self) -> dict[str, object]:
+        return {"path": self.key, "url": self.url, "rows": self.rows, "bytes": self.bytes, "part": self.part}
+
+
+class PartWriter:
+    def __init__(
+        self,
+        storage: LocalStorage | S3Storage,
+        schema: pa.Schema,
+        key_for: Callable[[str], str],
+        part: int,
+        target_bytes: int,
+    ) -> None:
+        self._storage = storage
+        self._schema = schema
+        self._key_for = key_for
+        self._part = part
+        self._target_bytes = target_bytes
+        self._pending: list[pa.RecordBatch] = []
+        self._pending_rows = 0
+        self._writer: pq.ParquetWriter | None = None
+        self._file_rows = 0
+        self._local: Path | None = None
+        self._sequence = 0
+        self.files: list[LandedFile] = []
+
+    def write(self, batch: pa.RecordBatch) -> None:
+        if batch.num_rows == 0:
+            return
+        self._pending.append(batch)
+        self._pending_rows += batch.num_rows
+        if self._pending_rows >= ROW_GROUP_ROWS:
+            self._flush_row_group()
+
+    def _flush_row_group(self) -> None:
+        if not self._pending:
+            return
+        table = pa.Table.from_batches(self._pending, schema=self._schema)
+        self._pending, self._pending_rows = [], 0
+        try:
+            if self._writer is None:
+                self._open()
+            assert self._writer is not None and self._local is not None
+            self._writer.write_table(table, row_group_size=table.num_rows)
+            self._file_rows += table.num_rows
+            if os.path.getsize(self._local) >= self._target_bytes:
+                self._close_file()
+        except OSError as error:
+            raise StorageError(f"could not write Parquet for part {self._part}: {error}") from None
+
+    def _part_name(self) -> str:
+        return f"{self._part}-{self._sequence}"
+
+    def _open(self) -> None:
+        self._local = self._storage.scratch_dir() / f"{self._key_for(self._part_name()).replace('/', '_')}.part"
+        self._writer = pq.ParquetWriter(
+            self._local,
+            self._schema,
+            compression=COMPRESSION,
+            compression_level=COMPRESSION_LEVEL,
+            write_statistics=True,
+        )
+        self._file_rows = 0
+
+    def _close_file(self) -> None:
+        assert self._writer is not None and self._local is not None
+        self._writer.close()
+        size = os.path.getsize(self._local)
+        key = self._key_for(self._part_name())
+        self._storage.publish(self._local, key)
+        self.files.append(LandedFile(key, self._storage.url(key), self._file_rows, size, self._part_name()))
+        self._writer, self._local = None, None
+        self._sequence += 1
+
+    def finish(self) -> list[LandedFile]:
+        """Write what is buffered and publish the last file; a part with no rows lands no file."""
+        self._flush_row_group()
+        if self._writer is not None:
+            self._close_file()
+        return self.files
+
+    def abort(self) -> None:
+        if self._writer is not None:
+            self._writer.close()
+        if self._local is not None:
+            self._local.unlink(missing_ok=True)
+        self._writer, self._local = None, None

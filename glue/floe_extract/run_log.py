@@ -1,0 +1,81 @@
+"""The run's log: JSON lines kept under `_logs/` beside the data, and short lines for a person on stderr.
+
+Every message passes the redactor before it is written anywhere, so a secret
+that reached an error text from a driver still never reaches a log.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import threading
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, TextIO
+
+from .connection import Redactor
+
+
+class RunLog:
+    def __init__(self, scratch_file: Path, context: dict[str, str], redactor: Redactor, console: TextIO = sys.stderr) -> None:
+        self.path = scratch_file
+        self._file = scratch_file.open("w", encoding="utf-8")
+        self._context = context
+        self._redact = redactor
+        self._console = console
+        self._lock = threading.Lock()
+
+    def record(self, event: str, level: str = "info", **fields: Any) -> None:
+        entry = {
+            "ts": datetime.now(timezone.utc).isoformat(timespec="milliseconds"),
+            "level": level,
+            "event": event,
+            **self._context,
+            **fields,
+        }
+        line = self._redact(json.dumps(entry, default=str, ensure_ascii=False))
+        with self._lock:
+            self._file.write(line + "\n")
+            self._file.flush()
+
+    def say(self, text: str) -> None:
+        with self._lock:
+            print(self._redact(text), file=self._console, flush=True)
+
+    def close(self) -> str:
+        self._file.close()
+        text = self.path.read_text(encoding="utf-8")
+        self.path.unlink(missing_ok=True)
+        return text
+
+
+class Progress:
+    """Counts rows across parts and prints `table: rows, rows/s` every few seconds."""
+
+    def __init__(self, log: RunLog, table: str, every_seconds: float = 5.0) -> None:
+        self._log = log
+        self._table = table
+        self._every = every_seconds
+        self._rows = 0
+        self._lock = threading.Lock()
+        self._started = time.monotonic()
+        self._last_report = self._started
+
+    def add(self, rows: int) -> None:
+        with self._lock:
+            self._rows += rows
+            now = time.monotonic()
+            if now - self._last_report < self._every:
+                return
+            self._last_report = now
+            rows_so_far, elapsed = self._rows, now - self._started
+        self._log.say(f"{self._table}: {rows_so_far:,} rows, {rows_so_far / elapsed:,.0f} rows/s")
+
+    @property
+    def rows(self) -> int:
+        return self._rows
+
+    @property
+    def elapsed(self) -> float:
+        return time.monotonic() - self._started

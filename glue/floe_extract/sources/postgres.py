@@ -1,0 +1,244 @@
+"""PostgreSQL: catalog-driven types, one exported snapshot for all parts, COPY streamed into Arrow.
+
+Every part reads inside the same snapshot (`pg_export_snapshot`), so a
+partitioned read returns exactly what one connection would have, and the high
+mark read at the start is consistent with the rows read after it.
+
+Rows travel as `COPY ... (FORMAT csv, FORCE_QUOTE *)`: PostgreSQL's own text
+output, which is exact for every type, parsed into typed Arrow columns by
+pyarrow's multi-threaded CSV reader. With FORCE_QUOTE every value is quoted and
+only NULL is an unquoted empty field, so NULL and '' stay distinct.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any, Iterator
+
+import psycopg
+import pyarrow as pa
+import pyarrow.csv as pacsv
+from psycopg import sql
+
+from ..columns import Kind, SourceColumn, decimal_type
+from ..connection import ConnectionSettings, Redactor
+from ..errors import SourceSchemaError, SourceUnavailableError, JobArgumentError
+from ..read_plan import Predicate
+from .base import TableName
+from .postgres_copy import CopyStream, csv_options, raise_unrepresentable
+
+log = logging.getLogger(__name__)
+
+CATALOG_QUERY = """
+SELECT a.attname,
+       format_type(a.atttypid, a.atttypmod),
+       NOT a.attnotnull,
+       bt.typname,
+       bt.typtype,
+       bt.typcategory,
+       CASE WHEN t.typtype = 'd' THEN t.typtypmod ELSE a.atttypmod END
+FROM pg_attribute a
+JOIN pg_type t ON t.oid = a.atttypid
+JOIN pg_type bt ON bt.oid = CASE WHEN t.typtype = 'd' THEN t.typbasetype ELSE t.oid END
+WHERE a.attrelid = %s AND a.attnum > 0 AND NOT a.attisdropped
+ORDER BY a.attnum
+"""
+
+SIMPLE_TYPES: dict[str, tuple[pa.DataType, Kind]] = {
+    "int2": (pa.int16(), "integer"),
+    "int4": (pa.int32(), "integer"),
+    "int8": (pa.int64(), "integer"),
+    "oid": (pa.int64(), "integer"),
+    "float4": (pa.float32(), "float"),
+    "float8": (pa.float64(), "float"),
+    "bool": (pa.bool_(), "boolean"),
+    "text": (pa.string(), "text"),
+    "varchar": (pa.string(), "text"),
+    "bpchar": (pa.string(), "text"),
+    "char": (pa.string(), "text"),
+    "name": (pa.string(), "text"),
+    "citext": (pa.string(), "text"),
+    "uuid": (pa.string(), "text"),
+    "json": (pa.string(), "text"),
+    "jsonb": (pa.string(), "text"),
+    "bytea": (pa.binary(), "binary"),
+    "date": (pa.date32(), "date"),
+    "timestamp": (pa.timestamp("us"), "timestamp"),
+    "timestamptz": (pa.timestamp("us", tz="UTC"), "timestamp"),
+    "time": (pa.time64("us"), "other"),
+}
+
+
+def _arrow_type(base: str, typtype: str, category: str, typmod: int) -> tuple[pa.DataType, Kind]:
+    if base == "numeric":
+        if typmod < 4:
+            # Unconstrained numeric has no fixed scale: its exact text is kept.
+            return pa.string(), "other"
+        precision, scale = ((typmod - 4) >> 16) & 0xFFFF, (typmod - 4) & 0xFFFF
+        if scale > precision or precision > 76:
+            return pa.string(), "other"
+        return decimal_type(precision, scale), "decimal"
+    if category == "A" or typtype == "e":
+        return pa.string(), "other"
+    # Everything else without an exact Arrow counterpart (interval, inet, money,
+    # xml, bit, ranges, ...) lands as PostgreSQL's own text for it.
+    return SIMPLE_TYPES.get(base, (pa.string(), "other"))
+
+
+def _identifier(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def quote_identifier(name: str) -> str:
+    """Quote for query text; queries are always sent with a parameter tuple, so % is doubled."""
+    return _identifier(name).replace("%", "%%")
+
+
+class PostgresSource:
+    def __init__(self, settings: ConnectionSettings, table: TableName, redactor: Redactor) -> None:
+        self.settings = settings
+        self.table = table
+        self.redactor = redactor
+        self.quote = quote_identifier
+        self._conn = self._connect()
+        self._snapshot = self._export_snapshot()
+        self.columns = self._read_columns()
+
+    def _connect(self) -> psycopg.Connection[Any]:
+        try:
+            conn = psycopg.connect(
+                host=self.settings.host,
+                port=self.settings.port,
+                user=self.settings.user,
+                password=self.settings.password,
+                dbname=self.settings.dbname,
+                application_name="floe-extract",
+                connect_timeout=15,
+                options="-c TimeZone=UTC -c DateStyle=ISO -c extra_float_digits=1 -c bytea_output=hex",
+                **self.settings.options,
+            )
+        except psycopg.Error as error:
+            raise SourceUnavailableError(
+                f"cannot connect to {self.settings.describe()}: {self.redactor(str(error)).strip()}"
+            ) from None
+        conn.isolation_level = psycopg.IsolationLevel.REPEATABLE_READ
+        conn.read_only = True
+        return conn
+
+    def _export_snapshot(self) -> str | None:
+        try:
+            row = self._conn.execute("SELECT pg_export_snapshot()").fetchone()
+        except psycopg.Error as error:
+            # Standbys before PostgreSQL 10 cannot export snapshots: parts then read independently.
+            log.warning("no shared snapshot, parts read independently: %s", self.redactor(str(error)))
+            self._conn.rollback()
+            return None
+        return str(row[0]) if row else None
+
+    def _read_columns(self) -> list[SourceColumn]:
+        schema = self.table.schema
+        qualified = f"{_identifier(schema)}.{_identifier(self.table.name)}" if schema else _identifier(self.table.name)
+        row = self._conn.execute("SELECT to_regclass(%s)::oid", (qualified,)).fetchone()
+        if row is None or row[0] is None:
+            raise SourceSchemaError(f"table {self.table} not found in database {self.settings.dbname}")
+        columns = []
+        for name, source_type, nullable, base, typtype, category, typmod in self._conn.execute(CATALOG_QUERY, (row[0],)):
+            arrow_type, kind = _arrow_type(base, typtype, category, typmod)
+            columns.append(SourceColumn(name, source_type, arrow_type, bool(nullable), kind))
+        return columns
+
+    @property
+    def _from(self) -> str:
+        if self.table.schema:
+            return f"{self.quote(self.table.schema)}.{self.quote(self.table.name)}"
+        return self.quote(self.table.name)
+
+    def _scalar(self, query: str, params: tuple[Any, ...] = ()) -> Any:
+        row = self._conn.execute(query, params).fetchone()  # type: ignore[call-overload]
+        return row[0] if row else None
+
+    def high_mark(self, column: SourceColumn) -> Any:
+        return self._scalar(f"SELECT max({self.quote(column.name)}) FROM {self._from}")
+
+    def lower_bound(self, column: SourceColumn, watermark: str, lookback_seconds: int) -> Any:
+        # The column's own type (from the catalog, not from input) parses the watermark exactly.
+        cast = f"CAST(%s AS {column.source_type})"
+        query = f"SELECT {cast} - make_interval(secs => %s)" if lookback_seconds else f"SELECT {cast}"
+        params: tuple[Any, ...] = (watermark, lookback_seconds) if lookback_seconds else (watermark,)
+        if column.kind == "date" and lookback_seconds:
+            query = f"SELECT CAST({cast} - make_interval(secs => %s) AS date)"
+        try:
+            return self._conn.execute(query, params).fetchone()[0]  # type: ignore[index]
+        except psycopg.errors.DataError as error:
+            self._conn.rollback()
+            raise JobArgumentError(
+                f"table {self.table}: --watermark {watermark!r} is not a valid {column.source_type} "
+                f"for column {column.name}: {error.diag.message_primary}"
+            ) from None
+
+    def count_nulls(self, column: SourceColumn) -> int:
+        return int(self._scalar(f"SELECT count(*) FROM {self._from} WHERE {self.quote(column.name)} IS NULL"))
+
+    def min_max(self, column: SourceColumn, where: Predicate) -> tuple[Any, Any]:
+        col = self.quote(column.name)
+        clause = f" WHERE {where.sql}" if where.sql else ""
+        row = self._conn.execute(f"SELECT min({col}), max({col}) FROM {self._from}{clause}", where.params).fetchone()  # type: ignore[call-overload]
+        return (row[0], row[1]) if row else (None, None)
+
+    def format_watermark(self, column: SourceColumn, value: Any) -> str:
+        if isinstance(value, datetime):
+            return value.isoformat(sep=" ", timespec="microseconds")
+        if isinstance(value, (date, Decimal, int)):
+            return str(value)
+        raise TypeError(f"unexpected watermark value {value!r}")
+
+    def read(self, where: Predicate, part: int) -> Iterator[pa.RecordBatch]:
+        conn = self._conn if part == 0 else self._connect()
+        try:
+            if part != 0 and self._snapshot:
+                conn.execute(sql.SQL("SET TRANSACTION SNAPSHOT {}").format(sql.Literal(self._snapshot)))
+            select = ", ".join(self.quote(c.name) for c in self.columns)
+            clause = f" WHERE {where.sql}" if where.sql else ""
+            query = f"COPY (SELECT {select} FROM {self._from}{clause}) TO STDOUT WITH (FORMAT csv, FORCE_QUOTE *)"
+            with conn.cursor() as cursor, cursor.copy(query, where.params) as copy:  # type: ignore[call-overload]
+                stream = CopyStream(iter(copy))
+                yield from self._parse(stream)
+        except psycopg.OperationalError as error:
+            raise SourceUnavailableError(
+                f"table {self.table}: lost the connection to {self.settings.describe()} while reading: "
+                f"{self.redactor(str(error)).strip()}"
+            ) from None
+        finally:
+            if part != 0:
+                conn.close()
+
+    def _parse(self, stream: CopyStream) -> Iterator[pa.RecordBatch]:
+        read_types = {c.name: (pa.string() if pa.types.is_binary(c.arrow_type) else c.arrow_type) for c in self.columns}
+        reader = None
+        try:
+            reader = pacsv.open_csv(stream, **csv_options(read_types, true_value="t", false_value="f"))
+            for batch in reader:
+                yield self._finish(batch)
+        except pa.ArrowInvalid as error:
+            raise_unrepresentable(str(self.table), self.columns, error)
+
+    def _finish(self, batch: pa.RecordBatch) -> pa.RecordBatch:
+        arrays = list(batch.columns)
+        for i, column in enumerate(self.columns):
+            if pa.types.is_binary(column.arrow_type):
+                arrays[i] = _decode_hex_bytea(arrays[i])
+        return pa.RecordBatch.from_arrays(arrays, schema=pa.schema([pa.field(c.name, c.arrow_type, c.nullable) for c in self.columns]))
+
+    def close(self) -> None:
+        self._conn.close()
+
+
+def _decode_hex_bytea(texts: pa.Array) -> pa.Array:
+    """bytea arrives as `\\x` + hex; decode it to bytes."""
+    return pa.array(
+        [None if v is None else bytes.fromhex(v[2:]) for v in texts.to_pylist()],
+        type=pa.binary(),
+    )
+
