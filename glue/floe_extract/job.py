@@ -22,7 +22,7 @@ from .columns import ORDERED_KINDS, SPLITTABLE_KINDS, TEMPORAL_KINDS, SourceColu
 from .connection import Redactor, resolve_connection
 from .errors import JobArgumentError, SourceSchemaError
 from .job_args import JobArgs
-from .layout import data_key, log_key, manifest_key
+from .layout import data_key, manifest_key
 from .parquet_sink import LandedFile, PartWriter
 from .read_plan import EVERYTHING, Part, Predicate, Window, describe_parts, split_parts
 from .run_log import Progress, RunLog
@@ -200,6 +200,3 @@ def write_manifest(storage: LocalStorage | S3Storage, manifest: dict[str, Any]) 
     storage.put_text(key, json.dumps(manifest, indent=2, ensure_ascii=False) + "\n")
     return storage.url(key)
 
-
-def run_log_key(args: JobArgs) -> str:
-    return log_key(args.engine, args.database, args.table, args.run_time, args.run_id)

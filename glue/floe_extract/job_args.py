@@ -94,6 +94,34 @@ def _positive_int(raw: dict[str, str], name: str, default: int, minimum: int) ->
     return value
 
 
+@dataclass(frozen=True)
+class RunIdentity:
+    """Enough of the arguments to place the run's log, even when the rest are wrong."""
+
+    run_id: str
+    engine: str
+    database: str
+    table: str
+    raw_root: str
+    run_time: datetime
+
+
+def read_identity(argv: Sequence[str]) -> RunIdentity | None:
+    raw = _read_raw(argv)
+    try:
+        run_time = datetime.fromisoformat(raw["run-time"].replace("Z", "+00:00")) if "run-time" in raw else None
+    except ValueError:
+        run_time = None
+    if run_time is None or run_time.tzinfo is None:
+        run_time = datetime.now(timezone.utc)
+    values = [raw.get(name, "") for name in ("run-id", "engine", "database", "table", "raw-root")]
+    if not all(values) or values[1] not in ("postgres", "mysql") or "/" in values[3]:
+        return None
+    if not SAFE_SEGMENT.match(values[0]) or not SAFE_SEGMENT.match(values[2]):
+        return None
+    return RunIdentity(*values, run_time=run_time.astimezone(timezone.utc))
+
+
 def parse_job_args(argv: Sequence[str]) -> JobArgs:
     """Parse and cross-check the job's arguments; raise JobArgumentError naming the argument at fault."""
     raw = {k: v for k, v in _read_raw(argv).items() if v != ""}

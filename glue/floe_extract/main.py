@@ -6,11 +6,12 @@ import sys
 from typing import Sequence
 
 from .connection import Redactor
-from .errors import ExtractError, StorageError
-from .job import ExtractionRun, run_log_key, write_manifest
-from .job_args import parse_job_args
+from .errors import ExtractError, JobArgumentError
+from .job import ExtractionRun, write_manifest
+from .job_args import RunIdentity, parse_job_args, read_identity
+from .layout import log_key
 from .run_log import RunLog
-from .storage import open_storage
+from .storage import LocalStorage, S3Storage, open_storage
 
 PROGRAM = "floe-extract"
 
@@ -20,35 +21,58 @@ def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     try:
         args = parse_job_args(argv)
-        storage = open_storage(args.raw_root)
-    except ExtractError as error:
-        print(f"{PROGRAM}: error: {redactor(error.message)}", file=sys.stderr)
-        return error.exit_code
-    context = {"runId": args.run_id, "engine": args.engine, "database": args.database, "table": args.table}
-    log = RunLog(storage.scratch_dir() / f"{args.run_id}.jsonl.part", context, redactor)
-    try:
+    except JobArgumentError as error:
+        identity = read_identity(argv)
+        if identity is None:
+            return _say_failure(redactor(error.message), error.exit_code)
+        return _run_logged(identity, redactor, lambda storage, log: _raise(error))
+    identity = RunIdentity(args.run_id, args.engine, args.database, args.table, args.raw_root, args.run_time)
+
+    def extract(storage: LocalStorage | S3Storage, log: RunLog) -> str:
         manifest = ExtractionRun(args, storage, log, redactor).execute()
         log.record("finish", rows=manifest["totalRows"], files=len(manifest["files"]), newWatermark=manifest["newWatermark"])
-        _publish_log(storage, args, log)
-        url = write_manifest(storage, manifest)
+        _publish_log(storage, identity, log)
+        return write_manifest(storage, manifest)
+
+    return _run_logged(identity, redactor, extract)
+
+
+def _raise(error: Exception) -> str:
+    raise error
+
+
+def _run_logged(identity: RunIdentity, redactor: Redactor, body) -> int:  # type: ignore[no-untyped-def]
+    """Run `body` with the run's log open; any failure becomes one log record and one console line."""
+    try:
+        storage = open_storage(identity.raw_root)
     except ExtractError as error:
-        return _fail(storage, args, log, redactor(error.message), type(error).__name__, error.retryable, error.exit_code)
+        return _say_failure(redactor(error.message), error.exit_code)
+    context = {"runId": identity.run_id, "engine": identity.engine, "database": identity.database, "table": identity.table}
+    log = RunLog(storage.scratch_dir() / f"{identity.run_id}.jsonl.part", context, redactor)
+    try:
+        url = body(storage, log)
+    except ExtractError as error:
+        message, kind, retryable, code = error.message, type(error).__name__, error.retryable, error.exit_code
     except Exception as error:  # noqa: BLE001 - anything unforeseen still ends in one line and a log record
-        message = f"table {args.table}: unexpected {type(error).__name__}: {redactor(str(error)).strip()}"
-        return _fail(storage, args, log, message, type(error).__name__, False, 1)
-    log.say(f"{args.table}: manifest {url}")
-    return 0
-
-
-def _publish_log(storage, args, log: RunLog) -> None:  # type: ignore[no-untyped-def]
-    storage.put_text(run_log_key(args), log.close())
-
-
-def _fail(storage, args, log: RunLog, message: str, kind: str, retryable: bool, code: int) -> int:  # type: ignore[no-untyped-def]
+        message = f"table {identity.table}: unexpected {type(error).__name__}: {error}"
+        kind, retryable, code = type(error).__name__, False, 1
+    else:
+        log.say(f"{identity.table}: manifest {url}")
+        return 0
+    message = " ".join(redactor(message).split())
     log.record("error", level="error", error=kind, message=message, retryable=retryable)
     try:
-        _publish_log(storage, args, log)
-    except (StorageError, OSError, ValueError):
+        _publish_log(storage, identity, log)
+    except (ExtractError, OSError, ValueError):
         pass  # the console line below still reports the failure
-    print(f"{PROGRAM}: error: {message}", file=sys.stderr)
+    return _say_failure(message, code)
+
+
+def _say_failure(message: str, code: int) -> int:
+    print(f"{PROGRAM}: error: {' '.join(message.split())}", file=sys.stderr)
     return code
+
+
+def _publish_log(storage: LocalStorage | S3Storage, identity: RunIdentity, log: RunLog) -> None:
+    key = log_key(identity.engine, identity.database, identity.table, identity.run_time, identity.run_id)
+    storage.put_text(key, log.close())

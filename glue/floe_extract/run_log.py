@@ -18,7 +18,7 @@ from .connection import Redactor
 
 
 class RunLog:
-    def __init__(self, scratch_file: Path, context: dict[str, str], redactor: Redactor, console: TextIO = sys.stderr) -> None:
+    def __init__(self, scratch_file: Path, context: dict[str, str], redactor: Redactor, console: TextIO | None = None) -> None:
         self.path = scratch_file
         self._file = scratch_file.open("w", encoding="utf-8")
         self._context = context
@@ -41,7 +41,7 @@ class RunLog:
 
     def say(self, text: str) -> None:
         with self._lock:
-            print(self._redact(text), file=self._console, flush=True)
+            print(self._redact(text), file=self._console or sys.stderr, flush=True)
 
     def close(self) -> str:
         self._file.close()

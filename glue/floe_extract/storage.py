@@ -85,11 +85,12 @@ class S3Storage:
         return self._scratch
 
     def publish(self, local_file: Path, key: str) -> None:
+        from boto3.exceptions import S3UploadFailedError
         from botocore.exceptions import BotoCoreError, ClientError
 
         try:
             self._client.upload_file(str(local_file), self.bucket, self._key(key))
-        except (BotoCoreError, ClientError, OSError) as error:
+        except (BotoCoreError, ClientError, S3UploadFailedError, OSError) as error:
             raise StorageError(f"could not upload {self.url(key)}: {error}") from None
         finally:
             local_file.unlink(missing_ok=True)

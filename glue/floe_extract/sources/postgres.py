@@ -19,6 +19,7 @@ from typing import Any, Iterator
 
 import psycopg
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 from psycopg import sql
 
@@ -215,13 +216,15 @@ class PostgresSource:
                 conn.close()
 
     def _parse(self, stream: CopyStream) -> Iterator[pa.RecordBatch]:
-        read_types = {c.name: (pa.string() if pa.types.is_binary(c.arrow_type) else c.arrow_type) for c in self.columns}
+        read_types = {c.name: (pa.string() if _converted_after_read(c) else c.arrow_type) for c in self.columns}
         reader = None
         try:
             reader = pacsv.open_csv(stream, **csv_options(read_types, true_value="t", false_value="f"))
             for batch in reader:
                 yield self._finish(batch)
         except pa.ArrowInvalid as error:
+            if stream.bytes_read == 0:
+                return  # an empty result: pyarrow calls it an empty CSV file
             raise_unrepresentable(str(self.table), self.columns, error)
 
     def _finish(self, batch: pa.RecordBatch) -> pa.RecordBatch:
@@ -229,10 +232,20 @@ class PostgresSource:
         for i, column in enumerate(self.columns):
             if pa.types.is_binary(column.arrow_type):
                 arrays[i] = _decode_hex_bytea(arrays[i])
+            elif _converted_after_read(column):
+                try:
+                    arrays[i] = pc.cast(arrays[i], column.arrow_type)
+                except pa.ArrowInvalid as error:
+                    raise_unrepresentable(str(self.table), self.columns, error, column)
         return pa.RecordBatch.from_arrays(arrays, schema=pa.schema([pa.field(c.name, c.arrow_type, c.nullable) for c in self.columns]))
 
     def close(self) -> None:
         self._conn.close()
+
+
+def _converted_after_read(column: SourceColumn) -> bool:
+    """pyarrow's CSV reader cannot produce these types itself; they are read as text and converted."""
+    return pa.types.is_binary(column.arrow_type) or pa.types.is_decimal256(column.arrow_type)
 
 
 def _decode_hex_bytea(texts: pa.Array) -> pa.Array:

@@ -27,6 +27,7 @@ class CopyStream:
         self._chunks = chunks
         self._pending = bytearray()
         self._done = False
+        self.bytes_read = 0
 
     def readable(self) -> bool:
         return True
@@ -42,6 +43,7 @@ class CopyStream:
                 pending += chunk
         out = bytes(pending[:want])
         del pending[:want]
+        self.bytes_read += len(out)
         return out
 
     def close(self) -> None:
@@ -66,14 +68,18 @@ def csv_options(types: dict[str, pa.DataType], true_value: str, false_value: str
 CSV_COLUMN = re.compile(r"In CSV column #(\d+): (.*)", re.S)
 
 
-def raise_unrepresentable(table: str, columns: Sequence[SourceColumn], error: pa.ArrowInvalid) -> NoReturn:
+def raise_unrepresentable(
+    table: str, columns: Sequence[SourceColumn], error: pa.ArrowInvalid, column: SourceColumn | None = None
+) -> NoReturn:
     """Name the table, column and type a conversion failed on, and what to do about it."""
-    match = CSV_COLUMN.search(str(error))
-    if match is None:
-        raise UnrepresentableValueError(f"table {table}: could not convert a value: {error}") from None
-    column = columns[int(match.group(1))]
+    detail = str(error)
+    if column is None:
+        match = CSV_COLUMN.search(detail)
+        if match is None:
+            raise UnrepresentableValueError(f"table {table}: could not convert a value: {error}") from None
+        column, detail = columns[int(match.group(1))], match.group(2)
     raise UnrepresentableValueError(
         f"table {table}, column {column.name} ({column.source_type}): a value cannot be written exactly "
-        f"as {column.arrow_type}: {match.group(2).strip()}. Nothing was landed for this run; "
+        f"as {column.arrow_type}: {detail.strip()}. Nothing was landed for this run; "
         "fix or exclude the value at the source, or change the column's type."
     ) from None

@@ -1,0 +1,170 @@
+"""Fixtures: the real PostgreSQL and MariaDB on this machine, a raw root per test, and a job runner.
+
+Each test gets its own tables in the `floe_test` schema (PostgreSQL) or database
+(MariaDB), named after the test, so tests never see each other's rows.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Iterator
+
+import mysql.connector
+import psycopg
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+from floe_extract.main import main
+
+PG_URL = os.environ.get("FLOE_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
+MYSQL_HOST = os.environ.get("FLOE_TEST_MYSQL_HOST", "127.0.0.1")
+MYSQL_PORT = int(os.environ.get("FLOE_TEST_MYSQL_PORT", "3306"))
+MYSQL_URL = f"mysql://root@{MYSQL_HOST}:{MYSQL_PORT}/floe_test"
+ENGINES = ("postgres", "mysql")
+
+
+class Database:
+    """A source database the test can change behind the job's back."""
+
+    engine: str
+    url: str
+
+    def execute(self, statement: str, params: tuple[Any, ...] = ()) -> None:
+        raise NotImplementedError
+
+    def query(self, statement: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+        raise NotImplementedError
+
+
+class Postgres(Database):
+    engine = "postgres"
+    url = PG_URL
+
+    def __init__(self) -> None:
+        self.conn = psycopg.connect(PG_URL, autocommit=True)
+        self.conn.execute("CREATE SCHEMA IF NOT EXISTS floe_test")
+        self.conn.execute("SET TimeZone = 'UTC'")
+
+    def execute(self, statement: str, params: tuple[Any, ...] = ()) -> None:
+        self.conn.execute(statement, params)  # type: ignore[arg-type]
+
+    def query(self, statement: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+        return self.conn.execute(statement, params).fetchall()  # type: ignore[arg-type]
+
+
+class MySQL(Database):
+    engine = "mysql"
+    url = MYSQL_URL
+
+    def __init__(self) -> None:
+        self.conn = mysql.connector.connect(host=MYSQL_HOST, port=MYSQL_PORT, user="root", autocommit=True, charset="utf8mb4")
+        cursor = self.conn.cursor()
+        cursor.execute("CREATE DATABASE IF NOT EXISTS floe_test CHARACTER SET utf8mb4")
+        cursor.execute("USE floe_test")
+        cursor.execute("SET time_zone = '+00:00'")
+        cursor.close()
+
+    def execute(self, statement: str, params: tuple[Any, ...] = ()) -> None:
+        cursor = self.conn.cursor()
+        cursor.execute(statement, params or None)
+        cursor.close()
+
+    def query(self, statement: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+        cursor = self.conn.cursor()
+        cursor.execute(statement, params or None)
+        rows = list(cursor.fetchall())
+        cursor.close()
+        return rows
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[Postgres]:
+    db = Postgres()
+    yield db
+    db.conn.close()
+
+
+@pytest.fixture(scope="session")
+def mysql_db() -> Iterator[MySQL]:
+    db = MySQL()
+    yield db
+    db.conn.close()
+
+
+@pytest.fixture(params=ENGINES)
+def db(request: pytest.FixtureRequest) -> Database:
+    return request.getfixturevalue("postgres" if request.param == "postgres" else "mysql_db")  # type: ignore[no-any-return]
+
+
+@pytest.fixture
+def table_name(request: pytest.FixtureRequest) -> str:
+    """A table name unique to the test (and to its parameters)."""
+    return re.sub(r"[^a-z0-9]+", "_", request.node.name.lower()).strip("_")[:60]
+
+
+def qualified(db: Database, table: str) -> str:
+    return f"floe_test.{table}"
+
+
+@dataclass
+class JobResult:
+    exit_code: int
+    stderr: str
+    raw_root: Path
+    run_id: str
+    manifest: dict[str, Any] | None = field(default=None)
+
+    def table(self) -> pa.Table:
+        """Every landed row, from the files the manifest lists."""
+        assert self.manifest is not None, f"no manifest; stderr: {self.stderr}"
+        files = [self.raw_root / f["path"] for f in self.manifest["files"]]
+        if not files:
+            return pa.table({})
+        return pa.concat_tables(pq.read_table(f) for f in files)
+
+    def rows(self, key: str = "id") -> list[dict[str, Any]]:
+        if self.manifest is not None and not self.manifest["files"]:
+            return []
+        return sorted(self.table().to_pylist(), key=lambda r: (r[key] is None, r[key]))
+
+    def log_records(self) -> list[dict[str, Any]]:
+        logs = list((self.raw_root / "_logs").rglob(f"{self.run_id}.jsonl"))
+        assert len(logs) == 1, f"expected one log for {self.run_id}, found {logs}"
+        return [json.loads(line) for line in logs[0].read_text().splitlines()]
+
+
+Runner = Callable[..., JobResult]
+
+
+@pytest.fixture
+def run_job(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> Runner:
+    """Run the job in-process with Glue-style arguments; keyword names are the argument names with _."""
+    counter = {"n": 0}
+
+    def run(db: Database, table: str, **arguments: Any) -> JobResult:
+        counter["n"] += 1
+        run_id = str(arguments.pop("run_id", f"run{counter['n']}"))
+        raw_root = Path(arguments.pop("raw_root", tmp_path / "raw"))
+        args = {
+            "run-id": run_id,
+            "engine": db.engine,
+            "database": "testdb",
+            "connection": arguments.pop("connection", db.url),
+            "table": qualified(db, table),
+            "raw-root": str(raw_root),
+        }
+        args.update({k.replace("_", "-"): str(v) for k, v in arguments.items() if v is not None})
+        argv = [token for name, value in args.items() for token in (f"--{name}", value)]
+        capsys.readouterr()
+        code = main(argv)
+        stderr = capsys.readouterr().err
+        manifest_file = raw_root / "_manifests" / f"{run_id}.json"
+        manifest = json.loads(manifest_file.read_text()) if manifest_file.exists() else None
+        return JobResult(code, stderr, raw_root, run_id, manifest)
+
+    return run

@@ -1,0 +1,144 @@
+"""Bad input and failures: one clear line, a log record, a non-zero exit, and no manifest."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from conftest import Database, MySQL, Postgres, Runner
+
+GLUE = Path(__file__).resolve().parents[1]
+PASSWORD = "Pw-7c1d-NEVER-LOG-ME"
+
+
+def make_small(db: Database, table: str) -> None:
+    db.execute(f"DROP TABLE IF EXISTS floe_test.{table}")
+    db.execute(f"CREATE TABLE floe_test.{table} (id int PRIMARY KEY, note varchar(10))")
+    db.execute(f"INSERT INTO floe_test.{table} VALUES (1, 'a'), (2, 'b')")
+
+
+def assert_failed_cleanly(result: object, code: int, *phrases: str) -> None:
+    stderr: str = result.stderr  # type: ignore[attr-defined]
+    assert result.exit_code == code, stderr  # type: ignore[attr-defined]
+    lines = stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("floe-extract: error: "), stderr
+    for phrase in phrases:
+        assert phrase in lines[0]
+    assert result.manifest is None  # type: ignore[attr-defined]
+    errors = [r for r in result.log_records() if r["event"] == "error"]  # type: ignore[attr-defined]
+    assert len(errors) == 1 and errors[0]["message"] == lines[0].removeprefix("floe-extract: error: ")
+
+
+def test_an_unreachable_server_fails_with_a_retryable_error(db: Database, table_name: str, run_job: Runner) -> None:
+    url = db.url.replace(":5432/", ":1/").replace(":3306/", ":1/")
+
+    result = run_job(db, table_name, connection=url)
+
+    assert_failed_cleanly(result, 3, "cannot connect to", "127.0.0.1:1")
+    assert result.log_records()[-1]["retryable"] is True
+
+
+def test_an_unknown_table_is_named(db: Database, run_job: Runner) -> None:
+    result = run_job(db, "no_such_table")
+
+    assert_failed_cleanly(result, 4, "table floe_test.no_such_table not found")
+
+
+@pytest.mark.parametrize("role", ["incremental_column", "partition_column", "primary_key"])
+def test_an_unknown_column_is_named_with_its_role(db: Database, table_name: str, run_job: Runner, role: str) -> None:
+    make_small(db, table_name)
+    extra = {"mode": "incremental"} if role == "incremental_column" else {}
+
+    result = run_job(db, table_name, **{role: "nope"}, **extra)
+
+    assert_failed_cleanly(result, 4, f"{role.replace('_', ' ')}", "'nope' is not a column", "columns: id, note")
+
+
+def test_incremental_mode_without_an_incremental_column_fails_before_connecting(postgres: Postgres, run_job: Runner) -> None:
+    result = run_job(postgres, "anything", mode="incremental", connection="postgresql://nobody@127.0.0.1:1/x")
+
+    assert_failed_cleanly(result, 2, "--mode incremental needs --incremental-column")
+
+
+def test_a_non_ordered_incremental_column_is_refused(db: Database, table_name: str, run_job: Runner) -> None:
+    make_small(db, table_name)
+
+    result = run_job(db, table_name, mode="incremental", incremental_column="note")
+
+    assert_failed_cleanly(result, 2, "incremental column note", "integer, decimal(p,s), date or timestamp")
+
+
+def test_a_malformed_watermark_is_named(db: Database, table_name: str, run_job: Runner) -> None:
+    timestamp = "timestamp" if db.engine == "postgres" else "datetime"
+    db.execute(f"DROP TABLE IF EXISTS floe_test.{table_name}")
+    db.execute(f"CREATE TABLE floe_test.{table_name} (id int PRIMARY KEY, changed {timestamp})")
+
+    result = run_job(db, table_name, mode="incremental", incremental_column="changed", watermark="yesterday-ish")
+
+    assert_failed_cleanly(result, 2, "--watermark 'yesterday-ish' is not a valid", "column changed")
+
+
+def test_bad_credentials_fail_and_never_show_the_password(mysql_db: MySQL, table_name: str, run_job: Runner) -> None:
+    make_small(mysql_db, table_name)
+
+    result = run_job(mysql_db, table_name, connection=f"mysql://root:{PASSWORD}@127.0.0.1:3306/floe_test")
+
+    assert_failed_cleanly(result, 3, "cannot connect to mysql://root@127.0.0.1:3306/floe_test", "Access denied")
+    assert PASSWORD not in result.stderr
+    for path in result.raw_root.rglob("*"):
+        if path.is_file():
+            assert PASSWORD not in path.read_text(errors="replace"), path
+
+
+def test_a_whole_run_with_a_password_leaves_it_in_no_output(mysql_db: MySQL, table_name: str, run_job: Runner) -> None:
+    # Prepare
+    make_small(mysql_db, table_name)
+    mysql_db.execute("CREATE USER IF NOT EXISTS 'floe_reader'@'%%' IDENTIFIED BY %s", (PASSWORD,))
+    mysql_db.execute("ALTER USER 'floe_reader'@'%%' IDENTIFIED BY %s", (PASSWORD,))
+    mysql_db.execute("GRANT SELECT ON floe_test.* TO 'floe_reader'@'%%'")
+    url = f"mysql://floe_reader:{PASSWORD}@127.0.0.1:3306/floe_test"
+    # Act
+    ok = run_job(mysql_db, table_name, connection=url, primary_key="id")
+    failed = run_job(mysql_db, "missing_table", connection=url)
+    # Assess
+    assert ok.exit_code == 0, ok.stderr
+    assert failed.exit_code == 4
+    outputs = [ok.stderr, failed.stderr] + [
+        p.read_bytes().decode("latin-1") for p in ok.raw_root.rglob("*") if p.is_file()
+    ]
+    assert len(outputs) >= 6  # two stderr texts, a parquet file, a manifest, two logs
+    for text in outputs:
+        assert PASSWORD not in text
+
+
+def test_a_rerun_with_the_same_run_id_overwrites_its_files(db: Database, table_name: str, run_job: Runner) -> None:
+    make_small(db, table_name)
+    first = run_job(db, table_name, run_id="again", run_time="2025-11-05T12:00:00Z")
+    db.execute(f"INSERT INTO floe_test.{table_name} VALUES (3, 'c')")
+
+    second = run_job(db, table_name, run_id="again", run_time="2025-11-05T12:00:00Z")
+
+    assert first.manifest is not None and second.manifest is not None
+    assert [f["path"] for f in first.manifest["files"]] == [f["path"] for f in second.manifest["files"]]
+    assert [r["id"] for r in second.rows()] == [1, 2, 3]
+    assert len(list(second.raw_root.rglob("*.parquet"))) == 1
+
+
+def test_the_glue_script_runs_as_a_command(postgres: Postgres, table_name: str, tmp_path: Path) -> None:
+    make_small(postgres, table_name)
+    base = [sys.executable, str(GLUE / "extract.py"), "--engine", "postgres", "--database", "clr",
+            "--connection", postgres.url, "--table", f"floe_test.{table_name}", "--raw-root", str(tmp_path),
+            "--JOB_ID", "glue-adds-its-own-arguments"]
+
+    ok = subprocess.run([*base, "--run-id", "cli1", "--run-time", "2025-11-05T12:30:00Z"], capture_output=True, text=True)
+    bad = subprocess.run([*base, "--run-id", "cli2", "--partitions", "two"], capture_output=True, text=True)
+
+    assert ok.returncode == 0, ok.stderr
+    assert (tmp_path / f"PostgreSQL/clr/floe_test.{table_name}/2025-11-05/12/cli1-0-0.parquet").exists()
+    assert (tmp_path / "_manifests/cli1.json").exists()
+    assert (tmp_path / f"_logs/postgres/clr/floe_test.{table_name}/2025-11-05/cli1.jsonl").exists()
+    assert bad.returncode == 2
+    assert bad.stderr == "floe-extract: error: --partitions must be an integer, got 'two'\n"
