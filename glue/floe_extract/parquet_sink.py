@@ -1,8 +1,9 @@
 """Writing one part's batches as Parquet files of about the target size.
 
-Batches are gathered into row groups of ROW_GROUP_ROWS (a few tens of MB), so
-memory stays bounded by one row group per part whatever the table's size, and
-readers get row groups large enough to scan efficiently. A file is closed and
+Batches are gathered into row groups of about ROW_GROUP_BYTES of Arrow data
+(or ROW_GROUP_ROWS rows, whichever comes first), so memory stays bounded by one
+row group per part whatever the table's size or row width, and readers still get
+row groups large enough to scan efficiently. A file is closed and
 published once it passes the target size; the next one starts.
 """
 
@@ -19,7 +20,8 @@ import pyarrow.parquet as pq
 from .errors import StorageError
 from .storage import LocalStorage, S3Storage
 
-ROW_GROUP_ROWS = 262_144
+ROW_GROUP_BYTES = 32 * 1024 * 1024
+ROW_GROUP_ROWS = 1_048_576
 COMPRESSION = "zstd"
 COMPRESSION_LEVEL = 1
 
@@ -52,6 +54,7 @@ class PartWriter:
         self._target_bytes = target_bytes
         self._pending: list[pa.RecordBatch] = []
         self._pending_rows = 0
+        self._pending_bytes = 0
         self._writer: pq.ParquetWriter | None = None
         self._file_rows = 0
         self._local: Path | None = None
@@ -63,14 +66,15 @@ class PartWriter:
             return
         self._pending.append(batch)
         self._pending_rows += batch.num_rows
-        if self._pending_rows >= ROW_GROUP_ROWS:
+        self._pending_bytes += batch.nbytes
+        if self._pending_rows >= ROW_GROUP_ROWS or self._pending_bytes >= ROW_GROUP_BYTES:
             self._flush_row_group()
 
     def _flush_row_group(self) -> None:
         if not self._pending:
             return
         table = pa.Table.from_batches(self._pending, schema=self._schema)
-        self._pending, self._pending_rows = [], 0
+        self._pending, self._pending_rows, self._pending_bytes = [], 0, 0
         try:
             if self._writer is None:
                 self._open()

@@ -23,6 +23,9 @@ from ..errors import JobArgumentError, SourceSchemaError, SourceUnavailableError
 from ..read_plan import Predicate
 from .base import BATCH_ROWS, TableName
 
+FIRST_BATCH_ROWS = 4_096
+BATCH_BYTES = 8 * 1024 * 1024
+
 INTEGERS: dict[str, tuple[pa.DataType, pa.DataType]] = {
     "tinyint": (pa.int8(), pa.uint8()),
     "smallint": (pa.int16(), pa.uint16()),
@@ -199,14 +202,18 @@ class MySQLSource:
         schema = pa.schema([pa.field(c.name, c.arrow_type, c.nullable) for c in self.columns])
         try:
             cursor.execute(f"SELECT {self._select_list()} FROM {self._from}{clause}", where.params)
+            batch_rows = FIRST_BATCH_ROWS
             while True:
-                rows = cursor.fetchmany(BATCH_ROWS)
+                rows = cursor.fetchmany(batch_rows)
                 if not rows:
                     break
-                yield pa.RecordBatch.from_arrays(
+                batch = pa.RecordBatch.from_arrays(
                     [self._convert(column, values) for column, values in zip(self.columns, zip(*rows))],
                     schema=schema,
                 )
+                # Rows as Python objects cost several times their Arrow size: size batches by bytes, not rows.
+                batch_rows = max(1_024, min(BATCH_ROWS, BATCH_BYTES * batch.num_rows // max(batch.nbytes, 1)))
+                yield batch
         except mysql.connector.Error as error:
             if error.errno in (errorcode.CR_SERVER_LOST, errorcode.CR_SERVER_GONE_ERROR, errorcode.ER_QUERY_INTERRUPTED):
                 raise SourceUnavailableError(
