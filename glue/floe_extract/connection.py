@@ -91,7 +91,13 @@ def _from_secret(secret_id: str, engine: str) -> ConnectionSettings:
     try:
         client = boto3.client("secretsmanager", endpoint_url=os.environ.get("AWS_ENDPOINT_URL_SECRETS_MANAGER"))
         secret = client.get_secret_value(SecretId=secret_id)["SecretString"]
-    except (BotoCoreError, ClientError) as error:
+    except ClientError as error:
+        if error.response.get("Error", {}).get("Code") == "ResourceNotFoundException":
+            raise JobArgumentError(
+                f"--connection names secret {secret_id!r}, which Secrets Manager does not have"
+            ) from None
+        raise SourceUnavailableError(f"could not read secret {secret_id!r} from Secrets Manager: {error}") from None
+    except BotoCoreError as error:
         raise SourceUnavailableError(f"could not read secret {secret_id!r} from Secrets Manager: {error}") from None
     if secret.lstrip().startswith("{"):
         try:

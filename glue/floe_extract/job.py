@@ -171,7 +171,9 @@ class ExtractionRun:
                 writer.abort()
                 raise
             rows = sum(f.rows for f in files)
-            self.log.record("part", part=part.index, rows=rows, files=len(files), seconds=round(time.monotonic() - started, 3))
+            self.log.record(
+                "part", part=part.index, rows=rows, files=len(files), seconds=round(time.monotonic() - started, 3)
+            )
             return files, high
 
         if len(parts) == 1:
@@ -184,14 +186,20 @@ class ExtractionRun:
         rows = sum(f.rows for f in files)
         seconds = progress.elapsed
         self.log.record("totals", rows=rows, files=len(files), seconds=round(seconds, 3))
-        self.log.say(f"{args.table}: {rows:,} rows in {len(files)} file(s), {seconds:.1f} s, {rows / max(seconds, 1e-9):,.0f} rows/s")
+        self.log.say(
+            f"{args.table}: {rows:,} rows in {len(files)} file(s), {seconds:.1f} s, "
+            f"{rows / max(seconds, 1e-9):,.0f} rows/s"
+        )
         return files, rows, max(highs) if highs else None
 
 
 def _window_text(source: Source, incremental: SourceColumn | None, window: Window | None) -> dict[str, Any] | None:
     if incremental is None or window is None:
         return None
-    fmt = lambda v: None if v is None else source.format_watermark(incremental, v)  # noqa: E731
+
+    def fmt(value: Any) -> str | None:
+        return None if value is None else source.format_watermark(incremental, value)
+
     return {"column": window.column, "from": fmt(window.lower), "to": fmt(window.upper), "fromExclusive": True}
 
 

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import argparse
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from typing import Literal, Sequence
+from typing import Literal, cast
 
 from .errors import JobArgumentError
 
@@ -70,7 +71,7 @@ class JobArgs:
 def _read_raw(argv: Sequence[str]) -> dict[str, str]:
     present = [name for name in ARGUMENT_NAMES if f"--{name}" in argv]
     try:
-        from awsglue.utils import getResolvedOptions  # type: ignore[import-not-found]
+        from awsglue.utils import getResolvedOptions
     except ImportError:
         parser = argparse.ArgumentParser(prog="extract.py", add_help=False)
         for name in ARGUMENT_NAMES:
@@ -119,7 +120,15 @@ def read_identity(argv: Sequence[str]) -> RunIdentity | None:
         return None
     if not SAFE_SEGMENT.match(values[0]) or not SAFE_SEGMENT.match(values[2]):
         return None
-    return RunIdentity(*values, run_time=run_time.astimezone(timezone.utc))
+    run_id, engine, database, table, raw_root = values
+    return RunIdentity(
+        run_id=run_id,
+        engine=engine,
+        database=database,
+        table=table,
+        raw_root=raw_root,
+        run_time=run_time.astimezone(timezone.utc),
+    )
 
 
 def parse_job_args(argv: Sequence[str]) -> JobArgs:
@@ -170,12 +179,12 @@ def parse_job_args(argv: Sequence[str]) -> JobArgs:
 
     return JobArgs(
         run_id=raw["run-id"],
-        engine=engine,  # type: ignore[arg-type]
+        engine=cast(Engine, engine),  # checked against the two engines above
         database=raw["database"],
         connection=raw["connection"],
         table=table,
         primary_key=primary_key,
-        mode=mode,  # type: ignore[arg-type]
+        mode=cast(Mode, mode),  # checked against the two modes above
         incremental_column=incremental_column,
         watermark=watermark,
         lookback_seconds=_positive_int(raw, "lookback-seconds", 0, 0),

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sys
-from typing import Sequence
+from collections.abc import Callable, Sequence
 
 from .connection import Redactor
 from .errors import ExtractError, JobArgumentError
@@ -25,12 +25,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         identity = read_identity(argv)
         if identity is None:
             return _say_failure(redactor(error.message), error.exit_code)
-        return _run_logged(identity, redactor, lambda storage, log: _raise(error))
+        failure = error  # `except ... as error` unbinds the name when the block ends; keep a binding of our own
+        return _run_logged(identity, redactor, lambda storage, log: _raise(failure))
     identity = RunIdentity(args.run_id, args.engine, args.database, args.table, args.raw_root, args.run_time)
 
     def extract(storage: LocalStorage | S3Storage, log: RunLog) -> str:
         manifest = ExtractionRun(args, storage, log, redactor).execute()
-        log.record("finish", rows=manifest["totalRows"], files=len(manifest["files"]), newWatermark=manifest["newWatermark"])
+        log.record(
+            "finish", rows=manifest["totalRows"], files=len(manifest["files"]), newWatermark=manifest["newWatermark"]
+        )
         _publish_log(storage, identity, log)
         return write_manifest(storage, manifest)
 
@@ -41,13 +44,17 @@ def _raise(error: Exception) -> str:
     raise error
 
 
-def _run_logged(identity: RunIdentity, redactor: Redactor, body) -> int:  # type: ignore[no-untyped-def]
+def _run_logged(
+    identity: RunIdentity, redactor: Redactor, body: Callable[[LocalStorage | S3Storage, RunLog], str]
+) -> int:
     """Run `body` with the run's log open; any failure becomes one log record and one console line."""
     try:
         storage = open_storage(identity.raw_root)
     except ExtractError as error:
         return _say_failure(redactor(error.message), error.exit_code)
-    context = {"runId": identity.run_id, "engine": identity.engine, "database": identity.database, "table": identity.table}
+    context = {
+        "runId": identity.run_id, "engine": identity.engine, "database": identity.database, "table": identity.table
+    }
     log = RunLog(storage.scratch_dir() / f"{identity.run_id}.jsonl.part", context, redactor)
     try:
         url = body(storage, log)
@@ -58,6 +65,7 @@ def _run_logged(identity: RunIdentity, redactor: Redactor, body) -> int:  # type
         kind, retryable, code = type(error).__name__, False, 1
     else:
         log.say(f"{identity.table}: manifest {url}")
+        storage.close()
         return 0
     message = " ".join(redactor(message).split())
     log.record("error", level="error", error=kind, message=message, retryable=retryable)
@@ -65,6 +73,7 @@ def _run_logged(identity: RunIdentity, redactor: Redactor, body) -> int:  # type
         _publish_log(storage, identity, log)
     except (ExtractError, OSError, ValueError):
         pass  # the console line below still reports the failure
+    storage.close()
     return _say_failure(message, code)
 
 

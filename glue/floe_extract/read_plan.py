@@ -7,9 +7,10 @@ spliced into the text.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from typing import Any, Callable, Sequence
+from typing import Any, Callable
 
 Quote = Callable[[str], str]
 

@@ -18,7 +18,9 @@ from .connection import Redactor
 
 
 class RunLog:
-    def __init__(self, scratch_file: Path, context: dict[str, str], redactor: Redactor, console: TextIO | None = None) -> None:
+    def __init__(
+        self, scratch_file: Path, context: dict[str, str], redactor: Redactor, console: TextIO | None = None
+    ) -> None:
         self.path = scratch_file
         self._file = scratch_file.open("w", encoding="utf-8")
         self._context = context

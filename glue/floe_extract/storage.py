@@ -30,6 +30,9 @@ class RawStorage(Protocol):
     def put_text(self, key: str, text: str) -> None:
         """Write `text` to `key` atomically."""
 
+    def close(self) -> None:
+        """Release local scratch space."""
+
 
 @dataclass
 class LocalStorage:
@@ -50,6 +53,9 @@ class LocalStorage:
             os.replace(local_file, target)
         except OSError as error:
             raise StorageError(f"could not write {target}: {error.strerror}") from None
+
+    def close(self) -> None:
+        """Nothing to release: scratch files live beside the data and are moved, not copied."""
 
     def put_text(self, key: str, text: str) -> None:
         fd, tmp = tempfile.mkstemp(dir=self.scratch_dir(), suffix=".part")

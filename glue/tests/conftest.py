@@ -9,9 +9,10 @@ from __future__ import annotations
 import json
 import os
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any, Callable
 
 import mysql.connector
 import psycopg
@@ -62,7 +63,9 @@ class MySQL(Database):
     url = MYSQL_URL
 
     def __init__(self) -> None:
-        self.conn = mysql.connector.connect(host=MYSQL_HOST, port=MYSQL_PORT, user="root", autocommit=True, charset="utf8mb4")
+        self.conn = mysql.connector.connect(
+            host=MYSQL_HOST, port=MYSQL_PORT, user="root", autocommit=True, charset="utf8mb4"
+        )
         cursor = self.conn.cursor()
         cursor.execute("CREATE DATABASE IF NOT EXISTS floe_test CHARACTER SET utf8mb4")
         cursor.execute("USE floe_test")

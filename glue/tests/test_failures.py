@@ -7,7 +7,6 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from conftest import Database, MySQL, Postgres, Runner
 
 GLUE = Path(__file__).resolve().parents[1]
@@ -57,7 +56,9 @@ def test_an_unknown_column_is_named_with_its_role(db: Database, table_name: str,
     assert_failed_cleanly(result, 4, f"{role.replace('_', ' ')}", "'nope' is not a column", "columns: id, note")
 
 
-def test_incremental_mode_without_an_incremental_column_fails_before_connecting(postgres: Postgres, run_job: Runner) -> None:
+def test_incremental_mode_without_an_incremental_column_fails_before_connecting(
+    postgres: Postgres, run_job: Runner
+) -> None:
     result = run_job(postgres, "anything", mode="incremental", connection="postgresql://nobody@127.0.0.1:1/x")
 
     assert_failed_cleanly(result, 2, "--mode incremental needs --incremental-column")
@@ -133,7 +134,9 @@ def test_the_glue_script_runs_as_a_command(postgres: Postgres, table_name: str, 
             "--connection", postgres.url, "--table", f"floe_test.{table_name}", "--raw-root", str(tmp_path),
             "--JOB_ID", "glue-adds-its-own-arguments"]
 
-    ok = subprocess.run([*base, "--run-id", "cli1", "--run-time", "2025-11-05T12:30:00Z"], capture_output=True, text=True)
+    ok = subprocess.run(
+        [*base, "--run-id", "cli1", "--run-time", "2025-11-05T12:30:00Z"], capture_output=True, text=True
+    )
     bad = subprocess.run([*base, "--run-id", "cli2", "--partitions", "two"], capture_output=True, text=True)
 
     assert ok.returncode == 0, ok.stderr

@@ -12,7 +12,9 @@ T0 = "2024-03-01 10:00:00"
 def make_events(db: Database, table: str, rows: list[tuple[int, str | None]]) -> None:
     timestamp = "timestamp(6)" if db.engine == "postgres" else "datetime(6)"
     db.execute(f"DROP TABLE IF EXISTS floe_test.{table}")
-    db.execute(f"CREATE TABLE floe_test.{table} (id bigint PRIMARY KEY, label varchar(20), updated_at {timestamp} NULL)")
+    db.execute(
+        f"CREATE TABLE floe_test.{table} (id bigint PRIMARY KEY, label varchar(20), updated_at {timestamp} NULL)"
+    )
     for row_id, updated_at in rows:
         db.execute(f"INSERT INTO floe_test.{table} VALUES (%s, %s, %s)", (row_id, f"row {row_id}", updated_at))
 
@@ -36,7 +38,9 @@ def test_full_mode_lands_every_row(db: Database, table_name: str, run_job: Runne
     assert result.manifest["newWatermark"] is None
 
 
-def test_first_incremental_run_reads_everything_up_to_the_high_mark(db: Database, table_name: str, run_job: Runner) -> None:
+def test_first_incremental_run_reads_everything_up_to_the_high_mark(
+    db: Database, table_name: str, run_job: Runner
+) -> None:
     make_events(db, table_name, [(1, T0), (2, None), (3, "2024-03-01 12:00:00.5")])
 
     result = run_job(db, table_name, **incremental())
@@ -78,7 +82,9 @@ def test_rows_tied_at_the_high_mark_all_land_in_the_same_run(db: Database, table
 
 
 def test_lookback_rereads_the_overlap_before_the_watermark(db: Database, table_name: str, run_job: Runner) -> None:
-    make_events(db, table_name, [(1, "2024-03-01 09:58:59"), (2, "2024-03-01 09:59:30"), (3, T0), (4, "2024-03-01 10:00:01")])
+    make_events(
+        db, table_name, [(1, "2024-03-01 09:58:59"), (2, "2024-03-01 09:59:30"), (3, T0), (4, "2024-03-01 10:00:01")]
+    )
 
     result = run_job(db, table_name, **incremental(watermark=T0, lookback_seconds=60))
 

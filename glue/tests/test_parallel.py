@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-
 from conftest import Database, Runner
 
 
@@ -11,7 +10,8 @@ def make_orders(db: Database, table: str, count: int) -> None:
     timestamp = "timestamp(6)" if db.engine == "postgres" else "datetime(6)"
     db.execute(f"DROP TABLE IF EXISTS floe_test.{table}")
     db.execute(
-        f"CREATE TABLE floe_test.{table} (id bigint PRIMARY KEY, customer int NULL, placed_at {timestamp} NULL, total decimal(12,2))"
+        f"CREATE TABLE floe_test.{table} "
+        f"(id bigint PRIMARY KEY, customer int NULL, placed_at {timestamp} NULL, total decimal(12,2))"
     )
     values = ", ".join(
         f"({i}, {'NULL' if i % 17 == 0 else i % 97}, "
@@ -35,7 +35,9 @@ def test_the_union_of_the_parts_equals_a_single_connection_read(
     make_orders(db, table_name, 2_000)
     single = run_job(db, table_name, run_id="single", primary_key="id")
     # Act
-    parallel = run_job(db, table_name, run_id="parallel", primary_key="id", partition_column=column, partitions=partitions)
+    parallel = run_job(
+        db, table_name, run_id="parallel", primary_key="id", partition_column=column, partitions=partitions
+    )
     # Assess
     assert single.exit_code == 0 and parallel.exit_code == 0, single.stderr + parallel.stderr
     assert parallel.manifest is not None
@@ -49,7 +51,9 @@ def test_parts_respect_the_incremental_window(db: Database, table_name: str, run
     make_orders(db, table_name, 500)
     watermark = "2024-01-14 00:00:00"
 
-    single = run_job(db, table_name, run_id="s", mode="incremental", incremental_column="placed_at", watermark=watermark)
+    single = run_job(
+        db, table_name, run_id="s", mode="incremental", incremental_column="placed_at", watermark=watermark
+    )
     parallel = run_job(
         db, table_name, run_id="p", mode="incremental", incremental_column="placed_at", watermark=watermark,
         partition_column="id", partitions=3,

@@ -44,7 +44,10 @@ def test_timestamp_and_date_ranges_split_evenly() -> None:
     stamps = split_parts("t", start, datetime(2024, 1, 5, tzinfo=timezone.utc), 4, quote)
     days = split_parts("d", date(2024, 1, 1), date(2024, 1, 4), 2, quote)
 
-    assert [p.predicate.params for p in stamps][1] == (datetime(2024, 1, 2, tzinfo=timezone.utc), datetime(2024, 1, 3, tzinfo=timezone.utc))
+    assert [p.predicate.params for p in stamps][1] == (
+        datetime(2024, 1, 2, tzinfo=timezone.utc),
+        datetime(2024, 1, 3, tzinfo=timezone.utc),
+    )
     assert [p.predicate.params for p in days] == [(date(2024, 1, 3),), (date(2024, 1, 3),)]
 
 

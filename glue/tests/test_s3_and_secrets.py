@@ -277,7 +277,7 @@ def test_a_secret_that_does_not_exist_fails_in_one_line_naming_it_and_writes_no_
         connection=f"secretsmanager:{secret_id}", mode="full",
     )
     # Assess
-    assert result.exit_code == 3, result.stderr
+    assert result.exit_code == 2, result.stderr
     lines = result.stderr.splitlines()
     assert len(lines) == 1, result.stderr
     assert lines[0].startswith("floe-extract: error:")

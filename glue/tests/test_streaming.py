@@ -9,7 +9,6 @@ from pathlib import Path
 
 import pyarrow.parquet as pq
 import pytest
-
 from conftest import Database
 
 MEASURE = (
@@ -27,10 +26,13 @@ def make_wide(db: Database, table: str, rows: int) -> None:
     db.execute(f"CREATE TABLE floe_test.{table} (id bigint PRIMARY KEY, filler text)")
     if db.engine == "postgres":
         db.execute(
-            f"INSERT INTO floe_test.{table} SELECT g, repeat(md5(g::text), {ROW_BYTES // 32}) FROM generate_series(1, {rows}) g"
+            f"INSERT INTO floe_test.{table} SELECT g, repeat(md5(g::text), {ROW_BYTES // 32}) "
+            f"FROM generate_series(1, {rows}) g"
         )
     else:
-        db.execute(f"INSERT INTO floe_test.{table} SELECT seq, repeat(md5(seq), {ROW_BYTES // 32}) FROM seq_1_to_{rows}")
+        db.execute(
+            f"INSERT INTO floe_test.{table} SELECT seq, repeat(md5(seq), {ROW_BYTES // 32}) FROM seq_1_to_{rows}"
+        )
 
 
 def extract(db: Database, table: str, raw_root: Path, run_id: str, *extra: str) -> tuple[int, dict[str, object]]:
@@ -61,11 +63,16 @@ def wide_tables(db: Database) -> tuple[Database, str, str]:
 def _exists(db: Database, table: str) -> bool:
     if db.engine == "postgres":
         return db.query("SELECT to_regclass(%s) IS NOT NULL", (f"floe_test.{table}",))[0][0]  # type: ignore[no-any-return]
-    return bool(db.query("SELECT count(*) FROM information_schema.tables WHERE table_schema = 'floe_test' AND table_name = %s", (table,))[0][0])
+    rows = db.query(
+        "SELECT count(*) FROM information_schema.tables WHERE table_schema = 'floe_test' AND table_name = %s", (table,)
+    )
+    return bool(rows[0][0])
 
 
 @pytest.mark.parametrize("partitions", ["1", "2"])
-def test_memory_does_not_grow_with_the_table(wide_tables: tuple[Database, str, str], tmp_path: Path, partitions: str) -> None:
+def test_memory_does_not_grow_with_the_table(
+    wide_tables: tuple[Database, str, str], tmp_path: Path, partitions: str
+) -> None:
     # Prepare
     db, small_table, large_table = wide_tables
     split = ["--partition-column", "id", "--partitions", partitions]
@@ -75,7 +82,10 @@ def test_memory_does_not_grow_with_the_table(wide_tables: tuple[Database, str, s
     # Assess: holding the table (or even half of it) would add 150-300 MB; buffers and allocator noise add far less.
     assert small["totalRows"] == SMALL_ROWS and large["totalRows"] == LARGE_ROWS
     growth_mb = (large_kb - small_kb) / 1024
-    print(f"peak RSS {small_kb // 1024} MB for {SMALL_ROWS:,} rows, {large_kb // 1024} MB for {LARGE_ROWS:,} ({partitions} part(s))")
+    print(
+        f"peak RSS {small_kb // 1024} MB for {SMALL_ROWS:,} rows, "
+        f"{large_kb // 1024} MB for {LARGE_ROWS:,} ({partitions} part(s))"
+    )
     assert growth_mb < 120, f"peak RSS grew by {growth_mb:.0f} MB for 300 MB more data"
 
 

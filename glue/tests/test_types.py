@@ -7,7 +7,6 @@ from datetime import date, datetime, time, timezone
 from decimal import Decimal
 
 import pyarrow as pa
-
 from conftest import MySQL, Postgres, Runner
 
 TRICKY_TEXT = 'tab\there, newline\nthere, "quotes", back\\slash, comma, 😀 ünïcödé, \\N'
@@ -33,7 +32,8 @@ def test_postgres_types_arrive_exactly(postgres: Postgres, table_name: str, run_
         (TRICKY_TEXT,),
     )
     postgres.execute(
-        f"INSERT INTO floe_test.{table_name} (id, double, single) VALUES (2, 'NaN', '-Infinity'), (3, 'Infinity', 'NaN')"
+        f"INSERT INTO floe_test.{table_name} (id, double, single) "
+        "VALUES (2, 'NaN', '-Infinity'), (3, 'Infinity', 'NaN')"
     )
     # Act
     result = run_job(postgres, table_name, primary_key="id")

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any, Iterator, Protocol
+from typing import Any, Protocol
 
 import pyarrow as pa
 
 from ..columns import SourceColumn
-from ..read_plan import Predicate, Quote
+from ..read_plan import Predicate
 
 BATCH_ROWS = 65_536
 
@@ -39,7 +40,10 @@ class Source(Protocol):
 
     table: TableName
     columns: list[SourceColumn]
-    quote: Quote
+
+    def quote(self, name: str) -> str:
+        """Quote an identifier for query text."""
+        ...
 
     def high_mark(self, column: SourceColumn) -> Any: ...
 

@@ -8,9 +8,10 @@ faster than per-value Python conversion and strict: a value that does not fit
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any, Iterator
+from typing import Any
 
 import mysql.connector
 import pyarrow as pa
@@ -91,9 +92,11 @@ class MySQLSource:
         self.settings = settings
         self.table = TableName(table.schema or settings.dbname, table.name)
         self.redactor = redactor
-        self.quote = quote_identifier
         self._conn = self._connect()
         self.columns = self._read_columns()
+
+    def quote(self, name: str) -> str:
+        return quote_identifier(name)
 
     def _connect(self) -> Any:
         try:
@@ -151,7 +154,8 @@ class MySQLSource:
         return self._query(f"SELECT max({self.quote(column.name)}) FROM {self._from}")[0][0]
 
     def lower_bound(self, column: SourceColumn, watermark: str, lookback_seconds: int) -> Any:
-        cast = {"date": "DATE", "timestamp": "DATETIME(6)", "integer": "DECIMAL(65,0)"}.get(column.kind, "DECIMAL(65,30)")
+        casts = {"date": "DATE", "timestamp": "DATETIME(6)", "integer": "DECIMAL(65,0)"}
+        cast = casts.get(column.kind, "DECIMAL(65,30)")
         query = f"SELECT CAST(%s AS {cast})" + (" - INTERVAL %s SECOND" if lookback_seconds else "")
         params: tuple[Any, ...] = (watermark, lookback_seconds) if lookback_seconds else (watermark,)
         try:
@@ -215,7 +219,9 @@ class MySQLSource:
                 batch_rows = max(1_024, min(BATCH_ROWS, BATCH_BYTES * batch.num_rows // max(batch.nbytes, 1)))
                 yield batch
         except mysql.connector.Error as error:
-            if error.errno in (errorcode.CR_SERVER_LOST, errorcode.CR_SERVER_GONE_ERROR, errorcode.ER_QUERY_INTERRUPTED):
+            if error.errno in (
+                errorcode.CR_SERVER_LOST, errorcode.CR_SERVER_GONE_ERROR, errorcode.ER_QUERY_INTERRUPTED
+            ):
                 raise SourceUnavailableError(
                     f"table {self.table}: lost the connection to {self.settings.describe()} while reading: {error.msg}"
                 ) from None

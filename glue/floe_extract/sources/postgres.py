@@ -13,9 +13,10 @@ only NULL is an unquoted empty field, so NULL and '' stay distinct.
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any, Iterator
+from typing import Any
 
 import psycopg
 import pyarrow as pa
@@ -25,7 +26,7 @@ from psycopg import sql
 
 from ..columns import Kind, SourceColumn, decimal_type
 from ..connection import ConnectionSettings, Redactor
-from ..errors import SourceSchemaError, SourceUnavailableError, JobArgumentError
+from ..errors import JobArgumentError, SourceSchemaError, SourceUnavailableError
 from ..read_plan import Predicate
 from .base import TableName
 from .postgres_copy import CopyStream, csv_options, raise_unrepresentable
@@ -102,12 +103,17 @@ class PostgresSource:
         self.settings = settings
         self.table = table
         self.redactor = redactor
-        self.quote = quote_identifier
         self._conn = self._connect()
         self._snapshot = self._export_snapshot()
         self.columns = self._read_columns()
 
+    def quote(self, name: str) -> str:
+        return quote_identifier(name)
+
     def _connect(self) -> psycopg.Connection[Any]:
+        # Extra conninfo parameters from the connection URL's query string; typed as Any because
+        # psycopg.connect's signature also has non-string keywords (autocommit, row_factory, ...).
+        extra: dict[str, Any] = dict(self.settings.options)
         try:
             conn = psycopg.connect(
                 host=self.settings.host,
@@ -118,7 +124,7 @@ class PostgresSource:
                 application_name="floe-extract",
                 connect_timeout=15,
                 options="-c TimeZone=UTC -c DateStyle=ISO -c extra_float_digits=1 -c bytea_output=hex",
-                **self.settings.options,
+                **extra,
             )
         except psycopg.Error as error:
             raise SourceUnavailableError(
@@ -145,7 +151,8 @@ class PostgresSource:
         if row is None or row[0] is None:
             raise SourceSchemaError(f"table {self.table} not found in database {self.settings.dbname}")
         columns = []
-        for name, source_type, nullable, base, typtype, category, typmod in self._conn.execute(CATALOG_QUERY, (row[0],)):
+        catalog = self._conn.execute(CATALOG_QUERY, (row[0],))
+        for name, source_type, nullable, base, typtype, category, typmod in catalog:
             arrow_type, kind = _arrow_type(base, typtype, category, typmod)
             columns.append(SourceColumn(name, source_type, arrow_type, bool(nullable), kind))
         return columns
@@ -157,7 +164,7 @@ class PostgresSource:
         return self.quote(self.table.name)
 
     def _scalar(self, query: str, params: tuple[Any, ...] = ()) -> Any:
-        row = self._conn.execute(query, params).fetchone()  # type: ignore[call-overload]
+        row = self._conn.execute(query, params).fetchone()
         return row[0] if row else None
 
     def high_mark(self, column: SourceColumn) -> Any:
@@ -171,6 +178,7 @@ class PostgresSource:
         if column.kind == "date" and lookback_seconds:
             query = f"SELECT CAST({cast} - make_interval(secs => %s) AS date)"
         try:
+            # A SELECT without FROM always returns exactly one row; fetchone() is typed as optional.
             return self._conn.execute(query, params).fetchone()[0]  # type: ignore[index]
         except psycopg.errors.DataError as error:
             self._conn.rollback()
@@ -185,7 +193,7 @@ class PostgresSource:
     def min_max(self, column: SourceColumn, where: Predicate) -> tuple[Any, Any]:
         col = self.quote(column.name)
         clause = f" WHERE {where.sql}" if where.sql else ""
-        row = self._conn.execute(f"SELECT min({col}), max({col}) FROM {self._from}{clause}", where.params).fetchone()  # type: ignore[call-overload]
+        row = self._conn.execute(f"SELECT min({col}), max({col}) FROM {self._from}{clause}", where.params).fetchone()
         return (row[0], row[1]) if row else (None, None)
 
     def format_watermark(self, column: SourceColumn, value: Any) -> str:
@@ -203,7 +211,7 @@ class PostgresSource:
             select = ", ".join(self.quote(c.name) for c in self.columns)
             clause = f" WHERE {where.sql}" if where.sql else ""
             query = f"COPY (SELECT {select} FROM {self._from}{clause}) TO STDOUT WITH (FORMAT csv, FORCE_QUOTE *)"
-            with conn.cursor() as cursor, cursor.copy(query, where.params) as copy:  # type: ignore[call-overload]
+            with conn.cursor() as cursor, cursor.copy(query, where.params) as copy:
                 stream = CopyStream(iter(copy))
                 yield from self._parse(stream)
         except psycopg.OperationalError as error:
@@ -237,7 +245,8 @@ class PostgresSource:
                     arrays[i] = pc.cast(arrays[i], column.arrow_type)
                 except pa.ArrowInvalid as error:
                     raise_unrepresentable(str(self.table), self.columns, error, column)
-        return pa.RecordBatch.from_arrays(arrays, schema=pa.schema([pa.field(c.name, c.arrow_type, c.nullable) for c in self.columns]))
+        schema = pa.schema([pa.field(c.name, c.arrow_type, c.nullable) for c in self.columns])
+        return pa.RecordBatch.from_arrays(arrays, schema=schema)
 
     def close(self) -> None:
         self._conn.close()
@@ -245,7 +254,7 @@ class PostgresSource:
 
 def _converted_after_read(column: SourceColumn) -> bool:
     """pyarrow's CSV reader cannot produce these types itself; they are read as text and converted."""
-    return pa.types.is_binary(column.arrow_type) or pa.types.is_decimal256(column.arrow_type)
+    return bool(pa.types.is_binary(column.arrow_type) or pa.types.is_decimal256(column.arrow_type))
 
 
 def _decode_hex_bytea(texts: pa.Array) -> pa.Array:
