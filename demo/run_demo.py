@@ -27,13 +27,18 @@ TABLES = [
 ]
 
 
+def connect_mysql(url: str, database: str | None = None):  # type: ignore[no-untyped-def]
+    parts = urlsplit(url)
+    return mysql.connector.connect(
+        host=parts.hostname, port=parts.port or 3306, user=parts.username, password=parts.password or "",
+        database=database, autocommit=True,
+    )
+
+
 def seed(pg_url: str, mysql_url: str) -> None:
     with psycopg.connect(pg_url, autocommit=True) as conn:
         conn.execute((ROOT / "demo/postgres.sql").read_text())  # type: ignore[arg-type]
-    parts = urlsplit(mysql_url)
-    conn = mysql.connector.connect(
-        host=parts.hostname, port=parts.port or 3306, user=parts.username, password=parts.password or "", autocommit=True
-    )
+    conn = connect_mysql(mysql_url)
     cursor = conn.cursor()
     for statement in (ROOT / "demo/mysql.sql").read_text().split(";"):
         body = "\n".join(line for line in statement.splitlines() if not line.startswith("--")).strip()
@@ -44,16 +49,14 @@ def seed(pg_url: str, mysql_url: str) -> None:
 
 def change_rows(pg_url: str, mysql_url: str) -> None:
     with psycopg.connect(pg_url, autocommit=True) as conn:
-        conn.execute("UPDATE clr.availed_coupon_snapshots SET amount = amount + 1, updated_at = now() WHERE id % 1000 = 0")
+        conn.execute(
+            "UPDATE clr.availed_coupon_snapshots SET amount = amount + 1, updated_at = now() WHERE id % 1000 = 0"
+        )
         conn.execute(
             "INSERT INTO clr.availed_coupon_snapshots SELECT g, 1, 1, 'app', 9.99, now(), now() "
             "FROM generate_series(100001, 100050) g"
         )
-    parts = urlsplit(mysql_url)
-    conn = mysql.connector.connect(
-        host=parts.hostname, port=parts.port or 3306, user=parts.username, password=parts.password or "",
-        database="shop", autocommit=True,
-    )
+    conn = connect_mysql(mysql_url, "shop")
     conn.cursor().execute("UPDATE orders SET status = 'shipped', updated_at = now(6) WHERE id % 500 = 0")
     conn.close()
 
