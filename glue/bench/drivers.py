@@ -170,7 +170,12 @@ def pg_a_csv(opt):
     import pyarrow.csv as pcsv
 
     with _pg_connect() as conn, conn.cursor() as cur, cur.copy(PG_COPY_CSV) as copy:
-        reader = pcsv.open_csv(_arrow_stream(_CopyFile(copy)), **_csv_options(opt.block_size))
+        try:
+            reader = pcsv.open_csv(_arrow_stream(_CopyFile(copy)), **_csv_options(opt.block_size))
+        except pa.ArrowInvalid as e:
+            if "Empty CSV" in str(e):  # 0 rows (there is no header line)
+                return
+            raise
         try:
             yield from reader
         finally:
@@ -186,6 +191,7 @@ def _pipe_reader(fill, block_size):
     would look like a clean, truncated EOF).
     """
     import fcntl
+
     import pyarrow.csv as pcsv
 
     r, w = os.pipe()
@@ -208,8 +214,26 @@ def _pipe_reader(fill, block_size):
     src = os.fdopen(r, "rb", buffering=1 << 20)
     reader = None
     try:
-        reader = pcsv.open_csv(_arrow_stream(src), **_csv_options(block_size))
+        try:
+            reader = pcsv.open_csv(_arrow_stream(src), **_csv_options(block_size))
+        except pa.ArrowInvalid as e:
+            # no CSV header, so a 0-row result is an "Empty CSV file" error --
+            # and so is a COPY that failed before sending anything.
+            t.join()
+            if err:
+                raise RuntimeError("COPY producer failed") from err[0]
+            if "Empty CSV" in str(e):
+                return
+            raise
         yield from reader
+    except GeneratorExit:
+        raise
+    except BaseException:
+        src.close()
+        t.join(timeout=5)
+        if err:  # the producer's error is the interesting one
+            raise RuntimeError("COPY producer failed") from err[0]
+        raise
     finally:
         if reader is not None:
             reader.close()
@@ -718,7 +742,7 @@ def main() -> None:
             if z:
                 bench(min(z, key=lambda r: r["secs"])["name"], "snappy")
 
-    print(f"\n| candidate | mode | secs | rows/s | x baseline | peak RSS MB | parquet MB | check |")
+    print("\n| candidate | mode | secs | rows/s | x baseline | peak RSS MB | parquet MB | check |")
     print("|---|---|---|---|---|---|---|---|")
     for e in engines:
         b = base[e]

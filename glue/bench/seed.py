@@ -148,8 +148,13 @@ def seed_mysql(n: int, force: bool) -> None:
     try:
         with conn.cursor() as cur:
             cur.execute("SET time_zone = '+00:00'")
-            cur.execute("SET SESSION sql_mode = 'STRICT_TRANS_TABLES,ERROR_FOR_DIVISION_BY_ZERO,NO_ENGINE_SUBSTITUTION'")
-            cur.execute("SELECT count(*) FROM information_schema.tables WHERE table_schema = DATABASE() AND table_name = %s", (TABLE,))
+            cur.execute(
+                "SET SESSION sql_mode = 'STRICT_TRANS_TABLES,ERROR_FOR_DIVISION_BY_ZERO,NO_ENGINE_SUBSTITUTION'"
+            )
+            cur.execute(
+                "SELECT count(*) FROM information_schema.tables WHERE table_schema = DATABASE() AND table_name = %s",
+                (TABLE,),
+            )
             exists = cur.fetchone()[0] == 1
             if exists and not force:
                 cur.execute(f"SELECT count(*) FROM {TABLE}")

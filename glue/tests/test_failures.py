@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -145,3 +147,34 @@ def test_the_glue_script_runs_as_a_command(postgres: Postgres, table_name: str, 
     assert (tmp_path / f"_logs/postgres/clr/floe_test.{table_name}/2025-11-05/cli1.jsonl").exists()
     assert bad.returncode == 2
     assert bad.stderr == "floe-extract: error: --partitions must be an integer, got 'two'\n"
+
+
+def test_a_connection_killed_mid_read_fails_the_run_instead_of_landing_part_of_the_table(
+    postgres: Postgres, table_name: str, run_job: Runner
+) -> None:
+    # Prepare: a table big enough that the read is still going when its backend is terminated.
+    postgres.execute(f"DROP TABLE IF EXISTS floe_test.{table_name}")
+    postgres.execute(
+        f"CREATE TABLE floe_test.{table_name} AS "
+        "SELECT g AS id, repeat('x', 400) AS pad FROM generate_series(1, 1500000) g"
+    )
+    killed: list[int] = []
+
+    def kill_the_copy() -> None:
+        deadline = time.monotonic() + 30
+        while not killed and time.monotonic() < deadline:
+            rows = postgres.query(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                "WHERE application_name = 'floe-extract' AND query LIKE 'COPY%%'"
+            )
+            killed.extend(1 for (done,) in rows if done)
+            time.sleep(0.02)
+
+    killer = threading.Thread(target=kill_the_copy)
+    killer.start()
+    # Act
+    result = run_job(postgres, table_name, primary_key="id")
+    killer.join()
+    # Assess
+    assert killed, "the COPY was never seen running"
+    assert_failed_cleanly(result, 3, "lost the connection", "while reading")

@@ -29,7 +29,7 @@ from ..connection import ConnectionSettings, Redactor
 from ..errors import JobArgumentError, SourceSchemaError, SourceUnavailableError
 from ..read_plan import Predicate
 from .base import TableName
-from .postgres_copy import CopyStream, csv_options, raise_unrepresentable
+from .postgres_copy import CopyPump, csv_options, raise_unrepresentable
 
 log = logging.getLogger(__name__)
 
@@ -211,9 +211,16 @@ class PostgresSource:
             select = ", ".join(self.quote(c.name) for c in self.columns)
             clause = f" WHERE {where.sql}" if where.sql else ""
             query = f"COPY (SELECT {select} FROM {self._from}{clause}) TO STDOUT WITH (FORMAT csv, FORCE_QUOTE *)"
-            with conn.cursor() as cursor, cursor.copy(query, where.params) as copy:
-                stream = CopyStream(iter(copy))
-                yield from self._parse(stream)
+
+            def rows() -> Iterator[Any]:
+                with conn.cursor() as cursor, cursor.copy(query, where.params) as copy:
+                    yield from copy
+
+            pump = CopyPump(rows)
+            try:
+                yield from self._parse(pump)
+            finally:
+                pump.close()
         except psycopg.OperationalError as error:
             raise SourceUnavailableError(
                 f"table {self.table}: lost the connection to {self.settings.describe()} while reading: "
@@ -223,17 +230,24 @@ class PostgresSource:
             if part != 0:
                 conn.close()
 
-    def _parse(self, stream: CopyStream) -> Iterator[pa.RecordBatch]:
+    def _parse(self, pump: CopyPump) -> Iterator[pa.RecordBatch]:
         read_types = {c.name: (pa.string() if _converted_after_read(c) else c.arrow_type) for c in self.columns}
-        reader = None
         try:
-            reader = pacsv.open_csv(stream, **csv_options(read_types, true_value="t", false_value="f"))
+            reader = pacsv.open_csv(pump.stream(), **csv_options(read_types, true_value="t", false_value="f"))
+        except pa.ArrowInvalid as error:
+            pump.finish()
+            if pump.bytes_written == 0:
+                return  # an empty result: pyarrow calls it an empty CSV file
+            raise_unrepresentable(str(self.table), self.columns, error)
+        try:
             for batch in reader:
                 yield self._finish(batch)
         except pa.ArrowInvalid as error:
-            if stream.bytes_read == 0:
-                return  # an empty result: pyarrow calls it an empty CSV file
+            pump.finish()
             raise_unrepresentable(str(self.table), self.columns, error)
+        finally:
+            reader.close()  # stops pyarrow's read-ahead before the pipe goes away
+        pump.finish()
 
     def _finish(self, batch: pa.RecordBatch) -> pa.RecordBatch:
         arrays = list(batch.columns)
