@@ -5,11 +5,17 @@ Batches are gathered into row groups of about ROW_GROUP_BYTES of Arrow data
 row group per part whatever the table's size or row width, and readers still get
 row groups large enough to scan efficiently. A file is closed and
 published once it passes the target size; the next one starts.
+
+Row groups are encoded and written by a thread of the part's own, one row group
+behind the reader: pyarrow releases the GIL while it compresses and writes, so
+reading the next rows overlaps writing the last ones.
 """
 
 from __future__ import annotations
 
 import os
+import queue
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
@@ -20,7 +26,7 @@ import pyarrow.parquet as pq
 from .errors import StorageError
 from .storage import LocalStorage, S3Storage
 
-ROW_GROUP_BYTES = 32 * 1024 * 1024
+ROW_GROUP_BYTES = 16 * 1024 * 1024
 ROW_GROUP_ROWS = 1_048_576
 COMPRESSION = "zstd"
 COMPRESSION_LEVEL = 1
@@ -60,6 +66,9 @@ class PartWriter:
         self._local: Path | None = None
         self._sequence = 0
         self.files: list[LandedFile] = []
+        self._row_groups: queue.Queue[pa.Table | None] = queue.Queue(maxsize=1)
+        self._writer_thread: threading.Thread | None = None
+        self._write_error: BaseException | None = None
 
     def write(self, batch: pa.RecordBatch) -> None:
         if batch.num_rows == 0:
@@ -75,6 +84,32 @@ class PartWriter:
             return
         table = pa.Table.from_batches(self._pending, schema=self._schema)
         self._pending, self._pending_rows, self._pending_bytes = [], 0, 0
+        self._raise_write_error()
+        if self._writer_thread is None:
+            self._writer_thread = threading.Thread(target=self._write_row_groups, name=f"parquet-{self._part}")
+            self._writer_thread.start()
+        self._row_groups.put(table)
+
+    def _write_row_groups(self) -> None:
+        while (table := self._row_groups.get()) is not None:
+            if self._write_error is not None:
+                continue  # keep draining so the reader never blocks on a dead writer
+            try:
+                self._write_row_group(table)
+            except BaseException as error:  # noqa: BLE001 - re-raised in the reader's thread
+                self._write_error = error
+
+    def _raise_write_error(self) -> None:
+        if self._write_error is not None:
+            raise self._write_error
+
+    def _stop_writer(self) -> None:
+        if self._writer_thread is not None:
+            self._row_groups.put(None)
+            self._writer_thread.join()
+            self._writer_thread = None
+
+    def _write_row_group(self, table: pa.Table) -> None:
         try:
             if self._writer is None:
                 self._open()
@@ -113,11 +148,14 @@ class PartWriter:
     def finish(self) -> list[LandedFile]:
         """Write what is buffered and publish the last file; a part with no rows lands no file."""
         self._flush_row_group()
+        self._stop_writer()
+        self._raise_write_error()
         if self._writer is not None:
             self._close_file()
         return self.files
 
     def abort(self) -> None:
+        self._stop_writer()
         if self._writer is not None:
             self._writer.close()
         if self._local is not None:

@@ -17,7 +17,7 @@ from ..errors import UnrepresentableValueError
 
 BLOCK_BYTES = 4 * 1024 * 1024
 PIPE_BYTES = 1024 * 1024
-STREAM_BUFFER_BYTES = 16 * 1024 * 1024
+STREAM_BUFFER_BYTES = 4 * 1024 * 1024
 F_SETPIPE_SZ = 1031  # Linux fcntl command; not exported by Python's fcntl module before 3.10
 
 
