@@ -1,0 +1,37 @@
+import { z } from 'zod';
+
+/**
+ * Fields every floe event detail carries, so any consumer can tell which run,
+ * database and table an event is about, and when it was published.
+ */
+export const FloeDetailSchema = z.object({
+  /** The run this event belongs to; the same id across every step of one ingest. */
+  runId: z.string().min(1),
+  /** Logical name of the source database (from `floe.config.yaml`), not a connection string. */
+  source: z.string().min(1),
+  /** Source table as configured, `table` or `schema.table`. */
+  table: z.string().min(1),
+  /** When the publisher sent this event, ISO-8601 with a zone. */
+  publishedAt: z.iso.datetime({ offset: true }),
+});
+
+/** How a table is extracted: everything, or rows past the watermark. */
+export const IngestModeSchema = z.enum(['full', 'incremental']);
+export type IngestMode = z.infer<typeof IngestModeSchema>;
+
+/** A watermark as text in the source column's own type; `null` before the first incremental run. */
+export const WatermarkSchema = z.string().nullable();
+
+/** A count of rows or files. */
+export const CountSchema = z.int().min(0);
+
+/**
+ * A location (S3 URL or local path) that must not embed credentials:
+ * events carry facts, never secrets.
+ */
+export const LocationSchema = z
+  .string()
+  .min(1)
+  .refine((value) => !/^[a-z][a-z0-9+.-]*:\/\/[^/@]*:[^/@]*@/i.test(value), {
+    message: 'must not contain credentials (user:password@); events carry facts, never secrets',
+  });

@@ -1,0 +1,108 @@
+import { z } from 'zod';
+import { EventValidationError, describeIssues } from './errors.js';
+import { CountSchema, IngestModeSchema, WatermarkSchema } from './floe-detail.js';
+
+/** One Parquet file the extraction wrote. */
+export const ManifestFileSchema = z.object({
+  /** Key relative to the raw root: `{Engine}/{database}/{table}/{yyyy-mm-dd}/{hh}/{runId}-{part}.parquet`. */
+  path: z.string().min(1),
+  /** Full location: `s3://…` or a local path. */
+  url: z.string().min(1),
+  rows: CountSchema,
+  bytes: CountSchema,
+  /** Part name, `{part}-{file}` e.g. `0-0`. */
+  part: z.string().min(1),
+});
+
+/** One source column and the Arrow type it was written as (see glue/README.md, "Types"). */
+export const ManifestColumnSchema = z.object({
+  name: z.string().min(1),
+  /** The source's type name, e.g. `timestamp with time zone`. */
+  sourceType: z.string().min(1),
+  /** Arrow's type string, e.g. `timestamp[us, tz=UTC]`, `decimal128(12, 2)`. */
+  arrowType: z.string().min(1),
+  nullable: z.boolean(),
+});
+
+/** The incremental window actually read; bounds are text in the column's own type. */
+export const ManifestWindowSchema = z.object({
+  column: z.string().min(1),
+  /** Effective lower bound after the lookback; `null` on a first run. */
+  from: z.string().nullable(),
+  to: z.string().nullable(),
+  fromExclusive: z.boolean(),
+});
+
+const instant = z.iso.datetime({ offset: true });
+
+/**
+ * The extraction job's manifest, `RAW_ROOT/_manifests/{runId}.json`, written
+ * last and atomically: its presence means every file it lists is complete.
+ * Besides the shape, it checks that `totalRows` is the sum of the files' rows.
+ *
+ * @example
+ * ```json
+ * {
+ *   "manifestVersion": 1, "runId": "fixture1", "engine": "postgres", "database": "clr",
+ *   "table": "floe_fixture.coupons", "mode": "incremental", "primaryKey": ["id"],
+ *   "incrementalColumn": "updated_at", "partitionColumn": null,
+ *   "window": {"column": "updated_at", "from": null, "to": "2025-11-05 12:00:00.000000+00:00", "fromExclusive": true},
+ *   "previousWatermark": null, "newWatermark": "2025-11-05 12:00:00.000000+00:00",
+ *   "nullIncrementalRows": 0, "totalRows": 3,
+ *   "files": [{"path": "PostgreSQL/clr/floe_fixture.coupons/2026-11-25/12/fixture1-0-0.parquet",
+ *              "url": "/raw/PostgreSQL/clr/floe_fixture.coupons/2026-11-25/12/fixture1-0-0.parquet",
+ *              "rows": 3, "bytes": 1462, "part": "0-0"}],
+ *   "columns": [{"name": "id", "sourceType": "bigint", "arrowType": "int64", "nullable": false}],
+ *   "startedAt": "2026-11-25T12:02:38.886089+00:00", "finishedAt": "2026-11-25T12:02:38.960042+00:00",
+ *   "runTime": "2026-11-25T12:02:38.885585+00:00", "extractorVersion": "0.1.0"
+ * }
+ * ```
+ * (`columns` shortened; the full file is test/fixtures/manifest.json.)
+ * @see ../glue/README.md, "Manifest"
+ */
+export const ManifestSchema = z
+  .object({
+    manifestVersion: z.literal(1),
+    runId: z.string().min(1),
+    engine: z.enum(['postgres', 'mysql']),
+    /** Logical database name (`--database`), used in paths. */
+    database: z.string().min(1),
+    table: z.string().min(1),
+    mode: IngestModeSchema,
+    /** May be empty for a table without a declared key (full mode). */
+    primaryKey: z.array(z.string().min(1)),
+    incrementalColumn: z.string().min(1).nullable(),
+    partitionColumn: z.string().min(1).nullable(),
+    window: ManifestWindowSchema.nullable(),
+    previousWatermark: WatermarkSchema,
+    newWatermark: WatermarkSchema,
+    /** Rows the incremental column leaves NULL (incremental runs cannot see them); `null` in full mode. */
+    nullIncrementalRows: CountSchema.nullable(),
+    totalRows: CountSchema,
+    files: z.array(ManifestFileSchema),
+    columns: z.array(ManifestColumnSchema).min(1),
+    startedAt: instant,
+    finishedAt: instant,
+    runTime: instant,
+    extractorVersion: z.string().min(1),
+  })
+  .refine((m) => m.files.reduce((sum, f) => sum + f.rows, 0) === m.totalRows, {
+    message: 'totalRows must equal the sum of files[].rows',
+    path: ['totalRows'],
+  });
+
+export type Manifest = z.infer<typeof ManifestSchema>;
+export type ManifestFile = z.infer<typeof ManifestFileSchema>;
+export type ManifestColumn = z.infer<typeof ManifestColumnSchema>;
+
+/**
+ * Check a manifest read from `location`; throws {@link EventValidationError}
+ * naming the location and key path, e.g. `manifest s3://…/r1.json: files.0.rows: …`.
+ */
+export function parseManifest(raw: unknown, location: string): Manifest {
+  const result = ManifestSchema.safeParse(raw);
+  if (!result.success) {
+    throw new EventValidationError(`manifest ${location}: ${describeIssues(result.error)}`, { cause: result.error });
+  }
+  return result.data;
+}
