@@ -1,0 +1,16 @@
+export { ConfigError } from './errors.js';
+export { loadConfig, parseConfig, type LoadConfigOptions } from './load.js';
+export {
+  EngineSchema,
+  FloeConfigSchema,
+  ModeSchema,
+  SourceConfigSchema,
+  TableSpecSchema,
+  type Engine,
+  type FloeConfig,
+  type Mode,
+  type SourceConfig,
+  type TableSpec,
+} from './schema.js';
+export { TableConfigSchema, toTableConfigs, type TableConfig } from './table-config.js';
+export { selectTables, tableKey, type SelectedTable, type TableFilter } from './tables.js';

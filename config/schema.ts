@@ -1,0 +1,146 @@
+import { z } from 'zod';
+
+/**
+ * The schema of `floe.config.yaml`. Its keys are a stable contract; objects are
+ * strict (an unknown key is an error, so a typo never silently means "default").
+ *
+ * @example
+ * ```yaml
+ * raw: ./.floe/raw
+ * state: ./.floe/state
+ * warehouse: duckdb://./.floe/warehouse.duckdb
+ * gold: ./sql/gold
+ * sources:
+ *   - name: clr
+ *     engine: postgres
+ *     connection: ${CLR_URL}
+ *     tables:
+ *       - name: clr.availed_coupon_snapshots
+ *         primaryKey: [id]
+ *         incrementalColumn: updated_at
+ *         partitionColumn: id
+ *         partitions: 2
+ * ```
+ * @see ../docs/pipeline-seams.md and ../glue/README.md (the job arguments this feeds)
+ */
+
+/** Source names become the `{database}` path segment of the raw layout, as in the extraction job. */
+const SOURCE_NAME = /^[A-Za-z0-9][A-Za-z0-9_.=-]{0,127}$/;
+/** `table` or `schema.table`: no `/` (it is a path segment), not starting or ending with `.`. */
+const TABLE_NAME = /^(?!\.)[^/]*[^./]$/;
+
+export const EngineSchema = z.enum(['postgres', 'mysql']);
+export type Engine = z.infer<typeof EngineSchema>;
+
+export const ModeSchema = z.enum(['full', 'incremental']);
+export type Mode = z.infer<typeof ModeSchema>;
+
+const ColumnSchema = z.string().min(1);
+
+/** One table as written in the file, before defaults. Exported for its key list. */
+export const TableObjectSchema = z.strictObject({
+  /** `table` or `schema.table`, matched exactly by the extraction job (no case folding). */
+  name: z.string().regex(TABLE_NAME, { message: "expected 'table' or 'schema.table' (no '/', not starting or ending with '.')" }),
+  /** Columns that identify a row; MERGE into staging keys on them. */
+  primaryKey: z.array(ColumnSchema).min(1),
+  /** Column compared with the watermark; absent means full mode. */
+  incrementalColumn: ColumnSchema.optional(),
+  /** Integer, date or timestamp column used to split the read into ranges. */
+  partitionColumn: ColumnSchema.optional(),
+  /** Ranges read over separate connections. */
+  partitions: z.int().min(1).default(1),
+  /** Re-read this much before the watermark, to catch rows committed late. */
+  lookbackSeconds: z.int().min(0).default(0),
+  /** Default: `incremental` when `incrementalColumn` is set, else `full`. */
+  mode: ModeSchema.optional(),
+});
+
+export const TableSpecSchema = TableObjectSchema.superRefine((table, ctx) => {
+  if (table.mode === 'incremental' && table.incrementalColumn === undefined) {
+    ctx.addIssue({ code: 'custom', path: ['mode'], message: 'incremental mode needs incrementalColumn (or set mode: full)' });
+  }
+  if (table.partitions > 1 && table.partitionColumn === undefined) {
+    ctx.addIssue({ code: 'custom', path: ['partitions'], message: `${table.partitions} partitions need partitionColumn` });
+  }
+  table.primaryKey.forEach((column, index) => {
+    if (table.primaryKey.indexOf(column) !== index) {
+      ctx.addIssue({ code: 'custom', path: ['primaryKey', index], message: `column '${column}' is listed twice` });
+    }
+  });
+}).transform((table) => ({
+  ...table,
+  mode: table.mode ?? (table.incrementalColumn === undefined ? ('full' as const) : ('incremental' as const)),
+}));
+export type TableSpec = z.infer<typeof TableSpecSchema>;
+
+/** One source database. Exported for its key list. */
+export const SourceObjectSchema = z.strictObject({
+  /** Logical name: the `{database}` in the raw layout, and the first half of a table key. */
+  name: z.string().regex(SOURCE_NAME, { message: 'expected a letter or digit, then letters, digits and _ . = - (it becomes part of file paths)' }),
+  engine: EngineSchema,
+  /** A URL (`postgresql://…`, `mysql://…`) or `secretsmanager:<secret id>`; write `${ENV_VAR}`, not the secret. */
+  connection: z.string().min(1),
+  tables: z.array(TableSpecSchema).default([]),
+});
+
+const URL_SCHEMES: Record<Engine, readonly string[]> = { postgres: ['postgres:', 'postgresql:'], mysql: ['mysql:', 'mariadb:'] };
+const URL_EXAMPLE: Record<Engine, string> = { postgres: 'postgresql://user:password@host:port/database', mysql: 'mysql://user:password@host:port/database' };
+
+/** Checks the shape of a connection string without ever quoting it. */
+function connectionProblem(connection: string, engine: Engine): string | undefined {
+  if (connection.startsWith('secretsmanager:')) {
+    return connection.length > 'secretsmanager:'.length ? undefined : 'secretsmanager: needs a secret id (secretsmanager:<secret id>)';
+  }
+  const expected = `not a ${engine} URL (expected ${URL_EXAMPLE[engine]} or secretsmanager:<secret id>)`;
+  let url: URL;
+  try {
+    url = new URL(connection);
+  } catch {
+    return expected;
+  }
+  const other = EngineSchema.options.find((candidate) => candidate !== engine && URL_SCHEMES[candidate].includes(url.protocol));
+  if (other !== undefined) return `is a ${other} URL but engine is ${engine}`;
+  if (!URL_SCHEMES[engine].includes(url.protocol) || url.hostname === '' || url.pathname.replace(/^\//, '') === '') return expected;
+  return undefined;
+}
+
+export const SourceConfigSchema = SourceObjectSchema.superRefine((source, ctx) => {
+  const problem = connectionProblem(source.connection, source.engine);
+  if (problem !== undefined) ctx.addIssue({ code: 'custom', path: ['connection'], message: problem });
+  const first = new Map<string, number>();
+  source.tables.forEach((table, index) => {
+    const earlier = first.get(table.name);
+    if (earlier === undefined) first.set(table.name, index);
+    else ctx.addIssue({ code: 'custom', path: ['tables', index, 'name'], message: `duplicate table '${table.name}' (also tables[${earlier}])` });
+  });
+});
+export type SourceConfig = z.infer<typeof SourceConfigSchema>;
+
+/** Local folder or `s3://bucket/prefix`. */
+const RawLocationSchema = z.string().min(1).refine((value) => !/^[a-z][a-z0-9+.-]*:\/\//i.test(value) || /^s3:\/\/[^/]+/.test(value), {
+  message: 'expected a folder or s3://bucket/prefix',
+});
+/** Local folder, or `dynamodb` / `dynamodb://<table prefix>`. */
+const StateLocationSchema = z.string().min(1).refine((value) => !/^[a-z][a-z0-9+.-]*:/i.test(value) || /^dynamodb(:\/\/.*)?$/.test(value), {
+  message: 'expected a folder, dynamodb or dynamodb://<table prefix>',
+});
+const WarehouseSchema = z.string().regex(/^(duckdb|snowflake):\/\/.+/, { message: 'expected duckdb://<file> or snowflake://<account>/…' });
+
+/** The whole file. Exported for its key list. */
+export const ConfigObjectSchema = z.strictObject({
+  raw: RawLocationSchema.default('./.floe/raw'),
+  state: StateLocationSchema.default('./.floe/state'),
+  warehouse: WarehouseSchema.default('duckdb://./.floe/warehouse.duckdb'),
+  gold: z.string().min(1).default('./sql/gold'),
+  sources: z.array(SourceConfigSchema).min(1),
+});
+
+export const FloeConfigSchema = ConfigObjectSchema.superRefine((config, ctx) => {
+  const first = new Map<string, number>();
+  config.sources.forEach((source, index) => {
+    const earlier = first.get(source.name);
+    if (earlier === undefined) first.set(source.name, index);
+    else ctx.addIssue({ code: 'custom', path: ['sources', index, 'name'], message: `duplicate source name '${source.name}' (also sources[${earlier}])` });
+  });
+});
+export type FloeConfig = z.infer<typeof FloeConfigSchema>;

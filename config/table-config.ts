@@ -1,0 +1,45 @@
+import { z } from 'zod';
+import { EngineSchema, ModeSchema, type FloeConfig } from './schema.js';
+
+/**
+ * The table config item pushed to the state store (DynamoDB on AWS, the state
+ * file locally): everything start-ingest needs to call the extraction job,
+ * except the connection, which is a secret and stays in the environment or
+ * Secrets Manager.
+ *
+ * @example
+ * {"source":"clr","table":"clr.availed_coupon_snapshots","engine":"postgres","primaryKey":["id"],
+ *  "mode":"incremental","incrementalColumn":"updated_at","partitionColumn":"id","partitions":2,"lookbackSeconds":0}
+ * @see ../glue/README.md (the job's arguments of the same names)
+ */
+export const TableConfigSchema = z.object({
+  /** Source name: the job's `--database`. */
+  source: z.string().min(1),
+  /** `table` or `schema.table`: the job's `--table`. */
+  table: z.string().min(1),
+  engine: EngineSchema,
+  primaryKey: z.array(z.string().min(1)).min(1),
+  mode: ModeSchema,
+  incrementalColumn: z.string().min(1).optional(),
+  partitionColumn: z.string().min(1).optional(),
+  partitions: z.int().min(1),
+  lookbackSeconds: z.int().min(0),
+});
+export type TableConfig = z.infer<typeof TableConfigSchema>;
+
+/** One {@link TableConfig} per configured table, in config order. */
+export function toTableConfigs(config: FloeConfig): TableConfig[] {
+  return config.sources.flatMap((source) =>
+    source.tables.map((table) => ({
+      source: source.name,
+      table: table.name,
+      engine: source.engine,
+      primaryKey: [...table.primaryKey],
+      mode: table.mode,
+      ...(table.incrementalColumn === undefined ? {} : { incrementalColumn: table.incrementalColumn }),
+      ...(table.partitionColumn === undefined ? {} : { partitionColumn: table.partitionColumn }),
+      partitions: table.partitions,
+      lookbackSeconds: table.lookbackSeconds,
+    })),
+  );
+}

@@ -1,0 +1,46 @@
+import { GOLD_BUILT, STAGE_MERGED, type FloeEvent, type GoldBuilt } from '../../events/index.js';
+import type { Publisher } from '../../runtime/local-bus.js';
+import type { StateStore } from '../../state/index.js';
+import type { Warehouse } from '../../warehouse/warehouse.js';
+import { failRun } from '../publish-failure.js';
+
+export interface BuildGoldDeps {
+  state: StateStore;
+  publisher: Publisher;
+  warehouse: Warehouse;
+  goldDir: string;
+}
+
+/**
+ * StageMerged → rebuilds the gold models that read the merged staging table (directly or through
+ * other models), publishes GoldBuilt, and ends the run. Nothing changed, nothing is rebuilt.
+ * A model that fails is reported by file name and fails the run; models not depending on it still build.
+ */
+export function createBuildGold(deps: BuildGoldDeps): (event: FloeEvent) => Promise<void> {
+  return async (event) => {
+    if (event['detail-type'] !== STAGE_MERGED) return;
+    const { runId, source, table, stagingTable, noChange } = event.detail;
+    const run = await deps.state.getRun(runId);
+    if (run && run.status !== 'running') return;
+    const startedAt = new Date().toISOString();
+    try {
+      const models = noChange ? [] : await deps.warehouse.buildGold(deps.goldDir, [stagingTable]);
+      const detail: GoldBuilt = {
+        runId, source, table,
+        publishedAt: new Date().toISOString(),
+        models: models.map((m) => ({ name: m.name, status: m.status, seconds: m.seconds, ...(m.error ? { error: m.error } : {}) })),
+      };
+      await deps.publisher.publish(GOLD_BUILT, detail);
+      const failed = models.filter((m) => m.status === 'failed');
+      if (failed.length > 0) {
+        const message = failed.map((m) => `gold model ${m.name}.sql: ${m.error ?? 'failed'}`).join('; ');
+        await failRun(deps.state, deps.publisher, { runId, source, table }, 'build-gold', new Error(message));
+        return;
+      }
+      await deps.state.recordStep(runId, { name: 'build-gold', startedAt, finishedAt: new Date().toISOString(), details: { models: models.length } });
+      await deps.state.finishRun(runId, 'succeeded');
+    } catch (error) {
+      await failRun(deps.state, deps.publisher, { runId, source, table }, 'build-gold', error);
+    }
+  };
+}

@@ -1,0 +1,77 @@
+import { GLUE_STARTED, INGEST_REQUESTED, type FloeEvent, type GlueStarted } from '../../events/index.js';
+import type { Publisher } from '../../runtime/local-bus.js';
+import type { StateStore } from '../../state/index.js';
+import { failRun } from '../publish-failure.js';
+import { extractionJobArguments } from './job-arguments.js';
+
+export interface JobStarter {
+  readonly jobName: string;
+  startJobRun(jobArguments: Record<string, string>): Promise<{ jobRunId: string }>;
+}
+
+export interface StartIngestDeps {
+  state: StateStore;
+  publisher: Publisher;
+  jobs: JobStarter;
+  rawRoot: string;
+  /** The connection the job gets: a URL locally, `secretsmanager:<id>` on AWS. */
+  connectionFor: (source: string) => string;
+  leaseTtlMs: number;
+  now?: () => Date;
+}
+
+/**
+ * IngestRequested → takes the table's lease, starts the extraction job, publishes GlueStarted.
+ * A request delivered twice starts one job: a run that already has a job run id is left alone.
+ */
+export function createStartIngest(deps: StartIngestDeps): (event: FloeEvent) => Promise<void> {
+  const now = deps.now ?? (() => new Date());
+  return async (event) => {
+    if (event['detail-type'] !== INGEST_REQUESTED) return;
+    const { runId, source, table } = event.detail;
+    const run = { runId, source, table };
+    const existing = await deps.state.getRun(runId);
+    if (existing?.jobRunId !== undefined) return;
+
+    const config = await deps.state.getTableConfig(source, table);
+    if (!config) {
+      await failRun(deps.state, deps.publisher, run, 'start-ingest', new Error(`table ${source}/${table} is not in the configuration`));
+      return;
+    }
+    const startedAt = now();
+    const lease = await deps.state.acquireLease(source, table, runId, startedAt, deps.leaseTtlMs);
+    if (!lease.acquired) {
+      const busy = Object.assign(new Error(`table busy: run ${lease.heldBy} since ${lease.since}`), { name: 'TableBusy', retryable: true });
+      await deps.publisher.publish('IngestFailed', {
+        ...run, publishedAt: now().toISOString(), step: 'start-ingest', error: busy.message, retryable: true,
+      });
+      return;
+    }
+    const mode = event.detail.mode ?? config.mode;
+    try {
+      const { watermark } = await deps.state.getTableState(source, table);
+      const effectiveWatermark = mode === 'incremental' ? watermark : null;
+      if (!existing) await deps.state.startRun({ runId, source, table, mode, requestedAt: event.detail.publishedAt });
+      const jobArguments = extractionJobArguments(
+        { ...config, mode, connection: deps.connectionFor(source) },
+        { runId, rawRoot: deps.rawRoot, runTime: startedAt, watermark: effectiveWatermark },
+      );
+      const { jobRunId } = await deps.jobs.startJobRun(jobArguments);
+      await deps.state.updateRun(runId, { jobRunId });
+      await deps.state.recordStep(runId, { name: 'start-ingest', startedAt: startedAt.toISOString(), finishedAt: now().toISOString() });
+      const detail: GlueStarted = {
+        ...run,
+        publishedAt: now().toISOString(),
+        jobName: deps.jobs.jobName,
+        jobRunId,
+        mode,
+        watermark: effectiveWatermark,
+        rawRoot: deps.rawRoot,
+        runTime: startedAt.toISOString(),
+      };
+      await deps.publisher.publish(GLUE_STARTED, detail);
+    } catch (error) {
+      await failRun(deps.state, deps.publisher, run, 'start-ingest', error);
+    }
+  };
+}

@@ -1,0 +1,54 @@
+/**
+ * The extraction job's arguments for one run, named exactly as `glue/README.md` documents them:
+ * the same map goes to Glue's StartJobRun on AWS and to the child process locally.
+ */
+
+export interface ExtractionTable {
+  source: string;
+  engine: 'postgres' | 'mysql';
+  /** A URL, or `secretsmanager:<id>`: on AWS only the latter, since job arguments are visible in the console. */
+  connection: string;
+  table: string;
+  primaryKey: readonly string[];
+  mode: 'full' | 'incremental';
+  incrementalColumn?: string | undefined;
+  partitionColumn?: string | undefined;
+  partitions?: number | undefined;
+  lookbackSeconds?: number | undefined;
+}
+
+export interface ExtractionRun {
+  runId: string;
+  rawRoot: string;
+  /** Fixes the raw folder's date and hour, so a retried run overwrites its own files. */
+  runTime: Date;
+  /** The committed watermark; ignored in full mode. */
+  watermark: string | null;
+}
+
+export function extractionJobArguments(table: ExtractionTable, run: ExtractionRun): Record<string, string> {
+  const args: Record<string, string> = {
+    '--run-id': run.runId,
+    '--engine': table.engine,
+    '--database': table.source,
+    '--connection': table.connection,
+    '--table': table.table,
+    '--primary-key': table.primaryKey.join(','),
+    '--mode': table.mode,
+    '--raw-root': run.rawRoot,
+    '--run-time': run.runTime.toISOString(),
+  };
+  if (table.mode === 'incremental') {
+    if (!table.incrementalColumn) {
+      throw new Error(`table ${table.source}/${table.table}: incremental mode needs an incremental column`);
+    }
+    args['--incremental-column'] = table.incrementalColumn;
+    if (run.watermark !== null) args['--watermark'] = run.watermark;
+    if (table.lookbackSeconds) args['--lookback-seconds'] = String(table.lookbackSeconds);
+  }
+  if (table.partitionColumn && (table.partitions ?? 1) > 1) {
+    args['--partition-column'] = table.partitionColumn;
+    args['--partitions'] = String(table.partitions);
+  }
+  return args;
+}

@@ -1,0 +1,125 @@
+import { z } from 'zod';
+import { ModeSchema } from '../config/schema.js';
+
+/**
+ * The items the state store keeps: the same shapes in the local state file and,
+ * later, in DynamoDB. Table config items are {@link ../config/table-config.ts}.
+ */
+
+/** Run ids name files and manifests, so they follow the extraction job's rule. */
+export const RunIdSchema = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.=-]{0,127}$/, {
+  message: 'expected a letter or digit, then letters, digits and _ . = -',
+});
+const InstantSchema = z.iso.datetime({ offset: true });
+
+/** Why a run or step failed, in the shape of floe's error classes. */
+export const RunErrorSchema = z.object({
+  name: z.string().min(1),
+  message: z.string(),
+  retryable: z.boolean(),
+});
+export type RunError = z.infer<typeof RunErrorSchema>;
+
+/** The lease on a table: at most one run extracts a table at a time. */
+export const ActiveRunSchema = z.object({ runId: RunIdSchema, since: InstantSchema, expiresAt: InstantSchema });
+export type ActiveRun = z.infer<typeof ActiveRunSchema>;
+
+export const RunStatusSchema = z.enum(['running', 'succeeded', 'failed']);
+export type RunStatus = z.infer<typeof RunStatusSchema>;
+
+/** The newest run of a table, kept on the table's state item for `floe status`. */
+export const RunSummarySchema = z.object({
+  runId: RunIdSchema,
+  status: RunStatusSchema,
+  requestedAt: InstantSchema,
+  finishedAt: InstantSchema.optional(),
+});
+export type RunSummary = z.infer<typeof RunSummarySchema>;
+
+/**
+ * Runtime state of one table.
+ *
+ * @example
+ * {"source":"clr","table":"clr.availed_coupon_snapshots","watermark":"2025-11-05 12:00:00.000000+00:00",
+ *  "watermarkRunId":"r-20251105-1200","activeRun":null,
+ *  "lastRun":{"runId":"r-20251105-1200","status":"succeeded","requestedAt":"2025-11-05T12:00:00.000Z","finishedAt":"2025-11-05T12:03:10.000Z"}}
+ */
+export const TableStateSchema = z.object({
+  source: z.string().min(1),
+  table: z.string().min(1),
+  /** The committed watermark as text in the column's own type, exactly as the manifest gave it; never parsed. */
+  watermark: z.string().nullable(),
+  /** The run that committed {@link watermark}; null before the first commit. */
+  watermarkRunId: RunIdSchema.nullable(),
+  activeRun: ActiveRunSchema.nullable(),
+  lastRun: RunSummarySchema.optional(),
+});
+export type TableState = z.infer<typeof TableStateSchema>;
+
+/** One step of a run (start-ingest, glue, load-raw, merge-stage, build-gold); recorded again, it replaces the earlier record. */
+export const RunStepSchema = z.object({
+  name: z.string().min(1),
+  startedAt: InstantSchema,
+  finishedAt: InstantSchema.optional(),
+  rows: z.int().min(0).optional(),
+  error: RunErrorSchema.optional(),
+  /** Step-specific facts (file counts, query ids); no secrets. */
+  details: z.record(z.string(), z.union([z.string(), z.number(), z.boolean(), z.null()])).optional(),
+});
+export type RunStep = z.infer<typeof RunStepSchema>;
+
+/** What start-ingest knows when a run begins. */
+export const NewRunSchema = z.object({
+  runId: RunIdSchema,
+  source: z.string().min(1),
+  table: z.string().min(1),
+  mode: ModeSchema,
+  requestedAt: InstantSchema,
+  jobRunId: z.string().min(1).optional(),
+});
+export type NewRun = z.infer<typeof NewRunSchema>;
+
+/** Facts learned during a run, set with `updateRun`. */
+export const RunUpdateSchema = z.object({
+  jobRunId: z.string().min(1).optional(),
+  manifestUrl: z.string().min(1).optional(),
+  rowsExtracted: z.int().min(0).optional(),
+  inserted: z.int().min(0).optional(),
+  updated: z.int().min(0).optional(),
+});
+export type RunUpdate = z.infer<typeof RunUpdateSchema>;
+
+/**
+ * One run in the history.
+ *
+ * @example
+ * {"runId":"r-20251105-1200","source":"clr","table":"clr.availed_coupon_snapshots","mode":"incremental",
+ *  "status":"succeeded","requestedAt":"2025-11-05T12:00:00.000Z","finishedAt":"2025-11-05T12:03:10.000Z",
+ *  "steps":[{"name":"glue","startedAt":"2025-11-05T12:00:01.000Z","finishedAt":"2025-11-05T12:02:40.000Z","rows":1523}],
+ *  "rowsExtracted":1523,"inserted":1200,"updated":323,"jobRunId":"jr_0123","manifestUrl":"s3://bucket/raw/_manifests/r-20251105-1200.json"}
+ */
+export const RunRecordSchema = NewRunSchema.extend(RunUpdateSchema.shape).extend({
+  status: RunStatusSchema,
+  finishedAt: InstantSchema.optional(),
+  steps: z.array(RunStepSchema),
+  error: RunErrorSchema.optional(),
+  /** Set when this run's watermark was committed, so a replayed commit never moves the watermark back. */
+  watermarkCommittedAt: InstantSchema.optional(),
+});
+export type RunRecord = z.infer<typeof RunRecordSchema>;
+
+/** The answer of `acquireLease`: the lease, or who holds it. */
+export const LeaseResultSchema = z.discriminatedUnion('acquired', [
+  z.object({ acquired: z.literal(true), since: InstantSchema, expiresAt: InstantSchema }),
+  z.object({ acquired: z.literal(false), heldBy: RunIdSchema, since: InstantSchema, expiresAt: InstantSchema }),
+]);
+export type LeaseResult = z.infer<typeof LeaseResultSchema>;
+
+/** A run error from anything thrown: floe errors keep their name and `retryable`; others count as not retryable. */
+export function runErrorFrom(error: unknown): RunError {
+  if (error instanceof Error) {
+    const retryable = (error as { retryable?: unknown }).retryable;
+    return { name: error.name, message: error.message, retryable: retryable === true };
+  }
+  return { name: 'Error', message: String(error), retryable: false };
+}

@@ -1,0 +1,54 @@
+import type { TableConfig } from '../config/table-config.js';
+import type { LeaseResult, NewRun, RunError, RunRecord, RunStep, RunUpdate, TableState } from './items.js';
+
+/** Filter for {@link StateStore.listRuns}. */
+export interface ListRunsQuery {
+  source?: string | undefined;
+  table?: string | undefined;
+  limit: number;
+}
+
+/**
+ * Table config and runtime metadata. Locally a state file (`LocalStateStore`);
+ * on AWS DynamoDB, with the same items (see `items.ts`). Every mutation is
+ * idempotent, because events are delivered at least once.
+ */
+export interface StateStore {
+  /** Upsert table config items (pushed from `floe.config.yaml`); tables not listed are left alone. */
+  putTableConfigs(configs: readonly TableConfig[]): Promise<void>;
+  getTableConfig(source: string, table: string): Promise<TableConfig | null>;
+
+  /** The table's watermark, lease and newest run; a never-seen table has a null watermark and no lease. */
+  getTableState(source: string, table: string): Promise<TableState>;
+
+  /**
+   * Take the table's lease with a conditional write. It succeeds when no run
+   * holds it, the holder's lease expired at `now`, or `runId` already holds it
+   * (then the expiry is renewed to `now + ttlMs`, `since` is kept).
+   */
+  acquireLease(source: string, table: string, runId: string, now: Date, ttlMs: number): Promise<LeaseResult>;
+  /** Release the lease if `runId` holds it; returns whether it did. */
+  releaseLease(source: string, table: string, runId: string): Promise<boolean>;
+
+  /**
+   * Set the committed watermark (text, stored exactly as given). Idempotent per
+   * run: a second commit by a run that already committed changes nothing, even
+   * after later runs committed, so replays never move the watermark back.
+   * Returns whether this call changed it.
+   */
+  commitWatermark(source: string, table: string, runId: string, watermark: string | null): Promise<{ committed: boolean }>;
+
+  /** Record a new run as `running`; a second call with the same run id returns the existing record. */
+  startRun(run: NewRun): Promise<RunRecord>;
+  /** Add or replace (by step name) a step of the run. */
+  recordStep(runId: string, step: RunStep): Promise<void>;
+  /** Set facts learned during the run (Glue job run id, manifest URL, row counts). */
+  updateRun(runId: string, update: RunUpdate): Promise<void>;
+  /** Mark the run finished; the same status again keeps the first `finishedAt`. */
+  finishRun(runId: string, status: 'succeeded' | 'failed', error?: RunError): Promise<void>;
+  getRun(runId: string): Promise<RunRecord | null>;
+  /** Runs newest first (by `requestedAt`, then run id). */
+  listRuns(query: ListRunsQuery): Promise<RunRecord[]>;
+  /** The run whose Glue job run this is (glue-finished maps "Glue Job State Change" back to a floe run). */
+  findRunByJobRunId(jobRunId: string): Promise<RunRecord | null>;
+}

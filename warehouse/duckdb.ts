@@ -1,0 +1,241 @@
+import { performance } from 'node:perf_hooks';
+import { join } from 'node:path';
+import { DuckDBConnection, DuckDBInstance, type DuckDBValue } from '@duckdb/node-api';
+import { canonicalDuckDbType } from './arrow-type.js';
+import {
+  addColumnSql,
+  compareSnapshotSql,
+  countRawRowsPerFileSql,
+  createGoldTableSql,
+  createLoadedFilesTableSql,
+  createRawTableSql,
+  createSchemasSql,
+  createStagingTableSql,
+  insertRawSql,
+  LOADED_FILES_TABLE,
+  mergeStagingSql,
+  replaceStagingSql,
+  tableColumnsSql,
+  type BoundSql,
+  type RawFile,
+} from './duckdb-sql.js';
+import { readGoldModels } from './gold-models.js';
+import { modelsAffectedBy, orderGoldModels } from './gold-order.js';
+import { quoteQualifiedName, type QualifiedName } from './quote.js';
+import type { ManifestLike, TableDescription } from './table-description.js';
+import type { GoldModelResult, RawLoadResult, StagingResult, Warehouse } from './warehouse.js';
+import { WarehouseError, wrapDuckDbError } from './warehouse-error.js';
+
+type Params = readonly (string | number | bigint | boolean | null)[];
+
+/** Where DuckDB reads a manifest file: below a local raw root, or below an `s3://…` prefix. */
+function fileLocation(rawRoot: string, path: string): string {
+  return rawRoot.includes('://') ? `${rawRoot.replace(/\/+$/, '')}/${path}` : join(rawRoot, path);
+}
+
+/**
+ * The local warehouse: one DuckDB file. Calls are serialised on one
+ * connection, so each method's transaction is never interleaved with another's.
+ */
+export class DuckDbWarehouse implements Warehouse {
+  private queue: Promise<unknown> = Promise.resolve();
+
+  private constructor(
+    private readonly instance: DuckDBInstance,
+    private readonly connection: DuckDBConnection,
+  ) {}
+
+  /** Opens (or creates) the DuckDB file and its `raw`, `staging`, `gold` and `floe` schemas. */
+  static async open(path: string): Promise<DuckDbWarehouse> {
+    try {
+      const instance = await DuckDBInstance.create(path);
+      const warehouse = new DuckDbWarehouse(instance, await instance.connect());
+      for (const sql of [...createSchemasSql(), createLoadedFilesTableSql()]) await warehouse.run({ sql, params: [] });
+      return warehouse;
+    } catch (error) {
+      throw wrapDuckDbError(`Opening the DuckDB warehouse ${path}`, error);
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.queue.catch(() => undefined);
+    this.connection.closeSync();
+    this.instance.closeSync();
+  }
+
+  async loadRaw(description: TableDescription, manifest: ManifestLike, rawRoot: string): Promise<RawLoadResult> {
+    const raw = quoteQualifiedName(description.rawTable);
+    return this.transaction(`Loading run ${manifest.runId} into ${raw}`, async () => {
+      await this.ensureTable(description.rawTable, createRawTableSql(description), description);
+      const loaded = await this.loadedFiles(description.rawTable.name);
+      const toLoad = manifest.files.filter((file) => !loaded.has(file.path));
+      if (toLoad.length === 0) return { rowsLoaded: 0, filesLoaded: 0, alreadyLoaded: manifest.files.length > 0 };
+
+      const inexact = description.columns.filter((column) => column.conversion !== null);
+      if (inexact.length > 0) {
+        const names = inexact.map((column) => `${column.name} (${column.arrowType})`).join(', ');
+        throw new WarehouseError(
+          `Cannot load run ${manifest.runId} into ${raw}: column ${names} is wider than DuckDB's DECIMAL(38), and DuckDB's Parquet reader turns such decimals into inexact DOUBLEs. Extract the column as text, or exclude it.`,
+        );
+      }
+
+      const files: RawFile[] = toLoad.map((file) => ({ location: fileLocation(rawRoot, file.path), path: file.path }));
+      const rowsLoaded = await this.run(insertRawSql(description, manifest.runId, manifest.startedAt, files));
+      const counts = await this.rows(countRawRowsPerFileSql(description, manifest.runId));
+      const perFile = new Map(counts.map((row) => [String(row['file_path']), Number(row['row_count'])]));
+      for (const file of toLoad) {
+        const landed = perFile.get(file.path) ?? 0;
+        if (landed !== file.rows) {
+          throw new WarehouseError(
+            `File ${file.path} of run ${manifest.runId} has ${landed} rows in ${raw} but the manifest says ${file.rows}; nothing was loaded. Re-run the extraction for this table.`,
+          );
+        }
+      }
+      for (const file of toLoad) {
+        await this.run({
+          sql: `insert into ${quoteQualifiedName(LOADED_FILES_TABLE)} ("raw_table", "file_path", "run_id", "row_count") values ($1, $2, $3, $4)`,
+          params: [description.rawTable.name, file.path, manifest.runId, file.rows],
+        });
+      }
+      return { rowsLoaded, filesLoaded: toLoad.length, alreadyLoaded: false };
+    });
+  }
+
+  /**
+   * Counts: MERGE reports only the rows it changed, so inserted is the growth
+   * of staging and updated is the rest. Matched rows left alone (an older
+   * version arriving late) count as neither.
+   */
+  async mergeStaging(description: TableDescription, runId: string): Promise<StagingResult> {
+    return this.transaction(`Merging run ${runId} into ${quoteQualifiedName(description.stagingTable)}`, async () => {
+      await this.ensureTable(description.stagingTable, createStagingTableSql(description), description);
+      const before = await this.countRows(description.stagingTable);
+      const changed = await this.run(mergeStagingSql(description, runId));
+      const inserted = (await this.countRows(description.stagingTable)) - before;
+      return { inserted, updated: changed - inserted, deleted: 0 };
+    });
+  }
+
+  /** Counts by key: only in the run (inserted), in both (updated, changed or not), only in staging (deleted). */
+  async replaceStaging(description: TableDescription, runId: string): Promise<StagingResult> {
+    return this.transaction(`Replacing ${quoteQualifiedName(description.stagingTable)} with run ${runId}`, async () => {
+      await this.ensureTable(description.stagingTable, createStagingTableSql(description), description);
+      const [counts] = await this.rows(compareSnapshotSql(description, runId));
+      for (const statement of replaceStagingSql(description, runId)) await this.run(statement);
+      return { inserted: Number(counts?.['inserted'] ?? 0), updated: Number(counts?.['updated'] ?? 0), deleted: Number(counts?.['deleted'] ?? 0) };
+    });
+  }
+
+  async buildGold(goldDir: string, changedTables?: readonly string[]): Promise<GoldModelResult[]> {
+    const models = orderGoldModels(
+      await readGoldModels(goldDir).catch((error: unknown) => {
+        throw new WarehouseError(`Reading the gold models in ${goldDir} failed; check the folder exists and is readable.`, { cause: error });
+      }),
+    );
+    const selected = changedTables === undefined ? null : modelsAffectedBy(models, changedTables);
+    const broken = new Map<string, string>();
+    const results: GoldModelResult[] = [];
+    for (const model of models) {
+      const key = model.name.toLowerCase();
+      if (selected !== null && !selected.has(key)) {
+        results.push({ name: model.name, status: 'skipped', reason: 'not affected by the changed tables', seconds: 0 });
+        continue;
+      }
+      const failedDependency = model.references.find((ref) => ref.schema === 'gold' && broken.has(ref.name));
+      if (failedDependency !== undefined) {
+        broken.set(key, broken.get(failedDependency.name) ?? failedDependency.name);
+        results.push({ name: model.name, status: 'skipped', reason: `depends on gold.${failedDependency.name}, which was not built`, seconds: 0 });
+        continue;
+      }
+      const started = performance.now();
+      try {
+        await this.exclusive(() => this.run({ sql: createGoldTableSql(model.name, model.select), params: [] }));
+        results.push({ name: model.name, status: 'built', seconds: (performance.now() - started) / 1000 });
+      } catch (error) {
+        broken.set(key, model.name);
+        const detail = error instanceof Error ? error.message : String(error);
+        results.push({ name: model.name, status: 'failed', error: `${model.file}: ${detail}`, seconds: (performance.now() - started) / 1000 });
+      }
+    }
+    return results;
+  }
+
+  async query(sql: string, params: Params = []): Promise<Record<string, unknown>[]> {
+    return this.exclusive(async () => {
+      try {
+        return await this.rows({ sql, params });
+      } catch (error) {
+        throw wrapDuckDbError('Query', error);
+      }
+    });
+  }
+
+  /** Runs calls one after another on the single connection. */
+  private exclusive<T>(work: () => Promise<T>): Promise<T> {
+    const result = this.queue.then(work, work);
+    this.queue = result.catch(() => undefined);
+    return result;
+  }
+
+  private transaction<T>(doing: string, work: () => Promise<T>): Promise<T> {
+    return this.exclusive(async () => {
+      await this.connection.run('begin transaction');
+      try {
+        const result = await work();
+        await this.connection.run('commit');
+        return result;
+      } catch (error) {
+        await this.connection.run('rollback').catch(() => undefined);
+        throw wrapDuckDbError(doing, error);
+      }
+    });
+  }
+
+  /** Runs one statement; returns the rows it changed. */
+  private async run(statement: BoundSql): Promise<number> {
+    const reader = await this.connection.runAndReadAll(statement.sql, [...statement.params] as DuckDBValue[]);
+    return reader.rowsChanged;
+  }
+
+  private async rows(statement: BoundSql): Promise<Record<string, unknown>[]> {
+    const reader = await this.connection.runAndReadAll(statement.sql, [...statement.params] as DuckDBValue[]);
+    return reader.getRowObjectsJS();
+  }
+
+  private async countRows(table: QualifiedName): Promise<number> {
+    const [row] = await this.rows({ sql: `select count(*) as n from ${quoteQualifiedName(table)}`, params: [] });
+    return Number(row?.['n'] ?? 0);
+  }
+
+  private async loadedFiles(rawTable: string): Promise<Set<string>> {
+    const rows = await this.rows({
+      sql: `select "file_path" from ${quoteQualifiedName(LOADED_FILES_TABLE)} where "raw_table" = $1`,
+      params: [rawTable],
+    });
+    return new Set(rows.map((row) => String(row['file_path'])));
+  }
+
+  /**
+   * Creates the table, or adds the description's new columns to it. A column
+   * whose type changed is refused: type changes are not supported yet.
+   */
+  private async ensureTable(table: QualifiedName, createSql: string, description: TableDescription): Promise<void> {
+    const existing = new Map(
+      (await this.rows(tableColumnsSql(table))).map((row) => [String(row['column_name']).toLowerCase(), String(row['data_type'])]),
+    );
+    if (existing.size === 0) {
+      await this.run({ sql: createSql, params: [] });
+      return;
+    }
+    for (const column of description.columns) {
+      const current = existing.get(column.name.toLowerCase());
+      if (current === undefined) {
+        await this.run({ sql: addColumnSql(table, column), params: [] });
+      } else if (canonicalDuckDbType(current) !== canonicalDuckDbType(column.warehouseType)) {
+        throw new WarehouseError(
+          `Column ${column.name} of ${quoteQualifiedName(table)} is ${current} in the warehouse, but table ${description.table} now extracts it as ${column.arrowType} (${column.warehouseType}). Type changes are not supported yet: migrate the column by hand, or drop the table and reload in full mode.`,
+        );
+      }
+    }
+  }
+}

@@ -1,0 +1,101 @@
+import { duckDbTypeForArrow } from './arrow-type.js';
+import { rawTableFor, stagingTableFor } from './naming.js';
+import type { QualifiedName } from './quote.js';
+import { WarehouseError } from './warehouse-error.js';
+
+/**
+ * The fields of the extraction manifest (`glue/README.md`, "Manifest") the
+ * warehouse reads. Typed structurally so the parsed `events/manifest.ts`
+ * object fits without this layer importing it.
+ */
+export interface ManifestLike {
+  readonly runId: string;
+  /** The logical source name, e.g. `clr`. */
+  readonly database: string;
+  /** `table` or `schema.table`, as extracted. */
+  readonly table: string;
+  readonly mode: 'full' | 'incremental';
+  readonly primaryKey: readonly string[];
+  readonly incrementalColumn: string | null;
+  readonly columns: readonly { name: string; arrowType: string; sourceType: string; nullable: boolean }[];
+  readonly files: readonly { path: string; url: string; rows: number }[];
+  readonly totalRows: number;
+  /** When the job started reading (ISO-8601 with zone): the rows' extraction time. */
+  readonly startedAt: string;
+}
+
+/** One extracted column and how the warehouse stores it. */
+export interface ColumnDescription {
+  readonly name: string;
+  readonly arrowType: string;
+  readonly sourceType: string;
+  readonly nullable: boolean;
+  /** The DuckDB type, e.g. `DECIMAL(12,2)`. */
+  readonly warehouseType: string;
+  /** Why the stored type is not the natural one (decimals over 38 digits), else null. */
+  readonly conversion: string | null;
+}
+
+/** Everything the SQL generators need to know about one table; built from a manifest. */
+export interface TableDescription {
+  readonly source: string;
+  readonly table: string;
+  readonly rawTable: QualifiedName;
+  readonly stagingTable: QualifiedName;
+  readonly primaryKey: readonly string[];
+  readonly incrementalColumn: string | null;
+  readonly mode: 'full' | 'incremental';
+  readonly columns: readonly ColumnDescription[];
+}
+
+/** Column names floe adds, or the Parquet reader uses; a source column may not take them. */
+export const RESERVED_COLUMN_NAMES = ['_floe_run_id', '_floe_file', '_floe_extracted_at', '_floe_row', '_floe_location', 'file_row_number'];
+
+/**
+ * Builds the table description from a manifest.
+ *
+ * Guarantees: every column has a DuckDB type; the primary key (required:
+ * staging holds one row per key) and the incremental column are extracted
+ * columns. Throws a non-retryable WarehouseError naming table and column otherwise.
+ */
+export function describeTable(manifest: ManifestLike): TableDescription {
+  const where = `table ${manifest.table} of source ${manifest.database} (run ${manifest.runId})`;
+  const columns = manifest.columns.map((column): ColumnDescription => {
+    if (RESERVED_COLUMN_NAMES.includes(column.name.toLowerCase())) {
+      throw new WarehouseError(`Column ${column.name} of ${where} uses a name floe reserves for load metadata; rename it in the source or exclude it.`);
+    }
+    const type = duckDbTypeForArrow(column.arrowType);
+    if (type === null) {
+      throw new WarehouseError(
+        `Column ${column.name} of ${where} has Arrow type ${column.arrowType}, which floe cannot map to a DuckDB type; add it to warehouse/arrow-type.ts.`,
+      );
+    }
+    return { ...column, warehouseType: type.sql, conversion: type.conversion };
+  });
+
+  const names = new Set(columns.map((column) => column.name));
+  if (manifest.primaryKey.length === 0) {
+    throw new WarehouseError(`The manifest of ${where} has no primary key; set primaryKey for this table so staging can keep one row per key.`);
+  }
+  for (const key of manifest.primaryKey) {
+    if (!names.has(key)) throw new WarehouseError(`Primary key column ${key} of ${where} is not among the extracted columns.`);
+  }
+  const incremental = manifest.incrementalColumn;
+  if (incremental !== null && !names.has(incremental)) {
+    throw new WarehouseError(`Incremental column ${incremental} of ${where} is not among the extracted columns.`);
+  }
+  if (manifest.mode === 'incremental' && incremental === null) {
+    throw new WarehouseError(`The manifest of ${where} is incremental but names no incremental column.`);
+  }
+
+  return {
+    source: manifest.database,
+    table: manifest.table,
+    rawTable: rawTableFor(manifest.database, manifest.table),
+    stagingTable: stagingTableFor(manifest.database, manifest.table),
+    primaryKey: [...manifest.primaryKey],
+    incrementalColumn: incremental,
+    mode: manifest.mode,
+    columns,
+  };
+}

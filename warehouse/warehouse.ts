@@ -1,0 +1,46 @@
+import type { ManifestLike, TableDescription } from './table-description.js';
+
+/** What loading a run's files into raw did. */
+export interface RawLoadResult {
+  readonly rowsLoaded: number;
+  readonly filesLoaded: number;
+  /** True when every file of the manifest was already in raw, so nothing was added. */
+  readonly alreadyLoaded: boolean;
+}
+
+/** Row counts of one staging update. */
+export interface StagingResult {
+  readonly inserted: number;
+  readonly updated: number;
+  readonly deleted: number;
+}
+
+/** The outcome of one gold model. */
+export interface GoldModelResult {
+  readonly name: string;
+  readonly status: 'built' | 'failed' | 'skipped';
+  /** For failed: the model's file and the database error. */
+  readonly error?: string;
+  /** For skipped: why (a failed dependency, or not affected by the changed tables). */
+  readonly reason?: string;
+  readonly seconds: number;
+}
+
+/**
+ * The warehouse as the pipeline sees it. `DuckDbWarehouse` locally; a
+ * Snowflake implementation on AWS runs the same steps from the same descriptions.
+ * Every method throws `WarehouseError` (with `retryable`) on failure.
+ */
+export interface Warehouse {
+  /** Appends exactly the manifest's files to raw, once: a second call with the same manifest adds nothing. */
+  loadRaw(description: TableDescription, manifest: ManifestLike, rawRoot: string): Promise<RawLoadResult>;
+  /** Incremental mode: merges a run's raw rows into staging; newer versions win. */
+  mergeStaging(description: TableDescription, runId: string): Promise<StagingResult>;
+  /** Full mode: staging becomes the run's rows, atomically; rows gone from the source are deleted. */
+  replaceStaging(description: TableDescription, runId: string): Promise<StagingResult>;
+  /** Builds `sql/gold/*.sql` in dependency order; with `changedTables`, only models depending on those staging tables. */
+  buildGold(goldDir: string, changedTables?: readonly string[]): Promise<GoldModelResult[]>;
+  /** Runs a query with bound parameters; rows as objects. For tests and the CLI. */
+  query(sql: string, params?: readonly (string | number | bigint | boolean | null)[]): Promise<Record<string, unknown>[]>;
+  close(): Promise<void>;
+}
