@@ -10,12 +10,19 @@ from __future__ import annotations
 import json
 import os
 from dataclasses import dataclass, field
+from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit
 
 from .errors import JobArgumentError, SourceUnavailableError
 
 SECRET_PREFIX = "secretsmanager:"
 DEFAULT_PORTS = {"postgres": 5432, "mysql": 3306}
+# Settings floe makes itself (session time zone, timeouts, read-only): a URL may not override them.
+POSTGRES_RESERVED = {"host", "hostaddr", "port", "user", "password", "dbname", "application_name",
+                     "connect_timeout", "options", "passfile", "service"}
+MYSQL_TEXT_OPTIONS = {"ssl_ca", "ssl_cert", "ssl_key"}
+MYSQL_FLAG_OPTIONS = {"ssl_disabled", "ssl_verify_cert", "ssl_verify_identity"}
+FLAGS = {"true": True, "1": True, "yes": True, "false": False, "0": False, "no": False}
 SCHEMES = {
     "postgres": "postgres",
     "postgresql": "postgres",
@@ -32,7 +39,7 @@ class ConnectionSettings:
     user: str
     password: str = field(repr=False)
     dbname: str
-    options: dict[str, str] = field(default_factory=dict)
+    options: dict[str, Any] = field(default_factory=dict)
 
     def describe(self) -> str:
         """A printable name for the source: never the password."""
@@ -53,6 +60,26 @@ class Redactor:
         for secret in sorted(self._secrets, key=len, reverse=True):
             text = text.replace(secret, "***")
         return text
+
+
+def _driver_options(query: str, engine: str) -> dict[str, Any]:
+    """URL query parameters as driver options, typed; names floe sets itself, or does not know, are refused."""
+    options: dict[str, Any] = {}
+    for name, value in parse_qsl(query):
+        if engine == "postgres":
+            if name in POSTGRES_RESERVED:
+                raise JobArgumentError(f"--connection option {name!r} is set by floe and cannot be overridden")
+            options[name] = value
+        elif name in MYSQL_TEXT_OPTIONS:
+            options[name] = value
+        elif name in MYSQL_FLAG_OPTIONS and value.lower() in FLAGS:
+            options[name] = FLAGS[value.lower()]
+        else:
+            known = ", ".join(sorted(MYSQL_TEXT_OPTIONS | MYSQL_FLAG_OPTIONS))
+            raise JobArgumentError(
+                f"--connection option {name!r} is not supported for MySQL (supported: {known}; flags take true/false)"
+            )
+    return options
 
 
 def _from_url(url: str, engine: str) -> ConnectionSettings:
@@ -79,7 +106,7 @@ def _from_url(url: str, engine: str) -> ConnectionSettings:
         user=unquote(parts.username or ""),
         password=unquote(parts.password or ""),
         dbname=dbname,
-        options=dict(parse_qsl(parts.query)),
+        options=_driver_options(parts.query, engine),
     )
 
 

@@ -9,8 +9,9 @@ run writes none, and a rerun with the same run id overwrites its files.
 from __future__ import annotations
 
 import json
+import threading
 import time
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor, wait
 from datetime import datetime, timezone
 from typing import Any
 
@@ -20,7 +21,7 @@ import pyarrow.compute as pc
 from . import __version__
 from .columns import ORDERED_KINDS, SPLITTABLE_KINDS, TEMPORAL_KINDS, SourceColumn
 from .connection import Redactor, resolve_connection
-from .errors import JobArgumentError, SourceSchemaError
+from .errors import JobArgumentError, SourceSchemaError, StorageError
 from .job_args import JobArgs
 from .layout import data_key, manifest_key
 from .parquet_sink import LandedFile, PartWriter
@@ -62,7 +63,21 @@ def _check_columns(args: JobArgs, source: Source) -> tuple[SourceColumn | None, 
                 f"table {source.table}: partition column {partition.name} is {partition.source_type}; "
                 "it must be an integer, date or timestamp column"
             )
+        if args.engine == "mysql" and args.partitions > 1 and partition.name not in args.primary_key:
+            # MySQL cannot share one snapshot across connections: a row whose partition value changes
+            # between two parts' snapshots could be in neither. Key columns do not move.
+            raise JobArgumentError(
+                f"table {source.table}: on MySQL the partition column must be a --primary-key column "
+                f"(parts read in separate snapshots), and {partition.name} is not"
+            )
     return incremental, partition
+
+
+def _comparable(value: Any) -> Any:
+    """Arrow hands back UTC-aware datetimes where a MySQL driver gives naive UTC ones."""
+    if isinstance(value, datetime) and value.tzinfo is not None:
+        return value.astimezone(timezone.utc).replace(tzinfo=None)
+    return value
 
 
 def _max_value(batch: pa.RecordBatch, index: int, current: Any) -> Any:
@@ -92,12 +107,12 @@ class ExtractionRun:
             parts = self._parts(source, partition, where)
             self.log.record("plan", window=_window_text(source, incremental, window), parts=describe_parts(parts))
             files, rows, high = self._read_parts(source, parts, where, incremental)
+            new_watermark = args.watermark
+            if incremental is not None and high is not None and not self._before_watermark(source, incremental, high):
+                new_watermark = source.format_watermark(incremental, high)
         finally:
             source.close()
 
-        new_watermark = args.watermark
-        if incremental is not None and high is not None:
-            new_watermark = source.format_watermark(incremental, high)
         manifest = {
             "manifestVersion": 1,
             "runId": args.run_id,
@@ -121,6 +136,20 @@ class ExtractionRun:
             "extractorVersion": __version__,
         }
         return manifest
+
+    def _before_watermark(self, source: Source, incremental: SourceColumn, high: Any) -> bool:
+        """With a lookback every row read may be older than the watermark: it must never move back."""
+        if self.args.watermark is None:
+            return False
+        return bool(_comparable(high) < _comparable(source.lower_bound(incremental, self.args.watermark, 0)))
+
+    def _remove_landed(self, files: list[LandedFile]) -> None:
+        """A failed run leaves no data files behind: no manifest will ever list them."""
+        for landed in files:
+            try:
+                self.storage.delete(landed.key)
+            except StorageError as error:
+                self.log.record("cleanup-failed", level="warning", path=landed.key, error=error.message)
 
     def _window(self, source: Source, incremental: SourceColumn | None) -> tuple[Window | None, int | None]:
         if incremental is None:
@@ -156,18 +185,25 @@ class ExtractionRun:
         def key_for(part_name: str) -> str:
             return data_key(args.engine, args.database, args.table, args.run_time, args.run_id, part_name)
 
+        cancelled = threading.Event()
+        writers: list[PartWriter] = []
+
         def read_part(part: Part) -> tuple[list[LandedFile], Any]:
             started = time.monotonic()
             writer = PartWriter(self.storage, schema, key_for, part.index, args.target_file_bytes)
+            writers.append(writer)
             high: Any = None
             try:
                 for batch in source.read(where.and_(part.predicate), part.index):
+                    if cancelled.is_set():
+                        raise PartCancelled(part.index)
                     writer.write(batch)
                     if incremental_index is not None:
                         high = _max_value(batch, incremental_index, high)
                     progress.add(batch.num_rows)
                 files = writer.finish()
             except BaseException:
+                cancelled.set()  # the other parts stop at their next batch
                 writer.abort()
                 raise
             rows = sum(f.rows for f in files)
@@ -176,11 +212,20 @@ class ExtractionRun:
             )
             return files, high
 
-        if len(parts) == 1:
-            results = [read_part(parts[0])]
-        else:
-            with ThreadPoolExecutor(max_workers=len(parts), thread_name_prefix="part") as pool:
-                results = list(pool.map(read_part, parts))
+        try:
+            if len(parts) == 1:
+                results = [read_part(parts[0])]
+            else:
+                with ThreadPoolExecutor(max_workers=len(parts), thread_name_prefix="part") as pool:
+                    futures = [pool.submit(read_part, part) for part in parts]
+                    wait(futures)
+                errors = [f.exception() for f in futures if f.exception() is not None]
+                if errors:
+                    raise next((e for e in errors if not isinstance(e, PartCancelled)), errors[0])  # type: ignore[misc]
+                results = [f.result() for f in futures]
+        except BaseException:
+            self._remove_landed([f for w in writers for f in w.files])
+            raise
         files = [f for part_files, _ in results for f in part_files]
         highs = [h for _, h in results if h is not None]
         rows = sum(f.rows for f in files)
@@ -191,6 +236,10 @@ class ExtractionRun:
             f"{rows / max(seconds, 1e-9):,.0f} rows/s"
         )
         return files, rows, max(highs) if highs else None
+
+
+class PartCancelled(Exception):
+    """A part stopped because another part failed; the other part's error is the one reported."""
 
 
 def _window_text(source: Source, incremental: SourceColumn | None, window: Window | None) -> dict[str, Any] | None:

@@ -78,8 +78,9 @@ def _read_raw(argv: Sequence[str]) -> dict[str, str]:
             parser.add_argument(f"--{name}", dest=name)
         known, _unknown = parser.parse_known_args(list(argv))
         return {k: v for k, v in vars(known).items() if v is not None}
-    resolved = getResolvedOptions(list(argv), present)
-    return {name: resolved[name] for name in present}
+    # Glue's function skips argv[0] like sys.argv's script name, and argparse names the results with underscores.
+    resolved = getResolvedOptions(["extract.py", *argv], present)
+    return {name: resolved[name.replace("-", "_")] for name in present}
 
 
 def _positive_int(raw: dict[str, str], name: str, default: int, minimum: int) -> int:

@@ -31,11 +31,12 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     def extract(storage: LocalStorage | S3Storage, log: RunLog) -> str:
         manifest = ExtractionRun(args, storage, log, redactor).execute()
+        url = write_manifest(storage, manifest)
         log.record(
             "finish", rows=manifest["totalRows"], files=len(manifest["files"]), newWatermark=manifest["newWatermark"]
         )
         _publish_log(storage, identity, log)
-        return write_manifest(storage, manifest)
+        return url
 
     return _run_logged(identity, redactor, extract)
 
@@ -55,7 +56,7 @@ def _run_logged(
     context = {
         "runId": identity.run_id, "engine": identity.engine, "database": identity.database, "table": identity.table
     }
-    log = RunLog(storage.scratch_dir() / f"{identity.run_id}.jsonl.part", context, redactor)
+    log = RunLog(context, redactor)
     try:
         url = body(storage, log)
     except ExtractError as error:
@@ -84,4 +85,4 @@ def _say_failure(message: str, code: int) -> int:
 
 def _publish_log(storage: LocalStorage | S3Storage, identity: RunIdentity, log: RunLog) -> None:
     key = log_key(identity.engine, identity.database, identity.table, identity.run_time, identity.run_id)
-    storage.put_text(key, log.close())
+    storage.put_text(key, log.text())

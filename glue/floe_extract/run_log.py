@@ -11,18 +11,16 @@ import sys
 import threading
 import time
 from datetime import datetime, timezone
-from pathlib import Path
 from typing import Any, TextIO
 
 from .connection import Redactor
 
 
 class RunLog:
-    def __init__(
-        self, scratch_file: Path, context: dict[str, str], redactor: Redactor, console: TextIO | None = None
-    ) -> None:
-        self.path = scratch_file
-        self._file = scratch_file.open("w", encoding="utf-8")
+    """Records are kept in memory (a run writes a few dozen) and published whole, as often as needed."""
+
+    def __init__(self, context: dict[str, str], redactor: Redactor, console: TextIO | None = None) -> None:
+        self._lines: list[str] = []
         self._context = context
         self._redact = redactor
         self._console = console
@@ -38,18 +36,16 @@ class RunLog:
         }
         line = self._redact(json.dumps(entry, default=str, ensure_ascii=False))
         with self._lock:
-            self._file.write(line + "\n")
-            self._file.flush()
+            self._lines.append(line)
 
     def say(self, text: str) -> None:
         with self._lock:
             print(self._redact(text), file=self._console or sys.stderr, flush=True)
 
-    def close(self) -> str:
-        self._file.close()
-        text = self.path.read_text(encoding="utf-8")
-        self.path.unlink(missing_ok=True)
-        return text
+    def text(self) -> str:
+        """The JSON lines recorded so far."""
+        with self._lock:
+            return "".join(line + "\n" for line in self._lines)
 
 
 class Progress:

@@ -30,6 +30,9 @@ class RawStorage(Protocol):
     def put_text(self, key: str, text: str) -> None:
         """Write `text` to `key` atomically."""
 
+    def delete(self, key: str) -> None:
+        """Remove `key` if it exists."""
+
     def close(self) -> None:
         """Release local scratch space."""
 
@@ -56,6 +59,12 @@ class LocalStorage:
 
     def close(self) -> None:
         """Nothing to release: scratch files live beside the data and are moved, not copied."""
+
+    def delete(self, key: str) -> None:
+        try:
+            (self.root / key).unlink(missing_ok=True)
+        except OSError as error:
+            raise StorageError(f"could not remove {self.root / key}: {error.strerror}") from None
 
     def put_text(self, key: str, text: str) -> None:
         fd, tmp = tempfile.mkstemp(dir=self.scratch_dir(), suffix=".part")
@@ -108,6 +117,14 @@ class S3Storage:
             self._client.put_object(Bucket=self.bucket, Key=self._key(key), Body=text.encode("utf-8"))
         except (BotoCoreError, ClientError) as error:
             raise StorageError(f"could not write {self.url(key)}: {error}") from None
+
+    def delete(self, key: str) -> None:
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        try:
+            self._client.delete_object(Bucket=self.bucket, Key=self._key(key))
+        except (BotoCoreError, ClientError) as error:
+            raise StorageError(f"could not remove {self.url(key)}: {error}") from None
 
     def close(self) -> None:
         shutil.rmtree(self._scratch, ignore_errors=True)

@@ -52,10 +52,10 @@ class Postgres(Database):
         self.conn.execute("SET TimeZone = 'UTC'")
 
     def execute(self, statement: str, params: tuple[Any, ...] = ()) -> None:
-        self.conn.execute(statement, params)  # type: ignore[arg-type]
+        self.conn.execute(statement, params or None)  # type: ignore[arg-type]
 
     def query(self, statement: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
-        return self.conn.execute(statement, params).fetchall()  # type: ignore[arg-type]
+        return self.conn.execute(statement, params or None).fetchall()  # type: ignore[arg-type]
 
 
 class MySQL(Database):

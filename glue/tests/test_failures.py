@@ -22,15 +22,17 @@ def make_small(db: Database, table: str) -> None:
 
 
 def assert_failed_cleanly(result: object, code: int, *phrases: str) -> None:
+    """Progress lines may come first; the failure is one line, last, and the log's error record says the same."""
     stderr: str = result.stderr  # type: ignore[attr-defined]
     assert result.exit_code == code, stderr  # type: ignore[attr-defined]
     lines = stderr.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("floe-extract: error: "), stderr
+    errors = [line for line in lines if line.startswith("floe-extract: error: ")]
+    assert len(errors) == 1 and errors[0] == lines[-1], stderr
     for phrase in phrases:
-        assert phrase in lines[0]
+        assert phrase in errors[0]
     assert result.manifest is None  # type: ignore[attr-defined]
-    errors = [r for r in result.log_records() if r["event"] == "error"]  # type: ignore[attr-defined]
-    assert len(errors) == 1 and errors[0]["message"] == lines[0].removeprefix("floe-extract: error: ")
+    records = [r for r in result.log_records() if r["event"] == "error"]  # type: ignore[attr-defined]
+    assert len(records) == 1 and records[0]["message"] == errors[0].removeprefix("floe-extract: error: ")
 
 
 def test_an_unreachable_server_fails_with_a_retryable_error(db: Database, table_name: str, run_job: Runner) -> None:
@@ -165,7 +167,7 @@ def test_a_connection_killed_mid_read_fails_the_run_instead_of_landing_part_of_t
         while not killed and time.monotonic() < deadline:
             rows = postgres.query(
                 "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-                "WHERE application_name = 'floe-extract' AND query LIKE 'COPY%%'"
+                "WHERE application_name = 'floe-extract' AND query LIKE 'COPY%'"
             )
             killed.extend(1 for (done,) in rows if done)
             time.sleep(0.02)
@@ -178,3 +180,56 @@ def test_a_connection_killed_mid_read_fails_the_run_instead_of_landing_part_of_t
     # Assess
     assert killed, "the COPY was never seen running"
     assert_failed_cleanly(result, 3, "lost the connection", "while reading")
+
+
+def test_a_manifest_that_cannot_be_written_fails_retryably_in_one_line(
+    postgres: Postgres, table_name: str, run_job: Runner, tmp_path: Path
+) -> None:
+    # Prepare: a file where the manifests folder should be makes the manifest write fail.
+    make_small(postgres, table_name)
+    raw_root = tmp_path / "blocked"
+    raw_root.mkdir()
+    (raw_root / "_manifests").write_text("not a folder")
+    # Act
+    result = run_job(postgres, table_name, raw_root=raw_root)
+    # Assess
+    assert_failed_cleanly(result, 6, "could not write")
+    assert [r["event"] for r in result.log_records()][-1] == "error"
+
+
+def test_a_failing_part_stops_the_others_and_leaves_no_data_files(
+    postgres: Postgres, table_name: str, run_job: Runner
+) -> None:
+    # Prepare: part 1's last row cannot be represented; part 0 is clean and lands files first.
+    postgres.execute(f"DROP TABLE IF EXISTS floe_test.{table_name}")
+    postgres.execute(
+        f"CREATE TABLE floe_test.{table_name} AS SELECT g AS id, now() AS seen_at, repeat('x', 200) AS pad "
+        "FROM generate_series(1, 200000) g"
+    )
+    postgres.execute(f"UPDATE floe_test.{table_name} SET seen_at = 'infinity' WHERE id = 200000")
+    # Act
+    result = run_job(postgres, table_name, primary_key="id", partition_column="id", partitions=2, target_file_mb=1)
+    # Assess
+    assert_failed_cleanly(result, 5, "column seen_at")
+    assert list(result.raw_root.rglob("*.parquet")) == []
+    assert [r for r in result.log_records() if r["event"] == "part"] == [] or all(
+        r["part"] == 0 for r in result.log_records() if r["event"] == "part"
+    )
+
+
+@pytest.mark.parametrize(
+    ("engine", "query", "phrase"),
+    [
+        ("postgres", "options=-c%20statement_timeout%3D1", "option 'options' is set by floe"),
+        ("mysql", "ssl_disabled=maybe", "option 'ssl_disabled' is not supported for MySQL"),
+        ("mysql", "allow_local_infile=true", "option 'allow_local_infile' is not supported for MySQL"),
+    ],
+)
+def test_connection_options_floe_sets_or_does_not_know_are_refused(
+    request: pytest.FixtureRequest, table_name: str, run_job: Runner, engine: str, query: str, phrase: str
+) -> None:
+    db: Database = request.getfixturevalue("postgres" if engine == "postgres" else "mysql_db")
+
+    result = run_job(db, table_name, connection=f"{db.url}?{query}")
+
+    assert_failed_cleanly(result, 2, phrase)

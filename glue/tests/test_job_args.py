@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import sys
 from datetime import datetime, timezone
+from pathlib import Path
 
 import pytest
 
@@ -86,3 +88,21 @@ def test_bad_arguments_are_named(overrides: dict[str, str | None], message: str)
         parse_job_args(argv(overrides))
 
     assert message in raised.value.message
+
+
+def test_on_glue_the_arguments_are_read_with_getresolvedoptions(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Prepare: Glue puts its own arguments first and the job's after them.
+    monkeypatch.syspath_prepend(str(Path(__file__).parent / "glue_stub"))
+    glue_argv = ["--JOB_ID", "j_1", "--run-id", "r1", *argv({"--run-id": None}), "--partitions", "3",
+                 "--partition-column", "id", "--TempDir", "s3://tmp/"]
+    # Act
+    try:
+        args = parse_job_args(glue_argv)
+        resolved_by = str(sys.modules["awsglue.utils"].__file__)
+    finally:
+        sys.modules.pop("awsglue.utils", None)
+        sys.modules.pop("awsglue", None)
+    # Assess
+    assert "glue_stub" in resolved_by
+    assert args.run_id == "r1" and args.partitions == 3 and args.partition_column == "id"
+    assert args.raw_root == "s3://bucket/prefix"

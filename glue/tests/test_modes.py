@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+import pytest
 from conftest import Database, Runner
 
 T0 = "2024-03-01 10:00:00"
@@ -137,3 +138,42 @@ def test_integer_incremental_columns_work_too(db: Database, table_name: str, run
     assert result.exit_code == 0, result.stderr
     assert [r["id"] for r in result.rows()] == [2, 3]
     assert result.manifest is not None and result.manifest["newWatermark"] == "3"
+
+
+def test_a_lookback_never_moves_the_watermark_back(db: Database, table_name: str, run_job: Runner) -> None:
+    # Prepare: the only row inside the lookback is older than the watermark.
+    make_events(db, table_name, [(1, "2024-03-01 09:55:00")])
+    # Act
+    result = run_job(db, table_name, **incremental(watermark=T0, lookback_seconds=600))
+    # Assess
+    assert result.exit_code == 0, result.stderr
+    assert [r["id"] for r in result.rows()] == [1]
+    assert result.manifest is not None and result.manifest["newWatermark"] == T0
+
+
+def test_decimal_watermarks_are_written_out_in_plain_digits(db: Database, table_name: str, run_job: Runner) -> None:
+    db.execute(f"DROP TABLE IF EXISTS floe_test.{table_name}")
+    db.execute(f"CREATE TABLE floe_test.{table_name} (id int PRIMARY KEY, version decimal(20,10))")
+    db.execute(f"INSERT INTO floe_test.{table_name} VALUES (1, 0.0000001), (2, 0)")
+
+    result = run_job(db, table_name, mode="incremental", incremental_column="version")
+
+    assert result.exit_code == 0, result.stderr
+    assert result.manifest is not None and result.manifest["newWatermark"] == "0.0000001000"
+
+
+@pytest.mark.parametrize(
+    ("column", "watermark"),
+    [("id", "abc"), ("id", "12.7"), ("id", "19999x"), ("id", "2024-01-01 00:00:00"),
+     ("updated_at", "2024-01-01 00:00:00 garbage"), ("updated_at", "2024-13")],
+)
+def test_mysql_refuses_a_watermark_its_cast_would_quietly_change(
+    mysql_db: Database, table_name: str, run_job: Runner, column: str, watermark: str
+) -> None:
+    make_events(mysql_db, table_name, [(1, T0)])
+
+    result = run_job(mysql_db, table_name, mode="incremental", incremental_column=column, watermark=watermark)
+
+    assert result.exit_code == 2, result.stderr
+    assert f"--watermark {watermark!r} is not a valid" in result.stderr and f"column {column}" in result.stderr
+    assert result.manifest is None

@@ -26,12 +26,17 @@ def key_rows(result: object) -> list[tuple[object, ...]]:
     return [tuple(r.values()) for r in rows]
 
 
-@pytest.mark.parametrize("column", ["id", "customer", "placed_at"])
+# MySQL parts may split on key columns only (see the refusal test below).
+SPLITS = [("postgres", "id"), ("postgres", "customer"), ("postgres", "placed_at"), ("mysql", "id")]
+
+
+@pytest.mark.parametrize(("engine", "column"), SPLITS)
 @pytest.mark.parametrize("partitions", [2, 5])
 def test_the_union_of_the_parts_equals_a_single_connection_read(
-    db: Database, table_name: str, run_job: Runner, column: str, partitions: int
+    request: pytest.FixtureRequest, table_name: str, run_job: Runner, engine: str, column: str, partitions: int
 ) -> None:
     # Prepare
+    db: Database = request.getfixturevalue("postgres" if engine == "postgres" else "mysql_db")
     make_orders(db, table_name, 2_000)
     single = run_job(db, table_name, run_id="single", primary_key="id")
     # Act
@@ -56,7 +61,7 @@ def test_parts_respect_the_incremental_window(db: Database, table_name: str, run
     )
     parallel = run_job(
         db, table_name, run_id="p", mode="incremental", incremental_column="placed_at", watermark=watermark,
-        partition_column="id", partitions=3,
+        partition_column="id", partitions=3, primary_key="id",
     )
 
     assert single.exit_code == 0 and parallel.exit_code == 0, single.stderr + parallel.stderr
@@ -69,7 +74,7 @@ def test_parts_respect_the_incremental_window(db: Database, table_name: str, run
 def test_more_partitions_than_values_still_reads_every_row_once(db: Database, table_name: str, run_job: Runner) -> None:
     make_orders(db, table_name, 3)
 
-    result = run_job(db, table_name, partition_column="id", partitions=8)
+    result = run_job(db, table_name, primary_key="id", partition_column="id", partitions=8)
 
     assert result.exit_code == 0, result.stderr
     assert [r["id"] for r in result.rows()] == [1, 2, 3]
@@ -83,3 +88,15 @@ def test_a_partition_column_that_cannot_be_split_is_refused(db: Database, table_
     assert result.exit_code == 2
     assert "partition column total" in result.stderr and "integer, date or timestamp" in result.stderr
     assert result.manifest is None
+
+
+def test_mysql_refuses_to_split_on_a_column_that_is_not_a_key(
+    mysql_db: Database, table_name: str, run_job: Runner
+) -> None:
+    make_orders(mysql_db, table_name, 3)
+
+    result = run_job(mysql_db, table_name, primary_key="id", partition_column="customer", partitions=2)
+
+    assert result.exit_code == 2
+    assert "on MySQL the partition column must be a --primary-key column" in result.stderr
+    assert "customer is not" in result.stderr

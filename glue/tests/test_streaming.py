@@ -75,7 +75,7 @@ def test_memory_does_not_grow_with_the_table(
 ) -> None:
     # Prepare
     db, small_table, large_table = wide_tables
-    split = ["--partition-column", "id", "--partitions", partitions]
+    split = ["--primary-key", "id", "--partition-column", "id", "--partitions", partitions]
     # Act
     small_kb, small = extract(db, small_table, tmp_path, "small", *split)
     large_kb, large = extract(db, large_table, tmp_path, "large", *split)
@@ -104,3 +104,13 @@ def test_files_roll_over_at_the_target_size(db: Database, table_name: str, tmp_p
         assert pq.ParquetFile(path).metadata.num_rows == entry["rows"]
     ids = sorted(i for f in files for i in pq.read_table(tmp_path / f["path"], columns=["id"]).column("id").to_pylist())
     assert ids == list(range(1, 100_001))
+
+
+def test_the_job_reads_mysql_through_the_drivers_c_extension() -> None:
+    # The pure-Python protocol is several times slower (BENCHMARKS.md); a silent fallback would hide that.
+    probe = "import floe_extract.main\nfrom floe_extract.sources import mysql\nprint(mysql.USE_PURE)"
+
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=60)
+
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "False"

@@ -8,6 +8,7 @@ faster than per-value Python conversion and strict: a value that does not fit
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from datetime import date, datetime
 from decimal import Decimal
@@ -24,6 +25,12 @@ from ..errors import JobArgumentError, SourceSchemaError, SourceUnavailableError
 from ..read_plan import Predicate
 from .base import BATCH_ROWS, TableName
 
+WATERMARK_FORMS = {
+    "integer": re.compile(r"[-+]?\d+"),
+    "decimal": re.compile(r"[-+]?(\d+(\.\d*)?|\.\d+)"),
+    "date": re.compile(r"\d{4}-\d{2}-\d{2}"),
+    "timestamp": re.compile(r"\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}:\d{2}(\.\d{1,6})?"),
+}
 FIRST_BATCH_ROWS = 4_096
 BATCH_BYTES = 8 * 1024 * 1024
 
@@ -93,7 +100,11 @@ class MySQLSource:
         self.table = TableName(table.schema or settings.dbname, table.name)
         self.redactor = redactor
         self._conn = self._connect()
-        self.columns = self._read_columns()
+        try:
+            self.columns = self._read_columns()
+        except BaseException:
+            self._conn.close()
+            raise
 
     def quote(self, name: str) -> str:
         return quote_identifier(name)
@@ -112,12 +123,18 @@ class MySQLSource:
                 autocommit=True,
                 **self.settings.options,
             )
+        except mysql.connector.Error as error:
+            raise SourceUnavailableError(
+                f"cannot connect to {self.settings.describe()}: {self.redactor(str(error.msg))}"
+            ) from None
+        try:
             cursor = conn.cursor()
             for statement in SESSION_SETUP:
                 cursor.execute(statement)
             cursor.execute("START TRANSACTION WITH CONSISTENT SNAPSHOT, READ ONLY")
             cursor.close()
         except mysql.connector.Error as error:
+            conn.close()
             raise SourceUnavailableError(
                 f"cannot connect to {self.settings.describe()}: {self.redactor(str(error.msg))}"
             ) from None
@@ -154,6 +171,12 @@ class MySQLSource:
         return self._query(f"SELECT max({self.quote(column.name)}) FROM {self._from}")[0][0]
 
     def lower_bound(self, column: SourceColumn, watermark: str, lookback_seconds: int) -> Any:
+        # MySQL's CAST accepts trailing garbage and rounds with only a warning: check the text first.
+        if not WATERMARK_FORMS[column.kind].fullmatch(watermark.strip()):
+            raise JobArgumentError(
+                f"table {self.table}: --watermark {watermark!r} is not a valid {column.source_type} "
+                f"for column {column.name}"
+            )
         casts = {"date": "DATE", "timestamp": "DATETIME(6)", "integer": "DECIMAL(65,0)"}
         cast = casts.get(column.kind, "DECIMAL(65,30)")
         query = f"SELECT CAST(%s AS {cast})" + (" - INTERVAL %s SECOND" if lookback_seconds else "")
@@ -188,7 +211,9 @@ class MySQLSource:
         if isinstance(value, datetime):
             # MySQL literals carry no offset; the session works in UTC.
             return value.replace(tzinfo=None).isoformat(sep=" ", timespec="microseconds")
-        if isinstance(value, (date, Decimal, int)):
+        if isinstance(value, Decimal):
+            return format(value, "f")
+        if isinstance(value, (date, int)):
             return str(value)
         raise TypeError(f"unexpected watermark value {value!r}")
 

@@ -104,8 +104,12 @@ class PostgresSource:
         self.table = table
         self.redactor = redactor
         self._conn = self._connect()
-        self._snapshot = self._export_snapshot()
-        self.columns = self._read_columns()
+        try:
+            self._snapshot = self._export_snapshot()
+            self.columns = self._read_columns()
+        except BaseException:
+            self._conn.close()
+            raise
 
     def quote(self, name: str) -> str:
         return quote_identifier(name)
@@ -113,7 +117,7 @@ class PostgresSource:
     def _connect(self) -> psycopg.Connection[Any]:
         # Extra conninfo parameters from the connection URL's query string; typed as Any because
         # psycopg.connect's signature also has non-string keywords (autocommit, row_factory, ...).
-        extra: dict[str, Any] = dict(self.settings.options)
+        extra: dict[str, Any] = dict(self.settings.options)  # checked against floe's own settings when parsed
         try:
             conn = psycopg.connect(
                 host=self.settings.host,
@@ -123,7 +127,7 @@ class PostgresSource:
                 dbname=self.settings.dbname,
                 application_name="floe-extract",
                 connect_timeout=15,
-                options="-c TimeZone=UTC -c DateStyle=ISO -c extra_float_digits=1 -c bytea_output=hex",
+                options="-c TimeZone=UTC -c DateStyle=ISO -c extra_float_digits=3 -c bytea_output=hex",
                 **extra,
             )
         except psycopg.Error as error:
@@ -199,7 +203,9 @@ class PostgresSource:
     def format_watermark(self, column: SourceColumn, value: Any) -> str:
         if isinstance(value, datetime):
             return value.isoformat(sep=" ", timespec="microseconds")
-        if isinstance(value, (date, Decimal, int)):
+        if isinstance(value, Decimal):
+            return format(value, "f")
+        if isinstance(value, (date, int)):
             return str(value)
         raise TypeError(f"unexpected watermark value {value!r}")
 
@@ -211,9 +217,12 @@ class PostgresSource:
             select = ", ".join(self.quote(c.name) for c in self.columns)
             clause = f" WHERE {where.sql}" if where.sql else ""
             query = f"COPY (SELECT {select} FROM {self._from}{clause}) TO STDOUT WITH (FORMAT csv, FORCE_QUOTE *)"
+            if not where.params:
+                # Without parameters psycopg sends COPY as written: identifiers' doubled % must be undone.
+                query = query.replace("%%", "%")
 
             def rows() -> Iterator[Any]:
-                with conn.cursor() as cursor, cursor.copy(query, where.params) as copy:
+                with conn.cursor() as cursor, cursor.copy(query, where.params or None) as copy:
                     yield from copy
 
             pump = CopyPump(rows)
