@@ -1,0 +1,57 @@
+import { parseArgs } from 'node:util';
+
+import { loadConfig } from '../config/index.js';
+import { runLocally, type TableOutcome } from '../runtime/local-pipeline.js';
+import { printTable } from './table-output.js';
+
+export const RUN_USAGE = 'floe run [--config floe.config.yaml] [--source S] [--table T] [--full]';
+
+/** Runs the choreography for the selected tables; 0 only if every one reached gold. */
+export async function runCommand(argv: string[]): Promise<number> {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      config: { type: 'string', default: 'floe.config.yaml' },
+      source: { type: 'string' },
+      table: { type: 'string' },
+      full: { type: 'boolean', default: false },
+    },
+  });
+  const config = await loadConfig(values.config);
+  const started = Date.now();
+  const outcomes = await runLocally(config, {
+    filter: { source: values.source, table: values.table },
+    full: values.full,
+    onEvent: (event) => {
+      const detail = event.detail as { source?: string; table?: string };
+      if (detail.source && detail.table) process.stderr.write(`${detail.source}/${detail.table}: ${event['detail-type']}\n`);
+    },
+    onJobOutput: (line) => process.stderr.write(`  ${line}\n`),
+  });
+  printSummary(outcomes, (Date.now() - started) / 1000);
+  return outcomes.every((o) => o.failure === null) ? 0 : 1;
+}
+
+function seconds(outcome: TableOutcome): string {
+  const run = outcome.run;
+  if (!run?.finishedAt) return '-';
+  return `${((Date.parse(run.finishedAt) - Date.parse(run.requestedAt)) / 1000).toFixed(1)} s`;
+}
+
+function printSummary(outcomes: TableOutcome[], totalSeconds: number): void {
+  process.stdout.write('\n');
+  printTable(
+    ['table', 'mode', 'rows extracted', 'inserted', 'updated', 'duration', 'result'],
+    outcomes.map((o) => [
+      `${o.source}/${o.table}`,
+      o.run?.mode ?? '-',
+      String(o.run?.rowsExtracted ?? '-'),
+      String(o.run?.inserted ?? '-'),
+      String(o.run?.updated ?? '-'),
+      seconds(o),
+      o.failure ? `FAILED ${o.failure}` : 'ok',
+    ]),
+  );
+  const failed = outcomes.filter((o) => o.failure !== null).length;
+  process.stdout.write(`${outcomes.length} table(s), ${failed} failed, in ${totalSeconds.toFixed(1)} s\n`);
+}
