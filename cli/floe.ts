@@ -1,15 +1,18 @@
 #!/usr/bin/env node
 import { ConfigError } from '../config/index.js';
+import { REPLAY_USAGE, replayCommand } from './replay.js';
 import { RUN_USAGE, runCommand } from './run.js';
 
 type Command = (argv: string[]) => Promise<number>;
 
 const COMMANDS: Record<string, Command> = {
   run: runCommand,
+  replay: replayCommand,
 };
 
 const USAGE = `usage:
-  ${RUN_USAGE}`;
+  ${RUN_USAGE}
+  ${REPLAY_USAGE}`;
 
 async function main(): Promise<number> {
   const [name, ...rest] = process.argv.slice(2);

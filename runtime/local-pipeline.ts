@@ -1,7 +1,8 @@
 import { randomBytes } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 
-import { INGEST_REQUESTED, type FloeEvent, type IngestRequested } from '../events/index.js';
+import { INGEST_REQUESTED, parseEvent, type FloeEvent, type IngestRequested } from '../events/index.js';
 import { selectTables, toTableConfigs, type FloeConfig, type TableFilter } from '../config/index.js';
 import { createBuildGold } from '../functions/build-gold/handler.js';
 import { createGlueFinished } from '../functions/glue-finished/handler.js';
@@ -30,21 +31,39 @@ export interface TableOutcome {
   failure: string | null;
 }
 
+export class ReplayError extends Error {
+  override readonly name = 'ReplayError';
+  readonly retryable = false;
+}
+
 const LEASE_TTL_MS = 6 * 60 * 60 * 1000;
 
-/** A run id that sorts by time and says which table it is for. */
+/** A run id that sorts by time. */
 export function newRunId(now: Date = new Date()): string {
   return `r${now.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z')}-${randomBytes(3).toString('hex')}`;
 }
 
+function eventLogOf(config: FloeConfig): string {
+  return join(config.state, 'events.jsonl');
+}
+
+export interface LocalPipeline {
+  bus: LocalBus;
+  state: LocalStateStore;
+  failures: Map<string, string>;
+  /** Resolves when no event is queued, no handler runs and no job is running. */
+  settle(): Promise<void>;
+  outcome(request: { runId: string; source: string; table: string }): Promise<TableOutcome>;
+  close(): Promise<void>;
+}
+
 /**
- * `floe run` on embedded defaults: the same handlers as on AWS, wired to the in-process bus, the
- * local state file, the raw folder, DuckDB, and the extraction job as a child process.
+ * The same handlers as on AWS, wired to the in-process bus, the local state file, the raw folder,
+ * DuckDB, and the extraction job as a child process.
  */
-export async function runLocally(config: FloeConfig, options: LocalRunOptions = {}): Promise<TableOutcome[]> {
+export async function openLocalPipeline(config: FloeConfig, options: LocalRunOptions): Promise<LocalPipeline> {
   if (!config.warehouse.startsWith('duckdb://')) throw new Error(`warehouse ${config.warehouse}: only duckdb:// runs locally`);
   if (config.raw.startsWith('s3://')) throw new Error(`raw ${config.raw}: the local runtime writes to a folder`);
-  const selected = selectTables(config, options.filter ?? {});
   const state = new LocalStateStore(config.state);
   await state.putTableConfigs(toTableConfigs(config));
   const raw = new LocalRawStorage(config.raw);
@@ -52,14 +71,14 @@ export async function runLocally(config: FloeConfig, options: LocalRunOptions = 
   const connections = new Map(config.sources.map((s) => [s.name, s.connection]));
   const failures = new Map<string, string>();
   // Handlers publish through this late-bound publisher: the bus needs the handlers to exist first.
-  let bus: LocalBus | undefined;
-  const publisher: Publisher = { publish: (detailType, detail) => bus!.publish(detailType, detail) };
+  let lateBus: LocalBus | undefined;
+  const publisher: Publisher = { publish: (detailType, detail) => lateBus!.publish(detailType, detail) };
   const jobs = new LocalGlueRunner({
-    publish: (event) => bus!.publishEvent(event),
+    publish: (event) => lateBus!.publishEvent(event),
     ...(options.onJobOutput ? { onOutput: options.onJobOutput } : {}),
   });
-  bus = new LocalBus({
-    eventLog: join(config.state, 'events.jsonl'),
+  const bus = new LocalBus({
+    eventLog: eventLogOf(config),
     onEvent: (event) => {
       if (event['detail-type'] === 'IngestFailed') failures.set(event.detail.runId, `${event.detail.step}: ${event.detail.error}`);
       options.onEvent?.(event);
@@ -75,35 +94,94 @@ export async function runLocally(config: FloeConfig, options: LocalRunOptions = 
       'build-gold': createBuildGold({ state, publisher, warehouse, goldDir: config.gold }),
     },
   });
-  const localBus = bus;
+  lateBus = bus;
+  return {
+    bus,
+    state,
+    failures,
+    async settle() {
+      do {
+        await bus.idle();
+        await jobs.idle();
+        await new Promise((resolve) => setImmediate(resolve));
+      } while (bus.busy);
+      for (const { handler, event, error } of bus.handlerErrors.splice(0)) {
+        const runId = 'runId' in event.detail ? String(event.detail.runId) : '';
+        failures.set(runId, `${handler}: ${error instanceof Error ? error.message : String(error)}`);
+      }
+    },
+    async outcome(request) {
+      const run = await state.getRun(request.runId);
+      const failure = failures.get(request.runId) ?? (run?.status === 'succeeded' ? null : 'the run did not finish');
+      return { ...request, run, failure };
+    },
+    close: () => warehouse.close(),
+  };
+}
+
+/** `floe run`: one IngestRequested per selected table, then wait until every run has ended. */
+export async function runLocally(config: FloeConfig, options: LocalRunOptions = {}): Promise<TableOutcome[]> {
+  const selected = selectTables(config, options.filter ?? {});
+  const pipeline = await openLocalPipeline(config, options);
   try {
     const requested = selected.map(({ source, table }) => ({ runId: newRunId(), source: source.name, table: table.name }));
     for (const request of requested) {
       const detail: IngestRequested = { ...request, publishedAt: new Date().toISOString(), requestedBy: 'floe run' };
       if (options.full) detail.mode = 'full';
-      await localBus.publish(INGEST_REQUESTED, detail);
+      await pipeline.bus.publish(INGEST_REQUESTED, detail);
     }
-    do {
-      await localBus.idle();
-      await jobs.idle();
-    } while (await busIsBusy(localBus));
-    for (const { handler, event, error } of localBus.handlerErrors) {
-      const runId = 'runId' in event.detail ? String(event.detail.runId) : '';
-      failures.set(runId, `${handler}: ${error instanceof Error ? error.message : String(error)}`);
-    }
-    return await Promise.all(
-      requested.map(async (r) => {
-        const run = await state.getRun(r.runId);
-        const failure = failures.get(r.runId) ?? (run?.status === 'succeeded' ? null : 'the run did not finish');
-        return { ...r, run, failure };
-      }),
-    );
+    await pipeline.settle();
+    return await Promise.all(requested.map((request) => pipeline.outcome(request)));
   } finally {
-    await warehouse.close();
+    await pipeline.close();
   }
 }
 
-async function busIsBusy(bus: LocalBus): Promise<boolean> {
-  await new Promise((resolve) => setImmediate(resolve));
-  return bus.busy;
+/**
+ * `floe replay`: republishes the run's last `from` event from the event log, marked as a replay
+ * (as EventBridge marks archive replays), so the steps after it run again. Replaying an
+ * IngestRequested starts a new run of the same request, since one run id extracts once.
+ */
+export async function replayLocally(
+  config: FloeConfig,
+  runId: string,
+  from: string,
+  options: LocalRunOptions = {},
+): Promise<TableOutcome> {
+  const past = await findPastEvent(config, runId, from);
+  const pipeline = await openLocalPipeline(config, options);
+  try {
+    const replayName = `floe-replay-${newRunId()}`;
+    let request = { runId, source: past.detail.source, table: past.detail.table };
+    if (past['detail-type'] === INGEST_REQUESTED) {
+      request = { ...request, runId: newRunId() };
+      await pipeline.bus.publishEvent({ ...past, detail: { ...past.detail, runId: request.runId, requestedBy: `replay of ${runId}` } });
+    } else {
+      await pipeline.bus.publishEvent({ ...past, 'replay-name': replayName });
+    }
+    await pipeline.settle();
+    return await pipeline.outcome(request);
+  } finally {
+    await pipeline.close();
+  }
+}
+
+type RunEvent = FloeEvent & { detail: { runId: string; source: string; table: string } };
+
+async function findPastEvent(config: FloeConfig, runId: string, from: string): Promise<RunEvent> {
+  let text: string;
+  try {
+    text = await readFile(eventLogOf(config), 'utf8');
+  } catch {
+    throw new ReplayError(`no event log at ${eventLogOf(config)}: nothing has run with this state folder yet`);
+  }
+  const events = text.split('\n').filter(Boolean).map((line) => parseEvent(JSON.parse(line) as unknown));
+  const ofRun = events.filter((e): e is RunEvent => 'runId' in e.detail && e.detail.runId === runId);
+  if (ofRun.length === 0) throw new ReplayError(`no events of run ${runId} in ${eventLogOf(config)}`);
+  const match = ofRun.filter((e) => e['detail-type'] === from).at(-1);
+  if (!match) {
+    const seen = [...new Set(ofRun.map((e) => e['detail-type']))].join(', ');
+    throw new ReplayError(`run ${runId} has no ${from} event to replay (it has: ${seen})`);
+  }
+  return match;
 }

@@ -21,7 +21,8 @@ export function createBuildGold(deps: BuildGoldDeps): (event: FloeEvent) => Prom
     if (event['detail-type'] !== STAGE_MERGED) return;
     const { runId, source, table, stagingTable, noChange } = event.detail;
     const run = await deps.state.getRun(runId);
-    if (run && run.status !== 'running') return;
+    const done = run?.steps.some((step) => step.name === 'build-gold' && !step.error) ?? false;
+    if (done && event['replay-name'] === undefined) return;
     const startedAt = new Date().toISOString();
     try {
       const models = noChange ? [] : await deps.warehouse.buildGold(deps.goldDir, [stagingTable]);

@@ -30,7 +30,9 @@ export function createGlueFinished(deps: GlueFinishedDeps): (event: FloeEvent) =
     if (event['detail-type'] !== GLUE_JOB_STATE_CHANGE) return;
     const { jobRunId, state: jobState, message } = event.detail;
     const run = await deps.state.findRunByJobRunId(jobRunId);
-    if (!run || run.status !== 'running' || run.manifestUrl !== undefined) return;
+    if (!run) return;
+    const replayed = event['replay-name'] !== undefined;
+    if (!replayed && (run.status !== 'running' || run.manifestUrl !== undefined)) return;
     const ref = { runId: run.runId, source: run.source, table: run.table };
     if (jobState !== 'SUCCEEDED') {
       // TIMEOUT and STOPPED say nothing about the data: trying again may work. FAILED carries the job's own verdict.

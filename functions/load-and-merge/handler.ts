@@ -17,8 +17,8 @@ export interface LoadAndMergeDeps {
  * RawLanded → loads the manifest's files into the raw table, commits the watermark (only now that
  * the rows are in the warehouse), MERGEs staging (or replaces it in full mode), frees the lease
  * and publishes StageMerged. An incremental run that extracted nothing touches no warehouse table.
- * A run already merged is not merged again: loading is idempotent per file, and the run's
- * history says it is done.
+ * Loading is idempotent per file and MERGE per run, so even a replayed RawLanded changes nothing
+ * that is already right; a duplicate delivery is dropped before it touches the warehouse.
  */
 export function createLoadAndMerge(deps: LoadAndMergeDeps): (event: FloeEvent) => Promise<void> {
   return async (event) => {
@@ -26,7 +26,9 @@ export function createLoadAndMerge(deps: LoadAndMergeDeps): (event: FloeEvent) =
     const { runId, source, table } = event.detail;
     const ref = { runId, source, table };
     const run = await deps.state.getRun(runId);
-    if (run && run.steps.some((step) => step.name === 'load-and-merge' && !step.error)) return;
+    const done = run?.steps.some((step) => step.name === 'load-and-merge' && !step.error) ?? false;
+    // Duplicates are dropped; a replay (EventBridge sets replay-name) runs the step again, harmlessly.
+    if (done && event['replay-name'] === undefined) return;
     const startedAt = new Date().toISOString();
     try {
       const manifest = await deps.raw.readManifest(runId);

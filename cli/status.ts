@@ -1,0 +1,128 @@
+import { parseArgs } from 'node:util';
+
+import { loadConfig, selectTables, type Mode, type SelectedTable } from '../config/index.js';
+import type { ActiveRun, RunStatus, StateStore } from '../state/index.js';
+import { openLocalState } from './local-state.js';
+import { printTable } from './table-output.js';
+import { formatDuration, formatInstant } from './time-format.js';
+
+export const STATUS_USAGE = 'floe status [--config floe.config.yaml] [--source S] [--table T] [--json]';
+
+/** How far back `floe status` looks for the last successful run when the newest run did not succeed. */
+const HISTORY_LIMIT = 1000;
+
+/** One configured table as `floe status --json` prints it. Times are ISO instants as stored. */
+export interface TableStatus {
+  source: string;
+  table: string;
+  mode: Mode;
+  /** The committed watermark, exactly as stored; null before the first commit. */
+  watermark: string | null;
+  lastRun: {
+    runId: string;
+    status: RunStatus;
+    requestedAt: string;
+    finishedAt: string | null;
+    rowsExtracted: number | null;
+    inserted: number | null;
+    updated: number | null;
+  } | null;
+  /** `running` while a run holds an unexpired lease; `lease expired` when the holder stopped renewing it. */
+  state: 'idle' | 'running' | 'lease expired';
+  activeRun: ActiveRun | null;
+  lastSucceededAt: string | null;
+  /** Seconds since the last successful run finished; null if none did. */
+  lagSeconds: number | null;
+}
+
+export interface StatusOptions {
+  /** Clock for the lag and lease expiry; default the system clock. */
+  now?: () => Date;
+}
+
+/**
+ * Prints each selected table's watermark, last run, lease and lag, from the
+ * state store alone: it never connects to a source, and never prints a connection.
+ */
+export async function statusCommand(argv: string[], options: StatusOptions = {}): Promise<number> {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      config: { type: 'string', default: 'floe.config.yaml' },
+      source: { type: 'string' },
+      table: { type: 'string' },
+      json: { type: 'boolean', default: false },
+    },
+  });
+  const config = await loadConfig(values.config);
+  const selected = selectTables(config, { source: values.source, table: values.table });
+  const state = openLocalState(config, 'floe status');
+  const now = (options.now ?? (() => new Date()))();
+  const statuses: TableStatus[] = [];
+  for (const entry of selected) statuses.push(await tableStatus(state, entry, now));
+  if (values.json) process.stdout.write(`${JSON.stringify(statuses, null, 2)}\n`);
+  else printStatuses(statuses);
+  return 0;
+}
+
+/** The status of one table at `now`. */
+export async function tableStatus(state: StateStore, { source, table }: SelectedTable, now: Date): Promise<TableStatus> {
+  const tableState = await state.getTableState(source.name, table.name);
+  const summary = tableState.lastRun;
+  const run = summary === undefined ? null : await state.getRun(summary.runId);
+  const lastSucceededAt =
+    summary?.status === 'succeeded'
+      ? (summary.finishedAt ?? null)
+      : ((await state.listRuns({ source: source.name, table: table.name, limit: HISTORY_LIMIT })).find((r) => r.status === 'succeeded')?.finishedAt ?? null);
+  const active = tableState.activeRun;
+  return {
+    source: source.name,
+    table: table.name,
+    mode: table.mode,
+    watermark: tableState.watermark,
+    lastRun:
+      summary === undefined
+        ? null
+        : {
+            runId: summary.runId,
+            status: summary.status,
+            requestedAt: summary.requestedAt,
+            finishedAt: summary.finishedAt ?? null,
+            rowsExtracted: run?.rowsExtracted ?? null,
+            inserted: run?.inserted ?? null,
+            updated: run?.updated ?? null,
+          },
+    state: active === null ? 'idle' : Date.parse(active.expiresAt) > now.getTime() ? 'running' : 'lease expired',
+    activeRun: active,
+    lastSucceededAt,
+    lagSeconds: lastSucceededAt === null ? null : Math.max(0, Math.floor((now.getTime() - Date.parse(lastSucceededAt)) / 1000)),
+  };
+}
+
+function stateText(status: TableStatus): string {
+  const active = status.activeRun;
+  if (active === null) return 'idle';
+  if (status.state === 'running') return `running ${active.runId} since ${formatInstant(active.since)}`;
+  return `lease expired ${formatInstant(active.expiresAt)} (${active.runId})`;
+}
+
+const orDash = (value: number | string | null | undefined): string => (value === null || value === undefined ? '-' : String(value));
+
+function printStatuses(statuses: readonly TableStatus[]): void {
+  printTable(
+    ['table', 'mode', 'watermark', 'last run', 'status', 'finished', 'state', 'rows extracted', 'inserted', 'updated', 'lag'],
+    statuses.map((s) => [
+      `${s.source}/${s.table}`,
+      s.mode,
+      orDash(s.watermark),
+      s.lastRun?.runId ?? 'never run',
+      orDash(s.lastRun?.status),
+      s.lastRun?.finishedAt ? formatInstant(s.lastRun.finishedAt) : '-',
+      stateText(s),
+      orDash(s.lastRun?.rowsExtracted),
+      orDash(s.lastRun?.inserted),
+      orDash(s.lastRun?.updated),
+      s.lagSeconds === null ? '-' : formatDuration(s.lagSeconds),
+    ]),
+  );
+}
