@@ -1,17 +1,26 @@
 #!/usr/bin/env node
 import { ConfigError } from '../config/index.js';
+import { DISCOVER_USAGE, discoverCommand } from './discover.js';
 import { REPLAY_USAGE, replayCommand } from './replay.js';
+import { LOGS_USAGE, logsCommand } from './logs.js';
 import { RUN_USAGE, runCommand } from './run.js';
+import { STATUS_USAGE, statusCommand } from './status.js';
 
 type Command = (argv: string[]) => Promise<number>;
 
 const COMMANDS: Record<string, Command> = {
   run: runCommand,
+  discover: discoverCommand,
+  status: statusCommand,
+  logs: logsCommand,
   replay: replayCommand,
 };
 
 const USAGE = `usage:
   ${RUN_USAGE}
+  ${STATUS_USAGE}
+  ${LOGS_USAGE}
+  ${DISCOVER_USAGE}
   ${REPLAY_USAGE}`;
 
 async function main(): Promise<number> {

@@ -1,0 +1,61 @@
+import { readdir } from 'node:fs/promises';
+import { join } from 'node:path';
+
+/**
+ * The extraction job's log of one run in a local raw folder:
+ * `RAW_ROOT/_logs/{engine}/{database}/{table}/{YYYY-MM-DD}/{run-id}.jsonl`
+ * (see glue/README.md, "Layout"). The date is the job's run time, which floe
+ * does not keep, so every date folder of the table is looked at.
+ *
+ * Returns the matching files in path order: normally one, more only if the same
+ * run id was extracted again on another day.
+ */
+export async function findJobLogs(rawRoot: string, database: string, table: string, runId: string): Promise<string[]> {
+  const logsRoot = join(rawRoot, '_logs');
+  const found: string[] = [];
+  for (const engine of await subfolders(logsRoot)) {
+    const tableFolder = join(logsRoot, engine, database, table);
+    for (const day of await subfolders(tableFolder)) {
+      const names = await readdir(join(tableFolder, day));
+      if (names.includes(`${runId}.jsonl`)) found.push(join(tableFolder, day, `${runId}.jsonl`));
+    }
+  }
+  return found.sort();
+}
+
+async function subfolders(folder: string): Promise<string[]> {
+  try {
+    return (await readdir(folder, { withFileTypes: true })).filter((entry) => entry.isDirectory()).map((entry) => entry.name);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
+    throw error;
+  }
+}
+
+/** Fields every record repeats (the run's identity); `floe logs` names the run once instead. */
+const CONTEXT_KEYS = new Set(['ts', 'level', 'event', 'runId', 'engine', 'database', 'table']);
+
+/**
+ * One log line for a person: `ts level event key=value …`. Strings without
+ * spaces, quotes or `=` are printed bare, anything else as JSON. A line that is
+ * not a JSON object is returned unchanged.
+ */
+export function formatJobLogLine(line: string): string {
+  let record: unknown;
+  try {
+    record = JSON.parse(line);
+  } catch {
+    return line;
+  }
+  if (typeof record !== 'object' || record === null || Array.isArray(record)) return line;
+  const fields = record as Record<string, unknown>;
+  const pairs = Object.entries(fields)
+    .filter(([key]) => !CONTEXT_KEYS.has(key))
+    .map(([key, value]) => `${key}=${formatValue(value)}`);
+  return [fields['ts'], fields['level'], fields['event']].map((v) => (v === undefined ? '-' : String(v))).concat(pairs).join(' ');
+}
+
+function formatValue(value: unknown): string {
+  if (typeof value === 'string') return /^[^\s"'=]+$/.test(value) ? value : JSON.stringify(value);
+  return JSON.stringify(value) ?? String(value);
+}

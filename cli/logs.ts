@@ -1,0 +1,88 @@
+import { readFile } from 'node:fs/promises';
+import { parseArgs } from 'node:util';
+
+import { loadConfig } from '../config/index.js';
+import type { RunRecord } from '../state/index.js';
+import { findJobLogs, formatJobLogLine } from './job-log.js';
+import { openLocalState } from './local-state.js';
+import { printTable } from './table-output.js';
+import { formatInstant } from './time-format.js';
+
+export const LOGS_USAGE = 'floe logs <run-id> [--config floe.config.yaml] [--json]';
+
+/**
+ * Prints the extraction job's log of one run, then the run's steps from the
+ * state store. With `--json`, every stdout line is JSON: the log's lines exactly
+ * as the job wrote them, then one `{"runId", "step"}` line per step.
+ *
+ * Exit codes: 0 the log was printed; 1 there is no log to print (raw on s3://,
+ * or the job has not written one: still extracting, or never started), the
+ * steps are printed all the same; 2 usage, config, or a run id the state does not know.
+ */
+export async function logsCommand(argv: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: {
+      config: { type: 'string', default: 'floe.config.yaml' },
+      json: { type: 'boolean', default: false },
+    },
+  });
+  const [runId, ...extra] = positionals;
+  if (runId === undefined || extra.length > 0) {
+    process.stderr.write(`usage: ${LOGS_USAGE}\n`);
+    return 2;
+  }
+  const config = await loadConfig(values.config);
+  const run = await openLocalState(config, 'floe logs').getRun(runId);
+  if (run === null) {
+    process.stderr.write(`floe: no run ${runId} in ${config.state}; \`floe status\` shows each table's last run id\n`);
+    return 2;
+  }
+
+  let printed = false;
+  if (config.raw.startsWith('s3://')) {
+    process.stderr.write(`floe: raw is ${config.raw}: reading job logs from s3:// is not supported yet; the run's steps follow\n`);
+  } else {
+    const files = await findJobLogs(config.raw, run.source, run.table, run.runId);
+    if (files.length === 0) {
+      process.stderr.write(
+        `floe: no extraction log for run ${run.runId} under ${config.raw}/_logs/*/${run.source}/${run.table}/ ` +
+          `(the job writes it when it ends, so a run still extracting or one that never reached the job has none); the run's steps follow\n`,
+      );
+    }
+    for (const file of files) {
+      const lines = (await readFile(file, 'utf8')).split('\n').filter((line) => line.trim() !== '');
+      if (values.json) process.stdout.write(lines.map((line) => `${line}\n`).join(''));
+      else process.stdout.write(`extraction log ${file}\n${lines.map((line) => `${formatJobLogLine(line)}\n`).join('')}`);
+      printed = true;
+    }
+  }
+  if (values.json) printStepLines(run);
+  else printSteps(run, printed);
+  return printed ? 0 : 1;
+}
+
+function printStepLines(run: RunRecord): void {
+  process.stdout.write(run.steps.map((step) => `${JSON.stringify({ runId: run.runId, step })}\n`).join(''));
+}
+
+function printSteps(run: RunRecord, afterLog: boolean): void {
+  const finished = run.finishedAt === undefined ? '' : ` at ${formatInstant(run.finishedAt)}`;
+  process.stdout.write(`${afterLog ? '\n' : ''}run ${run.runId}: ${run.source}/${run.table}, ${run.mode}, ${run.status}${finished}\n`);
+  if (run.error !== undefined) process.stdout.write(`error ${run.error.name}: ${run.error.message}\n`);
+  if (run.steps.length === 0) {
+    process.stdout.write('no steps recorded\n');
+    return;
+  }
+  printTable(
+    ['step', 'started', 'finished', 'rows', 'error'],
+    run.steps.map((step) => [
+      step.name,
+      formatInstant(step.startedAt),
+      step.finishedAt === undefined ? '-' : formatInstant(step.finishedAt),
+      step.rows === undefined ? '-' : String(step.rows),
+      step.error === undefined ? '' : `${step.error.name}: ${step.error.message}`,
+    ]),
+  );
+}

@@ -1,0 +1,76 @@
+import mysql from 'mysql2/promise';
+
+import type { SourceConfig } from '../config/index.js';
+import type { CatalogColumn, CatalogTable, DiscoveredTable } from './discovered-table.js';
+import { sourceError } from './source-error.js';
+import { describeTable } from './suggestions.js';
+
+/** Base tables of the connection's database. Columns are aliased: MySQL 8 returns catalog names in upper case. */
+export const MYSQL_TABLES_SQL = `select table_schema as schema_name, table_name as table_name
+from information_schema.tables
+where table_schema = database() and table_type = 'BASE TABLE'
+order by table_name`;
+
+/** Columns of the connection's database in table order, with their primary-key position. */
+export const MYSQL_COLUMNS_SQL = `select c.table_name as table_name, c.column_name as column_name, c.is_nullable as is_nullable,
+  c.data_type as data_type, k.ordinal_position as key_position
+from information_schema.columns c
+left join information_schema.key_column_usage k
+  on k.constraint_schema = c.table_schema and k.table_schema = c.table_schema and k.table_name = c.table_name
+  and k.column_name = c.column_name and k.constraint_name = 'PRIMARY'
+where c.table_schema = database()
+order by c.table_name, c.ordinal_position`;
+
+const KINDS: Record<string, CatalogColumn['kind']> = {
+  tinyint: 'integer',
+  smallint: 'integer',
+  mediumint: 'integer',
+  int: 'integer',
+  integer: 'integer',
+  bigint: 'integer',
+  datetime: 'timestamp',
+  timestamp: 'timestamp',
+};
+
+interface TableRow {
+  schema_name: string;
+  table_name: string;
+}
+interface ColumnRow {
+  table_name: string;
+  column_name: string;
+  is_nullable: string;
+  data_type: string;
+  key_position: number | null;
+}
+
+/** Reads the catalog of a MySQL/MariaDB source's database; names come out unqualified, as the config takes them. */
+export async function discoverMysql(source: SourceConfig): Promise<DiscoveredTable[]> {
+  let connection: mysql.Connection;
+  try {
+    connection = await mysql.createConnection({ uri: source.connection.replace(/^mariadb:/, 'mysql:'), connectTimeout: 10_000 });
+  } catch (error) {
+    throw sourceError(source, 'connecting to MySQL', error);
+  }
+  try {
+    const [tables] = await connection.query<Array<TableRow & mysql.RowDataPacket>>(MYSQL_TABLES_SQL);
+    const [columns] = await connection.query<Array<ColumnRow & mysql.RowDataPacket>>(MYSQL_COLUMNS_SQL);
+    return tables.map((row) => {
+      const own = columns.filter((column) => column.table_name === row.table_name);
+      const catalogTable: CatalogTable = {
+        schema: row.schema_name,
+        table: row.table_name,
+        columns: own.map((column) => ({ name: column.column_name, kind: KINDS[column.data_type.toLowerCase()] ?? 'other', notNull: column.is_nullable === 'NO' })),
+        primaryKey: own
+          .filter((column) => column.key_position !== null)
+          .sort((a, b) => Number(a.key_position) - Number(b.key_position))
+          .map((column) => column.column_name),
+      };
+      return describeTable(catalogTable, row.table_name);
+    });
+  } catch (error) {
+    throw sourceError(source, 'reading the MySQL catalog', error);
+  } finally {
+    await connection.end().catch(() => undefined);
+  }
+}

@@ -1,0 +1,39 @@
+import { configSnippet, scalar } from '../../discover/config-snippet.js';
+import type { DiscoveredTable } from '../../discover/discovered-table.js';
+
+const USERS: DiscoveredTable = { schema: 'clr', table: 'users', name: 'clr.users', primaryKey: ['id'], incrementalColumn: 'updated_at', partitionColumn: 'id' };
+
+describe('Discover: configSnippet', () => {
+  it('leaves plain names plain and quotes names YAML would read as something else', () => {
+    // Prepare
+    const names = ['users', 'clr.users', 'yes', 'null', 'order lines', 'a,b', '1st', "it's"];
+
+    // Act
+    const written = names.map(scalar);
+
+    // Assess
+    expect(written).toEqual(['users', 'clr.users', '"yes"', '"null"', '"order lines"', '"a,b"', '"1st"', `"it's"`]);
+  });
+
+  it('doubles $ so that ${...} in a table name is not taken for an environment variable', () => {
+    // Prepare
+    const table: DiscoveredTable = { ...USERS, table: 'x${HOME}', name: 'clr.x${HOME}', incrementalColumn: null, partitionColumn: null };
+
+    // Act
+    const snippet = configSnippet([table], { indent: 0 });
+
+    // Assess
+    expect(snippet).toBe('- name: "clr.x$${HOME}"\n  primaryKey: [id]\n');
+  });
+
+  it('turns a table whose name floe cannot take into a comment instead of an entry', () => {
+    // Prepare
+    const table: DiscoveredTable = { ...USERS, table: 'a/b', name: 'clr.a/b' };
+
+    // Act
+    const snippet = configSnippet([table], { indent: 0 });
+
+    // Assess
+    expect(snippet).toBe(`# cannot be configured: "clr.a/b" — table names may not contain '/' or start or end with '.'; rename the table\n`);
+  });
+});
