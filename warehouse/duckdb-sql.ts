@@ -68,8 +68,9 @@ export function createStagingTableSql(description: TableDescription): string {
     ...description.columns.map(columnDefinition),
     `${RUN_ID} VARCHAR not null`,
     `${EXTRACTED_AT} TIMESTAMPTZ not null`,
-    `primary key (${columnList(description.primaryKey)})`,
   ];
+  // No primary key constraint: every write path keeps one row per key by construction (deduped
+  // runs, MERGE on the key), and DuckDB's index would cost a third of a first load's time.
   return `create table if not exists ${quoteQualifiedName(description.stagingTable)} (\n  ${lines.join(',\n  ')}\n)`;
 }
 
@@ -121,7 +122,21 @@ export function countRawRowsPerFileSql(description: TableDescription, runId: str
  * One row per primary key from a run's raw rows: the newest by incremental
  * column, then extraction time, then position in the file. $1 run id.
  */
-export function dedupedRunRowsSql(description: TableDescription): string {
+/**
+ * Whether a run holds each key once (it does unless the source's key is not unique), so the
+ * window that picks one version per key can be skipped. $1 run id.
+ */
+export function runKeysAreUniqueSql(description: TableDescription, runId: string): BoundSql {
+  const keys = columnList(description.primaryKey);
+  const raw = quoteQualifiedName(description.rawTable);
+  const sql = [
+    `select (select count(*) from ${raw} where ${RUN_ID} = $1)`,
+    `     = (select count(*) from (select distinct ${keys} from ${raw} where ${RUN_ID} = $1)) as "unique"`,
+  ].join('\n');
+  return { sql, params: [runId] };
+}
+
+export function dedupedRunRowsSql(description: TableDescription, keysUnique = false): string {
   const order = [
     ...(description.incrementalColumn === null ? [] : [`${q(description.incrementalColumn)} desc nulls last`]),
     `${EXTRACTED_AT} desc`,
@@ -132,7 +147,7 @@ export function dedupedRunRowsSql(description: TableDescription): string {
     `select ${columnList(columnNames(description))}, ${RUN_ID}, ${EXTRACTED_AT}`,
     `from ${quoteQualifiedName(description.rawTable)}`,
     `where ${RUN_ID} = $1`,
-    `qualify row_number() over (partition by ${columnList(description.primaryKey)} order by ${order.join(', ')}) = 1`,
+    ...(keysUnique ? [] : [`qualify row_number() over (partition by ${columnList(description.primaryKey)} order by ${order.join(', ')}) = 1`]),
   ].join('\n');
 }
 
@@ -154,7 +169,7 @@ function notOlderCondition(description: TableDescription): string {
  * version never overwrites a newer one; re-merging the run that wrote a row
  * leaves it alone. Key columns are never updated. $1 run id.
  */
-export function mergeStagingSql(description: TableDescription, runId: string): BoundSql {
+export function mergeStagingSql(description: TableDescription, runId: string, keysUnique = false): BoundSql {
   const names = columnNames(description);
   const keys = new Set(description.primaryKey);
   const updates = [...names.filter((name) => !keys.has(name)), '_floe_run_id', '_floe_extracted_at'].map(
@@ -164,7 +179,7 @@ export function mergeStagingSql(description: TableDescription, runId: string): B
   const sql = [
     `merge into ${quoteQualifiedName(description.stagingTable)} as staged`,
     'using (',
-    ...dedupedRunRowsSql(description).split('\n').map((line) => `  ${line}`),
+    ...dedupedRunRowsSql(description, keysUnique).split('\n').map((line) => `  ${line}`),
     ') as incoming',
     `on ${description.primaryKey.map((key) => `staged.${q(key)} = incoming.${q(key)}`).join(' and ')}`,
     `when matched and staged.${RUN_ID} <> incoming.${RUN_ID} and (`,
@@ -204,14 +219,19 @@ export function compareSnapshotSql(description: TableDescription, runId: string)
  * these statements inside one transaction, so readers see the old or the new
  * snapshot, never a mix. $1 run id.
  */
-export function replaceStagingSql(description: TableDescription, runId: string): BoundSql[] {
+/** Appends a run's rows, one per key, to staging: the whole of a first load, where MERGE would only cost more. $1 run id. */
+export function insertRunRowsSql(description: TableDescription, runId: string, keysUnique = false): BoundSql {
   const insertColumns = [...columnNames(description), '_floe_run_id', '_floe_extracted_at'];
+  return {
+    sql: `insert into ${quoteQualifiedName(description.stagingTable)} (${columnList(insertColumns)})\n${dedupedRunRowsSql(description, keysUnique)}`,
+    params: [runId],
+  };
+}
+
+export function replaceStagingSql(description: TableDescription, runId: string, keysUnique = false): BoundSql[] {
   return [
     { sql: `delete from ${quoteQualifiedName(description.stagingTable)}`, params: [] },
-    {
-      sql: `insert into ${quoteQualifiedName(description.stagingTable)} (${columnList(insertColumns)})\n${dedupedRunRowsSql(description)}`,
-      params: [runId],
-    },
+    insertRunRowsSql(description, runId, keysUnique),
   ];
 }
 

@@ -12,9 +12,11 @@ import {
   createSchemasSql,
   createStagingTableSql,
   insertRawSql,
+  insertRunRowsSql,
   LOADED_FILES_TABLE,
   mergeStagingSql,
   replaceStagingSql,
+  runKeysAreUniqueSql,
   tableColumnsSql,
   type BoundSql,
   type RawFile,
@@ -110,10 +112,19 @@ export class DuckDbWarehouse implements Warehouse {
     return this.transaction(`Merging run ${runId} into ${quoteQualifiedName(description.stagingTable)}`, async () => {
       await this.ensureTable(description.stagingTable, createStagingTableSql(description), description);
       const before = await this.countRows(description.stagingTable);
-      const changed = await this.run(mergeStagingSql(description, runId));
+      const keysUnique = await this.runKeysAreUnique(description, runId);
+      if (before === 0) {
+        return { inserted: await this.run(insertRunRowsSql(description, runId, keysUnique)), updated: 0, deleted: 0 };
+      }
+      const changed = await this.run(mergeStagingSql(description, runId, keysUnique));
       const inserted = (await this.countRows(description.stagingTable)) - before;
       return { inserted, updated: changed - inserted, deleted: 0 };
     });
+  }
+
+  private async runKeysAreUnique(description: TableDescription, runId: string): Promise<boolean> {
+    const [row] = await this.rows(runKeysAreUniqueSql(description, runId));
+    return row?.['unique'] === true;
   }
 
   /** Counts by key: only in the run (inserted), in both (updated, changed or not), only in staging (deleted). */
@@ -121,7 +132,8 @@ export class DuckDbWarehouse implements Warehouse {
     return this.transaction(`Replacing ${quoteQualifiedName(description.stagingTable)} with run ${runId}`, async () => {
       await this.ensureTable(description.stagingTable, createStagingTableSql(description), description);
       const [counts] = await this.rows(compareSnapshotSql(description, runId));
-      for (const statement of replaceStagingSql(description, runId)) await this.run(statement);
+      const keysUnique = await this.runKeysAreUnique(description, runId);
+      for (const statement of replaceStagingSql(description, runId, keysUnique)) await this.run(statement);
       return { inserted: Number(counts?.['inserted'] ?? 0), updated: Number(counts?.['updated'] ?? 0), deleted: Number(counts?.['deleted'] ?? 0) };
     });
   }

@@ -61,6 +61,27 @@ describe('Warehouse: DuckDbWarehouse raw and staging', () => {
     expect(raw).toEqual({ n: 3n, first_row: 0n });
   });
 
+  it('keeps one row per key when a later run holds a key twice', async () => {
+    // Prepare
+    await loadAndMerge(await writeFixtureRun(warehouse, rawRoot, { runId: 'r1', startedAt: T1, files: [orders([1, 'new', T1], [2, 'new', T1])] }));
+    const second = await writeFixtureRun(warehouse, rawRoot, {
+      runId: 'r2',
+      startedAt: T2,
+      files: [orders([1, 'paid', T2], [3, 'new', T2]), orders([1, 'shipped', T3])],
+    });
+
+    // Act
+    const { merge } = await loadAndMerge(second);
+
+    // Assess
+    expect(merge).toEqual({ inserted: 1, updated: 1, deleted: 0 });
+    expect(await staging()).toEqual([
+      { id: 1, status: 'shipped', _floe_run_id: 'r2' },
+      { id: 2, status: 'new', _floe_run_id: 'r1' },
+      { id: 3, status: 'new', _floe_run_id: 'r2' },
+    ]);
+  });
+
   it('changes nothing when the same manifest is loaded twice', async () => {
     // Prepare
     const run = await writeFixtureRun(warehouse, rawRoot, { runId: 'r1', startedAt: T1, files: [orders([1, 'new', T1])] });
