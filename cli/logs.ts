@@ -33,7 +33,7 @@ export async function logsCommand(argv: string[]): Promise<number> {
     process.stderr.write(`usage: ${LOGS_USAGE}\n`);
     return 2;
   }
-  const config = await loadConfig(values.config);
+  const config = await loadConfig(values.config, { ignoreConnections: true });
   const run = await openLocalState(config, 'floe logs').getRun(runId);
   if (run === null) {
     process.stderr.write(`floe: no run ${runId} in ${config.state}; \`floe status\` shows each table's last run id\n`);

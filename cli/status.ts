@@ -54,7 +54,7 @@ export async function statusCommand(argv: string[], options: StatusOptions = {})
       json: { type: 'boolean', default: false },
     },
   });
-  const config = await loadConfig(values.config);
+  const config = await loadConfig(values.config, { ignoreConnections: true });
   const selected = selectTables(config, { source: values.source, table: values.table });
   const state = openLocalState(config, 'floe status');
   const now = (options.now ?? (() => new Date()))();

@@ -9,6 +9,11 @@ import { FloeConfigSchema, type FloeConfig } from './schema.js';
 export interface LoadConfigOptions {
   /** Where `${NAME}` values come from; default `process.env`. */
   env?: NodeJS.ProcessEnv;
+  /**
+   * For commands that never connect to a source (status, logs): connection values are not
+   * read, so their environment variables need not be set.
+   */
+  ignoreConnections?: boolean;
 }
 
 /**
@@ -27,11 +32,30 @@ export async function loadConfig(path: string, options: LoadConfigOptions = {}):
     const code = (error as NodeJS.ErrnoException).code ?? 'unreadable';
     throw new ConfigError(`${path}: cannot read the config file (${code})`, { cause: error, file: path });
   }
-  return parseConfig(text, { file: path, folder: dirname(resolve(path)), env: options.env ?? process.env });
+  return parseConfig(text, {
+    file: path,
+    folder: dirname(resolve(path)),
+    env: options.env ?? process.env,
+    ignoreConnections: options.ignoreConnections ?? false,
+  });
+}
+
+/** A valid connection for the source's engine that nothing will use. */
+function withoutConnections(root: unknown): unknown {
+  if (root === null || typeof root !== 'object' || !('sources' in root) || !Array.isArray(root.sources)) return root;
+  const sources = root.sources.map((source: unknown) =>
+    source !== null && typeof source === 'object' && 'connection' in source
+      ? { ...source, connection: 'engine' in source && source.engine === 'mysql' ? 'mysql://unused@localhost/unused' : 'postgresql://unused@localhost/unused' }
+      : source,
+  );
+  return { ...root, sources };
 }
 
 /** {@link loadConfig} on text already read; `file` is only used in messages. */
-export function parseConfig(text: string, options: { file: string; folder: string; env: NodeJS.ProcessEnv }): FloeConfig {
+export function parseConfig(
+  text: string,
+  options: { file: string; folder: string; env: NodeJS.ProcessEnv; ignoreConnections?: boolean },
+): FloeConfig {
   const { file, folder, env } = options;
   const document = parseDocument(text, { uniqueKeys: true, prettyErrors: true });
   const [syntaxError] = document.errors;
@@ -43,7 +67,8 @@ export function parseConfig(text: string, options: { file: string; folder: strin
     throw new ConfigError(`${file}: YAML syntax error${where}: ${reason}`, { cause: syntaxError, file, problems: [`YAML syntax error${where}: ${reason}`] });
   }
 
-  const substituted = substituteEnv(document.toJS() ?? {}, env);
+  const tree: unknown = document.toJS() ?? {};
+  const substituted = substituteEnv(options.ignoreConnections ? withoutConnections(tree) : tree, env);
   if (substituted.problems.length > 0) throw ConfigError.fromProblems(file, substituted.problems);
 
   const parsed = FloeConfigSchema.safeParse(substituted.value);

@@ -1,3 +1,5 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { loadConfig } from '../../config/load.js';
 import { ENV, fixturePath, validConfigData, writeConfig } from './helpers.js';
@@ -105,5 +107,19 @@ describe('Config: loadConfig', () => {
 
     // Assess
     expect(config.gold).toBe(join(dirname(file), 'sql/${not_a_variable}'));
+  });
+});
+
+describe('loadConfig for commands that never connect', () => {
+  it('does not need the connections\' environment variables', async () => {
+    // Prepare
+    const folder = mkdtempSync(join(tmpdir(), 'floe-config-'));
+    const file = join(folder, 'floe.config.yaml');
+    writeFileSync(file, ['sources:', '  - name: shop', '    engine: mysql', '    connection: ${UNSET_SHOP_URL}', '    tables:', '      - name: orders', '        primaryKey: [id]'].join('\n'));
+    // Act
+    const config = await loadConfig(file, { env: {}, ignoreConnections: true });
+    // Assess
+    expect(config.sources[0]?.connection).toBe('mysql://unused@localhost/unused');
+    await expect(loadConfig(file, { env: {} })).rejects.toThrow('sources[0].connection: environment variable UNSET_SHOP_URL is not set');
   });
 });

@@ -2,6 +2,7 @@ import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
+import mysql from 'mysql2/promise';
 import pg from 'pg';
 
 import { loadConfig } from '../../config/index.js';
@@ -169,5 +170,65 @@ describe('floe replay and duplicate delivery', () => {
       `run ${first!.runId} has no Glue Job State Change event to replay ` +
         '(it has: IngestRequested, GlueStarted, RawLanded, StageMerged, GoldBuilt)',
     );
+  });
+});
+
+describe('floe run with MySQL and with a table the source does not have', () => {
+  const mysqlUrl = process.env['FLOE_TEST_MYSQL_URL'] ?? 'mysql://root@127.0.0.1:3306/floe_pipeline_my';
+  let connection: mysql.Connection;
+  let configPath: string;
+
+  beforeAll(async () => {
+    connection = await mysql.createConnection({ host: '127.0.0.1', port: 3306, user: 'root', multipleStatements: true });
+    await connection.query(`drop database if exists floe_pipeline_my; create database floe_pipeline_my character set utf8mb4;
+      create table floe_pipeline_my.orders (id bigint primary key, status varchar(20), total decimal(12,2), updated_at datetime(6));
+      use floe_pipeline_my;
+      insert into floe_pipeline_my.orders select seq, 'placed', seq * 1.5, '2025-01-01' + interval seq second from seq_1_to_3000`);
+    const folder = await mkdtemp(join(tmpdir(), 'floe-pipeline-my-'));
+    configPath = join(folder, 'floe.config.yaml');
+    await writeFile(configPath, [
+      'sources:',
+      '  - name: shop', '    engine: mysql', `    connection: ${mysqlUrl}`, '    tables:',
+      '      - name: orders', '        primaryKey: [id]', '        incrementalColumn: updated_at',
+      '        partitionColumn: id', '        partitions: 2',
+      '  - name: src', '    engine: postgres', `    connection: ${PG_URL}`, '    tables:',
+      '      - name: floe_pipeline_missing.nope', '        primaryKey: [id]',
+    ].join('\n'));
+  });
+
+  afterAll(async () => {
+    await connection.query('drop database if exists floe_pipeline_my');
+    await connection.end();
+  });
+
+  it('lands the MySQL table exactly and names the missing one without landing anything for it', async () => {
+    // Prepare
+    const config = await loadConfig(configPath);
+    await runLocally(config, { filter: { source: 'shop' } });
+    await connection.query(`update floe_pipeline_my.orders set status = 'paid', updated_at = '2025-06-01 00:00:00.000001' where id % 10 = 0`);
+    // Act
+    const outcomes = await runLocally(config);
+    // Assess
+    const byTable = new Map(outcomes.map((o) => [o.table, o]));
+    expect(byTable.get('orders')?.failure).toBeNull();
+    expect(byTable.get('orders')?.run).toMatchObject({ rowsExtracted: 300, updated: 300, inserted: 0 });
+    expect(byTable.get('floe_pipeline_missing.nope')?.failure).toBe(
+      'extract: table floe_pipeline_missing.nope not found in database postgres',
+    );
+    const [rows] = await connection.query(
+      "select concat(id, '|', status, '|', total, '|', date_format(updated_at, '%Y-%m-%d %H:%i:%s.%f')) as r from floe_pipeline_my.orders order by id",
+    );
+    const source = (rows as { r: string }[]).map((row) => row.r);
+    const warehouse = await DuckDbWarehouse.open(config.warehouse.slice('duckdb://'.length));
+    try {
+      const staged = await warehouse.query(
+        `select id || '|' || status || '|' || total || '|' || strftime(updated_at, '%Y-%m-%d %H:%M:%S.%f') as r from staging."shop__orders" order by id`,
+      );
+      expect(staged.map((row) => String(row['r']))).toEqual(source);
+      const tables = await warehouse.query(`select table_name from information_schema.tables where table_name like 'src__%'`);
+      expect(tables).toEqual([]);
+    } finally {
+      await warehouse.close();
+    }
   });
 });
