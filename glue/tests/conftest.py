@@ -144,6 +144,20 @@ class JobResult:
 Runner = Callable[..., JobResult]
 
 
+def job_argv(db: Database, table: str, run_id: str, raw_root: str, **arguments: Any) -> list[str]:
+    """Glue-style arguments for a test table; keyword names are the argument names with _ for -."""
+    args = {
+        "run-id": run_id,
+        "engine": db.engine,
+        "database": "testdb",
+        "connection": arguments.pop("connection", db.url),
+        "table": qualified(db, table),
+        "raw-root": raw_root,
+    }
+    args.update({k.replace("_", "-"): str(v) for k, v in arguments.items() if v is not None})
+    return [token for name, value in args.items() for token in (f"--{name}", value)]
+
+
 @pytest.fixture
 def run_job(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> Runner:
     """Run the job in-process with Glue-style arguments; keyword names are the argument names with _."""
@@ -153,16 +167,7 @@ def run_job(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> Runner:
         counter["n"] += 1
         run_id = str(arguments.pop("run_id", f"run{counter['n']}"))
         raw_root = Path(arguments.pop("raw_root", tmp_path / "raw"))
-        args = {
-            "run-id": run_id,
-            "engine": db.engine,
-            "database": "testdb",
-            "connection": arguments.pop("connection", db.url),
-            "table": qualified(db, table),
-            "raw-root": str(raw_root),
-        }
-        args.update({k.replace("_", "-"): str(v) for k, v in arguments.items() if v is not None})
-        argv = [token for name, value in args.items() for token in (f"--{name}", value)]
+        argv = job_argv(db, table, run_id, str(raw_root), **arguments)
         capsys.readouterr()
         code = main(argv)
         stderr = capsys.readouterr().err

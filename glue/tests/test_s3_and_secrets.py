@@ -25,7 +25,7 @@ from typing import Any
 import boto3
 import pyarrow.parquet as pq
 import pytest
-from conftest import MYSQL_HOST, MYSQL_PORT, Database, MySQL, Postgres, qualified
+from conftest import MYSQL_HOST, MYSQL_PORT, Database, MySQL, Postgres, job_argv
 
 from floe_extract.main import main
 
@@ -129,17 +129,7 @@ def run_s3_job(
     capsys: pytest.CaptureFixture[str], db: Database, table: str, raw_root: str, run_id: str, **arguments: Any
 ) -> S3JobResult:
     """Like conftest's run_job, but the raw root is any string (an s3:// URL here) and nothing is read back."""
-    args = {
-        "run-id": run_id,
-        "engine": db.engine,
-        "database": "testdb",
-        "connection": arguments.pop("connection", db.url),
-        "table": qualified(db, table),
-        "raw-root": raw_root,
-        "run-time": RUN_TIME,
-    }
-    args.update({k.replace("_", "-"): str(v) for k, v in arguments.items() if v is not None})
-    argv = [token for name, value in args.items() for token in (f"--{name}", value)]
+    argv = job_argv(db, table, run_id, raw_root, run_time=RUN_TIME, **arguments)
     capsys.readouterr()
     code = main(argv)
     captured = capsys.readouterr()
