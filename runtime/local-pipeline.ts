@@ -155,7 +155,8 @@ export async function replayLocally(
     let request = { runId, source: past.detail.source, table: past.detail.table };
     if (past['detail-type'] === INGEST_REQUESTED) {
       request = { ...request, runId: newRunId() };
-      await pipeline.bus.publishEvent({ ...past, detail: { ...past.detail, runId: request.runId, requestedBy: `replay of ${runId}` } });
+      const detail = { ...past.detail, runId: request.runId, publishedAt: new Date().toISOString(), requestedBy: `replay of ${runId}` };
+      await pipeline.bus.publish(INGEST_REQUESTED, detail);
     } else {
       await pipeline.bus.publishEvent({ ...past, 'replay-name': replayName });
     }

@@ -34,32 +34,45 @@ export function createGlueFinished(deps: GlueFinishedDeps): (event: FloeEvent) =
     const replayed = event['replay-name'] !== undefined;
     if (!replayed && (run.status !== 'running' || run.manifestUrl !== undefined)) return;
     const ref = { runId: run.runId, source: run.source, table: run.table };
-    if (jobState !== 'SUCCEEDED') {
-      // TIMEOUT and STOPPED say nothing about the data: trying again may work. FAILED carries the job's own verdict.
-      await failRun(deps.state, deps.publisher, ref, 'extract', new ExtractionFailed(message, jobState !== 'FAILED'));
-      return;
+    try {
+      await finish(deps, ref, jobState, message);
+    } catch (error) {
+      // Whatever went wrong (an unreadable manifest, the state store), the run must end, not hang.
+      await failRun(deps.state, deps.publisher, ref, 'extract', error);
     }
-    const manifest = await deps.raw.readManifest(run.runId);
-    if (!manifest) {
-      const missing = new ExtractionFailed(`the job succeeded but wrote no manifest at ${deps.raw.manifestUrl(run.runId)}`, true);
-      await failRun(deps.state, deps.publisher, ref, 'extract', missing);
-      return;
-    }
-    const now = new Date().toISOString();
-    await deps.state.updateRun(run.runId, { manifestUrl: deps.raw.manifestUrl(run.runId), rowsExtracted: manifest.totalRows });
-    await deps.state.recordStep(run.runId, {
-      name: 'extract', startedAt: manifest.startedAt, finishedAt: manifest.finishedAt, rows: manifest.totalRows,
-    });
-    const detail: RawLanded = {
-      ...ref,
-      publishedAt: now,
-      manifestUrl: deps.raw.manifestUrl(run.runId),
-      mode: manifest.mode,
-      totalRows: manifest.totalRows,
-      fileCount: manifest.files.length,
-      newWatermark: manifest.newWatermark,
-      previousWatermark: manifest.previousWatermark,
-    };
-    await deps.publisher.publish(RAW_LANDED, detail);
   };
+}
+
+async function finish(
+  deps: GlueFinishedDeps,
+  ref: { runId: string; source: string; table: string },
+  jobState: string,
+  message: string,
+): Promise<void> {
+  if (jobState !== 'SUCCEEDED') {
+    // TIMEOUT and STOPPED say nothing about the data: trying again may work. FAILED carries the job's own verdict.
+    await failRun(deps.state, deps.publisher, ref, 'extract', new ExtractionFailed(message, jobState !== 'FAILED'));
+    return;
+  }
+  const manifestUrl = deps.raw.manifestUrl(ref.runId);
+  const manifest = await deps.raw.readManifest(ref.runId);
+  if (!manifest) {
+    await failRun(deps.state, deps.publisher, ref, 'extract', new ExtractionFailed(`the job succeeded but wrote no manifest at ${manifestUrl}`, true));
+    return;
+  }
+  await deps.state.updateRun(ref.runId, { manifestUrl, rowsExtracted: manifest.totalRows });
+  await deps.state.recordStep(ref.runId, {
+    name: 'extract', startedAt: manifest.startedAt, finishedAt: manifest.finishedAt, rows: manifest.totalRows,
+  });
+  const detail: RawLanded = {
+    ...ref,
+    publishedAt: new Date().toISOString(),
+    manifestUrl,
+    mode: manifest.mode,
+    totalRows: manifest.totalRows,
+    fileCount: manifest.files.length,
+    newWatermark: manifest.newWatermark,
+    previousWatermark: manifest.previousWatermark,
+  };
+  await deps.publisher.publish(RAW_LANDED, detail);
 }

@@ -31,8 +31,9 @@ export function createStartIngest(deps: StartIngestDeps): (event: FloeEvent) => 
     const { runId, source, table } = event.detail;
     const run = { runId, source, table };
     const existing = await deps.state.getRun(runId);
-    // A duplicate delivery must not start a second job; `floe replay` gives the request a new run id instead.
-    if (existing?.jobRunId !== undefined) return;
+    // A duplicate delivery must not start a second job, nor revive a run that already ended;
+    // `floe replay` gives the request a new run id instead.
+    if (existing && (existing.jobRunId !== undefined || existing.status !== 'running')) return;
 
     const config = await deps.state.getTableConfig(source, table);
     if (!config) {

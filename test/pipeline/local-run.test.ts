@@ -7,6 +7,7 @@ import pg from 'pg';
 
 import { loadConfig } from '../../config/index.js';
 import { openLocalPipeline, replayLocally, runLocally } from '../../runtime/local-pipeline.js';
+import { LocalStateStore } from '../../state/index.js';
 import { DuckDbWarehouse } from '../../warehouse/duckdb.js';
 
 const PG_URL = process.env['FLOE_TEST_PG_URL'] ?? 'postgresql://postgres@127.0.0.1:5432/postgres';
@@ -230,5 +231,84 @@ describe('floe run with MySQL and with a table the source does not have', () => 
     } finally {
       await warehouse.close();
     }
+  });
+});
+
+describe('floe run when the warehouse fails', () => {
+  const client = new pg.Client({ connectionString: PG_URL });
+  let configPath: string;
+
+  beforeAll(async () => {
+    await client.connect();
+    await client.query('drop schema if exists floe_wfail_test cascade; create schema floe_wfail_test');
+    await client.query(`create table floe_wfail_test.events (id bigint primary key, label text, updated_at timestamp(6))`);
+    await client.query(`insert into floe_wfail_test.events
+      select g, 'row ' || g, timestamp '2025-01-01' + g * interval '1 second' from generate_series(1, 100) g`);
+    const folder = await mkdtemp(join(tmpdir(), 'floe-wfail-'));
+    configPath = join(folder, 'floe.config.yaml');
+    await writeFile(configPath, ['sources:', '  - name: src', '    engine: postgres', `    connection: ${PG_URL}`, '    tables:',
+      '      - name: floe_wfail_test.events', '        primaryKey: [id]', '        incrementalColumn: updated_at'].join('\n'));
+  });
+
+  afterAll(async () => {
+    await client.query('drop schema if exists floe_wfail_test cascade');
+    await client.end();
+  });
+
+  async function sabotageStaging(warehousePath: string, broken: boolean): Promise<void> {
+    const warehouse = await DuckDbWarehouse.open(warehousePath);
+    try {
+      if (broken) {
+        await warehouse.query('alter table staging."src__floe_wfail_test__events" rename to "events_aside"');
+        await warehouse.query('create view staging."src__floe_wfail_test__events" as select * from staging."events_aside"');
+      } else {
+        await warehouse.query('drop view staging."src__floe_wfail_test__events"');
+        await warehouse.query('alter table staging."events_aside" rename to "src__floe_wfail_test__events"');
+      }
+    } finally {
+      await warehouse.close();
+    }
+  }
+
+  it('keeps the watermark when MERGE fails, so the next run brings the rows in', async () => {
+    // Prepare
+    const config = await loadConfig(configPath);
+    const warehousePath = config.warehouse.slice('duckdb://'.length);
+    const state = new LocalStateStore(config.state);
+    const [first] = await runLocally(config);
+    const watermark = (await state.getTableState('src', 'floe_wfail_test.events')).watermark;
+    await client.query(`update floe_wfail_test.events set label = 'changed', updated_at = timestamp '2025-06-01' where id <= 10`);
+    await sabotageStaging(warehousePath, true);
+    // Act
+    const [failed] = await runLocally(config);
+    const afterFailure = await state.getTableState('src', 'floe_wfail_test.events');
+    await sabotageStaging(warehousePath, false);
+    const [recovered] = await runLocally(config);
+    // Assess
+    expect(first!.failure).toBeNull();
+    expect(failed!.failure).toMatch(/^load-and-merge: /);
+    expect(afterFailure.watermark).toBe(watermark);
+    expect(afterFailure.activeRun).toBeNull();
+    expect(recovered!.failure).toBeNull();
+    expect(recovered!.run).toMatchObject({ rowsExtracted: 10, updated: 10 });
+    const warehouse = await DuckDbWarehouse.open(warehousePath);
+    try {
+      const [changed] = await warehouse.query(`select count(*)::int as n from staging."src__floe_wfail_test__events" where label = 'changed'`);
+      expect(changed).toEqual({ n: 10 });
+    } finally {
+      await warehouse.close();
+    }
+  });
+
+  it('refuses to replay a run older than one already merged', async () => {
+    // Prepare
+    const config = await loadConfig(configPath);
+    const [older] = await runLocally(config, { full: true });
+    await runLocally(config, { full: true });
+    // Act
+    const replayed = await replayLocally(config, older!.runId, 'RawLanded');
+    // Assess
+    expect(replayed.failure).toMatch(/^load-and-merge: run \S+ is older than run \S+, already merged into staging; replaying it would roll staging back/);
+    expect(replayed.run?.status).toBe('succeeded');
   });
 });
