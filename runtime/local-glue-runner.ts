@@ -11,6 +11,7 @@ export const EXTRACT_JOB_NAME = 'floe-extract';
 
 const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const ERROR_PREFIX = 'floe-extract: error: ';
+const CONNECTION_VARIABLE = 'FLOE_EXTRACT_CONNECTION';
 
 export interface LocalGlueRunnerOptions {
   /** Python interpreter with floe_extract installed; defaults to the project's `.venv`. */
@@ -36,21 +37,29 @@ export class LocalGlueRunner {
 
   async startJobRun(jobArguments: Record<string, string>): Promise<{ jobRunId: string }> {
     const jobRunId = `jr_local_${randomUUID()}`;
-    const argv = [join(REPO_ROOT, 'glue', 'extract.py'), ...Object.entries(jobArguments).flat()];
-    const child = spawn(this.python, argv, { stdio: ['ignore', 'pipe', 'pipe'] });
+    // A connection URL may hold a password: it goes through the environment, never the command line.
+    const { '--connection': connection = '', ...rest } = jobArguments;
+    const argv = [join(REPO_ROOT, 'glue', 'extract.py'), ...Object.entries(rest).flat(), '--connection', `env:${CONNECTION_VARIABLE}`];
+    const child = spawn(this.python, argv, {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, [CONNECTION_VARIABLE]: connection },
+    });
     let lastError = '';
-    let pending = '';
-    const onText = (chunk: Buffer): void => {
-      pending += chunk.toString('utf8');
-      const lines = pending.split('\n');
-      pending = lines.pop() ?? '';
-      for (const line of lines) {
-        if (line.startsWith(ERROR_PREFIX)) lastError = line.slice(ERROR_PREFIX.length);
-        this.options.onOutput?.(line);
-      }
+    // One buffer per stream: a partial stdout line must not glue onto the error line on stderr.
+    const lineReader = (): ((chunk: Buffer) => void) => {
+      let pending = '';
+      return (chunk) => {
+        pending += chunk.toString('utf8');
+        const lines = pending.split('\n');
+        pending = lines.pop() ?? '';
+        for (const line of lines) {
+          if (line.startsWith(ERROR_PREFIX)) lastError = line.slice(ERROR_PREFIX.length);
+          this.options.onOutput?.(line);
+        }
+      };
     };
-    child.stdout.on('data', onText);
-    child.stderr.on('data', onText);
+    child.stdout.on('data', lineReader());
+    child.stderr.on('data', lineReader());
     const finished = new Promise<void>((resolveRun) => {
       child.on('error', (error) => void this.finish(jobRunId, 1, `could not start ${this.python}: ${error.message}`).then(resolveRun));
       child.on('close', (code) => void this.finish(jobRunId, code ?? 1, lastError).then(resolveRun));

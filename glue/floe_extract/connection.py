@@ -16,6 +16,7 @@ from urllib.parse import parse_qsl, unquote, urlsplit
 from .errors import JobArgumentError, SourceUnavailableError
 
 SECRET_PREFIX = "secretsmanager:"
+ENV_PREFIX = "env:"
 DEFAULT_PORTS = {"postgres": 5432, "mysql": 3306}
 # Settings floe makes itself (session time zone, timeouts, read-only): a URL may not override them.
 POSTGRES_RESERVED = {"host", "hostaddr", "port", "user", "password", "dbname", "application_name",
@@ -146,7 +147,16 @@ def _from_secret(secret_id: str, engine: str) -> ConnectionSettings:
 
 
 def resolve_connection(value: str, engine: str, redactor: Redactor) -> ConnectionSettings:
-    """Turn `--connection` into settings, registering the password with the redactor first."""
+    """Turn `--connection` into settings, registering the password with the redactor first.
+
+    `env:NAME` reads the URL from an environment variable, so it never stands on a command line
+    (where `ps` shows it): the local runner passes connections this way.
+    """
+    if value.startswith(ENV_PREFIX):
+        name = value[len(ENV_PREFIX):]
+        if not os.environ.get(name):
+            raise JobArgumentError(f"--connection names environment variable {name!r}, which is not set")
+        value = os.environ[name]
     if value.startswith(SECRET_PREFIX):
         settings = _from_secret(value[len(SECRET_PREFIX):], engine)
     else:

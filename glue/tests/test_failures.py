@@ -233,3 +233,17 @@ def test_connection_options_floe_sets_or_does_not_know_are_refused(
     result = run_job(db, table_name, connection=f"{db.url}?{query}")
 
     assert_failed_cleanly(result, 2, phrase)
+
+
+def test_a_connection_can_come_from_an_environment_variable_kept_off_the_command_line(
+    postgres: Postgres, table_name: str, run_job: Runner, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    make_small(postgres, table_name)
+    monkeypatch.setenv("FLOE_TEST_CONNECTION", postgres.url)
+
+    ok = run_job(postgres, table_name, connection="env:FLOE_TEST_CONNECTION")
+    unset = run_job(postgres, table_name, connection="env:FLOE_TEST_UNSET_CONNECTION")
+
+    assert ok.exit_code == 0, ok.stderr
+    assert [r["id"] for r in ok.rows()] == [1, 2]
+    assert_failed_cleanly(unset, 2, "environment variable 'FLOE_TEST_UNSET_CONNECTION', which is not set")
