@@ -38,11 +38,12 @@ export function extractionJobArguments(table: ExtractionTable, run: ExtractionRu
     '--raw-root': run.rawRoot,
     '--run-time': run.runTime.toISOString(),
   };
+  if (table.mode === 'incremental' && !table.incrementalColumn) {
+    throw new Error(`table ${table.source}/${table.table}: incremental mode needs an incremental column`);
+  }
+  // Given in full mode too: the job then reports the largest value it read as the new watermark.
+  if (table.incrementalColumn) args['--incremental-column'] = table.incrementalColumn;
   if (table.mode === 'incremental') {
-    if (!table.incrementalColumn) {
-      throw new Error(`table ${table.source}/${table.table}: incremental mode needs an incremental column`);
-    }
-    args['--incremental-column'] = table.incrementalColumn;
     if (run.watermark !== null) args['--watermark'] = run.watermark;
     if (table.lookbackSeconds) args['--lookback-seconds'] = String(table.lookbackSeconds);
   }

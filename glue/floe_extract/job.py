@@ -43,7 +43,9 @@ def _check_columns(args: JobArgs, source: Source) -> tuple[SourceColumn | None, 
     for key in args.primary_key:
         _column(source, key, "primary key column")
     incremental = None
-    if args.mode == "incremental" and args.incremental_column:
+    # In full mode an incremental column is optional: its largest value read becomes the watermark,
+    # so incremental runs can follow a full reload without reading everything again.
+    if args.incremental_column:
         incremental = _column(source, args.incremental_column, "incremental column")
         if incremental.kind not in ORDERED_KINDS:
             raise JobArgumentError(
@@ -152,7 +154,7 @@ class ExtractionRun:
                 self.log.record("cleanup-failed", level="warning", path=landed.key, error=error.message)
 
     def _window(self, source: Source, incremental: SourceColumn | None) -> tuple[Window | None, int | None]:
-        if incremental is None:
+        if incremental is None or self.args.mode == "full":
             return None, None
         args = self.args
         upper = source.high_mark(incremental)

@@ -177,3 +177,17 @@ def test_mysql_refuses_a_watermark_its_cast_would_quietly_change(
     assert result.exit_code == 2, result.stderr
     assert f"--watermark {watermark!r} is not a valid" in result.stderr and f"column {column}" in result.stderr
     assert result.manifest is None
+
+
+def test_a_full_run_with_an_incremental_column_reports_the_largest_value_as_the_watermark(
+    db: Database, table_name: str, run_job: Runner
+) -> None:
+    make_events(db, table_name, [(1, T0), (2, "2024-03-01 12:00:00.25"), (3, None)])
+
+    result = run_job(db, table_name, mode="full", incremental_column="updated_at")
+
+    assert result.exit_code == 0, result.stderr
+    assert [r["id"] for r in result.rows()] == [1, 2, 3]
+    assert result.manifest is not None
+    assert result.manifest["window"] is None
+    assert result.manifest["newWatermark"] == "2024-03-01 12:00:00.250000"

@@ -300,6 +300,17 @@ describe('floe run when the warehouse fails', () => {
     }
   });
 
+  it('lets an incremental run follow a full reload without reading everything again', async () => {
+    // Prepare
+    const config = await loadConfig(configPath);
+    await runLocally(config, { full: true });
+    // Act
+    const [next] = await runLocally(config);
+    // Assess
+    expect(next!.failure).toBeNull();
+    expect(next!.run).toMatchObject({ mode: 'incremental', rowsExtracted: 0 });
+  });
+
   it('refuses to replay a run older than one already merged', async () => {
     // Prepare
     const config = await loadConfig(configPath);
