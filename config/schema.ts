@@ -1,5 +1,7 @@
 import { z } from 'zod';
 
+import { warehouseTableName } from '../warehouse/naming.js';
+
 /**
  * The schema of `floe.config.yaml`. Its keys are a stable contract; objects are
  * strict (an unknown key is an error, so a typo never silently means "default").
@@ -76,7 +78,10 @@ export type TableSpec = z.infer<typeof TableSpecSchema>;
 /** One source database. Exported for its key list. */
 export const SourceObjectSchema = z.strictObject({
   /** Logical name: the `{database}` in the raw layout, and the first half of a table key. */
-  name: z.string().regex(SOURCE_NAME, { message: 'expected a letter or digit, then letters, digits and _ . = - (it becomes part of file paths)' }),
+  name: z
+    .string()
+    .regex(SOURCE_NAME, { message: 'expected a letter or digit, then letters, digits and _ . = - (it becomes part of file paths)' })
+    .refine((name) => !name.includes('__'), { message: "must not contain '__', which separates source and table in warehouse names" }),
   engine: EngineSchema,
   /** A URL (`postgresql://…`, `mysql://…`) or `secretsmanager:<secret id>`; write `${ENV_VAR}`, not the secret. */
   connection: z.string().min(1),
@@ -141,6 +146,23 @@ export const FloeConfigSchema = ConfigObjectSchema.superRefine((config, ctx) => 
     const earlier = first.get(source.name);
     if (earlier === undefined) first.set(source.name, index);
     else ctx.addIssue({ code: 'custom', path: ['sources', index, 'name'], message: `duplicate source name '${source.name}' (also sources[${earlier}])` });
+  });
+  // Two tables must never share a warehouse table; DuckDB and Snowflake compare names without case.
+  const claimed = new Map<string, { owner: string; table: string }>();
+  config.sources.forEach((source, sourceIndex) => {
+    if (first.get(source.name) !== sourceIndex) return; // a duplicate source is reported above
+    source.tables.forEach((table, tableIndex) => {
+      const exact = warehouseTableName(source.name, table.name);
+      const earlier = claimed.get(exact.toLowerCase());
+      if (earlier === undefined) claimed.set(exact.toLowerCase(), { owner: `sources[${sourceIndex}].tables[${tableIndex}]`, table: table.name });
+      else if (earlier.table !== table.name) {  // the same name twice is reported as a duplicate table
+        ctx.addIssue({
+          code: 'custom',
+          path: ['sources', sourceIndex, 'tables', tableIndex, 'name'],
+          message: `'${table.name}' would land in the same warehouse table as ${earlier.owner} (${exact}, case ignored)`,
+        });
+      }
+    });
   });
 });
 export type FloeConfig = z.infer<typeof FloeConfigSchema>;

@@ -1,5 +1,5 @@
 import { ConfigError } from '../../config/errors.js';
-import { loadConfig } from '../../config/load.js';
+import { loadConfig, parseConfig } from '../../config/load.js';
 import { ENV, validConfigData, writeConfig } from './helpers.js';
 
 /** Load `content` and return the ConfigError it must raise. */
@@ -239,6 +239,35 @@ describe('Config: secrets stay out of errors', () => {
     // Assess
     expect(error.message).toBe(
       `${file}: sources[0].connection: contains a password; put the URL in an environment variable and write \${VARIABLE} here`,
+    );
+  });
+});
+
+describe('Config: warehouse name collisions', () => {
+  it('refuses two tables that would share a warehouse table, case ignored', () => {
+    // Prepare
+    const text = ['sources:', '  - name: src', '    engine: postgres', '    connection: postgresql://u@h/db', '    tables:',
+      '      - name: x.y', '        primaryKey: [id]', '      - name: X__y', '        primaryKey: [id]'].join('\n');
+    // Act
+    const load = (): unknown => parseConfig(text, { file: 'floe.config.yaml', folder: '/tmp', env: {} });
+    // Assess
+    expect(load).toThrow("sources[0].tables[1].name: 'X__y' would land in the same warehouse table as sources[0].tables[0] (src__X__y, case ignored)");
+  });
+
+  it('refuses a schema-qualified name and a name with __ that map to one warehouse table', () => {
+    const text = ['sources:', '  - name: src', '    engine: postgres', '    connection: postgresql://u@h/db', '    tables:',
+      '      - name: x.y', '        primaryKey: [id]', '      - name: x__y', '        primaryKey: [id]'].join('\n');
+
+    expect(() => parseConfig(text, { file: 'floe.config.yaml', folder: '/tmp', env: {} })).toThrow(
+      "sources[0].tables[1].name: 'x__y' would land in the same warehouse table as sources[0].tables[0] (src__x__y, case ignored)",
+    );
+  });
+
+  it("refuses '__' in a source name", () => {
+    const text = ['sources:', '  - name: a__b', '    engine: postgres', '    connection: postgresql://u@h/db', '    tables: []'].join('\n');
+
+    expect(() => parseConfig(text, { file: 'floe.config.yaml', folder: '/tmp', env: {} })).toThrow(
+      "sources[0].name: must not contain '__', which separates source and table in warehouse names",
     );
   });
 });
