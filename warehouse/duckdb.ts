@@ -145,12 +145,23 @@ export class DuckDbWarehouse implements Warehouse {
       }),
     );
     const selected = changedTables === undefined ? null : modelsAffectedBy(models, changedTables);
+    const existing = new Set(
+      (await this.rows({ sql: "select table_schema || '.' || table_name as t from information_schema.tables where table_schema in ('raw', 'staging')", params: [] }))
+        .map((row) => String(row['t']).toLowerCase()),
+    );
     const broken = new Map<string, string>();
     const results: GoldModelResult[] = [];
     for (const model of models) {
       const key = model.name.toLowerCase();
       if (selected !== null && !selected.has(key)) {
         results.push({ name: model.name, status: 'skipped', reason: 'not affected by the changed tables', seconds: 0 });
+        continue;
+      }
+      // A model joining tables that have not all landed yet (a first run, table by table) waits for them.
+      const missing = model.references.find((ref) => ref.schema !== 'gold' && !existing.has(`${ref.schema}.${ref.name}`));
+      if (missing !== undefined) {
+        broken.set(key, model.name);
+        results.push({ name: model.name, status: 'skipped', reason: `waits for ${missing.schema}.${missing.name}, which has not landed yet`, seconds: 0 });
         continue;
       }
       const failedDependency = model.references.find((ref) => ref.schema === 'gold' && broken.has(ref.name));

@@ -29,21 +29,26 @@ export function orderGoldModels(models: readonly GoldModel[]): GoldModel[] {
 }
 
 /**
- * The models to rebuild when the given staging tables changed: those reading
- * them, and, transitively, the gold models reading those. Names compare
- * case-insensitively; a `staging.` prefix or quotes are accepted.
+ * The models to rebuild when the given tables changed: those reading them, and, transitively, the
+ * gold models reading those. Tables are `raw.name` or `staging.name` (no schema means staging);
+ * names compare case-insensitively, quotes accepted.
  */
-export function modelsAffectedBy(models: readonly GoldModel[], changedStagingTables: readonly string[]): Set<string> {
-  const changed = new Set(
-    changedStagingTables.map((table) => table.replace(/^"?staging"?\./i, '').replace(/^"(.*)"$/, '$1').replaceAll('""', '"').toLowerCase()),
-  );
+export function modelsAffectedBy(models: readonly GoldModel[], changedTables: readonly string[]): Set<string> {
+  const changed = new Set(changedTables.map(tableKeyOf));
   const byName = new Map(models.map((model) => [model.name.toLowerCase(), model]));
   const affected = new Set<string>();
   for (const model of orderGoldModels(models)) {
     const key = model.name.toLowerCase();
-    const readsChanged = model.references.some((ref) => ref.schema === 'staging' && changed.has(ref.name));
+    const readsChanged = model.references.some((ref) => ref.schema !== 'gold' && changed.has(`${ref.schema}.${ref.name}`));
     const readsAffected = goldDependencies(model, byName).some((dep) => affected.has(dep));
     if (readsChanged || readsAffected) affected.add(key);
   }
   return affected;
+}
+
+function tableKeyOf(table: string): string {
+  const match = /^"?(raw|staging)"?\.(.*)$/i.exec(table);
+  const schema = match?.[1]?.toLowerCase() ?? 'staging';
+  const name = (match?.[2] ?? table).replace(/^"(.*)"$/, '$1').replaceAll('""', '"');
+  return `${schema}.${name.toLowerCase()}`;
 }

@@ -19,13 +19,13 @@ export interface BuildGoldDeps {
 export function createBuildGold(deps: BuildGoldDeps): (event: FloeEvent) => Promise<void> {
   return async (event) => {
     if (event['detail-type'] !== STAGE_MERGED) return;
-    const { runId, source, table, stagingTable, noChange } = event.detail;
+    const { runId, source, table, rawTable, stagingTable, noChange } = event.detail;
     const run = await deps.state.getRun(runId);
     const done = run?.steps.some((step) => step.name === 'build-gold' && !step.error) ?? false;
     if (done && event['replay-name'] === undefined) return;
     const startedAt = new Date().toISOString();
     try {
-      const models = noChange ? [] : await deps.warehouse.buildGold(deps.goldDir, [stagingTable]);
+      const models = noChange ? [] : await deps.warehouse.buildGold(deps.goldDir, [stagingTable, rawTable]);
       const detail: GoldBuilt = {
         runId, source, table,
         publishedAt: new Date().toISOString(),

@@ -104,4 +104,33 @@ describe('Warehouse: gold models', () => {
     const tables = await warehouse.query("select table_name from information_schema.tables where table_schema = 'gold' order by 1");
     expect(tables.map((row) => row['table_name'])).toEqual(['order_count', 'orders_enriched', 'revenue']);
   });
+
+  it('rebuilds models that read the changed raw table too', async () => {
+    // Prepare
+    await warehouse.query('create table raw.shop__orders as select 1 as id');
+    model('raw_count', 'select count(*) as n from raw.shop__orders');
+    model('customer_list', 'select * from staging.crm__customers');
+
+    // Act
+    const results = await warehouse.buildGold(goldDir, ['staging.shop__orders', 'raw.shop__orders']);
+
+    // Assess
+    expect(statuses(results)).toEqual({ raw_count: 'built', customer_list: 'skipped' });
+  });
+
+  it('lets a model wait, not fail, while a table it reads has not landed yet', async () => {
+    // Prepare: billing has not landed; orders has.
+    model('orders_with_invoices', 'select o.id, i.amount from staging.shop__orders o join staging.billing__invoices i on i.order_id = o.id');
+    model('invoice_total', 'select count(*) as n from gold.orders_with_invoices');
+    model('order_count', 'select count(*) as n from staging.shop__orders');
+
+    // Act
+    const results = await warehouse.buildGold(goldDir, ['staging.shop__orders']);
+
+    // Assess
+    expect(statuses(results)).toEqual({ orders_with_invoices: 'skipped', invoice_total: 'skipped', order_count: 'built' });
+    expect(results.find((r) => r.name === 'orders_with_invoices')).toMatchObject({
+      reason: 'waits for staging.billing__invoices, which has not landed yet',
+    });
+  });
 });
