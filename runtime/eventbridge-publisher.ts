@@ -1,0 +1,67 @@
+import { randomUUID } from 'node:crypto';
+import { PutEventsCommand, type EventBridgeClient } from '@aws-sdk/client-eventbridge';
+
+import { BUS_NAME, FLOE_EVENT_SOURCE, parseEvent } from '../events/index.js';
+import type { Publisher } from './local-bus.js';
+
+/** EventBridge accepted the request but refused the entry (throttling, internal failure). Retryable. */
+export class PublishError extends Error {
+  override readonly name = 'PublishError';
+  readonly retryable = true;
+
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+  }
+}
+
+export interface EventBridgePublisherOptions {
+  client: EventBridgeClient;
+  /** Defaults to {@link BUS_NAME}. */
+  busName?: string;
+  now?: () => Date;
+}
+
+/**
+ * Publishes floe's events on the EventBridge bus: the AWS twin of {@link LocalBus.publish}.
+ * Guarantees: an event that breaks its contract is never sent (it throws EventValidationError,
+ * not retryable, before any request); an entry EventBridge refuses throws {@link PublishError}.
+ */
+export class EventBridgePublisher implements Publisher {
+  private readonly client: EventBridgeClient;
+  private readonly busName: string;
+  private readonly now: () => Date;
+
+  constructor(options: EventBridgePublisherOptions) {
+    this.client = options.client;
+    this.busName = options.busName ?? BUS_NAME;
+    this.now = options.now ?? (() => new Date());
+  }
+
+  async publish(detailType: string, detail: object): Promise<void> {
+    // The same check the local bus makes, on the envelope EventBridge will build around the detail.
+    parseEvent({
+      version: '0',
+      id: randomUUID(),
+      'detail-type': detailType,
+      source: FLOE_EVENT_SOURCE,
+      account: '',
+      time: this.now().toISOString(),
+      region: '',
+      resources: [],
+      detail,
+    });
+    const output = await this.client.send(
+      new PutEventsCommand({
+        Entries: [{ EventBusName: this.busName, Source: FLOE_EVENT_SOURCE, DetailType: detailType, Detail: JSON.stringify(detail) }],
+      }),
+    );
+    if ((output.FailedEntryCount ?? 0) > 0) {
+      const failed = output.Entries?.find((entry) => entry.ErrorCode !== undefined);
+      const runId = (detail as { runId?: unknown }).runId;
+      throw new PublishError(
+        `EventBridge refused ${detailType}${typeof runId === 'string' ? ` of run ${runId}` : ''} on bus "${this.busName}": ` +
+          `${failed?.ErrorCode ?? 'unknown error'}${failed?.ErrorMessage ? ` (${failed.ErrorMessage})` : ''}; it can be retried`,
+      );
+    }
+  }
+}

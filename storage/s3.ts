@@ -1,0 +1,88 @@
+import { GetObjectCommand, NoSuchKey, type S3Client } from '@aws-sdk/client-s3';
+
+import { EventValidationError, parseManifest, type Manifest } from '../events/index.js';
+import type { RawStorage } from './raw-storage.js';
+
+/** Errors S3 gives for a wrong bucket or missing permission: retrying the same request cannot help. */
+const TERMINAL_S3_ERRORS = new Set(['AccessDenied', 'NoSuchBucket', 'InvalidAccessKeyId', 'SignatureDoesNotMatch']);
+
+/** S3 could not be read (other than the manifest simply not being there yet). */
+export class RawStorageError extends Error {
+  override readonly name = 'RawStorageError';
+  readonly retryable: boolean;
+
+  constructor(message: string, options: { cause?: unknown; retryable: boolean }) {
+    super(message, { cause: options.cause });
+    this.retryable = options.retryable;
+  }
+}
+
+/** A raw root `s3://bucket/prefix` split into its bucket and key prefix (no leading or trailing slash). */
+export function parseS3Root(root: string): { bucket: string; prefix: string } {
+  const match = /^s3:\/\/([^/]+)\/?(.*)$/.exec(root);
+  if (!match?.[1]) {
+    throw new Error(`raw root "${root}" is not an S3 location; expected s3://bucket or s3://bucket/prefix`);
+  }
+  return { bucket: match[1], prefix: (match[2] ?? '').replace(/^\/+|\/+$/g, '') };
+}
+
+export interface S3RawStorageOptions {
+  client: S3Client;
+  /** `s3://bucket/prefix`, the `--raw-root` the extraction job writes under. */
+  root: string;
+}
+
+/**
+ * The raw layer in S3, laid out exactly as {@link LocalRawStorage} lays it out in a folder.
+ * Guarantees: a manifest that is not there yet reads as null; any other failure throws an error
+ * naming the manifest's URL; a manifest that is there is checked against its contract.
+ */
+export class S3RawStorage implements RawStorage {
+  readonly root: string;
+  private readonly client: S3Client;
+  private readonly bucket: string;
+  private readonly prefix: string;
+
+  constructor(options: S3RawStorageOptions) {
+    const { bucket, prefix } = parseS3Root(options.root);
+    this.client = options.client;
+    this.bucket = bucket;
+    this.prefix = prefix;
+    this.root = prefix ? `s3://${bucket}/${prefix}` : `s3://${bucket}`;
+  }
+
+  manifestUrl(runId: string): string {
+    return `s3://${this.bucket}/${this.manifestKey(runId)}`;
+  }
+
+  async readManifest(runId: string): Promise<Manifest | null> {
+    const url = this.manifestUrl(runId);
+    let text: string;
+    try {
+      const object = await this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: this.manifestKey(runId) }));
+      if (!object.Body) throw new Error('the object has no body');
+      text = await object.Body.transformToString('utf8');
+    } catch (error) {
+      if (error instanceof NoSuchKey || (error as { name?: unknown }).name === 'NoSuchKey') return null;
+      const code = (error as { name?: unknown }).name;
+      const retryable = !(typeof code === 'string' && TERMINAL_S3_ERRORS.has(code));
+      throw new RawStorageError(
+        `could not read manifest ${url}: ${(error as Error).message}` +
+          (retryable ? '' : '; check the bucket name and the role\'s s3:GetObject permission'),
+        { cause: error, retryable },
+      );
+    }
+    let raw: unknown;
+    try {
+      raw = JSON.parse(text) as unknown;
+    } catch (error) {
+      throw new EventValidationError(`manifest ${url}: not valid JSON`, { cause: error });
+    }
+    return parseManifest(raw, url);
+  }
+
+  private manifestKey(runId: string): string {
+    const key = `_manifests/${runId}.json`;
+    return this.prefix ? `${this.prefix}/${key}` : key;
+  }
+}

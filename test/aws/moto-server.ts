@@ -1,0 +1,77 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createServer } from 'node:net';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const MOTO_SERVER = join(resolve(dirname(fileURLToPath(import.meta.url)), '..', '..'), '.venv', 'bin', 'moto_server');
+
+/** What every SDK client in these tests is given: moto's endpoint and the dummy credentials moto accepts. */
+export interface AwsTestConfig {
+  endpoint: string;
+  region: 'us-east-1';
+  credentials: { accessKeyId: string; secretAccessKey: string };
+}
+
+/** A moto server of this test file's own, on a free loopback port. */
+export interface MotoServer {
+  readonly config: AwsTestConfig;
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts `moto_server` on 127.0.0.1 and resolves once it answers HTTP. Each test file starts its
+ * own, so files running in parallel never share buckets, buses or queues.
+ */
+export async function startMoto(): Promise<MotoServer> {
+  const port = await freePort();
+  const child = spawn(MOTO_SERVER, ['-H', '127.0.0.1', '-p', String(port)], { stdio: ['ignore', 'ignore', 'pipe'] });
+  let stderr = '';
+  child.stderr?.on('data', (chunk: Buffer) => {
+    stderr = (stderr + chunk.toString('utf8')).slice(-2000);
+  });
+  const endpoint = `http://127.0.0.1:${port}`;
+  try {
+    await waitUntilUp(endpoint, child, () => stderr);
+  } catch (error) {
+    await stopChild(child);
+    throw error;
+  }
+  return {
+    config: { endpoint, region: 'us-east-1', credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' } },
+    stop: () => stopChild(child),
+  };
+}
+
+async function freePort(): Promise<number> {
+  return new Promise((resolvePort, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      const port = typeof address === 'object' && address !== null ? address.port : 0;
+      server.close(() => resolvePort(port));
+    });
+  });
+}
+
+async function waitUntilUp(endpoint: string, child: ChildProcess, stderr: () => string): Promise<void> {
+  const deadline = Date.now() + 20_000;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null) throw new Error(`moto_server exited with code ${child.exitCode}: ${stderr()}`);
+    try {
+      const response = await fetch(`${endpoint}/moto-api/`);
+      if (response.ok) return;
+    } catch {
+      // Not listening yet.
+    }
+    await new Promise((wake) => setTimeout(wake, 100));
+  }
+  throw new Error(`moto_server did not answer on ${endpoint} within 20 s: ${stderr()}`);
+}
+
+async function stopChild(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise<void>((done) => child.once('exit', () => done()));
+  child.kill('SIGTERM');
+  await exited;
+}

@@ -1,0 +1,113 @@
+import { CreateBucketCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+
+import { EventValidationError } from '../../events/index.js';
+import { RawStorageError, S3RawStorage } from '../../storage/s3.js';
+import { manifestFixture } from '../fixtures/events/load.js';
+import { startMoto, type MotoServer } from './moto-server.js';
+
+describe('Storage: S3RawStorage (moto)', () => {
+  let moto: MotoServer;
+  let s3: S3Client;
+
+  beforeAll(async () => {
+    moto = await startMoto();
+    s3 = new S3Client({ ...moto.config, forcePathStyle: true });
+    await s3.send(new CreateBucketCommand({ Bucket: 'floe-raw' }));
+  });
+
+  afterAll(async () => {
+    s3?.destroy();
+    await moto?.stop();
+  });
+
+  it('names the manifest under the root prefix', () => {
+    // Prepare
+    const storage = new S3RawStorage({ client: s3, root: 's3://floe-raw/raw/' });
+
+    // Act
+    const url = storage.manifestUrl('r1');
+
+    // Assess
+    expect(storage.root).toBe('s3://floe-raw/raw');
+    expect(url).toBe('s3://floe-raw/raw/_manifests/r1.json');
+  });
+
+  it('reads a manifest the job uploaded', async () => {
+    // Prepare
+    const manifest = manifestFixture();
+    const runId = String(manifest['runId']);
+    await s3.send(
+      new PutObjectCommand({ Bucket: 'floe-raw', Key: `raw/_manifests/${runId}.json`, Body: JSON.stringify(manifest) }),
+    );
+    const storage = new S3RawStorage({ client: s3, root: 's3://floe-raw/raw' });
+
+    // Act
+    const read = await storage.readManifest(runId);
+
+    // Assess
+    expect(read).toEqual(manifest);
+  });
+
+  it('reads a manifest at the bucket root when the root has no prefix', async () => {
+    // Prepare
+    const manifest = manifestFixture();
+    manifest['runId'] = 'at-root';
+    await s3.send(new PutObjectCommand({ Bucket: 'floe-raw', Key: '_manifests/at-root.json', Body: JSON.stringify(manifest) }));
+    const storage = new S3RawStorage({ client: s3, root: 's3://floe-raw' });
+
+    // Act
+    const read = await storage.readManifest('at-root');
+
+    // Assess
+    expect(read?.runId).toBe('at-root');
+  });
+
+  it('returns null when the job wrote no manifest', async () => {
+    // Prepare
+    const storage = new S3RawStorage({ client: s3, root: 's3://floe-raw/raw' });
+
+    // Act
+    const read = await storage.readManifest('never-ran');
+
+    // Assess
+    expect(read).toBeNull();
+  });
+
+  it('throws an error naming the URL when the bucket does not exist', async () => {
+    // Prepare
+    const storage = new S3RawStorage({ client: s3, root: 's3://no-such-bucket/raw' });
+
+    // Act
+    const reading = storage.readManifest('r1');
+
+    // Assess
+    await expect(reading).rejects.toThrow(RawStorageError);
+    await expect(reading).rejects.toMatchObject({
+      retryable: false,
+      message: expect.stringContaining('s3://no-such-bucket/raw/_manifests/r1.json') as unknown,
+    });
+  });
+
+  it('throws EventValidationError naming the URL when the manifest breaks its contract', async () => {
+    // Prepare
+    const manifest = manifestFixture();
+    manifest['totalRows'] = -1;
+    await s3.send(new PutObjectCommand({ Bucket: 'floe-raw', Key: 'raw/_manifests/bad.json', Body: JSON.stringify(manifest) }));
+    const storage = new S3RawStorage({ client: s3, root: 's3://floe-raw/raw' });
+
+    // Act
+    const reading = storage.readManifest('bad');
+
+    // Assess
+    await expect(reading).rejects.toThrow(EventValidationError);
+    await expect(reading).rejects.toThrow(/^manifest s3:\/\/floe-raw\/raw\/_manifests\/bad\.json: totalRows/);
+  });
+
+  it('refuses a root that is not an S3 location', () => {
+    // Act
+    const constructing = () => new S3RawStorage({ client: s3, root: '/tmp/raw' });
+
+    // Assess
+    expect(constructing).toThrow('raw root "/tmp/raw" is not an S3 location; expected s3://bucket or s3://bucket/prefix');
+  });
+});
