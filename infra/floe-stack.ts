@@ -1,0 +1,166 @@
+import { CfnOutput, CfnParameter, Duration, Stack, type StackProps } from 'aws-cdk-lib';
+import { EventBus, Rule, type EventPattern as CdkEventPattern } from 'aws-cdk-lib/aws-events';
+import { EventBus as EventBusTarget, LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
+import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
+import { BlockPublicAccess, Bucket, BucketEncryption } from 'aws-cdk-lib/aws-s3';
+import type { Construct } from 'constructs';
+import { BUS_NAME, FLOE_EVENT_SOURCE, GLUE_EVENT_SOURCE } from '../events/bus.js';
+import { routesFor, type EventPattern, type HandlerName } from '../events/routes.js';
+import { Alarms } from './alarms.js';
+import { ExtractionJob } from './extraction-job.js';
+import { HandlerFunction } from './handler-function.js';
+import { SnowflakeEntry } from './snowflake-entry.js';
+import type { SourceSecrets } from './source-secrets.js';
+import { StateTables } from './state-tables.js';
+
+export interface FloeStackProps extends StackProps {
+  /** Source name → Secrets Manager ARN of its connection (context `floe:sourceSecrets`). */
+  sourceSecrets: SourceSecrets;
+  /** Days the job logs under `_logs/` are kept (default 90). */
+  logRetentionDays?: number;
+}
+
+/** Per handler: how long one event may take, and what it may touch beyond state and the bus. */
+const HANDLERS: Record<HandlerName, { timeout: Duration; memorySize: number; readsRaw: boolean }> = {
+  'start-ingest': { timeout: Duration.minutes(1), memorySize: 512, readsRaw: false },
+  'glue-finished': { timeout: Duration.minutes(1), memorySize: 512, readsRaw: true },
+  'load-and-merge': { timeout: Duration.minutes(15), memorySize: 1024, readsRaw: true },
+  'build-gold': { timeout: Duration.minutes(15), memorySize: 512, readsRaw: false },
+};
+
+/** The routing table's pattern in CDK's spelling; synthesizes to exactly the same JSON. */
+export function cdkEventPattern(pattern: EventPattern): CdkEventPattern {
+  return {
+    source: [...pattern.source],
+    detailType: [...pattern['detail-type']],
+    ...(pattern.detail === undefined ? {} : { detail: structuredClone(pattern.detail) }),
+  };
+}
+
+/**
+ * floe on AWS: the `floe` bus with one rule per route of `events/routes.ts`, a Lambda per handler,
+ * the Glue extraction job, the raw bucket, the state tables, the Snowflake entry and the alarms.
+ */
+export class FloeStack extends Stack {
+  readonly bus: EventBus;
+  readonly rawBucket: Bucket;
+  readonly tables: StateTables;
+  readonly extraction: ExtractionJob;
+  readonly handlers: Record<HandlerName, HandlerFunction>;
+
+  constructor(scope: Construct, id: string, props: FloeStackProps) {
+    super(scope, id, props);
+    const snowflakeUserArn = new CfnParameter(this, 'SnowflakeIamUserArn', {
+      type: 'String',
+      description: "API_AWS_IAM_USER_ARN of Snowflake's API integration (DESCRIBE API INTEGRATION)",
+      allowedPattern: '^arn:aws[a-z-]*:iam::\\d{12}:user/.+$',
+    });
+    const snowflakeExternalId = new CfnParameter(this, 'SnowflakeExternalId', {
+      type: 'String',
+      description: "API_AWS_EXTERNAL_ID of Snowflake's API integration",
+      minLength: 1,
+    });
+
+    this.bus = new EventBus(this, 'Bus', { eventBusName: BUS_NAME });
+    // `floe replay` replays from here.
+    this.bus.archive('Archive', {
+      description: 'floe events, for floe replay',
+      eventPattern: { source: [FLOE_EVENT_SOURCE, GLUE_EVENT_SOURCE] },
+      retention: Duration.days(30),
+    });
+
+    this.rawBucket = new Bucket(this, 'RawBucket', {
+      blockPublicAccess: BlockPublicAccess.BLOCK_ALL,
+      encryption: BucketEncryption.S3_MANAGED,
+      enforceSSL: true,
+      lifecycleRules: [
+        { id: 'expire-job-logs', prefix: '_logs/', expiration: Duration.days(props.logRetentionDays ?? 90) },
+        { id: 'abort-uploads', abortIncompleteMultipartUploadAfter: Duration.days(7) },
+      ],
+    });
+    const rawRoot = `s3://${this.rawBucket.bucketName}`;
+
+    this.tables = new StateTables(this, 'State');
+    this.extraction = new ExtractionJob(this, 'Extraction', {
+      jobName: `${this.stackName}-extract`,
+      rawBucket: this.rawBucket,
+      sourceSecrets: props.sourceSecrets,
+    });
+    const routes = routesFor([this.extraction.jobName]);
+
+    const environment = { FLOE_BUS_NAME: this.bus.eventBusName, FLOE_RAW_ROOT: rawRoot, ...this.tables.environment() };
+    const handlerEnvironment: Record<HandlerName, Record<string, string>> = {
+      'start-ingest': {
+        ...environment,
+        FLOE_GLUE_JOB_NAME: this.extraction.jobName,
+        FLOE_SOURCE_SECRETS: JSON.stringify(props.sourceSecrets),
+      },
+      'glue-finished': environment,
+      'load-and-merge': environment,
+      'build-gold': environment,
+    };
+    const handlers: Partial<Record<HandlerName, HandlerFunction>> = {};
+    for (const [name, spec] of Object.entries(HANDLERS) as [HandlerName, (typeof HANDLERS)[HandlerName]][]) {
+      const handler = new HandlerFunction(this, pascal(name), {
+        name, environment: handlerEnvironment[name], timeout: spec.timeout, memorySize: spec.memorySize,
+      });
+      this.tables.grantHandler(handler.fn);
+      this.bus.grantPutEventsTo(handler.fn);
+      if (spec.readsRaw) this.rawBucket.grantRead(handler.fn);
+      handlers[name] = handler;
+    }
+    this.handlers = handlers as Record<HandlerName, HandlerFunction>;
+    this.handlers['start-ingest'].fn.addToRolePolicy(
+      new PolicyStatement({ actions: ['glue:StartJobRun'], resources: [this.extraction.jobArn] }),
+    );
+
+    for (const route of routes) {
+      const handler = this.handlers[route.handler];
+      new Rule(this, `${pascal(route.handler)}Route`, {
+        description: `floe route: ${route.pattern['detail-type'].join(', ')} → ${route.handler}`,
+        eventBus: this.bus,
+        eventPattern: cdkEventPattern(route.pattern),
+        targets: [
+          new LambdaFunction(handler.fn, {
+            deadLetterQueue: handler.deadLetterQueue,
+            retryAttempts: 8,
+            maxEventAge: Duration.hours(2),
+          }),
+        ],
+      });
+    }
+
+    // AWS services publish to the default bus only: forward floe's Glue job state changes to the floe bus,
+    // where the routing table's own glue-finished rule (and the archive) sees them.
+    const glueRoute = routes.find((route) => route.handler === 'glue-finished');
+    if (glueRoute) {
+      new Rule(this, 'ForwardGlueStateChanges', {
+        description: "floe: the extraction job's state changes, from the default bus to the floe bus",
+        eventPattern: cdkEventPattern(glueRoute.pattern),
+        // A reference (IEventBus) to the bus: the target's type does not accept the construct under exactOptionalPropertyTypes.
+        targets: [new EventBusTarget(EventBus.fromEventBusArn(this, 'BusRef', this.bus.eventBusArn))],
+      });
+    }
+
+    const entry = new SnowflakeEntry(this, 'Snowflake', { environment, snowflakeUserArn, snowflakeExternalId });
+    this.tables.grantHandler(entry.handler.fn);
+    this.bus.grantPutEventsTo(entry.handler.fn);
+
+    const alarms = new Alarms(this, 'Alarms', {
+      bus: this.bus,
+      deadLetterQueues: Object.fromEntries([
+        ...Object.entries(this.handlers).map(([name, handler]) => [pascal(name), handler.deadLetterQueue] as const),
+        ['RequestIngest', entry.handler.deadLetterQueue] as const,
+      ]),
+    });
+
+    new CfnOutput(this, 'BusName', { value: this.bus.eventBusName });
+    new CfnOutput(this, 'RawRoot', { value: rawRoot });
+    new CfnOutput(this, 'GlueJobName', { value: this.extraction.jobName });
+    new CfnOutput(this, 'AlarmTopicArn', { value: alarms.topic.topicArn, description: 'subscribe to hear about IngestFailed and dead letters' });
+  }
+}
+
+function pascal(name: string): string {
+  return name.split('-').map((part) => part.charAt(0).toUpperCase() + part.slice(1)).join('');
+}

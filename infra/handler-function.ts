@@ -1,0 +1,64 @@
+import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import { Architecture, Runtime } from 'aws-cdk-lib/aws-lambda';
+import { LogLevel, NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
+import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
+import { Construct } from 'constructs';
+import { REPO_ROOT, repoPath } from './paths.js';
+
+export interface HandlerFunctionProps {
+  /** The folder under `functions/`; its `lambda.ts` is the entry. */
+  name: string;
+  environment: Record<string, string>;
+  timeout: Duration;
+  memorySize?: number;
+}
+
+/**
+ * One floe handler as a Lambda: bundled from `functions/<name>/lambda.ts` by the local esbuild
+ * (never Docker), Node 22, its own log group, and a dead-letter queue for invocations that
+ * still fail after Lambda's own retries (terminal errors end up there, see STYLE.md).
+ */
+export class HandlerFunction extends Construct {
+  readonly fn: NodejsFunction;
+  readonly deadLetterQueue: Queue;
+
+  constructor(scope: Construct, id: string, props: HandlerFunctionProps) {
+    super(scope, id);
+    this.deadLetterQueue = new Queue(this, 'DeadLetterQueue', {
+      retentionPeriod: Duration.days(14),
+      encryption: QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+    });
+    const logGroup = new LogGroup(this, 'Logs', {
+      retention: RetentionDays.ONE_MONTH,
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
+    this.fn = new NodejsFunction(this, 'Function', {
+      entry: repoPath('functions', props.name, 'lambda.ts'),
+      handler: 'handler',
+      runtime: Runtime.NODEJS_22_X,
+      architecture: Architecture.ARM_64,
+      memorySize: props.memorySize ?? 512,
+      timeout: props.timeout,
+      logGroup,
+      environment: { POWERTOOLS_SERVICE_NAME: `floe-${props.name}`, ...props.environment },
+      deadLetterQueue: this.deadLetterQueue,
+      retryAttempts: 2,
+      maxEventAge: Duration.hours(6),
+      projectRoot: REPO_ROOT,
+      depsLockFilePath: repoPath('package-lock.json'),
+      bundling: {
+        forceDockerBundling: false,
+        format: OutputFormat.ESM,
+        target: 'node22',
+        minify: true,
+        logLevel: LogLevel.WARNING,
+        sourceMap: true,
+        // Bundle the pinned SDK v3 clients instead of trusting the runtime's copy.
+        externalModules: [],
+        banner: "import { createRequire } from 'node:module'; const require = createRequire(import.meta.url);",
+      },
+    });
+  }
+}

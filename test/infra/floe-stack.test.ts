@@ -1,0 +1,279 @@
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Stack } from 'aws-cdk-lib';
+import { Match, type Template } from 'aws-cdk-lib/assertions';
+import type { CfnFunction } from 'aws-cdk-lib/aws-lambda';
+import { BUS_NAME } from '../../events/bus.js';
+import { routesFor } from '../../events/routes.js';
+import { glueRequirements } from '../../infra/extraction-job.js';
+import type { FloeStack } from '../../infra/floe-stack.js';
+import { parseSourceSecrets } from '../../infra/source-secrets.js';
+import { SOURCE_SECRETS, allStatements, asArray, synthFloeStack, type Resource } from './helpers.js';
+
+const CFN_LINT = '/work/main/.venv/bin/cfn-lint';
+
+let stack: FloeStack;
+let template: Template;
+let resources: Record<string, Resource>;
+
+beforeAll(() => {
+  ({ stack, template } = synthFloeStack());
+  resources = template.toJSON()['Resources'] as Record<string, Resource>;
+});
+
+const ofType = (type: string) => Object.entries(resources).filter(([, resource]) => resource.Type === type);
+const logicalId = (construct: { node: { defaultChild?: unknown } }) =>
+  Stack.of(stack).getLogicalId(construct.node.defaultChild as CfnFunction);
+
+describe('Stack: FloeStack events', () => {
+  it('creates the floe bus', () => {
+    // Assess
+    template.resourceCountIs('AWS::Events::EventBus', 1);
+    template.hasResourceProperties('AWS::Events::EventBus', { Name: BUS_NAME });
+  });
+
+  it('makes exactly one rule per route, with the routing table pattern and its handler as target', () => {
+    // Prepare
+    const routes = routesFor([stack.extraction.jobName]);
+    const busId = logicalId(stack.bus);
+    const busRules = ofType('AWS::Events::Rule').filter(([, rule]) => JSON.stringify(rule.Properties?.['EventBusName']) === JSON.stringify({ Ref: busId }));
+
+    for (const route of routes) {
+      // Act
+      const matching = busRules.filter(([, rule]) => JSON.stringify(rule.Properties?.['EventPattern']) === JSON.stringify(route.pattern));
+
+      // Assess
+      expect(matching).toHaveLength(1);
+      const handler = stack.handlers[route.handler];
+      expect(matching[0]?.[1].Properties?.['Targets']).toEqual([
+        expect.objectContaining({
+          Arn: { 'Fn::GetAtt': [logicalId(handler.fn), 'Arn'] },
+          DeadLetterConfig: { Arn: { 'Fn::GetAtt': [logicalId(handler.deadLetterQueue), 'Arn'] } },
+          RetryPolicy: { MaximumRetryAttempts: 8, MaximumEventAgeInSeconds: 7200 },
+        }),
+      ]);
+    }
+    const lambdaRules = busRules.filter(([, rule]) => JSON.stringify(rule.Properties?.['Targets']).includes('Function'));
+    expect(lambdaRules).toHaveLength(routes.length);
+  });
+
+  it("narrows the Glue route to the stack's own job and forwards its state changes from the default bus", () => {
+    // Prepare
+    const glueRoute = routesFor([stack.extraction.jobName]).find((route) => route.handler === 'glue-finished');
+
+    // Assess
+    expect(glueRoute?.pattern.detail?.['jobName']).toEqual(['FloeTest-extract']);
+    template.hasResourceProperties('AWS::Events::Rule', {
+      EventBusName: Match.absent(),
+      EventPattern: glueRoute?.pattern,
+      Targets: [Match.objectLike({ Arn: { 'Fn::GetAtt': [logicalId(stack.bus), 'Arn'] } })],
+    });
+  });
+});
+
+describe('Stack: FloeStack Lambdas', () => {
+  it('runs every Lambda on Node 22 or newer with a dead-letter queue', () => {
+    // Prepare
+    const functions = ofType('AWS::Lambda::Function');
+
+    // Assess
+    expect(functions).toHaveLength(5);
+    for (const [, fn] of functions) {
+      const runtime = String(fn.Properties?.['Runtime']);
+      expect(runtime).toMatch(/^nodejs\d+\.x$/);
+      expect(Number(/\d+/.exec(runtime)?.[0])).toBeGreaterThanOrEqual(22);
+      expect(fn.Properties?.['DeadLetterConfig']).toEqual({ TargetArn: { 'Fn::GetAtt': [expect.any(String), 'Arn'] } });
+    }
+    template.resourceCountIs('AWS::Lambda::EventInvokeConfig', 5);
+  });
+
+  it('lets start-ingest start only the extraction job', () => {
+    // Prepare
+    const glueStatements = allStatements(template).filter((statement) => asArray(statement['Action']).some((action) => String(action).startsWith('glue:')));
+
+    // Assess
+    expect(glueStatements).toHaveLength(1);
+    expect(glueStatements[0]).toMatchObject({ Action: 'glue:StartJobRun', Effect: 'Allow' });
+    expect(JSON.stringify(glueStatements[0]?.['Resource'])).toContain(':job/FloeTest-extract');
+  });
+});
+
+describe('Stack: FloeStack extraction job', () => {
+  it('is a Python 3.9 shell job with the script, the package and its requirements', () => {
+    // Assess
+    template.hasResourceProperties('AWS::Glue::Job', {
+      Name: 'FloeTest-extract',
+      Command: { Name: 'pythonshell', PythonVersion: '3.9', ScriptLocation: { 'Fn::Sub': Match.stringLikeRegexp('\\.py$') } },
+      MaxCapacity: 1,
+      MaxRetries: 0,
+      DefaultArguments: {
+        '--job-language': 'python',
+        '--extra-py-files': { 'Fn::Sub': Match.stringLikeRegexp('\\.zip$') },
+        '--additional-python-modules': glueRequirements().join(','),
+      },
+    });
+    expect(glueRequirements()).toEqual(expect.arrayContaining([expect.stringMatching(/^pyarrow/), expect.stringMatching(/^psycopg/)]));
+  });
+
+  it("reads exactly the sources' secrets, by ARN", () => {
+    // Prepare
+    const secretStatements = allStatements(template).filter((statement) => asArray(statement['Action']).some((action) => String(action).startsWith('secretsmanager:')));
+
+    // Assess
+    expect(secretStatements).toEqual([
+      { Action: 'secretsmanager:GetSecretValue', Effect: 'Allow', Resource: Object.values(SOURCE_SECRETS) },
+    ]);
+  });
+});
+
+describe('Stack: FloeStack storage', () => {
+  it('keeps the raw bucket private, encrypted, TLS-only, with expiring job logs', () => {
+    // Assess
+    template.hasResourceProperties('AWS::S3::Bucket', {
+      BucketEncryption: { ServerSideEncryptionConfiguration: [{ ServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' } }] },
+      PublicAccessBlockConfiguration: { BlockPublicAcls: true, BlockPublicPolicy: true, IgnorePublicAcls: true, RestrictPublicBuckets: true },
+      LifecycleConfiguration: { Rules: Match.arrayWith([Match.objectLike({ Prefix: '_logs/', ExpirationInDays: 90, Status: 'Enabled' })]) },
+    });
+    template.hasResourceProperties('AWS::S3::BucketPolicy', {
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectLike({ Effect: 'Deny', Action: 's3:*', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }),
+        ]),
+      },
+    });
+  });
+
+  it.each([
+    ['tableConfig', [{ AttributeName: 'key', KeyType: 'HASH' }]],
+    ['runtime', [{ AttributeName: 'key', KeyType: 'HASH' }]],
+    ['runs', [{ AttributeName: 'runId', KeyType: 'HASH' }]],
+    ['idempotency', [{ AttributeName: 'id', KeyType: 'HASH' }]],
+  ] as const)('makes the %s table on demand, with point-in-time recovery', (name, keySchema) => {
+    // Prepare
+    const table = resources[logicalId(stack.tables[name])];
+
+    // Assess
+    expect(table?.Properties).toMatchObject({
+      KeySchema: keySchema,
+      BillingMode: 'PAY_PER_REQUEST',
+      PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
+    });
+  });
+
+  it('indexes runs by job run id and by table, and expires idempotency records', () => {
+    // Assess
+    expect(resources[logicalId(stack.tables.runs)]?.Properties?.['GlobalSecondaryIndexes']).toEqual([
+      expect.objectContaining({ IndexName: 'byJobRunId', KeySchema: [{ AttributeName: 'jobRunId', KeyType: 'HASH' }] }),
+      expect.objectContaining({
+        IndexName: 'byTable',
+        KeySchema: [{ AttributeName: 'tableKey', KeyType: 'HASH' }, { AttributeName: 'requestedAt', KeyType: 'RANGE' }],
+      }),
+    ]);
+    expect(resources[logicalId(stack.tables.idempotency)]?.Properties?.['TimeToLiveSpecification']).toEqual({ AttributeName: 'expiration', Enabled: true });
+  });
+});
+
+describe('Stack: FloeStack permissions', () => {
+  it("grants no '*' action and no whole-service wildcard", () => {
+    // Prepare
+    const allows = allStatements(template).filter((statement) => statement['Effect'] === 'Allow');
+    const actions = allows.flatMap((statement) => asArray(statement['Action']).map(String));
+
+    // Assess
+    expect(actions.length).toBeGreaterThan(20);
+    expect(actions.filter((action) => action === '*' || /^[\w-]+:\*$/.test(action))).toEqual([]);
+    expect(allows.filter((statement) => statement['Resource'] === '*' && statement['Principal'] === undefined)).toEqual([]);
+  });
+});
+
+describe('Stack: FloeStack Snowflake entry', () => {
+  it("takes Snowflake's trust from parameters and lets the role invoke only POST /ingest", () => {
+    // Assess
+    template.hasParameter('SnowflakeIamUserArn', { Type: 'String' });
+    template.hasParameter('SnowflakeExternalId', { Type: 'String' });
+    template.hasResourceProperties('AWS::IAM::Role', {
+      AssumeRolePolicyDocument: {
+        Statement: [
+          {
+            Action: 'sts:AssumeRole',
+            Effect: 'Allow',
+            Principal: { AWS: { Ref: 'SnowflakeIamUserArn' } },
+            Condition: { StringEquals: { 'sts:ExternalId': { Ref: 'SnowflakeExternalId' } } },
+          },
+        ],
+      },
+    });
+    template.hasResourceProperties('AWS::ApiGateway::Method', { HttpMethod: 'POST', AuthorizationType: 'AWS_IAM' });
+    const invoke = allStatements(template).filter((statement) => statement['Action'] === 'execute-api:Invoke');
+    expect(invoke).toHaveLength(1);
+    expect(JSON.stringify(invoke[0]?.['Resource'])).toContain('/v1/POST/ingest');
+  });
+});
+
+describe('Stack: FloeStack alarms', () => {
+  it('alarms as soon as any dead-letter queue holds a message', () => {
+    // Prepare
+    const queues = ofType('AWS::SQS::Queue').map(([id]) => id);
+
+    // Assess
+    expect(queues).toHaveLength(5);
+    for (const queue of queues) {
+      template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+        MetricName: 'ApproximateNumberOfMessagesVisible',
+        Dimensions: [{ Name: 'QueueName', Value: { 'Fn::GetAtt': [queue, 'QueueName'] } }],
+        Threshold: 0,
+        ComparisonOperator: 'GreaterThanThreshold',
+        AlarmActions: [{ Ref: Match.anyValue() }],
+      });
+    }
+  });
+
+  it('sends every IngestFailed event to the alarm topic', () => {
+    // Assess
+    template.hasResourceProperties('AWS::Events::Rule', {
+      EventBusName: { Ref: logicalId(stack.bus) },
+      EventPattern: { source: ['floe.pipeline'], 'detail-type': ['IngestFailed'] },
+      Targets: [Match.objectLike({ Arn: { Ref: Match.stringLikeRegexp('AlarmsTopic') } })],
+    });
+  });
+});
+
+describe('Stack: FloeStack template', () => {
+  it('passes cfn-lint', () => {
+    // Prepare
+    const dir = mkdtempSync(join(tmpdir(), 'floe-cfn-'));
+    const file = join(dir, 'floe.template.json');
+    writeFileSync(file, JSON.stringify(template.toJSON(), null, 2));
+
+    // Act
+    // W3005: CDK adds DependsOn on each Lambda's service role beside the Role GetAtt; redundant and harmless.
+    const result = cfnLint(['--ignore-checks', 'W3005', '--', file]);
+    rmSync(dir, { recursive: true, force: true });
+
+    // Assess
+    expect(result).toEqual({ status: 0, output: '' });
+  });
+});
+
+function cfnLint(args: string[]): { status: number; output: string } {
+  try {
+    return { status: 0, output: execFileSync(CFN_LINT, args, { encoding: 'utf8' }) };
+  } catch (error) {
+    const failed = error as { status?: number; stdout?: string; stderr?: string };
+    return { status: failed.status ?? -1, output: `${failed.stdout ?? ''}${failed.stderr ?? ''}` };
+  }
+}
+
+describe('Infra: parseSourceSecrets', () => {
+  it('refuses a secret name or value in place of an ARN', () => {
+    // Prepare
+    const bad = { clr: 'postgresql://user:hunter2@db/clr' };
+
+    // Act & Assess
+    expect(() => parseSourceSecrets(bad)).toThrow(/expected a full Secrets Manager ARN/);
+    expect(() => parseSourceSecrets(bad)).not.toThrow(/hunter2/);
+    expect(parseSourceSecrets(JSON.stringify(SOURCE_SECRETS))).toEqual(SOURCE_SECRETS);
+  });
+});

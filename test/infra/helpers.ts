@@ -1,0 +1,40 @@
+import { App } from 'aws-cdk-lib';
+import { Template } from 'aws-cdk-lib/assertions';
+import { FloeStack } from '../../infra/floe-stack.js';
+
+/** Source secrets the test stack is given: ARNs only, as in a real deployment. */
+export const SOURCE_SECRETS = {
+  clr: 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:floe/clr-AbCdEf',
+  shop: 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:floe/shop-GhIjKl',
+};
+
+/** The stack as `cdk synth` builds it (real local esbuild bundling, no stubs), and its template. */
+export function synthFloeStack(): { stack: FloeStack; template: Template } {
+  const app = new App();
+  const stack = new FloeStack(app, 'FloeTest', { sourceSecrets: SOURCE_SECRETS });
+  return { stack, template: Template.fromStack(stack) };
+}
+
+export type Resource = { Type: string; Properties?: Record<string, unknown> };
+
+/** Every IAM-style statement in the template: role, user and resource policies alike. */
+export function allStatements(template: Template): Record<string, unknown>[] {
+  const resources = template.toJSON()['Resources'] as Record<string, Resource>;
+  const statements: Record<string, unknown>[] = [];
+  const collect = (document: unknown) => {
+    const list = (document as { Statement?: unknown } | undefined)?.Statement;
+    if (Array.isArray(list)) statements.push(...(list as Record<string, unknown>[]));
+  };
+  for (const resource of Object.values(resources)) {
+    const props = resource.Properties ?? {};
+    collect(props['PolicyDocument']);
+    collect(props['AssumeRolePolicyDocument']);
+    for (const policy of (props['Policies'] as { PolicyDocument: unknown }[] | undefined) ?? []) collect(policy.PolicyDocument);
+  }
+  return statements;
+}
+
+export function asArray<T>(value: T | T[] | undefined): T[] {
+  if (value === undefined) return [];
+  return Array.isArray(value) ? value : [value];
+}
