@@ -1,0 +1,82 @@
+import { CreateTableCommand, waitUntilTableExists, type CreateTableCommandInput, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
+
+/** The names of the three DynamoDB tables behind `DynamoDbStateStore`. */
+export interface StateTableNames {
+  /** Table config items, one per configured table. */
+  tableConfig: string;
+  /** Runtime state per table: watermark, lease, newest run. */
+  runtime: string;
+  /** Run history, one item per run. */
+  runs: string;
+}
+
+/** Index names on the runs table, used by the store's queries. */
+export const RUNS_BY_JOB_RUN_ID = 'byJobRunId';
+export const RUNS_BY_TABLE = 'byTable';
+export const RUNS_BY_REQUESTED_AT = 'byRequestedAt';
+
+/**
+ * The key schema of the state tables. `infra/` mirrors it exactly (all string
+ * keys, on-demand billing, every index projecting ALL attributes):
+ *
+ * | table       | partition key        | sort key          | item                                  |
+ * |-------------|----------------------|-------------------|---------------------------------------|
+ * | tableConfig | `pk` = "source/table"| —                 | `TableConfig` fields + `pk`           |
+ * | runtime     | `pk` = "source/table"| —                 | `TableState` fields + `pk`            |
+ * | runs        | `runId`              | —                 | `RunRecord` fields + the keys below   |
+ *
+ * Global secondary indexes on runs (attributes the store adds to each run item):
+ * - `byJobRunId`: partition `jobRunId` (sparse: only runs a Glue job run was started for).
+ * - `byTable`: partition `tableKey` = "source/table", sort `listOrder`.
+ * - `byRequestedAt`: partition `history` = "run" (one constant: run volume is a few per table per hour), sort `listOrder`.
+ *
+ * `listOrder` is `requestedAt` normalized to UTC with milliseconds (`toISOString()`),
+ * then `#`, then the run id, so a descending query lists runs newest first and
+ * breaks ties by run id, as the local store does.
+ */
+export function stateTableDefinitions(names: StateTableNames): CreateTableCommandInput[] {
+  const byPk = (TableName: string): CreateTableCommandInput => ({
+    TableName,
+    BillingMode: 'PAY_PER_REQUEST',
+    AttributeDefinitions: [{ AttributeName: 'pk', AttributeType: 'S' }],
+    KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }],
+  });
+  const index = (IndexName: string, hash: string, range?: string) => ({
+    IndexName,
+    KeySchema: [{ AttributeName: hash, KeyType: 'HASH' as const }, ...(range === undefined ? [] : [{ AttributeName: range, KeyType: 'RANGE' as const }])],
+    Projection: { ProjectionType: 'ALL' as const },
+  });
+  return [
+    byPk(names.tableConfig),
+    byPk(names.runtime),
+    {
+      TableName: names.runs,
+      BillingMode: 'PAY_PER_REQUEST',
+      AttributeDefinitions: ['runId', 'jobRunId', 'tableKey', 'history', 'listOrder'].map((AttributeName) => ({ AttributeName, AttributeType: 'S' as const })),
+      KeySchema: [{ AttributeName: 'runId', KeyType: 'HASH' }],
+      GlobalSecondaryIndexes: [
+        index(RUNS_BY_JOB_RUN_ID, 'jobRunId'),
+        index(RUNS_BY_TABLE, 'tableKey', 'listOrder'),
+        index(RUNS_BY_REQUESTED_AT, 'history', 'listOrder'),
+      ],
+    },
+  ];
+}
+
+/**
+ * Create the three state tables (on-demand billing) and wait until they are
+ * active. Tables that already exist are left as they are. For tests and local
+ * set-ups; on AWS the CDK stack creates them with the same keys.
+ */
+export async function createStateTables(client: DynamoDBClient, names: StateTableNames): Promise<void> {
+  await Promise.all(
+    stateTableDefinitions(names).map(async (definition) => {
+      try {
+        await client.send(new CreateTableCommand(definition));
+      } catch (error) {
+        if ((error as { name?: unknown } | null)?.name !== 'ResourceInUseException') throw error;
+      }
+      await waitUntilTableExists({ client, maxWaitTime: 120, minDelay: 1 }, { TableName: definition.TableName });
+    }),
+  );
+}

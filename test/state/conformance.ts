@@ -1,0 +1,18 @@
+import { describeLeaseContention } from './conformance/lease-contention.js';
+import { describeLease } from './conformance/lease.js';
+import { describeRunHistory } from './conformance/run-history.js';
+import type { StoreFactory } from './conformance/store-factory.js';
+import { describeWatermark } from './conformance/watermark.js';
+
+export type { StoreFactory } from './conformance/store-factory.js';
+
+/**
+ * Registers the suites every `StateStore` must pass: the local state file and
+ * DynamoDB keep the same items by the same rules, so they run the same tests.
+ */
+export function describeStateStore(name: string, freshStore: StoreFactory): void {
+  describeLease(name, freshStore);
+  describeWatermark(name, freshStore);
+  describeRunHistory(name, freshStore);
+  describeLeaseContention(name, freshStore);
+}

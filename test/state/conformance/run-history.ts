@@ -1,0 +1,127 @@
+import { toTableConfigs } from '../../../config/table-config.js';
+import type { StoreFactory } from './store-factory.js';
+import type { NewRun } from '../../../state/items.js';
+
+const run = (runId: string, requestedAt: string, table = 'users'): NewRun => ({ runId, source: 'clr', table, mode: 'full', requestedAt });
+const fixedClock = () => new Date('2025-11-05T12:30:00.000Z');
+
+/** The run history rules every state store keeps; `name` says which store runs them. */
+export function describeRunHistory(name: string, freshStore: StoreFactory): void {
+  describe(`State: run history (${name})`, () => {
+    it('records a new run as running with no steps, once however often it is started', async () => {
+      // Prepare
+      const store = await freshStore();
+
+      // Act
+      const first = await store.startRun(run('run-1', '2025-11-05T12:00:00.000Z'));
+      const second = await store.startRun(run('run-1', '2025-11-05T12:00:00.000Z'));
+
+      // Assess
+      expect(first).toEqual({ ...run('run-1', '2025-11-05T12:00:00.000Z'), status: 'running', steps: [] });
+      expect(second).toEqual(first);
+      expect(await store.listRuns({ limit: 10 })).toHaveLength(1);
+    });
+
+    it('lists runs newest first, filtered by table and cut at the limit', async () => {
+      // Prepare
+      const store = await freshStore();
+      await store.startRun(run('run-b', '2025-11-05T13:00:00.000Z'));
+      await store.startRun(run('run-a', '2025-11-05T12:00:00.000Z'));
+      await store.startRun(run('run-c', '2025-11-05T14:00:00.000Z'));
+      await store.startRun(run('run-o', '2025-11-05T15:00:00.000Z', 'orders'));
+
+      // Act
+      const users = await store.listRuns({ source: 'clr', table: 'users', limit: 10 });
+      const newestTwo = await store.listRuns({ limit: 2 });
+
+      // Assess
+      expect(users.map((r) => r.runId)).toEqual(['run-c', 'run-b', 'run-a']);
+      expect(newestTwo.map((r) => r.runId)).toEqual(['run-o', 'run-c']);
+    });
+
+    it('replaces a step recorded twice under the same name', async () => {
+      // Prepare
+      const store = await freshStore();
+      await store.startRun(run('run-1', '2025-11-05T12:00:00.000Z'));
+      await store.recordStep('run-1', { name: 'glue', startedAt: '2025-11-05T12:00:01.000Z' });
+
+      // Act
+      await store.recordStep('run-1', { name: 'glue', startedAt: '2025-11-05T12:00:01.000Z', finishedAt: '2025-11-05T12:02:00.000Z', rows: 1523 });
+      await store.recordStep('run-1', { name: 'load-raw', startedAt: '2025-11-05T12:02:01.000Z', details: { files: 2 } });
+
+      // Assess
+      expect((await store.getRun('run-1'))?.steps).toEqual([
+        { name: 'glue', startedAt: '2025-11-05T12:00:01.000Z', finishedAt: '2025-11-05T12:02:00.000Z', rows: 1523 },
+        { name: 'load-raw', startedAt: '2025-11-05T12:02:01.000Z', details: { files: 2 } },
+      ]);
+    });
+
+    it('finds a run by its Glue job run id', async () => {
+      // Prepare
+      const store = await freshStore();
+      await store.startRun(run('run-1', '2025-11-05T12:00:00.000Z'));
+      await store.startRun(run('run-2', '2025-11-05T13:00:00.000Z'));
+      await store.updateRun('run-2', { jobRunId: 'jr_abc', manifestUrl: 's3://bucket/raw/_manifests/run-2.json' });
+
+      // Act
+      const found = await store.findRunByJobRunId('jr_abc');
+      const missing = await store.findRunByJobRunId('jr_zzz');
+
+      // Assess
+      expect(found).toMatchObject({ runId: 'run-2', jobRunId: 'jr_abc', manifestUrl: 's3://bucket/raw/_manifests/run-2.json' });
+      expect(missing).toBeNull();
+    });
+
+    it('finishes a run once, with its error, and shows it as the table last run', async () => {
+      // Prepare
+      const store = await freshStore({ now: fixedClock });
+      await store.startRun(run('run-1', '2025-11-05T12:00:00.000Z'));
+      const error = { name: 'SourceError', message: 'connection refused to clr', retryable: true };
+
+      // Act
+      await store.finishRun('run-1', 'failed', error);
+      await store.finishRun('run-1', 'failed', error);
+
+      // Assess
+      expect(await store.getRun('run-1')).toMatchObject({ status: 'failed', finishedAt: '2025-11-05T12:30:00.000Z', error });
+      expect((await store.getTableState('clr', 'users')).lastRun).toEqual({
+        runId: 'run-1',
+        status: 'failed',
+        requestedAt: '2025-11-05T12:00:00.000Z',
+        finishedAt: '2025-11-05T12:30:00.000Z',
+      });
+    });
+
+    it('refuses steps for a run that was never started', async () => {
+      // Prepare
+      const store = await freshStore();
+
+      // Act
+      const act = store.recordStep('run-x', { name: 'glue', startedAt: '2025-11-05T12:00:01.000Z' });
+
+      // Assess
+      await expect(act).rejects.toMatchObject({ name: 'StateError', retryable: false, message: 'run run-x is not in the state store; start it with startRun first' });
+    });
+
+    it('keeps pushed table configs, replacing an item pushed again', async () => {
+      // Prepare
+      const store = await freshStore();
+      const [users] = toTableConfigs({
+        raw: '/r',
+        state: '/s',
+        warehouse: 'duckdb:///w',
+        gold: '/g',
+        sources: [{ name: 'clr', engine: 'postgres', connection: 'postgresql://h/db', tables: [{ name: 'users', primaryKey: ['id'], partitions: 1, lookbackSeconds: 0, mode: 'full' }] }],
+      });
+      if (users === undefined) throw new Error('fixture has one table');
+
+      // Act
+      await store.putTableConfigs([users]);
+      await store.putTableConfigs([{ ...users, primaryKey: ['id', 'tenant_id'] }]);
+
+      // Assess
+      expect(await store.getTableConfig('clr', 'users')).toEqual({ ...users, primaryKey: ['id', 'tenant_id'] });
+      expect(await store.getTableConfig('clr', 'orders')).toBeNull();
+    });
+  });
+}
