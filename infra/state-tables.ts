@@ -1,6 +1,30 @@
 import { AttributeType, BillingMode, ProjectionType, Table, type TableProps } from 'aws-cdk-lib/aws-dynamodb';
 import type { IGrantable } from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
+import type { CreateTableCommandInput } from '@aws-sdk/client-dynamodb';
+
+import { stateTableDefinitions } from '../state/dynamodb-tables.js';
+
+function keyOf(schema: readonly { AttributeName?: string | undefined; KeyType?: string | undefined }[] | undefined, type: 'HASH' | 'RANGE') {
+  const name = schema?.find((key) => key.KeyType === type)?.AttributeName;
+  return name === undefined ? undefined : { name, type: AttributeType.STRING };
+}
+
+function tableFrom(scope: Construct, id: string, definition: CreateTableCommandInput): Table {
+  const partitionKey = keyOf(definition.KeySchema, 'HASH');
+  if (partitionKey === undefined) throw new Error(`state table ${id} has no partition key`);
+  const table = new Table(scope, id, { ...COMMON, partitionKey });
+  for (const index of definition.GlobalSecondaryIndexes ?? []) {
+    const sortKey = keyOf(index.KeySchema, 'RANGE');
+    table.addGlobalSecondaryIndex({
+      indexName: index.IndexName!,
+      partitionKey: keyOf(index.KeySchema, 'HASH')!,
+      ...(sortKey ? { sortKey } : {}),
+      projectionType: ProjectionType.ALL,
+    });
+  }
+  return table;
+}
 
 const COMMON: Partial<TableProps> = {
   billingMode: BillingMode.PAY_PER_REQUEST,
@@ -12,9 +36,9 @@ const COMMON: Partial<TableProps> = {
  * history, and Powertools' idempotency records. Tables are retained when the stack is deleted.
  */
 export class StateTables extends Construct {
-  /** Table config items, one per `source/table` (`key`). */
+  /** Table config items, one per `source/table` (`pk`). */
   readonly tableConfig: Table;
-  /** Committed watermark and lease per table (`key`). */
+  /** Committed watermark and lease per table (`pk`). */
   readonly runtime: Table;
   /** Run history (`runId`), found by Glue job run id and by table. */
   readonly runs: Table;
@@ -23,24 +47,14 @@ export class StateTables extends Construct {
 
   constructor(scope: Construct, id: string) {
     super(scope, id);
-    const stringKey = (name: string) => ({ name, type: AttributeType.STRING });
-    this.tableConfig = new Table(this, 'TableConfig', { ...COMMON, partitionKey: stringKey('key') });
-    this.runtime = new Table(this, 'Runtime', { ...COMMON, partitionKey: stringKey('key') });
-    this.runs = new Table(this, 'Runs', { ...COMMON, partitionKey: stringKey('runId') });
-    this.runs.addGlobalSecondaryIndex({
-      indexName: 'byJobRunId',
-      partitionKey: stringKey('jobRunId'),
-      projectionType: ProjectionType.ALL,
-    });
-    this.runs.addGlobalSecondaryIndex({
-      indexName: 'byTable',
-      partitionKey: stringKey('tableKey'),
-      sortKey: stringKey('requestedAt'),
-      projectionType: ProjectionType.ALL,
-    });
+    // The key schema comes from the store's own definitions, so the stack and the store cannot drift.
+    const [tableConfig, runtime, runs] = stateTableDefinitions({ tableConfig: 'tableConfig', runtime: 'runtime', runs: 'runs' });
+    this.tableConfig = tableFrom(this, 'TableConfig', tableConfig!);
+    this.runtime = tableFrom(this, 'Runtime', runtime!);
+    this.runs = tableFrom(this, 'Runs', runs!);
     this.idempotency = new Table(this, 'Idempotency', {
       ...COMMON,
-      partitionKey: stringKey('id'),
+      partitionKey: { name: 'id', type: AttributeType.STRING },
       timeToLiveAttribute: 'expiration',
     });
   }
