@@ -1,19 +1,153 @@
 /**
  * AWS Lambda entry for start-ingest (bundled by infra/, see HandlerFunction).
  *
- * Not built yet: it will wire the handler to the AWS adapters (state/dynamodb.ts,
- * storage/s3.ts, runtime/eventbridge-publisher.ts, runtime/glue-job-starter.ts), and
- * state/dynamodb.ts did not exist when the stack was written. Until then every
- * invocation fails loudly, and EventBridge's retries end in this function's DLQ.
+ * Wires {@link createStartIngest} to the AWS adapters, built once per container from the
+ * environment infra/floe-stack.ts gives this function. An event that breaks its contract is
+ * logged and thrown as a non-retryable EventValidationError (it ends in the DLQ); errors the
+ * handler lets through (the state store, the bus) are thrown so Lambda retries them.
+ * The connection (`secretsmanager:<arn>`) is never logged.
  */
-class NotBuiltError extends Error {
-  override readonly name = 'NotBuiltError';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
+import { GlueClient } from '@aws-sdk/client-glue';
+import { Logger } from '@aws-lambda-powertools/logger';
+import type { LogLevel } from '@aws-lambda-powertools/logger/types';
+import type { Context } from 'aws-lambda';
+import { parseEvent, type FloeEvent } from '../../events/index.js';
+import { EventBridgePublisher } from '../../runtime/eventbridge-publisher.js';
+import type { Publisher } from '../../runtime/local-bus.js';
+import { GlueJobStarter } from '../../runtime/glue-job-starter.js';
+import { DynamoDbStateStore } from '../../state/dynamodb.js';
+import { createStartIngest } from './handler.js';
+
+/** How long a run holds its table's lease before another run may take it (the local runtime's value). */
+const LEASE_TTL_MS = 6 * 60 * 60 * 1000;
+const SERVICE = 'floe-start-ingest';
+
+/** The SDK clients the entry uses; tests inject clients pointed at moto. */
+export interface StartIngestClients {
+  dynamodb?: DynamoDBClient;
+  eventbridge?: EventBridgeClient;
+  glue?: GlueClient;
+}
+
+export type LambdaEnvironment = Readonly<Record<string, string | undefined>>;
+
+/** A configuration problem of the deployment: retrying the same invocation cannot fix it. */
+class LambdaConfigError extends Error {
+  override readonly name = 'LambdaConfigError';
   readonly retryable = false;
 }
 
-export async function handler(): Promise<never> {
-  throw new NotBuiltError(
-    'start-ingest Lambda is not built yet: functions/start-ingest/lambda.ts still needs the AWS adapters ' +
-      '(state/dynamodb.ts and friends). Deploying it now delivers events to its dead-letter queue.',
-  );
+function required(env: LambdaEnvironment, name: string): string {
+  const value = env[name];
+  if (value === undefined || value.trim() === '') {
+    throw new LambdaConfigError(`${SERVICE}: environment variable ${name} is not set (infra/floe-stack.ts sets it on the deployed function)`);
+  }
+  return value;
+}
+
+/** FLOE_SOURCE_SECRETS: `{"<source>": "<secret ARN>"}`. */
+function parseSourceSecrets(text: string): ReadonlyMap<string, string> {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text) as unknown;
+  } catch (error) {
+    throw new LambdaConfigError(`${SERVICE}: FLOE_SOURCE_SECRETS is not valid JSON`, { cause: error });
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
+    throw new LambdaConfigError(`${SERVICE}: FLOE_SOURCE_SECRETS must be a JSON object {"<source>": "<secret ARN>"}`);
+  }
+  const secrets = new Map<string, string>();
+  for (const [source, arn] of Object.entries(parsed)) {
+    if (typeof arn !== 'string' || arn === '') throw new LambdaConfigError(`${SERVICE}: FLOE_SOURCE_SECRETS["${source}"] must be a non-empty secret ARN`);
+    secrets.set(source, arn);
+  }
+  return secrets;
+}
+
+/** No secret for the source: the run fails (the handler's failure path), retrying will not help. */
+class UnknownSourceError extends Error {
+  override readonly name = 'UnknownSourceError';
+  readonly retryable = false;
+}
+
+/**
+ * Builds the adapters from `env` (throwing a LambdaConfigError naming the first missing variable)
+ * and returns the Lambda handler. Clients not given are created with the SDK's defaults.
+ */
+export function createLambdaHandler(
+  env: LambdaEnvironment,
+  clients: StartIngestClients = {},
+): (event: unknown, context?: Context) => Promise<void> {
+  const busName = required(env, 'FLOE_BUS_NAME');
+  const rawRoot = required(env, 'FLOE_RAW_ROOT');
+  const tables = {
+    tableConfig: required(env, 'FLOE_TABLE_CONFIG_TABLE'),
+    runtime: required(env, 'FLOE_RUNTIME_TABLE'),
+    runs: required(env, 'FLOE_RUNS_TABLE'),
+  };
+  const jobName = required(env, 'FLOE_GLUE_JOB_NAME');
+  const secrets = parseSourceSecrets(required(env, 'FLOE_SOURCE_SECRETS'));
+
+  const logLevel = env['POWERTOOLS_LOG_LEVEL'] as LogLevel | undefined;
+  const logger = new Logger({ serviceName: env['POWERTOOLS_SERVICE_NAME'] ?? SERVICE, ...(logLevel ? { logLevel } : {}) });
+  const bus = new EventBridgePublisher({ client: clients.eventbridge ?? new EventBridgeClient({}), busName });
+  // Every event the handler publishes is logged (GlueStarted, IngestFailed); details never hold the connection.
+  const publisher: Publisher = {
+    async publish(detailType, detail) {
+      await bus.publish(detailType, detail);
+      const { error, jobRunId } = detail as { error?: unknown; jobRunId?: unknown };
+      if (detailType === 'IngestFailed') logger.warn('published IngestFailed', { detailType, reason: error });
+      else logger.info(`published ${detailType}`, { detailType, jobRunId });
+    },
+  };
+  const handle = createStartIngest({
+    state: new DynamoDbStateStore(clients.dynamodb ?? new DynamoDBClient({}), tables),
+    publisher,
+    jobs: new GlueJobStarter({ client: clients.glue ?? new GlueClient({}), jobName }),
+    rawRoot,
+    connectionFor: (source) => {
+      const arn = secrets.get(source);
+      if (arn === undefined) {
+        throw new UnknownSourceError(`source ${source} has no secret in FLOE_SOURCE_SECRETS; add it to context floe:sourceSecrets and redeploy`);
+      }
+      return `secretsmanager:${arn}`;
+    },
+    leaseTtlMs: LEASE_TTL_MS,
+  });
+
+  return async (raw, context) => {
+    logger.resetKeys();
+    if (context) logger.addContext(context);
+    let event: FloeEvent;
+    try {
+      event = parseEvent(raw);
+    } catch (error) {
+      // EventValidationError: never retryable, so Lambda's retries end in the DLQ.
+      // The message names the detail-type and key path; the ZodError cause would only repeat it.
+      logger.error('invalid event', { errorName: (error as Error).name, errorMessage: (error as Error).message });
+      throw error;
+    }
+    if (event['detail-type'] === 'IngestRequested') {
+      const { runId, source, table } = event.detail;
+      logger.appendKeys({ runId, source, table });
+    }
+    logger.info('handling event', { detailType: event['detail-type'], eventId: event.id });
+    try {
+      await handle(event);
+    } catch (error) {
+      logger.error('start-ingest failed', { error: error as Error });
+      throw error;
+    }
+    logger.info('handled event');
+  };
+}
+
+let cached: ((event: unknown, context?: Context) => Promise<void>) | undefined;
+
+/** The Lambda entry: adapters are built on the first invocation and reused by the container. */
+export async function handler(event: unknown, context?: Context): Promise<void> {
+  cached ??= createLambdaHandler(process.env);
+  await cached(event, context);
 }

@@ -1,0 +1,157 @@
+import { readFile } from 'node:fs/promises';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
+import { CreateJobCommand, GetJobRunsCommand, GlueClient } from '@aws-sdk/client-glue';
+import { CreateBucketCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { SQSClient } from '@aws-sdk/client-sqs';
+
+import { createLambdaHandler as createGlueFinishedLambda } from '../../functions/glue-finished/lambda.js';
+import { createLambdaHandler as createStartIngestLambda } from '../../functions/start-ingest/lambda.js';
+import { routesFor } from '../../events/index.js';
+import { ensureRules } from '../../runtime/eventbridge-rules.js';
+import { DynamoDbStateStore, createStateTables } from '../../state/dynamodb.js';
+import { createQueue, drainQueue, type TestQueue } from '../aws/queues.js';
+import { repoRoot } from '../state/helpers.js';
+import { startSerialMoto, type SerialMoto } from '../state/moto-serial.js';
+
+const BUS = 'floe-lambda-test';
+const BUCKET = 'floe-lambda-raw';
+const JOB = 'floe-lambda-extract';
+const SECRET_ARN = 'arn:aws:secretsmanager:us-east-1:123456789012:secret:floe/clr-AbCdEf';
+const TABLES = { tableConfig: 'floe-lambda-table-config', runtime: 'floe-lambda-runtime', runs: 'floe-lambda-runs' };
+const ENV = {
+  FLOE_BUS_NAME: BUS,
+  FLOE_RAW_ROOT: `s3://${BUCKET}`,
+  FLOE_TABLE_CONFIG_TABLE: TABLES.tableConfig,
+  FLOE_RUNTIME_TABLE: TABLES.runtime,
+  FLOE_RUNS_TABLE: TABLES.runs,
+  FLOE_IDEMPOTENCY_TABLE: 'floe-lambda-idempotency',
+  FLOE_GLUE_JOB_NAME: JOB,
+  FLOE_SOURCE_SECRETS: JSON.stringify({ clr: SECRET_ARN }),
+  POWERTOOLS_LOG_LEVEL: 'SILENT',
+};
+
+function envelope(detailType: string, source: string, detail: object): object {
+  return {
+    version: '0', id: `evt-${Math.random().toString(16).slice(2)}`, 'detail-type': detailType, source,
+    account: '123456789012', time: new Date().toISOString(), region: 'us-east-1', resources: [], detail,
+  };
+}
+
+describe('Lambda entries: start-ingest then glue-finished (moto)', () => {
+  let moto: SerialMoto;
+  let dynamodb: DynamoDBClient;
+  let eventbridge: EventBridgeClient;
+  let glue: GlueClient;
+  let s3: S3Client;
+  let sqs: SQSClient;
+  let state: DynamoDbStateStore;
+  let loadAndMerge: TestQueue;
+
+  beforeAll(async () => {
+    moto = await startSerialMoto();
+    dynamodb = new DynamoDBClient(moto.config);
+    eventbridge = new EventBridgeClient(moto.config);
+    glue = new GlueClient(moto.config);
+    s3 = new S3Client({ ...moto.config, forcePathStyle: true });
+    sqs = new SQSClient(moto.config);
+    await createStateTables(dynamodb, TABLES);
+    await s3.send(new CreateBucketCommand({ Bucket: BUCKET }));
+    await glue.send(new CreateJobCommand({
+      Name: JOB,
+      Role: 'arn:aws:iam::123456789012:role/floe-extract',
+      Command: { Name: 'pythonshell', ScriptLocation: 's3://floe-assets/glue/extract.py', PythonVersion: '3.9' },
+      ExecutionProperty: { MaxConcurrentRuns: 10 },
+    }));
+    // The bus and its rules, with SQS queues standing in for the Lambdas (moto cannot invoke them).
+    const sink = await createQueue(sqs, 'floe-lambda-other-handlers');
+    loadAndMerge = await createQueue(sqs, 'floe-lambda-load-and-merge');
+    await ensureRules(eventbridge, BUS, routesFor([JOB]), {
+      'start-ingest': sink.arn, 'glue-finished': sink.arn, 'load-and-merge': loadAndMerge.arn, 'build-gold': sink.arn,
+    });
+    state = new DynamoDbStateStore(dynamodb, TABLES);
+    await state.putTableConfigs([{
+      source: 'clr', table: 'floe_fixture.coupons', engine: 'postgres', primaryKey: ['id'], mode: 'incremental',
+      incrementalColumn: 'updated_at', partitions: 1, lookbackSeconds: 0,
+    }]);
+  });
+
+  afterAll(async () => {
+    for (const client of [dynamodb, eventbridge, glue, s3, sqs]) client?.destroy();
+    await moto?.stop();
+  });
+
+  it('starts the Glue job for an IngestRequested, then lands the manifest when the job succeeds', async () => {
+    // Prepare
+    const runId = 'r-lambda-1';
+    const startIngest = createStartIngestLambda(ENV, { dynamodb, eventbridge, glue });
+    const glueFinished = createGlueFinishedLambda(ENV, { dynamodb, eventbridge, s3 });
+    const requested = envelope('IngestRequested', 'floe.pipeline', {
+      runId, source: 'clr', table: 'floe_fixture.coupons', publishedAt: new Date().toISOString(), requestedBy: 'test',
+    });
+
+    // Act: start-ingest
+    await startIngest(requested);
+
+    // Assess: the job run, the run record, the lease
+    const { JobRuns = [] } = await glue.send(new GetJobRunsCommand({ JobName: JOB }));
+    expect(JobRuns).toHaveLength(1);
+    const jobRun = JobRuns[0]!;
+    expect(jobRun.Arguments).toMatchObject({
+      '--run-id': runId,
+      '--connection': `secretsmanager:${SECRET_ARN}`,
+      '--raw-root': `s3://${BUCKET}`,
+      '--database': 'clr',
+      '--table': 'floe_fixture.coupons',
+      '--mode': 'incremental',
+      '--engine': 'postgres',
+      '--primary-key': 'id',
+      '--incremental-column': 'updated_at',
+    });
+    const started = await state.getRun(runId);
+    expect(started).toMatchObject({ runId, status: 'running', jobRunId: jobRun.Id });
+    expect((await state.getTableState('clr', 'floe_fixture.coupons')).activeRun).toMatchObject({ runId });
+
+    // Prepare: the job's manifest, as the extraction job would write it
+    const fixture = JSON.parse(await readFile(`${repoRoot}test/fixtures/manifest.json`, 'utf8')) as Record<string, unknown>;
+    const manifest = {
+      ...fixture,
+      runId,
+      files: (fixture['files'] as Array<Record<string, unknown>>).map((file) => ({
+        ...file,
+        path: String(file['path']).replace('fixture1', runId),
+        url: `s3://${BUCKET}/${String(file['path']).replace('fixture1', runId)}`,
+      })),
+    };
+    await s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: `_manifests/${runId}.json`, Body: JSON.stringify(manifest) }));
+    await drainQueue(sqs, loadAndMerge);
+
+    // Act: glue-finished
+    await glueFinished(envelope('Glue Job State Change', 'aws.glue', {
+      jobName: JOB, severity: 'INFO', state: 'SUCCEEDED', jobRunId: jobRun.Id, message: 'Job run succeeded',
+    }));
+
+    // Assess: the run knows its manifest, and RawLanded reached load-and-merge's rule
+    expect(await state.getRun(runId)).toMatchObject({
+      runId, status: 'running', manifestUrl: `s3://${BUCKET}/_manifests/${runId}.json`, rowsExtracted: 3,
+    });
+    const landed = (await drainQueue(sqs, loadAndMerge)) as Array<{ 'detail-type': string; detail: Record<string, unknown> }>;
+    expect(landed).toHaveLength(1);
+    expect(landed[0]).toMatchObject({
+      'detail-type': 'RawLanded',
+      detail: { runId, source: 'clr', table: 'floe_fixture.coupons', totalRows: 3, fileCount: 1, manifestUrl: `s3://${BUCKET}/_manifests/${runId}.json` },
+    });
+  });
+
+  it('names a missing environment variable', () => {
+    const { FLOE_GLUE_JOB_NAME: _omitted, ...withoutJob } = ENV;
+    expect(() => createStartIngestLambda(withoutJob)).toThrow(/FLOE_GLUE_JOB_NAME/);
+    const { FLOE_RAW_ROOT: _root, ...withoutRoot } = ENV;
+    expect(() => createGlueFinishedLambda(withoutRoot)).toThrow(/FLOE_RAW_ROOT/);
+  });
+
+  it('refuses an invalid event as not retryable', async () => {
+    const startIngest = createStartIngestLambda(ENV, { dynamodb, eventbridge, glue });
+    await expect(startIngest({ 'detail-type': 'IngestRequested', detail: {} })).rejects.toMatchObject({ name: 'EventValidationError', retryable: false });
+  });
+});
