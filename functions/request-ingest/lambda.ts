@@ -1,18 +1,112 @@
 /**
- * AWS Lambda entry for request-ingest (bundled by infra/, see HandlerFunction).
+ * AWS Lambda entry for request-ingest (bundled by infra/, see HandlerFunction; called by API
+ * Gateway's proxy integration for Snowflake's external function, infra/snowflake-entry.ts).
  *
- * Not built yet: the handler (Snowflake's external-function format, issue 4) and the
- * DynamoDB state adapter (state/dynamodb.ts) did not exist when the stack was written.
- * Until then every call from Snowflake fails with this message.
+ * Wires {@link createRequestIngest} to DynamoDB and EventBridge, built once per container from the
+ * environment infra/floe-stack.ts gives this function. A malformed request is answered 400 by the
+ * handler; a failure of the state store or the bus is answered 500 so Snowflake retries the batch
+ * (same batch id: runs already recorded are not requested again).
  */
-class NotBuiltError extends Error {
-  override readonly name = 'NotBuiltError';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
+import { Logger } from '@aws-lambda-powertools/logger';
+import type { LogLevel } from '@aws-lambda-powertools/logger/types';
+import type { Context } from 'aws-lambda';
+import { EventBridgePublisher } from '../../runtime/eventbridge-publisher.js';
+import type { Publisher } from '../../runtime/local-bus.js';
+import { DynamoDbStateStore } from '../../state/dynamodb.js';
+import { BATCH_ID_HEADER, createRequestIngest, type ProxyRequest, type ProxyResponse } from './handler.js';
+
+const SERVICE = 'floe-request-ingest';
+
+/** The SDK clients the entry uses; tests inject clients pointed at moto. */
+export interface RequestIngestClients {
+  dynamodb?: DynamoDBClient;
+  eventbridge?: EventBridgeClient;
+}
+
+export type LambdaEnvironment = Readonly<Record<string, string | undefined>>;
+
+/** A configuration problem of the deployment: retrying the same invocation cannot fix it. */
+class LambdaConfigError extends Error {
+  override readonly name = 'LambdaConfigError';
   readonly retryable = false;
 }
 
-export async function handler(): Promise<never> {
-  throw new NotBuiltError(
-    'request-ingest Lambda is not built yet: its handler and the DynamoDB state adapter ' +
-      '(state/dynamodb.ts) do not exist yet.',
-  );
+function required(env: LambdaEnvironment, name: string): string {
+  const value = env[name];
+  if (value === undefined || value.trim() === '') {
+    throw new LambdaConfigError(`${SERVICE}: environment variable ${name} is not set (infra/floe-stack.ts sets it on the deployed function)`);
+  }
+  return value;
+}
+
+function asProxyRequest(raw: unknown): ProxyRequest {
+  if (typeof raw !== 'object' || raw === null) return {};
+  const { headers, body, isBase64Encoded } = raw as { headers?: unknown; body?: unknown; isBase64Encoded?: unknown };
+  const request: ProxyRequest = {};
+  if (typeof headers === 'object' && headers !== null) request.headers = headers as Record<string, string | undefined>;
+  if (typeof body === 'string') request.body = body;
+  if (isBase64Encoded === true) request.isBase64Encoded = true;
+  return request;
+}
+
+/**
+ * Builds the adapters from `env` (throwing a LambdaConfigError naming the first missing variable)
+ * and returns the Lambda handler. Clients not given are created with the SDK's defaults.
+ */
+export function createLambdaHandler(
+  env: LambdaEnvironment,
+  clients: RequestIngestClients = {},
+): (event: unknown, context?: Context) => Promise<ProxyResponse> {
+  const busName = required(env, 'FLOE_BUS_NAME');
+  const tables = {
+    tableConfig: required(env, 'FLOE_TABLE_CONFIG_TABLE'),
+    runtime: required(env, 'FLOE_RUNTIME_TABLE'),
+    runs: required(env, 'FLOE_RUNS_TABLE'),
+  };
+
+  const logLevel = env['POWERTOOLS_LOG_LEVEL'] as LogLevel | undefined;
+  const logger = new Logger({ serviceName: env['POWERTOOLS_SERVICE_NAME'] ?? SERVICE, ...(logLevel ? { logLevel } : {}) });
+  const bus = new EventBridgePublisher({ client: clients.eventbridge ?? new EventBridgeClient({}), busName });
+  const publisher: Publisher = {
+    async publish(detailType, detail) {
+      await bus.publish(detailType, detail);
+      const { runId, source, table } = detail as { runId?: unknown; source?: unknown; table?: unknown };
+      logger.info(`published ${detailType}`, { detailType, runId, source, table });
+    },
+  };
+  const handle = createRequestIngest({
+    state: new DynamoDbStateStore(clients.dynamodb ?? new DynamoDBClient({}), tables),
+    publisher,
+  });
+
+  return async (raw, context) => {
+    logger.resetKeys();
+    if (context) logger.addContext(context);
+    const request = asProxyRequest(raw);
+    const batchId = Object.entries(request.headers ?? {}).find(([key]) => key.toLowerCase() === BATCH_ID_HEADER)?.[1];
+    logger.appendKeys({ batchId });
+    try {
+      const response = await handle(request);
+      if (response.statusCode >= 400) logger.warn('request refused', { statusCode: response.statusCode, body: response.body });
+      else logger.info('answered', { statusCode: response.statusCode });
+      return response;
+    } catch (error) {
+      logger.error('request-ingest failed', { error: error as Error });
+      return {
+        statusCode: 500,
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ error: `request-ingest failed: ${(error as Error).message ?? String(error)}; the call can be retried` }),
+      };
+    }
+  };
+}
+
+let cached: ((event: unknown, context?: Context) => Promise<ProxyResponse>) | undefined;
+
+/** The Lambda entry: adapters are built on the first invocation and reused by the container. */
+export async function handler(event: unknown, context?: Context): Promise<ProxyResponse> {
+  cached ??= createLambdaHandler(process.env);
+  return await cached(event, context);
 }

@@ -1,0 +1,200 @@
+import { mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+import { parseEvent } from '../../events/index.js';
+import { createRequestIngest, type ProxyRequest } from '../../functions/request-ingest/handler.js';
+import { LocalStateStore } from '../../state/index.js';
+
+const BATCH = '01b2c3d4-0000-1111-2222-333344445555';
+
+interface Published {
+  detailType: string;
+  detail: Record<string, unknown>;
+}
+
+async function setup(): Promise<{ state: LocalStateStore; published: Published[]; handle: ReturnType<typeof createRequestIngest> }> {
+  const folder = await mkdtemp(join(tmpdir(), 'floe-request-ingest-'));
+  const state = new LocalStateStore(join(folder, 'state'));
+  await state.putTableConfigs(['clr.users', 'clr.coupons'].map((table) => ({
+    source: 'clr', table, engine: 'postgres' as const, primaryKey: ['id'], mode: 'incremental' as const,
+    incrementalColumn: 'updated_at', partitions: 1, lookbackSeconds: 0,
+  })));
+  const published: Published[] = [];
+  const publisher = {
+    async publish(detailType: string, detail: object): Promise<void> {
+      // The contract the bus enforces, so a bad detail fails here as it would on EventBridge.
+      parseEvent({
+        version: '0', id: 'x', 'detail-type': detailType, source: 'floe.pipeline', account: '', time: new Date().toISOString(),
+        region: '', resources: [], detail,
+      });
+      published.push({ detailType, detail: detail as Record<string, unknown> });
+    },
+  };
+  return { state, published, handle: createRequestIngest({ state, publisher }) };
+}
+
+/** The request API Gateway's proxy integration passes on for a Snowflake external function call. */
+function snowflakeRequest(rows: unknown[], batchId = BATCH): ProxyRequest {
+  return {
+    headers: {
+      'Content-Type': 'application/json',
+      'sf-external-function-format': 'json',
+      'sf-external-function-format-version': '1.0',
+      'sf-external-function-query-batch-id': batchId,
+      'sf-external-function-current-query-id': '01b2c3d4-0000-aaaa-0000-000000000001',
+    },
+    body: JSON.stringify({ data: rows }),
+  };
+}
+
+function answer(response: { body: string }): [number, Record<string, unknown>][] {
+  return (JSON.parse(response.body) as { data: [number, Record<string, unknown>][] }).data;
+}
+
+/** What start-ingest does with each IngestRequested: it records the run. */
+async function recordRuns(state: LocalStateStore, published: Published[]): Promise<void> {
+  for (const { detail } of published) {
+    await state.startRun({
+      runId: detail['runId'] as string, source: detail['source'] as string, table: detail['table'] as string,
+      mode: 'incremental', requestedAt: detail['publishedAt'] as string,
+    });
+  }
+}
+
+describe('Handler: request-ingest (Snowflake external function)', () => {
+  it('answers every row in the order given and publishes one IngestRequested per table', async () => {
+    // Prepare
+    const { published, handle } = await setup();
+
+    // Act
+    const response = await handle(snowflakeRequest([
+      [2, 'clr', ['clr.coupons'], { mode: 'full' }],
+      [0, 'clr', ['clr.users', 'clr.coupons'], null],
+      [1, 'clr', ['clr.users'], {}],
+    ]));
+
+    // Assess
+    expect(response.statusCode).toBe(200);
+    const data = answer(response);
+    expect(data.map(([row]) => row)).toEqual([2, 0, 1]);
+    expect(data.map(([, result]) => (result['runs'] as { table: string }[]).map((run) => run.table))).toEqual([
+      ['clr.coupons'], ['clr.users', 'clr.coupons'], ['clr.users'],
+    ]);
+    expect(published.map((p) => [p.detailType, p.detail['table']])).toEqual([
+      ['IngestRequested', 'clr.coupons'], ['IngestRequested', 'clr.users'], ['IngestRequested', 'clr.coupons'], ['IngestRequested', 'clr.users'],
+    ]);
+    expect(published[0]?.detail).toMatchObject({ source: 'clr', mode: 'full', requestId: `${BATCH}:2:clr.coupons` });
+    expect(published[1]?.detail).toMatchObject({ requestId: `${BATCH}:0:clr.users` });
+    expect(published[1]?.detail['mode']).toBeUndefined();
+    const answeredRunIds = data.flatMap(([, result]) => (result['runs'] as { runId: string }[]).map((run) => run.runId));
+    expect(published.map((p) => p.detail['runId'])).toEqual(answeredRunIds);
+    expect(new Set(answeredRunIds).size).toBe(4);
+  });
+
+  it('publishes nothing again when Snowflake retries the same batch id', async () => {
+    // Prepare: the first call, and start-ingest recording its runs
+    const { state, published, handle } = await setup();
+    const rows = [[0, 'clr', ['clr.users'], null], [1, 'clr', ['clr.coupons'], null]];
+    const first = await handle(snowflakeRequest(rows));
+    await recordRuns(state, published);
+    const publishedFirst = published.length;
+
+    // Act
+    const retry = await handle(snowflakeRequest(rows));
+    const otherBatch = await handle(snowflakeRequest(rows, 'another-batch'));
+
+    // Assess: the retry answers the same run ids and publishes nothing; another batch is a new request
+    expect(publishedFirst).toBe(2);
+    expect(retry.statusCode).toBe(200);
+    expect(answer(retry)).toEqual(answer(first));
+    expect(published).toHaveLength(4);
+    expect(answer(otherBatch)).not.toEqual(answer(first));
+  });
+
+  it('answers a bad row with an error and still requests the other rows', async () => {
+    // Prepare
+    const { published, handle } = await setup();
+
+    // Act
+    const response = await handle(snowflakeRequest([
+      [0, 'clr', ['clr.users'], null],
+      [1, 'clr', ['clr.users', 'clr.nope'], null],
+      [2, 'nosuchsource', ['clr.users'], null],
+      [3, 'clr', ['clr.coupons'], { mode: 'sometimes' }],
+      [4, 'clr', '*', null],
+      [5, 'clr', ['clr.coupons'], null],
+    ]));
+
+    // Assess
+    expect(response.statusCode).toBe(200);
+    const data = answer(response);
+    expect(data.map(([row]) => row)).toEqual([0, 1, 2, 3, 4, 5]);
+    expect(data[0]?.[1]).toHaveProperty('runs');
+    expect(data[1]?.[1]['error']).toMatch(/clr\.nope/);
+    expect(data[2]?.[1]['error']).toMatch(/nosuchsource/);
+    expect(data[3]?.[1]['error']).toMatch(/options\.mode/);
+    expect(data[4]?.[1]['error']).toMatch(/name the tables/);
+    expect(data[5]?.[1]).toHaveProperty('runs');
+    expect(published.map((p) => p.detail['requestId'])).toEqual([`${BATCH}:0:clr.users`, `${BATCH}:5:clr.coupons`]);
+  });
+
+  it('answers 202 while a waited-for run is in progress and 200 with the outcomes once it finished', async () => {
+    // Prepare
+    const { state, published, handle } = await setup();
+    const rows = [[0, 'clr', ['clr.users', 'clr.coupons'], { wait: true }]];
+
+    // Act + Assess: before start-ingest recorded the runs, and while they run
+    const requested = await handle(snowflakeRequest(rows));
+    expect(requested.statusCode).toBe(202);
+    await recordRuns(state, published);
+    const running = await handle(snowflakeRequest(rows));
+    expect(running.statusCode).toBe(202);
+    expect((answer(running)[0]?.[1]['runs'] as { status: string }[]).map((run) => run.status)).toEqual(['running', 'running']);
+
+    const [users, coupons] = published.map((p) => p.detail['runId'] as string);
+    await state.updateRun(users!, { rowsExtracted: 42 });
+    await state.finishRun(users!, 'succeeded');
+    const oneLeft = await handle(snowflakeRequest(rows));
+    expect(oneLeft.statusCode).toBe(202);
+
+    await state.finishRun(coupons!, 'failed', { name: 'ExtractError', message: 'connection refused', retryable: true });
+    const done = await handle(snowflakeRequest(rows));
+
+    expect(done.statusCode).toBe(200);
+    expect(answer(done)).toEqual([[0, {
+      runs: [
+        { table: 'clr.users', runId: users, status: 'succeeded', rowsExtracted: 42 },
+        { table: 'clr.coupons', runId: coupons, status: 'failed', error: 'ExtractError: connection refused' },
+      ],
+    }]]);
+    expect(published).toHaveLength(2);
+  });
+
+  it('answers 400 with a clear message for a malformed request', async () => {
+    // Prepare
+    const { published, handle } = await setup();
+    const headers = snowflakeRequest([]).headers ?? {};
+
+    // Act
+    const cases = await Promise.all([
+      handle({ headers, body: 'not json' }),
+      handle({ headers, body: JSON.stringify({ rows: [] }) }),
+      handle({ headers, body: JSON.stringify({ data: [['zero', 'clr', ['clr.users'], null]] }) }),
+      handle({ headers, body: JSON.stringify({ data: ['row'] }) }),
+      handle({ headers, body: null }),
+      handle({ headers: {}, body: JSON.stringify({ data: [[0, 'clr', ['clr.users'], null]] }) }),
+    ]);
+
+    // Assess
+    expect(cases.map((response) => response.statusCode)).toEqual([400, 400, 400, 400, 400, 400]);
+    const messages = cases.map((response) => (JSON.parse(response.body) as { error: string }).error);
+    expect(messages[0]).toMatch(/not valid JSON/);
+    expect(messages[1]).toMatch(/"data"/);
+    expect(messages[2]).toMatch(/row number/);
+    expect(messages[3]).toMatch(/data\[0\] must be an array/);
+    expect(messages[4]).toMatch(/empty body/);
+    expect(messages[5]).toMatch(/sf-external-function-query-batch-id/);
+    expect(published).toHaveLength(0);
+  });
+});
