@@ -9,14 +9,13 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { S3Client } from '@aws-sdk/client-s3';
-import { Logger } from '@aws-lambda-powertools/logger';
-import type { LogLevel } from '@aws-lambda-powertools/logger/types';
 import type { Context } from 'aws-lambda';
 import { parseEvent, type FloeEvent } from '../../events/index.js';
 import { EventBridgePublisher } from '../../runtime/eventbridge-publisher.js';
 import type { Publisher } from '../../runtime/local-bus.js';
 import { DynamoDbStateStore } from '../../state/dynamodb.js';
 import { S3RawStorage } from '../../storage/s3.js';
+import { loggerFrom, required, stateTablesFrom, type LambdaEnvironment } from '../lambda-environment.js';
 import { createGlueFinished } from './handler.js';
 
 const SERVICE = 'floe-glue-finished';
@@ -28,21 +27,6 @@ export interface GlueFinishedClients {
   s3?: S3Client;
 }
 
-export type LambdaEnvironment = Readonly<Record<string, string | undefined>>;
-
-/** A configuration problem of the deployment: retrying the same invocation cannot fix it. */
-class LambdaConfigError extends Error {
-  override readonly name = 'LambdaConfigError';
-  readonly retryable = false;
-}
-
-function required(env: LambdaEnvironment, name: string): string {
-  const value = env[name];
-  if (value === undefined || value.trim() === '') {
-    throw new LambdaConfigError(`${SERVICE}: environment variable ${name} is not set (infra/floe-stack.ts sets it on the deployed function)`);
-  }
-  return value;
-}
 
 /**
  * Builds the adapters from `env` (throwing a LambdaConfigError naming the first missing variable)
@@ -52,16 +36,11 @@ export function createLambdaHandler(
   env: LambdaEnvironment,
   clients: GlueFinishedClients = {},
 ): (event: unknown, context?: Context) => Promise<void> {
-  const busName = required(env, 'FLOE_BUS_NAME');
-  const rawRoot = required(env, 'FLOE_RAW_ROOT');
-  const tables = {
-    tableConfig: required(env, 'FLOE_TABLE_CONFIG_TABLE'),
-    runtime: required(env, 'FLOE_RUNTIME_TABLE'),
-    runs: required(env, 'FLOE_RUNS_TABLE'),
-  };
+  const busName = required(env, SERVICE, 'FLOE_BUS_NAME');
+  const rawRoot = required(env, SERVICE, 'FLOE_RAW_ROOT');
+  const tables = stateTablesFrom(env, SERVICE);
 
-  const logLevel = env['POWERTOOLS_LOG_LEVEL'] as LogLevel | undefined;
-  const logger = new Logger({ serviceName: env['POWERTOOLS_SERVICE_NAME'] ?? SERVICE, ...(logLevel ? { logLevel } : {}) });
+  const logger = loggerFrom(env, SERVICE);
   const bus = new EventBridgePublisher({ client: clients.eventbridge ?? new EventBridgeClient({}), busName });
   // The Glue event names only the job run; the run it belongs to is known once the handler publishes.
   const publisher: Publisher = {

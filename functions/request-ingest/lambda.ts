@@ -9,12 +9,11 @@
  */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
-import { Logger } from '@aws-lambda-powertools/logger';
-import type { LogLevel } from '@aws-lambda-powertools/logger/types';
 import type { Context } from 'aws-lambda';
 import { EventBridgePublisher } from '../../runtime/eventbridge-publisher.js';
 import type { Publisher } from '../../runtime/local-bus.js';
 import { DynamoDbStateStore } from '../../state/dynamodb.js';
+import { loggerFrom, required, stateTablesFrom, type LambdaEnvironment } from '../lambda-environment.js';
 import { BATCH_ID_HEADER, createRequestIngest, type ProxyRequest, type ProxyResponse } from './handler.js';
 
 const SERVICE = 'floe-request-ingest';
@@ -25,21 +24,6 @@ export interface RequestIngestClients {
   eventbridge?: EventBridgeClient;
 }
 
-export type LambdaEnvironment = Readonly<Record<string, string | undefined>>;
-
-/** A configuration problem of the deployment: retrying the same invocation cannot fix it. */
-class LambdaConfigError extends Error {
-  override readonly name = 'LambdaConfigError';
-  readonly retryable = false;
-}
-
-function required(env: LambdaEnvironment, name: string): string {
-  const value = env[name];
-  if (value === undefined || value.trim() === '') {
-    throw new LambdaConfigError(`${SERVICE}: environment variable ${name} is not set (infra/floe-stack.ts sets it on the deployed function)`);
-  }
-  return value;
-}
 
 function asProxyRequest(raw: unknown): ProxyRequest {
   if (typeof raw !== 'object' || raw === null) return {};
@@ -59,15 +43,10 @@ export function createLambdaHandler(
   env: LambdaEnvironment,
   clients: RequestIngestClients = {},
 ): (event: unknown, context?: Context) => Promise<ProxyResponse> {
-  const busName = required(env, 'FLOE_BUS_NAME');
-  const tables = {
-    tableConfig: required(env, 'FLOE_TABLE_CONFIG_TABLE'),
-    runtime: required(env, 'FLOE_RUNTIME_TABLE'),
-    runs: required(env, 'FLOE_RUNS_TABLE'),
-  };
+  const busName = required(env, SERVICE, 'FLOE_BUS_NAME');
+  const tables = stateTablesFrom(env, SERVICE);
 
-  const logLevel = env['POWERTOOLS_LOG_LEVEL'] as LogLevel | undefined;
-  const logger = new Logger({ serviceName: env['POWERTOOLS_SERVICE_NAME'] ?? SERVICE, ...(logLevel ? { logLevel } : {}) });
+  const logger = loggerFrom(env, SERVICE);
   const bus = new EventBridgePublisher({ client: clients.eventbridge ?? new EventBridgeClient({}), busName });
   const publisher: Publisher = {
     async publish(detailType, detail) {

@@ -10,14 +10,13 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { GlueClient } from '@aws-sdk/client-glue';
-import { Logger } from '@aws-lambda-powertools/logger';
-import type { LogLevel } from '@aws-lambda-powertools/logger/types';
 import type { Context } from 'aws-lambda';
 import { parseEvent, type FloeEvent } from '../../events/index.js';
 import { EventBridgePublisher } from '../../runtime/eventbridge-publisher.js';
 import type { Publisher } from '../../runtime/local-bus.js';
 import { GlueJobStarter } from '../../runtime/glue-job-starter.js';
 import { DynamoDbStateStore } from '../../state/dynamodb.js';
+import { LambdaConfigError, loggerFrom, required, stateTablesFrom, type LambdaEnvironment } from '../lambda-environment.js';
 import { createStartIngest } from './handler.js';
 
 /** How long a run holds its table's lease before another run may take it (the local runtime's value). */
@@ -31,21 +30,6 @@ export interface StartIngestClients {
   glue?: GlueClient;
 }
 
-export type LambdaEnvironment = Readonly<Record<string, string | undefined>>;
-
-/** A configuration problem of the deployment: retrying the same invocation cannot fix it. */
-class LambdaConfigError extends Error {
-  override readonly name = 'LambdaConfigError';
-  readonly retryable = false;
-}
-
-function required(env: LambdaEnvironment, name: string): string {
-  const value = env[name];
-  if (value === undefined || value.trim() === '') {
-    throw new LambdaConfigError(`${SERVICE}: environment variable ${name} is not set (infra/floe-stack.ts sets it on the deployed function)`);
-  }
-  return value;
-}
 
 /** FLOE_SOURCE_SECRETS: `{"<source>": "<secret ARN>"}`. */
 function parseSourceSecrets(text: string): ReadonlyMap<string, string> {
@@ -80,18 +64,13 @@ export function createLambdaHandler(
   env: LambdaEnvironment,
   clients: StartIngestClients = {},
 ): (event: unknown, context?: Context) => Promise<void> {
-  const busName = required(env, 'FLOE_BUS_NAME');
-  const rawRoot = required(env, 'FLOE_RAW_ROOT');
-  const tables = {
-    tableConfig: required(env, 'FLOE_TABLE_CONFIG_TABLE'),
-    runtime: required(env, 'FLOE_RUNTIME_TABLE'),
-    runs: required(env, 'FLOE_RUNS_TABLE'),
-  };
-  const jobName = required(env, 'FLOE_GLUE_JOB_NAME');
-  const secrets = parseSourceSecrets(required(env, 'FLOE_SOURCE_SECRETS'));
+  const busName = required(env, SERVICE, 'FLOE_BUS_NAME');
+  const rawRoot = required(env, SERVICE, 'FLOE_RAW_ROOT');
+  const tables = stateTablesFrom(env, SERVICE);
+  const jobName = required(env, SERVICE, 'FLOE_GLUE_JOB_NAME');
+  const secrets = parseSourceSecrets(required(env, SERVICE, 'FLOE_SOURCE_SECRETS'));
 
-  const logLevel = env['POWERTOOLS_LOG_LEVEL'] as LogLevel | undefined;
-  const logger = new Logger({ serviceName: env['POWERTOOLS_SERVICE_NAME'] ?? SERVICE, ...(logLevel ? { logLevel } : {}) });
+  const logger = loggerFrom(env, SERVICE);
   const bus = new EventBridgePublisher({ client: clients.eventbridge ?? new EventBridgeClient({}), busName });
   // Every event the handler publishes is logged (GlueStarted, IngestFailed); details never hold the connection.
   const publisher: Publisher = {
