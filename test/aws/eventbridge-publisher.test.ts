@@ -5,7 +5,7 @@ import { EventValidationError, RAW_LANDED, routesFor } from '../../events/index.
 import { EventBridgePublisher, PublishError } from '../../runtime/eventbridge-publisher.js';
 import { ensureRules } from '../../runtime/eventbridge-rules.js';
 import { eventFixture } from '../fixtures/events/load.js';
-import { startMoto, type MotoServer } from './moto-server.js';
+import { startMoto, type MotoServer } from '../moto.js';
 import { createQueue, drainQueue, type TestQueue } from './queues.js';
 
 const BUS = 'floe-publisher-test';

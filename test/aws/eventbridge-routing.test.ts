@@ -6,7 +6,7 @@ import { EventBridgePublisher } from '../../runtime/eventbridge-publisher.js';
 import { ensureRules } from '../../runtime/eventbridge-rules.js';
 import { EXTRACT_JOB_NAME } from '../../runtime/local-glue-runner.js';
 import { eventFixture, type EventFixtureName, type EventJson } from '../fixtures/events/load.js';
-import { startMoto, type MotoServer } from './moto-server.js';
+import { startMoto, type MotoServer } from '../moto.js';
 import { createQueue, drainQueue, type TestQueue } from './queues.js';
 
 const BUS = 'floe-routing-test';

@@ -3,7 +3,7 @@ import { CreateJobCommand, GetJobRunCommand, GlueClient } from '@aws-sdk/client-
 import { extractionJobArguments } from '../../functions/start-ingest/job-arguments.js';
 import { GlueJobStarter, JobStartError } from '../../runtime/glue-job-starter.js';
 import { EXTRACT_JOB_NAME } from '../../runtime/local-glue-runner.js';
-import { startMoto, type MotoServer } from './moto-server.js';
+import { startMoto, type MotoServer } from '../moto.js';
 
 describe('Runtime: GlueJobStarter (moto)', () => {
   let moto: MotoServer;

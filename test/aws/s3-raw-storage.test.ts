@@ -3,7 +3,7 @@ import { CreateBucketCommand, PutObjectCommand, S3Client } from '@aws-sdk/client
 import { EventValidationError } from '../../events/index.js';
 import { RawStorageError, S3RawStorage } from '../../storage/s3.js';
 import { manifestFixture } from '../fixtures/events/load.js';
-import { startMoto, type MotoServer } from './moto-server.js';
+import { startMoto, type MotoServer } from '../moto.js';
 
 describe('Storage: S3RawStorage (moto)', () => {
   let moto: MotoServer;

@@ -12,7 +12,7 @@ import { ensureRules } from '../../runtime/eventbridge-rules.js';
 import { DynamoDbStateStore, createStateTables } from '../../state/dynamodb.js';
 import { createQueue, drainQueue, type TestQueue } from '../aws/queues.js';
 import { repoRoot } from '../state/helpers.js';
-import { startSerialMoto, type SerialMoto } from '../state/moto-serial.js';
+import { startMoto, type MotoServer } from '../moto.js';
 
 const BUS = 'floe-lambda-test';
 const BUCKET = 'floe-lambda-raw';
@@ -39,7 +39,7 @@ function envelope(detailType: string, source: string, detail: object): object {
 }
 
 describe('Lambda entries: start-ingest then glue-finished (moto)', () => {
-  let moto: SerialMoto;
+  let moto: MotoServer;
   let dynamodb: DynamoDBClient;
   let eventbridge: EventBridgeClient;
   let glue: GlueClient;
@@ -49,7 +49,7 @@ describe('Lambda entries: start-ingest then glue-finished (moto)', () => {
   let loadAndMerge: TestQueue;
 
   beforeAll(async () => {
-    moto = await startSerialMoto();
+    moto = await startMoto({ serial: true });
     dynamodb = new DynamoDBClient(moto.config);
     eventbridge = new EventBridgeClient(moto.config);
     glue = new GlueClient(moto.config);

@@ -1,14 +1,14 @@
 import { DynamoDBClient, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { DynamoDbStateStore, createStateTables, type StateTableNames } from '../../state/dynamodb.js';
 import { describeStateStore } from './conformance.js';
-import { startSerialMoto, type SerialMoto } from './moto-serial.js';
+import { startMoto, type MotoServer } from '../moto.js';
 
-let moto: SerialMoto;
+let moto: MotoServer;
 let client: DynamoDBClient;
 let tableSets = 0;
 
 beforeAll(async () => {
-  moto = await startSerialMoto();
+  moto = await startMoto({ serial: true });
   client = new DynamoDBClient(moto.config);
 });
 

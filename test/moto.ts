@@ -3,7 +3,20 @@ import { createServer } from 'node:net';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-const MOTO_SERVER = join(resolve(dirname(fileURLToPath(import.meta.url)), '..', '..'), '.venv', 'bin', 'moto_server');
+const VENV_BIN = join(resolve(dirname(fileURLToPath(import.meta.url)), '..'), '.venv', 'bin');
+
+/**
+ * moto's app served one request at a time. `moto_server` serves on parallel threads, and its
+ * DynamoDB backend checks a ConditionExpression and applies the write without a lock, so two
+ * racing conditional writes can both succeed there, which DynamoDB never allows. Serving requests
+ * one by one restores DynamoDB's per-item atomicity; the client side stays fully concurrent.
+ */
+const SERVE_SERIALLY = `
+import sys
+from werkzeug.serving import run_simple
+from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
+run_simple(sys.argv[1], int(sys.argv[2]), DomainDispatcherApplication(create_backend_app), threaded=False, request_handler=MotoRequestHandler)
+`;
 
 /** What every SDK client in these tests is given: moto's endpoint and the dummy credentials moto accepts. */
 export interface AwsTestConfig {
@@ -19,12 +32,15 @@ export interface MotoServer {
 }
 
 /**
- * Starts `moto_server` on 127.0.0.1 and resolves once it answers HTTP. Each test file starts its
- * own, so files running in parallel never share buckets, buses or queues.
+ * Starts moto on 127.0.0.1 and resolves once it answers HTTP. Each test file starts its own, so
+ * files running in parallel never share tables, buckets, buses or queues. `serial` is for tests
+ * of conditional writes racing each other (see SERVE_SERIALLY).
  */
-export async function startMoto(): Promise<MotoServer> {
+export async function startMoto(options: { serial?: boolean } = {}): Promise<MotoServer> {
   const port = await freePort();
-  const child = spawn(MOTO_SERVER, ['-H', '127.0.0.1', '-p', String(port)], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const child = options.serial
+    ? spawn(join(VENV_BIN, 'python'), ['-c', SERVE_SERIALLY, '127.0.0.1', String(port)], { stdio: ['ignore', 'ignore', 'pipe'] })
+    : spawn(join(VENV_BIN, 'moto_server'), ['-H', '127.0.0.1', '-p', String(port)], { stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
   child.stderr?.on('data', (chunk: Buffer) => {
     stderr = (stderr + chunk.toString('utf8')).slice(-2000);
@@ -42,7 +58,7 @@ export async function startMoto(): Promise<MotoServer> {
   };
 }
 
-async function freePort(): Promise<number> {
+function freePort(): Promise<number> {
   return new Promise((resolvePort, reject) => {
     const server = createServer();
     server.once('error', reject);
@@ -57,16 +73,15 @@ async function freePort(): Promise<number> {
 async function waitUntilUp(endpoint: string, child: ChildProcess, stderr: () => string): Promise<void> {
   const deadline = Date.now() + 20_000;
   while (Date.now() < deadline) {
-    if (child.exitCode !== null) throw new Error(`moto_server exited with code ${child.exitCode}: ${stderr()}`);
+    if (child.exitCode !== null) throw new Error(`moto exited with code ${child.exitCode}: ${stderr()}`);
     try {
-      const response = await fetch(`${endpoint}/moto-api/`);
-      if (response.ok) return;
+      if ((await fetch(`${endpoint}/moto-api/`)).ok) return;
     } catch {
       // Not listening yet.
     }
     await new Promise((wake) => setTimeout(wake, 100));
   }
-  throw new Error(`moto_server did not answer on ${endpoint} within 20 s: ${stderr()}`);
+  throw new Error(`moto did not answer on ${endpoint} within 20 s: ${stderr()}`);
 }
 
 async function stopChild(child: ChildProcess): Promise<void> {
