@@ -35,3 +35,9 @@ export function loggerFrom(env: LambdaEnvironment, service: string): Logger {
   const logLevel = env['POWERTOOLS_LOG_LEVEL'] as LogLevel | undefined;
   return new Logger({ serviceName: env['POWERTOOLS_SERVICE_NAME'] ?? service, ...(logLevel ? { logLevel } : {}) });
 }
+
+/** An entry whose adapters do not exist yet: it fails loudly, and EventBridge's retries end in its DLQ. */
+export class NotBuiltError extends Error {
+  override readonly name = 'NotBuiltError';
+  readonly retryable = false;
+}

@@ -1,19 +1,15 @@
 /**
  * AWS Lambda entry for load-and-merge (bundled by infra/, see HandlerFunction).
  *
- * Not built yet: it will wire the handler to the AWS adapters (state/dynamodb.ts,
- * storage/s3.ts, runtime/eventbridge-publisher.ts, runtime/glue-job-starter.ts), and
- * state/dynamodb.ts did not exist when the stack was written. Until then every
- * invocation fails loudly, and EventBridge's retries end in this function's DLQ.
+ * Not built yet: on AWS this step runs against Snowflake, and the Snowflake warehouse adapter is
+ * issue 5. The state store, raw storage and publisher it will use exist (state/dynamodb.ts,
+ * storage/s3.ts, runtime/eventbridge-publisher.ts).
  */
-class NotBuiltError extends Error {
-  override readonly name = 'NotBuiltError';
-  readonly retryable = false;
-}
+import { NotBuiltError } from '../lambda-environment.js';
 
 export async function handler(): Promise<never> {
   throw new NotBuiltError(
-    'load-and-merge Lambda is not built yet: functions/load-and-merge/lambda.ts still needs the AWS adapters ' +
-      '(state/dynamodb.ts and friends). Deploying it now delivers events to its dead-letter queue.',
+    'load-and-merge Lambda is not built yet: it needs the Snowflake warehouse adapter (issue 5). ' +
+      'Deploying it now delivers events to its dead-letter queue.',
   );
 }
