@@ -3,17 +3,17 @@ import type { IGrantable } from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
 import type { CreateTableCommandInput } from '@aws-sdk/client-dynamodb';
 
-import { stateTableDefinitions } from '../state/dynamodb-tables.js';
+import { idempotencyTableDefinition, stateTableDefinitions } from '../state/dynamodb-tables.js';
 
 function keyOf(schema: readonly { AttributeName?: string | undefined; KeyType?: string | undefined }[] | undefined, type: 'HASH' | 'RANGE') {
   const name = schema?.find((key) => key.KeyType === type)?.AttributeName;
   return name === undefined ? undefined : { name, type: AttributeType.STRING };
 }
 
-function tableFrom(scope: Construct, id: string, definition: CreateTableCommandInput): Table {
+function tableFrom(scope: Construct, id: string, definition: CreateTableCommandInput, extra: Partial<TableProps> = {}): Table {
   const partitionKey = keyOf(definition.KeySchema, 'HASH');
   if (partitionKey === undefined) throw new Error(`state table ${id} has no partition key`);
-  const table = new Table(scope, id, { ...COMMON, partitionKey });
+  const table = new Table(scope, id, { ...COMMON, ...extra, partitionKey });
   for (const index of definition.GlobalSecondaryIndexes ?? []) {
     const sortKey = keyOf(index.KeySchema, 'RANGE');
     table.addGlobalSecondaryIndex({
@@ -52,11 +52,7 @@ export class StateTables extends Construct {
     this.tableConfig = tableFrom(this, 'TableConfig', tableConfig!);
     this.runtime = tableFrom(this, 'Runtime', runtime!);
     this.runs = tableFrom(this, 'Runs', runs!);
-    this.idempotency = new Table(this, 'Idempotency', {
-      ...COMMON,
-      partitionKey: { name: 'id', type: AttributeType.STRING },
-      timeToLiveAttribute: 'expiration',
-    });
+    this.idempotency = tableFrom(this, 'Idempotency', idempotencyTableDefinition('idempotency'), { timeToLiveAttribute: 'expiration' });
   }
 
   /** What every handler needs: read the config; read and write runtime, runs and idempotency records. */

@@ -64,13 +64,26 @@ export function stateTableDefinitions(names: StateTableNames): CreateTableComman
 }
 
 /**
- * Create the three state tables (on-demand billing) and wait until they are
- * active. Tables that already exist are left as they are. For tests and local
- * set-ups; on AWS the CDK stack creates them with the same keys.
+ * Powertools idempotency's DynamoDB layout (its defaults): partition key `id`. The stack adds a
+ * TTL on `expiration` so old records go away by themselves.
  */
-export async function createStateTables(client: DynamoDBClient, names: StateTableNames): Promise<void> {
+export function idempotencyTableDefinition(name: string): CreateTableCommandInput {
+  return {
+    TableName: name,
+    BillingMode: 'PAY_PER_REQUEST',
+    AttributeDefinitions: [{ AttributeName: 'id', AttributeType: 'S' }],
+    KeySchema: [{ AttributeName: 'id', KeyType: 'HASH' }],
+  };
+}
+
+/**
+ * Create the tables (on-demand billing) and wait until they are active. Tables that already exist
+ * are left as they are. For tests and local set-ups; on AWS the CDK stack creates them with the
+ * same keys.
+ */
+export async function createTables(client: DynamoDBClient, definitions: readonly CreateTableCommandInput[]): Promise<void> {
   await Promise.all(
-    stateTableDefinitions(names).map(async (definition) => {
+    definitions.map(async (definition) => {
       try {
         await client.send(new CreateTableCommand(definition));
       } catch (error) {
@@ -79,4 +92,9 @@ export async function createStateTables(client: DynamoDBClient, names: StateTabl
       await waitUntilTableExists({ client, maxWaitTime: 120, minDelay: 1 }, { TableName: definition.TableName });
     }),
   );
+}
+
+/** The three state tables of {@link stateTableDefinitions}. */
+export async function createStateTables(client: DynamoDBClient, names: StateTableNames): Promise<void> {
+  await createTables(client, stateTableDefinitions(names));
 }

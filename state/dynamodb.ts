@@ -33,7 +33,7 @@ import {
 } from './items.js';
 import type { ListRunsQuery, StateStore } from './store.js';
 
-export { createStateTables, stateTableDefinitions, type StateTableNames } from './dynamodb-tables.js';
+export { createStateTables, createTables, idempotencyTableDefinition, stateTableDefinitions, type StateTableNames } from './dynamodb-tables.js';
 
 export interface DynamoDbStateStoreOptions {
   /** Clock for `finishedAt` and commit times; default the system clock. */

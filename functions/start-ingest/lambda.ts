@@ -2,21 +2,14 @@
  * AWS Lambda entry for start-ingest (bundled by infra/, see HandlerFunction).
  *
  * Wires {@link createStartIngest} to the AWS adapters, built once per container from the
- * environment infra/floe-stack.ts gives this function. An event that breaks its contract is
- * logged and thrown as a non-retryable EventValidationError (it ends in the DLQ); errors the
- * handler lets through (the state store, the bus) are thrown so Lambda retries them.
+ * environment infra/floe-stack.ts gives this function, inside {@link createEventLambda}.
  * The connection (`secretsmanager:<arn>`) is never logged.
  */
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { GlueClient } from '@aws-sdk/client-glue';
 import type { Context } from 'aws-lambda';
-import { parseEvent, type FloeEvent } from '../../events/index.js';
-import { EventBridgePublisher } from '../../runtime/eventbridge-publisher.js';
-import type { Publisher } from '../../runtime/local-bus.js';
 import { GlueJobStarter } from '../../runtime/glue-job-starter.js';
-import { DynamoDbStateStore } from '../../state/dynamodb.js';
-import { LambdaConfigError, loggerFrom, required, stateTablesFrom, type LambdaEnvironment } from '../lambda-environment.js';
+import { createEventLambda, type EventLambda } from '../event-lambda.js';
+import { coreAdapters, LambdaConfigError, required, type CoreClients, type LambdaEnvironment } from '../lambda-environment.js';
 import { createStartIngest } from './handler.js';
 
 /** How long a run holds its table's lease before another run may take it (the local runtime's value). */
@@ -24,9 +17,7 @@ const LEASE_TTL_MS = 6 * 60 * 60 * 1000;
 const SERVICE = 'floe-start-ingest';
 
 /** The SDK clients the entry uses; tests inject clients pointed at moto. */
-export interface StartIngestClients {
-  dynamodb?: DynamoDBClient;
-  eventbridge?: EventBridgeClient;
+export interface StartIngestClients extends CoreClients {
   glue?: GlueClient;
 }
 
@@ -60,29 +51,13 @@ class UnknownSourceError extends Error {
  * Builds the adapters from `env` (throwing a LambdaConfigError naming the first missing variable)
  * and returns the Lambda handler. Clients not given are created with the SDK's defaults.
  */
-export function createLambdaHandler(
-  env: LambdaEnvironment,
-  clients: StartIngestClients = {},
-): (event: unknown, context?: Context) => Promise<void> {
-  const busName = required(env, SERVICE, 'FLOE_BUS_NAME');
+export function createLambdaHandler(env: LambdaEnvironment, clients: StartIngestClients = {}): EventLambda {
   const rawRoot = required(env, SERVICE, 'FLOE_RAW_ROOT');
-  const tables = stateTablesFrom(env, SERVICE);
   const jobName = required(env, SERVICE, 'FLOE_GLUE_JOB_NAME');
   const secrets = parseSourceSecrets(required(env, SERVICE, 'FLOE_SOURCE_SECRETS'));
-
-  const logger = loggerFrom(env, SERVICE);
-  const bus = new EventBridgePublisher({ client: clients.eventbridge ?? new EventBridgeClient({}), busName });
-  // Every event the handler publishes is logged (GlueStarted, IngestFailed); details never hold the connection.
-  const publisher: Publisher = {
-    async publish(detailType, detail) {
-      await bus.publish(detailType, detail);
-      const { error, jobRunId } = detail as { error?: unknown; jobRunId?: unknown };
-      if (detailType === 'IngestFailed') logger.warn('published IngestFailed', { detailType, reason: error });
-      else logger.info(`published ${detailType}`, { detailType, jobRunId });
-    },
-  };
+  const { logger, dynamodb, state, publisher } = coreAdapters(env, SERVICE, clients);
   const handle = createStartIngest({
-    state: new DynamoDbStateStore(clients.dynamodb ?? new DynamoDBClient({}), tables),
+    state,
     publisher,
     jobs: new GlueJobStarter({ client: clients.glue ?? new GlueClient({}), jobName }),
     rawRoot,
@@ -95,35 +70,10 @@ export function createLambdaHandler(
     },
     leaseTtlMs: LEASE_TTL_MS,
   });
-
-  return async (raw, context) => {
-    logger.resetKeys();
-    if (context) logger.addContext(context);
-    let event: FloeEvent;
-    try {
-      event = parseEvent(raw);
-    } catch (error) {
-      // EventValidationError: never retryable, so Lambda's retries end in the DLQ.
-      // The message names the detail-type and key path; the ZodError cause would only repeat it.
-      logger.error('invalid event', { errorName: (error as Error).name, errorMessage: (error as Error).message });
-      throw error;
-    }
-    if (event['detail-type'] === 'IngestRequested') {
-      const { runId, source, table } = event.detail;
-      logger.appendKeys({ runId, source, table });
-    }
-    logger.info('handling event', { detailType: event['detail-type'], eventId: event.id });
-    try {
-      await handle(event);
-    } catch (error) {
-      logger.error('start-ingest failed', { error: error as Error });
-      throw error;
-    }
-    logger.info('handled event');
-  };
+  return createEventLambda({ service: SERVICE, env, logger, dynamodb, handle });
 }
 
-let cached: ((event: unknown, context?: Context) => Promise<void>) | undefined;
+let cached: EventLambda | undefined;
 
 /** The Lambda entry: adapters are built on the first invocation and reused by the container. */
 export async function handler(event: unknown, context?: Context): Promise<void> {

@@ -9,7 +9,7 @@ import { createLambdaHandler as createGlueFinishedLambda } from '../../functions
 import { createLambdaHandler as createStartIngestLambda } from '../../functions/start-ingest/lambda.js';
 import { routesFor } from '../../events/index.js';
 import { ensureRules } from '../../runtime/eventbridge-rules.js';
-import { DynamoDbStateStore, createStateTables } from '../../state/dynamodb.js';
+import { DynamoDbStateStore, createStateTables, createTables, idempotencyTableDefinition } from '../../state/dynamodb.js';
 import { createQueue, drainQueue, type TestQueue } from '../aws/queues.js';
 import { repoRoot } from '../state/helpers.js';
 import { startMoto, type MotoServer } from '../moto.js';
@@ -56,6 +56,7 @@ describe('Lambda entries: start-ingest then glue-finished (moto)', () => {
     s3 = new S3Client({ ...moto.config, forcePathStyle: true });
     sqs = new SQSClient(moto.config);
     await createStateTables(dynamodb, TABLES);
+    await createTables(dynamodb, [idempotencyTableDefinition(ENV.FLOE_IDEMPOTENCY_TABLE)]);
     await s3.send(new CreateBucketCommand({ Bucket: BUCKET }));
     await glue.send(new CreateJobCommand({
       Name: JOB,
@@ -141,6 +142,36 @@ describe('Lambda entries: start-ingest then glue-finished (moto)', () => {
       'detail-type': 'RawLanded',
       detail: { runId, source: 'clr', table: 'floe_fixture.coupons', totalRows: 3, fileCount: 1, manifestUrl: `s3://${BUCKET}/_manifests/${runId}.json` },
     });
+  });
+
+  it('handles a delivery twice only once, and a replay of it again', async () => {
+    // Prepare: a run whose job failed, so glue-finished has ended it
+    const runId = 'r-lambda-duplicate';
+    await state.startRun({ runId, source: 'clr', table: 'floe_fixture.coupons', mode: 'incremental', requestedAt: new Date().toISOString() });
+    await state.updateRun(runId, { jobRunId: 'jr_duplicate' });
+    const glueFinished = createGlueFinishedLambda(ENV, { dynamodb, eventbridge, s3 });
+    const failed = envelope('Glue Job State Change', 'aws.glue', {
+      jobName: JOB, severity: 'ERROR', state: 'FAILED', jobRunId: 'jr_duplicate', message: 'connection refused',
+    });
+    await glueFinished(failed);
+    const afterFirst = await state.getRun(runId);
+
+    // Act: EventBridge delivers the same event again; an archive replays it, and that replay arrives twice
+    await glueFinished(structuredClone(failed));
+    const afterDuplicate = await state.getRun(runId);
+    const replayed = { ...structuredClone(failed), 'replay-name': 'floe-replay-1' };
+    await glueFinished(replayed);
+    const afterReplay = await state.getRun(runId);
+    await glueFinished(structuredClone(replayed));
+    const afterReplayDuplicate = await state.getRun(runId);
+
+    // Assess: the replay ran the step again (its step time moved); the duplicates changed nothing,
+    // though the handler alone would have run a replayed event again
+    const extractStep = (run: typeof afterFirst) => run?.steps.find((step) => step.name === 'extract');
+    expect(afterFirst).toMatchObject({ status: 'failed', error: { message: 'connection refused', retryable: false } });
+    expect(afterDuplicate).toEqual(afterFirst);
+    expect(extractStep(afterReplay)?.startedAt).not.toEqual(extractStep(afterFirst)?.startedAt);
+    expect(afterReplayDuplicate).toEqual(afterReplay);
   });
 
   it('names a missing environment variable', () => {
