@@ -30,8 +30,8 @@ export interface RequestIngestDeps {
 export interface TableRun {
   table: string;
   runId: string;
-  /** Only when the row asked to wait: `unknown` while start-ingest has not recorded the run yet. */
-  status?: RunRecord['status'] | 'unknown';
+  /** Only when the row asked to wait. */
+  status?: RunRecord['status'];
   rowsExtracted?: number;
   error?: string;
 }
@@ -89,7 +89,8 @@ function parseBody(request: ProxyRequest): RowRequest[] {
 
 interface ValidRow {
   source: string;
-  tables: string[];
+  tables: { table: string; mode: IngestMode }[];
+  /** Only when the row asked for a mode; otherwise start-ingest takes the table's own. */
   mode: IngestMode | undefined;
   wait: boolean;
 }
@@ -123,11 +124,11 @@ async function validateRow(state: StateStore, row: RowRequest): Promise<ValidRow
       wait = options['wait'];
     }
   }
-  const tables: string[] = [];
+  const tables: { table: string; mode: IngestMode }[] = [];
   const unknown: string[] = [];
   for (const table of [...new Set(row.tables)]) {
     const config = await state.getTableConfig(source, table);
-    if (config) tables.push(table);
+    if (config) tables.push({ table, mode: mode ?? config.mode });
     else unknown.push(table);
   }
   if (unknown.length > 0) {
@@ -142,19 +143,55 @@ export function runIdFor(batchId: string, rowNumber: number, table: string): str
   return `sf-${rowNumber}-${digest}`;
 }
 
-function outcome(table: string, runId: string, run: RunRecord | null): TableRun {
-  if (!run) return { table, runId, status: 'unknown' };
+function outcome(table: string, runId: string, run: RunRecord): TableRun {
   const result: TableRun = { table, runId, status: run.status };
   if (run.rowsExtracted !== undefined) result.rowsExtracted = run.rowsExtracted;
   if (run.error) result.error = `${run.error.name}: ${run.error.message}`;
   return result;
 }
 
+/** The run-history step that says this run's IngestRequested was published. */
+export const REQUESTED_STEP = 'request-ingest';
+
+interface TableRequest {
+  runId: string;
+  source: string;
+  table: string;
+  mode: IngestMode;
+  requestedMode: IngestMode | undefined;
+  batchId: string;
+  rowNumber: number;
+  now: () => Date;
+}
+
+/**
+ * Records the run, publishes its IngestRequested, then marks it requested. A retried call finds the
+ * mark and publishes nothing; one that died between publishing and marking publishes again, which
+ * start-ingest drops (it starts one job per run id).
+ */
+async function requestRun(deps: RequestIngestDeps, request: TableRequest): Promise<RunRecord> {
+  const { runId, source, table, mode, batchId, rowNumber, now } = request;
+  const requestedAt = now().toISOString();
+  const run = await deps.state.startRun({ runId, source, table, mode, requestedAt });
+  const detail: IngestRequested = {
+    runId,
+    source,
+    table,
+    publishedAt: requestedAt,
+    requestedBy: `snowflake:${batchId}`,
+    requestId: `${batchId}:${rowNumber}:${table}`,
+  };
+  if (request.requestedMode !== undefined) detail.mode = request.requestedMode;
+  await deps.publisher.publish(INGEST_REQUESTED, detail);
+  await deps.state.recordStep(runId, { name: REQUESTED_STEP, startedAt: requestedAt, finishedAt: now().toISOString() });
+  return run;
+}
+
 /**
  * Snowflake external function → one IngestRequested per requested table.
  *
  * Answers `{"data": [[rowNumber, result], …]}` in the rows' order. The batch id header makes
- * the run ids deterministic: a retried call (same batch id) finds the runs start-ingest recorded
+ * the run ids deterministic: a retried call (same batch id) finds the runs this handler recorded
  * and publishes nothing for them. A row with `{"wait": true}` keeps the call at 202 (Snowflake
  * polls the same request) until each of its runs finished, then answers 200 with the outcomes.
  */
@@ -180,25 +217,16 @@ export function createRequestIngest(deps: RequestIngestDeps): (request: ProxyReq
         continue;
       }
       const runs: TableRun[] = [];
-      for (const table of valid.tables) {
+      for (const { table, mode } of valid.tables) {
         const runId = runIdFor(batchId, row.rowNumber, table);
-        const existing = await deps.state.getRun(runId);
-        if (!existing) {
-          const detail: IngestRequested = {
-            runId,
-            source: valid.source,
-            table,
-            publishedAt: now().toISOString(),
-            requestedBy: `snowflake:${batchId}`,
-            requestId: `${batchId}:${row.rowNumber}:${table}`,
-          };
-          if (valid.mode !== undefined) detail.mode = valid.mode;
-          await deps.publisher.publish(INGEST_REQUESTED, detail);
+        let run = await deps.state.getRun(runId);
+        if (run === null || !run.steps.some((step) => step.name === REQUESTED_STEP)) {
+          run = await requestRun(deps, { runId, source: valid.source, table, mode, requestedMode: valid.mode, batchId, rowNumber: row.rowNumber, now });
         }
         if (valid.wait) {
-          const run = outcome(table, runId, existing);
-          if (run.status === 'running' || run.status === 'unknown') pending = true;
-          runs.push(run);
+          const result = outcome(table, runId, run);
+          if (result.status === 'running') pending = true;
+          runs.push(result);
         } else {
           runs.push({ table, runId });
         }

@@ -9,6 +9,12 @@ export interface JobStarter {
   startJobRun(jobArguments: Record<string, string>): Promise<{ jobRunId: string }>;
 }
 
+/** Another run holds the table's lease; asking again once it ends will work. */
+class TableBusy extends Error {
+  override readonly name = 'TableBusy';
+  readonly retryable = true;
+}
+
 export interface StartIngestDeps {
   state: StateStore;
   publisher: Publisher;
@@ -43,10 +49,8 @@ export function createStartIngest(deps: StartIngestDeps): (event: FloeEvent) => 
     const startedAt = now();
     const lease = await deps.state.acquireLease(source, table, runId, startedAt, deps.leaseTtlMs);
     if (!lease.acquired) {
-      const busy = Object.assign(new Error(`table busy: run ${lease.heldBy} since ${lease.since}`), { name: 'TableBusy', retryable: true });
-      await deps.publisher.publish('IngestFailed', {
-        ...run, publishedAt: now().toISOString(), step: 'start-ingest', error: busy.message, retryable: true,
-      });
+      // A run recorded by its requester (request-ingest) ends here too, so nobody waits on it forever.
+      await failRun(deps.state, deps.publisher, run, 'start-ingest', new TableBusy(`table busy: run ${lease.heldBy} since ${lease.since}`));
       return;
     }
     const mode = event.detail.mode ?? config.mode;

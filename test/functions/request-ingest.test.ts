@@ -52,16 +52,6 @@ function answer(response: { body: string }): [number, Record<string, unknown>][]
   return (JSON.parse(response.body) as { data: [number, Record<string, unknown>][] }).data;
 }
 
-/** What start-ingest does with each IngestRequested: it records the run. */
-async function recordRuns(state: LocalStateStore, published: Published[]): Promise<void> {
-  for (const { detail } of published) {
-    await state.startRun({
-      runId: detail['runId'] as string, source: detail['source'] as string, table: detail['table'] as string,
-      mode: 'incremental', requestedAt: detail['publishedAt'] as string,
-    });
-  }
-}
-
 describe('Handler: request-ingest (Snowflake external function)', () => {
   it('answers every row in the order given and publishes one IngestRequested per table', async () => {
     // Prepare
@@ -92,24 +82,56 @@ describe('Handler: request-ingest (Snowflake external function)', () => {
     expect(new Set(answeredRunIds).size).toBe(4);
   });
 
-  it('publishes nothing again when Snowflake retries the same batch id', async () => {
-    // Prepare: the first call, and start-ingest recording its runs
+  it('publishes nothing again when Snowflake retries the same batch id, even before start-ingest ran', async () => {
+    // Prepare: the first call
     const { state, published, handle } = await setup();
     const rows = [[0, 'clr', ['clr.users'], null], [1, 'clr', ['clr.coupons'], null]];
     const first = await handle(snowflakeRequest(rows));
-    await recordRuns(state, published);
     const publishedFirst = published.length;
 
     // Act
     const retry = await handle(snowflakeRequest(rows));
     const otherBatch = await handle(snowflakeRequest(rows, 'another-batch'));
 
-    // Assess: the retry answers the same run ids and publishes nothing; another batch is a new request
+    // Assess: the runs are recorded as requested; the retry answers the same run ids and publishes
+    // nothing; another batch is a new request
     expect(publishedFirst).toBe(2);
+    for (const { detail } of published.slice(0, 2)) {
+      expect(await state.getRun(detail['runId'] as string)).toMatchObject({ status: 'running', steps: [{ name: 'request-ingest' }] });
+    }
     expect(retry.statusCode).toBe(200);
     expect(answer(retry)).toEqual(answer(first));
     expect(published).toHaveLength(4);
     expect(answer(otherBatch)).not.toEqual(answer(first));
+  });
+
+  it('publishes on the retry what a failed call recorded but could not publish', async () => {
+    // Prepare: a bus that refuses the first event
+    const { state, published } = await setup();
+    let refuse = true;
+    const handle = createRequestIngest({
+      state,
+      publisher: {
+        async publish(detailType, detail) {
+          if (refuse) {
+            refuse = false;
+            throw new Error('EventBridge throttled the request');
+          }
+          published.push({ detailType, detail: detail as Record<string, unknown> });
+        },
+      },
+    });
+    const rows = [[0, 'clr', ['clr.users'], null]];
+
+    // Act
+    const failed = handle(snowflakeRequest(rows));
+    await expect(failed).rejects.toThrow(/throttled/);
+    const retry = await handle(snowflakeRequest(rows));
+
+    // Assess: the retry published the request once, for the run the first call recorded
+    const [[, result]] = answer(retry) as [[number, { runs: { runId: string }[] }]];
+    expect(published.map((p) => p.detail['runId'])).toEqual([result.runs[0]?.runId]);
+    expect(await state.getRun(result.runs[0]!.runId)).toMatchObject({ steps: [{ name: 'request-ingest' }] });
   });
 
   it('answers a bad row with an error and still requests the other rows', async () => {
@@ -144,10 +166,9 @@ describe('Handler: request-ingest (Snowflake external function)', () => {
     const { state, published, handle } = await setup();
     const rows = [[0, 'clr', ['clr.users', 'clr.coupons'], { wait: true }]];
 
-    // Act + Assess: before start-ingest recorded the runs, and while they run
+    // Act + Assess: while the runs are in progress
     const requested = await handle(snowflakeRequest(rows));
     expect(requested.statusCode).toBe(202);
-    await recordRuns(state, published);
     const running = await handle(snowflakeRequest(rows));
     expect(running.statusCode).toBe(202);
     expect((answer(running)[0]?.[1]['runs'] as { status: string }[]).map((run) => run.status)).toEqual(['running', 'running']);
