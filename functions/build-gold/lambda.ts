@@ -1,15 +1,39 @@
 /**
  * AWS Lambda entry for build-gold (bundled by infra/, see HandlerFunction).
  *
- * Not built yet: on AWS this step runs against Snowflake, and the Snowflake warehouse adapter is
- * issue 5. The state store, raw storage and publisher it will use exist (state/dynamodb.ts,
- * storage/s3.ts, runtime/eventbridge-publisher.ts).
+ * Wires {@link createBuildGold} to DynamoDB, EventBridge and the warehouse (Snowflake, from the
+ * environment; see warehouseFromEnvironment), inside {@link createEventLambda}. The gold models
+ * travel with the function: infra/ copies `sql/gold/` into the bundle, at FLOE_GOLD_DIR.
  */
-import { NotBuiltError } from '../lambda-environment.js';
+import type { Context } from 'aws-lambda';
+import { createEventLambda, type EventLambda } from '../event-lambda.js';
+import { coreAdapters, required, type CoreClients, type LambdaEnvironment } from '../lambda-environment.js';
+import { lazyWarehouse, warehouseFromEnvironment, type OpenWarehouse } from '../warehouse-from-env.js';
+import { createBuildGold } from './handler.js';
 
-export async function handler(): Promise<never> {
-  throw new NotBuiltError(
-    'build-gold Lambda is not built yet: it needs the Snowflake warehouse adapter (issue 5). ' +
-      'Deploying it now delivers events to its dead-letter queue.',
-  );
+const SERVICE = 'floe-build-gold';
+
+/** What the entry uses; tests inject clients pointed at moto and a local warehouse. */
+export interface BuildGoldClients extends CoreClients {
+  openWarehouse?: OpenWarehouse;
+}
+
+/**
+ * Builds the adapters from `env` (throwing a LambdaConfigError naming the first missing variable)
+ * and returns the Lambda handler. Clients not given are created with the SDK's defaults.
+ */
+export function createLambdaHandler(env: LambdaEnvironment, clients: BuildGoldClients = {}): EventLambda {
+  const goldDir = required(env, SERVICE, 'FLOE_GOLD_DIR');
+  const { logger, dynamodb, state, publisher } = coreAdapters(env, SERVICE, clients);
+  const warehouse = lazyWarehouse(clients.openWarehouse ?? warehouseFromEnvironment(env, SERVICE));
+  const handle = createBuildGold({ state, publisher, warehouse, goldDir });
+  return createEventLambda({ service: SERVICE, env, logger, dynamodb, handle });
+}
+
+let cached: EventLambda | undefined;
+
+/** The Lambda entry: adapters are built on the first invocation and reused by the container. */
+export async function handler(event: unknown, context?: Context): Promise<void> {
+  cached ??= createLambdaHandler(process.env);
+  await cached(event, context);
 }

@@ -1,0 +1,113 @@
+import { spawn } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { join } from 'node:path';
+import { PutEventsCommand, type EventBridgeClient } from '@aws-sdk/client-eventbridge';
+import { GetJobRunsCommand, type GlueClient } from '@aws-sdk/client-glue';
+import type { SQSClient } from '@aws-sdk/client-sqs';
+import type { Context } from 'aws-lambda';
+
+import { GLUE_EVENT_SOURCE, GLUE_JOB_STATE_CHANGE, type HandlerName } from '../../events/index.js';
+import type { AwsTestConfig } from '../moto.js';
+import { repoRoot } from '../state/helpers.js';
+import { drainQueue, type TestQueue } from './queues.js';
+
+/** The Lambda runtime's context, as much of it as the entries read (remaining time for idempotency). */
+export function lambdaContext(functionName: string): Context {
+  return {
+    callbackWaitsForEmptyEventLoop: false,
+    functionName,
+    functionVersion: '$LATEST',
+    invokedFunctionArn: `arn:aws:lambda:us-east-1:123456789012:function:${functionName}`,
+    memoryLimitInMB: '512',
+    awsRequestId: randomUUID(),
+    logGroupName: `/aws/lambda/${functionName}`,
+    logStreamName: 'test',
+    getRemainingTimeInMillis: () => 60_000,
+    done: () => undefined,
+    fail: () => undefined,
+    succeed: () => undefined,
+  };
+}
+
+export interface HarnessOptions {
+  aws: AwsTestConfig;
+  sqs: SQSClient;
+  glue: GlueClient;
+  eventbridge: EventBridgeClient;
+  busName: string;
+  jobName: string;
+  /** The queue behind each handler's rule, and the Lambda entry its messages are given to. */
+  handlers: Record<HandlerName, { queue: TestQueue; lambda: (event: unknown, context?: Context) => Promise<void> }>;
+}
+
+/** What went past: every event a handler was given, and each job run's output (for secret scans). */
+export interface HarnessRecord {
+  delivered: { handler: HandlerName; event: unknown }[];
+  jobOutput: string[];
+}
+
+/**
+ * Plays AWS's part where moto cannot: Lambda (it delivers each queue's messages to the handler's
+ * entry, as an EventBridge target would) and Glue (it runs the extraction job recorded by
+ * StartJobRun as a local process against moto's S3 and Secrets Manager, then puts the
+ * "Glue Job State Change" event on the bus). Runs until no message and no job is left.
+ */
+export async function runUntilQuiet(options: HarnessOptions, record: HarnessRecord, started = new Set<string>()): Promise<void> {
+  for (let round = 0; round < 200; round += 1) {
+    let progressed = false;
+    for (const [name, { queue, lambda }] of Object.entries(options.handlers) as [HandlerName, HarnessOptions['handlers'][HandlerName]][]) {
+      for (const message of await drainQueue(options.sqs, queue)) {
+        // moto's target input drops the envelope's `account`, which real EventBridge delivers.
+        const event = { account: '123456789012', ...(message as object) };
+        record.delivered.push({ handler: name, event });
+        await lambda(event, lambdaContext(`floe-${name}`));
+        progressed = true;
+      }
+    }
+    const { JobRuns = [] } = await options.glue.send(new GetJobRunsCommand({ JobName: options.jobName }));
+    for (const jobRun of JobRuns) {
+      if (!jobRun.Id || started.has(jobRun.Id)) continue;
+      started.add(jobRun.Id);
+      const { code, output } = await runExtraction(options.aws, jobRun.Arguments ?? {});
+      record.jobOutput.push(output);
+      await putGlueStateChange(options, jobRun.Id, code === 0, output);
+      progressed = true;
+    }
+    if (!progressed) return;
+  }
+  throw new Error('the choreography did not settle within 200 rounds');
+}
+
+/** The job as Glue would run it: the same script and arguments; AWS calls go to moto. */
+function runExtraction(aws: AwsTestConfig, args: Record<string, string>): Promise<{ code: number; output: string }> {
+  const argv = [join(repoRoot, 'glue', 'extract.py'), ...Object.entries(args).flat()];
+  const child = spawn(join(repoRoot, '.venv', 'bin', 'python'), argv, {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: {
+      PATH: process.env['PATH'] ?? '',
+      AWS_ENDPOINT_URL: aws.endpoint,
+      AWS_ACCESS_KEY_ID: aws.credentials.accessKeyId,
+      AWS_SECRET_ACCESS_KEY: aws.credentials.secretAccessKey,
+      AWS_DEFAULT_REGION: aws.region,
+    },
+  });
+  let output = '';
+  child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString('utf8')));
+  child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString('utf8')));
+  return new Promise((resolve) => child.on('close', (code) => resolve({ code: code ?? 1, output })));
+}
+
+async function putGlueStateChange(options: HarnessOptions, jobRunId: string, succeeded: boolean, output: string): Promise<void> {
+  const lastLine = output.trim().split('\n').at(-1) ?? '';
+  const detail = {
+    jobName: options.jobName,
+    severity: succeeded ? 'INFO' : 'ERROR',
+    state: succeeded ? 'SUCCEEDED' : 'FAILED',
+    jobRunId,
+    message: succeeded ? 'Job run succeeded' : lastLine,
+  };
+  const result = await options.eventbridge.send(new PutEventsCommand({
+    Entries: [{ EventBusName: options.busName, Source: GLUE_EVENT_SOURCE, DetailType: GLUE_JOB_STATE_CHANGE, Detail: JSON.stringify(detail) }],
+  }));
+  if ((result.FailedEntryCount ?? 0) > 0) throw new Error(`moto refused the Glue state change: ${JSON.stringify(result.Entries)}`);
+}
