@@ -8,7 +8,7 @@ import { BUS_NAME, FLOE_EVENT_SOURCE, GLUE_EVENT_SOURCE } from '../events/bus.js
 import { routesFor, type EventPattern, type HandlerName } from '../events/routes.js';
 import { Alarms } from './alarms.js';
 import { ExtractionJob } from './extraction-job.js';
-import { HandlerFunction } from './handler-function.js';
+import { HandlerFunction, LAMBDA_TASK_ROOT } from './handler-function.js';
 import { SnowflakeEntry } from './snowflake-entry.js';
 import type { SourceSecrets } from './source-secrets.js';
 import { StateTables } from './state-tables.js';
@@ -20,12 +20,12 @@ export interface FloeStackProps extends StackProps {
   logRetentionDays?: number;
 }
 
-/** Per handler: how long one event may take, and what it may touch beyond state and the bus. */
-const HANDLERS: Record<HandlerName, { timeout: Duration; memorySize: number; readsRaw: boolean }> = {
+/** Per handler: how long one event may take, what it may touch beyond state and the bus, what it carries. */
+const HANDLERS: Record<HandlerName, { timeout: Duration; memorySize: number; readsRaw: boolean; bundledFolders?: Record<string, string> }> = {
   'start-ingest': { timeout: Duration.minutes(1), memorySize: 512, readsRaw: false },
   'glue-finished': { timeout: Duration.minutes(1), memorySize: 512, readsRaw: true },
   'load-and-merge': { timeout: Duration.minutes(15), memorySize: 1024, readsRaw: true },
-  'build-gold': { timeout: Duration.minutes(15), memorySize: 512, readsRaw: false },
+  'build-gold': { timeout: Duration.minutes(15), memorySize: 512, readsRaw: false, bundledFolders: { gold: 'sql/gold' } },
 };
 
 /** The routing table's pattern in CDK's spelling; synthesizes to exactly the same JSON. */
@@ -97,12 +97,13 @@ export class FloeStack extends Stack {
       },
       'glue-finished': environment,
       'load-and-merge': environment,
-      'build-gold': environment,
+      'build-gold': { ...environment, FLOE_GOLD_DIR: `${LAMBDA_TASK_ROOT}/gold` },
     };
     const handlers: Partial<Record<HandlerName, HandlerFunction>> = {};
     for (const [name, spec] of Object.entries(HANDLERS) as [HandlerName, (typeof HANDLERS)[HandlerName]][]) {
       const handler = new HandlerFunction(this, pascal(name), {
         name, environment: handlerEnvironment[name], timeout: spec.timeout, memorySize: spec.memorySize,
+        ...(spec.bundledFolders ? { bundledFolders: spec.bundledFolders } : {}),
       });
       this.tables.grantHandler(handler.fn);
       this.bus.grantPutEventsTo(handler.fn);

@@ -3,6 +3,7 @@ import { Architecture, Runtime } from 'aws-cdk-lib/aws-lambda';
 import { LogLevel, NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
+import { join } from 'node:path';
 import { Construct } from 'constructs';
 import { REPO_ROOT, repoPath } from './paths.js';
 
@@ -12,7 +13,12 @@ export interface HandlerFunctionProps {
   environment: Record<string, string>;
   timeout: Duration;
   memorySize?: number;
+  /** Repository folders copied into the bundle, by the folder name they get there (e.g. `gold` ← `sql/gold`). */
+  bundledFolders?: Readonly<Record<string, string>>;
 }
+
+/** Where Lambda unpacks a function's bundle. */
+export const LAMBDA_TASK_ROOT = '/var/task';
 
 /**
  * One floe handler as a Lambda: bundled from `functions/<name>/lambda.ts` by the local esbuild
@@ -58,6 +64,12 @@ export class HandlerFunction extends Construct {
         // Bundle the pinned SDK v3 clients instead of trusting the runtime's copy.
         externalModules: [],
         banner: "import { createRequire } from 'node:module'; const require = createRequire(import.meta.url);",
+        commandHooks: {
+          beforeBundling: () => [],
+          beforeInstall: () => [],
+          afterBundling: (inputDir, outputDir) =>
+            Object.entries(props.bundledFolders ?? {}).map(([name, from]) => `cp -R "${join(inputDir, from)}" "${join(outputDir, name)}"`),
+        },
       },
     });
   }

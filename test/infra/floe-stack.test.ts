@@ -1,8 +1,8 @@
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Stack } from 'aws-cdk-lib';
+import { App, Stack } from 'aws-cdk-lib';
 import { Match, type Template } from 'aws-cdk-lib/assertions';
 import type { CfnFunction } from 'aws-cdk-lib/aws-lambda';
 import { BUS_NAME } from '../../events/bus.js';
@@ -12,8 +12,9 @@ import type { FloeStack } from '../../infra/floe-stack.js';
 import { parseSourceSecrets } from '../../infra/source-secrets.js';
 import { SOURCE_SECRETS, allStatements, asArray, synthFloeStack, type Resource } from './helpers.js';
 import { stateTableDefinitions } from '../../state/dynamodb-tables.js';
+import { repoRoot } from '../state/helpers.js';
 
-const CFN_LINT = '/work/main/.venv/bin/cfn-lint';
+const CFN_LINT = join(repoRoot, '.venv', 'bin', 'cfn-lint');
 
 let stack: FloeStack;
 let template: Template;
@@ -88,6 +89,20 @@ describe('Stack: FloeStack Lambdas', () => {
       expect(fn.Properties?.['DeadLetterConfig']).toEqual({ TargetArn: { 'Fn::GetAtt': [expect.any(String), 'Arn'] } });
     }
     template.resourceCountIs('AWS::Lambda::EventInvokeConfig', 5);
+  });
+
+  it('carries the gold models in the build-gold bundle, where FLOE_GOLD_DIR points', () => {
+    // Prepare
+    const [, buildGold] = ofType('AWS::Lambda::Function').find(([, fn]) =>
+      (fn.Properties?.['Environment'] as { Variables: Record<string, string> }).Variables['POWERTOOLS_SERVICE_NAME'] === 'floe-build-gold')!;
+    // The code's S3 key is the asset hash; synth stages the bundle as asset.<hash> in the app's output.
+    const key = String((buildGold.Properties?.['Code'] as { S3Key: string }).S3Key);
+    const bundle = join((stack.node.root as App).outdir, `asset.${key.replace(/\.zip$/, '')}`);
+
+    // Assess
+    expect((buildGold.Properties?.['Environment'] as { Variables: Record<string, string> }).Variables['FLOE_GOLD_DIR']).toBe('/var/task/gold');
+    expect(readdirSync(join(bundle, 'gold')).sort()).toEqual(readdirSync(join(repoRoot, 'sql', 'gold')).sort());
+    expect(existsSync(join(bundle, 'index.mjs'))).toBe(true);
   });
 
   it('lets start-ingest start only the extraction job', () => {
