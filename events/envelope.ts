@@ -1,3 +1,4 @@
+import { EventBridgeSchema } from '@aws-lambda-powertools/parser/schemas/eventbridge';
 import { z } from 'zod';
 import { FLOE_EVENT_SOURCE, GLUE_EVENT_SOURCE, MAX_EVENT_BYTES } from './bus.js';
 import { EventValidationError, describeIssues } from './errors.js';
@@ -10,21 +11,18 @@ import { RAW_LANDED, RawLandedSchema } from './raw-landed.js';
 import { STAGE_MERGED, StageMergedSchema } from './stage-merged.js';
 
 /**
- * The EventBridge envelope around every event, as a rule target receives it.
+ * The EventBridge envelope around every event, as a rule target receives it: Powertools'
+ * EventBridgeSchema (so Lambda entries parse exactly what Powertools' EventBridge envelope
+ * accepts), with an id that is never empty and a time that may carry an offset.
  * `replay-name` is set by EventBridge on events re-sent by an archive replay.
  * @see https://docs.aws.amazon.com/eventbridge/latest/ref/overiew-event-structure.html
+ * @see https://docs.powertools.aws.dev/lambda/typescript/latest/features/parser/#built-in-schemas
  */
-export const EnvelopeSchema = z.object({
-  version: z.string(),
+export const EnvelopeSchema = EventBridgeSchema.extend({
   id: z.string().min(1),
   'detail-type': z.string().min(1),
   source: z.string().min(1),
-  account: z.string(),
   time: z.iso.datetime({ offset: true }),
-  region: z.string(),
-  resources: z.array(z.string()),
-  'replay-name': z.string().optional(),
-  detail: z.unknown(),
 });
 
 /**
