@@ -2,6 +2,7 @@ import {
   GetItemCommand,
   PutItemCommand,
   QueryCommand,
+  ScanCommand,
   TransactWriteItemsCommand,
   UpdateItemCommand,
   type AttributeValue,
@@ -95,6 +96,29 @@ export class DynamoDbStateStore implements StateStore {
     const pk = tableKey(source, table);
     const item = await this.getItem(this.tables.tableConfig, { pk: { S: pk } }, `table config ${pk}`);
     return item === null ? null : this.parse(TableConfigSchema, item, ['pk'], `${this.tables.tableConfig} item ${pk}`);
+  }
+
+  /** A scan: table config holds one small item per configured table, read rarely (a whole-source request). */
+  async listTableConfigs(source: string): Promise<TableConfig[]> {
+    const configs: TableConfig[] = [];
+    let start: Item | undefined;
+    do {
+      const page = await this.attempt(`list table configs of ${source}`, () =>
+        this.client.send(new ScanCommand({
+          TableName: this.tables.tableConfig,
+          ConsistentRead: true,
+          FilterExpression: '#source = :source',
+          ExpressionAttributeNames: { '#source': 'source' },
+          ExpressionAttributeValues: { ':source': { S: source } },
+          ...(start ? { ExclusiveStartKey: start } : {}),
+        })),
+      );
+      for (const item of page.Items ?? []) {
+        configs.push(this.parse(TableConfigSchema, item, ['pk'], `${this.tables.tableConfig} item ${item['pk']?.S ?? '(no pk)'}`));
+      }
+      start = page.LastEvaluatedKey;
+    } while (start !== undefined);
+    return configs.sort((a, b) => (a.table < b.table ? -1 : a.table > b.table ? 1 : 0));
   }
 
   async getTableState(source: string, table: string): Promise<TableState> {

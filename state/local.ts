@@ -79,6 +79,11 @@ export class LocalStateStore implements StateStore {
     return (await this.read()).tableConfigs[tableKey(source, table)] ?? null;
   }
 
+  async listTableConfigs(source: string): Promise<TableConfig[]> {
+    const configs = Object.values((await this.read()).tableConfigs).filter((config) => config.source === source);
+    return configs.sort((a, b) => (a.table < b.table ? -1 : a.table > b.table ? 1 : 0));
+  }
+
   async getTableState(source: string, table: string): Promise<TableState> {
     return (await this.read()).tables[tableKey(source, table)] ?? emptyTableState(source, table);
   }

@@ -17,6 +17,8 @@ export interface StateStore {
   /** Upsert table config items (pushed from `floe.config.yaml`); tables not listed are left alone. */
   putTableConfigs(configs: readonly TableConfig[]): Promise<void>;
   getTableConfig(source: string, table: string): Promise<TableConfig | null>;
+  /** Every configured table of `source`, ordered by table name; empty for an unknown source. */
+  listTableConfigs(source: string): Promise<TableConfig[]>;
 
   /** The table's watermark, lease and newest run; a never-seen table has a null watermark and no lease. */
   getTableState(source: string, table: string): Promise<TableState>;

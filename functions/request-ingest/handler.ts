@@ -99,12 +99,8 @@ interface ValidRow {
 async function validateRow(state: StateStore, row: RowRequest): Promise<ValidRow | { error: string }> {
   if (typeof row.source !== 'string' || row.source === '') return { error: 'source must be a non-empty string' };
   const source = row.source;
-  if (row.tables === null || row.tables === '*') {
-    return {
-      error: `all tables of source ${source} ("*" or null) is not supported yet: the state store cannot list table configs; name the tables, e.g. ['schema.table']`,
-    };
-  }
-  if (!Array.isArray(row.tables) || row.tables.length === 0 || !row.tables.every((t): t is string => typeof t === 'string' && t !== '')) {
+  const allTables = row.tables === null || row.tables === '*';
+  if (!allTables && (!Array.isArray(row.tables) || row.tables.length === 0 || !row.tables.every((t): t is string => typeof t === 'string' && t !== ''))) {
     return { error: 'tables must be a non-empty array of table names, or null / "*" for all tables' };
   }
   let mode: IngestMode | undefined;
@@ -124,9 +120,14 @@ async function validateRow(state: StateStore, row: RowRequest): Promise<ValidRow
       wait = options['wait'];
     }
   }
+  if (allTables) {
+    const configs = await state.listTableConfigs(source);
+    if (configs.length === 0) return { error: `source ${source} has no configured tables (unknown source?); nothing was requested for this row` };
+    return { source, tables: configs.map((config) => ({ table: config.table, mode: mode ?? config.mode })), mode, wait };
+  }
   const tables: { table: string; mode: IngestMode }[] = [];
   const unknown: string[] = [];
-  for (const table of [...new Set(row.tables)]) {
+  for (const table of [...new Set(row.tables as string[])]) {
     const config = await state.getTableConfig(source, table);
     if (config) tables.push({ table, mode: mode ?? config.mode });
     else unknown.push(table);

@@ -134,6 +134,23 @@ describe('Handler: request-ingest (Snowflake external function)', () => {
     expect(await state.getRun(result.runs[0]!.runId)).toMatchObject({ steps: [{ name: 'request-ingest' }] });
   });
 
+  it('requests every configured table of the source for "*" or null', async () => {
+    // Prepare
+    const { published, handle } = await setup();
+
+    // Act
+    const response = await handle(snowflakeRequest([[0, 'clr', '*', { mode: 'full' }], [1, 'clr', null, null]]));
+
+    // Assess
+    const data = answer(response);
+    expect(data.map(([, result]) => (result['runs'] as { table: string }[]).map((run) => run.table))).toEqual([
+      ['clr.coupons', 'clr.users'], ['clr.coupons', 'clr.users'],
+    ]);
+    expect(published.map((p) => [p.detail['table'], p.detail['mode']])).toEqual([
+      ['clr.coupons', 'full'], ['clr.users', 'full'], ['clr.coupons', undefined], ['clr.users', undefined],
+    ]);
+  });
+
   it('answers a bad row with an error and still requests the other rows', async () => {
     // Prepare
     const { published, handle } = await setup();
@@ -144,7 +161,7 @@ describe('Handler: request-ingest (Snowflake external function)', () => {
       [1, 'clr', ['clr.users', 'clr.nope'], null],
       [2, 'nosuchsource', ['clr.users'], null],
       [3, 'clr', ['clr.coupons'], { mode: 'sometimes' }],
-      [4, 'clr', '*', null],
+      [4, 'nosuchsource', '*', null],
       [5, 'clr', ['clr.coupons'], null],
     ]));
 
@@ -156,7 +173,7 @@ describe('Handler: request-ingest (Snowflake external function)', () => {
     expect(data[1]?.[1]['error']).toMatch(/clr\.nope/);
     expect(data[2]?.[1]['error']).toMatch(/nosuchsource/);
     expect(data[3]?.[1]['error']).toMatch(/options\.mode/);
-    expect(data[4]?.[1]['error']).toMatch(/name the tables/);
+    expect(data[4]?.[1]['error']).toMatch(/source nosuchsource has no configured tables/);
     expect(data[5]?.[1]).toHaveProperty('runs');
     expect(published.map((p) => p.detail['requestId'])).toEqual([`${BATCH}:0:clr.users`, `${BATCH}:5:clr.coupons`]);
   });

@@ -2,6 +2,7 @@ import { describeLeaseContention } from './conformance/lease-contention.js';
 import { describeLease } from './conformance/lease.js';
 import { describeRunHistory } from './conformance/run-history.js';
 import type { StoreFactory } from './conformance/store-factory.js';
+import { describeTableConfig } from './conformance/table-config.js';
 import { describeWatermark } from './conformance/watermark.js';
 
 export type { StoreFactory } from './conformance/store-factory.js';
@@ -11,6 +12,7 @@ export type { StoreFactory } from './conformance/store-factory.js';
  * DynamoDB keep the same items by the same rules, so they run the same tests.
  */
 export function describeStateStore(name: string, freshStore: StoreFactory): void {
+  describeTableConfig(name, freshStore);
   describeLease(name, freshStore);
   describeWatermark(name, freshStore);
   describeRunHistory(name, freshStore);
