@@ -3,6 +3,7 @@ import { ConfigError } from '../config/index.js';
 import { DISCOVER_USAGE, discoverCommand } from './discover.js';
 import { REPLAY_USAGE, replayCommand } from './replay.js';
 import { LOGS_USAGE, logsCommand } from './logs.js';
+import { PUSH_USAGE, pushCommand } from './push.js';
 import { RUN_USAGE, runCommand } from './run.js';
 import { STATUS_USAGE, statusCommand } from './status.js';
 
@@ -14,6 +15,7 @@ const COMMANDS: Record<string, Command> = {
   status: statusCommand,
   logs: logsCommand,
   replay: replayCommand,
+  push: pushCommand,
 };
 
 const USAGE = `usage:
@@ -21,7 +23,8 @@ const USAGE = `usage:
   ${STATUS_USAGE}
   ${LOGS_USAGE}
   ${DISCOVER_USAGE}
-  ${REPLAY_USAGE}`;
+  ${REPLAY_USAGE}
+  ${PUSH_USAGE}`;
 
 async function main(): Promise<number> {
   const [name, ...rest] = process.argv.slice(2);

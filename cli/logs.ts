@@ -4,7 +4,7 @@ import { parseArgs } from 'node:util';
 import { loadConfig } from '../config/index.js';
 import type { RunRecord } from '../state/index.js';
 import { findJobLogs, formatJobLogLine } from './job-log.js';
-import { openLocalState } from './local-state.js';
+import { openStateStore } from './state-store.js';
 import { printTable } from './table-output.js';
 import { formatInstant } from './time-format.js';
 
@@ -34,7 +34,7 @@ export async function logsCommand(argv: string[]): Promise<number> {
     return 2;
   }
   const config = await loadConfig(values.config, { ignoreConnections: true });
-  const run = await openLocalState(config, 'floe logs').getRun(runId);
+  const run = await openStateStore(config).getRun(runId);
   if (run === null) {
     process.stderr.write(`floe: no run ${runId} in ${config.state}; \`floe status\` shows each table's last run id\n`);
     return 2;

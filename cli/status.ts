@@ -2,7 +2,7 @@ import { parseArgs } from 'node:util';
 
 import { loadConfig, selectTables, type Mode, type SelectedTable } from '../config/index.js';
 import type { ActiveRun, RunStatus, StateStore } from '../state/index.js';
-import { openLocalState } from './local-state.js';
+import { openStateStore } from './state-store.js';
 import { printTable } from './table-output.js';
 import { formatDuration, formatInstant } from './time-format.js';
 
@@ -56,7 +56,7 @@ export async function statusCommand(argv: string[], options: StatusOptions = {})
   });
   const config = await loadConfig(values.config, { ignoreConnections: true });
   const selected = selectTables(config, { source: values.source, table: values.table });
-  const state = openLocalState(config, 'floe status');
+  const state = openStateStore(config);
   const now = (options.now ?? (() => new Date()))();
   const statuses: TableStatus[] = [];
   for (const entry of selected) statuses.push(await tableStatus(state, entry, now));

@@ -1,9 +1,10 @@
+import { Stack } from 'aws-cdk-lib';
 import { AttributeType, BillingMode, ProjectionType, Table, type TableProps } from 'aws-cdk-lib/aws-dynamodb';
 import type { IGrantable } from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
 import type { CreateTableCommandInput } from '@aws-sdk/client-dynamodb';
 
-import { idempotencyTableDefinition, stateTableDefinitions } from '../state/dynamodb-tables.js';
+import { idempotencyTableDefinition, stateTableDefinitions, stateTableNamesFor } from '../state/dynamodb-tables.js';
 
 function keyOf(schema: readonly { AttributeName?: string | undefined; KeyType?: string | undefined }[] | undefined, type: 'HASH' | 'RANGE') {
   const name = schema?.find((key) => key.KeyType === type)?.AttributeName;
@@ -13,7 +14,7 @@ function keyOf(schema: readonly { AttributeName?: string | undefined; KeyType?: 
 function tableFrom(scope: Construct, id: string, definition: CreateTableCommandInput, extra: Partial<TableProps> = {}): Table {
   const partitionKey = keyOf(definition.KeySchema, 'HASH');
   if (partitionKey === undefined) throw new Error(`state table ${id} has no partition key`);
-  const table = new Table(scope, id, { ...COMMON, ...extra, partitionKey });
+  const table = new Table(scope, id, { ...COMMON, ...extra, partitionKey, ...(definition.TableName ? { tableName: definition.TableName } : {}) });
   for (const index of definition.GlobalSecondaryIndexes ?? []) {
     const sortKey = keyOf(index.KeySchema, 'RANGE');
     table.addGlobalSecondaryIndex({
@@ -48,11 +49,12 @@ export class StateTables extends Construct {
   constructor(scope: Construct, id: string) {
     super(scope, id);
     // The key schema comes from the store's own definitions, so the stack and the store cannot drift.
-    const [tableConfig, runtime, runs] = stateTableDefinitions({ tableConfig: 'tableConfig', runtime: 'runtime', runs: 'runs' });
+    // Named after the stack, so the CLI finds them from `state: dynamodb://<stack name>`.
+    const [tableConfig, runtime, runs] = stateTableDefinitions(stateTableNamesFor(Stack.of(this).stackName));
     this.tableConfig = tableFrom(this, 'TableConfig', tableConfig!);
     this.runtime = tableFrom(this, 'Runtime', runtime!);
     this.runs = tableFrom(this, 'Runs', runs!);
-    this.idempotency = tableFrom(this, 'Idempotency', idempotencyTableDefinition('idempotency'), { timeToLiveAttribute: 'expiration' });
+    this.idempotency = tableFrom(this, 'Idempotency', idempotencyTableDefinition(`${Stack.of(this).stackName}-idempotency`), { timeToLiveAttribute: 'expiration' });
   }
 
   /** What every handler needs: read the config; read and write runtime, runs and idempotency records. */

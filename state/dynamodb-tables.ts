@@ -10,6 +10,17 @@ export interface StateTableNames {
   runs: string;
 }
 
+/** The prefix `state: dynamodb` means: the stack's name in infra/app.ts. */
+export const DEFAULT_TABLE_PREFIX = 'Floe';
+
+/**
+ * The state tables' names under a prefix: the stack names its tables `<stack name>-…`, so
+ * `state: dynamodb://<stack name>` in floe.config.yaml finds them.
+ */
+export function stateTableNamesFor(prefix: string): StateTableNames {
+  return { tableConfig: `${prefix}-table-config`, runtime: `${prefix}-runtime`, runs: `${prefix}-runs` };
+}
+
 /** Index names on the runs table, used by the store's queries. */
 export const RUNS_BY_JOB_RUN_ID = 'byJobRunId';
 export const RUNS_BY_TABLE = 'byTable';

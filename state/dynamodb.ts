@@ -34,7 +34,15 @@ import {
 } from './items.js';
 import type { ListRunsQuery, StateStore } from './store.js';
 
-export { createStateTables, createTables, idempotencyTableDefinition, stateTableDefinitions, type StateTableNames } from './dynamodb-tables.js';
+export {
+  createStateTables,
+  createTables,
+  DEFAULT_TABLE_PREFIX,
+  idempotencyTableDefinition,
+  stateTableDefinitions,
+  stateTableNamesFor,
+  type StateTableNames,
+} from './dynamodb-tables.js';
 
 export interface DynamoDbStateStoreOptions {
   /** Clock for `finishedAt` and commit times; default the system clock. */

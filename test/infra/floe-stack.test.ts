@@ -162,16 +162,17 @@ describe('Stack: FloeStack storage', () => {
   });
 
   it.each([
-    ['tableConfig', [{ AttributeName: 'pk', KeyType: 'HASH' }]],
-    ['runtime', [{ AttributeName: 'pk', KeyType: 'HASH' }]],
-    ['runs', [{ AttributeName: 'runId', KeyType: 'HASH' }]],
-    ['idempotency', [{ AttributeName: 'id', KeyType: 'HASH' }]],
-  ] as const)('makes the %s table on demand, with point-in-time recovery', (name, keySchema) => {
+    ['tableConfig', 'FloeTest-table-config', [{ AttributeName: 'pk', KeyType: 'HASH' }]],
+    ['runtime', 'FloeTest-runtime', [{ AttributeName: 'pk', KeyType: 'HASH' }]],
+    ['runs', 'FloeTest-runs', [{ AttributeName: 'runId', KeyType: 'HASH' }]],
+    ['idempotency', 'FloeTest-idempotency', [{ AttributeName: 'id', KeyType: 'HASH' }]],
+  ] as const)('makes the %s table %s (found by state: dynamodb://FloeTest) on demand, with point-in-time recovery', (name, tableName, keySchema) => {
     // Prepare
     const table = resources[logicalId(stack.tables[name])];
 
     // Assess
     expect(table?.Properties).toMatchObject({
+      TableName: tableName,
       KeySchema: keySchema,
       BillingMode: 'PAY_PER_REQUEST',
       PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
