@@ -6,6 +6,7 @@ import { LOGS_USAGE, logsCommand } from './logs.js';
 import { PUSH_USAGE, pushCommand } from './push.js';
 import { RUN_USAGE, runCommand } from './run.js';
 import { STATUS_USAGE, statusCommand } from './status.js';
+import { UNLOCK_USAGE, unlockCommand } from './unlock.js';
 
 type Command = (argv: string[]) => Promise<number>;
 
@@ -16,6 +17,7 @@ const COMMANDS: Record<string, Command> = {
   logs: logsCommand,
   replay: replayCommand,
   push: pushCommand,
+  unlock: unlockCommand,
 };
 
 const USAGE = `usage:
@@ -24,7 +26,8 @@ const USAGE = `usage:
   ${LOGS_USAGE}
   ${DISCOVER_USAGE}
   ${REPLAY_USAGE}
-  ${PUSH_USAGE}`;
+  ${PUSH_USAGE}
+  ${UNLOCK_USAGE}`;
 
 async function main(): Promise<number> {
   const [name, ...rest] = process.argv.slice(2);

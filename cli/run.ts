@@ -6,7 +6,13 @@ import { printTable } from './table-output.js';
 
 export const RUN_USAGE = 'floe run [--config floe.config.yaml] [--source S] [--table T] [--full]';
 
-/** Runs the choreography for the selected tables; 0 only if every one reached gold. */
+/** Exit code when the only failures were tables busy with another run: trying later will work. */
+export const EXIT_TABLE_BUSY = 3;
+
+/**
+ * Runs the choreography for the selected tables. Exits 0 if every one reached gold,
+ * {@link EXIT_TABLE_BUSY} if the only ones that did not were busy with another run, 1 otherwise.
+ */
 export async function runCommand(argv: string[]): Promise<number> {
   const { values } = parseArgs({
     args: argv,
@@ -29,7 +35,9 @@ export async function runCommand(argv: string[]): Promise<number> {
     onJobOutput: (line) => process.stderr.write(`  ${line}\n`),
   });
   printSummary(outcomes, (Date.now() - started) / 1000);
-  return outcomes.every((o) => o.failure === null) ? 0 : 1;
+  const failed = outcomes.filter((o) => o.failure !== null);
+  if (failed.length === 0) return 0;
+  return failed.every((o) => o.busy) ? EXIT_TABLE_BUSY : 1;
 }
 
 function seconds(outcome: TableOutcome): string {

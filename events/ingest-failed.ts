@@ -31,7 +31,8 @@ export type IngestStep = (typeof INGEST_STEPS)[number];
  *     "publishedAt": "2025-11-05T12:03:44.019Z",
  *     "step": "extract",
  *     "error": "Glue job floe-extract run jr_4f1b9c2e8d7a6b5c4d3e2f1a0b9c8d7e6f5a4b3c2d1e0f9a8b7c6d5e4f3a2b1c ended TIMEOUT: Job run timed out",
- *     "retryable": true
+ *     "retryable": true,
+ *     "errorName": "ExtractionFailed"
  *   }
  * }
  * ```
@@ -42,6 +43,11 @@ export const IngestFailedSchema = FloeDetailSchema.extend({
   error: z.string().min(1),
   /** Whether running the same step again may succeed (source unreachable) or not (bad config). */
   retryable: z.boolean(),
+  /**
+   * The kind of failure (`TableBusy`, `ExtractionFailed`, `WarehouseError`, …), so a rule or a
+   * script can tell a busy table from a broken one without reading the message.
+   */
+  errorName: z.string().min(1).optional(),
 });
 
 export type IngestFailed = z.infer<typeof IngestFailedSchema>;

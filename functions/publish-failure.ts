@@ -35,6 +35,7 @@ export async function failRun(
     step,
     error: runError.message,
     retryable: runError.retryable,
+    errorName: runError.name,
   };
   await publisher.publish(INGEST_FAILED, detail);
 }

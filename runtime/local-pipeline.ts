@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { mkdir, readFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
 
 import { INGEST_REQUESTED, parseEvent, type FloeEvent, type IngestRequested } from '../events/index.js';
 import { selectTables, toTableConfigs, type FloeConfig, type TableFilter } from '../config/index.js';
@@ -29,6 +29,8 @@ export interface TableOutcome {
   run: RunRecord | null;
   /** The error of the step that failed, when the run did not reach GoldBuilt. */
   failure: string | null;
+  /** True when the run never started because another run holds the table. */
+  busy: boolean;
 }
 
 export class ReplayError extends Error {
@@ -51,6 +53,8 @@ export interface LocalPipeline {
   bus: LocalBus;
   state: LocalStateStore;
   failures: Map<string, string>;
+  /** Runs refused because their table was busy. */
+  busy: Set<string>;
   /** Resolves when no event is queued, no handler runs and no job is running. */
   settle(): Promise<void>;
   outcome(request: { runId: string; source: string; table: string }): Promise<TableOutcome>;
@@ -67,9 +71,13 @@ export async function openLocalPipeline(config: FloeConfig, options: LocalRunOpt
   const state = new LocalStateStore(config.state);
   await state.putTableConfigs(toTableConfigs(config));
   const raw = new LocalRawStorage(config.raw);
-  const warehouse = await DuckDbWarehouse.open(config.warehouse.slice('duckdb://'.length));
+  const warehouseFile = config.warehouse.slice('duckdb://'.length);
+  // A fresh project has no .floe/ yet; DuckDB creates the file but not its folder.
+  if (warehouseFile !== ':memory:') await mkdir(dirname(warehouseFile), { recursive: true });
+  const warehouse = await DuckDbWarehouse.open(warehouseFile);
   const connections = new Map(config.sources.map((s) => [s.name, s.connection]));
   const failures = new Map<string, string>();
+  const busy = new Set<string>();
   // Handlers publish through this late-bound publisher: the bus needs the handlers to exist first.
   let lateBus: LocalBus | undefined;
   const publisher: Publisher = { publish: (detailType, detail) => lateBus!.publish(detailType, detail) };
@@ -80,7 +88,10 @@ export async function openLocalPipeline(config: FloeConfig, options: LocalRunOpt
   const bus = new LocalBus({
     eventLog: eventLogOf(config),
     onEvent: (event) => {
-      if (event['detail-type'] === 'IngestFailed') failures.set(event.detail.runId, `${event.detail.step}: ${event.detail.error}`);
+      if (event['detail-type'] === 'IngestFailed') {
+        failures.set(event.detail.runId, `${event.detail.step}: ${event.detail.error}`);
+        if (event.detail.errorName === 'TableBusy') busy.add(event.detail.runId);
+      }
       options.onEvent?.(event);
     },
     handlers: {
@@ -99,6 +110,7 @@ export async function openLocalPipeline(config: FloeConfig, options: LocalRunOpt
     bus,
     state,
     failures,
+    busy,
     async settle() {
       do {
         await bus.idle();
@@ -113,7 +125,7 @@ export async function openLocalPipeline(config: FloeConfig, options: LocalRunOpt
     async outcome(request) {
       const run = await state.getRun(request.runId);
       const failure = failures.get(request.runId) ?? (run?.status === 'succeeded' ? null : 'the run did not finish');
-      return { ...request, run, failure };
+      return { ...request, run, failure, busy: busy.has(request.runId) };
     },
     close: () => warehouse.close(),
   };

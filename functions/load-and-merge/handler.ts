@@ -98,7 +98,7 @@ export function createLoadAndMerge(deps: LoadAndMergeDeps): (event: FloeEvent) =
       if (error instanceof ReplayRefused) {
         // The run itself ended long ago and stays as it was; only the replay is refused.
         const refused: IngestFailed = {
-          ...ref, publishedAt: new Date().toISOString(), step: 'load-and-merge', error: error.message, retryable: false,
+          ...ref, publishedAt: new Date().toISOString(), step: 'load-and-merge', error: error.message, retryable: false, errorName: error.name,
         };
         await deps.publisher.publish(INGEST_FAILED, refused);
         return;
