@@ -32,7 +32,7 @@ import {
   type RunUpdate,
   type TableState,
 } from './items.js';
-import type { ListRunsQuery, StateStore } from './store.js';
+import type { ListRunsQuery, StartRunOptions, StateStore } from './store.js';
 
 export {
   createStateTables,
@@ -213,7 +213,7 @@ export class DynamoDbStateStore implements StateStore {
     });
   }
 
-  async startRun(run: NewRun): Promise<RunRecord> {
+  async startRun(run: NewRun, options: StartRunOptions = {}): Promise<RunRecord> {
     const item = NewRunSchema.parse(run);
     return this.retryRaces(`start of run ${item.runId}`, async () => {
       const existing = await this.getRun(item.runId);
@@ -228,7 +228,7 @@ export class DynamoDbStateStore implements StateStore {
         { Put: { TableName: this.tables.runs, Item: runItem(record), ConditionExpression: 'attribute_not_exists(#runId)', ExpressionAttributeNames: { '#runId': 'runId' } } },
       ];
       const lastRun = (await this.getTableState(item.source, item.table)).lastRun;
-      if (lastRun === undefined || Date.parse(lastRun.requestedAt) <= Date.parse(item.requestedAt)) {
+      if (options.asLastRun !== false && (lastRun === undefined || Date.parse(lastRun.requestedAt) <= Date.parse(item.requestedAt))) {
         writes.push(
           updateItem(this.tables.runtime, runtimeKey(item.source, item.table), {
             update: `SET ${runtimeDefaults('lastRun')}, #lastRun = :summary`,

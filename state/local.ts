@@ -22,7 +22,7 @@ import {
   type RunUpdate,
   type TableState,
 } from './items.js';
-import type { ListRunsQuery, StateStore } from './store.js';
+import type { ListRunsQuery, StartRunOptions, StateStore } from './store.js';
 
 /** The whole local state: the same items DynamoDB will hold, keyed the same way. */
 const StateDocumentSchema = z.object({
@@ -129,7 +129,7 @@ export class LocalStateStore implements StateStore {
     });
   }
 
-  async startRun(run: NewRun): Promise<RunRecord> {
+  async startRun(run: NewRun, options: StartRunOptions = {}): Promise<RunRecord> {
     const item = NewRunSchema.parse(run);
     return this.mutate((doc) => {
       const existing = doc.runs[item.runId];
@@ -142,7 +142,7 @@ export class LocalStateStore implements StateStore {
       const record: RunRecord = { ...item, status: 'running', steps: [] };
       doc.runs[item.runId] = record;
       const state = tableStateIn(doc, item.source, item.table);
-      if (state.lastRun === undefined || Date.parse(state.lastRun.requestedAt) <= Date.parse(item.requestedAt)) {
+      if (options.asLastRun !== false && (state.lastRun === undefined || Date.parse(state.lastRun.requestedAt) <= Date.parse(item.requestedAt))) {
         state.lastRun = { runId: item.runId, status: 'running', requestedAt: item.requestedAt };
       }
       return record;

@@ -1,6 +1,15 @@
 import type { TableConfig } from '../config/table-config.js';
 import type { LeaseResult, NewRun, RunError, RunRecord, RunStep, RunUpdate, TableState } from './items.js';
 
+/** How {@link StateStore.startRun} records a run. */
+export interface StartRunOptions {
+  /**
+   * False for a run that never took its table (refused: the table was busy), so the table's
+   * summary keeps pointing at the run that holds it. Default true.
+   */
+  asLastRun?: boolean;
+}
+
 /** Filter for {@link StateStore.listRuns}. */
 export interface ListRunsQuery {
   source?: string | undefined;
@@ -41,7 +50,7 @@ export interface StateStore {
   commitWatermark(source: string, table: string, runId: string, watermark: string | null): Promise<{ committed: boolean }>;
 
   /** Record a new run as `running`; a second call with the same run id returns the existing record. */
-  startRun(run: NewRun): Promise<RunRecord>;
+  startRun(run: NewRun, options?: StartRunOptions): Promise<RunRecord>;
   /** Add or replace (by step name) a step of the run. */
   recordStep(runId: string, step: RunStep): Promise<void>;
   /** Set facts learned during the run (Glue job run id, manifest URL, row counts). */

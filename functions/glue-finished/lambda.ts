@@ -36,7 +36,7 @@ export function createLambdaHandler(env: LambdaEnvironment, clients: GlueFinishe
 let cached: EventLambda | undefined;
 
 /** The Lambda entry: adapters are built on the first invocation and reused by the container. */
-export async function handler(event: unknown, context?: Context): Promise<void> {
+export async function handler(event: unknown, context: Context): Promise<void> {
   cached ??= createLambdaHandler(process.env);
   await cached(event, context);
 }

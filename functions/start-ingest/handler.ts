@@ -29,6 +29,7 @@ export interface StartIngestDeps {
 /**
  * IngestRequested → takes the table's lease, starts the extraction job, publishes GlueStarted.
  * A request delivered twice starts one job: a run that already has a job run id is left alone.
+ * Two deliveries at the same moment are kept apart by the caller (on Lambda, idempotency per run id).
  */
 export function createStartIngest(deps: StartIngestDeps): (event: FloeEvent) => Promise<void> {
   const now = deps.now ?? (() => new Date());
@@ -49,7 +50,9 @@ export function createStartIngest(deps: StartIngestDeps): (event: FloeEvent) => 
     const startedAt = now();
     const lease = await deps.state.acquireLease(source, table, runId, startedAt, deps.leaseTtlMs);
     if (!lease.acquired) {
-      // A run recorded by its requester (request-ingest) ends here too, so nobody waits on it forever.
+      // Recorded (without taking the table's summary from the holder) so whoever asked, such as
+      // Snowflake polling request-ingest, sees the refusal instead of waiting for a run that never starts.
+      if (!existing) await deps.state.startRun({ runId, source, table, mode: event.detail.mode ?? config.mode, requestedAt: event.detail.publishedAt }, { asLastRun: false });
       await failRun(deps.state, deps.publisher, run, 'start-ingest', new TableBusy(`table busy: run ${lease.heldBy} since ${lease.since}`));
       return;
     }

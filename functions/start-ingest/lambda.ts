@@ -8,7 +8,7 @@
 import { GlueClient } from '@aws-sdk/client-glue';
 import type { Context } from 'aws-lambda';
 import { GlueJobStarter } from '../../runtime/glue-job-starter.js';
-import { createEventLambda, type EventLambda } from '../event-lambda.js';
+import { createEventLambda, RUN_REQUEST_KEY, type EventLambda } from '../event-lambda.js';
 import { coreAdapters, LambdaConfigError, required, type CoreClients, type LambdaEnvironment } from '../lambda-environment.js';
 import { createStartIngest } from './handler.js';
 
@@ -70,13 +70,13 @@ export function createLambdaHandler(env: LambdaEnvironment, clients: StartIngest
     },
     leaseTtlMs: LEASE_TTL_MS,
   });
-  return createEventLambda({ service: SERVICE, env, logger, dynamodb, handle });
+  return createEventLambda({ service: SERVICE, env, logger, dynamodb, handle, idempotencyKey: RUN_REQUEST_KEY });
 }
 
 let cached: EventLambda | undefined;
 
 /** The Lambda entry: adapters are built on the first invocation and reused by the container. */
-export async function handler(event: unknown, context?: Context): Promise<void> {
+export async function handler(event: unknown, context: Context): Promise<void> {
   cached ??= createLambdaHandler(process.env);
   await cached(event, context);
 }

@@ -7,6 +7,7 @@ import type { SQSClient } from '@aws-sdk/client-sqs';
 import type { Context } from 'aws-lambda';
 
 import { GLUE_EVENT_SOURCE, GLUE_JOB_STATE_CHANGE, type HandlerName } from '../../events/index.js';
+import type { EventLambda } from '../../functions/event-lambda.js';
 import type { AwsTestConfig } from '../moto.js';
 import { repoRoot } from '../state/helpers.js';
 import { drainQueue, type TestQueue } from './queues.js';
@@ -37,7 +38,7 @@ export interface HarnessOptions {
   busName: string;
   jobName: string;
   /** The queue behind each handler's rule, and the Lambda entry its messages are given to. */
-  handlers: Record<HandlerName, { queue: TestQueue; lambda: (event: unknown, context?: Context) => Promise<void> }>;
+  handlers: Record<HandlerName, { queue: TestQueue; lambda: EventLambda }>;
 }
 
 /** What went past: every event a handler was given, and each job run's output (for secret scans). */

@@ -13,6 +13,7 @@ import { DynamoDbStateStore, createStateTables, createTables, idempotencyTableDe
 import { createQueue, drainQueue, type TestQueue } from '../aws/queues.js';
 import { repoRoot } from '../state/helpers.js';
 import { startMoto, type MotoServer } from '../moto.js';
+import { lambdaContext } from '../aws/lambda-harness.js';
 
 const BUS = 'floe-lambda-test';
 const BUCKET = 'floe-lambda-raw';
@@ -92,7 +93,7 @@ describe('Lambda entries: start-ingest then glue-finished (moto)', () => {
     });
 
     // Act: start-ingest
-    await startIngest(requested);
+    await startIngest(requested, lambdaContext('floe-start-ingest'));
 
     // Assess: the job run, the run record, the lease
     const { JobRuns = [] } = await glue.send(new GetJobRunsCommand({ JobName: JOB }));
@@ -130,7 +131,7 @@ describe('Lambda entries: start-ingest then glue-finished (moto)', () => {
     // Act: glue-finished
     await glueFinished(envelope('Glue Job State Change', 'aws.glue', {
       jobName: JOB, severity: 'INFO', state: 'SUCCEEDED', jobRunId: jobRun.Id, message: 'Job run succeeded',
-    }));
+    }), lambdaContext('floe-glue-finished'));
 
     // Assess: the run knows its manifest, and RawLanded reached load-and-merge's rule
     expect(await state.getRun(runId)).toMatchObject({
@@ -153,16 +154,16 @@ describe('Lambda entries: start-ingest then glue-finished (moto)', () => {
     const failed = envelope('Glue Job State Change', 'aws.glue', {
       jobName: JOB, severity: 'ERROR', state: 'FAILED', jobRunId: 'jr_duplicate', message: 'connection refused',
     });
-    await glueFinished(failed);
+    await glueFinished(failed, lambdaContext('floe-glue-finished'));
     const afterFirst = await state.getRun(runId);
 
     // Act: EventBridge delivers the same event again; an archive replays it, and that replay arrives twice
-    await glueFinished(structuredClone(failed));
+    await glueFinished(structuredClone(failed), lambdaContext('floe-glue-finished'));
     const afterDuplicate = await state.getRun(runId);
     const replayed = { ...structuredClone(failed), 'replay-name': 'floe-replay-1' };
-    await glueFinished(replayed);
+    await glueFinished(replayed, lambdaContext('floe-glue-finished'));
     const afterReplay = await state.getRun(runId);
-    await glueFinished(structuredClone(replayed));
+    await glueFinished(structuredClone(replayed), lambdaContext('floe-glue-finished'));
     const afterReplayDuplicate = await state.getRun(runId);
 
     // Assess: the replay ran the step again (its step time moved); the duplicates changed nothing,
@@ -174,6 +175,26 @@ describe('Lambda entries: start-ingest then glue-finished (moto)', () => {
     expect(afterReplayDuplicate).toEqual(afterReplay);
   });
 
+  it('starts one Glue job when the same run is requested twice at the same moment', async () => {
+    // Prepare: two IngestRequested for one run, published separately (different event ids)
+    const runId = 'r-lambda-twice';
+    const startIngest = createStartIngestLambda(ENV, { dynamodb, eventbridge, glue });
+    const detail = { runId, source: 'clr', table: 'floe_fixture.coupons', publishedAt: new Date().toISOString(), requestedBy: 'test' };
+    await state.releaseLease('clr', 'floe_fixture.coupons', 'r-lambda-1');
+    const before = (await glue.send(new GetJobRunsCommand({ JobName: JOB }))).JobRuns?.length ?? 0;
+
+    // Act
+    await Promise.all([
+      startIngest(envelope('IngestRequested', 'floe.pipeline', detail), lambdaContext('floe-start-ingest')),
+      startIngest(envelope('IngestRequested', 'floe.pipeline', detail), lambdaContext('floe-start-ingest')),
+    ]);
+
+    // Assess
+    const after = (await glue.send(new GetJobRunsCommand({ JobName: JOB }))).JobRuns ?? [];
+    expect(after.length - before).toBe(1);
+    expect((await state.getRun(runId))?.jobRunId).toBe(after.find((jobRun) => jobRun.Arguments?.['--run-id'] === runId)?.Id);
+  });
+
   it('names a missing environment variable', () => {
     const { FLOE_GLUE_JOB_NAME: _omitted, ...withoutJob } = ENV;
     expect(() => createStartIngestLambda(withoutJob)).toThrow(/FLOE_GLUE_JOB_NAME/);
@@ -183,6 +204,6 @@ describe('Lambda entries: start-ingest then glue-finished (moto)', () => {
 
   it('refuses an invalid event as not retryable', async () => {
     const startIngest = createStartIngestLambda(ENV, { dynamodb, eventbridge, glue });
-    await expect(startIngest({ 'detail-type': 'IngestRequested', detail: {} })).rejects.toMatchObject({ name: 'EventValidationError', retryable: false });
+    await expect(startIngest({ 'detail-type': 'IngestRequested', detail: {} }, lambdaContext('floe-start-ingest'))).rejects.toMatchObject({ name: 'EventValidationError', retryable: false });
   });
 });

@@ -22,6 +22,21 @@ export function describeRunHistory(name: string, freshStore: StoreFactory): void
       expect(await store.listRuns({ limit: 10 })).toHaveLength(1);
     });
 
+    it('keeps the table summary on the run holding the table when a refused run is recorded', async () => {
+      // Prepare: run-1 holds the table; run-2 came later but found it busy
+      const store = await freshStore({ now: fixedClock });
+      await store.startRun(run('run-1', '2025-11-05T12:00:00.000Z'));
+
+      // Act
+      await store.startRun(run('run-2', '2025-11-05T12:05:00.000Z'), { asLastRun: false });
+      await store.finishRun('run-2', 'failed', { name: 'TableBusy', message: 'table busy: run run-1', retryable: true });
+      await store.finishRun('run-1', 'succeeded');
+
+      // Assess: run-2 is in the history; the summary follows run-1 to its end
+      expect((await store.getRun('run-2'))?.status).toBe('failed');
+      expect((await store.getTableState('clr', 'users')).lastRun).toMatchObject({ runId: 'run-1', status: 'succeeded' });
+    });
+
     it('lists runs newest first, filtered by table and cut at the limit', async () => {
       // Prepare
       const store = await freshStore();
