@@ -13,11 +13,12 @@ export interface SnowflakeEntryProps {
 }
 
 const STAGE = 'v1';
+const METHODS = ['POST', 'GET'] as const;
 
 /**
  * Snowflake's external function → API Gateway (IAM auth) → request-ingest. Snowflake signs its
  * calls as the role created here, which its IAM user may assume only with the integration's
- * external id, and which may invoke only `POST /ingest`.
+ * external id, and which may invoke only `POST /ingest` (a request) and `GET /ingest` (its poll).
  */
 export class SnowflakeEntry extends Construct {
   readonly handler: HandlerFunction;
@@ -39,7 +40,10 @@ export class SnowflakeEntry extends Construct {
       deployOptions: { stageName: STAGE },
       defaultMethodOptions: { authorizationType: AuthorizationType.IAM },
     });
-    this.api.root.addResource('ingest').addMethod('POST', new LambdaIntegration(this.handler.fn));
+    // POST requests; GET is Snowflake polling a batch that was answered 202.
+    const ingest = this.api.root.addResource('ingest');
+    const integration = new LambdaIntegration(this.handler.fn);
+    for (const method of METHODS) ingest.addMethod(method, integration);
 
     this.role = new Role(this, 'SnowflakeRole', {
       description: "Assumed by Snowflake's API integration to call floe's external function",
@@ -50,7 +54,7 @@ export class SnowflakeEntry extends Construct {
     this.role.addToPolicy(
       new PolicyStatement({
         actions: ['execute-api:Invoke'],
-        resources: [this.api.arnForExecuteApi('POST', '/ingest', STAGE)],
+        resources: METHODS.map((method) => this.api.arnForExecuteApi(method, '/ingest', STAGE)),
       }),
     );
 

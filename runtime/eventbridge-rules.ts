@@ -1,5 +1,6 @@
 import {
   CreateEventBusCommand,
+  DescribeEventBusCommand,
   PutRuleCommand,
   PutTargetsCommand,
   ResourceAlreadyExistsException,
@@ -64,4 +65,20 @@ export async function ensureRules(
     }
   }
   return rules;
+}
+
+/**
+ * AWS services publish to the default bus only: a rule there sends the state changes of floe's
+ * Glue job (the glue-finished route's pattern) on to `busName`, as the stack's
+ * ForwardGlueStateChanges rule does. Idempotent.
+ */
+export async function ensureGlueForwarding(client: EventBridgeClient, busName: string, routes: readonly Route[]): Promise<void> {
+  const glueRoute = routes.find((route) => route.handler === 'glue-finished');
+  if (glueRoute === undefined) throw new Error('ensureGlueForwarding: the routes have no glue-finished route to take the pattern from');
+  const { Arn: busArn } = await client.send(new DescribeEventBusCommand({ Name: busName }));
+  if (!busArn) throw new Error(`ensureGlueForwarding: bus ${busName} has no ARN; create it first (ensureRules)`);
+  const name = `${busName}-forward-glue-state-changes`;
+  await client.send(new PutRuleCommand({ Name: name, EventBusName: 'default', EventPattern: JSON.stringify(glueRoute.pattern), State: 'ENABLED' }));
+  const output = await client.send(new PutTargetsCommand({ Rule: name, EventBusName: 'default', Targets: [{ Id: busName, Arn: busArn }] }));
+  if ((output.FailedEntryCount ?? 0) > 0) throw new Error(`rule ${name}: target ${busArn} refused: ${output.FailedEntries?.[0]?.ErrorMessage ?? 'unknown'}`);
 }

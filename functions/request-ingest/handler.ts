@@ -3,26 +3,13 @@ import { createHash } from 'node:crypto';
 import { INGEST_REQUESTED, IngestModeSchema, type IngestMode, type IngestRequested } from '../../events/index.js';
 import type { Publisher } from '../../runtime/local-bus.js';
 import type { RunRecord, StateStore } from '../../state/index.js';
-
-/** The header Snowflake sets on every call of one batch, retries included. */
-export const BATCH_ID_HEADER = 'sf-external-function-query-batch-id';
-
-/** What API Gateway's proxy integration hands the function (only the fields used here). */
-export interface ProxyRequest {
-  headers?: Readonly<Record<string, string | undefined>> | null;
-  body?: string | null;
-  isBase64Encoded?: boolean;
-}
-
-export interface ProxyResponse {
-  statusCode: number;
-  headers: Record<string, string>;
-  body: string;
-}
+import type { BatchStore, RequestedBatch, RequestedRow } from './batch-store.js';
+import { BATCH_ID_HEADER, BadRequest, header, isPoll, parseRows, respond, type ProxyRequest, type ProxyResponse, type RowRequest } from './wire-format.js';
 
 export interface RequestIngestDeps {
   state: StateStore;
   publisher: Publisher;
+  batches: BatchStore;
   now?: () => Date;
 }
 
@@ -30,66 +17,17 @@ export interface RequestIngestDeps {
 export interface TableRun {
   table: string;
   runId: string;
-  /** Only when the row asked to wait. */
-  status?: RunRecord['status'];
+  /** Only when the row asked to wait: `requested` until start-ingest has recorded the run. */
+  status?: RunRecord['status'] | 'requested';
   rowsExtracted?: number;
   error?: string;
 }
 
 export type RowResult = { runs: TableRun[] } | { error: string };
 
-interface RowRequest {
-  rowNumber: number;
-  source: unknown;
-  tables: unknown;
-  options: unknown;
-}
-
-class BadRequest extends Error {
-  override readonly name = 'BadRequest';
-}
-
-function respond(statusCode: number, body: object): ProxyResponse {
-  return { statusCode, headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) };
-}
-
-function header(request: ProxyRequest, name: string): string | undefined {
-  for (const [key, value] of Object.entries(request.headers ?? {})) {
-    if (key.toLowerCase() === name && value !== undefined && value !== '') return value;
-  }
-  return undefined;
-}
-
-/** `{"data": [[rowNumber, source, tables, options], …]}`; anything else is a 400. */
-function parseBody(request: ProxyRequest): RowRequest[] {
-  if (request.body === undefined || request.body === null || request.body === '') {
-    throw new BadRequest('empty body: expected {"data": [[rowNumber, source, tables, options], ...]}');
-  }
-  const text = request.isBase64Encoded ? Buffer.from(request.body, 'base64').toString('utf8') : request.body;
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(text) as unknown;
-  } catch {
-    throw new BadRequest('body is not valid JSON: expected {"data": [[rowNumber, source, tables, options], ...]}');
-  }
-  const data = typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed) ? (parsed as { data?: unknown }).data : undefined;
-  if (!Array.isArray(data)) throw new BadRequest('body must be {"data": [[rowNumber, source, tables, options], ...]}: "data" is missing or not an array');
-  const seen = new Set<number>();
-  return data.map((row: unknown, index) => {
-    if (!Array.isArray(row)) throw new BadRequest(`data[${index}] must be an array [rowNumber, source, tables, options]`);
-    const [rowNumber, source = null, tables = null, options = null] = row as unknown[];
-    if (typeof rowNumber !== 'number' || !Number.isInteger(rowNumber) || rowNumber < 0) {
-      throw new BadRequest(`data[${index}][0] must be the row number (a non-negative integer)`);
-    }
-    if (seen.has(rowNumber)) throw new BadRequest(`data[${index}]: row number ${rowNumber} appears twice`);
-    seen.add(rowNumber);
-    return { rowNumber, source, tables, options };
-  });
-}
-
 interface ValidRow {
   source: string;
-  tables: { table: string; mode: IngestMode }[];
+  tables: string[];
   /** Only when the row asked for a mode; otherwise start-ingest takes the table's own. */
   mode: IngestMode | undefined;
   wait: boolean;
@@ -123,13 +61,12 @@ async function validateRow(state: StateStore, row: RowRequest): Promise<ValidRow
   if (allTables) {
     const configs = await state.listTableConfigs(source);
     if (configs.length === 0) return { error: `source ${source} has no configured tables (unknown source?); nothing was requested for this row` };
-    return { source, tables: configs.map((config) => ({ table: config.table, mode: mode ?? config.mode })), mode, wait };
+    return { source, tables: configs.map((config) => config.table), mode, wait };
   }
-  const tables: { table: string; mode: IngestMode }[] = [];
+  const tables: string[] = [];
   const unknown: string[] = [];
   for (const table of [...new Set(row.tables as string[])]) {
-    const config = await state.getTableConfig(source, table);
-    if (config) tables.push({ table, mode: mode ?? config.mode });
+    if (await state.getTableConfig(source, table)) tables.push(table);
     else unknown.push(table);
   }
   if (unknown.length > 0) {
@@ -144,96 +81,103 @@ export function runIdFor(batchId: string, rowNumber: number, table: string): str
   return `sf-${rowNumber}-${digest}`;
 }
 
-function outcome(table: string, runId: string, run: RunRecord): TableRun {
+async function understand(state: StateStore, batchId: string, row: RowRequest): Promise<RequestedRow> {
+  const valid = await validateRow(state, row);
+  if ('error' in valid) return { rowNumber: row.rowNumber, error: valid.error };
+  const runs = valid.tables.map((table) => ({ table, runId: runIdFor(batchId, row.rowNumber, table) }));
+  return { rowNumber: row.rowNumber, source: valid.source, wait: valid.wait, runs, ...(valid.mode === undefined ? {} : { mode: valid.mode }) };
+}
+
+/**
+ * Publishes the IngestRequested of every run of the batch not published yet, marking each after
+ * it is sent. A call that dies between the two publishes that run again on the retry; start-ingest
+ * starts one job per run id, so the extra event changes nothing.
+ */
+async function publishRequests(deps: RequestIngestDeps, batchId: string, batch: RequestedBatch, now: () => Date): Promise<void> {
+  const published = new Set(batch.published);
+  for (const row of batch.rows) {
+    if ('error' in row) continue;
+    for (const { table, runId } of row.runs) {
+      if (published.has(runId)) continue;
+      const detail: IngestRequested = {
+        runId,
+        source: row.source,
+        table,
+        publishedAt: now().toISOString(),
+        requestedBy: `snowflake:${batchId}`,
+        requestId: `${batchId}:${row.rowNumber}:${table}`,
+        ...(row.mode === undefined ? {} : { mode: row.mode }),
+      };
+      await deps.publisher.publish(INGEST_REQUESTED, detail);
+      await deps.batches.markPublished(batchId, runId);
+    }
+  }
+}
+
+function outcome(table: string, runId: string, run: RunRecord | null): TableRun {
+  if (run === null) return { table, runId, status: 'requested' };
   const result: TableRun = { table, runId, status: run.status };
   if (run.rowsExtracted !== undefined) result.rowsExtracted = run.rowsExtracted;
   if (run.error) result.error = `${run.error.name}: ${run.error.message}`;
   return result;
 }
 
-/** The run-history step that says this run's IngestRequested was published. */
-export const REQUESTED_STEP = 'request-ingest';
-
-interface TableRequest {
-  runId: string;
-  source: string;
-  table: string;
-  mode: IngestMode;
-  requestedMode: IngestMode | undefined;
-  batchId: string;
-  rowNumber: number;
-  now: () => Date;
-}
-
-/**
- * Records the run, publishes its IngestRequested, then marks it requested. A retried call finds the
- * mark and publishes nothing; one that died between publishing and marking publishes again, which
- * start-ingest drops (it starts one job per run id).
- */
-async function requestRun(deps: RequestIngestDeps, request: TableRequest): Promise<RunRecord> {
-  const { runId, source, table, mode, batchId, rowNumber, now } = request;
-  const requestedAt = now().toISOString();
-  const run = await deps.state.startRun({ runId, source, table, mode, requestedAt });
-  const detail: IngestRequested = {
-    runId,
-    source,
-    table,
-    publishedAt: requestedAt,
-    requestedBy: `snowflake:${batchId}`,
-    requestId: `${batchId}:${rowNumber}:${table}`,
-  };
-  if (request.requestedMode !== undefined) detail.mode = request.requestedMode;
-  await deps.publisher.publish(INGEST_REQUESTED, detail);
-  await deps.state.recordStep(runId, { name: REQUESTED_STEP, startedAt: requestedAt, finishedAt: now().toISOString() });
-  return run;
+/** The answer to a batch: 202 while a row that waits has a run not finished, else 200 with the outcomes. */
+async function answer(state: StateStore, batch: RequestedBatch): Promise<ProxyResponse> {
+  let pending = false;
+  const data: [number, RowResult][] = [];
+  for (const row of batch.rows) {
+    if ('error' in row) {
+      data.push([row.rowNumber, { error: row.error }]);
+      continue;
+    }
+    if (!row.wait) {
+      data.push([row.rowNumber, { runs: row.runs.map(({ table, runId }) => ({ table, runId })) }]);
+      continue;
+    }
+    const runs: TableRun[] = [];
+    for (const { table, runId } of row.runs) {
+      const result = outcome(table, runId, await state.getRun(runId));
+      if (result.status === 'running' || result.status === 'requested') pending = true;
+      runs.push(result);
+    }
+    data.push([row.rowNumber, { runs }]);
+  }
+  return respond(pending ? 202 : 200, { data });
 }
 
 /**
  * Snowflake external function → one IngestRequested per requested table.
  *
- * Answers `{"data": [[rowNumber, result], …]}` in the rows' order. The batch id header makes
- * the run ids deterministic: a retried call (same batch id) finds the runs this handler recorded
- * and publishes nothing for them. A row with `{"wait": true}` keeps the call at 202 (Snowflake
- * polls the same request) until each of its runs finished, then answers 200 with the outcomes.
+ * Answers `{"data": [[rowNumber, result], …]}` in the rows' order. The batch is recorded under its
+ * batch id the first time: a retried call answers from that record and publishes only what was
+ * not published yet, so nothing twice. A row with `{"wait": true}` makes the answer 202 until each
+ * of its runs has finished; Snowflake then polls (GET, same batch id) until it gets 200 with the
+ * outcomes.
  */
 export function createRequestIngest(deps: RequestIngestDeps): (request: ProxyRequest) => Promise<ProxyResponse> {
   const now = deps.now ?? (() => new Date());
   return async (request) => {
     const batchId = header(request, BATCH_ID_HEADER);
+    if (batchId === undefined) {
+      return respond(400, { error: `header ${BATCH_ID_HEADER} is missing: floe needs it to make retried calls idempotent` });
+    }
+    if (isPoll(request)) {
+      const batch = await deps.batches.get(batchId);
+      if (batch === null) return respond(404, { error: `batch ${batchId} is unknown (never requested, or older than 7 days); call FLOE_INGEST again` });
+      return answer(deps.state, batch);
+    }
     let rows: RowRequest[];
     try {
-      if (batchId === undefined) throw new BadRequest(`header ${BATCH_ID_HEADER} is missing: floe needs it to make retried calls idempotent`);
-      rows = parseBody(request);
+      rows = parseRows(request);
     } catch (error) {
       if (error instanceof BadRequest) return respond(400, { error: error.message });
       throw error;
     }
-
-    let pending = false;
-    const data: [number, RowResult][] = [];
-    for (const row of rows) {
-      const valid = await validateRow(deps.state, row);
-      if ('error' in valid) {
-        data.push([row.rowNumber, { error: valid.error }]);
-        continue;
-      }
-      const runs: TableRun[] = [];
-      for (const { table, mode } of valid.tables) {
-        const runId = runIdFor(batchId, row.rowNumber, table);
-        let run = await deps.state.getRun(runId);
-        if (run === null || !run.steps.some((step) => step.name === REQUESTED_STEP)) {
-          run = await requestRun(deps, { runId, source: valid.source, table, mode, requestedMode: valid.mode, batchId, rowNumber: row.rowNumber, now });
-        }
-        if (valid.wait) {
-          const result = outcome(table, runId, run);
-          if (result.status === 'running') pending = true;
-          runs.push(result);
-        } else {
-          runs.push({ table, runId });
-        }
-      }
-      data.push([row.rowNumber, { runs }]);
-    }
-    return respond(pending ? 202 : 200, { data });
+    const understood: RequestedRow[] = [];
+    for (const row of rows) understood.push(await understand(deps.state, batchId, row));
+    const batch = await deps.batches.record(batchId, understood);
+    await publishRequests(deps, batchId, batch, now);
+    return answer(deps.state, batch);
   };
 }

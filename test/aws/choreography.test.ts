@@ -16,7 +16,7 @@ import { createLambdaHandler as createGlueFinishedLambda } from '../../functions
 import { createLambdaHandler as createLoadAndMergeLambda } from '../../functions/load-and-merge/lambda.js';
 import { createLambdaHandler as createRequestIngestLambda } from '../../functions/request-ingest/lambda.js';
 import { createLambdaHandler as createStartIngestLambda } from '../../functions/start-ingest/lambda.js';
-import { ensureRules } from '../../runtime/eventbridge-rules.js';
+import { ensureGlueForwarding, ensureRules } from '../../runtime/eventbridge-rules.js';
 import { DynamoDbStateStore, createStateTables, createTables, idempotencyTableDefinition } from '../../state/dynamodb.js';
 import { S3MirroredRawStorage } from '../../storage/s3-mirror.js';
 import { DuckDbWarehouse } from '../../warehouse/duckdb.js';
@@ -29,16 +29,20 @@ const MYSQL_URL = process.env['FLOE_TEST_MYSQL_URL'] ?? 'mysql://root@127.0.0.1:
 const SCHEMA = 'floe_aws_e2e';
 /** PostgreSQL trusts loopback, so any password connects; the test only checks it never leaks. */
 const PG_PASSWORD = 'pw-floe-aws-e2e-7Qx9';
+/** The MariaDB user's real password: the job must take it from the secret to connect at all. */
+const MYSQL_PASSWORD = 'pw-floe-aws-e2e-Mq4z';
+const MYSQL_USER = 'floe_aws_e2e';
 const BUS = 'floe-e2e';
 const BUCKET = 'floe-e2e-raw';
 const JOB = 'floe-e2e-extract';
 const TABLES = { tableConfig: 'floe-e2e-table-config', runtime: 'floe-e2e-runtime', runs: 'floe-e2e-runs' };
 const BATCH = '01bf0e2e-0000-4000-8000-00000000e2e0';
 
-function snowflakeCall(rows: unknown[], batchId = BATCH): object {
-  // What API Gateway's proxy integration hands the function for one external-function batch.
+function snowflakeCall(rows: unknown[] | null, batchId = BATCH): object {
+  // What API Gateway's proxy integration hands the function for one external-function batch:
+  // a POST with the rows, or (rows null) Snowflake's GET polling it, same headers and no body.
   return {
-    resource: '/ingest', path: '/ingest', httpMethod: 'POST', isBase64Encoded: false,
+    resource: '/ingest', path: '/ingest', httpMethod: rows === null ? 'GET' : 'POST', isBase64Encoded: false,
     headers: {
       'Content-Type': 'application/json',
       'sf-external-function-format': 'json',
@@ -46,7 +50,7 @@ function snowflakeCall(rows: unknown[], batchId = BATCH): object {
       'sf-external-function-query-batch-id': batchId,
       'sf-external-function-current-query-id': '01bf0e2e-0000-4000-8000-0000000000q1',
     },
-    body: JSON.stringify({ data: rows }),
+    body: rows === null ? null : JSON.stringify({ data: rows }),
   };
 }
 
@@ -83,6 +87,9 @@ describe('The choreography on AWS APIs (moto): Snowflake call → Glue → S3 �
     await mysqlConnection.query(`drop database if exists ${SCHEMA}`);
     await mysqlConnection.query(`create database ${SCHEMA} character set utf8mb4`);
     await mysqlConnection.query(`create table ${SCHEMA}.items (id int primary key, name varchar(50), price decimal(10,2), updated_at datetime(6))`);
+    await mysqlConnection.query(`drop user if exists '${MYSQL_USER}'@'127.0.0.1'`);
+    await mysqlConnection.query(`create user '${MYSQL_USER}'@'127.0.0.1' identified by '${MYSQL_PASSWORD}'`);
+    await mysqlConnection.query(`grant select on ${SCHEMA}.* to '${MYSQL_USER}'@'127.0.0.1'`);
     await mysqlConnection.query(`insert into ${SCHEMA}.items values (1, 'tea 🍵', 3.50, '2025-01-01 10:00:00.000001'), (2, 'café', 2.10, '2025-01-01 10:00:01'), (3, 'scone', 4.00, '2025-01-01 10:00:02')`);
 
     moto = await startMoto({ serial: true });
@@ -103,10 +110,11 @@ describe('The choreography on AWS APIs (moto): Snowflake call → Glue → S3 �
     await pgClient?.query(`drop schema if exists ${SCHEMA} cascade`);
     await pgClient?.end();
     await mysqlConnection?.query(`drop database if exists ${SCHEMA}`);
+    await mysqlConnection?.query(`drop user if exists '${MYSQL_USER}'@'127.0.0.1'`);
     await mysqlConnection?.end();
   });
 
-  it('lands PostgreSQL and MariaDB tables in staging equal to the source, answers Snowflake 202 then 200, and leaks no password', async () => {
+  it('lands PostgreSQL and MariaDB tables in staging equal to the source, answers Snowflake 202 then 200 to its poll, and leaks no password', async () => {
     // Prepare: what the stack creates, on moto
     const { dynamodb, eventbridge, glue, s3, sqs, secrets } = clients as Required<typeof clients>;
     await createStateTables(dynamodb, TABLES);
@@ -121,10 +129,13 @@ describe('The choreography on AWS APIs (moto): Snowflake call → Glue → S3 �
       Name: 'floe/pgsrc',
       SecretString: JSON.stringify({ engine: 'postgres', username: 'postgres', password: PG_PASSWORD, host: '127.0.0.1', port: 5432, dbname: 'postgres' }),
     }));
-    const mysqlSecret = await secrets.send(new CreateSecretCommand({ Name: 'floe/mysrc', SecretString: 'mysql://root@127.0.0.1:3306/' + SCHEMA }));
+    const mysqlSecret = await secrets.send(new CreateSecretCommand({
+      Name: 'floe/mysrc', SecretString: `mysql://${MYSQL_USER}:${MYSQL_PASSWORD}@127.0.0.1:3306/${SCHEMA}`,
+    }));
     const queues = {} as Record<HandlerName, TestQueue>;
     for (const name of ['start-ingest', 'glue-finished', 'load-and-merge', 'build-gold'] as const) queues[name] = await createQueue(sqs, `floe-e2e-${name}`);
     await ensureRules(eventbridge, BUS, routesFor([JOB]), Object.fromEntries(Object.entries(queues).map(([name, queue]) => [name, queue.arn])));
+    await ensureGlueForwarding(eventbridge, BUS, routesFor([JOB]));
     const state = new DynamoDbStateStore(dynamodb, TABLES);
     await state.putTableConfigs([
       { source: 'pgsrc', table: `${SCHEMA}.orders`, engine: 'postgres', primaryKey: ['id'], mode: 'incremental', incrementalColumn: 'updated_at', partitionColumn: 'id', partitions: 2, lookbackSeconds: 0 },
@@ -140,14 +151,14 @@ describe('The choreography on AWS APIs (moto): Snowflake call → Glue → S3 �
       FLOE_TABLE_CONFIG_TABLE: TABLES.tableConfig, FLOE_RUNTIME_TABLE: TABLES.runtime, FLOE_RUNS_TABLE: TABLES.runs,
       FLOE_IDEMPOTENCY_TABLE: 'floe-e2e-idempotency', FLOE_GLUE_JOB_NAME: JOB, FLOE_GOLD_DIR: goldDir,
       FLOE_SOURCE_SECRETS: JSON.stringify({ pgsrc: pgSecret.ARN, mysrc: mysqlSecret.ARN }),
-      POWERTOOLS_LOG_LEVEL: 'SILENT',
+      POWERTOOLS_LOG_LEVEL: 'INFO',
     };
     // DuckDB reads local Parquet only, so load-and-merge reads the raw files through a local mirror of the bucket.
     const openWarehouse = async (): Promise<DuckDbWarehouse> => warehouse;
     const raw = new S3MirroredRawStorage({ client: s3, root: `s3://${BUCKET}`, mirror: join(folder, 'mirror') });
     const requestIngest = createRequestIngestLambda(env, { dynamodb, eventbridge });
     const harness: HarnessOptions = {
-      aws: moto.config, sqs, glue, eventbridge, busName: BUS, jobName: JOB,
+      aws: moto.config, sqs, glue, eventbridge, jobName: JOB, jobRunsPlayed: new Set(),
       handlers: {
         'start-ingest': { queue: queues['start-ingest'], lambda: createStartIngestLambda(env, { dynamodb, eventbridge, glue }) },
         'glue-finished': { queue: queues['glue-finished'], lambda: createGlueFinishedLambda(env, { dynamodb, eventbridge, s3 }) },
@@ -158,33 +169,43 @@ describe('The choreography on AWS APIs (moto): Snowflake call → Glue → S3 �
     const record: HarnessRecord = { delivered: [], jobOutput: [] };
     const rows = [[0, 'pgsrc', [`${SCHEMA}.orders`], { wait: true }], [1, 'mysrc', ['items'], { wait: true }]];
 
-    // Act: Snowflake calls (and retries the call), the choreography runs, Snowflake polls
-    const first = await requestIngest(snowflakeCall(rows), lambdaContext('floe-request-ingest'));
-    const retried = await requestIngest(snowflakeCall(rows), lambdaContext('floe-request-ingest'));
-    await runUntilQuiet(harness, record);
-    const polled = await requestIngest(snowflakeCall(rows), lambdaContext('floe-request-ingest'));
+    // Act: Snowflake calls (and retries the call), the choreography runs, Snowflake polls; every
+    // log line the Lambdas write is kept for the secret scan
+    const logs: string[] = [];
+    const { jest } = import.meta;
+    const stdout = jest.spyOn(process.stdout, 'write').mockImplementation((chunk: unknown) => logs.push(String(chunk)) > 0);
+    let first, retried, polled, second;
+    try {
+      first = await requestIngest(snowflakeCall(rows), lambdaContext('floe-request-ingest'));
+      retried = await requestIngest(snowflakeCall(rows), lambdaContext('floe-request-ingest'));
+      await runUntilQuiet(harness, record);
+      polled = await requestIngest(snowflakeCall(null), lambdaContext('floe-request-ingest'));
 
-    // Assess: 202 while running (the retry published nothing), then 200 with both runs succeeded
+      // The sources change; Snowflake asks again (a new batch), incrementally
+      await pgClient.query(`update ${SCHEMA}.orders set amount = amount + 1, updated_at = timestamptz '2025-03-01 00:00:00+00' where id % 500 = 0`);
+      await pgClient.query(`insert into ${SCHEMA}.orders values (3001, 'late customer', 9.99, timestamptz '2025-03-01 00:00:00+00')`);
+      await mysqlConnection.query(`update ${SCHEMA}.items set price = 2.20, updated_at = '2025-03-01 09:00:00' where id = 2`);
+      await requestIngest(snowflakeCall(rows, 'second-batch'), lambdaContext('floe-request-ingest'));
+      await runUntilQuiet(harness, record);
+      second = await requestIngest(snowflakeCall(null, 'second-batch'), lambdaContext('floe-request-ingest'));
+    } finally {
+      stdout.mockRestore();
+    }
+
+    // Assess: 202 while running (the retry published nothing: one start-ingest per table and batch), then 200 with both runs succeeded
     expect(first.statusCode).toBe(202);
     expect(retried.statusCode).toBe(202);
-    expect(record.delivered.filter((d) => d.handler === 'start-ingest')).toHaveLength(2);
+    expect(record.delivered.filter((d) => d.handler === 'start-ingest')).toHaveLength(4);
     expect(polled.statusCode).toBe(200);
     const outcomes = (JSON.parse(polled.body) as { data: [number, { runs: { status: string; rowsExtracted: number }[] }][] }).data;
     expect(outcomes.map(([row, result]) => [row, result.runs.map((r) => [r.status, r.rowsExtracted])])).toEqual([
       [0, [['succeeded', 3000]]],
       [1, [['succeeded', 3]]],
     ]);
-    expect(record.delivered.slice(0, 8).map((d) => d.handler).sort()).toEqual([
-      'build-gold', 'build-gold', 'glue-finished', 'glue-finished', 'load-and-merge', 'load-and-merge', 'start-ingest', 'start-ingest',
-    ]);
-
-    // Act: the sources change; Snowflake asks again (a new batch), incrementally
-    await pgClient.query(`update ${SCHEMA}.orders set amount = amount + 1, updated_at = timestamptz '2025-03-01 00:00:00+00' where id % 500 = 0`);
-    await pgClient.query(`insert into ${SCHEMA}.orders values (3001, 'late customer', 9.99, timestamptz '2025-03-01 00:00:00+00')`);
-    await mysqlConnection.query(`update ${SCHEMA}.items set price = 2.20, updated_at = '2025-03-01 09:00:00' where id = 2`);
-    await requestIngest(snowflakeCall(rows, 'second-batch'), lambdaContext('floe-request-ingest'));
-    await runUntilQuiet(harness, record);
-    const second = await requestIngest(snowflakeCall(rows, 'second-batch'), lambdaContext('floe-request-ingest'));
+    expect(record.delivered.map((d) => d.handler).sort()).toEqual(
+      ['build-gold', 'glue-finished', 'load-and-merge', 'start-ingest'].flatMap((handler) => Array(4).fill(handler)),
+    );
+    expect(record.jobOutput).toHaveLength(4);
 
     // Assess: the second batch read only what changed past the committed watermarks
     expect(second.statusCode).toBe(200);
@@ -205,7 +226,8 @@ describe('The choreography on AWS APIs (moto): Snowflake call → Glue → S3 �
     // Assess: the watermark is the source's own, and the password appears in no event, job output, S3 object or state item
     expect((await state.getTableState('mysrc', 'items')).watermark).toBe('2025-03-01 09:00:00.000000');
     const objects = (await s3.send(new ListObjectsV2Command({ Bucket: BUCKET }))).Contents ?? [];
-    const texts = [JSON.stringify(record.delivered), ...record.jobOutput];
+    expect(logs.some((line) => line.includes('"published RawLanded"'))).toBe(true);
+    const texts = [JSON.stringify(record.delivered), ...record.jobOutput, ...logs];
     for (const object of objects.filter((o) => !o.Key?.endsWith('.parquet'))) {
       const body = await s3.send(new GetObjectCommand({ Bucket: BUCKET, Key: object.Key }));
       texts.push(await body.Body!.transformToString());
@@ -214,6 +236,6 @@ describe('The choreography on AWS APIs (moto): Snowflake call → Glue → S3 �
       texts.push(JSON.stringify((await dynamodb.send(new ScanCommand({ TableName: table }))).Items));
     }
     expect(objects.some((o) => o.Key?.startsWith('_logs/'))).toBe(true);
-    expect(texts.filter((text) => text.includes(PG_PASSWORD))).toEqual([]);
+    expect(texts.filter((text) => text.includes(PG_PASSWORD) || text.includes(MYSQL_PASSWORD))).toEqual([]);
   });
 });

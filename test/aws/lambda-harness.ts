@@ -35,8 +35,9 @@ export interface HarnessOptions {
   sqs: SQSClient;
   glue: GlueClient;
   eventbridge: EventBridgeClient;
-  busName: string;
   jobName: string;
+  /** Glue job runs already played, so a later round never runs one twice. */
+  jobRunsPlayed: Set<string>;
   /** The queue behind each handler's rule, and the Lambda entry its messages are given to. */
   handlers: Record<HandlerName, { queue: TestQueue; lambda: EventLambda }>;
 }
@@ -51,9 +52,10 @@ export interface HarnessRecord {
  * Plays AWS's part where moto cannot: Lambda (it delivers each queue's messages to the handler's
  * entry, as an EventBridge target would) and Glue (it runs the extraction job recorded by
  * StartJobRun as a local process against moto's S3 and Secrets Manager, then puts the
- * "Glue Job State Change" event on the bus). Runs until no message and no job is left.
+ * "Glue Job State Change" event on the default bus, where AWS puts it). Runs until no message and
+ * no job is left.
  */
-export async function runUntilQuiet(options: HarnessOptions, record: HarnessRecord, started = new Set<string>()): Promise<void> {
+export async function runUntilQuiet(options: HarnessOptions, record: HarnessRecord): Promise<void> {
   for (let round = 0; round < 200; round += 1) {
     let progressed = false;
     for (const [name, { queue, lambda }] of Object.entries(options.handlers) as [HandlerName, HarnessOptions['handlers'][HandlerName]][]) {
@@ -67,8 +69,8 @@ export async function runUntilQuiet(options: HarnessOptions, record: HarnessReco
     }
     const { JobRuns = [] } = await options.glue.send(new GetJobRunsCommand({ JobName: options.jobName }));
     for (const jobRun of JobRuns) {
-      if (!jobRun.Id || started.has(jobRun.Id)) continue;
-      started.add(jobRun.Id);
+      if (!jobRun.Id || options.jobRunsPlayed.has(jobRun.Id)) continue;
+      options.jobRunsPlayed.add(jobRun.Id);
       const { code, output } = await runExtraction(options.aws, jobRun.Arguments ?? {});
       record.jobOutput.push(output);
       await putGlueStateChange(options, jobRun.Id, code === 0, output);
@@ -108,7 +110,7 @@ async function putGlueStateChange(options: HarnessOptions, jobRunId: string, suc
     message: succeeded ? 'Job run succeeded' : lastLine,
   };
   const result = await options.eventbridge.send(new PutEventsCommand({
-    Entries: [{ EventBusName: options.busName, Source: GLUE_EVENT_SOURCE, DetailType: GLUE_JOB_STATE_CHANGE, Detail: JSON.stringify(detail) }],
+    Entries: [{ EventBusName: 'default', Source: GLUE_EVENT_SOURCE, DetailType: GLUE_JOB_STATE_CHANGE, Detail: JSON.stringify(detail) }],
   }));
   if ((result.FailedEntryCount ?? 0) > 0) throw new Error(`moto refused the Glue state change: ${JSON.stringify(result.Entries)}`);
 }

@@ -2,9 +2,15 @@ import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+
 import { parseEvent } from '../../events/index.js';
-import { createRequestIngest, type ProxyRequest } from '../../functions/request-ingest/handler.js';
+import { DynamoDbBatchStore } from '../../functions/request-ingest/batch-store.js';
+import { createRequestIngest } from '../../functions/request-ingest/handler.js';
+import type { ProxyRequest } from '../../functions/request-ingest/wire-format.js';
+import { createTables, idempotencyTableDefinition } from '../../state/dynamodb.js';
 import { LocalStateStore } from '../../state/index.js';
+import { startMoto, type MotoServer } from '../moto.js';
 
 const BATCH = '01b2c3d4-0000-1111-2222-333344445555';
 
@@ -13,7 +19,36 @@ interface Published {
   detail: Record<string, unknown>;
 }
 
-async function setup(): Promise<{ state: LocalStateStore; published: Published[]; handle: ReturnType<typeof createRequestIngest> }> {
+let moto: MotoServer;
+let dynamodb: DynamoDBClient;
+let tables = 0;
+
+beforeAll(async () => {
+  moto = await startMoto();
+  dynamodb = new DynamoDBClient(moto.config);
+});
+
+afterAll(async () => {
+  dynamodb?.destroy();
+  await moto?.stop();
+});
+
+/** Batches are kept where the Lambda keeps them: an idempotency table, on moto, one per test. */
+async function freshBatchStore(): Promise<DynamoDbBatchStore> {
+  const name = `floe-request-ingest-${(tables += 1)}`;
+  await createTables(dynamodb, [idempotencyTableDefinition(name)]);
+  return new DynamoDbBatchStore(dynamodb, name);
+}
+
+interface Setup {
+  state: LocalStateStore;
+  batches: DynamoDbBatchStore;
+  published: Published[];
+  handle: ReturnType<typeof createRequestIngest>;
+}
+
+async function setup(): Promise<Setup> {
+  const batches = await freshBatchStore();
   const folder = await mkdtemp(join(tmpdir(), 'floe-request-ingest-'));
   const state = new LocalStateStore(join(folder, 'state'));
   await state.putTableConfigs(['clr.users', 'clr.coupons'].map((table) => ({
@@ -31,12 +66,13 @@ async function setup(): Promise<{ state: LocalStateStore; published: Published[]
       published.push({ detailType, detail: detail as Record<string, unknown> });
     },
   };
-  return { state, published, handle: createRequestIngest({ state, publisher }) };
+  return { state, batches, published, handle: createRequestIngest({ state, publisher, batches }) };
 }
 
 /** The request API Gateway's proxy integration passes on for a Snowflake external function call. */
 function snowflakeRequest(rows: unknown[], batchId = BATCH): ProxyRequest {
   return {
+    httpMethod: 'POST',
     headers: {
       'Content-Type': 'application/json',
       'sf-external-function-format': 'json',
@@ -46,6 +82,22 @@ function snowflakeRequest(rows: unknown[], batchId = BATCH): ProxyRequest {
     },
     body: JSON.stringify({ data: rows }),
   };
+}
+
+/** Snowflake's poll after a 202: a GET with the same headers and no body. */
+function snowflakePoll(batchId = BATCH): ProxyRequest {
+  const { headers = null } = snowflakeRequest([], batchId);
+  return { httpMethod: 'GET', headers };
+}
+
+/** What start-ingest does with each IngestRequested: it records the run. */
+async function recordRuns(state: LocalStateStore, published: Published[]): Promise<void> {
+  for (const { detail } of published) {
+    await state.startRun({
+      runId: detail['runId'] as string, source: detail['source'] as string, table: detail['table'] as string,
+      mode: 'incremental', requestedAt: detail['publishedAt'] as string,
+    });
+  }
 }
 
 function answer(response: { body: string }): [number, Record<string, unknown>][] {
@@ -84,7 +136,7 @@ describe('Handler: request-ingest (Snowflake external function)', () => {
 
   it('publishes nothing again when Snowflake retries the same batch id, even before start-ingest ran', async () => {
     // Prepare: the first call
-    const { state, published, handle } = await setup();
+    const { batches, published, handle } = await setup();
     const rows = [[0, 'clr', ['clr.users'], null], [1, 'clr', ['clr.coupons'], null]];
     const first = await handle(snowflakeRequest(rows));
     const publishedFirst = published.length;
@@ -93,12 +145,10 @@ describe('Handler: request-ingest (Snowflake external function)', () => {
     const retry = await handle(snowflakeRequest(rows));
     const otherBatch = await handle(snowflakeRequest(rows, 'another-batch'));
 
-    // Assess: the runs are recorded as requested; the retry answers the same run ids and publishes
-    // nothing; another batch is a new request
+    // Assess: the batch is recorded with its published runs; the retry answers the same run ids and
+    // publishes nothing; another batch is a new request
     expect(publishedFirst).toBe(2);
-    for (const { detail } of published.slice(0, 2)) {
-      expect(await state.getRun(detail['runId'] as string)).toMatchObject({ status: 'running', steps: [{ name: 'request-ingest' }] });
-    }
+    expect((await batches.get(BATCH))?.published.sort()).toEqual(published.slice(0, 2).map((p) => p.detail['runId']).sort());
     expect(retry.statusCode).toBe(200);
     expect(answer(retry)).toEqual(answer(first));
     expect(published).toHaveLength(4);
@@ -107,10 +157,11 @@ describe('Handler: request-ingest (Snowflake external function)', () => {
 
   it('publishes on the retry what a failed call recorded but could not publish', async () => {
     // Prepare: a bus that refuses the first event
-    const { state, published } = await setup();
+    const { state, batches, published } = await setup();
     let refuse = true;
     const handle = createRequestIngest({
       state,
+      batches,
       publisher: {
         async publish(detailType, detail) {
           if (refuse) {
@@ -131,7 +182,7 @@ describe('Handler: request-ingest (Snowflake external function)', () => {
     // Assess: the retry published the request once, for the run the first call recorded
     const [[, result]] = answer(retry) as [[number, { runs: { runId: string }[] }]];
     expect(published.map((p) => p.detail['runId'])).toEqual([result.runs[0]?.runId]);
-    expect(await state.getRun(result.runs[0]!.runId)).toMatchObject({ steps: [{ name: 'request-ingest' }] });
+    expect((await batches.get(BATCH))?.published).toEqual([result.runs[0]?.runId]);
   });
 
   it('requests every configured table of the source for "*" or null', async () => {
@@ -178,26 +229,28 @@ describe('Handler: request-ingest (Snowflake external function)', () => {
     expect(published.map((p) => p.detail['requestId'])).toEqual([`${BATCH}:0:clr.users`, `${BATCH}:5:clr.coupons`]);
   });
 
-  it('answers 202 while a waited-for run is in progress and 200 with the outcomes once it finished', async () => {
+  it('answers 202 while a waited-for run is in progress, and a poll 200 with the outcomes once it finished', async () => {
     // Prepare
     const { state, published, handle } = await setup();
     const rows = [[0, 'clr', ['clr.users', 'clr.coupons'], { wait: true }]];
 
-    // Act + Assess: while the runs are in progress
+    // Act + Assess: requested, then Snowflake polls while start-ingest records and runs them
     const requested = await handle(snowflakeRequest(rows));
     expect(requested.statusCode).toBe(202);
-    const running = await handle(snowflakeRequest(rows));
+    expect((answer(requested)[0]?.[1]['runs'] as { status: string }[]).map((run) => run.status)).toEqual(['requested', 'requested']);
+    await recordRuns(state, published);
+    const running = await handle(snowflakePoll());
     expect(running.statusCode).toBe(202);
     expect((answer(running)[0]?.[1]['runs'] as { status: string }[]).map((run) => run.status)).toEqual(['running', 'running']);
 
     const [users, coupons] = published.map((p) => p.detail['runId'] as string);
     await state.updateRun(users!, { rowsExtracted: 42 });
     await state.finishRun(users!, 'succeeded');
-    const oneLeft = await handle(snowflakeRequest(rows));
+    const oneLeft = await handle(snowflakePoll());
     expect(oneLeft.statusCode).toBe(202);
 
     await state.finishRun(coupons!, 'failed', { name: 'ExtractError', message: 'connection refused', retryable: true });
-    const done = await handle(snowflakeRequest(rows));
+    const done = await handle(snowflakePoll());
 
     expect(done.statusCode).toBe(200);
     expect(answer(done)).toEqual([[0, {
@@ -207,6 +260,19 @@ describe('Handler: request-ingest (Snowflake external function)', () => {
       ],
     }]]);
     expect(published).toHaveLength(2);
+  });
+
+  it('answers a poll of a batch it never saw with 404', async () => {
+    // Prepare
+    const { published, handle } = await setup();
+
+    // Act
+    const response = await handle(snowflakePoll('never-requested'));
+
+    // Assess
+    expect(response.statusCode).toBe(404);
+    expect(JSON.parse(response.body)).toEqual({ error: expect.stringContaining('batch never-requested is unknown') });
+    expect(published).toHaveLength(0);
   });
 
   it('answers 400 with a clear message for a malformed request', async () => {

@@ -205,7 +205,7 @@ describe('Stack: FloeStack permissions', () => {
 });
 
 describe('Stack: FloeStack Snowflake entry', () => {
-  it("takes Snowflake's trust from parameters and lets the role invoke only POST /ingest", () => {
+  it("takes Snowflake's trust from parameters and lets the role invoke only POST and GET (the poll) /ingest", () => {
     // Assess
     template.hasParameter('SnowflakeIamUserArn', { Type: 'String' });
     template.hasParameter('SnowflakeExternalId', { Type: 'String' });
@@ -222,9 +222,14 @@ describe('Stack: FloeStack Snowflake entry', () => {
       },
     });
     template.hasResourceProperties('AWS::ApiGateway::Method', { HttpMethod: 'POST', AuthorizationType: 'AWS_IAM' });
+    template.hasResourceProperties('AWS::ApiGateway::Method', { HttpMethod: 'GET', AuthorizationType: 'AWS_IAM' });
+    template.resourceCountIs('AWS::ApiGateway::Method', 2);
     const invoke = allStatements(template).filter((statement) => statement['Action'] === 'execute-api:Invoke');
     expect(invoke).toHaveLength(1);
-    expect(JSON.stringify(invoke[0]?.['Resource'])).toContain('/v1/POST/ingest');
+    const resources = asArray(invoke[0]?.['Resource']).map((resource) => JSON.stringify(resource));
+    expect(resources).toHaveLength(2);
+    expect(resources.find((resource) => resource.includes('/v1/POST/ingest'))).toBeDefined();
+    expect(resources.find((resource) => resource.includes('/v1/GET/ingest'))).toBeDefined();
   });
 });
 
