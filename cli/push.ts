@@ -9,11 +9,13 @@ export const PUSH_USAGE = 'floe push [--config floe.config.yaml]';
 /**
  * Validates the config and writes its table configs to the state store it names (on AWS the
  * stack's DynamoDB table, which start-ingest and request-ingest read). Tables no longer in the
- * file are left in the store. Connections are not pushed: on AWS they live in Secrets Manager.
+ * file are left in the store (and `FLOE_INGEST(source, NULL)` still requests them). Connections
+ * are not pushed: on AWS they live in Secrets Manager.
  */
 export async function pushCommand(argv: string[]): Promise<number> {
   const { values } = parseArgs({ args: argv, options: { config: { type: 'string', default: 'floe.config.yaml' } } });
-  const config = await loadConfig(values.config);
+  // Connections stay out of the store, so their variables need not be set to push.
+  const config = await loadConfig(values.config, { ignoreConnections: true });
   const tables = toTableConfigs(config);
   await openStateStore(config).putTableConfigs(tables);
   printTable(

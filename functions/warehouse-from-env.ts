@@ -16,8 +16,10 @@ export function warehouseFromEnvironment(_env: LambdaEnvironment, service: strin
 }
 
 /**
- * A Warehouse that opens the real one on first use and keeps it. A failed open is not kept, so the
- * next event (Lambda's retry) tries again.
+ * A Warehouse that opens the real one on first use and keeps it for the container's next events.
+ * A failed open is not kept, so the next event (Lambda's retry) tries again; after a retryable
+ * failure (a dropped connection, an expired session) the connection is closed and the next call
+ * opens a fresh one.
  */
 export function lazyWarehouse(open: OpenWarehouse): Warehouse {
   let opening: Promise<Warehouse> | undefined;
@@ -28,16 +30,26 @@ export function lazyWarehouse(open: OpenWarehouse): Warehouse {
     });
     return opening;
   };
+  const discard = async (): Promise<void> => {
+    const current = opening;
+    opening = undefined;
+    if (current) await (await current.catch(() => null))?.close().catch(() => undefined);
+  };
+  const call = async <T>(work: (warehouse: Warehouse) => Promise<T>): Promise<T> => {
+    const warehouse = await get();
+    try {
+      return await work(warehouse);
+    } catch (error) {
+      if ((error as { retryable?: unknown }).retryable === true) await discard();
+      throw error;
+    }
+  };
   return {
-    loadRaw: async (...args) => (await get()).loadRaw(...args),
-    mergeStaging: async (...args) => (await get()).mergeStaging(...args),
-    replaceStaging: async (...args) => (await get()).replaceStaging(...args),
-    buildGold: async (...args) => (await get()).buildGold(...args),
-    query: async (...args) => (await get()).query(...args),
-    close: async () => {
-      const current = opening;
-      opening = undefined;
-      if (current) await (await current).close();
-    },
+    loadRaw: (...args) => call((w) => w.loadRaw(...args)),
+    mergeStaging: (...args) => call((w) => w.mergeStaging(...args)),
+    replaceStaging: (...args) => call((w) => w.replaceStaging(...args)),
+    buildGold: (...args) => call((w) => w.buildGold(...args)),
+    query: (...args) => call((w) => w.query(...args)),
+    close: discard,
   };
 }

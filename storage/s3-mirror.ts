@@ -1,6 +1,7 @@
 import { createWriteStream } from 'node:fs';
-import { mkdir, rename } from 'node:fs/promises';
-import { dirname, join, resolve } from 'node:path';
+import { randomUUID } from 'node:crypto';
+import { access, mkdir, rename } from 'node:fs/promises';
+import { dirname, resolve, sep } from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
@@ -41,13 +42,20 @@ export class S3MirroredRawStorage implements RawStorage {
   async readManifest(runId: string): Promise<Manifest | null> {
     const manifest = await this.s3.readManifest(runId);
     if (manifest === null) return null;
-    for (const file of manifest.files) await this.download(file.url, join(this.root, file.path));
+    for (const file of manifest.files) {
+      const target = resolve(this.root, file.path);
+      if (!target.startsWith(this.root + sep)) {
+        throw new RawStorageError(`manifest of run ${runId}: file path ${file.path} leaves the raw layout; refusing to write outside ${this.root}`, { retryable: false });
+      }
+      // Files are renamed into place only when complete, so one that is there is the whole file.
+      if (!(await exists(target))) await this.download(file.url, target);
+    }
     return manifest;
   }
 
   private async download(url: string, target: string): Promise<void> {
     const { bucket, prefix: key } = parseS3Root(url);
-    const partial = `${target}.partial`;
+    const partial = `${target}.${randomUUID()}.partial`;
     try {
       await mkdir(dirname(target), { recursive: true });
       const object = await this.options.client.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
@@ -58,4 +66,8 @@ export class S3MirroredRawStorage implements RawStorage {
       throw new RawStorageError(`could not copy ${url} to ${target}: ${(error as Error).message}`, { cause: error, retryable: true });
     }
   }
+}
+
+async function exists(path: string): Promise<boolean> {
+  return access(path).then(() => true, () => false);
 }

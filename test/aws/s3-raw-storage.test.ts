@@ -1,7 +1,11 @@
+import { access, mkdtemp, readFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { CreateBucketCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 
 import { EventValidationError } from '../../events/index.js';
 import { RawStorageError, S3RawStorage } from '../../storage/s3.js';
+import { S3MirroredRawStorage } from '../../storage/s3-mirror.js';
 import { manifestFixture } from '../fixtures/events/load.js';
 import { startMoto, type MotoServer } from '../moto.js';
 
@@ -109,5 +113,56 @@ describe('Storage: S3RawStorage (moto)', () => {
 
     // Assess
     expect(constructing).toThrow('raw root "/tmp/raw" is not an S3 location; expected s3://bucket or s3://bucket/prefix');
+  });
+});
+
+describe('Storage: S3MirroredRawStorage (moto)', () => {
+  let moto: MotoServer;
+  let s3: S3Client;
+
+  beforeAll(async () => {
+    moto = await startMoto();
+    s3 = new S3Client({ ...moto.config, forcePathStyle: true });
+    await s3.send(new CreateBucketCommand({ Bucket: 'floe-mirror' }));
+  });
+
+  afterAll(async () => {
+    s3?.destroy();
+    await moto?.stop();
+  });
+
+  async function put(runId: string, filePath: string): Promise<S3MirroredRawStorage> {
+    const manifest = manifestFixture();
+    manifest['runId'] = runId;
+    const [file] = manifest['files'] as Record<string, unknown>[];
+    manifest['files'] = [{ ...file, path: filePath, url: `s3://floe-mirror/${filePath}` }];
+    await s3.send(new PutObjectCommand({ Bucket: 'floe-mirror', Key: `_manifests/${runId}.json`, Body: JSON.stringify(manifest) }));
+    await s3.send(new PutObjectCommand({ Bucket: 'floe-mirror', Key: filePath, Body: 'PAR1 not really parquet' }));
+    return new S3MirroredRawStorage({ client: s3, root: 's3://floe-mirror', mirror: await mkdtemp(join(tmpdir(), 'floe-mirror-')) });
+  }
+
+  it("copies the manifest's files below the mirror, at their layout paths", async () => {
+    // Prepare
+    const storage = await put('r-mirror', 'PostgreSQL/clr/users/2025-11-05/12/r-mirror-0.parquet');
+
+    // Act
+    const manifest = await storage.readManifest('r-mirror');
+
+    // Assess
+    expect(manifest?.runId).toBe('r-mirror');
+    expect(storage.manifestUrl('r-mirror')).toBe('s3://floe-mirror/_manifests/r-mirror.json');
+    expect(await readFile(join(storage.root, 'PostgreSQL/clr/users/2025-11-05/12/r-mirror-0.parquet'), 'utf8')).toBe('PAR1 not really parquet');
+  });
+
+  it('refuses a manifest whose file path would leave the mirror', async () => {
+    // Prepare
+    const storage = await put('r-escape', '../escape.parquet');
+
+    // Act
+    const read = storage.readManifest('r-escape');
+
+    // Assess
+    await expect(read).rejects.toThrow(/file path \.\.\/escape\.parquet leaves the raw layout/);
+    await expect(access(join(storage.root, '..', 'escape.parquet'))).rejects.toThrow();
   });
 });

@@ -5,7 +5,8 @@ import { pushCommand } from '../../cli/push.js';
 import { statusCommand } from '../../cli/status.js';
 import { DynamoDbStateStore, createStateTables, stateTableNamesFor } from '../../state/dynamodb.js';
 import { startMoto, type MotoServer } from '../moto.js';
-import { captureOutput, SECRET, tempProject } from './helpers.js';
+import { ConfigError } from '../../config/index.js';
+import { CONNECTION_VARIABLE, captureOutput, SECRET, tempProject } from './helpers.js';
 
 const STACK = 'FloeCliTest';
 const AWS_VARIABLES = ['AWS_ENDPOINT_URL', 'AWS_REGION', 'AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY'] as const;
@@ -41,7 +42,8 @@ describe('CLI: floe push and status on the stack\'s DynamoDB tables (moto)', () 
     const { configFile } = await tempProject();
     await writeFile(configFile, (await readFile(configFile, 'utf8')).replace('state: ./state', `state: dynamodb://${STACK}`));
 
-    // Act
+    // Act: connections are not pushed, so their variables need not be set
+    delete process.env[CONNECTION_VARIABLE];
     const pushed = await captureOutput(() => pushCommand(['--config', configFile]));
     const status = await captureOutput(() => statusCommand(['--config', configFile, '--json']));
 
@@ -58,5 +60,18 @@ describe('CLI: floe push and status on the stack\'s DynamoDB tables (moto)', () 
       ['clr.users', 'idle'], ['clr.coupons', 'idle'],
     ]);
     expect(pushed.stdout + pushed.stderr + status.stdout + status.stderr).not.toContain(SECRET);
+  });
+
+  it('refuses a state location that cannot be a stack name', async () => {
+    // Prepare
+    const { configFile } = await tempProject();
+    await writeFile(configFile, (await readFile(configFile, 'utf8')).replace('state: ./state', `state: dynamodb://${STACK}/`));
+
+    // Act
+    const push = pushCommand(['--config', configFile]);
+
+    // Assess
+    await expect(push).rejects.toBeInstanceOf(ConfigError);
+    await expect(push).rejects.toThrow(`state dynamodb://${STACK}/: expected dynamodb://<stack name>`);
   });
 });
