@@ -105,6 +105,25 @@ describe('Stack: FloeStack Lambdas', () => {
     expect(existsSync(join(bundle, 'index.mjs'))).toBe(true);
   });
 
+  it('bundles every Lambda so that plain Node loads it and finds its handler', () => {
+    // Prepare: each function's bundle, staged by synth as asset.<hash>
+    const bundles = ofType('AWS::Lambda::Function').map(([, fn]) => {
+      const key = String((fn.Properties?.['Code'] as { S3Key: string }).S3Key);
+      return join((stack.node.root as App).outdir, `asset.${key.replace(/\.zip$/, '')}`, 'index.mjs');
+    });
+
+    // Act: import each in a fresh Node process, as the Lambda runtime would
+    const loaded = bundles.map((bundle) =>
+      execFileSync(process.execPath, ['--input-type=module', '-e', `const m = await import(${JSON.stringify(bundle)}); console.log(typeof m.handler);`], {
+        encoding: 'utf8',
+        env: { PATH: process.env['PATH'] ?? '' },
+      }).trim(),
+    );
+
+    // Assess
+    expect(loaded).toEqual(bundles.map(() => 'function'));
+  });
+
   it('lets start-ingest start only the extraction job', () => {
     // Prepare
     const glueStatements = allStatements(template).filter((statement) => asArray(statement['Action']).some((action) => String(action).startsWith('glue:')));
