@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 import { ConfigError } from '../config/index.js';
+import { CHECK_USAGE, checkCommand } from './check.js';
 import { DISCOVER_USAGE, discoverCommand } from './discover.js';
 import { REPLAY_USAGE, replayCommand } from './replay.js';
 import { LOGS_USAGE, logsCommand } from './logs.js';
@@ -18,6 +19,7 @@ const COMMANDS: Record<string, Command> = {
   replay: replayCommand,
   push: pushCommand,
   unlock: unlockCommand,
+  check: checkCommand,
 };
 
 const USAGE = `usage:
@@ -27,7 +29,8 @@ const USAGE = `usage:
   ${DISCOVER_USAGE}
   ${REPLAY_USAGE}
   ${PUSH_USAGE}
-  ${UNLOCK_USAGE}`;
+  ${UNLOCK_USAGE}
+  ${CHECK_USAGE}`;
 
 async function main(): Promise<number> {
   const [name, ...rest] = process.argv.slice(2);

@@ -1,0 +1,79 @@
+import { performance } from 'node:perf_hooks';
+
+import type { SelectedTable } from '../config/index.js';
+import type { StateStore } from '../state/index.js';
+import { stagingTableFor } from '../warehouse/naming.js';
+import { quoteQualifiedName } from '../warehouse/quote.js';
+import type { Warehouse } from '../warehouse/warehouse.js';
+import { quoteFor, quoteSourceTable, valueKindOf, type CheckedColumn } from './canonical-sql.js';
+import { CheckError } from './check-error.js';
+import { compareTables, type Drift } from './compare.js';
+import type { SourceSide } from './source-side.js';
+
+/** One table's verdict. */
+export interface TableCheck {
+  source: string;
+  table: string;
+  status: 'in sync' | 'drift' | 'not loaded';
+  /** The committed watermark the comparison stopped at; null compares every row. */
+  watermark: string | null;
+  drift: Drift | null;
+  seconds: number;
+}
+
+/** The staging table's columns as stored, without floe's load metadata. */
+async function stagingColumns(warehouse: Warehouse, schema: string, name: string): Promise<{ name: string; type: string }[]> {
+  const rows = await warehouse.query(
+    'select column_name, data_type from information_schema.columns where table_schema = $1 and table_name = $2 order by ordinal_position',
+    [schema, name],
+  );
+  return rows.map((row) => ({ name: String(row['column_name']), type: String(row['data_type']) })).filter((column) => !column.name.startsWith('_floe_'));
+}
+
+/**
+ * Compares one configured table's source with its staging table, over the rows the committed
+ * watermark covers (every row for a table without an incremental column).
+ */
+export async function checkTable(selected: SelectedTable, deps: { source: SourceSide; warehouse: Warehouse; state: StateStore }): Promise<TableCheck> {
+  const started = performance.now();
+  const { source, table } = selected;
+  const where = `table ${source.name}/${table.name}`;
+  const staging = stagingTableFor(source.name, table.name);
+  const stored = await stagingColumns(deps.warehouse, staging.schema, staging.name);
+  const { watermark } = await deps.state.getTableState(source.name, table.name);
+  const base = { source: source.name, table: table.name, watermark: null, drift: null };
+  if (stored.length === 0) return { ...base, status: 'not loaded', seconds: (performance.now() - started) / 1000 };
+
+  const columns: CheckedColumn[] = stored.map((column) => {
+    const kind = valueKindOf(column.type);
+    if (kind === null) throw new CheckError(`${where}: column ${column.name} is ${column.type} in staging, which floe check cannot compare yet`);
+    return { name: column.name, kind };
+  });
+  const key = table.primaryKey.map((name) => {
+    const column = columns.find((c) => c.name === name);
+    if (!column) throw new CheckError(`${where}: primary key column ${name} is not in ${quoteQualifiedName(staging)}`);
+    return column;
+  });
+  const incremental = table.incrementalColumn;
+  const covered = incremental !== undefined && watermark !== null ? { column: incremental, value: watermark } : null;
+  const incrementalType = stored.find((column) => column.name === incremental)?.type;
+
+  const drift = await compareTables(
+    {
+      side: deps.source,
+      table: {
+        dialect: deps.source.dialect, from: quoteSourceTable(deps.source.dialect, table.name), key, columns,
+        ...(covered ? { watermark: { column: quoteFor(deps.source.dialect, covered.column), value: covered.value } } : {}),
+      },
+    },
+    {
+      side: { query: ({ sql, params }) => deps.warehouse.query(sql, params) },
+      table: {
+        dialect: 'duckdb', from: quoteQualifiedName(staging), key, columns,
+        ...(covered ? { watermark: { column: quoteFor('duckdb', covered.column), value: covered.value, ...(incrementalType ? { sqlType: incrementalType } : {}) } } : {}),
+      },
+    },
+  );
+  const inSync = drift.missing.length + drift.extra.length + drift.different.length === 0;
+  return { ...base, watermark: covered?.value ?? null, status: inSync ? 'in sync' : 'drift', drift, seconds: (performance.now() - started) / 1000 };
+}

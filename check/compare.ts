@@ -1,0 +1,105 @@
+import { keysPresentSql, rangeDigestSql, rowDigestSql, type BoundQuery, type CheckedTable } from './digest-sql.js';
+
+/** A database `floe check` reads: runs one query, rows as objects. */
+export interface CheckSide {
+  query(query: BoundQuery): Promise<Record<string, unknown>[]>;
+}
+
+/** What differs between the source and staging, within the rows the watermark covers. */
+export interface Drift {
+  sourceRows: number;
+  stagingRows: number;
+  /** Key texts (see {@link keyValues}) of rows in the source but not in staging. */
+  missing: string[];
+  /** In staging but not in the source. */
+  extra: string[];
+  /** In both, with different values. */
+  different: string[];
+  /** Rows that differ only because they changed after the committed watermark: not drift. */
+  changedSinceWatermark: number;
+  /** Digest queries run per side: how far the ranges had to be narrowed. */
+  rounds: number;
+}
+
+/** Below this many rows in the differing ranges, the rows themselves are compared. */
+export const ROW_LIMIT = 10_000;
+/** md5 has 32 hex digits; ranges never narrow past that. */
+const MAX_PREFIX = 32;
+const KEY_BATCH = 1_000;
+
+interface Range {
+  rows: number;
+  hashSum: string;
+}
+
+async function ranges(side: CheckSide, query: BoundQuery): Promise<Map<string, Range>> {
+  const rows = await side.query(query);
+  return new Map(rows.map((row) => [String(row['key_range']), { rows: Number(row['row_count']), hashSum: String(row['hash_sum']) }]));
+}
+
+async function rowHashes(side: CheckSide, query: BoundQuery): Promise<Map<string, string>> {
+  const rows = await side.query(query);
+  return new Map(rows.map((row) => [String(row['row_key']), String(row['row_hash'])]));
+}
+
+/** Which of `keys` the table holds at all (past the watermark included). */
+async function present(side: CheckSide, table: CheckedTable, keys: readonly string[]): Promise<Set<string>> {
+  const found = new Set<string>();
+  for (let start = 0; start < keys.length; start += KEY_BATCH) {
+    for (const row of await side.query(keysPresentSql(table, keys.slice(start, start + KEY_BATCH)))) found.add(String(row['row_key']));
+  }
+  return found;
+}
+
+/**
+ * Compares the two tables range by range, narrowing the ranges that differ until few rows are
+ * left, then row by row. With a watermark, a row only one side covers is looked up on the other
+ * side without it: found there, it changed after the watermark and is not counted as drift.
+ */
+export async function compareTables(
+  source: { side: CheckSide; table: CheckedTable },
+  staging: { side: CheckSide; table: CheckedTable },
+  rowLimit = ROW_LIMIT,
+): Promise<Drift> {
+  let length = 2;
+  let within: { length: number; prefixes: string[] } | null = null;
+  let totals: { sourceRows: number; stagingRows: number } | null = null;
+  for (let rounds = 1; ; rounds += 1) {
+    const [src, stg]: [Map<string, Range>, Map<string, Range>] = await Promise.all([
+      ranges(source.side, rangeDigestSql(source.table, length, within)),
+      ranges(staging.side, rangeDigestSql(staging.table, length, within)),
+    ]);
+    const sum = (map: Map<string, Range>, keys?: Iterable<string>) => [...(keys ?? map.keys())].reduce((total, key) => total + (map.get(key)?.rows ?? 0), 0);
+    totals ??= { sourceRows: sum(src), stagingRows: sum(stg) };
+    const differing: string[] = [...new Set([...src.keys(), ...stg.keys()])]
+      .filter((key) => src.get(key)?.rows !== stg.get(key)?.rows || src.get(key)?.hashSum !== stg.get(key)?.hashSum)
+      .sort();
+    if (differing.length === 0) return { ...totals, missing: [], extra: [], different: [], changedSinceWatermark: 0, rounds };
+    if (Math.max(sum(src, differing), sum(stg, differing)) > rowLimit && length < MAX_PREFIX) {
+      within = { length, prefixes: differing };
+      length = Math.min(length + 2, MAX_PREFIX);
+      continue;
+    }
+    const [srcRows, stgRows] = await Promise.all([
+      rowHashes(source.side, rowDigestSql(source.table, length, differing)),
+      rowHashes(staging.side, rowDigestSql(staging.table, length, differing)),
+    ]);
+    let missing = [...srcRows.keys()].filter((key) => !stgRows.has(key));
+    let extra = [...stgRows.keys()].filter((key) => !srcRows.has(key));
+    const different = [...srcRows.keys()].filter((key) => stgRows.has(key) && stgRows.get(key) !== srcRows.get(key));
+    let changedSinceWatermark = 0;
+    if (source.table.watermark) {
+      const stagingHasThem = await present(staging.side, staging.table, missing);
+      const sourceHasThem = await present(source.side, source.table, extra);
+      changedSinceWatermark = stagingHasThem.size + sourceHasThem.size;
+      missing = missing.filter((key) => !stagingHasThem.has(key));
+      extra = extra.filter((key) => !sourceHasThem.has(key));
+    }
+    return { ...totals, missing: missing.sort(), extra: extra.sort(), different: different.sort(), changedSinceWatermark, rounds };
+  }
+}
+
+/** A key text back to its column values (`null` for NULL), e.g. `V42` → `['42']`. */
+export function keyValues(keyText: string): (string | null)[] {
+  return keyText.split('\u001f').map((part) => (part === 'N' ? null : part.slice(1)));
+}
