@@ -1,4 +1,3 @@
-import { performance } from 'node:perf_hooks';
 import { join } from 'node:path';
 import { DuckDBConnection, DuckDBInstance, type DuckDBValue } from '@duckdb/node-api';
 import { canonicalDuckDbType } from './arrow-type.js';
@@ -21,8 +20,7 @@ import {
   type BoundSql,
   type RawFile,
 } from './duckdb-sql.js';
-import { readGoldModels } from './gold-models.js';
-import { modelsAffectedBy, orderGoldModels } from './gold-order.js';
+import { buildGoldModels } from './gold-build.js';
 import { quoteQualifiedName, type QualifiedName } from './quote.js';
 import type { ManifestLike, TableDescription } from './table-description.js';
 import type { GoldModelResult, RawLoadResult, StagingResult, Warehouse } from './warehouse.js';
@@ -139,48 +137,14 @@ export class DuckDbWarehouse implements Warehouse {
   }
 
   async buildGold(goldDir: string, changedTables?: readonly string[]): Promise<GoldModelResult[]> {
-    const models = orderGoldModels(
-      await readGoldModels(goldDir).catch((error: unknown) => {
-        throw new WarehouseError(`Reading the gold models in ${goldDir} failed; check the folder exists and is readable.`, { cause: error });
-      }),
-    );
-    const selected = changedTables === undefined ? null : modelsAffectedBy(models, changedTables);
-    const existing = new Set(
-      (await this.rows({ sql: "select table_schema || '.' || table_name as t from information_schema.tables where table_schema in ('raw', 'staging')", params: [] }))
-        .map((row) => String(row['t']).toLowerCase()),
-    );
-    const broken = new Map<string, string>();
-    const results: GoldModelResult[] = [];
-    for (const model of models) {
-      const key = model.name.toLowerCase();
-      if (selected !== null && !selected.has(key)) {
-        results.push({ name: model.name, status: 'skipped', reason: 'not affected by the changed tables', seconds: 0 });
-        continue;
-      }
-      // A model joining tables that have not all landed yet (a first run, table by table) waits for them.
-      const missing = model.references.find((ref) => ref.schema !== 'gold' && !existing.has(`${ref.schema}.${ref.name}`));
-      if (missing !== undefined) {
-        broken.set(key, model.name);
-        results.push({ name: model.name, status: 'skipped', reason: `waits for ${missing.schema}.${missing.name}, which has not landed yet`, seconds: 0 });
-        continue;
-      }
-      const failedDependency = model.references.find((ref) => ref.schema === 'gold' && broken.has(ref.name));
-      if (failedDependency !== undefined) {
-        broken.set(key, broken.get(failedDependency.name) ?? failedDependency.name);
-        results.push({ name: model.name, status: 'skipped', reason: `depends on gold.${failedDependency.name}, which was not built`, seconds: 0 });
-        continue;
-      }
-      const started = performance.now();
-      try {
-        await this.exclusive(() => this.run({ sql: createGoldTableSql(model.name, model.select), params: [] }));
-        results.push({ name: model.name, status: 'built', seconds: (performance.now() - started) / 1000 });
-      } catch (error) {
-        broken.set(key, model.name);
-        const detail = error instanceof Error ? error.message : String(error);
-        results.push({ name: model.name, status: 'failed', error: `${model.file}: ${detail}`, seconds: (performance.now() - started) / 1000 });
-      }
-    }
-    return results;
+    return buildGoldModels(goldDir, changedTables, {
+      existingTables: async () =>
+        new Set(
+          (await this.rows({ sql: "select table_schema || '.' || table_name as t from information_schema.tables where table_schema in ('raw', 'staging')", params: [] }))
+            .map((row) => String(row['t']).toLowerCase()),
+        ),
+      build: (model) => this.exclusive(() => this.run({ sql: createGoldTableSql(model.name, model.select), params: [] })).then(() => undefined),
+    });
   }
 
   async query(sql: string, params: Params = []): Promise<Record<string, unknown>[]> {

@@ -27,8 +27,9 @@ export interface GoldModelResult {
 }
 
 /**
- * The warehouse as the pipeline sees it. `DuckDbWarehouse` locally; a
- * Snowflake implementation on AWS runs the same steps from the same descriptions.
+ * The warehouse as the pipeline sees it. `DuckDbWarehouse` locally;
+ * `SnowflakeWarehouse` on AWS runs the same steps from the same descriptions
+ * (`table-sql.ts`), and `test/warehouse/conformance/` holds both to the same results.
  * Every method throws `WarehouseError` (with `retryable`) on failure.
  */
 export interface Warehouse {

@@ -1,0 +1,209 @@
+import type { QualifiedName } from './quote.js';
+import type { SqlDialect } from './sql-dialect.js';
+import type { ColumnDescription, TableDescription } from './table-description.js';
+
+/**
+ * The raw and staging SQL both warehouses run, generated from a
+ * TableDescription for a dialect. Pure: text and bound values in, nothing run.
+ *
+ * Identifiers go through the dialect's quoting; values are `$n` parameters
+ * (the Snowflake adapter rewrites them to its own placeholders).
+ */
+
+/** A statement and the values for its `$1, $2, …` placeholders. */
+export interface BoundSql {
+  readonly sql: string;
+  readonly params: readonly (string | number | bigint | boolean | null)[];
+}
+
+/** floe's load metadata columns. */
+export const META = { runId: '_floe_run_id', file: '_floe_file', extractedAt: '_floe_extracted_at', row: '_floe_row' } as const;
+
+const columnNames = (description: TableDescription): string[] => description.columns.map((column) => column.name);
+
+/** The SQL pieces every statement below builds on, for one dialect. */
+function pieces(dialect: SqlDialect) {
+  const q = dialect.identifier;
+  return {
+    q,
+    runId: q(META.runId),
+    file: q(META.file),
+    extractedAt: q(META.extractedAt),
+    row: q(META.row),
+    list: (names: readonly string[], prefix = ''): string => names.map((name) => `${prefix}${q(name)}`).join(', '),
+    definition: (column: ColumnDescription, layer: 'raw' | 'staging'): string => `${q(column.name)} ${dialect.columnType(column, layer)}`,
+  };
+}
+
+/** Raw: the extracted columns, all nullable (raw keeps what arrived), plus load metadata. */
+export function createRawTableSql(dialect: SqlDialect, description: TableDescription): string {
+  const p = pieces(dialect);
+  const notNull = dialect.metadataStampedAfterLoad ? '' : ' not null';
+  const lines = [
+    ...description.columns.map((column) => p.definition(column, 'raw')),
+    `${p.runId} ${dialect.textType}${notNull}`,
+    `${p.file} ${dialect.textType}${notNull}`,
+    `${p.extractedAt} ${dialect.timestampTzType}${notNull}`,
+    // Without file row numbers (see snowflake-copy.ts) a row has none, so Snowflake allows NULL here.
+    `${p.row} ${dialect.bigintType}${notNull}`,
+  ];
+  return `create table if not exists ${dialect.qualified(description.rawTable)} (\n  ${lines.join(',\n  ')}\n)`;
+}
+
+/** Staging: the extracted columns, the run and time of each row's version. */
+export function createStagingTableSql(dialect: SqlDialect, description: TableDescription): string {
+  const p = pieces(dialect);
+  const lines = [
+    ...description.columns.map((column) => p.definition(column, 'staging')),
+    `${p.runId} ${dialect.textType} not null`,
+    `${p.extractedAt} ${dialect.timestampTzType} not null`,
+  ];
+  // No primary key constraint: every write path keeps one row per key by construction (deduped
+  // runs, MERGE on the key), and DuckDB's index would cost a third of a first load's time.
+  return `create table if not exists ${dialect.qualified(description.stagingTable)} (\n  ${lines.join(',\n  ')}\n)`;
+}
+
+/** Schema evolution: a column the source gained. Existing rows read NULL. */
+export function addColumnSql(dialect: SqlDialect, table: QualifiedName, column: ColumnDescription, layer: 'raw' | 'staging'): string {
+  return `alter table ${dialect.qualified(table)} add column ${pieces(dialect).definition(column, layer)}`;
+}
+
+/** Rows in raw per file of a run, to check against the manifest. $1 run id. */
+export function countRawRowsPerFileSql(dialect: SqlDialect, description: TableDescription, runId: string): BoundSql {
+  const p = pieces(dialect);
+  return {
+    sql: `select ${p.file} as file_path, count(*) as row_count from ${dialect.qualified(description.rawTable)} where ${p.runId} = $1 group by ${p.file}`,
+    params: [runId],
+  };
+}
+
+/**
+ * Whether a run holds each key once (it does unless the source's key is not unique), so the
+ * window that picks one version per key can be skipped. $1 run id.
+ */
+export function runKeysAreUniqueSql(dialect: SqlDialect, description: TableDescription, runId: string): BoundSql {
+  const p = pieces(dialect);
+  const keys = p.list(description.primaryKey);
+  const raw = dialect.qualified(description.rawTable);
+  const sql = [
+    `select (select count(*) from ${raw} where ${p.runId} = $1)`,
+    `     = (select count(*) from (select distinct ${keys} from ${raw} where ${p.runId} = $1)) as "unique"`,
+  ].join('\n');
+  return { sql, params: [runId] };
+}
+
+/**
+ * One row per primary key from a run's raw rows: the newest by incremental
+ * column, then extraction time, then position in the file. $1 run id.
+ */
+export function dedupedRunRowsSql(dialect: SqlDialect, description: TableDescription, keysUnique = false): string {
+  const p = pieces(dialect);
+  const order = [
+    ...(description.incrementalColumn === null ? [] : [`${p.q(description.incrementalColumn)} desc nulls last`]),
+    `${p.extractedAt} desc`,
+    `${p.row} desc`,
+    `${p.file} desc`,
+  ];
+  const values = description.columns.map((column) => {
+    const value = dialect.stagingValue(column, p.q(column.name));
+    return value === p.q(column.name) ? value : `${value} as ${p.q(column.name)}`;
+  });
+  return [
+    `select ${values.join(', ')}, ${p.runId}, ${p.extractedAt}`,
+    `from ${dialect.qualified(description.rawTable)}`,
+    `where ${p.runId} = $1`,
+    ...(keysUnique ? [] : [`qualify row_number() over (partition by ${p.list(description.primaryKey)} order by ${order.join(', ')}) = 1`]),
+  ].join('\n');
+}
+
+/** The incoming row is not older than the staged one: incremental column first (NULL oldest), then extraction time. */
+function notOlderCondition(dialect: SqlDialect, description: TableDescription): string {
+  const p = pieces(dialect);
+  const time = `incoming.${p.extractedAt} >= staged.${p.extractedAt}`;
+  if (description.incrementalColumn === null) return time;
+  const column = p.q(description.incrementalColumn);
+  return [
+    `incoming.${column} > staged.${column}`,
+    `    or (staged.${column} is null and incoming.${column} is not null)`,
+    `    or (incoming.${column} is not distinct from staged.${column} and ${time})`,
+  ].join('\n');
+}
+
+/**
+ * Incremental mode: MERGE a run's deduped rows into staging. A matched row is
+ * updated only when the incoming version is not older, so a late, older
+ * version never overwrites a newer one; re-merging the run that wrote a row
+ * leaves it alone. Key columns are never updated. $1 run id.
+ */
+export function mergeStagingSql(dialect: SqlDialect, description: TableDescription, runId: string, keysUnique = false): BoundSql {
+  const p = pieces(dialect);
+  const names = columnNames(description);
+  const keys = new Set(description.primaryKey);
+  const updates = [...names.filter((name) => !keys.has(name)), META.runId, META.extractedAt].map(
+    (name) => `  ${p.q(name)} = incoming.${p.q(name)}`,
+  );
+  const insertColumns = [...names, META.runId, META.extractedAt];
+  const sql = [
+    `merge into ${dialect.qualified(description.stagingTable)} as staged`,
+    'using (',
+    ...dedupedRunRowsSql(dialect, description, keysUnique).split('\n').map((line) => `  ${line}`),
+    ') as incoming',
+    `on ${description.primaryKey.map((key) => `staged.${p.q(key)} = incoming.${p.q(key)}`).join(' and ')}`,
+    `when matched and staged.${p.runId} <> incoming.${p.runId} and (`,
+    `    ${notOlderCondition(dialect, description)}`,
+    ') then update set',
+    updates.join(',\n'),
+    `when not matched then insert (${p.list(insertColumns)})`,
+    `  values (${p.list(insertColumns, 'incoming.')})`,
+  ].join('\n');
+  return { sql, params: [runId] };
+}
+
+/**
+ * Full mode, counted before replacing: keys only in the run (inserted), in
+ * both (updated), only in staging (deleted: gone from the source). $1 run id.
+ */
+export function compareSnapshotSql(dialect: SqlDialect, description: TableDescription, runId: string): BoundSql {
+  const p = pieces(dialect);
+  const keys = p.list(description.primaryKey);
+  const sql = [
+    'with incoming as (',
+    `  select distinct ${keys}, true as present from ${dialect.qualified(description.rawTable)} where ${p.runId} = $1`,
+    '), staged as (',
+    `  select ${keys}, true as present from ${dialect.qualified(description.stagingTable)}`,
+    ')',
+    'select',
+    `  ${dialect.countWhere('staged.present is null')} as inserted,`,
+    `  ${dialect.countWhere('staged.present and incoming.present')} as updated,`,
+    `  ${dialect.countWhere('incoming.present is null')} as deleted`,
+    'from incoming',
+    `full outer join staged on ${description.primaryKey.map((key) => `incoming.${p.q(key)} = staged.${p.q(key)}`).join(' and ')}`,
+  ].join('\n');
+  return { sql, params: [runId] };
+}
+
+/** Appends a run's rows, one per key, to staging: the whole of a first load, where MERGE would only cost more. $1 run id. */
+export function insertRunRowsSql(dialect: SqlDialect, description: TableDescription, runId: string, keysUnique = false): BoundSql {
+  const insertColumns = [...columnNames(description), META.runId, META.extractedAt];
+  return {
+    sql: `insert into ${dialect.qualified(description.stagingTable)} (${pieces(dialect).list(insertColumns)})\n${dedupedRunRowsSql(dialect, description, keysUnique)}`,
+    params: [runId],
+  };
+}
+
+/**
+ * Full mode: staging becomes exactly the run's deduped rows. The caller runs
+ * these statements inside one transaction, so readers see the old or the new
+ * snapshot, never a mix. $1 run id.
+ */
+export function replaceStagingSql(dialect: SqlDialect, description: TableDescription, runId: string, keysUnique = false): BoundSql[] {
+  return [
+    { sql: `delete from ${dialect.qualified(description.stagingTable)}`, params: [] },
+    insertRunRowsSql(dialect, description, runId, keysUnique),
+  ];
+}
+
+/** A gold model: the SELECT in `sql/gold/<name>.sql` materialised as `gold."<name>"`. */
+export function createGoldTableSql(dialect: SqlDialect, goldSchema: string, name: string, select: string): string {
+  return `create or replace table ${dialect.qualified({ schema: goldSchema, name })} as\n${select}`;
+}
