@@ -6,6 +6,7 @@ import { REPLAY_USAGE, replayCommand } from './replay.js';
 import { LOGS_USAGE, logsCommand } from './logs.js';
 import { PUSH_USAGE, pushCommand } from './push.js';
 import { RUN_USAGE, runCommand } from './run.js';
+import { SNOWFLAKE_USAGE, snowflakeCommand } from './snowflake.js';
 import { STATUS_USAGE, statusCommand } from './status.js';
 import { UNLOCK_USAGE, unlockCommand } from './unlock.js';
 
@@ -20,6 +21,7 @@ const COMMANDS: Record<string, Command> = {
   push: pushCommand,
   unlock: unlockCommand,
   check: checkCommand,
+  snowflake: snowflakeCommand,
 };
 
 const USAGE = `usage:
@@ -30,7 +32,8 @@ const USAGE = `usage:
   ${REPLAY_USAGE}
   ${PUSH_USAGE}
   ${UNLOCK_USAGE}
-  ${CHECK_USAGE}`;
+  ${CHECK_USAGE}
+  ${SNOWFLAKE_USAGE}`;
 
 async function main(): Promise<number> {
   const [name, ...rest] = process.argv.slice(2);

@@ -14,3 +14,4 @@ export {
 } from './schema.js';
 export { TableConfigSchema, toTableConfigs, type TableConfig } from './table-config.js';
 export { selectTables, tableKey, type SelectedTable, type TableFilter } from './tables.js';
+export { parseSnowflakeWarehouseUrl, SnowflakeSettingsSchema, type SnowflakeSettings, type SnowflakeWarehouseUrl } from './snowflake.js';

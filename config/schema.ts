@@ -1,6 +1,7 @@
 import { z } from 'zod';
 
 import { warehouseTableName } from '../warehouse/naming.js';
+import { parseSnowflakeWarehouseUrl, SnowflakeSettingsSchema } from './snowflake.js';
 
 /**
  * The schema of `floe.config.yaml`. Its keys are a stable contract; objects are
@@ -129,7 +130,12 @@ const RawLocationSchema = z.string().min(1).refine((value) => !/^[a-z][a-z0-9+.-
 const StateLocationSchema = z.string().min(1).refine((value) => !/^[a-z][a-z0-9+.-]*:/i.test(value) || /^dynamodb(:\/\/.*)?$/.test(value), {
   message: 'expected a folder, dynamodb or dynamodb://<table prefix>',
 });
-const WarehouseSchema = z.string().regex(/^(duckdb|snowflake):\/\/.+/, { message: 'expected duckdb://<file> or snowflake://<account>/…' });
+const WarehouseSchema = z
+  .string()
+  .regex(/^(duckdb|snowflake):\/\/.+/, { message: 'expected duckdb://<file> or snowflake://<account>/…' })
+  .refine((value) => !value.startsWith('snowflake://') || parseSnowflakeWarehouseUrl(value) !== null, {
+    message: 'expected snowflake://<account>/<database>?user=<user>&warehouse=<warehouse>&role=<role> (no credentials: see the snowflake section)',
+  });
 
 /** The whole file. Exported for its key list. */
 export const ConfigObjectSchema = z.strictObject({
@@ -137,6 +143,8 @@ export const ConfigObjectSchema = z.strictObject({
   state: StateLocationSchema.default('./.floe/state'),
   warehouse: WarehouseSchema.default('duckdb://./.floe/warehouse.duckdb'),
   gold: z.string().min(1).default('./sql/gold'),
+  /** Snowflake account objects and where its credentials are; used when warehouse is snowflake://. */
+  snowflake: SnowflakeSettingsSchema.optional(),
   sources: z.array(SourceConfigSchema).min(1),
 });
 

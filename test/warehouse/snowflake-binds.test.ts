@@ -1,0 +1,36 @@
+import { toSnowflakeBinds } from '../../warehouse/snowflake-binds.js';
+
+describe('Warehouse: Snowflake placeholders', () => {
+  it('binds a value once per placeholder occurrence', () => {
+    // Prepare
+    const statement = { sql: 'select $1 as a, $2 as b where x = $1', params: ['r1', 7] };
+
+    // Act
+    const bound = toSnowflakeBinds(statement);
+
+    // Assess
+    expect(bound).toEqual({ sql: 'select ? as a, ? as b where x = ?', params: ['r1', 7, 'r1'] });
+  });
+
+  it('leaves $n inside quoted names and strings alone', () => {
+    // Prepare
+    const statement = { sql: `select "price $1" from t where a = '$2 it''s' and b = 'x\\'$1' and c = $1`, params: ['v'] };
+
+    // Act
+    const bound = toSnowflakeBinds(statement);
+
+    // Assess
+    expect(bound).toEqual({ sql: `select "price $1" from t where a = '$2 it''s' and b = 'x\\'$1' and c = ?`, params: ['v'] });
+  });
+
+  it('refuses a placeholder without a value instead of binding NULL', () => {
+    // Prepare
+    const statement = { sql: 'select $2', params: ['only one'] };
+
+    // Act
+    const act = (): unknown => toSnowflakeBinds(statement);
+
+    // Assess
+    expect(act).toThrow('Placeholder $2 has no bound value');
+  });
+});

@@ -1,0 +1,176 @@
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { snowflakeAccountDdl } from '../../warehouse/snowflake-ddl.js';
+import { floeQueryTag } from '../../warehouse/snowflake.js';
+import { describeTable } from '../../warehouse/table-description.js';
+import { WarehouseError } from '../../warehouse/warehouse-error.js';
+import { writeFixtureRun } from '../fixtures/warehouse/parquet-run.js';
+import { runsOnFakesnow, SnowflakeEmulator } from './snowflake-emulator.js';
+
+const T1 = '2025-11-05T12:00:00+00:00';
+
+/** A row of every kind of column the extraction job writes, with values that lose precision when handled carelessly. */
+const TYPED_COLUMNS = [
+  { name: 'id', arrowType: 'int64', sourceType: 'bigint' },
+  { name: 'amount', arrowType: 'decimal128(38, 10)', sourceType: 'numeric(38,10)' },
+  { name: 'local_at', arrowType: 'timestamp[us]', sourceType: 'timestamp without time zone' },
+  { name: 'zoned_at', arrowType: 'timestamp[us, tz=UTC]', sourceType: 'timestamp with time zone' },
+  { name: 'born_on', arrowType: 'date32[day]', sourceType: 'date' },
+  { name: 'payload', arrowType: 'string', sourceType: 'jsonb' },
+  { name: 'blob', arrowType: 'binary', sourceType: 'bytea' },
+  { name: 'ok', arrowType: 'bool', sourceType: 'boolean' },
+  { name: 'ratio', arrowType: 'double', sourceType: 'double precision' },
+];
+const TYPED_ROW = [
+  'select 9007199254740993::bigint as id',
+  "'1234567890123456789012345678.0123456789'::decimal(38,10) as amount",
+  "timestamp '2025-11-05 12:34:56.123456' as local_at",
+  `timestamptz '${T1}' as zoned_at`,
+  "date '1999-12-31' as born_on",
+  `'{"a": [1, 2]}' as payload`,
+  "'\\xCA\\xFE'::blob as blob",
+  'true as ok',
+  '0.1::double as ratio',
+].join(', ');
+
+describe('Warehouse: SnowflakeWarehouse on the fakesnow emulator', () => {
+  let emulator: SnowflakeEmulator;
+
+  beforeAll(async () => {
+    emulator = await SnowflakeEmulator.start();
+  });
+
+  afterAll(async () => {
+    await emulator.stop();
+  });
+
+  it('keeps big integers, wide decimals, both timestamp kinds, dates, JSON and binary exact', async () => {
+    // Prepare
+    const { warehouse, rawRoot, cleanUp } = await emulator.freshWarehouse();
+    const run = await writeFixtureRun(emulator.parquetWriter, rawRoot, { runId: 'r1', startedAt: T1, table: 'typed', incrementalColumn: 'zoned_at', columns: TYPED_COLUMNS, files: [TYPED_ROW] });
+    const description = describeTable(run);
+
+    // Act
+    await warehouse.loadRaw(description, run, rawRoot);
+    await warehouse.mergeStaging(description, 'r1');
+
+    // Assess
+    const types = await warehouse.query(
+      'select column_name as "name", data_type as "type", numeric_precision as "p", numeric_scale as "s" from information_schema.columns where table_schema = $1 and table_name = $2 order by ordinal_position',
+      ['STAGING', 'SHOP__TYPED'],
+    );
+    expect(types.slice(0, TYPED_COLUMNS.length).map((row) => [row['name'], row['type'], row['p'], row['s']])).toEqual([
+      ['ID', 'NUMBER', 19n, 0n],
+      ['AMOUNT', 'NUMBER', 38n, 10n],
+      ['LOCAL_AT', 'TIMESTAMP_NTZ', null, null],
+      ['ZONED_AT', 'TIMESTAMP_TZ', null, null],
+      ['BORN_ON', 'DATE', null, null],
+      ['PAYLOAD', 'VARIANT', null, null],
+      ['BLOB', 'BINARY', null, null],
+      ['OK', 'BOOLEAN', null, null],
+      ['RATIO', 'FLOAT', null, null],
+    ]);
+    const [row] = await warehouse.query(
+      'select id as "id", cast(amount as varchar) as "amount", cast(local_at as varchar) as "local_at", payload:a[1] as "second", hex_encode(blob) as "blob", ok as "ok", ratio as "ratio" from staging.shop__typed',
+    );
+    expect(row).toEqual({ id: 9007199254740993n, amount: '1234567890123456789012345678.0123456789', local_at: '2025-11-05 12:34:56.123456', second: 2, blob: 'CAFE', ok: true, ratio: 0.1 });
+    await warehouse.close();
+    cleanUp();
+  });
+
+  it('sends a query tag naming the run and step with every statement of a load and merge', async () => {
+    // Prepare
+    const { warehouse, rawRoot, cleanUp } = await emulator.freshWarehouse();
+    const run = await writeFixtureRun(emulator.parquetWriter, rawRoot, {
+      runId: 'r-tagged', startedAt: T1, files: [`select 1::bigint as id, 'a' as status, timestamptz '${T1}' as updated_at`],
+    });
+    const before = (await emulator.statementsSeen()).length;
+
+    // Act
+    await warehouse.loadRaw(describeTable(run), run, rawRoot);
+    await warehouse.mergeStaging(describeTable(run), 'r-tagged');
+
+    // Assess
+    const statements = (await emulator.statementsSeen()).slice(before);
+    const tags = new Set(statements.map((statement) => statement.queryTag));
+    expect(tags).toEqual(new Set([floeQueryTag('load-raw', 'r-tagged'), floeQueryTag('merge-staging', 'r-tagged')]));
+    expect(statements.some((statement) => statement.sql.startsWith('copy into'))).toBe(true);
+    expect(JSON.parse(floeQueryTag('load-raw', 'r-tagged'))).toEqual({ app: 'floe', step: 'load-raw', runId: 'r-tagged' });
+    await warehouse.close();
+    cleanUp();
+  });
+
+  it("refuses a file COPY's load history has seen when floe's bookkeeping lost it, instead of counting zero rows as loaded", async () => {
+    // Prepare
+    const { warehouse, rawRoot, cleanUp } = await emulator.freshWarehouse();
+    const run = await writeFixtureRun(emulator.parquetWriter, rawRoot, {
+      runId: 'r1', startedAt: T1, files: [`select 1::bigint as id, 'a' as status, timestamptz '${T1}' as updated_at`],
+    });
+    await warehouse.loadRaw(describeTable(run), run, rawRoot);
+    await warehouse.query('delete from floe.loaded_files');
+
+    // Act
+    const act = warehouse.loadRaw(describeTable(run), run, rawRoot);
+
+    // Assess
+    await expect(act).rejects.toThrow(WarehouseError);
+    await expect(warehouse.loadRaw(describeTable(run), run, rawRoot)).rejects.toThrow(/COPY skipped file .* Snowflake's load history says it was loaded/);
+    const [count] = await warehouse.query('select count(*) as "n" from raw.shop__orders');
+    expect(count?.['n']).toBe(1n);
+    await warehouse.close();
+    cleanUp();
+  });
+
+  it('builds gold models written with unquoted lower-case names against the upper-cased tables', async () => {
+    // Prepare
+    const { warehouse, rawRoot, cleanUp } = await emulator.freshWarehouse();
+    const run = await writeFixtureRun(emulator.parquetWriter, rawRoot, {
+      runId: 'r1', startedAt: T1,
+      files: [`select 1::bigint as id, 'paid' as status, timestamptz '${T1}' as updated_at union all select 2::bigint, 'paid', timestamptz '${T1}'`],
+    });
+    await warehouse.loadRaw(describeTable(run), run, rawRoot);
+    await warehouse.mergeStaging(describeTable(run), 'r1');
+    const goldDir = mkdtempSync(join(tmpdir(), 'floe-gold-'));
+    writeFileSync(join(goldDir, 'orders_by_status.sql'), 'select status, count(*) as orders from staging.shop__orders group by status\n');
+    writeFileSync(join(goldDir, 'paid_orders.sql'), "select orders from gold.orders_by_status where status = 'paid'\n");
+    writeFileSync(join(goldDir, 'waits.sql'), 'select * from staging.shop__customers\n');
+
+    // Act
+    const results = await warehouse.buildGold(goldDir);
+
+    // Assess
+    expect(results.map((result) => [result.name, result.status, result.reason])).toEqual([
+      ['orders_by_status', 'built', undefined],
+      ['waits', 'skipped', 'waits for staging.shop__customers, which has not landed yet'],
+      ['paid_orders', 'built', undefined],
+    ]);
+    expect(await warehouse.query('select orders as "orders" from gold.paid_orders')).toEqual([{ orders: 2n }]);
+    await warehouse.close();
+    rmSync(goldDir, { recursive: true, force: true });
+    cleanUp();
+  });
+
+  it('applies the account DDL twice without error, tables included, apart from what fakesnow lacks', async () => {
+    // Prepare
+    const { warehouse, session, rawRoot, cleanUp } = await emulator.freshWarehouse();
+    mkdirSync(rawRoot, { recursive: true });
+    const run = await writeFixtureRun(emulator.parquetWriter, rawRoot, {
+      runId: 'r1', startedAt: T1, files: [`select 1::bigint as id, 'a' as status, timestamptz '${T1}' as updated_at`],
+    });
+    const statements = snowflakeAccountDdl({ database: session.settings.database, rawUrl: pathToFileURL(rawRoot).href }, [describeTable(run)]);
+    const runnable = statements.filter((statement) => runsOnFakesnow(statement.sql));
+
+    // Act
+    for (let pass = 0; pass < 2; pass += 1) {
+      for (const statement of runnable) await session.run({ sql: statement.sql, params: [] }, floeQueryTag('apply'));
+    }
+
+    // Assess
+    expect(statements.length - runnable.length).toBe(2);
+    expect(await warehouse.loadRaw(describeTable(run), run, rawRoot)).toEqual({ rowsLoaded: 1, filesLoaded: 1, alreadyLoaded: false });
+    await warehouse.close();
+    cleanUp();
+  });
+});

@@ -1,0 +1,63 @@
+import { canonicalSnowflakeType, snowflakeTypeForArrow } from '../../warehouse/snowflake-type.js';
+
+describe('Warehouse: Arrow types mapped to Snowflake', () => {
+  it.each([
+    ['int8', 'smallint', 'NUMBER(3,0)'],
+    ['int16', 'smallint', 'NUMBER(5,0)'],
+    ['int32', 'integer', 'NUMBER(10,0)'],
+    ['int64', 'bigint', 'NUMBER(19,0)'],
+    ['uint64', 'bigint unsigned', 'NUMBER(20,0)'],
+    ['decimal128(12, 2)', 'numeric(12,2)', 'NUMBER(12,2)'],
+    ['decimal256(38, 0)', 'numeric(38,0)', 'NUMBER(38,0)'],
+    ['double', 'double precision', 'FLOAT'],
+    ['float', 'real', 'FLOAT'],
+    ['bool', 'boolean', 'BOOLEAN'],
+    ['string', 'text', 'VARCHAR'],
+    ['binary', 'bytea', 'BINARY'],
+    ['date32[day]', 'date', 'DATE'],
+    ['timestamp[us]', 'timestamp without time zone', 'TIMESTAMP_NTZ(6)'],
+    ['timestamp[ms]', 'datetime(3)', 'TIMESTAMP_NTZ(3)'],
+    ['timestamp[us, tz=UTC]', 'timestamp with time zone', 'TIMESTAMP_TZ(6)'],
+    ['timestamp[ns, tz=+05:30]', 'timestamptz', 'TIMESTAMP_TZ(9)'],
+    ['time64[us]', 'time', 'TIME(6)'],
+  ])('maps Arrow %s (source %s) to %s in raw and staging', (arrowType, sourceType, snowflakeType) => {
+    // Prepare, Act
+    const type = snowflakeTypeForArrow(arrowType, sourceType);
+
+    // Assess
+    expect(type).toEqual({ raw: snowflakeType, staging: snowflakeType, conversion: null });
+  });
+
+  it('keeps JSON as text in raw and parses it into VARIANT in staging', () => {
+    // Prepare, Act
+    const types = ['json', 'jsonb', 'JSON'].map((source) => snowflakeTypeForArrow('string', source));
+
+    // Assess
+    expect(types).toEqual(Array(3).fill({ raw: 'VARCHAR', staging: 'VARIANT', conversion: null }));
+  });
+
+  it('stores decimals wider than 38 digits as VARCHAR and records why', () => {
+    // Prepare, Act
+    const type = snowflakeTypeForArrow('decimal256(50, 10)', 'numeric(50,10)');
+
+    // Assess
+    expect(type?.raw).toBe('VARCHAR');
+    expect(type?.conversion).toContain("exceeds Snowflake's NUMBER(38)");
+  });
+
+  it('returns null for a type floe does not know, so the caller can name the column', () => {
+    // Prepare, Act
+    const type = snowflakeTypeForArrow('dictionary<values=string, indices=int8>', 'enum');
+
+    // Assess
+    expect(type).toBeNull();
+  });
+
+  it('spells declared types as information_schema reports them', () => {
+    // Prepare, Act
+    const spelled = ['VARCHAR', 'NUMBER(19,0)', 'TIMESTAMP_TZ(6)', 'decimal(12, 2)', 'VARIANT'].map(canonicalSnowflakeType);
+
+    // Assess
+    expect(spelled).toEqual(['TEXT', 'NUMBER(19,0)', 'TIMESTAMP_TZ', 'NUMBER(12,2)', 'VARIANT']);
+  });
+});

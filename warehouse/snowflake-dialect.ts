@@ -1,0 +1,43 @@
+import { quoteIdentifier } from './quote.js';
+import { snowflakeTypeForArrow } from './snowflake-type.js';
+import type { SqlDialect } from './sql-dialect.js';
+import type { ColumnDescription } from './table-description.js';
+import { WarehouseError } from './warehouse-error.js';
+
+/**
+ * Snowflake folds unquoted names to upper case. floe quotes every name it
+ * creates, and folds it to upper case first, so a gold model written
+ * `select id from staging.shop__orders` finds `"STAGING"."SHOP__ORDERS"."ID"`,
+ * exactly as it finds the table in DuckDB (which ignores case). Names stay
+ * quoted, so spaces, quotes and reserved words still reach Snowflake intact.
+ *
+ * @example snowflakeIdentifier('order id') === '"ORDER ID"'
+ */
+export function snowflakeIdentifier(name: string): string {
+  return quoteIdentifier(name.toUpperCase());
+}
+
+function typeOf(column: ColumnDescription) {
+  const type = snowflakeTypeForArrow(column.arrowType, column.sourceType);
+  if (type === null) {
+    throw new WarehouseError(`Column ${column.name} has Arrow type ${column.arrowType}, which floe cannot map to a Snowflake type; add it to warehouse/snowflake-type.ts.`);
+  }
+  return type;
+}
+
+/** Snowflake: upper-cased quoted names, `count_if`, NUMBER/TIMESTAMP_TZ, JSON parsed into VARIANT in staging. */
+export const snowflakeDialect: SqlDialect = {
+  name: 'snowflake',
+  identifier: snowflakeIdentifier,
+  qualified: (table) => `${snowflakeIdentifier(table.schema)}.${snowflakeIdentifier(table.name)}`,
+  textType: 'VARCHAR',
+  timestampTzType: 'TIMESTAMP_TZ(9)',
+  bigintType: 'NUMBER(19,0)',
+  columnType: (column, layer) => typeOf(column)[layer],
+  stagingValue: (column, rawColumn) => {
+    const type = typeOf(column);
+    return type.staging === type.raw ? rawColumn : `parse_json(${rawColumn})`;
+  },
+  countWhere: (condition) => `count_if(${condition})`,
+  metadataStampedAfterLoad: true,
+};

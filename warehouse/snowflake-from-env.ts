@@ -1,0 +1,113 @@
+import { SnowflakeSession, type SnowflakeConnectionSettings, type SnowflakeCredentials } from './snowflake-connection.js';
+import { credentialsFromSecret, readSecretFromLambdaExtension, type ReadSecret } from './snowflake-credentials.js';
+import { DEFAULT_STAGE_NAMES } from './snowflake-sql.js';
+import { SnowflakeWarehouse } from './snowflake.js';
+import type { QualifiedName } from './quote.js';
+import { WarehouseError } from './warehouse-error.js';
+
+export type SnowflakeEnvironment = Readonly<Record<string, string | undefined>>;
+
+/**
+ * The variables `createSnowflakeWarehouse` reads. Credentials: `FLOE_SNOWFLAKE_SECRET_ARN` (a
+ * secret holding `{"privateKey"}` or `{"password"}`), else `FLOE_SNOWFLAKE_PRIVATE_KEY` (PEM,
+ * with `FLOE_SNOWFLAKE_PRIVATE_KEY_PASSPHRASE` when encrypted), else `FLOE_SNOWFLAKE_PASSWORD`.
+ */
+export const SNOWFLAKE_ENV = {
+  account: 'FLOE_SNOWFLAKE_ACCOUNT',
+  user: 'FLOE_SNOWFLAKE_USER',
+  database: 'FLOE_SNOWFLAKE_DATABASE',
+  warehouse: 'FLOE_SNOWFLAKE_WAREHOUSE',
+  role: 'FLOE_SNOWFLAKE_ROLE',
+  secretArn: 'FLOE_SNOWFLAKE_SECRET_ARN',
+  privateKey: 'FLOE_SNOWFLAKE_PRIVATE_KEY',
+  privateKeyPassphrase: 'FLOE_SNOWFLAKE_PRIVATE_KEY_PASSPHRASE',
+  password: 'FLOE_SNOWFLAKE_PASSWORD',
+  /** `schema.name` of the raw stage; default `floe.raw_stage`. */
+  stage: 'FLOE_SNOWFLAKE_STAGE',
+  /** `http://host:port` of an emulator or private endpoint, instead of the account's own URL. */
+  endpoint: 'FLOE_SNOWFLAKE_ENDPOINT',
+} as const;
+
+const value = (env: SnowflakeEnvironment, name: string): string | undefined => {
+  const text = env[name]?.trim();
+  return text === undefined || text === '' ? undefined : text;
+};
+
+function required(env: SnowflakeEnvironment, name: string): string {
+  const text = value(env, name);
+  if (text === undefined) throw new WarehouseError(`Environment variable ${name} is not set; the Snowflake warehouse needs it (see docs/snowflake.md).`);
+  return text;
+}
+
+async function credentialsFrom(env: SnowflakeEnvironment, readSecret: ReadSecret): Promise<SnowflakeCredentials> {
+  const secretArn = value(env, SNOWFLAKE_ENV.secretArn);
+  if (secretArn !== undefined) return credentialsFromSecret(secretArn, await readSecret(secretArn));
+  const privateKey = value(env, SNOWFLAKE_ENV.privateKey);
+  if (privateKey !== undefined) {
+    const passphrase = value(env, SNOWFLAKE_ENV.privateKeyPassphrase);
+    return { privateKey: privateKey.replaceAll('\\n', '\n'), ...(passphrase === undefined ? {} : { privateKeyPassphrase: passphrase }) };
+  }
+  const password = value(env, SNOWFLAKE_ENV.password);
+  if (password !== undefined) return { password };
+  throw new WarehouseError(
+    `No Snowflake credentials: set ${SNOWFLAKE_ENV.secretArn}, ${SNOWFLAKE_ENV.privateKey} or ${SNOWFLAKE_ENV.password}.`,
+  );
+}
+
+function stageFrom(env: SnowflakeEnvironment): QualifiedName {
+  const text = value(env, SNOWFLAKE_ENV.stage);
+  if (text === undefined) return DEFAULT_STAGE_NAMES.stage;
+  const [schema, name, ...rest] = text.split('.');
+  if (schema === undefined || name === undefined || rest.length > 0 || schema === '' || name === '') {
+    throw new WarehouseError(`${SNOWFLAKE_ENV.stage} must be schema.name (e.g. floe.raw_stage).`);
+  }
+  return { schema, name };
+}
+
+function endpointFrom(env: SnowflakeEnvironment): SnowflakeConnectionSettings['endpoint'] {
+  const text = value(env, SNOWFLAKE_ENV.endpoint);
+  if (text === undefined) return undefined;
+  const url = new URL(text);
+  const protocol = url.protocol === 'http:' ? 'http' : 'https';
+  return { host: url.hostname, port: Number(url.port || (protocol === 'http' ? 80 : 443)), protocol };
+}
+
+/** The connection settings from the environment; reads the secret when one is named. */
+export async function snowflakeSettingsFromEnv(env: SnowflakeEnvironment, readSecret: ReadSecret = readSecretFromLambdaExtension): Promise<SnowflakeConnectionSettings> {
+  const warehouse = value(env, SNOWFLAKE_ENV.warehouse);
+  const role = value(env, SNOWFLAKE_ENV.role);
+  const endpoint = endpointFrom(env);
+  return {
+    account: required(env, SNOWFLAKE_ENV.account),
+    username: required(env, SNOWFLAKE_ENV.user),
+    database: required(env, SNOWFLAKE_ENV.database),
+    ...(warehouse === undefined ? {} : { warehouse }),
+    ...(role === undefined ? {} : { role }),
+    ...(endpoint === undefined ? {} : { endpoint }),
+    credentials: await credentialsFrom(env, readSecret),
+  };
+}
+
+/**
+ * The Snowflake warehouse the load-and-merge and build-gold Lambda entries use, built from their
+ * environment (SNOWFLAKE_ENV). Connects, and creates floe's schemas and bookkeeping table if
+ * missing. Throws a non-retryable WarehouseError naming the missing variable; a failed connection
+ * is retryable when the driver says so.
+ */
+export async function createSnowflakeWarehouse(
+  env: SnowflakeEnvironment,
+  options: { readSecret?: ReadSecret; fileRowNumbers?: boolean } = {},
+): Promise<SnowflakeWarehouse> {
+  const settings = await snowflakeSettingsFromEnv(env, options.readSecret);
+  const stage = stageFrom(env);
+  const session = await SnowflakeSession.open(settings);
+  try {
+    return await SnowflakeWarehouse.open(session, {
+      stageNames: { ...DEFAULT_STAGE_NAMES, stage },
+      ...(options.fileRowNumbers === undefined ? {} : { fileRowNumbers: options.fileRowNumbers }),
+    });
+  } catch (error) {
+    await session.close().catch(() => undefined);
+    throw error;
+  }
+}

@@ -1,0 +1,142 @@
+import { WAREHOUSE_SCHEMAS } from './naming.js';
+import type { QualifiedName } from './quote.js';
+import { replacePlaceholders } from './snowflake-binds.js';
+import { snowflakeDialect as dialect } from './snowflake-dialect.js';
+import { quoteSnowflakeString } from './snowflake-sql.js';
+import * as sql from './table-sql.js';
+import type { TableDescription } from './table-description.js';
+import { WarehouseError } from './warehouse-error.js';
+
+/**
+ * Snowflake Scripting procedures: one per table performing its staging update,
+ * and `FLOE.PROCESS_TABLE(table, run_id)` dispatching to it. Their statements
+ * are the ones SnowflakeWarehouse runs from the client (`table-sql.ts`, same
+ * functions, same dialect), with the run id read from the procedure's argument.
+ */
+
+/** The per-table procedure: `FLOE."PROCESS__<warehouse table>"`. */
+export function processProcedureFor(description: TableDescription): QualifiedName {
+  return { schema: WAREHOUSE_SCHEMAS.floe, name: `process__${description.stagingTable.name}` };
+}
+
+export const PROCESS_TABLE_PROCEDURE: QualifiedName = { schema: WAREHOUSE_SCHEMAS.floe, name: 'process_table' };
+
+/** `$1` (the run id in the shared SQL) becomes the procedure's argument. */
+const inProcedure = (statement: sql.BoundSql): string => `${replacePlaceholders(statement.sql, () => ':run_id')};`;
+
+const indent = (text: string, spaces: number): string => text.split('\n').map((line) => `${' '.repeat(spaces)}${line}`).join('\n');
+
+/** The body sits between `$$`; a name containing `$$` would end it early. */
+function refuseDollarQuotes(description: TableDescription, body: string): void {
+  if (body.includes('$$')) {
+    throw new WarehouseError(`Table ${description.table} of source ${description.source} has a name or column containing '$$', which cannot appear in a Snowflake procedure body; rename it in the source or exclude it.`);
+  }
+}
+
+/**
+ * The procedure that moves one run from raw to staging: MERGE for incremental
+ * tables, replace-in-one-transaction for full ones. Returns
+ * `{inserted, updated, deleted}`, counted as SnowflakeWarehouse counts them.
+ */
+export function createProcessProcedureSql(description: TableDescription): string {
+  const body = [
+    'declare',
+    '  rows_before number default 0;',
+    '  inserted number default 0;',
+    '  changed number default 0;',
+    '  deleted number default 0;',
+    'begin',
+    '  begin transaction;',
+    indent(description.mode === 'incremental' ? incrementalBody(description) : fullModeBody(description), 2),
+    // A failed statement must not leave the transaction open for the caller's session.
+    'exception',
+    '  when other then',
+    '    rollback;',
+    '    raise;',
+    'end;',
+  ].join('\n');
+  refuseDollarQuotes(description, body);
+  return [
+    `create or replace procedure ${dialect.qualified(processProcedureFor(description))}(run_id varchar)`,
+    'returns variant',
+    'language sql',
+    'execute as caller',
+    'as',
+    '$$',
+    body,
+    '$$',
+  ].join('\n');
+}
+
+/** Incremental mode: a first load inserts the run; later ones MERGE it, newer versions winning. */
+function incrementalBody(description: TableDescription): string {
+  const staging = dialect.qualified(description.stagingTable);
+  return [
+    `select count(*) into :rows_before from ${staging};`,
+    'if (rows_before = 0) then',
+    indent(inProcedure(sql.insertRunRowsSql(dialect, description, '')), 2),
+    '  inserted := SQLROWCOUNT;',
+    '  commit;',
+    "  return object_construct('inserted', inserted, 'updated', 0, 'deleted', 0);",
+    'end if;',
+    inProcedure(sql.mergeStagingSql(dialect, description, '')),
+    'changed := SQLROWCOUNT;',
+    `select count(*) - :rows_before into :inserted from ${staging};`,
+    'commit;',
+    "return object_construct('inserted', inserted, 'updated', changed - inserted, 'deleted', 0);",
+  ].join('\n');
+}
+
+/** Full mode: count by key first (into the variables), then replace staging. */
+function fullModeBody(description: TableDescription): string {
+  const compare = sql.compareSnapshotSql(dialect, description, '').sql.replace(
+    /\nselect\n([\s\S]*?)\nfrom incoming/,
+    (_match, columns: string) => `\nselect\n${columns}\ninto :inserted, :changed, :deleted\nfrom incoming`,
+  );
+  return [
+    inProcedure({ sql: compare, params: [] }),
+    ...sql.replaceStagingSql(dialect, description, '').map(inProcedure),
+    'commit;',
+    "return object_construct('inserted', inserted, 'updated', changed, 'deleted', deleted);",
+  ].join('\n');
+}
+
+/**
+ * `FLOE.PROCESS_TABLE(table_name, run_id)`: calls the table's procedure.
+ * `table_name` is the warehouse table name (`shop__orders`), compared without
+ * case; it only selects among fixed names, so it never becomes SQL text.
+ */
+export function createProcessTableProcedureSql(descriptions: readonly TableDescription[]): string {
+  const branches = descriptions.map((description) =>
+    [
+      `    when ${quoteSnowflakeString(description.stagingTable.name.toLowerCase())} then`,
+      `      call ${dialect.qualified(processProcedureFor(description))}(:run_id);`,
+    ].join('\n'),
+  );
+  const body = [
+    'declare',
+    `  unknown_table exception (-20001, 'floe: no procedure for this table; run floe snowflake apply after its first extraction');`,
+    '  result variant;',
+    'begin',
+    '  case (lower(table_name))',
+    ...branches,
+    '    else',
+    '      raise unknown_table;',
+    '  end case;',
+    '  select $1 into :result from table(result_scan(last_query_id()));',
+    '  return result;',
+    'end;',
+  ].join('\n');
+  if (body.split('$$').length > 1) throw new WarehouseError('A table name contains $$, which cannot appear in a Snowflake procedure body; rename it.');
+  return [
+    `create or replace procedure ${dialect.qualified(PROCESS_TABLE_PROCEDURE)}(table_name varchar, run_id varchar)`,
+    'returns variant',
+    'language sql',
+    'execute as caller',
+    'as',
+    '$$',
+    body,
+    '$$',
+  ].join('\n');
+}
+

@@ -1,0 +1,238 @@
+import { buildGoldModels } from './gold-build.js';
+import { WAREHOUSE_SCHEMAS } from './naming.js';
+import type { QualifiedName } from './quote.js';
+import { SnowflakeSession, type SnowflakeResult } from './snowflake-connection.js';
+import { snowflakeDialect as dialect } from './snowflake-dialect.js';
+import { wrapSnowflakeError } from './snowflake-error.js';
+import {
+  DEFAULT_STAGE_NAMES,
+  copyFileIntoRawSql,
+  createSnowflakeLoadedFilesTableSql,
+  createSnowflakeSchemasSql,
+  loadedFilesSql,
+  recordLoadedFileSql,
+  snowflakeTableColumnsSql,
+  stampCopiedRowsSql,
+  type SnowflakeStageNames,
+} from './snowflake-sql.js';
+import { canonicalSnowflakeType, snowflakeTypeForArrow } from './snowflake-type.js';
+import * as sql from './table-sql.js';
+import type { BoundSql } from './table-sql.js';
+import type { ManifestLike, TableDescription } from './table-description.js';
+import type { GoldModelResult, RawLoadResult, StagingResult, Warehouse } from './warehouse.js';
+import { WarehouseError } from './warehouse-error.js';
+
+type Params = readonly (string | number | bigint | boolean | null)[];
+type Run = (statement: BoundSql) => Promise<SnowflakeResult>;
+
+/** How the adapter uses the account; the defaults are what `floe snowflake apply` creates. */
+export interface SnowflakeWarehouseOptions {
+  /** The external stage on the raw root and the Parquet file format. */
+  readonly stageNames?: SnowflakeStageNames;
+  /**
+   * Write each row's position in its file to `_floe_row` (COPY's INCLUDE_METADATA). Default true;
+   * false only for an emulator that rejects the clause (fakesnow 0.12.1), where `_floe_row` stays NULL.
+   */
+  readonly fileRowNumbers?: boolean;
+}
+
+/** The query tag on every statement: Snowflake's query history then shows floe's run and step. */
+export function floeQueryTag(step: string, runId?: string): string {
+  return JSON.stringify({ app: 'floe', step, ...(runId === undefined ? {} : { runId }) });
+}
+
+/**
+ * The cloud warehouse: the same steps as DuckDbWarehouse, from the same
+ * descriptions, in Snowflake's dialect. Raw is loaded by COPY from the stage on
+ * the raw bucket; staging by the shared MERGE (the statements each table's
+ * `FLOE.PROCESS__<table>` procedure wraps, see snowflake-procedure.ts).
+ *
+ * DDL commits a Snowflake transaction, so tables are created or widened
+ * before each transaction starts, never inside it.
+ */
+export class SnowflakeWarehouse implements Warehouse {
+  private readonly stageNames: SnowflakeStageNames;
+  private readonly fileRowNumbers: boolean;
+
+  private constructor(
+    private readonly session: SnowflakeSession,
+    options: SnowflakeWarehouseOptions,
+  ) {
+    this.stageNames = options.stageNames ?? DEFAULT_STAGE_NAMES;
+    this.fileRowNumbers = options.fileRowNumbers ?? true;
+  }
+
+  /** Uses an open session; creates floe's schemas and bookkeeping table if missing. */
+  static async open(session: SnowflakeSession, options: SnowflakeWarehouseOptions = {}): Promise<SnowflakeWarehouse> {
+    const warehouse = new SnowflakeWarehouse(session, options);
+    try {
+      for (const statement of [...createSnowflakeSchemasSql(), createSnowflakeLoadedFilesTableSql()]) {
+        await session.run({ sql: statement, params: [] }, floeQueryTag('open'));
+      }
+    } catch (error) {
+      throw wrapSnowflakeError(`Preparing floe's schemas in Snowflake database ${session.settings.database}`, error);
+    }
+    return warehouse;
+  }
+
+  close(): Promise<void> {
+    return this.session.close();
+  }
+
+  /** `_rawRoot` is unused: the stage is the raw root, and manifest paths are relative to it. */
+  async loadRaw(description: TableDescription, manifest: ManifestLike, _rawRoot: string): Promise<RawLoadResult> {
+    const raw = dialect.qualified(description.rawTable);
+    const tag = floeQueryTag('load-raw', manifest.runId);
+    const doing = `Loading run ${manifest.runId} into ${raw}`;
+    try {
+      const inexact = description.columns.filter((column) => snowflakeTypeForArrow(column.arrowType, column.sourceType)?.conversion != null);
+      if (inexact.length > 0) {
+        const names = inexact.map((column) => `${column.name} (${column.arrowType})`).join(', ');
+        throw new WarehouseError(
+          `Cannot load run ${manifest.runId} into ${raw}: column ${names} is wider than Snowflake's NUMBER(38) and would not load exactly. Extract the column as text, or exclude it.`,
+        );
+      }
+      await this.ensureTable(description.rawTable, sql.createRawTableSql(dialect, description), description, 'raw', tag);
+      return await this.session.transaction(tag, async (run) => {
+        const loaded = new Set((await run(loadedFilesSql(description.rawTable))).rows.map((row) => String(row['file_path'])));
+        const toLoad = manifest.files.filter((file) => !loaded.has(file.path));
+        if (toLoad.length === 0) return { rowsLoaded: 0, filesLoaded: 0, alreadyLoaded: manifest.files.length > 0 };
+        let rowsLoaded = 0;
+        for (const file of toLoad) {
+          await this.copyFile(run, description, manifest.runId, file.path);
+          const stamped = await run(stampCopiedRowsSql(description, manifest.runId, file.path, manifest.startedAt));
+          if (stamped.rowsAffected !== file.rows) {
+            throw new WarehouseError(
+              `File ${file.path} of run ${manifest.runId} has ${stamped.rowsAffected} rows in ${raw} but the manifest says ${file.rows}; nothing was loaded. Re-run the extraction for this table.`,
+            );
+          }
+          await run(recordLoadedFileSql(description.rawTable, file.path, manifest.runId, file.rows));
+          rowsLoaded += file.rows;
+        }
+        return { rowsLoaded, filesLoaded: toLoad.length, alreadyLoaded: false };
+      });
+    } catch (error) {
+      throw wrapSnowflakeError(doing, error);
+    }
+  }
+
+  /** Counts as DuckDB's: inserted is the growth of staging, updated the rest of what MERGE changed. */
+  async mergeStaging(description: TableDescription, runId: string): Promise<StagingResult> {
+    const tag = floeQueryTag('merge-staging', runId);
+    try {
+      await this.ensureTable(description.stagingTable, sql.createStagingTableSql(dialect, description), description, 'staging', tag);
+      // The MERGE (or a first load's INSERT) is one statement, atomic by itself, so no explicit
+      // transaction: the counts read around it can only be skewed by another writer of the table,
+      // which floe's per-table lease keeps away. (fakesnow also cannot MERGE inside one.)
+      const run: Run = (statement) => this.session.run(statement, tag);
+      const before = await this.countRows(run, description.stagingTable);
+      const keysUnique = await this.runKeysAreUnique(run, description, runId);
+      if (before === 0) {
+        return { inserted: (await run(sql.insertRunRowsSql(dialect, description, runId, keysUnique))).rowsAffected, updated: 0, deleted: 0 };
+      }
+      const changed = (await run(sql.mergeStagingSql(dialect, description, runId, keysUnique))).rowsAffected;
+      const inserted = (await this.countRows(run, description.stagingTable)) - before;
+      return { inserted, updated: changed - inserted, deleted: 0 };
+    } catch (error) {
+      throw wrapSnowflakeError(`Merging run ${runId} into ${dialect.qualified(description.stagingTable)}`, error);
+    }
+  }
+
+  async replaceStaging(description: TableDescription, runId: string): Promise<StagingResult> {
+    const tag = floeQueryTag('replace-staging', runId);
+    try {
+      await this.ensureTable(description.stagingTable, sql.createStagingTableSql(dialect, description), description, 'staging', tag);
+      return await this.session.transaction(tag, async (run) => {
+        const [counts] = (await run(sql.compareSnapshotSql(dialect, description, runId))).rows;
+        const keysUnique = await this.runKeysAreUnique(run, description, runId);
+        for (const statement of sql.replaceStagingSql(dialect, description, runId, keysUnique)) await run(statement);
+        return { inserted: Number(counts?.['INSERTED'] ?? 0), updated: Number(counts?.['UPDATED'] ?? 0), deleted: Number(counts?.['DELETED'] ?? 0) };
+      });
+    } catch (error) {
+      throw wrapSnowflakeError(`Replacing ${dialect.qualified(description.stagingTable)} with run ${runId}`, error);
+    }
+  }
+
+  buildGold(goldDir: string, changedTables?: readonly string[]): Promise<GoldModelResult[]> {
+    const tag = floeQueryTag('build-gold');
+    return buildGoldModels(goldDir, changedTables, {
+      existingTables: async () => {
+        const { rows } = await this.session.run(
+          {
+            sql: `select lower(table_schema) || '.' || lower(table_name) as "t" from information_schema.tables where table_schema in ($1, $2)`,
+            params: [WAREHOUSE_SCHEMAS.raw.toUpperCase(), WAREHOUSE_SCHEMAS.staging.toUpperCase()],
+          },
+          tag,
+        );
+        return new Set(rows.map((row) => String(row['t'])));
+      },
+      build: async (model) => {
+        await this.session.run({ sql: sql.createGoldTableSql(dialect, WAREHOUSE_SCHEMAS.gold, model.name, model.select), params: [] }, tag);
+      },
+    });
+  }
+
+  /** `$n` parameters as on DuckDB. Unquoted names in results are upper case, as Snowflake returns them. */
+  async query(text: string, params: Params = []): Promise<Record<string, unknown>[]> {
+    try {
+      return (await this.session.run({ sql: text, params }, floeQueryTag('query'))).rows;
+    } catch (error) {
+      throw wrapSnowflakeError('Query', error);
+    }
+  }
+
+  /** One COPY per file, so each file's rows can be stamped with its path and counted against the manifest. */
+  private async copyFile(run: Run, description: TableDescription, runId: string, path: string): Promise<void> {
+    const { rows } = await run({ sql: copyFileIntoRawSql(description, path, this.stageNames, this.fileRowNumbers), params: [] });
+    const status = String(rows[0]?.['status'] ?? '').toUpperCase();
+    if (status === 'LOAD_SKIPPED' || rows.length === 0 || status.includes('0 FILES PROCESSED')) {
+      throw new WarehouseError(
+        `COPY skipped file ${path} of run ${runId} into ${dialect.qualified(description.rawTable)}: Snowflake's load history says it was loaded, but floe's ${WAREHOUSE_SCHEMAS.floe}.loaded_files has no record of it. Check raw for rows with _floe_file = '${path}' before reloading it by hand.`,
+      );
+    }
+    if (status !== 'LOADED') {
+      throw new WarehouseError(`COPY of file ${path} of run ${runId} into ${dialect.qualified(description.rawTable)} ended ${status}: ${String(rows[0]?.['first_error'] ?? 'no error given')}.`);
+    }
+  }
+
+  private async runKeysAreUnique(run: Run, description: TableDescription, runId: string): Promise<boolean> {
+    const [row] = (await run(sql.runKeysAreUniqueSql(dialect, description, runId))).rows;
+    return row?.['unique'] === true;
+  }
+
+  private async countRows(run: Run, table: QualifiedName): Promise<number> {
+    const [row] = (await run({ sql: `select count(*) as "n" from ${dialect.qualified(table)}`, params: [] })).rows;
+    return Number(row?.['n'] ?? 0);
+  }
+
+  /**
+   * Creates the table, or adds the description's new columns to it. A column whose type changed
+   * is refused: type changes are not supported yet.
+   */
+  private async ensureTable(table: QualifiedName, createSql: string, description: TableDescription, layer: 'raw' | 'staging', tag: string): Promise<void> {
+    const { rows } = await this.session.run(snowflakeTableColumnsSql(table), tag);
+    if (rows.length === 0) {
+      await this.session.run({ sql: createSql, params: [] }, tag);
+      return;
+    }
+    const existing = new Map(rows.map((row) => [String(row['column_name']).toUpperCase(), storedType(row)]));
+    for (const column of description.columns) {
+      const current = existing.get(column.name.toUpperCase());
+      const wanted = dialect.columnType(column, layer);
+      if (current === undefined) {
+        await this.session.run({ sql: sql.addColumnSql(dialect, table, column, layer), params: [] }, tag);
+      } else if (current !== canonicalSnowflakeType(wanted)) {
+        throw new WarehouseError(
+          `Column ${column.name} of ${dialect.qualified(table)} is ${current} in Snowflake, but table ${description.table} now extracts it as ${column.arrowType} (${wanted}). Type changes are not supported yet: migrate the column by hand, or drop the table and reload in full mode.`,
+        );
+      }
+    }
+  }
+}
+
+/** information_schema's type of a column, spelled as canonicalSnowflakeType spells a wanted one. */
+function storedType(row: Record<string, unknown>): string {
+  const type = String(row['data_type']).toUpperCase();
+  if (type === 'NUMBER' && row['precision'] != null) return `NUMBER(${String(row['precision'])},${String(row['scale'] ?? 0)})`;
+  return canonicalSnowflakeType(type);
+}
