@@ -75,9 +75,3 @@ export function coreAdapters(env: LambdaEnvironment, service: string, clients: C
   };
   return { logger, dynamodb, state: new DynamoDbStateStore(dynamodb, tables), publisher };
 }
-
-/** An entry whose adapters do not exist yet: it fails loudly, and EventBridge's retries end in its DLQ. */
-export class NotBuiltError extends Error {
-  override readonly name = 'NotBuiltError';
-  readonly retryable = false;
-}

@@ -1,18 +1,47 @@
 /**
- * The warehouse a Lambda entry works on: Snowflake, configured from the function's environment.
- * Opened on the first event that needs it, so a cold start that handles a duplicate (dropped
- * before any warehouse work) never connects.
+ * The warehouse a Lambda entry works on: Snowflake, configured from the function's environment
+ * (warehouse/snowflake-from-env.ts lists the variables). Opened on the first event that needs it,
+ * so a cold start that handles a duplicate (dropped before any warehouse work) never connects.
  */
+import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+
+import { createSnowflakeWarehouse } from '../warehouse/snowflake-from-env.js';
 import type { Warehouse } from '../warehouse/warehouse.js';
-import { NotBuiltError, type LambdaEnvironment } from './lambda-environment.js';
+import { WarehouseError } from '../warehouse/warehouse-error.js';
+import type { LambdaEnvironment } from './lambda-environment.js';
 
 export type OpenWarehouse = () => Promise<Warehouse>;
 
-/** The Snowflake warehouse from the function's environment. */
-export function warehouseFromEnvironment(_env: LambdaEnvironment, service: string): OpenWarehouse {
-  return async () => {
-    throw new NotBuiltError(`${service}: the Snowflake warehouse adapter is not built yet (issue 5); events end in the dead-letter queue.`);
+/** Reads the Snowflake credentials' secret with the SDK; the message never quotes the value. */
+function secretReader(client: SecretsManagerClient): (secretId: string) => Promise<string> {
+  return async (secretId) => {
+    let text: string | undefined;
+    try {
+      ({ SecretString: text } = await client.send(new GetSecretValueCommand({ SecretId: secretId })));
+    } catch (error) {
+      const code = (error as { name?: unknown }).name;
+      const terminal = code === 'ResourceNotFoundException' || code === 'AccessDeniedException';
+      throw new WarehouseError(
+        `Reading the Snowflake secret ${secretId} failed (${String(code)})${terminal ? '; check the ARN and that the function may read it' : ''}.`,
+        { cause: error, retryable: !terminal },
+      );
+    }
+    if (text === undefined) throw new WarehouseError(`The Snowflake secret ${secretId} has no SecretString; store it as JSON text.`);
+    return text;
   };
+}
+
+/**
+ * The Snowflake warehouse from the function's environment, its secret read through `secrets`.
+ * `fileRowNumbers: false` is for the emulator, which lacks COPY's INCLUDE_METADATA.
+ */
+export function warehouseFromEnvironment(
+  env: LambdaEnvironment,
+  secrets: SecretsManagerClient = new SecretsManagerClient({}),
+  options: { fileRowNumbers?: boolean } = {},
+): OpenWarehouse {
+  const readSecret = secretReader(secrets);
+  return () => createSnowflakeWarehouse(env, { readSecret, ...options });
 }
 
 /**

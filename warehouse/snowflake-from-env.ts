@@ -3,30 +3,13 @@ import { credentialsFromSecret, readSecretFromLambdaExtension, type ReadSecret }
 import { DEFAULT_STAGE_NAMES } from './snowflake-sql.js';
 import { SnowflakeWarehouse } from './snowflake.js';
 import type { QualifiedName } from './quote.js';
+import { SNOWFLAKE_ENV } from './snowflake-environment.js';
 import { WarehouseError } from './warehouse-error.js';
+
+export { SNOWFLAKE_ENV } from './snowflake-environment.js';
 
 export type SnowflakeEnvironment = Readonly<Record<string, string | undefined>>;
 
-/**
- * The variables `createSnowflakeWarehouse` reads. Credentials: `FLOE_SNOWFLAKE_SECRET_ARN` (a
- * secret holding `{"privateKey"}` or `{"password"}`), else `FLOE_SNOWFLAKE_PRIVATE_KEY` (PEM,
- * with `FLOE_SNOWFLAKE_PRIVATE_KEY_PASSPHRASE` when encrypted), else `FLOE_SNOWFLAKE_PASSWORD`.
- */
-export const SNOWFLAKE_ENV = {
-  account: 'FLOE_SNOWFLAKE_ACCOUNT',
-  user: 'FLOE_SNOWFLAKE_USER',
-  database: 'FLOE_SNOWFLAKE_DATABASE',
-  warehouse: 'FLOE_SNOWFLAKE_WAREHOUSE',
-  role: 'FLOE_SNOWFLAKE_ROLE',
-  secretArn: 'FLOE_SNOWFLAKE_SECRET_ARN',
-  privateKey: 'FLOE_SNOWFLAKE_PRIVATE_KEY',
-  privateKeyPassphrase: 'FLOE_SNOWFLAKE_PRIVATE_KEY_PASSPHRASE',
-  password: 'FLOE_SNOWFLAKE_PASSWORD',
-  /** `schema.name` of the raw stage; default `floe.raw_stage`. */
-  stage: 'FLOE_SNOWFLAKE_STAGE',
-  /** `http://host:port` of an emulator or private endpoint, instead of the account's own URL. */
-  endpoint: 'FLOE_SNOWFLAKE_ENDPOINT',
-} as const;
 
 const value = (env: SnowflakeEnvironment, name: string): string | undefined => {
   const text = env[name]?.trim();

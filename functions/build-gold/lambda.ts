@@ -5,6 +5,7 @@
  * environment; see warehouseFromEnvironment), inside {@link createEventLambda}. The gold models
  * travel with the function: infra/ copies `sql/gold/` into the bundle, at FLOE_GOLD_DIR.
  */
+import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type { Context } from 'aws-lambda';
 import { createEventLambda, type EventLambda } from '../event-lambda.js';
 import { coreAdapters, required, type CoreClients, type LambdaEnvironment } from '../lambda-environment.js';
@@ -15,6 +16,9 @@ const SERVICE = 'floe-build-gold';
 
 /** What the entry uses; tests inject clients pointed at moto and a local warehouse. */
 export interface BuildGoldClients extends CoreClients {
+  /** Reads the Snowflake credentials' secret (FLOE_SNOWFLAKE_SECRET_ARN). */
+  secretsmanager?: SecretsManagerClient;
+  /** Instead of Snowflake from the environment: tests give a local warehouse. */
   openWarehouse?: OpenWarehouse;
 }
 
@@ -25,7 +29,7 @@ export interface BuildGoldClients extends CoreClients {
 export function createLambdaHandler(env: LambdaEnvironment, clients: BuildGoldClients = {}): EventLambda {
   const goldDir = required(env, SERVICE, 'FLOE_GOLD_DIR');
   const { logger, dynamodb, state, publisher } = coreAdapters(env, SERVICE, clients);
-  const warehouse = lazyWarehouse(clients.openWarehouse ?? warehouseFromEnvironment(env, SERVICE));
+  const warehouse = lazyWarehouse(clients.openWarehouse ?? warehouseFromEnvironment(env, clients.secretsmanager));
   const handle = createBuildGold({ state, publisher, warehouse, goldDir });
   return createEventLambda({ service: SERVICE, env, logger, dynamodb, handle });
 }

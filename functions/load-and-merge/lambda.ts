@@ -6,6 +6,7 @@
  * warehouse connection is opened on the first event and kept by the container.
  */
 import { S3Client } from '@aws-sdk/client-s3';
+import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type { Context } from 'aws-lambda';
 import type { RawStorage } from '../../storage/raw-storage.js';
 import { S3RawStorage } from '../../storage/s3.js';
@@ -21,6 +22,9 @@ export interface LoadAndMergeClients extends CoreClients {
   s3?: S3Client;
   /** Where the raw files are read from; defaults to S3 at FLOE_RAW_ROOT. */
   raw?: RawStorage;
+  /** Reads the Snowflake credentials' secret (FLOE_SNOWFLAKE_SECRET_ARN). */
+  secretsmanager?: SecretsManagerClient;
+  /** Instead of Snowflake from the environment: tests give a local warehouse. */
   openWarehouse?: OpenWarehouse;
 }
 
@@ -32,7 +36,7 @@ export function createLambdaHandler(env: LambdaEnvironment, clients: LoadAndMerg
   const rawRoot = required(env, SERVICE, 'FLOE_RAW_ROOT');
   const { logger, dynamodb, state, publisher } = coreAdapters(env, SERVICE, clients);
   const raw = clients.raw ?? new S3RawStorage({ client: clients.s3 ?? new S3Client({}), root: rawRoot });
-  const warehouse = lazyWarehouse(clients.openWarehouse ?? warehouseFromEnvironment(env, SERVICE));
+  const warehouse = lazyWarehouse(clients.openWarehouse ?? warehouseFromEnvironment(env, clients.secretsmanager));
   const handle = createLoadAndMerge({ state, publisher, raw, warehouse });
   return createEventLambda({ service: SERVICE, env, logger, dynamodb, handle });
 }
