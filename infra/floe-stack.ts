@@ -1,4 +1,4 @@
-import { CfnOutput, CfnParameter, Duration, Stack, type StackProps } from 'aws-cdk-lib';
+import { Annotations, CfnOutput, CfnParameter, Duration, Stack, type StackProps } from 'aws-cdk-lib';
 import { EventBus, Rule, type EventPattern as CdkEventPattern } from 'aws-cdk-lib/aws-events';
 import { EventBus as EventBusTarget, LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
 import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
@@ -10,12 +10,16 @@ import { Alarms } from './alarms.js';
 import { ExtractionJob } from './extraction-job.js';
 import { HandlerFunction, LAMBDA_TASK_ROOT } from './handler-function.js';
 import { SnowflakeEntry } from './snowflake-entry.js';
+import { SNOWFLAKE_CONTEXT, snowflakeEnvironment, type SnowflakeSettings } from './snowflake-settings.js';
+import { SnowflakeStorageRole } from './snowflake-storage-role.js';
 import type { SourceSecrets } from './source-secrets.js';
 import { StateTables } from './state-tables.js';
 
 export interface FloeStackProps extends StackProps {
   /** Source name → Secrets Manager ARN of its connection (context `floe:sourceSecrets`). */
   sourceSecrets: SourceSecrets;
+  /** Where load-and-merge and build-gold find Snowflake (context `floe:snowflake`). */
+  snowflake?: SnowflakeSettings | undefined;
   /** Days the job logs under `_logs/` are kept (default 90). */
   logRetentionDays?: number;
 }
@@ -60,6 +64,11 @@ export class FloeStack extends Stack {
       description: "API_AWS_EXTERNAL_ID of Snowflake's API integration",
       minLength: 1,
     });
+    const snowflakeStorageExternalId = new CfnParameter(this, 'SnowflakeStorageExternalId', {
+      type: 'String',
+      description: "STORAGE_AWS_EXTERNAL_ID of Snowflake's storage integration (DESC INTEGRATION)",
+      minLength: 1,
+    });
 
     this.bus = new EventBus(this, 'Bus', { eventBusName: BUS_NAME });
     // `floe replay` replays from here.
@@ -89,6 +98,13 @@ export class FloeStack extends Stack {
     const routes = routesFor([this.extraction.jobName]);
 
     const environment = { FLOE_BUS_NAME: this.bus.eventBusName, FLOE_RAW_ROOT: rawRoot, ...this.tables.environment() };
+    if (props.snowflake === undefined) {
+      Annotations.of(this).addWarningV2(
+        'floe:no-snowflake',
+        `No Snowflake settings: load-and-merge and build-gold cannot connect. Set context ${SNOWFLAKE_CONTEXT} to {"account", "user", "database", "secretArn", …}.`,
+      );
+    }
+    const warehouseEnvironment = props.snowflake === undefined ? {} : snowflakeEnvironment(props.snowflake);
     const handlerEnvironment: Record<HandlerName, Record<string, string>> = {
       'start-ingest': {
         ...environment,
@@ -96,8 +112,8 @@ export class FloeStack extends Stack {
         FLOE_SOURCE_SECRETS: JSON.stringify(props.sourceSecrets),
       },
       'glue-finished': environment,
-      'load-and-merge': environment,
-      'build-gold': { ...environment, FLOE_GOLD_DIR: `${LAMBDA_TASK_ROOT}/gold` },
+      'load-and-merge': { ...environment, ...warehouseEnvironment },
+      'build-gold': { ...environment, ...warehouseEnvironment, FLOE_GOLD_DIR: `${LAMBDA_TASK_ROOT}/gold` },
     };
     const handlers: Partial<Record<HandlerName, HandlerFunction>> = {};
     for (const [name, spec] of Object.entries(HANDLERS) as [HandlerName, (typeof HANDLERS)[HandlerName]][]) {
@@ -114,6 +130,11 @@ export class FloeStack extends Stack {
     this.handlers['start-ingest'].fn.addToRolePolicy(
       new PolicyStatement({ actions: ['glue:StartJobRun'], resources: [this.extraction.jobArn] }),
     );
+    if (props.snowflake !== undefined) {
+      for (const name of ['load-and-merge', 'build-gold'] as const) {
+        this.handlers[name].fn.addToRolePolicy(new PolicyStatement({ actions: ['secretsmanager:GetSecretValue'], resources: [props.snowflake.secretArn] }));
+      }
+    }
 
     for (const route of routes) {
       const handler = this.handlers[route.handler];
@@ -144,6 +165,7 @@ export class FloeStack extends Stack {
     }
 
     const entry = new SnowflakeEntry(this, 'Snowflake', { environment, snowflakeUserArn, snowflakeExternalId });
+    const storage = new SnowflakeStorageRole(this, 'SnowflakeStorage', { rawBucket: this.rawBucket, snowflakeUserArn, externalId: snowflakeStorageExternalId });
     this.tables.grantHandler(entry.handler.fn);
     this.bus.grantPutEventsTo(entry.handler.fn);
 
@@ -158,6 +180,7 @@ export class FloeStack extends Stack {
     new CfnOutput(this, 'BusName', { value: this.bus.eventBusName });
     new CfnOutput(this, 'RawRoot', { value: rawRoot });
     new CfnOutput(this, 'GlueJobName', { value: this.extraction.jobName });
+    new CfnOutput(this, 'SnowflakeStorageRoleArn', { value: storage.role.roleArn, description: "STORAGE_AWS_ROLE_ARN of Snowflake's storage integration (snowflake.storageRoleArn)" });
     new CfnOutput(this, 'AlarmTopicArn', { value: alarms.topic.topicArn, description: 'subscribe to hear about IngestFailed and dead letters' });
   }
 }

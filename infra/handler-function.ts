@@ -63,7 +63,11 @@ export class HandlerFunction extends Construct {
         sourceMap: true,
         // Bundle the pinned SDK v3 clients instead of trusting the runtime's copy.
         externalModules: [],
-        banner: "import { createRequire } from 'node:module'; const require = createRequire(import.meta.url);",
+        // CommonJS packages bundled into ESM (snowflake-sdk among them) still reach for require and __dirname.
+        banner:
+          "import { createRequire as floeCreateRequire } from 'node:module'; import { fileURLToPath as floeFileURLToPath } from 'node:url'; " +
+          'const require = floeCreateRequire(import.meta.url); const __filename = floeFileURLToPath(import.meta.url); ' +
+          "const __dirname = __filename.slice(0, __filename.lastIndexOf('/'));",
         commandHooks: {
           beforeBundling: () => [],
           beforeInstall: () => [],

@@ -10,7 +10,7 @@ import { routesFor } from '../../events/routes.js';
 import { glueRequirements } from '../../infra/extraction-job.js';
 import type { FloeStack } from '../../infra/floe-stack.js';
 import { parseSourceSecrets } from '../../infra/source-secrets.js';
-import { SOURCE_SECRETS, allStatements, asArray, synthFloeStack, type Resource } from './helpers.js';
+import { SNOWFLAKE, SOURCE_SECRETS, allStatements, asArray, synthFloeStack, type Resource } from './helpers.js';
 import { stateTableDefinitions } from '../../state/dynamodb-tables.js';
 import { repoRoot } from '../state/helpers.js';
 
@@ -152,14 +152,49 @@ describe('Stack: FloeStack extraction job', () => {
     expect(glueRequirements()).toEqual(expect.arrayContaining([expect.stringMatching(/^pyarrow/), expect.stringMatching(/^psycopg/)]));
   });
 
-  it("reads exactly the sources' secrets, by ARN", () => {
+  it("reads exactly the sources' secrets and, for the warehouse steps, Snowflake's, by ARN", () => {
     // Prepare
     const secretStatements = allStatements(template).filter((statement) => asArray(statement['Action']).some((action) => String(action).startsWith('secretsmanager:')));
+    const snowflakeSecret = { Action: 'secretsmanager:GetSecretValue', Effect: 'Allow', Resource: SNOWFLAKE.secretArn };
 
-    // Assess
+    // Assess: the job reads the sources; load-and-merge and build-gold read Snowflake's credentials
     expect(secretStatements).toEqual([
       { Action: 'secretsmanager:GetSecretValue', Effect: 'Allow', Resource: Object.values(SOURCE_SECRETS) },
+      snowflakeSecret,
+      snowflakeSecret,
     ]);
+  });
+
+  it('tells the warehouse steps where Snowflake is, naming the secret and never a credential', () => {
+    // Prepare
+    const variables = (service: string) =>
+      ofType('AWS::Lambda::Function')
+        .map(([, fn]) => (fn.Properties?.['Environment'] as { Variables: Record<string, string> }).Variables)
+        .find((v) => v['POWERTOOLS_SERVICE_NAME'] === service)!;
+
+    // Assess
+    for (const service of ['floe-load-and-merge', 'floe-build-gold']) {
+      expect(variables(service)).toMatchObject({
+        FLOE_SNOWFLAKE_ACCOUNT: SNOWFLAKE.account, FLOE_SNOWFLAKE_USER: SNOWFLAKE.user, FLOE_SNOWFLAKE_DATABASE: SNOWFLAKE.database,
+        FLOE_SNOWFLAKE_WAREHOUSE: SNOWFLAKE.warehouse, FLOE_SNOWFLAKE_ROLE: SNOWFLAKE.role, FLOE_SNOWFLAKE_SECRET_ARN: SNOWFLAKE.secretArn,
+      });
+      expect(Object.keys(variables(service)).filter((name) => /PASSWORD|PRIVATE_KEY/.test(name))).toEqual([]);
+    }
+    expect(variables('floe-start-ingest')['FLOE_SNOWFLAKE_ACCOUNT']).toBeUndefined();
+  });
+
+  it("lets Snowflake's storage integration only read the raw bucket, with its own external id", () => {
+    // Prepare
+    const role = ofType('AWS::IAM::Role').find(([, r]) => String(r.Properties?.['Description']).includes('storage integration'));
+
+    // Assess
+    expect(role?.[1].Properties?.['AssumeRolePolicyDocument']).toMatchObject({
+      Statement: [{ Principal: { AWS: { Ref: 'SnowflakeIamUserArn' } }, Condition: { StringEquals: { 'sts:ExternalId': { Ref: 'SnowflakeStorageExternalId' } } } }],
+    });
+    const policies = ofType('AWS::IAM::Policy').filter(([, policy]) => JSON.stringify(policy.Properties?.['Roles']).includes(role![0]));
+    const actions = policies.flatMap(([, policy]) => ((policy.Properties?.['PolicyDocument'] as { Statement: { Action: unknown }[] }).Statement).flatMap((st) => asArray(st.Action)));
+    expect(actions.length).toBeGreaterThan(0);
+    expect(actions.every((action) => /^s3:(GetObject|GetBucket|List|GetObjectVersion)/.test(String(action)))).toBe(true);
   });
 });
 

@@ -3,6 +3,12 @@ import { Template } from 'aws-cdk-lib/assertions';
 import { FloeStack } from '../../infra/floe-stack.js';
 
 /** Source secrets the test stack is given: ARNs only, as in a real deployment. */
+/** Snowflake as the test stack is given it: a secret ARN, never a key or password. */
+export const SNOWFLAKE = {
+  account: 'myorg-myaccount', user: 'FLOE', database: 'ANALYTICS', warehouse: 'FLOE_WH', role: 'FLOE',
+  secretArn: 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:floe/snowflake-MnOpQr',
+};
+
 export const SOURCE_SECRETS = {
   clr: 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:floe/clr-AbCdEf',
   shop: 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:floe/shop-GhIjKl',
@@ -11,7 +17,7 @@ export const SOURCE_SECRETS = {
 /** The stack as `cdk synth` builds it (real local esbuild bundling, no stubs), and its template. */
 export function synthFloeStack(): { stack: FloeStack; template: Template } {
   const app = new App();
-  const stack = new FloeStack(app, 'FloeTest', { sourceSecrets: SOURCE_SECRETS });
+  const stack = new FloeStack(app, 'FloeTest', { sourceSecrets: SOURCE_SECRETS, snowflake: SNOWFLAKE });
   return { stack, template: Template.fromStack(stack) };
 }
 
