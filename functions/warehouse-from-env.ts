@@ -3,33 +3,14 @@
  * (warehouse/snowflake-from-env.ts lists the variables). Opened on the first event that needs it,
  * so a cold start that handles a duplicate (dropped before any warehouse work) never connects.
  */
-import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 
+import { secretReader } from '../warehouse/snowflake-credentials.js';
 import { createSnowflakeWarehouse } from '../warehouse/snowflake-from-env.js';
 import type { Warehouse } from '../warehouse/warehouse.js';
-import { WarehouseError } from '../warehouse/warehouse-error.js';
 import type { LambdaEnvironment } from './lambda-environment.js';
 
 export type OpenWarehouse = () => Promise<Warehouse>;
-
-/** Reads the Snowflake credentials' secret with the SDK; the message never quotes the value. */
-function secretReader(client: SecretsManagerClient): (secretId: string) => Promise<string> {
-  return async (secretId) => {
-    let text: string | undefined;
-    try {
-      ({ SecretString: text } = await client.send(new GetSecretValueCommand({ SecretId: secretId })));
-    } catch (error) {
-      const code = (error as { name?: unknown }).name;
-      const terminal = code === 'ResourceNotFoundException' || code === 'AccessDeniedException';
-      throw new WarehouseError(
-        `Reading the Snowflake secret ${secretId} failed (${String(code)})${terminal ? '; check the ARN and that the function may read it' : ''}.`,
-        { cause: error, retryable: !terminal },
-      );
-    }
-    if (text === undefined) throw new WarehouseError(`The Snowflake secret ${secretId} has no SecretString; store it as JSON text.`);
-    return text;
-  };
-}
 
 /**
  * The Snowflake warehouse from the function's environment, its secret read through `secrets`.

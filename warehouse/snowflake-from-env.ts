@@ -1,5 +1,5 @@
 import { SnowflakeSession, type SnowflakeConnectionSettings, type SnowflakeCredentials } from './snowflake-connection.js';
-import { credentialsFromSecret, readSecretFromLambdaExtension, type ReadSecret } from './snowflake-credentials.js';
+import { credentialsFromSecret, secretReader, type ReadSecret } from './snowflake-credentials.js';
 import { DEFAULT_STAGE_NAMES } from './snowflake-sql.js';
 import { SnowflakeWarehouse } from './snowflake.js';
 import type { QualifiedName } from './quote.js';
@@ -56,7 +56,7 @@ function endpointFrom(env: SnowflakeEnvironment): SnowflakeConnectionSettings['e
 }
 
 /** The connection settings from the environment; reads the secret when one is named. */
-export async function snowflakeSettingsFromEnv(env: SnowflakeEnvironment, readSecret: ReadSecret = readSecretFromLambdaExtension): Promise<SnowflakeConnectionSettings> {
+export async function snowflakeSettingsFromEnv(env: SnowflakeEnvironment, readSecret: ReadSecret = secretReader()): Promise<SnowflakeConnectionSettings> {
   const warehouse = value(env, SNOWFLAKE_ENV.warehouse);
   const role = value(env, SNOWFLAKE_ENV.role);
   const endpoint = endpointFrom(env);
