@@ -14,14 +14,9 @@ import { join } from 'node:path';
 import { checkCommand } from '../cli/check.js';
 import { loadConfig } from '../config/index.js';
 import { runLocally } from '../runtime/local-pipeline.js';
+import { timed } from './timed.js';
 
 const PG_URL = 'postgresql://postgres@127.0.0.1:5432/postgres';
-
-async function timed<T>(work: () => Promise<T> | T): Promise<[number, T]> {
-  const started = performance.now();
-  const result = await work();
-  return [(performance.now() - started) / 1000, result];
-}
 
 async function main(): Promise<void> {
   const folder = await mkdtemp(join(tmpdir(), 'floe-check-bench-'));

@@ -1,10 +1,6 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import { createServer } from 'node:net';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import type { SnowflakeConnectionSettings } from '../warehouse/snowflake-connection.js';
-
-const VENV_BIN = join(resolve(dirname(fileURLToPath(import.meta.url)), '..'), '.venv', 'bin');
+import { startLoopbackServer, VENV_BIN } from './loopback-server.js';
 
 /**
  * fakesnow 0.12.1 answers every statement but DML in Arrow IPC (`rowsetBase64`), which only the
@@ -103,18 +99,15 @@ export interface FakesnowServer {
  * own; every server keeps its databases in memory, so files never share tables.
  */
 export async function startFakesnow(): Promise<FakesnowServer> {
-  const port = await freePort();
-  const child = spawn(join(VENV_BIN, 'python'), ['-c', SERVE_AS_JSON, '127.0.0.1', String(port)], { stdio: ['ignore', 'ignore', 'pipe'] });
-  let stderr = '';
-  child.stderr?.on('data', (chunk: Buffer) => {
-    stderr = (stderr + chunk.toString('utf8')).slice(-4000);
+  const server = await startLoopbackServer({
+    name: 'fakesnow',
+    command: join(VENV_BIN, 'python'),
+    args: (port) => ['-c', SERVE_AS_JSON, '127.0.0.1', String(port)],
+    isUp: async (port) =>
+      (await fetch(`http://127.0.0.1:${port}/session/v1/login-request`, { method: 'POST', body: JSON.stringify({ data: { SESSION_PARAMETERS: {} } }) })).ok,
+    timeoutMs: 30_000,
   });
-  try {
-    await waitUntilUp(port, child, () => stderr);
-  } catch (error) {
-    await stopChild(child);
-    throw error;
-  }
+  const { port } = server;
   return {
     settings: (database) => ({
       account: 'floe-test',
@@ -124,41 +117,6 @@ export async function startFakesnow(): Promise<FakesnowServer> {
       endpoint: { host: '127.0.0.1', port, protocol: 'http' },
     }),
     statementsSeen: async () => (await (await fetch(`http://127.0.0.1:${port}/floe-test/statements`)).json()) as { sql: string; queryTag: string | null }[],
-    stop: () => stopChild(child),
+    stop: () => server.stop(),
   };
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolvePort, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address !== null ? address.port : 0;
-      server.close(() => resolvePort(port));
-    });
-  });
-}
-
-async function waitUntilUp(port: number, child: ChildProcess, stderr: () => string): Promise<void> {
-  const deadline = Date.now() + 30_000;
-  const login = `http://127.0.0.1:${port}/session/v1/login-request`;
-  while (Date.now() < deadline) {
-    if (child.exitCode !== null) throw new Error(`fakesnow exited with code ${child.exitCode}: ${stderr()}`);
-    try {
-      const response = await fetch(login, { method: 'POST', body: JSON.stringify({ data: { SESSION_PARAMETERS: {} } }) });
-      if (response.ok) return;
-    } catch {
-      // Not listening yet.
-    }
-    await new Promise((wake) => setTimeout(wake, 150));
-  }
-  throw new Error(`fakesnow did not answer on port ${port} within 30 s: ${stderr()}`);
-}
-
-async function stopChild(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const exited = new Promise<void>((done) => child.once('exit', () => done()));
-  child.kill('SIGTERM');
-  await exited;
 }

@@ -1,9 +1,6 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import { createServer } from 'node:net';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 
-const VENV_BIN = join(resolve(dirname(fileURLToPath(import.meta.url)), '..'), '.venv', 'bin');
+import { startLoopbackServer, VENV_BIN } from './loopback-server.js';
 
 /**
  * moto's app served one request at a time. `moto_server` serves on parallel threads, and its
@@ -37,56 +34,15 @@ export interface MotoServer {
  * of conditional writes racing each other (see SERVE_SERIALLY).
  */
 export async function startMoto(options: { serial?: boolean } = {}): Promise<MotoServer> {
-  const port = await freePort();
-  const child = options.serial
-    ? spawn(join(VENV_BIN, 'python'), ['-c', SERVE_SERIALLY, '127.0.0.1', String(port)], { stdio: ['ignore', 'ignore', 'pipe'] })
-    : spawn(join(VENV_BIN, 'moto_server'), ['-H', '127.0.0.1', '-p', String(port)], { stdio: ['ignore', 'ignore', 'pipe'] });
-  let stderr = '';
-  child.stderr?.on('data', (chunk: Buffer) => {
-    stderr = (stderr + chunk.toString('utf8')).slice(-2000);
+  const server = await startLoopbackServer({
+    name: 'moto',
+    command: options.serial ? join(VENV_BIN, 'python') : join(VENV_BIN, 'moto_server'),
+    args: (port) => (options.serial ? ['-c', SERVE_SERIALLY, '127.0.0.1', String(port)] : ['-H', '127.0.0.1', '-p', String(port)]),
+    isUp: async (port) => (await fetch(`http://127.0.0.1:${port}/moto-api/`)).ok,
+    timeoutMs: 20_000,
   });
-  const endpoint = `http://127.0.0.1:${port}`;
-  try {
-    await waitUntilUp(endpoint, child, () => stderr);
-  } catch (error) {
-    await stopChild(child);
-    throw error;
-  }
   return {
-    config: { endpoint, region: 'us-east-1', credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' } },
-    stop: () => stopChild(child),
+    config: { endpoint: `http://127.0.0.1:${server.port}`, region: 'us-east-1', credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' } },
+    stop: () => server.stop(),
   };
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolvePort, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address !== null ? address.port : 0;
-      server.close(() => resolvePort(port));
-    });
-  });
-}
-
-async function waitUntilUp(endpoint: string, child: ChildProcess, stderr: () => string): Promise<void> {
-  const deadline = Date.now() + 20_000;
-  while (Date.now() < deadline) {
-    if (child.exitCode !== null) throw new Error(`moto exited with code ${child.exitCode}: ${stderr()}`);
-    try {
-      if ((await fetch(`${endpoint}/moto-api/`)).ok) return;
-    } catch {
-      // Not listening yet.
-    }
-    await new Promise((wake) => setTimeout(wake, 100));
-  }
-  throw new Error(`moto did not answer on ${endpoint} within 20 s: ${stderr()}`);
-}
-
-async function stopChild(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const exited = new Promise<void>((done) => child.once('exit', () => done()));
-  child.kill('SIGTERM');
-  await exited;
 }
