@@ -3,7 +3,8 @@
 The job reads no configuration store and commits no state: the caller passes
 the watermark in and reads the new one from the manifest. The manifest is
 written last, so its presence means every file it lists is complete; a failed
-run writes none, and a rerun with the same run id overwrites its files.
+run writes none and takes back the data files it landed (see `discard`), and a
+rerun with the same run id overwrites its files.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from . import __version__
 from .columns import ORDERED_KINDS, SPLITTABLE_KINDS, TEMPORAL_KINDS, SourceColumn
 from .connection import Redactor, resolve_connection
 from .errors import JobArgumentError, SourceSchemaError, StorageError
+from .fault import fault_point
 from .job_args import JobArgs
 from .layout import data_key, manifest_key
 from .parquet_sink import LandedFile, PartWriter
@@ -95,13 +97,31 @@ class ExtractionRun:
         self.storage = storage
         self.log = log
         self.redactor = redactor
+        self._writers: list[PartWriter] = []
 
     def execute(self) -> dict[str, Any]:
+        """Land the run's files and return its manifest (not yet written); on failure, land nothing."""
+        try:
+            return self._execute()
+        except BaseException:
+            self.discard()
+            raise
+
+    def discard(self) -> None:
+        """Remove every data file this run landed. A run that fails leaves none behind: no manifest will list them.
+
+        Called for a failure anywhere between the first file and the end of the job (a part's read,
+        the console gone, the manifest or the log refused by a full disk or by S3).
+        """
+        self._remove_landed([f for w in self._writers for f in w.files])
+
+    def _execute(self) -> dict[str, Any]:
         args = self.args
         started_at = datetime.now(timezone.utc)
         settings = resolve_connection(args.connection, args.engine, self.redactor)
         self.log.record("start", source=settings.describe(), mode=args.mode, watermark=args.watermark)
         source = open_source(settings, args.table, self.redactor)
+        fault_point("extract:after-connect")
         try:
             incremental, partition = _check_columns(args, source)
             window, null_rows = self._window(source, incremental)
@@ -188,12 +208,11 @@ class ExtractionRun:
             return data_key(args.engine, args.database, args.table, args.run_time, args.run_id, part_name)
 
         cancelled = threading.Event()
-        writers: list[PartWriter] = []
 
         def read_part(part: Part) -> tuple[list[LandedFile], Any]:
             started = time.monotonic()
             writer = PartWriter(self.storage, schema, key_for, part.index, args.target_file_bytes)
-            writers.append(writer)
+            self._writers.append(writer)
             high: Any = None
             try:
                 for batch in source.read(where.and_(part.predicate), part.index):
@@ -214,20 +233,16 @@ class ExtractionRun:
             )
             return files, high
 
-        try:
-            if len(parts) == 1:
-                results = [read_part(parts[0])]
-            else:
-                with ThreadPoolExecutor(max_workers=len(parts), thread_name_prefix="part") as pool:
-                    futures = [pool.submit(read_part, part) for part in parts]
-                    wait(futures)
-                errors = [f.exception() for f in futures if f.exception() is not None]
-                if errors:
-                    raise next((e for e in errors if not isinstance(e, PartCancelled)), errors[0])  # type: ignore[misc]
-                results = [f.result() for f in futures]
-        except BaseException:
-            self._remove_landed([f for w in writers for f in w.files])
-            raise
+        if len(parts) == 1:
+            results = [read_part(parts[0])]
+        else:
+            with ThreadPoolExecutor(max_workers=len(parts), thread_name_prefix="part") as pool:
+                futures = [pool.submit(read_part, part) for part in parts]
+                wait(futures)
+            errors = [f.exception() for f in futures if f.exception() is not None]
+            if errors:
+                raise next((e for e in errors if not isinstance(e, PartCancelled)), errors[0])  # type: ignore[misc]
+            results = [f.result() for f in futures]
         files = [f for part_files, _ in results for f in part_files]
         highs = [h for _, h in results if h is not None]
         rows = sum(f.rows for f in files)

@@ -6,10 +6,11 @@ import sys
 from collections.abc import Callable, Sequence
 
 from .connection import Redactor
-from .errors import ExtractError, JobArgumentError
+from .errors import ExtractError, JobArgumentError, StorageError
+from .fault import fault_point
 from .job import ExtractionRun, write_manifest
 from .job_args import RunIdentity, parse_job_args, read_identity
-from .layout import log_key
+from .layout import log_key, manifest_key
 from .run_log import RunLog
 from .storage import LocalStorage, S3Storage, open_storage
 
@@ -30,12 +31,26 @@ def main(argv: Sequence[str] | None = None) -> int:
     identity = RunIdentity(args.run_id, args.engine, args.database, args.table, args.raw_root, args.run_time)
 
     def extract(storage: LocalStorage | S3Storage, log: RunLog) -> str:
-        manifest = ExtractionRun(args, storage, log, redactor).execute()
-        url = write_manifest(storage, manifest)
-        log.record(
-            "finish", rows=manifest["totalRows"], files=len(manifest["files"]), newWatermark=manifest["newWatermark"]
-        )
-        _publish_log(storage, identity, log)
+        run = ExtractionRun(args, storage, log, redactor)
+        manifest = run.execute()
+        try:
+            fault_point("extract:before-manifest")
+            url = write_manifest(storage, manifest)
+            fault_point("extract:after-manifest")
+            log.record(
+                "finish",
+                rows=manifest["totalRows"],
+                files=len(manifest["files"]),
+                newWatermark=manifest["newWatermark"],
+            )
+            _publish_log(storage, identity, log)
+        except BaseException:
+            # The job fails (exit code, error line), so it must not leave a manifest saying it landed:
+            # the manifest goes first, then the files it listed.
+            _remove_manifest(storage, args.run_id, log)
+            run.discard()
+            raise
+        fault_point("extract:after-log")
         return url
 
     return _run_logged(identity, redactor, extract)
@@ -81,6 +96,13 @@ def _run_logged(
 def _say_failure(message: str, code: int) -> int:
     print(f"{PROGRAM}: error: {' '.join(message.split())}", file=sys.stderr)
     return code
+
+
+def _remove_manifest(storage: LocalStorage | S3Storage, run_id: str, log: RunLog) -> None:
+    try:
+        storage.delete(manifest_key(run_id))
+    except StorageError as error:
+        log.record("cleanup-failed", level="warning", path=manifest_key(run_id), error=error.message)
 
 
 def _publish_log(storage: LocalStorage | S3Storage, identity: RunIdentity, log: RunLog) -> None:

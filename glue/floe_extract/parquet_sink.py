@@ -24,6 +24,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from .errors import StorageError
+from .fault import fault_point
 from .storage import LocalStorage, S3Storage
 
 ROW_GROUP_BYTES = 16 * 1024 * 1024
@@ -144,6 +145,7 @@ class PartWriter:
         self.files.append(LandedFile(key, self._storage.url(key), self._file_rows, size, self._part_name()))
         self._writer, self._local = None, None
         self._sequence += 1
+        fault_point("extract:after-first-file")  # the first file of the run to land is the first to get here
 
     def finish(self) -> list[LandedFile]:
         """Write what is buffered and publish the last file; a part with no rows lands no file."""

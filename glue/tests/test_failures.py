@@ -247,3 +247,52 @@ def test_a_connection_can_come_from_an_environment_variable_kept_off_the_command
     assert ok.exit_code == 0, ok.stderr
     assert [r["id"] for r in ok.rows()] == [1, 2]
     assert_failed_cleanly(unset, 2, "environment variable 'FLOE_TEST_UNSET_CONNECTION', which is not set")
+
+
+def test_a_run_whose_manifest_cannot_be_written_takes_its_data_files_back(
+    postgres: Postgres, table_name: str, run_job: Runner, tmp_path: Path
+) -> None:
+    # Prepare: the data files land, then a file where the manifests folder should be refuses the manifest.
+    make_small(postgres, table_name)
+    raw_root = tmp_path / "blocked"
+    raw_root.mkdir()
+    (raw_root / "_manifests").write_text("not a folder")
+    # Act
+    result = run_job(postgres, table_name, raw_root=raw_root)
+    # Assess
+    assert_failed_cleanly(result, 6, "could not write")
+    assert list(raw_root.rglob("*.parquet")) == []
+
+
+def test_a_run_whose_log_cannot_be_written_fails_without_its_manifest_or_data_files(
+    postgres: Postgres, table_name: str, run_job: Runner, tmp_path: Path
+) -> None:
+    # Prepare: files and manifest land, then a file where the logs folder should be refuses the log.
+    make_small(postgres, table_name)
+    raw_root = tmp_path / "no-logs"
+    raw_root.mkdir()
+    (raw_root / "_logs").write_text("not a folder")
+    # Act
+    result = run_job(postgres, table_name, raw_root=raw_root)
+    # Assess: a failed job leaves nothing that says it landed
+    assert result.exit_code == 6, result.stderr
+    assert result.stderr.strip().splitlines()[-1].startswith("floe-extract: error: could not write")
+    assert result.manifest is None
+    assert list(raw_root.rglob("*.parquet")) == []
+
+
+def test_a_job_whose_console_went_away_fails_without_leaving_data_files(postgres: Postgres, tmp_path: Path) -> None:
+    # Prepare: what an orphaned local job sees once the floe run that started it was killed
+    table = "console_gone"
+    make_small(postgres, table)
+    argv = [sys.executable, str(GLUE / "extract.py"), "--run-id", "orphan", "--engine", "postgres", "--database", "clr",
+            "--connection", postgres.url, "--table", f"floe_test.{table}", "--raw-root", str(tmp_path)]
+    # Act
+    job = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    assert job.stderr is not None
+    job.stderr.close()
+    code = job.wait(timeout=60)
+    # Assess
+    assert code != 0
+    assert not (tmp_path / "_manifests" / "orphan.json").exists()
+    assert list(tmp_path.rglob("*.parquet")) == []

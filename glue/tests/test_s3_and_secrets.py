@@ -25,6 +25,7 @@ from typing import Any
 import boto3
 import pyarrow.parquet as pq
 import pytest
+from botocore.exceptions import ClientError
 from conftest import MYSQL_HOST, MYSQL_PORT, Database, MySQL, Postgres, job_argv
 
 from floe_extract.main import main
@@ -291,3 +292,30 @@ def test_a_raw_root_in_a_missing_bucket_fails_saying_it_could_not_upload_and_wri
     assert "could not upload" in lines[0] or "could not write" in lines[0], lines[0]
     assert f"s3://{bucket}/raw/" in lines[0]
     assert bucket not in [b["Name"] for b in s3.list_buckets().get("Buckets", [])]
+
+
+def test_an_s3_refusal_of_the_manifest_takes_the_uploaded_data_files_back(
+    aws: str, s3: Any, postgres: Postgres, table_name: str, capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Prepare: S3 (moto) takes the data files, then refuses the manifest, as a throttled or failing S3 would.
+    # The refusal is made by a botocore hook in the job's own boto3 session: moto has no switch for it.
+    make_people(postgres, table_name)
+    bucket = unique("floe-raw")
+    s3.create_bucket(Bucket=bucket)
+
+    def refuse_manifests(params: dict[str, Any], **_: Any) -> None:
+        if "/_manifests/" in params.get("Key", ""):
+            raise ClientError({"Error": {"Code": "ServiceUnavailable", "Message": "injected refusal"}}, "PutObject")
+
+    session = boto3.Session()
+    session.events.register("provide-client-params.s3.PutObject", refuse_manifests)
+    monkeypatch.setattr(boto3, "DEFAULT_SESSION", session)
+    # Act
+    result = run_s3_job(capsys, postgres, table_name, f"s3://{bucket}/raw", "run-refused", mode="full")
+    # Assess
+    assert result.exit_code == 6, result.stderr
+    assert result.stderr.splitlines()[-1].startswith(f"floe-extract: error: could not write s3://{bucket}/raw/_manifests/")
+    keys = list(all_objects(s3, bucket))
+    assert [key for key in keys if key.endswith(".parquet") or "_manifests/" in key] == []
+    assert [key for key in keys if key.startswith("raw/_logs/")] != []
