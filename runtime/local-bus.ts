@@ -4,6 +4,7 @@ import { dirname } from 'node:path';
 
 import { FLOE_EVENT_SOURCE, ROUTES, handlersFor, parseEvent } from '../events/index.js';
 import type { FloeEvent, HandlerName, Route } from '../events/index.js';
+import { busFaultPoint, faultPoint } from './fault.js';
 
 export type EventHandler = (event: FloeEvent) => Promise<void>;
 
@@ -54,6 +55,8 @@ export class LocalBus implements Publisher {
       await mkdir(dirname(this.options.eventLog), { recursive: true });
       await appendFile(this.options.eventLog, `${JSON.stringify(event)}\n`);
     }
+    const point = busFaultPoint(event['detail-type']);
+    if (point) faultPoint(point);
     this.options.onEvent?.(event);
     this.queue.push(event);
     this.draining ??= this.drain().finally(() => {

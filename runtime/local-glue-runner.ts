@@ -62,7 +62,9 @@ export class LocalGlueRunner {
     child.stderr.on('data', lineReader());
     const finished = new Promise<void>((resolveRun) => {
       child.on('error', (error) => void this.finish(jobRunId, 1, `could not start ${this.python}: ${error.message}`).then(resolveRun));
-      child.on('close', (code) => void this.finish(jobRunId, code ?? 1, lastError).then(resolveRun));
+      // A job killed by a signal (the OOM killer, a crash test's SIGKILL) has no exit code and printed no error line.
+      child.on('close', (code, signal) =>
+        void this.finish(jobRunId, code ?? 1, lastError || (signal ? `the job was killed by ${signal}` : '')).then(resolveRun));
     });
     this.running.add(finished);
     void finished.finally(() => this.running.delete(finished));

@@ -3,7 +3,7 @@ import { mkdir, readFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 
 import { INGEST_REQUESTED, parseEvent, type FloeEvent, type IngestRequested } from '../events/index.js';
-import { selectTables, toTableConfigs, type FloeConfig, type TableFilter } from '../config/index.js';
+import { ConfigError, selectTables, toTableConfigs, type FloeConfig, type TableFilter } from '../config/index.js';
 import { createBuildGold } from '../functions/build-gold/handler.js';
 import { createGlueFinished } from '../functions/glue-finished/handler.js';
 import { createLoadAndMerge } from '../functions/load-and-merge/handler.js';
@@ -38,7 +38,23 @@ export class ReplayError extends Error {
   readonly retryable = false;
 }
 
-const LEASE_TTL_MS = 6 * 60 * 60 * 1000;
+const DEFAULT_LEASE_TTL_MS = 6 * 60 * 60 * 1000;
+
+/** Shortens the table lease of local runs, so a crash test can watch a dead run's lease expire. */
+export const LEASE_TTL_VARIABLE = 'FLOE_LEASE_TTL_SECONDS';
+
+/**
+ * How long a run's table lease lasts before another run may take it over: 6 h (longer than any
+ * run should take), or {@link LEASE_TTL_VARIABLE} seconds when set.
+ */
+export function leaseTtlMs(env: NodeJS.ProcessEnv = process.env): number {
+  const text = env[LEASE_TTL_VARIABLE];
+  if (text === undefined || text === '') return DEFAULT_LEASE_TTL_MS;
+  if (!/^[1-9][0-9]*$/.test(text)) {
+    throw new ConfigError(`${LEASE_TTL_VARIABLE} must be a whole number of seconds above 0, got ${JSON.stringify(text)}`);
+  }
+  return Number(text) * 1000;
+}
 
 /** A run id that sorts by time. */
 export function newRunId(now: Date = new Date()): string {
@@ -68,6 +84,7 @@ export interface LocalPipeline {
 export async function openLocalPipeline(config: FloeConfig, options: LocalRunOptions): Promise<LocalPipeline> {
   if (!config.warehouse.startsWith('duckdb://')) throw new Error(`warehouse ${config.warehouse}: only duckdb:// runs locally`);
   if (config.raw.startsWith('s3://')) throw new Error(`raw ${config.raw}: the local runtime writes to a folder`);
+  const leaseTtl = leaseTtlMs();
   const state = new LocalStateStore(config.state);
   await state.putTableConfigs(toTableConfigs(config));
   const raw = new LocalRawStorage(config.raw);
@@ -96,7 +113,7 @@ export async function openLocalPipeline(config: FloeConfig, options: LocalRunOpt
     },
     handlers: {
       'start-ingest': createStartIngest({
-        state, publisher, rawRoot: raw.root, leaseTtlMs: LEASE_TTL_MS,
+        state, publisher, rawRoot: raw.root, leaseTtlMs: leaseTtl,
         jobs: { jobName: EXTRACT_JOB_NAME, startJobRun: (args) => jobs.startJobRun(args) },
         connectionFor: (source) => connections.get(source) ?? '',
       }),

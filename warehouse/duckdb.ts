@@ -25,6 +25,7 @@ import { quoteQualifiedName, type QualifiedName } from './quote.js';
 import type { ManifestLike, TableDescription } from './table-description.js';
 import type { GoldModelResult, RawLoadResult, StagingResult, Warehouse } from './warehouse.js';
 import { WarehouseError, wrapDuckDbError } from './warehouse-error.js';
+import { faultPoint } from '../runtime/fault.js';
 
 type Params = readonly (string | number | bigint | boolean | null)[];
 
@@ -81,6 +82,7 @@ export class DuckDbWarehouse implements Warehouse {
 
       const files: RawFile[] = toLoad.map((file) => ({ location: fileLocation(rawRoot, file.path), path: file.path }));
       const rowsLoaded = await this.run(insertRawSql(description, manifest.runId, manifest.startedAt, files));
+      faultPoint('warehouse:during-raw-load');
       const counts = await this.rows(countRawRowsPerFileSql(description, manifest.runId));
       const perFile = new Map(counts.map((row) => [String(row['file_path']), Number(row['row_count'])]));
       for (const file of toLoad) {
@@ -112,9 +114,12 @@ export class DuckDbWarehouse implements Warehouse {
       const before = await this.countRows(description.stagingTable);
       const keysUnique = await this.runKeysAreUnique(description, runId);
       if (before === 0) {
-        return { inserted: await this.run(insertRunRowsSql(description, runId, keysUnique)), updated: 0, deleted: 0 };
+        const inserted = await this.run(insertRunRowsSql(description, runId, keysUnique));
+        faultPoint('warehouse:during-merge');
+        return { inserted, updated: 0, deleted: 0 };
       }
       const changed = await this.run(mergeStagingSql(description, runId, keysUnique));
+      faultPoint('warehouse:during-merge');
       const inserted = (await this.countRows(description.stagingTable)) - before;
       return { inserted, updated: changed - inserted, deleted: 0 };
     });
@@ -132,6 +137,7 @@ export class DuckDbWarehouse implements Warehouse {
       const [counts] = await this.rows(compareSnapshotSql(description, runId));
       const keysUnique = await this.runKeysAreUnique(description, runId);
       for (const statement of replaceStagingSql(description, runId, keysUnique)) await this.run(statement);
+      faultPoint('warehouse:during-merge');
       return { inserted: Number(counts?.['inserted'] ?? 0), updated: Number(counts?.['updated'] ?? 0), deleted: Number(counts?.['deleted'] ?? 0) };
     });
   }
@@ -143,7 +149,10 @@ export class DuckDbWarehouse implements Warehouse {
           (await this.rows({ sql: "select table_schema || '.' || table_name as t from information_schema.tables where table_schema in ('raw', 'staging')", params: [] }))
             .map((row) => String(row['t']).toLowerCase()),
         ),
-      build: (model) => this.exclusive(() => this.run({ sql: createGoldTableSql(model.name, model.select), params: [] })).then(() => undefined),
+      build: async (model) => {
+        await this.exclusive(() => this.run({ sql: createGoldTableSql(model.name, model.select), params: [] }));
+        faultPoint('warehouse:during-gold');
+      },
     });
   }
 

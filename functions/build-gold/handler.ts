@@ -1,4 +1,5 @@
 import { GOLD_BUILT, STAGE_MERGED, type FloeEvent, type GoldBuilt } from '../../events/index.js';
+import { faultPoint } from '../../runtime/fault.js';
 import type { Publisher } from '../../runtime/local-bus.js';
 import type { StateStore } from '../../state/index.js';
 import type { Warehouse } from '../../warehouse/warehouse.js';
@@ -25,6 +26,7 @@ export function createBuildGold(deps: BuildGoldDeps): (event: FloeEvent) => Prom
     if (done && event['replay-name'] === undefined) return;
     const startedAt = new Date().toISOString();
     try {
+      faultPoint('build-gold:before-build');
       const models = noChange ? [] : await deps.warehouse.buildGold(deps.goldDir, [stagingTable, rawTable]);
       const detail: GoldBuilt = {
         runId, source, table,
@@ -39,6 +41,7 @@ export function createBuildGold(deps: BuildGoldDeps): (event: FloeEvent) => Prom
         return;
       }
       await deps.state.recordStep(runId, { name: 'build-gold', startedAt, finishedAt: new Date().toISOString(), details: { models: models.length } });
+      faultPoint('build-gold:after-build');
       await deps.state.finishRun(runId, 'succeeded');
     } catch (error) {
       await failRun(deps.state, deps.publisher, { runId, source, table }, 'build-gold', error);

@@ -1,4 +1,5 @@
 import { GLUE_JOB_STATE_CHANGE, RAW_LANDED, type FloeEvent, type RawLanded } from '../../events/index.js';
+import { faultPoint } from '../../runtime/fault.js';
 import type { Publisher } from '../../runtime/local-bus.js';
 import type { StateStore } from '../../state/index.js';
 import type { RawStorage } from '../../storage/raw-storage.js';
@@ -60,6 +61,7 @@ async function finish(
     await failRun(deps.state, deps.publisher, ref, 'extract', new ExtractionFailed(`the job succeeded but wrote no manifest at ${manifestUrl}`, true));
     return;
   }
+  faultPoint('glue-finished:after-manifest-read');
   await deps.state.updateRun(ref.runId, { manifestUrl, rowsExtracted: manifest.totalRows });
   await deps.state.recordStep(ref.runId, {
     name: 'extract', startedAt: manifest.startedAt, finishedAt: manifest.finishedAt, rows: manifest.totalRows,
@@ -74,5 +76,6 @@ async function finish(
     newWatermark: manifest.newWatermark,
     previousWatermark: manifest.previousWatermark,
   };
+  faultPoint('glue-finished:before-raw-landed');
   await deps.publisher.publish(RAW_LANDED, detail);
 }

@@ -1,4 +1,5 @@
 import { INGEST_FAILED, RAW_LANDED, STAGE_MERGED, type FloeEvent, type IngestFailed, type StageMerged } from '../../events/index.js';
+import { faultPoint } from '../../runtime/fault.js';
 import type { Publisher } from '../../runtime/local-bus.js';
 import type { RunRecord, StateStore } from '../../state/index.js';
 import type { RawStorage } from '../../storage/raw-storage.js';
@@ -64,25 +65,30 @@ export function createLoadAndMerge(deps: LoadAndMergeDeps): (event: FloeEvent) =
       const noChange = manifest.mode === 'incremental' && manifest.totalRows === 0;
       let rowsLoaded = 0;
       let counts = { inserted: 0, updated: 0, deleted: 0 };
+      faultPoint('load-and-merge:before-load');
       if (!noChange) {
         rowsLoaded = (await deps.warehouse.loadRaw(description, manifest, deps.raw.root)).rowsLoaded;
       }
+      faultPoint('load-and-merge:after-raw-load');
       if (!noChange) {
         if (event['replay-name'] !== undefined) await refuseRollback(deps.state, run);
         counts = manifest.mode === 'full'
           ? await deps.warehouse.replaceStaging(description, runId)
           : await deps.warehouse.mergeStaging(description, runId);
       }
+      faultPoint('load-and-merge:after-merge');
       // A full run of a table without an incremental column reports no watermark; keep the committed one.
       if (manifest.newWatermark !== null || manifest.mode === 'incremental') {
         await deps.state.commitWatermark(source, table, runId, manifest.newWatermark);
       }
+      faultPoint('load-and-merge:after-watermark');
       await deps.state.updateRun(runId, { inserted: counts.inserted, updated: counts.updated });
       await deps.state.recordStep(runId, {
         name: 'load-and-merge', startedAt, finishedAt: new Date().toISOString(), rows: rowsLoaded,
         details: { inserted: counts.inserted, updated: counts.updated, deleted: counts.deleted, noChange },
       });
       await deps.state.releaseLease(source, table, runId);
+      faultPoint('load-and-merge:before-stage-merged');
       const detail: StageMerged = {
         ...ref,
         publishedAt: new Date().toISOString(),

@@ -1,4 +1,5 @@
 import { GLUE_STARTED, INGEST_REQUESTED, type FloeEvent, type GlueStarted } from '../../events/index.js';
+import { faultPoint } from '../../runtime/fault.js';
 import type { Publisher } from '../../runtime/local-bus.js';
 import type { StateStore } from '../../state/index.js';
 import { failRun } from '../publish-failure.js';
@@ -56,16 +57,19 @@ export function createStartIngest(deps: StartIngestDeps): (event: FloeEvent) => 
       await failRun(deps.state, deps.publisher, run, 'start-ingest', new TableBusy(`table busy: run ${lease.heldBy} since ${lease.since}`));
       return;
     }
+    faultPoint('start-ingest:after-lease');
     const mode = event.detail.mode ?? config.mode;
     try {
       const { watermark } = await deps.state.getTableState(source, table);
       const effectiveWatermark = mode === 'incremental' ? watermark : null;
       if (!existing) await deps.state.startRun({ runId, source, table, mode, requestedAt: event.detail.publishedAt });
+      faultPoint('start-ingest:after-run-recorded');
       const jobArguments = extractionJobArguments(
         { ...config, mode, connection: deps.connectionFor(source) },
         { runId, rawRoot: deps.rawRoot, runTime: startedAt, watermark: effectiveWatermark },
       );
       const { jobRunId } = await deps.jobs.startJobRun(jobArguments);
+      faultPoint('start-ingest:after-job-started');
       await deps.state.updateRun(runId, { jobRunId });
       await deps.state.recordStep(runId, { name: 'start-ingest', startedAt: startedAt.toISOString(), finishedAt: now().toISOString() });
       const detail: GlueStarted = {

@@ -1,0 +1,73 @@
+/**
+ * Fault injection for the crash tests (`test/faults/`): `FLOE_FAULT=<point>` makes the process that
+ * reaches that point kill itself with SIGKILL, exactly there. SIGKILL, because it is what an OOM
+ * killer, a lost Lambda or a closed laptop do: no `finally`, no exit handler, no flush runs, so the
+ * test sees only what a real crash would leave behind (the state file, raw files, the warehouse).
+ *
+ * Everywhere else, and whenever the variable is unset, {@link faultPoint} does nothing: one lookup
+ * in `process.env`. The extraction job has its own points, in `glue/floe_extract/fault.py`,
+ * read from the same variable (the local runner passes its environment on to the job).
+ */
+
+/** The environment variable naming the point to die at. */
+export const FAULT_VARIABLE = 'FLOE_FAULT';
+
+/**
+ * Every point in the TypeScript side, in the order a run reaches them. Names are
+ * `<handler or part>:<where>`; each is placed between two durable effects (a state write, an
+ * event, a warehouse transaction), so dying there leaves one effect done and the next not.
+ */
+export const FAULT_POINTS = [
+  // The bus appended the event to events.jsonl (so `floe replay` can find it) but no handler saw it.
+  'bus:after-log:IngestRequested',
+  'bus:after-log:GlueStarted',
+  'bus:after-log:Glue Job State Change',
+  'bus:after-log:RawLanded',
+  'bus:after-log:StageMerged',
+  'bus:after-log:GoldBuilt',
+  // The lease is taken, but no run record exists yet.
+  'start-ingest:after-lease',
+  // The run is recorded as running, no job started.
+  'start-ingest:after-run-recorded',
+  // The job is running (it outlives this process), its job run id is not recorded, no GlueStarted.
+  'start-ingest:after-job-started',
+  // The manifest was read, nothing of it recorded.
+  'glue-finished:after-manifest-read',
+  // The run's manifest and row count are recorded, RawLanded is not published.
+  'glue-finished:before-raw-landed',
+  // The manifest was read, the raw table not touched.
+  'load-and-merge:before-load',
+  // Inside the raw load's transaction: the run's rows inserted, not committed.
+  'warehouse:during-raw-load',
+  // Raw holds the run's rows, staging does not.
+  'load-and-merge:after-raw-load',
+  // Inside the MERGE's (or full replace's) transaction: staging changed, not committed.
+  'warehouse:during-merge',
+  // Staging holds the run's rows, the watermark is not committed.
+  'load-and-merge:after-merge',
+  // The watermark is committed, the lease still held.
+  'load-and-merge:after-watermark',
+  // The lease is released, StageMerged is not published, the run never ends.
+  'load-and-merge:before-stage-merged',
+  // StageMerged arrived, no gold model rebuilt.
+  'build-gold:before-build',
+  // The first gold model is rebuilt, the others not.
+  'warehouse:during-gold',
+  // Gold is rebuilt and GoldBuilt published, the run not yet recorded as succeeded.
+  'build-gold:after-build',
+] as const;
+
+export type FaultPoint = (typeof FAULT_POINTS)[number];
+
+/** The bus's point for one event type, when it is one of {@link FAULT_POINTS}. */
+export function busFaultPoint(detailType: string): FaultPoint | undefined {
+  const name = `bus:after-log:${detailType}`;
+  return FAULT_POINTS.find((point) => point === name);
+}
+
+/** Dies with SIGKILL if `FLOE_FAULT` names this point; otherwise returns at once. */
+export function faultPoint(name: FaultPoint): void {
+  if (process.env[FAULT_VARIABLE] !== name) return;
+  // Synchronous and uncatchable: the signal is delivered before this call returns to JavaScript.
+  process.kill(process.pid, 'SIGKILL');
+}
