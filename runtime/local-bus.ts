@@ -20,6 +20,26 @@ export interface LocalBusOptions {
   eventLog?: string;
   /** Sees every event after it is validated, before it is dispatched (progress display). */
   onEvent?: (event: FloeEvent) => void;
+  /**
+   * Delivers every event more than once, as EventBridge may (at least once, in no promised order):
+   * for tests proving the handlers idempotent. `floe run` never sets it.
+   */
+  redelivery?: Redelivery;
+}
+
+/**
+ * How {@link LocalBus} repeats deliveries. Only the extra copies are repeated, never re-copied; they
+ * reach the handlers as the first did (same event, same id), and go to no log or progress display.
+ */
+export interface Redelivery {
+  /** Deliveries of each event in all, 2 or more. */
+  copies: number;
+  /**
+   * `adjacent`: the copies right after the first delivery, before anything it caused.
+   * `held`: kept until {@link LocalBus.deliverHeld}, then delivered newest first: each one late,
+   * after the steps its first delivery caused, and out of publication order.
+   */
+  timing: 'adjacent' | 'held';
 }
 
 /**
@@ -29,10 +49,19 @@ export interface LocalBusOptions {
  */
 export class LocalBus implements Publisher {
   private readonly queue: FloeEvent[] = [];
+  /** Copies {@link Redelivery} `held` keeps back, in publication order. */
+  private readonly held: FloeEvent[] = [];
+  /** The extra copies {@link Redelivery} made, so a copy is never copied again. */
+  private readonly copies = new WeakSet<FloeEvent>();
   private draining: Promise<void> | null = null;
   readonly handlerErrors: { handler: HandlerName; event: FloeEvent; error: unknown }[] = [];
 
-  constructor(private readonly options: LocalBusOptions) {}
+  constructor(private readonly options: LocalBusOptions) {
+    const copies = options.redelivery?.copies;
+    if (copies !== undefined && (!Number.isInteger(copies) || copies < 2)) {
+      throw new Error(`redelivery.copies must be a whole number of 2 or more, got ${copies}`);
+    }
+  }
 
   async publish(detailType: string, detail: object): Promise<void> {
     await this.publishEvent({
@@ -64,6 +93,20 @@ export class LocalBus implements Publisher {
     });
   }
 
+  /** How many copies {@link Redelivery} `held` keeps back. */
+  get heldCount(): number {
+    return this.held.length;
+  }
+
+  /** Queues every held copy, newest first, and dispatches them; resolves when the bus is idle. */
+  async deliverHeld(): Promise<void> {
+    this.queue.push(...this.held.splice(0).reverse());
+    this.draining ??= this.drain().finally(() => {
+      this.draining = null;
+    });
+    await this.idle();
+  }
+
   get busy(): boolean {
     return this.draining !== null || this.queue.length > 0;
   }
@@ -75,14 +118,30 @@ export class LocalBus implements Publisher {
 
   private async drain(): Promise<void> {
     for (let event = this.queue.shift(); event; event = this.queue.shift()) {
-      for (const name of handlersFor(event, this.options.routes ?? ROUTES)) {
+      await this.dispatch(event);
+    }
+  }
+
+  private async dispatch(event: FloeEvent): Promise<void> {
+    const deliveries = [event];
+    const redelivery = this.options.redelivery;
+    if (redelivery !== undefined && !this.copies.has(event)) {
+      // Each copy is its own object, as each EventBridge delivery is parsed afresh.
+      for (let i = 1; i < redelivery.copies; i += 1) {
+        const copy = structuredClone(event);
+        this.copies.add(copy);
+        (redelivery.timing === 'held' ? this.held : deliveries).push(copy);
+      }
+    }
+    for (const delivery of deliveries) {
+      for (const name of handlersFor(delivery, this.options.routes ?? ROUTES)) {
         const handler = this.options.handlers[name];
         if (!handler) continue;
         try {
-          await handler(event);
+          await handler(delivery);
         } catch (error) {
           // On AWS the event would be retried, then dead-lettered; locally the run reports it.
-          this.handlerErrors.push({ handler: name, event, error });
+          this.handlerErrors.push({ handler: name, event: delivery, error });
         }
       }
     }

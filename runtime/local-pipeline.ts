@@ -11,7 +11,7 @@ import { createStartIngest } from '../functions/start-ingest/handler.js';
 import { LocalStateStore, type RunRecord } from '../state/index.js';
 import { LocalRawStorage } from '../storage/local.js';
 import { DuckDbWarehouse } from '../warehouse/duckdb.js';
-import { LocalBus, type Publisher } from './local-bus.js';
+import { LocalBus, type Publisher, type Redelivery } from './local-bus.js';
 import { EXTRACT_JOB_NAME, LocalGlueRunner } from './local-glue-runner.js';
 
 export interface LocalRunOptions {
@@ -20,6 +20,8 @@ export interface LocalRunOptions {
   full?: boolean;
   onEvent?: (event: FloeEvent) => void;
   onJobOutput?: (line: string) => void;
+  /** Tests only (the CLI never sets it): every event delivered more than once; see {@link Redelivery}. */
+  redelivery?: Redelivery;
 }
 
 export interface TableOutcome {
@@ -103,6 +105,7 @@ export async function openLocalPipeline(config: FloeConfig, options: LocalRunOpt
     ...(options.onJobOutput ? { onOutput: options.onJobOutput } : {}),
   });
   const bus = new LocalBus({
+    ...(options.redelivery ? { redelivery: options.redelivery } : {}),
     eventLog: eventLogOf(config),
     onEvent: (event) => {
       if (event['detail-type'] === 'IngestFailed') {
