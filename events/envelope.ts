@@ -87,24 +87,28 @@ export const DETAIL_TYPES: readonly FloeDetailType[] = FloeEventSchema.options.m
  * else throws {@link EventValidationError} (never retryable) whose message
  * names the detail-type and the key path, e.g.
  * `RawLanded: detail.totalRows: expected number, received string`.
- * Unknown detail-types and events over EventBridge's 256 KiB are rejected too.
+ * Unknown detail-types are rejected, and so are events over EventBridge's 256 KiB, naming their
+ * detail-type and size: `RawLanded: event is 300112 bytes, over EventBridge's limit …`. Only the
+ * detail-type (cut to {@link SHOWN_DETAIL_TYPE_CHARS} characters) and key paths are quoted from
+ * the event, never its values, so a rejected event cannot put its contents in a log line.
  */
 export function parseEvent(raw: unknown): FloeEvent {
   const { value, bytes } = measure(raw);
+  const detailType = isRecord(value) ? value['detail-type'] : undefined;
   if (bytes > MAX_EVENT_BYTES) {
+    const named = typeof detailType === 'string' ? `${shown(detailType)}: event` : 'event';
     throw new EventValidationError(
-      `event is ${bytes} bytes, over EventBridge's limit of ${MAX_EVENT_BYTES} bytes (256 KiB); ` +
+      `${named} is ${bytes} bytes, over EventBridge's limit of ${MAX_EVENT_BYTES} bytes (256 KiB); ` +
         'put large data in S3 and send its location instead',
     );
   }
-  const detailType = isRecord(value) ? value['detail-type'] : undefined;
   if (typeof detailType !== 'string') {
     throw new EventValidationError('event has no "detail-type" string; is this an EventBridge event?');
   }
   const schema = SCHEMAS_BY_DETAIL_TYPE.get(detailType);
   if (schema === undefined) {
     throw new EventValidationError(
-      `unknown detail-type "${detailType}"; floe handles ${DETAIL_TYPES.map((t) => `"${t}"`).join(', ')}`,
+      `unknown detail-type "${shown(detailType)}"; floe handles ${DETAIL_TYPES.map((t) => `"${t}"`).join(', ')}`,
     );
   }
   const result = schema.safeParse(value);
@@ -114,13 +118,20 @@ export function parseEvent(raw: unknown): FloeEvent {
   return result.data;
 }
 
+/** The longest detail-type an error quotes whole; a longer (hostile) one is cut. */
+export const SHOWN_DETAIL_TYPE_CHARS = 64;
+
+function shown(detailType: string): string {
+  return detailType.length > SHOWN_DETAIL_TYPE_CHARS ? `${detailType.slice(0, SHOWN_DETAIL_TYPE_CHARS)}…` : detailType;
+}
+
 function measure(raw: unknown): { value: unknown; bytes: number } {
   if (typeof raw === 'string') {
     const bytes = Buffer.byteLength(raw, 'utf8');
-    if (bytes > MAX_EVENT_BYTES) return { value: undefined, bytes };
     try {
       return { value: JSON.parse(raw) as unknown, bytes };
     } catch (error) {
+      if (bytes > MAX_EVENT_BYTES) return { value: undefined, bytes };
       throw new EventValidationError('event is not valid JSON', { cause: error });
     }
   }

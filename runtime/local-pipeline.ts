@@ -208,7 +208,20 @@ async function findPastEvent(config: FloeConfig, runId: string, from: string): P
   } catch {
     throw new ReplayError(`no event log at ${eventLogOf(config)}: nothing has run with this state folder yet`);
   }
-  const events = text.split('\n').filter(Boolean).map((line) => parseEvent(JSON.parse(line) as unknown));
+  const events = text.split('\n').map((line, index) => {
+    if (line === '') return null;
+    try {
+      return parseEvent(line);
+    } catch (error) {
+      // Only floe writes this log, after validating each event: a line breaking its contract was
+      // changed by hand or cut short by a crash. Replaying around it could replay the wrong event.
+      throw new ReplayError(
+        `${eventLogOf(config)} line ${index + 1}: ${(error as Error).message}; nothing was replayed. ` +
+          'Repair or delete that line, then replay again.',
+        { cause: error },
+      );
+    }
+  }).filter((event): event is FloeEvent => event !== null);
   const ofRun = events.filter((e): e is RunEvent => 'runId' in e.detail && e.detail.runId === runId);
   if (ofRun.length === 0) throw new ReplayError(`no events of run ${runId} in ${eventLogOf(config)}`);
   const match = ofRun.filter((e) => e['detail-type'] === from).at(-1);

@@ -109,8 +109,26 @@ describe('Envelope: parseEvent', () => {
     event.detail.error = 'x'.repeat(MAX_EVENT_BYTES);
 
     // Act & Assess
-    expect(() => parseEvent(event)).toThrow(/^event is \d+ bytes, over EventBridge's limit of 262144 bytes \(256 KiB\)/);
-    expect(() => parseEvent(JSON.stringify(event))).toThrow("over EventBridge's limit");
+    const bytes = Buffer.byteLength(JSON.stringify(event), 'utf8');
+    expect(() => parseEvent(event)).toThrow(`IngestFailed: event is ${bytes} bytes, over EventBridge's limit of 262144 bytes (256 KiB)`);
+    expect(() => parseEvent(JSON.stringify(event))).toThrow(`IngestFailed: event is ${bytes} bytes, over EventBridge's limit`);
+  });
+
+  it('gives the size alone when an event over the limit has no detail-type, or is not JSON', () => {
+    // Prepare
+    const text = `{"detail-type": "${'x'.repeat(MAX_EVENT_BYTES)}`;
+
+    // Act & Assess
+    expect(() => parseEvent({ detail: 'x'.repeat(MAX_EVENT_BYTES) })).toThrow(/^event is 262\d{3} bytes, over EventBridge's limit/);
+    expect(() => parseEvent(text)).toThrow(`event is ${MAX_EVENT_BYTES + 17} bytes, over EventBridge's limit`);
+  });
+
+  it('cuts a long detail-type short in its message', () => {
+    // Prepare
+    const event = { ...eventFixture('raw-landed'), 'detail-type': 'A'.repeat(10_000) };
+
+    // Act & Assess
+    expect(() => parseEvent(event)).toThrow(`unknown detail-type "${'A'.repeat(64)}…"; floe handles`);
   });
 
   it('counts bytes, not characters, against the limit', () => {
