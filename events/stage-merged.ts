@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { CountSchema, FloeDetailSchema, WatermarkSchema } from './floe-detail.js';
+import { SchemaChangeSchema } from './schema-change.js';
 
 /** `detail-type` of {@link StageMergedSchema}. */
 export const STAGE_MERGED = 'StageMerged';
@@ -32,7 +33,8 @@ export const STAGE_MERGED = 'StageMerged';
  *     "updated": 322,
  *     "deleted": 0,
  *     "watermark": "2025-11-05 12:00:00.000000+00:00",
- *     "noChange": false
+ *     "noChange": false,
+ *     "schemaChanges": [{"column": "coupon_code", "change": "added", "to": {"sourceType": "text", "arrowType": "string"}}]
  *   }
  * }
  * ```
@@ -51,6 +53,16 @@ export const StageMergedSchema = FloeDetailSchema.extend({
   watermark: WatermarkSchema,
   /** True when the run brought no new rows; gold models may skip rebuilding. */
   noChange: z.boolean(),
+  /**
+   * True when an earlier run merged into staging but never got its gold built (it died in
+   * between): gold must be rebuilt even when this run brought nothing.
+   */
+  goldBehind: z.boolean().optional(),
+  /**
+   * How this run's columns differ from the table's last known schema, as applied to raw and
+   * staging; absent or empty when nothing changed. Optional, so events from older floe versions parse.
+   */
+  schemaChanges: z.array(SchemaChangeSchema).optional(),
 });
 
 export type StageMerged = z.infer<typeof StageMergedSchema>;

@@ -14,20 +14,21 @@ export interface BuildGoldDeps {
 
 /**
  * StageMerged → rebuilds the gold models that read the merged staging table (directly or through
- * other models), publishes GoldBuilt, and ends the run. Nothing changed, nothing is rebuilt.
+ * other models), publishes GoldBuilt, and ends the run. Nothing changed (and gold not behind), nothing is rebuilt.
  * A model that fails is reported by file name and fails the run; models not depending on it still build.
  */
 export function createBuildGold(deps: BuildGoldDeps): (event: FloeEvent) => Promise<void> {
   return async (event) => {
     if (event['detail-type'] !== STAGE_MERGED) return;
-    const { runId, source, table, rawTable, stagingTable, noChange } = event.detail;
+    const { runId, source, table, rawTable, stagingTable } = event.detail;
+    const skip = event.detail.noChange && event.detail.goldBehind !== true;
     const run = await deps.state.getRun(runId);
     const done = run?.steps.some((step) => step.name === 'build-gold' && !step.error) ?? false;
     if (done && event['replay-name'] === undefined) return;
     const startedAt = new Date().toISOString();
     try {
       faultPoint('build-gold:before-build');
-      const models = noChange ? [] : await deps.warehouse.buildGold(deps.goldDir, [stagingTable, rawTable]);
+      const models = skip ? [] : await deps.warehouse.buildGold(deps.goldDir, [stagingTable, rawTable]);
       const detail: GoldBuilt = {
         runId, source, table,
         publishedAt: new Date().toISOString(),
@@ -40,7 +41,7 @@ export function createBuildGold(deps: BuildGoldDeps): (event: FloeEvent) => Prom
         await failRun(deps.state, deps.publisher, { runId, source, table }, 'build-gold', new Error(message));
         return;
       }
-      await deps.state.recordStep(runId, { name: 'build-gold', startedAt, finishedAt: new Date().toISOString(), details: { models: models.length } });
+      await deps.state.recordStep(runId, { name: 'build-gold', startedAt, finishedAt: new Date().toISOString(), details: { models: models.length, skipped: skip } });
       faultPoint('build-gold:after-build');
       await deps.state.finishRun(runId, 'succeeded');
     } catch (error) {

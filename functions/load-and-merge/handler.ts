@@ -6,6 +6,7 @@ import type { RawStorage } from '../../storage/raw-storage.js';
 import { describeTable } from '../../warehouse/table-description.js';
 import type { Warehouse } from '../../warehouse/warehouse.js';
 import { failRun } from '../publish-failure.js';
+import { schemaChangesOf } from './schema-changes.js';
 
 class ReplayRefused extends Error {
   override readonly name = 'ReplayRefused';
@@ -32,6 +33,46 @@ async function refuseRollback(state: StateStore, run: RunRecord | null): Promise
   }
 }
 
+const succeededStep = (run: RunRecord, name: string) => run.steps.find((step) => step.name === name && !step.error);
+
+/**
+ * Whether gold lags staging: an earlier run changed staging and no gold build followed (it was
+ * killed in between). Without this, a run that brings nothing would leave gold stale until the
+ * source changes again.
+ */
+function goldIsBehind(runsNewestFirst: readonly RunRecord[]): boolean {
+  for (const run of runsNewestFirst) {
+    const gold = succeededStep(run, 'build-gold');
+    if (gold && gold.details?.['skipped'] !== true) return false;
+    const merge = succeededStep(run, 'load-and-merge');
+    // A run killed after committing its watermark merged, though it never recorded the step.
+    const changedStaging = merge
+      ? merge.details?.['noChange'] !== true
+      : run.watermarkCommittedAt !== undefined && run.rowsExtracted !== 0;
+    if (changedStaging && !gold) return true;
+  }
+  return false;
+}
+
+/**
+ * Ends earlier runs that merged, released the table, and never ended (killed before or during
+ * gold): one whose gold was built succeeded; the others failed, their gold built by this run.
+ * Were one still building gold, its own end would replace this (a later finish wins).
+ */
+async function endRunsLeftOpen(state: StateStore, earlierRuns: readonly RunRecord[], runId: string): Promise<void> {
+  for (const run of earlierRuns) {
+    if (run.status !== 'running' || !succeededStep(run, 'load-and-merge')) continue;
+    if (succeededStep(run, 'build-gold')) await state.finishRun(run.runId, 'succeeded');
+    else {
+      await state.finishRun(run.runId, 'failed', {
+        name: 'Abandoned',
+        message: `stopped after merging into staging and before its gold build ended; run ${runId} brings gold up to date`,
+        retryable: false,
+      });
+    }
+  }
+}
+
 export interface LoadAndMergeDeps {
   state: StateStore;
   publisher: Publisher;
@@ -44,7 +85,10 @@ export interface LoadAndMergeDeps {
  * mode), and only then commits the watermark: a MERGE that fails or is killed leaves the watermark
  * where it was, so the next run reads those rows again (MERGE makes re-reading harmless), and a
  * replay of this RawLanded completes the run. Then frees the lease and publishes StageMerged.
- * An incremental run that extracted nothing touches no warehouse table.
+ * An incremental run that extracted nothing touches no warehouse table, unless its columns changed.
+ * Columns are compared with the table's last known schema first (schema-changes.ts): a change that
+ * would lose data fails the run before anything lands; the others are applied to raw and staging
+ * (Warehouse.evolveSchema), recorded in the run and announced in StageMerged.
  * Loading is idempotent per file and MERGE per run, so even a replayed RawLanded changes nothing
  * that is already right; a duplicate delivery is dropped before it touches the warehouse.
  */
@@ -62,10 +106,14 @@ export function createLoadAndMerge(deps: LoadAndMergeDeps): (event: FloeEvent) =
       const manifest = await deps.raw.readManifest(runId);
       if (!manifest) throw new Error(`no manifest at ${deps.raw.manifestUrl(runId)}`);
       const description = describeTable(manifest);
+      // Refused changes throw here, before any warehouse work: nothing of the run lands.
+      const schemaChanges = await schemaChangesOf(deps.state, deps.raw, ref, manifest);
       const noChange = manifest.mode === 'incremental' && manifest.totalRows === 0;
       let rowsLoaded = 0;
       let counts = { inserted: 0, updated: 0, deleted: 0 };
       faultPoint('load-and-merge:before-load');
+      // Even a run without rows evolves the tables: its manifest becomes the last known schema.
+      await deps.warehouse.evolveSchema(description, schemaChanges);
       if (!noChange) {
         rowsLoaded = (await deps.warehouse.loadRaw(description, manifest, deps.raw.root)).rowsLoaded;
       }
@@ -82,11 +130,16 @@ export function createLoadAndMerge(deps: LoadAndMergeDeps): (event: FloeEvent) =
         await deps.state.commitWatermark(source, table, runId, manifest.newWatermark);
       }
       faultPoint('load-and-merge:after-watermark');
-      await deps.state.updateRun(runId, { inserted: counts.inserted, updated: counts.updated });
+      await deps.state.updateRun(runId, { inserted: counts.inserted, updated: counts.updated, ...(schemaChanges.length > 0 ? { schemaChanges } : {}) });
       await deps.state.recordStep(runId, {
         name: 'load-and-merge', startedAt, finishedAt: new Date().toISOString(), rows: rowsLoaded,
-        details: { inserted: counts.inserted, updated: counts.updated, deleted: counts.deleted, noChange },
+        details: { inserted: counts.inserted, updated: counts.updated, deleted: counts.deleted, noChange, schemaChanges: schemaChanges.length },
       });
+      const earlierRuns = (await deps.state.listRuns({ source, table, limit: 100 })).filter(
+        (other) => other.runId !== runId && (run === null || other.requestedAt <= run.requestedAt),
+      );
+      const goldBehind = noChange && goldIsBehind(earlierRuns);
+      await endRunsLeftOpen(deps.state, earlierRuns, runId);
       await deps.state.releaseLease(source, table, runId);
       faultPoint('load-and-merge:before-stage-merged');
       const detail: StageMerged = {
@@ -98,6 +151,8 @@ export function createLoadAndMerge(deps: LoadAndMergeDeps): (event: FloeEvent) =
         ...counts,
         watermark: manifest.newWatermark,
         noChange,
+        ...(goldBehind ? { goldBehind } : {}),
+        ...(schemaChanges.length > 0 ? { schemaChanges } : {}),
       };
       await deps.publisher.publish(STAGE_MERGED, detail);
     } catch (error) {

@@ -1,7 +1,7 @@
 import { GLUE_STARTED, INGEST_REQUESTED, type FloeEvent, type GlueStarted } from '../../events/index.js';
 import { faultPoint } from '../../runtime/fault.js';
 import type { Publisher } from '../../runtime/local-bus.js';
-import type { StateStore } from '../../state/index.js';
+import type { ActiveRun, StateStore } from '../../state/index.js';
 import { failRun } from '../publish-failure.js';
 import { extractionJobArguments } from './job-arguments.js';
 
@@ -28,6 +28,19 @@ export interface StartIngestDeps {
 }
 
 /**
+ * Ends the run whose expired lease this run took over: it died (or outlived its lease) and would
+ * otherwise show as running for ever. Its watermark was never committed, so this run reads its rows again.
+ */
+async function endExpiredHolder(state: StateStore, holder: ActiveRun, runId: string): Promise<void> {
+  if ((await state.getRun(holder.runId))?.status !== 'running') return;
+  await state.finishRun(holder.runId, 'failed', {
+    name: 'LeaseExpired',
+    message: `its lease of the table expired at ${holder.expiresAt} and run ${runId} took the table over`,
+    retryable: true,
+  });
+}
+
+/**
  * IngestRequested → takes the table's lease, starts the extraction job, publishes GlueStarted.
  * A request delivered twice starts one job: a run that already has a job run id is left alone.
  * Two deliveries at the same moment are kept apart by the caller (on Lambda, idempotency per run id).
@@ -49,6 +62,7 @@ export function createStartIngest(deps: StartIngestDeps): (event: FloeEvent) => 
       return;
     }
     const startedAt = now();
+    const holder = (await deps.state.getTableState(source, table)).activeRun;
     const lease = await deps.state.acquireLease(source, table, runId, startedAt, deps.leaseTtlMs);
     if (!lease.acquired) {
       // Recorded (without taking the table's summary from the holder) so whoever asked, such as
@@ -58,6 +72,7 @@ export function createStartIngest(deps: StartIngestDeps): (event: FloeEvent) => 
       return;
     }
     faultPoint('start-ingest:after-lease');
+    if (holder && holder.runId !== runId && Date.parse(holder.expiresAt) <= startedAt.getTime()) await endExpiredHolder(deps.state, holder, runId);
     const mode = event.detail.mode ?? config.mode;
     try {
       const { watermark } = await deps.state.getTableState(source, table);

@@ -57,11 +57,16 @@ export interface CrashOptions {
    * lease of this many seconds (FLOE_LEASE_TTL_SECONDS).
    */
   expireLeaseAfterSeconds?: number;
+  /**
+   * Change the source again between the crash and the recovery (default true). Without a change,
+   * the recovery must finish the dead run's work from what it left: nothing new masks a stale gold.
+   */
+  changeBeforeRecovery?: boolean;
 }
 
 /**
  * One crash and recovery: change the source, `floe run` with FLOE_FAULT=`point`, look at what it left,
- * change the source again, `floe unlock` the dead run if it still holds the table (its id from
+ * change the source again (unless told not to), `floe unlock` the dead run if it still holds the table (its id from
  * `floe status --json`) or wait for its lease to expire, `floe run` again without the fault, and
  * assess the project.
  */
@@ -70,7 +75,7 @@ export async function crashAndRecover(project: Project, point: string, options: 
   await project.source.change(options.updates);
   const faulted = await floeRun(project, { FLOE_FAULT: point, ...(ttl === undefined ? {} : { FLOE_LEASE_TTL_SECONDS: String(ttl) }) });
   const remains = await remainsOf(project);
-  await project.source.change(options.updates);
+  if (options.changeBeforeRecovery ?? true) await project.source.change(options.updates);
   const active = (await statusOf(project)).activeRun;
   let unlocked: CrashCycle['unlocked'] = null;
   if (active !== null && ttl === undefined) unlocked = await unlock(project, active.runId);

@@ -64,6 +64,10 @@ describe('A stale lease left by a killed run', () => {
     expect(expired).toMatchObject({ state: 'lease expired', activeRun: { runId: deadRunId } });
     expect(takeover.code).toBe(0);
     expect(problemsIn(assessment)).toEqual([]);
+    expect(await project.state.getRun(deadRunId)).toMatchObject({
+      status: 'failed',
+      error: { name: 'LeaseExpired', message: expect.stringContaining(`its lease of the table expired at ${held.activeRun?.expiresAt}`) },
+    });
   });
 });
 
