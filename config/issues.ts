@@ -1,5 +1,6 @@
 import type { z } from 'zod';
 import { formatKeyPath, valueAt } from './key-path.js';
+import { RetrySettingsSchema } from './retry.js';
 import { ConfigObjectSchema, SourceObjectSchema, TableObjectSchema } from './schema.js';
 
 /** Keys allowed at each level of the file, for "did you mean" hints. */
@@ -7,6 +8,7 @@ function knownKeysAt(path: readonly PropertyKey[]): readonly string[] {
   if (path.length === 0) return Object.keys(ConfigObjectSchema.shape);
   if (path.length === 2 && path[0] === 'sources') return Object.keys(SourceObjectSchema.shape);
   if (path.length === 4 && path[2] === 'tables') return Object.keys(TableObjectSchema.shape);
+  if (path.at(-1) === 'retry') return Object.keys(RetrySettingsSchema.shape);
   return [];
 }
 

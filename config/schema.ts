@@ -1,6 +1,7 @@
 import { z } from 'zod';
 
 import { warehouseTableName } from '../warehouse/naming.js';
+import { RetrySettingsSchema, retryProblems } from './retry.js';
 import { parseSnowflakeWarehouseUrl, SnowflakeSettingsSchema } from './snowflake.js';
 
 /**
@@ -56,6 +57,8 @@ export const TableObjectSchema = z.strictObject({
   lookbackSeconds: z.int().min(0).default(0),
   /** Default: `incremental` when `incrementalColumn` is set, else `full`. */
   mode: ModeSchema.optional(),
+  /** Overrides the source's `retry`, key by key. */
+  retry: RetrySettingsSchema.optional(),
 });
 
 export const TableSpecSchema = TableObjectSchema.superRefine((table, ctx) => {
@@ -86,6 +89,8 @@ export const SourceObjectSchema = z.strictObject({
   engine: EngineSchema,
   /** A URL (`postgresql://…`, `mysql://…`) or `secretsmanager:<secret id>`; write `${ENV_VAR}`, not the secret. */
   connection: z.string().min(1),
+  /** How the extraction job retries a failure that may pass; see ./retry.ts. Tables may override it. */
+  retry: RetrySettingsSchema.optional(),
   tables: z.array(TableSpecSchema).default([]),
 });
 
@@ -118,6 +123,14 @@ export const SourceConfigSchema = SourceObjectSchema.superRefine((source, ctx) =
     const earlier = first.get(table.name);
     if (earlier === undefined) first.set(table.name, index);
     else ctx.addIssue({ code: 'custom', path: ['tables', index, 'name'], message: `duplicate table '${table.name}' (also tables[${earlier}])` });
+  });
+  for (const problem of source.retry === undefined ? [] : retryProblems(source.retry)) {
+    ctx.addIssue({ code: 'custom', path: ['retry', ...problem.path], message: `source ${source.name}: ${problem.message}` });
+  }
+  source.tables.forEach((table, index) => {
+    for (const problem of table.retry === undefined ? [] : retryProblems(table.retry, source.retry)) {
+      ctx.addIssue({ code: 'custom', path: ['tables', index, 'retry', ...problem.path], message: `table ${source.name}/${table.name}: ${problem.message}` });
+    }
   });
 });
 export type SourceConfig = z.infer<typeof SourceConfigSchema>;

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { mergeRetry, RetrySettingsSchema } from './retry.js';
 import { EngineSchema, ModeSchema, type FloeConfig } from './schema.js';
 
 /**
@@ -24,22 +25,28 @@ export const TableConfigSchema = z.object({
   partitionColumn: z.string().min(1).optional(),
   partitions: z.int().min(1),
   lookbackSeconds: z.int().min(0),
+  /** The table's retry settings over its source's; start-ingest fills what is unset from the defaults. */
+  retry: RetrySettingsSchema.optional(),
 });
 export type TableConfig = z.infer<typeof TableConfigSchema>;
 
 /** One {@link TableConfig} per configured table, in config order. */
 export function toTableConfigs(config: FloeConfig): TableConfig[] {
   return config.sources.flatMap((source) =>
-    source.tables.map((table) => ({
-      source: source.name,
-      table: table.name,
-      engine: source.engine,
-      primaryKey: [...table.primaryKey],
-      mode: table.mode,
-      ...(table.incrementalColumn === undefined ? {} : { incrementalColumn: table.incrementalColumn }),
-      ...(table.partitionColumn === undefined ? {} : { partitionColumn: table.partitionColumn }),
-      partitions: table.partitions,
-      lookbackSeconds: table.lookbackSeconds,
-    })),
+    source.tables.map((table) => {
+      const retry = mergeRetry(source.retry, table.retry);
+      return {
+        source: source.name,
+        table: table.name,
+        engine: source.engine,
+        primaryKey: [...table.primaryKey],
+        mode: table.mode,
+        ...(table.incrementalColumn === undefined ? {} : { incrementalColumn: table.incrementalColumn }),
+        ...(table.partitionColumn === undefined ? {} : { partitionColumn: table.partitionColumn }),
+        partitions: table.partitions,
+        lookbackSeconds: table.lookbackSeconds,
+        ...(retry === undefined ? {} : { retry }),
+      };
+    }),
   );
 }

@@ -1,3 +1,5 @@
+import { retryPolicy, type RetrySettings } from '../../config/retry.js';
+
 /**
  * The extraction job's arguments for one run, named exactly as `glue/README.md` documents them:
  * the same map goes to Glue's StartJobRun on AWS and to the child process locally.
@@ -15,6 +17,8 @@ export interface ExtractionTable {
   partitionColumn?: string | undefined;
   partitions?: number | undefined;
   lookbackSeconds?: number | undefined;
+  /** The table's retry settings; unset keys take floe's defaults (3 attempts, 5 s doubling, 60 s cap). */
+  retry?: RetrySettings | undefined;
 }
 
 export interface ExtractionRun {
@@ -38,6 +42,11 @@ export function extractionJobArguments(table: ExtractionTable, run: ExtractionRu
     '--raw-root': run.rawRoot,
     '--run-time': run.runTime.toISOString(),
   };
+  // Always explicit, so Glue and the local runner retry alike whatever the job's own defaults are.
+  const retry = retryPolicy(table.retry);
+  args['--retry-attempts'] = String(retry.attempts);
+  args['--retry-backoff-seconds'] = String(retry.backoffSeconds);
+  args['--retry-max-backoff-seconds'] = String(retry.maxBackoffSeconds);
   if (table.mode === 'incremental' && !table.incrementalColumn) {
     throw new Error(`table ${table.source}/${table.table}: incremental mode needs an incremental column`);
   }

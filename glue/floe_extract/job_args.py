@@ -15,6 +15,7 @@ from datetime import datetime, timezone
 from typing import Literal, cast
 
 from .errors import JobArgumentError
+from .retry import RetryPolicy
 
 Engine = Literal["postgres", "mysql"]
 Mode = Literal["full", "incremental"]
@@ -35,6 +36,9 @@ ARGUMENT_NAMES = (
     "raw-root",
     "target-file-mb",
     "run-time",
+    "retry-attempts",
+    "retry-backoff-seconds",
+    "retry-max-backoff-seconds",
 )
 REQUIRED = ("run-id", "engine", "database", "connection", "table", "raw-root")
 
@@ -61,6 +65,7 @@ class JobArgs:
     raw_root: str
     target_file_bytes: int
     run_time: datetime
+    retry: RetryPolicy
 
     @property
     def table_name(self) -> str:
@@ -94,6 +99,34 @@ def _positive_int(raw: dict[str, str], name: str, default: int, minimum: int) ->
     if value < minimum:
         raise JobArgumentError(f"--{name} must be at least {minimum}, got {value}")
     return value
+
+
+def _seconds(raw: dict[str, str], name: str, default: float) -> float:
+    text = raw.get(name)
+    if text is None or text == "":
+        return default
+    try:
+        value = float(text)
+    except ValueError:
+        raise JobArgumentError(f"--{name} must be a number of seconds, got {text!r}") from None
+    if not value >= 0 or value == float("inf"):
+        raise JobArgumentError(f"--{name} must be a finite number of seconds, at least 0, got {text!r}")
+    return value
+
+
+def _retry_policy(raw: dict[str, str]) -> RetryPolicy:
+    default = RetryPolicy()
+    policy = RetryPolicy(
+        attempts=_positive_int(raw, "retry-attempts", default.attempts, 1),
+        backoff_seconds=_seconds(raw, "retry-backoff-seconds", default.backoff_seconds),
+        max_backoff_seconds=_seconds(raw, "retry-max-backoff-seconds", default.max_backoff_seconds),
+    )
+    if policy.max_backoff_seconds < policy.backoff_seconds:
+        raise JobArgumentError(
+            f"--retry-max-backoff-seconds {policy.max_backoff_seconds:g} is below "
+            f"--retry-backoff-seconds {policy.backoff_seconds:g}; the cap must be at least the first wait"
+        )
+    return policy
 
 
 @dataclass(frozen=True)
@@ -194,4 +227,5 @@ def parse_job_args(argv: Sequence[str]) -> JobArgs:
         raw_root=raw["raw-root"],
         target_file_bytes=_positive_int(raw, "target-file-mb", 128, 1) * 1024 * 1024,
         run_time=run_time,
+        retry=_retry_policy(raw),
     )

@@ -11,6 +11,7 @@ from .fault import fault_point
 from .job import ExtractionRun, write_manifest
 from .job_args import RunIdentity, parse_job_args, read_identity
 from .layout import log_key, manifest_key
+from .retry import with_retries
 from .run_log import RunLog
 from .storage import LocalStorage, S3Storage, open_storage
 
@@ -31,25 +32,30 @@ def main(argv: Sequence[str] | None = None) -> int:
     identity = RunIdentity(args.run_id, args.engine, args.database, args.table, args.raw_root, args.run_time)
 
     def extract(storage: LocalStorage | S3Storage, log: RunLog) -> str:
-        run = ExtractionRun(args, storage, log, redactor)
-        manifest = run.execute()
-        try:
-            fault_point("extract:before-manifest")
-            url = write_manifest(storage, manifest)
-            fault_point("extract:after-manifest")
-            log.record(
-                "finish",
-                rows=manifest["totalRows"],
-                files=len(manifest["files"]),
-                newWatermark=manifest["newWatermark"],
-            )
-            _publish_log(storage, identity, log)
-        except BaseException:
-            # The job fails (exit code, error line), so it must not leave a manifest saying it landed:
-            # the manifest goes first, then the files it listed.
-            _remove_manifest(storage, args.run_id, log)
-            run.discard()
-            raise
+        def attempt(number: int) -> str:
+            run = ExtractionRun(args, storage, log, redactor)
+            manifest = run.execute()
+            try:
+                fault_point("extract:before-manifest")
+                url = write_manifest(storage, manifest)
+                fault_point("extract:after-manifest")
+                log.record(
+                    "finish",
+                    rows=manifest["totalRows"],
+                    files=len(manifest["files"]),
+                    newWatermark=manifest["newWatermark"],
+                    attempt=number,
+                )
+                _publish_log(storage, identity, log)
+            except BaseException:
+                # A failed attempt (retried or not) must not leave a manifest saying it landed:
+                # the manifest goes first, then the files it listed.
+                _remove_manifest(storage, args.run_id, log)
+                run.discard()
+                raise
+            return url
+
+        url = with_retries(attempt, args.retry, log, args.table)
         fault_point("extract:after-log")
         return url
 

@@ -55,11 +55,23 @@ export function projectIn(
   };
 }
 
+/** The job's retry settings for every source of a project, as `floe.config.yaml` writes them. */
+export interface ProjectRetry {
+  attempts: number;
+  backoffSeconds?: number;
+  maxBackoffSeconds?: number;
+}
+
 /**
  * Writes the config of one project's tables (relative paths, so a copied folder is a project too)
- * and their gold models. Every table is incremental on `updated_at`, partitioned on `id`.
+ * and their gold models. Every table is incremental on `updated_at`, partitioned on `id`. The job
+ * makes one attempt unless `retry` says otherwise: each fault must show in the run it hit, not be
+ * retried away behind floe's default waits.
  */
-export async function writeProject(tables: Project | readonly Project[], options: { partitions?: number } = {}): Promise<void> {
+export async function writeProject(
+  tables: Project | readonly Project[],
+  options: { partitions?: number; retry?: ProjectRetry } = {},
+): Promise<void> {
   const projects = Array.isArray(tables) ? (tables as readonly Project[]) : [tables as Project];
   const [first] = projects;
   if (first === undefined) throw new Error('writeProject: no table');
@@ -77,6 +89,7 @@ export async function writeProject(tables: Project | readonly Project[], options
       `  - name: ${name}`,
       `    engine: ${source.engine}`,
       `    connection: ${source.url}`,
+      `    retry: ${JSON.stringify(options.retry ?? { attempts: 1 })}`,
       '    tables:',
       ...ofSource.flatMap((project) => [
         `      - name: ${project.table}`,

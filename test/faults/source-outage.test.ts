@@ -4,16 +4,19 @@ import { join } from 'node:path';
 
 import { assess, formatReport, problemsIn, reportRow, type ReportRow } from './assess.js';
 import { describeFaulted } from './crash-cycle.js';
-import { eventsOf, floeRun, lastRequestedRun, projectIn, statusOf, writeProject, type FloeResult, type LoggedEvent, type Project } from './project.js';
+import {
+  eventsOf, floeRun, lastRequestedRun, projectIn, statusOf, writeProject, type FloeResult, type LoggedEvent, type Project, type ProjectRetry,
+} from './project.js';
 import { PausedCopy } from './paused-copy.js';
 import { PostgresSourceTable, uniqueName } from './source-table.js';
 import { startThrowawayPostgres, type ThrowawayPostgres } from './throwaway-postgres.js';
 
 /**
  * The source goes away in the middle of a read: its connection is dropped (the shared server
- * terminates the job's backend), or the whole server stops (a server of the test's own). The run
- * must fail with IngestFailed naming the cause, land nothing, keep the watermark, free the table;
- * the next run must load everything.
+ * terminates the job's backend), or the whole server stops (a server of the test's own). With one
+ * attempt, the run must fail with IngestFailed naming the cause, land nothing, keep the watermark,
+ * free the table; the next run must load everything. With retries, a source back before the last
+ * attempt costs a retry, not the run.
  */
 
 const report: ReportRow[] = [];
@@ -34,25 +37,37 @@ async function aftermath(project: Project): Promise<{
   dataFiles: string[];
   manifest: boolean;
   partsFinished: number[];
+  retries: JobLogRecord[];
   status: Awaited<ReturnType<typeof statusOf>>;
 }> {
   const runId = await lastRequestedRun(project);
   const files = await readdir(project.rawRoot, { recursive: true });
   const logFile = files.find((file) => file.startsWith('_logs') && file.endsWith(`${runId}.jsonl`));
   const log = logFile === undefined ? '' : await readFile(join(project.rawRoot, logFile), 'utf8');
+  const records = log.split('\n').filter(Boolean).map((line) => JSON.parse(line) as JobLogRecord);
   return {
     ingestFailed: (await eventsOf(project)).find((event) => event['detail-type'] === 'IngestFailed' && event.detail.runId === runId),
     dataFiles: files.filter((file) => file.includes(runId) && file.endsWith('.parquet')),
     manifest: await access(join(project.rawRoot, '_manifests', `${runId}.json`)).then(() => true, () => false),
-    partsFinished: log.split('\n').filter(Boolean).map((line) => JSON.parse(line) as { event: string; part?: number })
-      .filter((record) => record.event === 'part').map((record) => record.part ?? -1),
+    partsFinished: records.filter((record) => record.event === 'part').map((record) => record.part ?? -1),
+    retries: records.filter((record) => record.event === 'retry'),
     status: await statusOf(project),
   };
 }
 
-async function projectReadingThrough(name: string, source: PostgresSourceTable, view: string): Promise<Project> {
+/** The fields of the job's log records these tests read. */
+interface JobLogRecord {
+  event: string;
+  part?: number;
+  attempt?: number;
+  error?: string;
+  message?: string;
+  waitSeconds?: number;
+}
+
+async function projectReadingThrough(name: string, source: PostgresSourceTable, view: string, retry?: ProjectRetry): Promise<Project> {
   const project = projectIn(join(root, name), source, { table: view });
-  await writeProject(project);
+  await writeProject(project, retry === undefined ? {} : { retry });
   const first = await floeRun(project);
   if (first.code !== 0) throw new Error(`the first run failed: ${first.stdout}${first.stderr}`);
   return project;
@@ -165,6 +180,50 @@ describe('A source server stopped mid-extraction', () => {
     });
     expect(leftWhileDown.status).toMatchObject({ activeRun: null, watermark });
     expect(recovery.code).toBe(0);
+    expect(problemsIn(assessment)).toEqual([]);
+  });
+});
+
+describe('A source connection dropped mid-extraction, and back within the retries', () => {
+  const source = new PostgresSourceTable(uniqueName('floe_fault_retry'));
+
+  afterAll(async () => {
+    await source.drop();
+    await source.close();
+  });
+
+  it('retries the extraction after the configured wait, and the run succeeds with every row loaded once', async () => {
+    // Prepare: three attempts, half a second before the second
+    await source.create(300);
+    const pause = await PausedCopy.create(source);
+    const project = await projectReadingThrough('retry', source, pause.view, { attempts: 3, backoffSeconds: 0.5, maxBackoffSeconds: 1 });
+    await source.change();
+    await pause.set(true);
+
+    // Act: while partition 1 reads, lift the pause and terminate the job's backend; the retry reads freely
+    const [run, terminated] = await Promise.all([
+      floeRun(project),
+      pause.waitUntilPaused(project.rawRoot, 15_000).then(async (paused) => (paused ? (await pause.set(false), pause.terminate()) : 0)),
+    ]);
+    const left = await aftermath(project);
+    const assessment = await assess(project);
+    report.push(reportRow('connection dropped, back before the retry (3 attempts, 0.5 s backoff)', {
+      faulted: `${left.retries.length} retry, then ${describeFaulted(run)}`,
+      leftBehind: `${left.dataFiles.length} Parquet file(s), ${left.manifest ? 'manifest' : 'no manifest'}, ${left.status.activeRun ? 'lease' : 'no lease'}`,
+      unlock: '-',
+      recovery: '- (the run itself)',
+    }, assessment));
+
+    // Assess: one retry, logged and printed; no IngestFailed; the table loaded row by row, nothing twice
+    expect(terminated).toBeGreaterThan(0);
+    expect(run.code).toBe(0);
+    expect(left.retries).toEqual([expect.objectContaining({ attempt: 1, error: 'SourceUnavailableError', waitSeconds: 0.5, message: expect.stringMatching(LOST_CONNECTION) })]);
+    expect(run.stdout + run.stderr).toMatch(/attempt 1 of 3 failed: table \S+: lost the connection .*; retrying in 0\.5 s/);
+    expect(left.ingestFailed).toBeUndefined();
+    expect(left.manifest).toBe(true);
+    const manifest = JSON.parse(await readFile(join(project.rawRoot, '_manifests', `${await lastRequestedRun(project)}.json`), 'utf8')) as { files: { path: string }[] };
+    expect(left.dataFiles.sort()).toEqual(manifest.files.map((file) => file.path).sort());
+    expect(left.status.activeRun).toBeNull();
     expect(problemsIn(assessment)).toEqual([]);
   });
 });
