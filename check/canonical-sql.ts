@@ -44,9 +44,14 @@ export function quoteFor(dialect: CheckDialect, name: string): string {
   return `\`${name.replaceAll('`', '``')}\``;
 }
 
-/** `schema.table` (or `table`) as the source spells it, each part quoted. */
+/**
+ * `schema.table` (or `table`) as the source spells it, each part quoted. Split at the first '.'
+ * only, as the extraction job splits it: `s.a.b` is table `a.b` of schema `s`.
+ */
 export function quoteSourceTable(dialect: CheckDialect, table: string): string {
-  return table.split('.').map((part) => quoteFor(dialect, part)).join('.');
+  const dot = table.indexOf('.');
+  if (dot === -1) return quoteFor(dialect, table);
+  return `${quoteFor(dialect, table.slice(0, dot))}.${quoteFor(dialect, table.slice(dot + 1))}`;
 }
 
 /** One value as text; decimals without trailing fractional zeros, times in UTC where they have a zone. */

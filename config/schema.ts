@@ -1,6 +1,7 @@
 import { z } from 'zod';
 
 import { warehouseTableName } from '../warehouse/naming.js';
+import { columnNameProblem, tableNameProblem } from './identifiers.js';
 import { RetrySettingsSchema, retryProblems } from './retry.js';
 import { parseSnowflakeWarehouseUrl, SnowflakeSettingsSchema } from './snowflake.js';
 
@@ -30,8 +31,6 @@ import { parseSnowflakeWarehouseUrl, SnowflakeSettingsSchema } from './snowflake
 
 /** Source names become the `{database}` path segment of the raw layout, as in the extraction job. */
 const SOURCE_NAME = /^[A-Za-z0-9][A-Za-z0-9_.=-]{0,127}$/;
-/** `table` or `schema.table`: no `/` (it is a path segment), not starting or ending with `.`. */
-const TABLE_NAME = /^(?!\.)[^/]*[^./]$/;
 
 export const EngineSchema = z.enum(['postgres', 'mysql']);
 export type Engine = z.infer<typeof EngineSchema>;
@@ -39,14 +38,21 @@ export type Engine = z.infer<typeof EngineSchema>;
 export const ModeSchema = z.enum(['full', 'incremental']);
 export type Mode = z.infer<typeof ModeSchema>;
 
-const ColumnSchema = z.string().min(1);
+/** A name the config can carry to the job and the raw layout (see ./identifiers.ts); the message says why not. */
+const nameSchema = (problem: (name: string) => string | null) =>
+  z.string().superRefine((name, ctx) => {
+    const message = problem(name);
+    if (message !== null) ctx.addIssue({ code: 'custom', message });
+  });
+const ColumnSchema = nameSchema((name) => columnNameProblem(name));
+const KeyColumnSchema = nameSchema((name) => columnNameProblem(name, { key: true }));
 
 /** One table as written in the file, before defaults. Exported for its key list. */
 export const TableObjectSchema = z.strictObject({
   /** `table` or `schema.table`, matched exactly by the extraction job (no case folding). */
-  name: z.string().regex(TABLE_NAME, { message: "expected 'table' or 'schema.table' (no '/', not starting or ending with '.')" }),
+  name: nameSchema(tableNameProblem),
   /** Columns that identify a row; MERGE into staging keys on them. */
-  primaryKey: z.array(ColumnSchema).min(1),
+  primaryKey: z.array(KeyColumnSchema).min(1),
   /** Column compared with the watermark; absent means full mode. */
   incrementalColumn: ColumnSchema.optional(),
   /** Integer, date or timestamp column used to split the read into ranges. */

@@ -1,4 +1,4 @@
-import { TableObjectSchema } from '../config/schema.js';
+import { columnNameProblem, tableNameProblem } from '../config/identifiers.js';
 import type { DiscoveredTable } from './discovered-table.js';
 
 /**
@@ -35,18 +35,25 @@ export function configSnippet(tables: readonly DiscoveredTable[], options: { ind
   return lines.length === 0 ? '' : `${lines.join('\n')}\n`;
 }
 
-/** Why a table cannot be an entry as it stands, or null when it can. */
+/** Why a table cannot be an entry as it stands, or null when it can: the config's own rules (config/identifiers.ts). */
 function unconfigurable(table: DiscoveredTable): string | null {
   if (table.primaryKey.length === 0) {
     return `no primary key: ${scalar(table.name)} — floe needs one to merge; add a key or list it with primaryKey: [..] of unique columns`;
   }
-  if (!TableObjectSchema.shape.name.safeParse(table.name).success) {
-    return `cannot be configured: ${scalar(table.name)} — table names may not contain '/' or start or end with '.'; rename the table`;
-  }
-  if (table.primaryKey.some((column) => column.includes(','))) {
-    return `cannot be configured: ${scalar(table.name)} — a primary-key column name contains ','; rename the column`;
-  }
-  return null;
+  const problem =
+    tableNameProblem(table.name) ??
+    readsBackProblem(table) ??
+    table.primaryKey.map((column) => columnNameProblem(column, { key: true })).find((found) => found !== null) ??
+    [table.incrementalColumn, table.partitionColumn].map((column) => (column === null ? null : columnNameProblem(column))).find((found) => found !== null) ??
+    null;
+  return problem === null ? null : `cannot be configured: ${scalar(table.name)} — ${problem}`;
+}
+
+/** The job splits `schema.table` at the first '.', so a schema with a '.' cannot be named. */
+function readsBackProblem(table: DiscoveredTable): string | null {
+  const dot = table.name.indexOf('.');
+  if (dot === -1 || table.name.slice(0, dot) === table.schema) return null;
+  return `schema '${table.schema}' contains '.', and 'schema.table' is split at the first '.'; rename the schema`;
 }
 
 /** Plain words stay plain; anything else, and words YAML would read as another type, is double-quoted. */

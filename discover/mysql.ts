@@ -44,7 +44,7 @@ interface ColumnRow {
   key_position: number | null;
 }
 
-/** Reads the catalog of a MySQL/MariaDB source's database; names come out unqualified, as the config takes them. */
+/** Reads the catalog of a MySQL/MariaDB source's database; names come out unqualified, as the config takes them (qualified when they hold a '.'). */
 export async function discoverMysql(source: SourceConfig): Promise<DiscoveredTable[]> {
   let connection: mysql.Connection;
   try {
@@ -66,7 +66,8 @@ export async function discoverMysql(source: SourceConfig): Promise<DiscoveredTab
           .sort((a, b) => Number(a.key_position) - Number(b.key_position))
           .map((column) => column.column_name),
       };
-      return describeTable(catalogTable, row.table_name);
+      // A '.' in the name would be read as `schema.table`: such a table is named with its database.
+      return describeTable(catalogTable, row.table_name.includes('.') ? `${row.schema_name}.${row.table_name}` : row.table_name);
     });
   } catch (error) {
     throw sourceError(source, 'reading the MySQL catalog', error);

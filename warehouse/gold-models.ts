@@ -20,9 +20,13 @@ export interface GoldModel {
 const REFERENCE =
   /(?<![\p{L}\p{N}_$."])(?:"(raw|staging|gold)"|\b(raw|staging|gold)\b)\s*\.\s*("(?:[^"]|"")+"|[\p{L}_][\p{L}\p{N}_$]*)/giu;
 
-/** Removes comments and string literals, so `'gold.x'` in a string is not read as a dependency. */
+/**
+ * Removes comments and string literals, so `'gold.x'` in a string is not read as a dependency.
+ * Quoted names are kept whole, read from left to right like the SQL: a `'` or `--` inside
+ * `"…"` is part of the name, not the start of a string or a comment.
+ */
 function withoutCommentsAndStrings(sql: string): string {
-  return sql.replaceAll(/--[^\n]*|\/\*[\s\S]*?\*\/|'(?:[^']|'')*'/g, ' ');
+  return sql.replaceAll(/("(?:[^"]|"")*")|--[^\n]*|\/\*[\s\S]*?\*\/|'(?:[^']|'')*'/g, (_match, quoted: string | undefined) => quoted ?? ' ');
 }
 
 /**

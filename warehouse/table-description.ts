@@ -54,7 +54,7 @@ export const RESERVED_COLUMN_NAMES = ['_floe_run_id', '_floe_file', '_floe_extra
 /**
  * Builds the table description from a manifest.
  *
- * Guarantees: every column has a DuckDB type; the primary key (required:
+ * Guarantees: every column has a DuckDB type; no two column names differ only in case; the primary key (required:
  * staging holds one row per key) and the incremental column are extracted
  * columns. Throws a non-retryable WarehouseError naming table and column otherwise.
  */
@@ -72,6 +72,16 @@ export function describeTable(manifest: ManifestLike): TableDescription {
     }
     return { ...column, warehouseType: type.sql, conversion: type.conversion };
   });
+
+  // DuckDB matches names without case and Snowflake folds them to upper case: two names one fold apart are one column there.
+  const folded = new Map<string, string>();
+  for (const column of columns) {
+    const other = folded.get(column.name.toUpperCase());
+    if (other !== undefined) {
+      throw new WarehouseError(`Columns ${other} and ${column.name} of ${where} differ only in case, which the warehouse does not tell apart; rename one in the source.`);
+    }
+    folded.set(column.name.toUpperCase(), column.name);
+  }
 
   const names = new Set(columns.map((column) => column.name));
   if (manifest.primaryKey.length === 0) {

@@ -34,6 +34,26 @@ describe('Discover: configSnippet', () => {
     const snippet = configSnippet([table], { indent: 0 });
 
     // Assess
-    expect(snippet).toBe(`# cannot be configured: "clr.a/b" — table names may not contain '/' or start or end with '.'; rename the table\n`);
+    expect(snippet).toBe(`# cannot be configured: "clr.a/b" — table 'clr.a/b' contains '/': the name is a folder of the raw layout; rename the table\n`);
+  });
+
+  it('applies the config\'s own name rules: a schema holding a \'.\' and a key column the job cannot take become comments', () => {
+    // Prepare
+    const dotted: DiscoveredTable = { ...USERS, schema: 'a.b', name: 'a.b.users' };
+    const dashed: DiscoveredTable = { ...USERS, primaryKey: ['-id'], partitionColumn: null };
+    const hostile: DiscoveredTable = { ...USERS, table: 'x"; drop table canary; --', name: 'clr.x"; drop table canary; --', primaryKey: ['key "id"'], partitionColumn: null };
+
+    // Act
+    const snippet = configSnippet([dotted, dashed, hostile], { indent: 0 });
+
+    // Assess
+    expect(snippet.split('\n')).toEqual([
+      "# cannot be configured: a.b.users — schema 'a.b' contains '.', and 'schema.table' is split at the first '.'; rename the schema",
+      "# cannot be configured: clr.users — column '-id' starts with '-', which the extraction job's argument parser (Glue's too) takes for an option; rename the column",
+      '- name: "clr.x\\"; drop table canary; --"',
+      '  primaryKey: ["key \\"id\\""]',
+      '  incrementalColumn: updated_at',
+      '',
+    ]);
   });
 });

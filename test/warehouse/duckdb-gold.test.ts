@@ -42,6 +42,20 @@ describe('Warehouse: gold models', () => {
     ]);
   });
 
+  it("reads a quoted name holding ' or -- as one name, not as the start of a string or a comment", () => {
+    // Prepare
+    const sql = `select * from staging."pg__we""ird sch'ema__x""; drop table canary; --" join gold."it's" using (id) where note <> 'gold.in_string'`;
+
+    // Act
+    const references = findTableReferences(sql);
+
+    // Assess
+    expect(references).toEqual([
+      { schema: 'staging', name: `pg__we"ird sch'ema__x"; drop table canary; --` },
+      { schema: 'gold', name: "it's" },
+    ]);
+  });
+
   it('builds models in dependency order whatever their file names', async () => {
     // Prepare
     model('a_revenue_by_customer', 'with orders as (select * from gold.orders_enriched) select name, sum(total_cents) as revenue_cents from orders group by all;');

@@ -107,7 +107,10 @@ class MySQLSource:
             raise
 
     def quote(self, name: str) -> str:
-        return quote_identifier(name)
+        try:
+            return quote_identifier(name)
+        except SourceSchemaError as error:
+            raise SourceSchemaError(f"table {self.table}: {error.message}; rename it in the source") from None
 
     def _connect(self) -> Any:
         try:
