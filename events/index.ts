@@ -6,6 +6,7 @@ export * from './ingest-requested.js';
 export * from './glue-started.js';
 export * from './glue-job-state-change.js';
 export * from './raw-landed.js';
+export * from './schema-change.js';
 export * from './stage-merged.js';
 export * from './gold-built.js';
 export * from './ingest-failed.js';

@@ -55,6 +55,7 @@ export function lazyWarehouse(open: OpenWarehouse): Warehouse {
     }
   };
   return {
+    evolveSchema: (...args) => call((w) => w.evolveSchema(...args)),
     loadRaw: (...args) => call((w) => w.loadRaw(...args)),
     mergeStaging: (...args) => call((w) => w.mergeStaging(...args)),
     replaceStaging: (...args) => call((w) => w.replaceStaging(...args)),

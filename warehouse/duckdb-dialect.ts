@@ -14,6 +14,8 @@ export const duckDbDialect: SqlDialect = {
   bigintType: 'BIGINT',
   columnType: (column) => column.warehouseType,
   stagingValue: (_column, rawColumn) => rawColumn,
+  // DuckDB's ALTER … TYPE casts every value; schema-evolution.ts only asks for lossless casts.
+  canAlterType: () => true,
   countWhere: (condition) => `count(*) filter (where ${condition})`,
   metadataStampedAfterLoad: false,
 };

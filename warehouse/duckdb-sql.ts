@@ -46,7 +46,8 @@ export function createLoadedFilesTableSql(): string {
 
 export const createRawTableSql = (description: TableDescription): string => shared.createRawTableSql(dialect, description);
 export const createStagingTableSql = (description: TableDescription): string => shared.createStagingTableSql(dialect, description);
-export const addColumnSql = (table: QualifiedName, column: ColumnDescription): string => shared.addColumnSql(dialect, table, column, 'raw');
+export const addColumnSql = (table: QualifiedName, column: ColumnDescription, layer: 'raw' | 'staging' = 'raw'): string =>
+  shared.addColumnSql(dialect, table, column, layer);
 
 /** The columns a table has now, to compare with a description. $1 schema, $2 table. */
 export function tableColumnsSql(table: QualifiedName): BoundSql {
@@ -83,8 +84,10 @@ export const countRawRowsPerFileSql = (description: TableDescription, runId: str
   shared.countRawRowsPerFileSql(dialect, description, runId);
 export const runKeysAreUniqueSql = (description: TableDescription, runId: string): BoundSql => shared.runKeysAreUniqueSql(dialect, description, runId);
 export const dedupedRunRowsSql = (description: TableDescription, keysUnique = false): string => shared.dedupedRunRowsSql(dialect, description, keysUnique);
-export const mergeStagingSql = (description: TableDescription, runId: string, keysUnique = false): BoundSql =>
-  shared.mergeStagingSql(dialect, description, runId, keysUnique);
+export const mergeStagingSql = (description: TableDescription, runId: string, keysUnique = false, droppedColumns: readonly string[] = []): BoundSql =>
+  shared.mergeStagingSql(dialect, description, runId, keysUnique, droppedColumns);
+export const alterColumnTypeSql = (table: QualifiedName, column: ColumnDescription, layer: 'raw' | 'staging'): string =>
+  shared.alterColumnTypeSql(dialect, table, column, layer);
 export const compareSnapshotSql = (description: TableDescription, runId: string): BoundSql => shared.compareSnapshotSql(dialect, description, runId);
 export const insertRunRowsSql = (description: TableDescription, runId: string, keysUnique = false): BoundSql =>
   shared.insertRunRowsSql(dialect, description, runId, keysUnique);

@@ -1,6 +1,8 @@
 import { join } from 'node:path';
 import { DuckDBConnection, DuckDBInstance, type DuckDBValue } from '@duckdb/node-api';
+import type { SchemaChange } from '../events/schema-change.js';
 import { canonicalDuckDbType } from './arrow-type.js';
+import { duckDbDialect } from './duckdb-dialect.js';
 import {
   addColumnSql,
   compareSnapshotSql,
@@ -22,6 +24,7 @@ import {
 } from './duckdb-sql.js';
 import { buildGoldModels } from './gold-build.js';
 import { quoteQualifiedName, type QualifiedName } from './quote.js';
+import { droppedColumnsOf, evolveTableSql, type ExistingColumns } from './schema-ddl.js';
 import type { ManifestLike, TableDescription } from './table-description.js';
 import type { GoldModelResult, RawLoadResult, StagingResult, Warehouse } from './warehouse.js';
 import { WarehouseError, wrapDuckDbError } from './warehouse-error.js';
@@ -62,6 +65,19 @@ export class DuckDbWarehouse implements Warehouse {
     await this.queue.catch(() => undefined);
     this.connection.closeSync();
     this.instance.closeSync();
+  }
+
+  /** One transaction: every table's DDL is planned (and refused, if it must be) before any runs. */
+  async evolveSchema(description: TableDescription, changes: readonly SchemaChange[]): Promise<void> {
+    if (!changes.some((change) => change.change === 'added' || change.change === 'widened')) return;
+    await this.transaction(`Evolving the schema of ${quoteQualifiedName(description.rawTable)} and ${quoteQualifiedName(description.stagingTable)}`, async () => {
+      const statements: string[] = [];
+      for (const [table, layer] of [[description.rawTable, 'raw'], [description.stagingTable, 'staging']] as const) {
+        const existing = await this.existingColumns(table);
+        if (existing.types.size > 0) statements.push(...evolveTableSql(duckDbDialect, table, layer, description, changes, existing));
+      }
+      for (const sql of statements) await this.run({ sql, params: [] });
+    });
   }
 
   async loadRaw(description: TableDescription, manifest: ManifestLike, rawRoot: string): Promise<RawLoadResult> {
@@ -110,7 +126,7 @@ export class DuckDbWarehouse implements Warehouse {
    */
   async mergeStaging(description: TableDescription, runId: string): Promise<StagingResult> {
     return this.transaction(`Merging run ${runId} into ${quoteQualifiedName(description.stagingTable)}`, async () => {
-      await this.ensureTable(description.stagingTable, createStagingTableSql(description), description);
+      const dropped = await this.ensureTable(description.stagingTable, createStagingTableSql(description), description);
       const before = await this.countRows(description.stagingTable);
       const keysUnique = await this.runKeysAreUnique(description, runId);
       if (before === 0) {
@@ -118,7 +134,7 @@ export class DuckDbWarehouse implements Warehouse {
         faultPoint('warehouse:during-merge');
         return { inserted, updated: 0, deleted: 0 };
       }
-      const changed = await this.run(mergeStagingSql(description, runId, keysUnique));
+      const changed = await this.run(mergeStagingSql(description, runId, keysUnique, dropped));
       faultPoint('warehouse:during-merge');
       const inserted = (await this.countRows(description.stagingTable)) - before;
       return { inserted, updated: changed - inserted, deleted: 0 };
@@ -211,27 +227,38 @@ export class DuckDbWarehouse implements Warehouse {
     return new Set(rows.map((row) => String(row['file_path'])));
   }
 
+  private async existingColumns(table: QualifiedName): Promise<ExistingColumns> {
+    const rows = await this.rows(tableColumnsSql(table));
+    return {
+      types: new Map(rows.map((row) => [String(row['column_name']), String(row['data_type'])])),
+      key: (name) => name.toLowerCase(),
+      canonical: canonicalDuckDbType,
+    };
+  }
+
   /**
-   * Creates the table, or adds the description's new columns to it. A column
-   * whose type changed is refused: type changes are not supported yet.
+   * Creates the table, or adds the description's new columns to it; returns the columns it has
+   * that the description lacks (dropped at the source). A column whose type differs from the
+   * description's is refused: evolveSchema alters widened columns before the load, so a difference
+   * left here is one floe did not judge a widening, or had no last known schema to judge by.
    */
-  private async ensureTable(table: QualifiedName, createSql: string, description: TableDescription): Promise<void> {
-    const existing = new Map(
-      (await this.rows(tableColumnsSql(table))).map((row) => [String(row['column_name']).toLowerCase(), String(row['data_type'])]),
-    );
-    if (existing.size === 0) {
+  private async ensureTable(table: QualifiedName, createSql: string, description: TableDescription): Promise<string[]> {
+    const existing = await this.existingColumns(table);
+    if (existing.types.size === 0) {
       await this.run({ sql: createSql, params: [] });
-      return;
+      return [];
     }
+    const stored = new Map([...existing.types].map(([name, type]) => [existing.key(name), type]));
     for (const column of description.columns) {
-      const current = existing.get(column.name.toLowerCase());
+      const current = stored.get(existing.key(column.name));
       if (current === undefined) {
-        await this.run({ sql: addColumnSql(table, column), params: [] });
+        await this.run({ sql: addColumnSql(table, column, table === description.rawTable ? 'raw' : 'staging'), params: [] });
       } else if (canonicalDuckDbType(current) !== canonicalDuckDbType(column.warehouseType)) {
         throw new WarehouseError(
-          `Column ${column.name} of ${quoteQualifiedName(table)} is ${current} in the warehouse, but table ${description.table} now extracts it as ${column.arrowType} (${column.warehouseType}). Type changes are not supported yet: migrate the column by hand, or drop the table and reload in full mode.`,
+          `Column ${column.name} of ${quoteQualifiedName(table)} is ${current} in the warehouse, but table ${description.table} now extracts it as ${column.arrowType} (${column.warehouseType}): a type change floe did not apply (it applies only widenings, found against the table's last known schema, before loading). Migrate the column by hand, or drop the table and reload in full mode.`,
         );
       }
     }
+    return droppedColumnsOf(description, existing);
   }
 }

@@ -1,5 +1,5 @@
 import { quoteIdentifier } from './quote.js';
-import { snowflakeTypeForArrow } from './snowflake-type.js';
+import { canonicalSnowflakeType, snowflakeTypeForArrow } from './snowflake-type.js';
 import type { SqlDialect } from './sql-dialect.js';
 import type { ColumnDescription } from './table-description.js';
 import { WarehouseError } from './warehouse-error.js';
@@ -25,6 +25,23 @@ function typeOf(column: ColumnDescription) {
   return type;
 }
 
+const NUMBER = /^NUMBER\((\d+),(\d+)\)$/;
+
+/**
+ * Snowflake's ALTER COLUMN … SET DATA TYPE only raises a NUMBER's precision at the same scale, or
+ * lengthens a VARCHAR (floe's VARCHARs have no length, so that never arises). Anything else, a
+ * scale raised (int → numeric(12,2), numeric(10,2) → numeric(12,4)), FLOAT kinds or a finer
+ * timestamp unit, it cannot do in place, and floe then stops the table's run (see
+ * Warehouse.evolveSchema) instead of rebuilding the column, which Snowflake could not do atomically.
+ */
+export function snowflakeCanAlterType(current: string, wanted: string): boolean {
+  const spelled = (type: string): string => type.replaceAll(/\s+/g, '').toUpperCase();
+  if (spelled(current) === spelled(wanted)) return true;
+  const a = NUMBER.exec(canonicalSnowflakeType(current));
+  const b = NUMBER.exec(canonicalSnowflakeType(wanted));
+  return a !== null && b !== null && a[2] === b[2] && Number(b[1]) >= Number(a[1]);
+}
+
 /** Snowflake: upper-cased quoted names, `count_if`, NUMBER/TIMESTAMP_TZ, JSON parsed into VARIANT in staging. */
 export const snowflakeDialect: SqlDialect = {
   name: 'snowflake',
@@ -38,6 +55,7 @@ export const snowflakeDialect: SqlDialect = {
     const type = typeOf(column);
     return type.staging === type.raw ? rawColumn : `parse_json(${rawColumn})`;
   },
+  canAlterType: snowflakeCanAlterType,
   countWhere: (condition) => `count_if(${condition})`,
   metadataStampedAfterLoad: true,
 };

@@ -1,6 +1,8 @@
+import type { SchemaChange } from '../events/schema-change.js';
 import { buildGoldModels } from './gold-build.js';
 import { WAREHOUSE_SCHEMAS } from './naming.js';
 import type { QualifiedName } from './quote.js';
+import { droppedColumnsOf, evolveTableSql, type ExistingColumns } from './schema-ddl.js';
 import { SnowflakeSession, type SnowflakeResult } from './snowflake-connection.js';
 import { snowflakeDialect as dialect } from './snowflake-dialect.js';
 import { wrapSnowflakeError } from './snowflake-error.js';
@@ -79,6 +81,27 @@ export class SnowflakeWarehouse implements Warehouse {
     return this.session.close();
   }
 
+  /**
+   * DDL commits on its own in Snowflake, so the statements cannot share a transaction: every
+   * table's DDL is planned (and refused, if Snowflake cannot alter a column in place) before the
+   * first runs, and a run killed between two statements is completed by the next (the plan is
+   * made from the columns the tables have).
+   */
+  async evolveSchema(description: TableDescription, changes: readonly SchemaChange[]): Promise<void> {
+    if (!changes.some((change) => change.change === 'added' || change.change === 'widened')) return;
+    const tag = floeQueryTag('evolve-schema');
+    try {
+      const statements: string[] = [];
+      for (const [table, layer] of [[description.rawTable, 'raw'], [description.stagingTable, 'staging']] as const) {
+        const existing = await this.existingColumns(table, tag);
+        if (existing.types.size > 0) statements.push(...evolveTableSql(dialect, table, layer, description, changes, existing));
+      }
+      for (const statement of statements) await this.session.run({ sql: statement, params: [] }, tag);
+    } catch (error) {
+      throw wrapSnowflakeError(`Evolving the schema of ${dialect.qualified(description.rawTable)} and ${dialect.qualified(description.stagingTable)}`, error);
+    }
+  }
+
   /** `_rawRoot` is unused: the stage is the raw root, and manifest paths are relative to it. */
   async loadRaw(description: TableDescription, manifest: ManifestLike, _rawRoot: string): Promise<RawLoadResult> {
     const raw = dialect.qualified(description.rawTable);
@@ -120,7 +143,7 @@ export class SnowflakeWarehouse implements Warehouse {
   async mergeStaging(description: TableDescription, runId: string): Promise<StagingResult> {
     const tag = floeQueryTag('merge-staging', runId);
     try {
-      await this.ensureTable(description.stagingTable, sql.createStagingTableSql(dialect, description), description, 'staging', tag);
+      const dropped = await this.ensureTable(description.stagingTable, sql.createStagingTableSql(dialect, description), description, 'staging', tag);
       // The MERGE (or a first load's INSERT) is one statement, atomic by itself, so no explicit
       // transaction: the counts read around it can only be skewed by another writer of the table,
       // which floe's per-table lease keeps away. (fakesnow also cannot MERGE inside one.)
@@ -130,7 +153,7 @@ export class SnowflakeWarehouse implements Warehouse {
       if (before === 0) {
         return { inserted: (await run(sql.insertRunRowsSql(dialect, description, runId, keysUnique))).rowsAffected, updated: 0, deleted: 0 };
       }
-      const changed = (await run(sql.mergeStagingSql(dialect, description, runId, keysUnique))).rowsAffected;
+      const changed = (await run(sql.mergeStagingSql(dialect, description, runId, keysUnique, dropped))).rowsAffected;
       const inserted = (await this.countRows(run, description.stagingTable)) - before;
       return { inserted, updated: changed - inserted, deleted: 0 };
     } catch (error) {
@@ -205,28 +228,40 @@ export class SnowflakeWarehouse implements Warehouse {
     return Number(row?.['n'] ?? 0);
   }
 
-  /**
-   * Creates the table, or adds the description's new columns to it. A column whose type changed
-   * is refused: type changes are not supported yet.
-   */
-  private async ensureTable(table: QualifiedName, createSql: string, description: TableDescription, layer: 'raw' | 'staging', tag: string): Promise<void> {
+  private async existingColumns(table: QualifiedName, tag: string): Promise<ExistingColumns> {
     const { rows } = await this.session.run(snowflakeTableColumnsSql(table), tag);
-    if (rows.length === 0) {
+    return {
+      types: new Map(rows.map((row) => [String(row['column_name']), storedType(row)])),
+      key: (name) => name.toUpperCase(),
+      canonical: canonicalSnowflakeType,
+    };
+  }
+
+  /**
+   * Creates the table, or adds the description's new columns to it; returns the columns it has
+   * that the description lacks (dropped at the source). A column whose type differs is refused:
+   * evolveSchema alters widened columns before the load, so a difference left here is one floe
+   * did not judge a widening, or had no last known schema to judge by.
+   */
+  private async ensureTable(table: QualifiedName, createSql: string, description: TableDescription, layer: 'raw' | 'staging', tag: string): Promise<string[]> {
+    const existing = await this.existingColumns(table, tag);
+    if (existing.types.size === 0) {
       await this.session.run({ sql: createSql, params: [] }, tag);
-      return;
+      return [];
     }
-    const existing = new Map(rows.map((row) => [String(row['column_name']).toUpperCase(), storedType(row)]));
+    const stored = new Map([...existing.types].map(([name, type]) => [existing.key(name), type]));
     for (const column of description.columns) {
-      const current = existing.get(column.name.toUpperCase());
+      const current = stored.get(existing.key(column.name));
       const wanted = dialect.columnType(column, layer);
       if (current === undefined) {
         await this.session.run({ sql: sql.addColumnSql(dialect, table, column, layer), params: [] }, tag);
       } else if (current !== canonicalSnowflakeType(wanted)) {
         throw new WarehouseError(
-          `Column ${column.name} of ${dialect.qualified(table)} is ${current} in Snowflake, but table ${description.table} now extracts it as ${column.arrowType} (${wanted}). Type changes are not supported yet: migrate the column by hand, or drop the table and reload in full mode.`,
+          `Column ${column.name} of ${dialect.qualified(table)} is ${current} in Snowflake, but table ${description.table} now extracts it as ${column.arrowType} (${wanted}): a type change floe did not apply (it applies only widenings, found against the table's last known schema, before loading). Migrate the column by hand, or drop the table and reload in full mode.`,
         );
       }
     }
+    return droppedColumnsOf(description, existing);
   }
 }
 

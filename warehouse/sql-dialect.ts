@@ -21,6 +21,12 @@ export interface SqlDialect {
   columnType(column: ColumnDescription, layer: 'raw' | 'staging'): string;
   /** The expression turning a raw column into its staging value; the column itself when the types are equal. */
   stagingValue(column: ColumnDescription, rawColumn: string): string;
+  /**
+   * Whether `alter table … alter column … set data type` turns a column of type `current` into
+   * `wanted` in place, keeping its values (both spelled as `columnType` gives them). Which
+   * changes are widenings at all is decided once, in `schema-evolution.ts`.
+   */
+  canAlterType(current: string, wanted: string): boolean;
   /** Counts the rows meeting a condition (an aggregate). */
   countWhere(condition: string): string;
   /**

@@ -68,6 +68,14 @@ export function addColumnSql(dialect: SqlDialect, table: QualifiedName, column: 
   return `alter table ${dialect.qualified(table)} add column ${pieces(dialect).definition(column, layer)}`;
 }
 
+/**
+ * Schema evolution: a column widened at the source (see schema-evolution.ts). Both warehouses
+ * take this spelling; the dialect says beforehand whether it can (`canAlterType`).
+ */
+export function alterColumnTypeSql(dialect: SqlDialect, table: QualifiedName, column: ColumnDescription, layer: 'raw' | 'staging'): string {
+  return `alter table ${dialect.qualified(table)} alter column ${dialect.identifier(column.name)} set data type ${dialect.columnType(column, layer)}`;
+}
+
 /** Rows in raw per file of a run, to check against the manifest. $1 run id. */
 export function countRawRowsPerFileSql(dialect: SqlDialect, description: TableDescription, runId: string): BoundSql {
   const p = pieces(dialect);
@@ -133,15 +141,24 @@ function notOlderCondition(dialect: SqlDialect, description: TableDescription): 
  * Incremental mode: MERGE a run's deduped rows into staging. A matched row is
  * updated only when the incoming version is not older, so a late, older
  * version never overwrites a newer one; re-merging the run that wrote a row
- * leaves it alone. Key columns are never updated. $1 run id.
+ * leaves it alone. Key columns are never updated; `droppedColumns` (staging
+ * columns the source no longer has) are set NULL in the rows updated. $1 run id.
  */
-export function mergeStagingSql(dialect: SqlDialect, description: TableDescription, runId: string, keysUnique = false): BoundSql {
+export function mergeStagingSql(
+  dialect: SqlDialect,
+  description: TableDescription,
+  runId: string,
+  keysUnique = false,
+  droppedColumns: readonly string[] = [],
+): BoundSql {
   const p = pieces(dialect);
   const names = columnNames(description);
   const keys = new Set(description.primaryKey);
-  const updates = [...names.filter((name) => !keys.has(name)), META.runId, META.extractedAt].map(
-    (name) => `  ${p.q(name)} = incoming.${p.q(name)}`,
-  );
+  const updates = [
+    ...[...names.filter((name) => !keys.has(name)), META.runId, META.extractedAt].map((name) => `  ${p.q(name)} = incoming.${p.q(name)}`),
+    // Columns the source dropped stay in staging; a row updated from now on has no value for them.
+    ...droppedColumns.map((name) => `  ${p.q(name)} = null`),
+  ];
   const insertColumns = [...names, META.runId, META.extractedAt];
   const sql = [
     `merge into ${dialect.qualified(description.stagingTable)} as staged`,

@@ -7,7 +7,8 @@
  * false for anything a retry would only repeat (bad data, schema conflicts).
  */
 export class WarehouseError extends Error {
-  override readonly name = 'WarehouseError';
+  // Typed string, not the literal, so subclasses (SchemaChangeError) can name themselves.
+  override readonly name: string = 'WarehouseError';
   readonly retryable: boolean;
 
   constructor(message: string, options: { cause?: unknown; retryable?: boolean } = {}) {

@@ -1,3 +1,4 @@
+import type { SchemaChange } from '../events/schema-change.js';
 import type { ManifestLike, TableDescription } from './table-description.js';
 
 /** What loading a run's files into raw did. */
@@ -33,6 +34,14 @@ export interface GoldModelResult {
  * Every method throws `WarehouseError` (with `retryable`) on failure.
  */
 export interface Warehouse {
+  /**
+   * Brings existing raw and staging tables to a run's columns before anything of the run lands:
+   * adds `added` columns, alters `widened` ones (see schema-evolution.ts; `changes` come from
+   * comparing the run's manifest with the table's last known schema). Dropped columns stay.
+   * Idempotent. Throws SchemaChangeError, having changed nothing, when a widening cannot be done
+   * in place on this warehouse. Tables not created yet are left to the load.
+   */
+  evolveSchema(description: TableDescription, changes: readonly SchemaChange[]): Promise<void>;
   /** Appends exactly the manifest's files to raw, once: a second call with the same manifest adds nothing. */
   loadRaw(description: TableDescription, manifest: ManifestLike, rawRoot: string): Promise<RawLoadResult>;
   /** Incremental mode: merges a run's raw rows into staging; newer versions win. */

@@ -1,4 +1,5 @@
 import { describeRawAndStaging } from './conformance/raw-and-staging.js';
+import { describeSchemaEvolution } from './conformance/schema-evolution.js';
 import type { WarehouseFactory } from './conformance/warehouse-factory.js';
 
 export type { WarehouseFactory, WarehouseUnderTest } from './conformance/warehouse-factory.js';
@@ -9,4 +10,5 @@ export type { WarehouseFactory, WarehouseUnderTest } from './conformance/warehou
  */
 export function describeWarehouse(name: string, fresh: WarehouseFactory): void {
   describeRawAndStaging(name, fresh);
+  describeSchemaEvolution(name, fresh);
 }

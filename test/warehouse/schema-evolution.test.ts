@@ -1,0 +1,104 @@
+import { duckDbDialect } from '../../warehouse/duckdb-dialect.js';
+import { compareSchemas, wideningRefusal, type KnownColumn } from '../../warehouse/schema-evolution.js';
+import { snowflakeCanAlterType } from '../../warehouse/snowflake-dialect.js';
+
+const column = (name: string, sourceType: string, arrowType: string): KnownColumn => ({ name, sourceType, arrowType });
+
+describe('Schema evolution: which type changes are widenings', () => {
+  it.each([
+    ['int16', 'int32'],
+    ['int32', 'int64'],
+    ['uint32', 'int64'],
+    ['uint64', 'decimal128(20, 0)'],
+    ['int32', 'decimal128(12, 2)'],
+    ['decimal128(10, 2)', 'decimal128(14, 2)'],
+    ['decimal128(10, 2)', 'decimal128(12, 4)'],
+    ['float', 'double'],
+    ['float32', 'float64'],
+    ['string', 'large_string'],
+    ['timestamp[ms]', 'timestamp[us]'],
+    ['timestamp[us, tz=UTC]', 'timestamp[ns, tz=UTC]'],
+  ])('accepts %s → %s', (from, to) => {
+    expect(wideningRefusal(from, to)).toBeNull();
+  });
+
+  it.each([
+    ['string', 'int64', 'floe does not convert string to int64'],
+    ['int64', 'int32', 'narrows the digits before the point from 19 to 10'],
+    ['int64', 'uint64', 'unsigned type cannot hold negative values'],
+    ['uint64', 'int64', 'narrows the digits before the point from 20 to 19'],
+    ['decimal128(14, 2)', 'decimal128(10, 2)', 'narrows the digits before the point from 12 to 8'],
+    ['decimal128(12, 4)', 'decimal128(12, 2)', 'lowers the scale from 4 to 2'],
+    ['decimal128(12, 4)', 'decimal128(12, 6)', 'narrows the digits before the point from 8 to 6'],
+    ['decimal128(30, 2)', 'decimal256(40, 2)', 'more than 38 digits'],
+    ['float64', 'float32', 'floe does not convert float64 to float32'],
+    ['int64', 'float64', 'floe does not convert int64 to float64'],
+    ['timestamp[us]', 'timestamp[us, tz=UTC]', 'gains or loses a time zone'],
+    ['timestamp[us]', 'timestamp[ms]', 'fewer fraction digits'],
+  ])('refuses %s → %s', (from, to, reason) => {
+    expect(wideningRefusal(from, to)).toContain(reason);
+  });
+});
+
+describe('Schema evolution: comparing a run with the last known schema', () => {
+  it('reports added, widened, retyped and dropped columns, and a rename as a drop and an add', () => {
+    // Prepare
+    const known = [
+      column('id', 'bigint', 'int64'),
+      column('qty', 'integer', 'int32'),
+      column('name', 'character varying(50)', 'string'),
+      column('note', 'text', 'string'),
+    ];
+    const next = [
+      column('id', 'bigint', 'int64'),
+      column('qty', 'bigint', 'int64'),
+      column('name', 'character varying(200)', 'string'),
+      column('remark', 'text', 'string'),
+    ];
+
+    // Act
+    const { changes, incompatible } = compareSchemas(known, next);
+
+    // Assess
+    expect(incompatible).toEqual([]);
+    expect(changes).toEqual([
+      { column: 'qty', change: 'widened', from: { sourceType: 'integer', arrowType: 'int32' }, to: { sourceType: 'bigint', arrowType: 'int64' } },
+      { column: 'name', change: 'retyped', from: { sourceType: 'character varying(50)', arrowType: 'string' }, to: { sourceType: 'character varying(200)', arrowType: 'string' } },
+      { column: 'remark', change: 'added', to: { sourceType: 'text', arrowType: 'string' } },
+      { column: 'note', change: 'dropped', from: { sourceType: 'text', arrowType: 'string' } },
+    ]);
+  });
+
+  it('lists a change that would lose data as incompatible, with both types and the reason', () => {
+    // Act
+    const { changes, incompatible } = compareSchemas([column('code', 'text', 'string')], [column('code', 'integer', 'int32')]);
+
+    // Assess
+    expect(changes).toEqual([]);
+    expect(incompatible).toEqual([
+      { column: 'code', from: { sourceType: 'text', arrowType: 'string' }, to: { sourceType: 'integer', arrowType: 'int32' }, reason: 'floe does not convert string to int32' },
+    ]);
+  });
+
+  it('finds nothing when the columns are the same', () => {
+    const columns = [column('id', 'bigint', 'int64')];
+    expect(compareSchemas(columns, columns)).toEqual({ changes: [], incompatible: [] });
+  });
+});
+
+describe('Schema evolution: what each warehouse alters in place', () => {
+  it('lets DuckDB alter every widening', () => {
+    expect(duckDbDialect.canAlterType('DECIMAL(10,2)', 'DECIMAL(12,4)')).toBe(true);
+  });
+
+  it.each([
+    ['NUMBER(10,0)', 'NUMBER(19,0)', true],
+    ['NUMBER(10,2)', 'NUMBER(14,2)', true],
+    ['VARCHAR', 'VARCHAR', true],
+    ['NUMBER(10,2)', 'NUMBER(12,4)', false],
+    ['NUMBER(10,0)', 'NUMBER(12,2)', false],
+    ['TIMESTAMP_NTZ(3)', 'TIMESTAMP_NTZ(6)', false],
+  ])('Snowflake: %s → %s in place is %s', (from, to, expected) => {
+    expect(snowflakeCanAlterType(from, to)).toBe(expected);
+  });
+});

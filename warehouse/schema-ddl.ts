@@ -1,0 +1,74 @@
+import type { SchemaChange } from '../events/schema-change.js';
+import { duckDbTypeForArrow } from './arrow-type.js';
+import type { QualifiedName } from './quote.js';
+import { SchemaChangeError } from './schema-evolution.js';
+import type { SqlDialect } from './sql-dialect.js';
+import { addColumnSql, alterColumnTypeSql, META } from './table-sql.js';
+import type { ColumnDescription, TableDescription } from './table-description.js';
+
+/** A warehouse table's columns as information_schema gives them: name → type, in the warehouse's spelling. */
+export interface ExistingColumns {
+  /** Stored name → stored type. */
+  readonly types: ReadonlyMap<string, string>;
+  /** How the warehouse matches names (DuckDB ignores case; Snowflake's quoted names are stored upper case). */
+  readonly key: (name: string) => string;
+  /** Its own spelling of a type, so a stored type and a wanted one compare. */
+  readonly canonical: (type: string) => string;
+}
+
+const FLOE_COLUMNS = new Set(Object.values(META));
+
+/** The description's column as it was typed before a widening. */
+function asBefore(column: ColumnDescription, change: SchemaChange): ColumnDescription {
+  const from = change.from ?? column;
+  return { ...column, ...from, warehouseType: duckDbTypeForArrow(from.arrowType)?.sql ?? column.warehouseType, conversion: null };
+}
+
+/**
+ * The DDL that brings one existing table (raw or staging) to a run's columns: ADD COLUMN for each
+ * column it lacks, ALTER … SET DATA TYPE for each widened column whose stored type is not yet the
+ * new one. Idempotent: on a table already evolved (a run killed after its DDL) it returns nothing.
+ *
+ * Throws SchemaChangeError, before any statement runs, when the dialect cannot alter a widened
+ * column in place (Snowflake raising a NUMBER's scale); the table's run stops and nothing lands.
+ */
+export function evolveTableSql(
+  dialect: SqlDialect,
+  table: QualifiedName,
+  layer: 'raw' | 'staging',
+  description: TableDescription,
+  changes: readonly SchemaChange[],
+  existing: ExistingColumns,
+): string[] {
+  const stored = new Map([...existing.types].map(([name, type]) => [existing.key(name), type]));
+  const widened = new Map(changes.filter((change) => change.change === 'widened').map((change) => [change.column, change]));
+  const statements: string[] = [];
+  for (const column of description.columns) {
+    const current = stored.get(existing.key(column.name));
+    if (current === undefined) {
+      statements.push(addColumnSql(dialect, table, column, layer));
+      continue;
+    }
+    const change = widened.get(column.name);
+    if (change === undefined) continue;
+    const before = dialect.columnType(asBefore(column, change), layer);
+    const wanted = dialect.columnType(column, layer);
+    if (before === wanted) continue;
+    if (!dialect.canAlterType(before, wanted)) {
+      throw new SchemaChangeError(
+        `Table ${description.table} of source ${description.source}: column ${column.name} widened from ${change.from?.sourceType ?? '?'} to ${column.sourceType}, ` +
+          `but ${dialect.name} cannot alter ${dialect.qualified(table)} from ${before} to ${wanted} in place. Nothing of this run was loaded and the watermark stays. ` +
+          `Migrate the column by hand (add a ${wanted} column, copy, drop the old one, rename), or drop raw and staging and reload in full mode, then run again.`,
+      );
+    }
+    if (existing.canonical(current) !== existing.canonical(wanted)) statements.push(alterColumnTypeSql(dialect, table, column, layer));
+  }
+  return statements;
+}
+
+/** Columns of an existing table that the run does not have (dropped at the source), floe's own excluded; stored names. */
+export function droppedColumnsOf(description: TableDescription, existing: ExistingColumns): string[] {
+  const names = new Set(description.columns.map((column) => existing.key(column.name)));
+  const floe = new Set([...FLOE_COLUMNS].map(existing.key));
+  return [...existing.types.keys()].filter((name) => !names.has(existing.key(name)) && !floe.has(existing.key(name)));
+}
