@@ -1,12 +1,22 @@
 import { z } from 'zod';
 
 /**
+ * A run id: a letter or digit, then at most 127 letters, digits and `_ . = -`. Run ids name files
+ * (`_manifests/{runId}.json`, `{runId}-{part}.parquet`) and state keys, so an event whose run id
+ * could climb out of the raw folder (`../…`) or split a key (`/`) is refused at the contract,
+ * before any handler reads it. The state store requires the same shape (state/items.ts).
+ */
+export const EventRunIdSchema = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.=-]{0,127}$/, {
+  message: 'expected a letter or digit, then at most 127 letters, digits and _ . = -',
+});
+
+/**
  * Fields every floe event detail carries, so any consumer can tell which run,
  * database and table an event is about, and when it was published.
  */
 export const FloeDetailSchema = z.object({
   /** The run this event belongs to; the same id across every step of one ingest. */
-  runId: z.string().min(1),
+  runId: EventRunIdSchema,
   /** Logical name of the source database (from `floe.config.yaml`), not a connection string. */
   source: z.string().min(1),
   /** Source table as configured, `table` or `schema.table`. */

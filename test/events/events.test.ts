@@ -72,13 +72,13 @@ describe.each(EVENTS.filter(([, name]) => name !== 'glue-job-state-change'))('Ev
     expect(() => parseEvent(event)).toThrow(`${detailType}: detail.${field}: expected string, received undefined`);
   });
 
-  it('throws if runId is empty', () => {
+  it.each(['', '../../etc/passwd', 'runs/1', '.hidden'])('throws if runId is %j, which could not name a file under the raw root', (runId) => {
     // Prepare
     const event = eventFixture(name);
-    event.detail.runId = '';
+    event.detail.runId = runId;
 
     // Act & Assess
-    expect(() => parseEvent(event)).toThrow(`${detailType}: detail.runId: Too small`);
+    expect(() => parseEvent(event)).toThrow(`${detailType}: detail.runId: expected a letter or digit, then at most 127 letters, digits and _ . = -`);
   });
 
   it('throws if publishedAt is not an ISO datetime', () => {

@@ -26,6 +26,11 @@ export function hostileEvents(good: Record<string, unknown> & { detail: Record<s
       error: 'RawLanded: detail.totalRows: expected number, received string',
     },
     {
+      name: 'a run id climbing out of the raw folder',
+      event: withDetail({ runId: '../../../etc/passwd' }),
+      error: 'RawLanded: detail.runId: expected a letter or digit, then at most 127 letters, digits and _ . = -',
+    },
+    {
       name: 'a location carrying credentials',
       event: withDetail({ manifestUrl: `s3://floe:${PLANTED_SECRET}@bucket/_manifests/run.json` }),
       error: 'RawLanded: detail.manifestUrl: must not contain credentials (user:password@); events carry facts, never secrets',
