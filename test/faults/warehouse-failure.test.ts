@@ -1,3 +1,5 @@
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -7,6 +9,7 @@ import { replayLocally, runLocally } from '../../runtime/local-pipeline.js';
 import { DuckDbWarehouse } from '../../warehouse/duckdb.js';
 import { assess, problemsIn } from './assess.js';
 import { eventsOf, projectIn, writeProject, type Project } from './project.js';
+import { repoRoot } from '../state/helpers.js';
 import { PostgresSourceTable, uniqueName } from './source-table.js';
 
 /**
@@ -15,7 +18,8 @@ import { PostgresSourceTable, uniqueName } from './source-table.js';
  * so DuckDB refuses the raw load or the MERGE inside the step's transaction. The run must fail with
  * IngestFailed naming the table and run, and leave the watermark and staging as they were and raw
  * without part of the run; once the fault is taken away, `floe replay <run> --from RawLanded`
- * completes the run. The runs and the
+ * completes the run. And the warehouse file locked by another process: floe run refuses before any
+ * run starts. The runs and the
  * replay run in this process (`runLocally`, `replayLocally`: what `floe run` and `floe replay` call).
  */
 const source = new PostgresSourceTable(uniqueName('floe_fault_wh'));
@@ -135,5 +139,45 @@ describe.each(FAULTS)('The warehouse refusing a step: $name', (fault) => {
     expect(replay.run).toMatchObject({ status: 'succeeded', inserted: 2, updated: 4 });
     expect(problemsIn(afterReplay)).toEqual([]);
     expect(afterReplay.rawRowsByRun.get(runId)).toBe(6);
+  });
+});
+
+describe('The warehouse file locked by another process', () => {
+  it('fails floe run naming the file and the lock before any run starts, and the next run, once the lock is gone, lands everything', async () => {
+    // Prepare: a first run; the source changes; another process (DuckDB's Python client) opens the file for writing
+    await source.create(100);
+    const project = projectIn(join(root, 'locked'), source);
+    await writeProject(project, { partitions: 1 });
+    const config = await loadConfig(project.configFile);
+    await runLocally(config);
+    const stateBefore = await project.state.getTableState(project.sourceName, project.table);
+    const eventsBefore = (await eventsOf(project)).length;
+    await source.change(2);
+    const holder = spawn(join(repoRoot, '.venv', 'bin', 'python'), [
+      '-c', 'import duckdb, sys; held = duckdb.connect(sys.argv[1]); print("locked", flush=True); sys.stdin.read()', project.warehouseFile,
+    ], { stdio: ['pipe', 'pipe', 'inherit'] });
+
+    // Act
+    let refused: (Error & { retryable?: boolean }) | null;
+    try {
+      await once(holder.stdout!, 'data');
+      refused = await runLocally(config).then(() => null, (error: unknown) => error as Error & { retryable?: boolean });
+    } finally {
+      // The holder exits when its stdin closes.
+      holder.stdin!.end();
+      await once(holder, 'close');
+    }
+    const stateAfterRefusal = await project.state.getTableState(project.sourceName, project.table);
+    const eventsAfterRefusal = (await eventsOf(project)).length;
+    const [recovered] = await runLocally(config);
+
+    // Assess
+    expect(refused?.message).toMatch(new RegExp(`^Opening the DuckDB warehouse ${escape(project.warehouseFile)} failed: .*Could not set lock on file`));
+    expect(refused?.retryable).toBe(true);
+    expect(stateAfterRefusal).toEqual(stateBefore);
+    expect(eventsAfterRefusal).toBe(eventsBefore);
+    expect(recovered!.failure).toBeNull();
+    expect(recovered!.run).toMatchObject({ rowsExtracted: 4, inserted: 2, updated: 2 });
+    expect(problemsIn(await assess(project))).toEqual([]);
   });
 });
