@@ -2,6 +2,7 @@ import { parseArgs } from 'node:util';
 
 import { loadConfig } from '../config/index.js';
 import { runLocally, type TableOutcome } from '../runtime/local-pipeline.js';
+import { printSchemaChanges } from './status.js';
 import { printTable } from './table-output.js';
 
 export const RUN_USAGE = 'floe run [--config floe.config.yaml] [--source S] [--table T] [--full]';
@@ -60,6 +61,7 @@ function printSummary(outcomes: TableOutcome[], totalSeconds: number): void {
       o.failure ? `FAILED ${o.failure}` : 'ok',
     ]),
   );
+  printSchemaChanges(outcomes.map((o) => ({ table: `${o.source}/${o.table}`, runId: o.runId, changes: o.run?.schemaChanges })));
   const failed = outcomes.filter((o) => o.failure !== null).length;
   process.stdout.write(`${outcomes.length} table(s), ${failed} failed, in ${totalSeconds.toFixed(1)} s\n`);
 }

@@ -1,6 +1,7 @@
 import { parseArgs } from 'node:util';
 
 import { loadConfig, selectTables, type Mode, type SelectedTable } from '../config/index.js';
+import { describeSchemaChange, type SchemaChange } from '../events/index.js';
 import type { ActiveRun, RunStatus, StateStore } from '../state/index.js';
 import { openStateStore } from './state-store.js';
 import { printTable } from './table-output.js';
@@ -26,6 +27,8 @@ export interface TableStatus {
     rowsExtracted: number | null;
     inserted: number | null;
     updated: number | null;
+    /** Present when the run changed the table's columns (events/schema-change.ts). */
+    schemaChanges?: SchemaChange[];
   } | null;
   /** `running` while a run holds an unexpired lease; `lease expired` when the holder stopped renewing it. */
   state: 'idle' | 'running' | 'lease expired';
@@ -91,6 +94,7 @@ export async function tableStatus(state: StateStore, { source, table }: Selected
             rowsExtracted: run?.rowsExtracted ?? null,
             inserted: run?.inserted ?? null,
             updated: run?.updated ?? null,
+            ...(run?.schemaChanges?.length ? { schemaChanges: run.schemaChanges } : {}),
           },
     state: active === null ? 'idle' : Date.parse(active.expiresAt) > now.getTime() ? 'running' : 'lease expired',
     activeRun: active,
@@ -125,4 +129,15 @@ function printStatuses(statuses: readonly TableStatus[]): void {
       s.lagSeconds === null ? '-' : formatDuration(s.lagSeconds),
     ]),
   );
+  printSchemaChanges(statuses.map((s) => ({ table: `${s.source}/${s.table}`, runId: s.lastRun?.runId, changes: s.lastRun?.schemaChanges })));
+}
+
+/** Below a table of runs: each run's schema changes, one line per table; nothing when none changed. */
+export function printSchemaChanges(runs: readonly { table: string; runId: string | undefined; changes: readonly SchemaChange[] | undefined }[]): void {
+  const changed = runs.filter((run) => run.changes !== undefined && run.changes.length > 0);
+  if (changed.length === 0) return;
+  process.stdout.write('schema changes:\n');
+  for (const run of changed) {
+    process.stdout.write(`  ${run.table} (run ${run.runId ?? '-'}): ${(run.changes ?? []).map(describeSchemaChange).join('; ')}\n`);
+  }
 }

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { ModeSchema } from '../config/schema.js';
+import { SchemaChangeSchema } from '../events/schema-change.js';
 
 /**
  * The items the state store keeps: the same shapes in the local state file and,
@@ -86,6 +87,8 @@ export const RunUpdateSchema = z.object({
   rowsExtracted: z.int().min(0).optional(),
   inserted: z.int().min(0).optional(),
   updated: z.int().min(0).optional(),
+  /** How the run's columns differed from the table's last known schema, as load-and-merge applied them (events/schema-change.ts). */
+  schemaChanges: z.array(SchemaChangeSchema).optional(),
 });
 export type RunUpdate = z.infer<typeof RunUpdateSchema>;
 
