@@ -124,6 +124,27 @@ describe('Event: StageMerged', () => {
     // Act & Assess
     expect(() => parseEvent(event)).toThrow('StageMerged: detail.deleted: Too small');
   });
+
+  it('parses an event from before schema changes were reported (no schemaChanges)', () => {
+    // Prepare
+    const event = eventFixture('stage-merged');
+    delete event.detail.schemaChanges;
+
+    // Act
+    const parsed = parseEvent(event);
+
+    // Assess
+    expect(parsed.detail).not.toHaveProperty('schemaChanges');
+  });
+
+  it('throws if a schema change is of an unknown kind', () => {
+    // Prepare
+    const event = eventFixture('stage-merged');
+    event.detail.schemaChanges = [{ column: 'qty', change: 'shrunk' }];
+
+    // Act & Assess
+    expect(() => parseEvent(event)).toThrow('StageMerged: detail.schemaChanges.0.change: Invalid option');
+  });
 });
 
 describe('Event: GoldBuilt', () => {
