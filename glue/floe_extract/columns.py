@@ -36,8 +36,15 @@ class SourceColumn:
         }
 
 
-def decimal_type(precision: int, scale: int) -> pa.DataType:
-    """Exact decimal: 128-bit up to 38 digits, 256-bit up to 76."""
-    if precision <= 38:
-        return pa.decimal128(precision, scale)
-    return pa.decimal256(precision, scale)
+MAX_WAREHOUSE_PRECISION = 38
+
+
+def decimal_column(precision: int, scale: int) -> tuple[pa.DataType, Kind]:
+    """Exact decimal up to 38 digits; wider ones as the source's exact text.
+
+    Snowflake's NUMBER and DuckDB's DECIMAL stop at 38 digits, and DuckDB reads a wider
+    Parquet decimal as an inexact DOUBLE: text is the one form that reaches both unchanged.
+    """
+    if precision <= MAX_WAREHOUSE_PRECISION:
+        return pa.decimal128(precision, scale), "decimal"
+    return pa.string(), "other"

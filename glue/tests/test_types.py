@@ -43,7 +43,7 @@ def test_postgres_types_arrive_exactly(postgres: Postgres, table_name: str, run_
     first = rows[0]
     assert first["small"] == -32768 and first["big"] == 9223372036854775807
     assert first["exact"] == Decimal("12345678901234567890123456789.123456789")
-    assert first["huge"] == Decimal("1234567890123456789012345678901234567890.0123456789")
+    assert first["huge"] == "1234567890123456789012345678901234567890.0123456789"  # wider than 38 digits: exact text
     assert first["free"] == "3.14159265358979323846264338327950288"
     assert first["single"] == 1.5 and first["double"] == 0.1
     assert first["flag"] is True
@@ -61,7 +61,7 @@ def test_postgres_types_arrive_exactly(postgres: Postgres, table_name: str, run_
     assert rows[2]["double"] == float("inf")
     schema = result.table().schema
     assert schema.field("exact").type == pa.decimal128(38, 9)
-    assert schema.field("huge").type == pa.decimal256(50, 10)
+    assert schema.field("huge").type == pa.string()
     assert schema.field("instant").type == pa.timestamp("us", tz="UTC")
     assert schema.field("id").nullable is False and schema.field("label").nullable is True
     columns = {c["name"]: c for c in result.manifest["columns"]}  # type: ignore[index]
@@ -95,7 +95,7 @@ def test_mysql_types_arrive_exactly(mysql_db: MySQL, table_name: str, run_job: R
     first, empty = result.rows()
     assert first["tiny"] == -128 and first["tiny_u"] == 255
     assert first["big"] == -9223372036854775808 and first["big_u"] == 18446744073709551615
-    assert first["exact"] == Decimal("12345678901234567890123456789012345.123456789012345678901234567891")
+    assert first["exact"] == "12345678901234567890123456789012345.123456789012345678901234567891"
     assert first["single"] == float(pa.scalar(0.1, pa.float32()).as_py()) and first["double_"] == 0.1
     assert first["label"] == "" and first["body"] == TRICKY_TEXT
     assert first["day"] == date(2024, 2, 29)
@@ -108,7 +108,7 @@ def test_mysql_types_arrive_exactly(mysql_db: MySQL, table_name: str, run_job: R
     assert all(value is None for key, value in empty.items() if key != "id")
     schema = result.table().schema
     assert schema.field("big_u").type == pa.uint64()
-    assert schema.field("exact").type == pa.decimal256(65, 30)
+    assert schema.field("exact").type == pa.string()
     assert schema.field("single").type == pa.float32()
 
 

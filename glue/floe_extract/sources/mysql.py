@@ -19,7 +19,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from mysql.connector import errorcode
 
-from ..columns import Kind, SourceColumn, decimal_type
+from ..columns import Kind, SourceColumn, decimal_column
 from ..connection import ConnectionSettings, Redactor
 from ..errors import JobArgumentError, SourceSchemaError, SourceUnavailableError, UnrepresentableValueError
 from ..read_plan import Predicate
@@ -66,7 +66,7 @@ def _arrow_type(data_type: str, column_type: str, precision: Any, scale: Any) ->
         signed, unsigned = INTEGERS[data_type]
         return (unsigned if "unsigned" in column_type else signed), "integer"
     if data_type == "decimal":
-        return decimal_type(int(precision), int(scale)), "decimal"
+        return decimal_column(int(precision), int(scale))
     if data_type == "float":
         return pa.float32(), "float"
     if data_type == "double":

@@ -20,11 +20,10 @@ from typing import Any
 
 import psycopg
 import pyarrow as pa
-import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 from psycopg import sql
 
-from ..columns import Kind, SourceColumn, decimal_type
+from ..columns import Kind, SourceColumn, decimal_column
 from ..connection import ConnectionSettings, Redactor
 from ..errors import JobArgumentError, SourceSchemaError, SourceUnavailableError
 from ..read_plan import Predicate
@@ -81,7 +80,7 @@ def _arrow_type(base: str, typtype: str, category: str, typmod: int) -> tuple[pa
         precision, scale = ((typmod - 4) >> 16) & 0xFFFF, (typmod - 4) & 0xFFFF
         if scale > precision or precision > 76:
             return pa.string(), "other"
-        return decimal_type(precision, scale), "decimal"
+        return decimal_column(precision, scale)
     if category == "A" or typtype == "e":
         return pa.string(), "other"
     # Everything else without an exact Arrow counterpart (interval, inet, money,
@@ -261,13 +260,8 @@ class PostgresSource:
     def _finish(self, batch: pa.RecordBatch) -> pa.RecordBatch:
         arrays = list(batch.columns)
         for i, column in enumerate(self.columns):
-            if pa.types.is_binary(column.arrow_type):
+            if _converted_after_read(column):
                 arrays[i] = _decode_hex_bytea(arrays[i])
-            elif _converted_after_read(column):
-                try:
-                    arrays[i] = pc.cast(arrays[i], column.arrow_type)
-                except pa.ArrowInvalid as error:
-                    raise_unrepresentable(str(self.table), self.columns, error, column)
         schema = pa.schema([pa.field(c.name, c.arrow_type, c.nullable) for c in self.columns])
         return pa.RecordBatch.from_arrays(arrays, schema=schema)
 
@@ -276,8 +270,8 @@ class PostgresSource:
 
 
 def _converted_after_read(column: SourceColumn) -> bool:
-    """pyarrow's CSV reader cannot produce these types itself; they are read as text and converted."""
-    return bool(pa.types.is_binary(column.arrow_type) or pa.types.is_decimal256(column.arrow_type))
+    """pyarrow's CSV reader cannot produce bytes from bytea's hex text; it is read as text and decoded."""
+    return bool(pa.types.is_binary(column.arrow_type))
 
 
 def _decode_hex_bytea(texts: pa.Array) -> pa.Array:
