@@ -174,8 +174,9 @@ class PostgresSource:
         return self._scalar(f"SELECT max({self.quote(column.name)}) FROM {self._from}")
 
     def lower_bound(self, column: SourceColumn, watermark: str, lookback_seconds: int) -> Any:
-        # The column's own type (from the catalog, not from input) parses the watermark exactly.
-        cast = f"CAST(%s AS {column.source_type})"
+        # The column's own type (from the catalog, not from input) parses the watermark exactly. format_type()
+        # quotes the type's name; a % in it is doubled like an identifier's, since parameters follow.
+        cast = f"CAST(%s AS {column.source_type.replace('%', '%%')})"
         query = f"SELECT {cast} - make_interval(secs => %s)" if lookback_seconds else f"SELECT {cast}"
         params: tuple[Any, ...] = (watermark, lookback_seconds) if lookback_seconds else (watermark,)
         if column.kind == "date" and lookback_seconds:
