@@ -189,6 +189,40 @@ describe('floe run: schema changes at a PostgreSQL source', () => {
     expect((await lastRun(folder, other)).status).toBe('succeeded');
     expect(await warehouseQuery(folder, `select id, name from staging."${warehouseOther}" order by id`)).toEqual([{ id: 1, name: 'a' }, { id: 2, name: 'b' }]);
   });
+
+  it('lands the refused rows, and a column added since, once the refused column is changed back', async () => {
+    // Prepare: coupon back to text (the last known schema) and a column added; the refused run's row is read again
+    await client.query(`alter table ${items} alter column coupon type text`);
+    await client.query(`alter table ${items} add column extra integer`);
+
+    // Act
+    const result = await run(configFile);
+
+    // Assess: the refused run's row lands now, and the new column with it
+    expect(result.code).toBe(0);
+    const evolved = await lastRun(folder, items);
+    expect(kinds(evolved.schemaChanges)).toEqual(['extra added']);
+    expect(await columnTypes(folder, 'staging', warehouseItems)).toMatchObject({ coupon: 'VARCHAR', extra: 'INTEGER' });
+    expect(await warehouseQuery(folder, `select id, qty, coupon, extra from staging."${warehouseItems}" where id = 1`)).toEqual([{ id: 1, qty: 9, coupon: null, extra: null }]);
+    const merged = (await eventsOf(folder)).find((event) => event['detail-type'] === 'StageMerged' && event.detail['runId'] === evolved.runId);
+    expect(merged?.detail['schemaChanges']).toEqual([{ column: 'extra', change: 'added', to: { sourceType: 'integer', arrowType: 'int32' } }]);
+  });
+
+  it('adds a column on a run that brings no rows at all', async () => {
+    // Prepare
+    await client.query(`alter table ${items} add column flag boolean`);
+
+    // Act
+    const result = await run(configFile);
+
+    // Assess
+    expect(result.code).toBe(0);
+    const evolved = await lastRun(folder, items);
+    expect(evolved.rowsExtracted).toBe(0);
+    expect(kinds(evolved.schemaChanges)).toEqual(['flag added']);
+    expect(await columnTypes(folder, 'raw', warehouseItems)).toMatchObject({ flag: 'BOOLEAN' });
+    expect(await columnTypes(folder, 'staging', warehouseItems)).toMatchObject({ flag: 'BOOLEAN' });
+  });
 });
 
 describe('floe run: schema changes at a MariaDB source', () => {
