@@ -26,7 +26,8 @@ from .errors import JobArgumentError, SourceSchemaError, StorageError
 from .fault import fault_point
 from .job_args import JobArgs
 from .layout import data_key, manifest_key
-from .parquet_sink import LandedFile, PartWriter
+from .parquet_sink import LandedFile, PartWriter, land_table
+from .quarantine import Rejects
 from .read_plan import EVERYTHING, Part, Predicate, Window, describe_parts, split_parts
 from .run_log import Progress, RunLog
 from .sources import Source, open_source
@@ -98,6 +99,7 @@ class ExtractionRun:
         self.log = log
         self.redactor = redactor
         self._writers: list[PartWriter] = []
+        self._rejects_file: LandedFile | None = None
 
     def execute(self) -> dict[str, Any]:
         """Land the run's files and return its manifest (not yet written); on failure, land nothing."""
@@ -113,14 +115,17 @@ class ExtractionRun:
         Called for a failure anywhere between the first file and the end of the job (a part's read,
         the console gone, the manifest or the log refused by a full disk or by S3).
         """
-        self._remove_landed([f for w in self._writers for f in w.files])
+        landed = [f for w in self._writers for f in w.files]
+        self._remove_landed(landed + ([self._rejects_file] if self._rejects_file else []))
 
     def _execute(self) -> dict[str, Any]:
         args = self.args
         started_at = datetime.now(timezone.utc)
         settings = resolve_connection(args.connection, args.engine, self.redactor)
         self.log.record("start", source=settings.describe(), mode=args.mode, watermark=args.watermark)
-        source = open_source(settings, args.table, self.redactor)
+        always_fail = [name for name in (args.incremental_column, *args.primary_key) if name]
+        rejects = Rejects(args.run_id, args.table, args.values, always_fail, args.primary_key)
+        source = open_source(settings, args.table, self.redactor, rejects)
         fault_point("extract:after-connect")
         try:
             incremental, partition = _check_columns(args, source)
@@ -134,6 +139,7 @@ class ExtractionRun:
                 new_watermark = source.format_watermark(incremental, high)
         finally:
             source.close()
+        rejects_file = self._land_rejects(rejects)
 
         manifest = {
             "manifestVersion": 1,
@@ -151,6 +157,11 @@ class ExtractionRun:
             "nullIncrementalRows": null_rows,
             "totalRows": rows,
             "files": [f.describe() for f in files],
+            "rejects": {
+                "rows": rejects.count,
+                "byColumn": rejects.by_column(),
+                "file": rejects_file.describe() if rejects_file else None,
+            },
             "columns": [c.describe() for c in source.columns],
             "startedAt": started_at.isoformat(),
             "finishedAt": datetime.now(timezone.utc).isoformat(),
@@ -158,6 +169,18 @@ class ExtractionRun:
             "extractorVersion": __version__,
         }
         return manifest
+
+    def _land_rejects(self, rejects: Rejects) -> LandedFile | None:
+        if rejects.count == 0:
+            return None
+        args = self.args
+        key = data_key(args.engine, args.database, args.table, args.run_time, args.run_id, "rejects")
+        landed = land_table(self.storage, rejects.as_arrow(), key, "rejects")
+        self._rejects_file = landed
+        counts = ", ".join(f"{name} {n:,}" for name, n in rejects.by_column().items())
+        self.log.record("rejects", level="warning", rows=rejects.count, byColumn=rejects.by_column(), path=key)
+        self.log.say(f"{args.table}: {rejects.count:,} value(s) no destination holds exactly, set aside ({counts})")
+        return landed
 
     def _before_watermark(self, source: Source, incremental: SourceColumn, high: Any) -> bool:
         """With a lookback every row read may be older than the watermark: it must never move back."""

@@ -15,6 +15,7 @@ from datetime import datetime, timezone
 from typing import Literal, cast
 
 from .errors import JobArgumentError
+from .quarantine import ValuePolicy
 from .retry import RetryPolicy
 
 Engine = Literal["postgres", "mysql"]
@@ -39,6 +40,8 @@ ARGUMENT_NAMES = (
     "retry-attempts",
     "retry-backoff-seconds",
     "retry-max-backoff-seconds",
+    "unrepresentable",
+    "unrepresentable-columns",
 )
 REQUIRED = ("run-id", "engine", "database", "connection", "table", "raw-root")
 
@@ -66,6 +69,7 @@ class JobArgs:
     target_file_bytes: int
     run_time: datetime
     retry: RetryPolicy
+    values: ValuePolicy
 
     @property
     def table_name(self) -> str:
@@ -228,4 +232,5 @@ def parse_job_args(argv: Sequence[str]) -> JobArgs:
         target_file_bytes=_positive_int(raw, "target-file-mb", 128, 1) * 1024 * 1024,
         run_time=run_time,
         retry=_retry_policy(raw),
+        values=ValuePolicy.parse(raw.get("unrepresentable"), raw.get("unrepresentable-columns")),
     )

@@ -163,3 +163,15 @@ class PartWriter:
         if self._local is not None:
             self._local.unlink(missing_ok=True)
         self._writer, self._local = None, None
+
+
+def land_table(storage: LocalStorage | S3Storage, table: pa.Table, key: str, part: str) -> LandedFile:
+    """Write a small table as one Parquet file at `key` (the run's rejects), as the parts write theirs."""
+    local = storage.scratch_dir() / f"{key.replace('/', '_')}.part"
+    try:
+        pq.write_table(table, local, compression=COMPRESSION, compression_level=COMPRESSION_LEVEL)
+        size = os.path.getsize(local)
+    except OSError as error:
+        raise StorageError(f"could not write Parquet {key}: {error}") from None
+    storage.publish(local, key)
+    return LandedFile(key, storage.url(key), table.num_rows, size, part)

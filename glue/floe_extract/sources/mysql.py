@@ -22,6 +22,7 @@ from mysql.connector import errorcode
 from ..columns import Kind, SourceColumn, decimal_column
 from ..connection import ConnectionSettings, Redactor
 from ..errors import JobArgumentError, SourceSchemaError, SourceUnavailableError, UnrepresentableValueError
+from ..quarantine import Rejects
 from ..read_plan import Predicate
 from .base import BATCH_ROWS, TableName
 
@@ -95,7 +96,10 @@ def quote_identifier(name: str) -> str:
 
 
 class MySQLSource:
-    def __init__(self, settings: ConnectionSettings, table: TableName, redactor: Redactor) -> None:
+    def __init__(
+        self, settings: ConnectionSettings, table: TableName, redactor: Redactor, rejects: Rejects | None = None
+    ) -> None:
+        self.rejects = rejects
         self.settings = settings
         self.table = TableName(table.schema or settings.dbname, table.name)
         self.redactor = redactor
@@ -239,10 +243,11 @@ class MySQLSource:
                 rows = cursor.fetchmany(batch_rows)
                 if not rows:
                     break
-                batch = pa.RecordBatch.from_arrays(
-                    [self._convert(column, values) for column, values in zip(self.columns, zip(*rows))],
-                    schema=schema,
-                )
+                converted = [self._convert(column, values) for column, values in zip(self.columns, zip(*rows))]
+                batch = pa.RecordBatch.from_arrays([array for array, _ in converted], schema=schema)
+                for column, (_, rejected) in zip(self.columns, converted):
+                    if rejected:
+                        self._reject(batch, column, rejected)
                 # Rows as Python objects cost several times their Arrow size: size batches by bytes, not rows.
                 batch_rows = max(1_024, min(BATCH_ROWS, BATCH_BYTES * batch.num_rows // max(batch.nbytes, 1)))
                 yield batch
@@ -259,29 +264,57 @@ class MySQLSource:
             if part != 0:
                 conn.close()
 
-    def _convert(self, column: SourceColumn, values: tuple[Any, ...]) -> pa.Array:
+    def _convert(self, column: SourceColumn, values: tuple[Any, ...]) -> tuple[pa.Array, list[tuple[int, str]]]:
+        """The column's values as Arrow, and the (row, text) of values set to NULL under the table's policy."""
         raw = pa.array(values, type=pa.binary())
         target = column.arrow_type
         if pa.types.is_binary(target):
-            return raw
+            return raw, []
+        text = raw.cast(pa.string())
         try:
-            text = raw.cast(pa.string())
-            if pa.types.is_string(target):
-                return text
-            if pa.types.is_timestamp(target) and target.tz is not None:
-                return pc.cast(text, pa.timestamp("us")).cast(target)
-            if target == pa.float32():
-                return pc.cast(text, pa.float64()).cast(target)
-            return pc.cast(text, target)
+            return _cast_text(text, target), []
         except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as error:
+            if self.rejects is not None and self.rejects.policy_for(column) != "fail":
+                return self._convert_each(text, target)
             raise UnrepresentableValueError(
                 f"table {self.table}, column {column.name} ({column.source_type}): a value cannot be written "
                 f"exactly as {target}: {error}. Nothing was landed for this run; fix or exclude the value at "
                 "the source, or change the column's type."
             ) from None
 
+    def _convert_each(self, text: pa.Array, target: pa.DataType) -> tuple[pa.Array, list[tuple[int, str]]]:
+        """Value by value, for the rare batch holding a value the type has no form for (a zero date)."""
+        kept: list[Any] = []
+        rejected: list[tuple[int, str]] = []
+        for row, value in enumerate(text.to_pylist()):
+            try:
+                kept.append(None if value is None else _cast_text(pa.array([value]), target)[0].as_py())
+            except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+                kept.append(None)
+                rejected.append((row, value))
+        return pa.array(kept, type=target), rejected
+
+    def _reject(self, batch: pa.RecordBatch, column: SourceColumn, rejected: list[tuple[int, str]]) -> None:
+        assert self.rejects is not None  # values are rejected only with a rejects sink
+        policy = self.rejects.policy_for(column)
+        # MySQL's connectors read a zero date as NULL where asked to (zeroDateTimeBehavior): that is the coercion.
+        action = "set to NULL" if policy == "quarantine" else "set to NULL (MySQL's own reading of a zero date)"
+        reason = f"no {column.arrow_type} form (MySQL zero dates and zero month or day parts have none)"
+        rows, values = [row for row, _ in rejected], [value for _, value in rejected]
+        self.rejects.add(batch, rows, column, values, reason, [action] * len(rows))
+
     def close(self) -> None:
         self._conn.close()
+
+
+def _cast_text(text: pa.Array, target: pa.DataType) -> pa.Array:
+    if pa.types.is_string(target):
+        return text
+    if pa.types.is_timestamp(target) and target.tz is not None:
+        return pc.cast(text, pa.timestamp("us")).cast(target)
+    if target == pa.float32():
+        return pc.cast(text, pa.float64()).cast(target)
+    return pc.cast(text, target)
 
 
 def _text(value: Any) -> str:

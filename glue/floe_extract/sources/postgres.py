@@ -14,9 +14,10 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, Literal
 
 import psycopg
 import pyarrow as pa
@@ -25,7 +26,8 @@ from psycopg import sql
 
 from ..columns import Kind, SourceColumn, decimal_column
 from ..connection import ConnectionSettings, Redactor
-from ..errors import JobArgumentError, SourceSchemaError, SourceUnavailableError
+from ..errors import JobArgumentError, SourceSchemaError, SourceUnavailableError, UnrepresentableValueError
+from ..quarantine import Rejects
 from ..read_plan import Predicate
 from .base import TableName
 from .postgres_copy import CopyPump, csv_options, raise_unrepresentable
@@ -88,6 +90,49 @@ def _arrow_type(base: str, typtype: str, category: str, typmod: int) -> tuple[pa
     return SIMPLE_TYPES.get(base, (pa.string(), "other"))
 
 
+@dataclass(frozen=True)
+class Guard:
+    """How a column's values that no destination holds are found and replaced, in the COPY's SELECT."""
+
+    column: SourceColumn
+    policy: Literal["quarantine", "coerce"]
+    bad: str
+    replacement: str
+    reason: str
+    low: str | None = None
+    high: str | None = None
+
+    def select(self, quoted: str) -> str:
+        return f"CASE WHEN {self.bad} THEN {self.replacement if self.policy == 'coerce' else 'NULL'} ELSE {quoted} END"
+
+    def action(self, text: str) -> str:
+        """What was done to the value `text`: a coerced date goes to the nearer end of the range."""
+        if self.policy == "quarantine":
+            return "set to NULL"
+        if self.low is not None and self.high is not None:
+            return f"set to {self.low if text.startswith('-') or text.endswith(' BC') else self.high}"
+        return f"set to {self.replacement}"
+
+
+def _guard(column: SourceColumn, quoted: str, policy: Literal["quarantine", "coerce"]) -> Guard | None:
+    """The guard for a column whose type has values Arrow and the warehouses cannot hold, else None."""
+    t = column.arrow_type
+    if pa.types.is_date32(t) or pa.types.is_timestamp(t):
+        is_date = pa.types.is_date32(t)
+        literal = "DATE" if is_date else "TIMESTAMPTZ" if t.tz else "TIMESTAMP"
+        low, high = ("0001-01-01", "9999-12-31") if is_date else ("0001-01-01 00:00:00", "9999-12-31 23:59:59.999999")
+        bad = f"({quoted} < {literal} '{low}' OR {quoted} > {literal} '{high}')"
+        replacement = f"CASE WHEN {quoted} < {literal} '{low}' THEN {literal} '{low}' ELSE {literal} '{high}' END"
+        reason = f"outside {low[:10]} … {high[:10]}, the {'dates' if is_date else 'timestamps'} every destination holds"
+        return Guard(column, policy, bad, replacement, reason, low, high)
+    if pa.types.is_time64(t):
+        reason = "24:00:00 is past the last time of day every destination holds (23:59:59.999999)"
+        return Guard(column, policy, f"{quoted} = TIME '24:00:00'", "TIME '23:59:59.999999'", reason)
+    if pa.types.is_decimal(t):
+        return Guard(column, policy, f"{quoted} = 'NaN'::numeric", "NULL", f"NaN has no form in a {column.source_type}")
+    return None
+
+
 def _identifier(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
@@ -98,10 +143,13 @@ def quote_identifier(name: str) -> str:
 
 
 class PostgresSource:
-    def __init__(self, settings: ConnectionSettings, table: TableName, redactor: Redactor) -> None:
+    def __init__(
+        self, settings: ConnectionSettings, table: TableName, redactor: Redactor, rejects: Rejects | None = None
+    ) -> None:
         self.settings = settings
         self.table = table
         self.redactor = redactor
+        self.rejects = rejects
         self._conn = self._connect()
         try:
             self._snapshot = self._export_snapshot()
@@ -109,6 +157,18 @@ class PostgresSource:
         except BaseException:
             self._conn.close()
             raise
+        self._guards = self._make_guards()
+
+    def _make_guards(self) -> dict[int, Guard]:
+        """Guards for the columns whose policy is not `fail` (without a rejects sink, every column fails)."""
+        guards: dict[int, Guard] = {}
+        for index, column in enumerate(self.columns):
+            policy = self.rejects.policy_for(column) if self.rejects is not None else "fail"
+            if policy != "fail":
+                guard = _guard(column, self.quote(column.name), policy)
+                if guard is not None:
+                    guards[index] = guard
+        return guards
 
     def quote(self, name: str) -> str:
         return quote_identifier(name)
@@ -171,7 +231,14 @@ class PostgresSource:
         return row[0] if row else None
 
     def high_mark(self, column: SourceColumn) -> Any:
-        return self._scalar(f"SELECT max({self.quote(column.name)}) FROM {self._from}")
+        try:
+            return self._scalar(f"SELECT max({self.quote(column.name)}) FROM {self._from}")
+        except psycopg.DataError as error:
+            # Python has no datetime for infinity: the driver refuses the value as it reads it.
+            raise UnrepresentableValueError(
+                f"table {self.table}, column {column.name} ({column.source_type}): its largest value cannot be a "
+                f"watermark: {error}. An incremental column's values must all be finite; nothing was landed"
+            ) from None
 
     def lower_bound(self, column: SourceColumn, watermark: str, lookback_seconds: int) -> Any:
         # The column's own type (from the catalog, not from input) parses the watermark exactly. format_type()
@@ -214,7 +281,13 @@ class PostgresSource:
         try:
             if part != 0 and self._snapshot:
                 conn.execute(sql.SQL("SET TRANSACTION SNAPSHOT {}").format(sql.Literal(self._snapshot)))
-            select = ", ".join(self.quote(c.name) for c in self.columns)
+            values = [
+                self._guards[i].select(self.quote(c.name)) if i in self._guards else self.quote(c.name)
+                for i, c in enumerate(self.columns)
+            ]
+            # One more column per guard: the value as PostgreSQL prints it, where the guard replaced it.
+            rejected = [f"CASE WHEN {g.bad} THEN {self.quote(g.column.name)}::text END" for g in self._guards.values()]
+            select = ", ".join(values + rejected)
             clause = f" WHERE {where.sql}" if where.sql else ""
             query = f"COPY (SELECT {select} FROM {self._from}{clause}) TO STDOUT WITH (FORMAT csv, FORCE_QUOTE *)"
             if not where.params:
@@ -241,6 +314,8 @@ class PostgresSource:
 
     def _parse(self, pump: CopyPump) -> Iterator[pa.RecordBatch]:
         read_types = {c.name: (pa.string() if _converted_after_read(c) else c.arrow_type) for c in self.columns}
+        # Source column names cannot contain NUL, so these never collide with one.
+        read_types.update({f"\0rejected{i}": pa.string() for i in self._guards})
         try:
             reader = pacsv.open_csv(pump.stream(), **csv_options(read_types, true_value="t", false_value="f"))
         except pa.ArrowInvalid as error:
@@ -264,7 +339,17 @@ class PostgresSource:
             if _converted_after_read(column):
                 arrays[i] = _decode_hex_bytea(arrays[i])
         schema = pa.schema([pa.field(c.name, c.arrow_type, c.nullable) for c in self.columns])
-        return pa.RecordBatch.from_arrays(arrays, schema=schema)
+        finished = pa.RecordBatch.from_arrays(arrays[: len(self.columns)], schema=schema)
+        for texts, guard in zip(arrays[len(self.columns):], self._guards.values()):
+            if texts.null_count == len(texts):
+                continue
+            found = [(i, text) for i, text in enumerate(texts.to_pylist()) if text is not None]
+            values = [text for _, text in found]
+            assert self.rejects is not None  # guards exist only with a rejects sink
+            self.rejects.add(
+                finished, [i for i, _ in found], guard.column, values, guard.reason, [guard.action(v) for v in values]
+            )
+        return finished
 
     def close(self) -> None:
         self._conn.close()
