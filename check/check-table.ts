@@ -31,6 +31,23 @@ async function stagingColumns(warehouse: Warehouse, schema: string, name: string
 }
 
 /**
+ * The source table's column names. Staging keeps the columns the source dropped (schema
+ * evolution), and those are not compared; an empty set (a catalog floe cannot read) compares
+ * every staging column, as before.
+ */
+async function sourceColumnNames(side: SourceSide, table: string): Promise<Set<string>> {
+  const dot = table.indexOf('.');
+  const schema = dot === -1 ? '' : table.slice(0, dot);
+  const name = dot === -1 ? table : table.slice(dot + 1);
+  const sql =
+    side.dialect === 'postgres'
+      ? "select column_name::text as name from information_schema.columns where table_schema::text = coalesce(nullif($1::text, ''), current_schema()::text) and table_name::text = $2::text"
+      : "select column_name as name from information_schema.columns where table_schema = coalesce(nullif(?, ''), database()) and table_name = ?";
+  const rows = await side.query({ sql, params: [schema, name] });
+  return new Set(rows.map((row) => String(row['name'] ?? row['NAME'])));
+}
+
+/**
  * Compares one configured table's source with its staging table, over the rows the committed
  * watermark covers (every row for a table without an incremental column).
  */
@@ -44,7 +61,9 @@ export async function checkTable(selected: SelectedTable, deps: { source: Source
   const base = { source: source.name, table: table.name, watermark: null, drift: null };
   if (stored.length === 0) return { ...base, status: 'not loaded', seconds: (performance.now() - started) / 1000 };
 
-  const columns: CheckedColumn[] = stored.map((column) => {
+  const inSource = await sourceColumnNames(deps.source, table.name);
+  const compared = inSource.size === 0 ? stored : stored.filter((column) => inSource.has(column.name));
+  const columns: CheckedColumn[] = compared.map((column) => {
     const kind = valueKindOf(column.type);
     if (kind === null) throw new CheckError(`${where}: column ${column.name} is ${column.type} in staging, which floe check cannot compare yet`);
     return { name: column.name, kind };
