@@ -1,6 +1,8 @@
 import { duckDbDialect } from '../../warehouse/duckdb-dialect.js';
 import { compareSchemas, wideningRefusal, type KnownColumn } from '../../warehouse/schema-evolution.js';
-import { snowflakeCanAlterType } from '../../warehouse/snowflake-dialect.js';
+import { snowflakeCanAlterType, snowflakeDialect } from '../../warehouse/snowflake-dialect.js';
+import { describeTable } from '../../warehouse/table-description.js';
+import { alterColumnTypeSql, mergeStagingSql } from '../../warehouse/table-sql.js';
 
 const column = (name: string, sourceType: string, arrowType: string): KnownColumn => ({ name, sourceType, arrowType });
 
@@ -100,5 +102,32 @@ describe('Schema evolution: what each warehouse alters in place', () => {
     ['TIMESTAMP_NTZ(3)', 'TIMESTAMP_NTZ(6)', false],
   ])('Snowflake: %s → %s in place is %s', (from, to, expected) => {
     expect(snowflakeCanAlterType(from, to)).toBe(expected);
+  });
+});
+
+describe('Schema evolution: the generated SQL', () => {
+  const description = describeTable({
+    runId: 'r1', database: 'shop', table: 'orders', mode: 'incremental', primaryKey: ['id'], incrementalColumn: 'updated_at',
+    columns: [
+      { name: 'id', arrowType: 'int64', sourceType: 'bigint', nullable: false },
+      { name: 'qty "n"', arrowType: 'int64', sourceType: 'bigint', nullable: true },
+      { name: 'updated_at', arrowType: 'timestamp[us, tz=UTC]', sourceType: 'timestamptz', nullable: false },
+    ],
+    files: [], totalRows: 0, startedAt: '2025-11-05T12:00:00+00:00',
+  });
+  const qty = description.columns[1]!;
+
+  it('alters a column type with quoted names on both warehouses', () => {
+    expect(alterColumnTypeSql(duckDbDialect, description.stagingTable, qty, 'staging')).toBe(
+      'alter table "staging"."shop__orders" alter column "qty ""n""" set data type BIGINT',
+    );
+    expect(alterColumnTypeSql(snowflakeDialect, description.stagingTable, qty, 'staging')).toBe(
+      'alter table "STAGING"."SHOP__ORDERS" alter column "QTY ""N""" set data type NUMBER(19,0)',
+    );
+  });
+
+  it('sets the columns dropped at the source to NULL in the rows MERGE updates', () => {
+    const { sql } = mergeStagingSql(duckDbDialect, description, 'r1', true, ['old "note"']);
+    expect(sql).toContain('  "old ""note""" = null\nwhen not matched then insert ("id", "qty ""n""", "updated_at", "_floe_run_id", "_floe_extracted_at")');
   });
 });
