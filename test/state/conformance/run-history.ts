@@ -87,6 +87,22 @@ export function describeRunHistory(name: string, freshStore: StoreFactory): void
       expect(missing).toBeNull();
     });
 
+    it('keeps the schema changes of a run as recorded', async () => {
+      // Prepare
+      const store = await freshStore();
+      await store.startRun(run('run-1', '2025-11-05T12:00:00.000Z'));
+      const schemaChanges = [
+        { column: 'qty', change: 'widened' as const, from: { sourceType: 'integer', arrowType: 'int32' }, to: { sourceType: 'bigint', arrowType: 'int64' } },
+        { column: 'note', change: 'dropped' as const, from: { sourceType: 'text', arrowType: 'string' } },
+      ];
+
+      // Act
+      await store.updateRun('run-1', { inserted: 1, updated: 2, schemaChanges });
+
+      // Assess
+      expect(await store.getRun('run-1')).toMatchObject({ inserted: 1, updated: 2, schemaChanges });
+    });
+
     it('finishes a run once, with its error, and shows it as the table last run', async () => {
       // Prepare
       const store = await freshStore({ now: fixedClock });
