@@ -69,7 +69,7 @@ export class DuckDbWarehouse implements Warehouse {
 
   /** One transaction: every table's DDL is planned (and refused, if it must be) before any runs. */
   async evolveSchema(description: TableDescription, changes: readonly SchemaChange[]): Promise<void> {
-    if (!changes.some((change) => change.change === 'added' || change.change === 'widened')) return;
+    if (changes.every((change) => change.change === 'dropped')) return;
     await this.transaction(`Evolving the schema of ${quoteQualifiedName(description.rawTable)} and ${quoteQualifiedName(description.stagingTable)}`, async () => {
       const statements: string[] = [];
       for (const [table, layer] of [[description.rawTable, 'raw'], [description.stagingTable, 'staging']] as const) {

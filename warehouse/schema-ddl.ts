@@ -26,11 +26,12 @@ function asBefore(column: ColumnDescription, change: SchemaChange): ColumnDescri
 
 /**
  * The DDL that brings one existing table (raw or staging) to a run's columns: ADD COLUMN for each
- * column it lacks, ALTER … SET DATA TYPE for each widened column whose stored type is not yet the
- * new one. Idempotent: on a table already evolved (a run killed after its DDL) it returns nothing.
+ * column it lacks, ALTER … SET DATA TYPE for each widened (or retyped) column whose stored type is
+ * not yet the new one. Idempotent: on a table already evolved (a run killed after its DDL) it returns nothing.
  *
- * Throws SchemaChangeError, before any statement runs, when the dialect cannot alter a widened
- * column in place (Snowflake raising a NUMBER's scale); the table's run stops and nothing lands.
+ * Throws SchemaChangeError, before any statement runs, when the dialect cannot alter the column in
+ * place (Snowflake raising a NUMBER's scale, or turning text into jsonb's VARIANT); the table's run
+ * stops and nothing lands.
  */
 export function evolveTableSql(
   dialect: SqlDialect,
@@ -41,7 +42,9 @@ export function evolveTableSql(
   existing: ExistingColumns,
 ): string[] {
   const stored = new Map([...existing.types].map(([name, type]) => [existing.key(name), type]));
-  const widened = new Map(changes.filter((change) => change.change === 'widened').map((change) => [change.column, change]));
+  // Widened and retyped columns alike: a retyped column keeps its Arrow type but may still change
+  // warehouse type (text → jsonb is VARCHAR → VARIANT in Snowflake's staging).
+  const retyped = new Map(changes.filter((change) => change.change === 'widened' || change.change === 'retyped').map((change) => [change.column, change]));
   const statements: string[] = [];
   for (const column of description.columns) {
     const current = stored.get(existing.key(column.name));
@@ -49,14 +52,14 @@ export function evolveTableSql(
       statements.push(addColumnSql(dialect, table, column, layer));
       continue;
     }
-    const change = widened.get(column.name);
+    const change = retyped.get(column.name);
     if (change === undefined) continue;
     const before = dialect.columnType(asBefore(column, change), layer);
     const wanted = dialect.columnType(column, layer);
     if (before === wanted) continue;
     if (!dialect.canAlterType(before, wanted)) {
       throw new SchemaChangeError(
-        `Table ${description.table} of source ${description.source}: column ${column.name} widened from ${change.from?.sourceType ?? '?'} to ${column.sourceType}, ` +
+        `Table ${description.table} of source ${description.source}: column ${column.name} ${change.change} from ${change.from?.sourceType ?? '?'} to ${column.sourceType}, ` +
           `but ${dialect.name} cannot alter ${dialect.qualified(table)} from ${before} to ${wanted} in place. Nothing of this run was loaded and the watermark stays. ` +
           `Migrate the column by hand (add a ${wanted} column, copy, drop the old one, rename), or drop raw and staging and reload in full mode, then run again.`,
       );

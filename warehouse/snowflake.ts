@@ -88,7 +88,7 @@ export class SnowflakeWarehouse implements Warehouse {
    * made from the columns the tables have).
    */
   async evolveSchema(description: TableDescription, changes: readonly SchemaChange[]): Promise<void> {
-    if (!changes.some((change) => change.change === 'added' || change.change === 'widened')) return;
+    if (changes.every((change) => change.change === 'dropped')) return;
     const tag = floeQueryTag('evolve-schema');
     try {
       const statements: string[] = [];

@@ -36,10 +36,11 @@ export interface GoldModelResult {
 export interface Warehouse {
   /**
    * Brings existing raw and staging tables to a run's columns before anything of the run lands:
-   * adds `added` columns, alters `widened` ones (see schema-evolution.ts; `changes` come from
-   * comparing the run's manifest with the table's last known schema). Dropped columns stay.
-   * Idempotent. Throws SchemaChangeError, having changed nothing, when a widening cannot be done
-   * in place on this warehouse. Tables not created yet are left to the load.
+   * adds `added` columns, alters `widened` ones and `retyped` ones whose warehouse type changes
+   * (see schema-evolution.ts; `changes` come from comparing the run's manifest with the table's
+   * last known schema). Dropped columns stay. Idempotent. Throws SchemaChangeError, having changed
+   * nothing, when a column cannot be altered in place on this warehouse. Tables not created yet
+   * are left to the load.
    */
   evolveSchema(description: TableDescription, changes: readonly SchemaChange[]): Promise<void>;
   /** Appends exactly the manifest's files to raw, once: a second call with the same manifest adds nothing. */

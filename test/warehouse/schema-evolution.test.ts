@@ -1,6 +1,9 @@
+import { canonicalDuckDbType } from '../../warehouse/arrow-type.js';
 import { duckDbDialect } from '../../warehouse/duckdb-dialect.js';
-import { compareSchemas, wideningRefusal, type KnownColumn } from '../../warehouse/schema-evolution.js';
+import { evolveTableSql } from '../../warehouse/schema-ddl.js';
+import { compareSchemas, SchemaChangeError, wideningRefusal, type KnownColumn } from '../../warehouse/schema-evolution.js';
 import { snowflakeCanAlterType, snowflakeDialect } from '../../warehouse/snowflake-dialect.js';
+import { canonicalSnowflakeType } from '../../warehouse/snowflake-type.js';
 import { describeTable } from '../../warehouse/table-description.js';
 import { alterColumnTypeSql, mergeStagingSql } from '../../warehouse/table-sql.js';
 
@@ -129,5 +132,46 @@ describe('Schema evolution: the generated SQL', () => {
   it('sets the columns dropped at the source to NULL in the rows MERGE updates', () => {
     const { sql } = mergeStagingSql(duckDbDialect, description, 'r1', true, ['old "note"']);
     expect(sql).toContain('  "old ""note""" = null\nwhen not matched then insert ("id", "qty ""n""", "updated_at", "_floe_run_id", "_floe_extracted_at")');
+  });
+});
+
+describe('Schema evolution: the DDL planned for an existing table', () => {
+  const columns = (payload: { name: string; sourceType: string; arrowType: string }) =>
+    describeTable({
+      runId: 'r2', database: 'shop', table: 'orders', mode: 'full', primaryKey: ['id'], incrementalColumn: null,
+      columns: [{ name: 'id', arrowType: 'int64', sourceType: 'bigint', nullable: false }, { ...payload, nullable: true }],
+      files: [], totalRows: 0, startedAt: '2025-11-05T12:00:00+00:00',
+    });
+  const snowflakeColumns = (types: Record<string, string>) => ({ types: new Map(Object.entries(types)), key: (name: string) => name.toUpperCase(), canonical: canonicalSnowflakeType });
+
+  it('alters a widened column once, and plans nothing for a table already altered', () => {
+    // Prepare
+    const description = columns({ name: 'qty', sourceType: 'bigint', arrowType: 'int64' });
+    const { changes } = compareSchemas([column('id', 'bigint', 'int64'), column('qty', 'integer', 'int32')], [column('id', 'bigint', 'int64'), column('qty', 'bigint', 'int64')]);
+
+    // Act
+    const before = evolveTableSql(snowflakeDialect, description.stagingTable, 'staging', description, changes, snowflakeColumns({ ID: 'NUMBER(19,0)', QTY: 'NUMBER(10,0)' }));
+    const after = evolveTableSql(snowflakeDialect, description.stagingTable, 'staging', description, changes, snowflakeColumns({ ID: 'NUMBER(19,0)', QTY: 'NUMBER(19,0)' }));
+
+    // Assess
+    expect(before).toEqual(['alter table "STAGING"."SHOP__ORDERS" alter column "QTY" set data type NUMBER(19,0)']);
+    expect(after).toEqual([]);
+  });
+
+  it('refuses text → jsonb on Snowflake (VARCHAR → VARIANT in staging) before any statement, and needs nothing on DuckDB', () => {
+    // Prepare
+    const description = columns({ name: 'doc', sourceType: 'jsonb', arrowType: 'string' });
+    const { changes } = compareSchemas([column('id', 'bigint', 'int64'), column('doc', 'text', 'string')], [column('id', 'bigint', 'int64'), column('doc', 'jsonb', 'string')]);
+    const duckdb = { types: new Map([['id', 'BIGINT'], ['doc', 'VARCHAR']]), key: (name: string) => name.toLowerCase(), canonical: canonicalDuckDbType };
+
+    // Act
+    const onSnowflake = () => evolveTableSql(snowflakeDialect, description.stagingTable, 'staging', description, changes, snowflakeColumns({ ID: 'NUMBER(19,0)', DOC: 'TEXT' }));
+
+    // Assess
+    expect(changes.map((change) => change.change)).toEqual(['retyped']);
+    expect(onSnowflake).toThrow(SchemaChangeError);
+    expect(onSnowflake).toThrow('column doc retyped from text to jsonb, but snowflake cannot alter "STAGING"."SHOP__ORDERS" from VARCHAR to VARIANT in place');
+    expect(evolveTableSql(snowflakeDialect, description.rawTable, 'raw', description, changes, snowflakeColumns({ ID: 'NUMBER(19,0)', DOC: 'TEXT' }))).toEqual([]);
+    expect(evolveTableSql(duckDbDialect, description.stagingTable, 'staging', description, changes, duckdb)).toEqual([]);
   });
 });
