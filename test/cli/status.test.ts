@@ -137,4 +137,23 @@ describe('CLI: floe status', () => {
       expect(output).not.toContain('db.internal');
     }
   });
+
+  it('lists the schema changes of the last run below the table, and in --json', async () => {
+    // Prepare
+    const { configFile, store } = await projectWithHistory();
+    const schemaChanges = [
+      { column: 'age', change: 'widened' as const, from: { sourceType: 'integer', arrowType: 'int32' }, to: { sourceType: 'bigint', arrowType: 'int64' } },
+      { column: 'nick', change: 'added' as const, to: { sourceType: 'text', arrowType: 'string' } },
+    ];
+    await store.updateRun('r2', { schemaChanges });
+
+    // Act
+    const text = await captureOutput(() => statusCommand(['--config', configFile], statusAt('12:15:22')));
+    const json = await captureOutput(() => statusCommand(['--config', configFile, '--json'], statusAt('12:15:22')));
+
+    // Assess
+    expect(text.stdout.split('\n').slice(3)).toEqual(['schema changes:', '  clr/clr.users (run r2): age widened integer → bigint; nick added (text)', '']);
+    const [users] = JSON.parse(json.stdout) as { lastRun: { schemaChanges?: unknown } }[];
+    expect(users?.lastRun.schemaChanges).toEqual(schemaChanges);
+  });
 });
