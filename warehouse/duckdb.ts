@@ -68,9 +68,9 @@ export class DuckDbWarehouse implements Warehouse {
   }
 
   /** One transaction: every table's DDL is planned (and refused, if it must be) before any runs. */
-  async evolveSchema(description: TableDescription, changes: readonly SchemaChange[]): Promise<void> {
+  async evolveSchema(description: TableDescription, changes: readonly SchemaChange[], runId: string): Promise<void> {
     if (changes.every((change) => change.change === 'dropped')) return;
-    await this.transaction(`Evolving the schema of ${quoteQualifiedName(description.rawTable)} and ${quoteQualifiedName(description.stagingTable)}`, async () => {
+    await this.transaction(`Evolving the schema of ${quoteQualifiedName(description.rawTable)} and ${quoteQualifiedName(description.stagingTable)} for run ${runId}`, async () => {
       const statements: string[] = [];
       for (const [table, layer] of [[description.rawTable, 'raw'], [description.stagingTable, 'staging']] as const) {
         const existing = await this.existingColumns(table);

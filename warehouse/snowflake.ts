@@ -87,9 +87,9 @@ export class SnowflakeWarehouse implements Warehouse {
    * first runs, and a run killed between two statements is completed by the next (the plan is
    * made from the columns the tables have).
    */
-  async evolveSchema(description: TableDescription, changes: readonly SchemaChange[]): Promise<void> {
+  async evolveSchema(description: TableDescription, changes: readonly SchemaChange[], runId: string): Promise<void> {
     if (changes.every((change) => change.change === 'dropped')) return;
-    const tag = floeQueryTag('evolve-schema');
+    const tag = floeQueryTag('evolve-schema', runId);
     try {
       const statements: string[] = [];
       for (const [table, layer] of [[description.rawTable, 'raw'], [description.stagingTable, 'staging']] as const) {
@@ -98,7 +98,7 @@ export class SnowflakeWarehouse implements Warehouse {
       }
       for (const statement of statements) await this.session.run({ sql: statement, params: [] }, tag);
     } catch (error) {
-      throw wrapSnowflakeError(`Evolving the schema of ${dialect.qualified(description.rawTable)} and ${dialect.qualified(description.stagingTable)}`, error);
+      throw wrapSnowflakeError(`Evolving the schema of ${dialect.qualified(description.rawTable)} and ${dialect.qualified(description.stagingTable)} for run ${runId}`, error);
     }
   }
 

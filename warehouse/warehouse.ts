@@ -40,9 +40,9 @@ export interface Warehouse {
    * (see schema-evolution.ts; `changes` come from comparing the run's manifest with the table's
    * last known schema). Dropped columns stay. Idempotent. Throws SchemaChangeError, having changed
    * nothing, when a column cannot be altered in place on this warehouse. Tables not created yet
-   * are left to the load.
+   * are left to the load. `runId` is the run whose manifest brought the changes.
    */
-  evolveSchema(description: TableDescription, changes: readonly SchemaChange[]): Promise<void>;
+  evolveSchema(description: TableDescription, changes: readonly SchemaChange[], runId: string): Promise<void>;
   /** Appends exactly the manifest's files to raw, once: a second call with the same manifest adds nothing. */
   loadRaw(description: TableDescription, manifest: ManifestLike, rawRoot: string): Promise<RawLoadResult>;
   /** Incremental mode: merges a run's raw rows into staging; newer versions win. */

@@ -113,7 +113,7 @@ export function createLoadAndMerge(deps: LoadAndMergeDeps): (event: FloeEvent) =
       let counts = { inserted: 0, updated: 0, deleted: 0 };
       faultPoint('load-and-merge:before-load');
       // Even a run without rows evolves the tables: its manifest becomes the last known schema.
-      await deps.warehouse.evolveSchema(description, schemaChanges);
+      await deps.warehouse.evolveSchema(description, schemaChanges, runId);
       if (!noChange) {
         rowsLoaded = (await deps.warehouse.loadRaw(description, manifest, deps.raw.root)).rowsLoaded;
       }

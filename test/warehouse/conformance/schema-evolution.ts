@@ -46,7 +46,7 @@ export function describeSchemaEvolution(name: string, fresh: WarehouseFactory): 
       const description = describeTable(manifest);
       const { changes, incompatible } = compareSchemas(previous?.columns ?? [], manifest.columns);
       expect(incompatible).toEqual([]);
-      if (previous !== null) await under.warehouse.evolveSchema(description, changes);
+      if (previous !== null) await under.warehouse.evolveSchema(description, changes, manifest.runId);
       await under.warehouse.loadRaw(description, manifest, under.rawRoot);
       await under.warehouse.mergeStaging(description, manifest.runId);
       return previous === null ? [] : changes;
@@ -115,7 +115,7 @@ export function describeSchemaEvolution(name: string, fresh: WarehouseFactory): 
       const second = await under.writeRun({ runId: 'r2', startedAt: T2, columns: after, files: [`select 2::bigint as id, 70000::integer as qty, timestamptz '${T2}' as updated_at`] });
       await evolveAndLoad(null, first);
       const { changes } = compareSchemas(first.columns, second.columns);
-      await under.warehouse.evolveSchema(describeTable(second), changes);
+      await under.warehouse.evolveSchema(describeTable(second), changes, 'r2');
 
       // Act
       await evolveAndLoad(first, second);
@@ -135,7 +135,7 @@ export function describeSchemaEvolution(name: string, fresh: WarehouseFactory): 
       const { changes } = compareSchemas(first.columns, second.columns);
 
       // Act
-      const act = under.warehouse.evolveSchema(describeTable(second), changes);
+      const act = under.warehouse.evolveSchema(describeTable(second), changes, 'r2');
 
       // Assess
       if (under.dialect.name === 'snowflake') {
