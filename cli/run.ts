@@ -2,6 +2,7 @@ import { parseArgs } from 'node:util';
 
 import { loadConfig } from '../config/index.js';
 import { runLocally, type TableOutcome } from '../runtime/local-pipeline.js';
+import { rawTableFor } from '../warehouse/naming.js';
 import { printSchemaChanges } from './status.js';
 import { printTable } from './table-output.js';
 
@@ -41,6 +42,12 @@ export async function runCommand(argv: string[]): Promise<number> {
   return failed.every((o) => o.busy) ? EXIT_TABLE_BUSY : 1;
 }
 
+/** Where a run's set-aside values are: the rejects table next to the table's raw table. */
+function rejectsTableOf(outcome: TableOutcome): string {
+  const rejects = rawTableFor(outcome.source, `${outcome.table}__rejects`);
+  return `${rejects.schema}.${rejects.name}`;
+}
+
 function seconds(outcome: TableOutcome): string {
   const run = outcome.run;
   if (!run?.finishedAt) return '-';
@@ -58,7 +65,7 @@ function printSummary(outcomes: TableOutcome[], totalSeconds: number): void {
       String(o.run?.inserted ?? '-'),
       String(o.run?.updated ?? '-'),
       seconds(o),
-      o.failure ? `FAILED ${o.failure}` : 'ok',
+      o.failure ? `FAILED ${o.failure}` : o.run?.rejects ? `ok, completed with ${o.run.rejects} rejects (${rejectsTableOf(o)})` : 'ok',
     ]),
   );
   printSchemaChanges(outcomes.map((o) => ({ table: `${o.source}/${o.table}`, runId: o.runId, changes: o.run?.schemaChanges })));

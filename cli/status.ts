@@ -27,6 +27,8 @@ export interface TableStatus {
     rowsExtracted: number | null;
     inserted: number | null;
     updated: number | null;
+    /** Values the run set aside under the table's `unrepresentable` policy; present when any. */
+    rejects?: number;
     /** Present when the run changed the table's columns (events/schema-change.ts). */
     schemaChanges?: SchemaChange[];
   } | null;
@@ -94,6 +96,7 @@ export async function tableStatus(state: StateStore, { source, table }: Selected
             rowsExtracted: run?.rowsExtracted ?? null,
             inserted: run?.inserted ?? null,
             updated: run?.updated ?? null,
+            ...(run?.rejects ? { rejects: run.rejects } : {}),
             ...(run?.schemaChanges?.length ? { schemaChanges: run.schemaChanges } : {}),
           },
     state: active === null ? 'idle' : Date.parse(active.expiresAt) > now.getTime() ? 'running' : 'lease expired',
@@ -120,7 +123,7 @@ function printStatuses(statuses: readonly TableStatus[]): void {
       s.mode,
       orDash(s.watermark),
       s.lastRun?.runId ?? 'never run',
-      orDash(s.lastRun?.status),
+      s.lastRun?.rejects ? `${s.lastRun.status} with ${s.lastRun.rejects} rejects` : orDash(s.lastRun?.status),
       s.lastRun?.finishedAt ? formatInstant(s.lastRun.finishedAt) : '-',
       stateText(s),
       orDash(s.lastRun?.rowsExtracted),

@@ -38,6 +38,9 @@ export type Engine = z.infer<typeof EngineSchema>;
 export const ModeSchema = z.enum(['full', 'incremental']);
 export type Mode = z.infer<typeof ModeSchema>;
 
+/** See `unrepresentable` in {@link TableObjectSchema}. */
+export const UnrepresentableSchema = z.enum(['quarantine', 'fail', 'coerce']);
+
 /** A name the config can carry to the job and the raw layout (see ./identifiers.ts); the message says why not. */
 const nameSchema = (problem: (name: string) => string | null) =>
   z.string().superRefine((name, ctx) => {
@@ -65,6 +68,14 @@ export const TableObjectSchema = z.strictObject({
   mode: ModeSchema.optional(),
   /** Overrides the source's `retry`, key by key. */
   retry: RetrySettingsSchema.optional(),
+  /**
+   * What a value no destination holds exactly (an `infinity` date, `NaN` in a `numeric(p,s)`, a
+   * MySQL zero date) becomes: `quarantine` (NULL, recorded in the rejects table), `coerce` (the
+   * nearest value, recorded too) or `fail` (the run fails, nothing lands). Default `quarantine`.
+   */
+  unrepresentable: UnrepresentableSchema.optional(),
+  /** Per-column exceptions to `unrepresentable`. Key and incremental columns always fail. */
+  unrepresentableColumns: z.record(ColumnSchema, UnrepresentableSchema).optional(),
 });
 
 export const TableSpecSchema = TableObjectSchema.superRefine((table, ctx) => {
@@ -79,6 +90,15 @@ export const TableSpecSchema = TableObjectSchema.superRefine((table, ctx) => {
       ctx.addIssue({ code: 'custom', path: ['primaryKey', index], message: `column '${column}' is listed twice` });
     }
   });
+  for (const [column, policy] of Object.entries(table.unrepresentableColumns ?? {})) {
+    const role = table.primaryKey.includes(column) ? 'a primary-key' : column === table.incrementalColumn ? 'the incremental' : null;
+    if (role !== null && policy !== 'fail') {
+      ctx.addIssue({
+        code: 'custom', path: ['unrepresentableColumns', column],
+        message: `column '${column}' is ${role} column: a row cannot land without it, so its unrepresentable values always fail the run`,
+      });
+    }
+  }
 }).transform((table) => ({
   ...table,
   mode: table.mode ?? (table.incrementalColumn === undefined ? ('full' as const) : ('incremental' as const)),

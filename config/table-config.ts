@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { mergeRetry, RetrySettingsSchema } from './retry.js';
-import { EngineSchema, ModeSchema, type FloeConfig } from './schema.js';
+import { EngineSchema, ModeSchema, UnrepresentableSchema, type FloeConfig } from './schema.js';
 
 /**
  * The table config item pushed to the state store (DynamoDB on AWS, the state
@@ -27,6 +27,10 @@ export const TableConfigSchema = z.object({
   lookbackSeconds: z.int().min(0),
   /** The table's retry settings over its source's; start-ingest fills what is unset from the defaults. */
   retry: RetrySettingsSchema.optional(),
+  /** The job's `--unrepresentable`; start-ingest passes `quarantine` when unset. */
+  unrepresentable: UnrepresentableSchema.optional(),
+  /** The job's `--unrepresentable-columns`. */
+  unrepresentableColumns: z.record(z.string(), UnrepresentableSchema).optional(),
 });
 export type TableConfig = z.infer<typeof TableConfigSchema>;
 
@@ -46,6 +50,8 @@ export function toTableConfigs(config: FloeConfig): TableConfig[] {
         partitions: table.partitions,
         lookbackSeconds: table.lookbackSeconds,
         ...(retry === undefined ? {} : { retry }),
+        ...(table.unrepresentable === undefined ? {} : { unrepresentable: table.unrepresentable }),
+        ...(table.unrepresentableColumns === undefined ? {} : { unrepresentableColumns: { ...table.unrepresentableColumns } }),
       };
     }),
   );

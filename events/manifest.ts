@@ -80,6 +80,14 @@ export const ManifestSchema = z
     nullIncrementalRows: CountSchema.nullable(),
     totalRows: CountSchema,
     files: z.array(ManifestFileSchema),
+    /**
+     * Values no destination holds exactly, set aside under the table's policy (quarantine or
+     * coerce), with the file listing each (run id, key, column, value, reason, action). Absent in
+     * manifests of jobs before quarantine.
+     */
+    rejects: z
+      .object({ rows: CountSchema, byColumn: z.record(z.string(), CountSchema), file: ManifestFileSchema.nullable() })
+      .optional(),
     columns: z.array(ManifestColumnSchema).min(1),
     startedAt: instant,
     finishedAt: instant,

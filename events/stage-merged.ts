@@ -59,6 +59,11 @@ export const StageMergedSchema = FloeDetailSchema.extend({
    */
   goldBehind: z.boolean().optional(),
   /**
+   * Values no destination holds exactly, set aside by the job under the table's policy and
+   * loaded into the rejects table next to raw (`<raw table>__rejects`); absent when none.
+   */
+  rejects: CountSchema.optional(),
+  /**
    * How this run's columns differ from the table's last known schema, as applied to raw and
    * staging; absent or empty when nothing changed. Optional, so events from older floe versions parse.
    */

@@ -109,3 +109,32 @@ export function describeTable(manifest: ManifestLike): TableDescription {
     columns,
   };
 }
+
+/** The columns of a run's rejects file (glue/floe_extract/quarantine.py, REJECTS_SCHEMA). */
+export const REJECT_COLUMNS = ['run_id', 'primary_key', 'column_name', 'source_value', 'reason', 'action'] as const;
+
+/**
+ * The rejects table of a run's table (`<raw table>__rejects`, in the raw schema) and the run's
+ * rejects file as a manifest of its own: loaded like any raw table (idempotent per file, with the
+ * same load metadata), on DuckDB and Snowflake alike. Null when the run set nothing aside.
+ */
+export function rejectsLoadFor(manifest: ManifestLike & { readonly rejects?: { readonly file: { path: string; url: string; rows: number } | null } | undefined }): {
+  description: TableDescription;
+  manifest: ManifestLike;
+} | null {
+  const file = manifest.rejects?.file ?? null;
+  if (file === null) return null;
+  const rejects: ManifestLike = {
+    runId: manifest.runId,
+    database: manifest.database,
+    table: `${manifest.table}__rejects`,
+    mode: 'full',
+    primaryKey: ['run_id', 'primary_key', 'column_name'],
+    incrementalColumn: null,
+    columns: REJECT_COLUMNS.map((name) => ({ name, arrowType: 'string', sourceType: 'text', nullable: false })),
+    files: [file],
+    totalRows: file.rows,
+    startedAt: manifest.startedAt,
+  };
+  return { description: describeTable(rejects), manifest: rejects };
+}

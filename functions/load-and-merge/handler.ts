@@ -3,7 +3,7 @@ import { faultPoint } from '../../runtime/fault.js';
 import type { Publisher } from '../../runtime/local-bus.js';
 import type { RunRecord, StateStore } from '../../state/index.js';
 import type { RawStorage } from '../../storage/raw-storage.js';
-import { describeTable } from '../../warehouse/table-description.js';
+import { describeTable, rejectsLoadFor } from '../../warehouse/table-description.js';
 import type { Warehouse } from '../../warehouse/warehouse.js';
 import { failRun } from '../publish-failure.js';
 import { schemaChangesOf } from './schema-changes.js';
@@ -117,6 +117,9 @@ export function createLoadAndMerge(deps: LoadAndMergeDeps): (event: FloeEvent) =
       if (!noChange) {
         rowsLoaded = (await deps.warehouse.loadRaw(description, manifest, deps.raw.root)).rowsLoaded;
       }
+      const rejects = rejectsLoadFor(manifest);
+      if (rejects !== null) await deps.warehouse.loadRaw(rejects.description, rejects.manifest, deps.raw.root);
+      const rejectedValues = manifest.rejects?.rows ?? 0;
       faultPoint('load-and-merge:after-raw-load');
       if (!noChange) {
         if (event['replay-name'] !== undefined) await refuseRollback(deps.state, run);
@@ -130,10 +133,14 @@ export function createLoadAndMerge(deps: LoadAndMergeDeps): (event: FloeEvent) =
         await deps.state.commitWatermark(source, table, runId, manifest.newWatermark);
       }
       faultPoint('load-and-merge:after-watermark');
-      await deps.state.updateRun(runId, { inserted: counts.inserted, updated: counts.updated, ...(schemaChanges.length > 0 ? { schemaChanges } : {}) });
+      await deps.state.updateRun(runId, {
+        inserted: counts.inserted, updated: counts.updated,
+        ...(schemaChanges.length > 0 ? { schemaChanges } : {}),
+        ...(rejectedValues > 0 ? { rejects: rejectedValues } : {}),
+      });
       await deps.state.recordStep(runId, {
         name: 'load-and-merge', startedAt, finishedAt: new Date().toISOString(), rows: rowsLoaded,
-        details: { inserted: counts.inserted, updated: counts.updated, deleted: counts.deleted, noChange, schemaChanges: schemaChanges.length },
+        details: { inserted: counts.inserted, updated: counts.updated, deleted: counts.deleted, noChange, schemaChanges: schemaChanges.length, rejects: rejectedValues },
       });
       const earlierRuns = (await deps.state.listRuns({ source, table, limit: 100 })).filter(
         (other) => other.runId !== runId && (run === null || other.requestedAt <= run.requestedAt),
@@ -153,6 +160,7 @@ export function createLoadAndMerge(deps: LoadAndMergeDeps): (event: FloeEvent) =
         noChange,
         ...(goldBehind ? { goldBehind } : {}),
         ...(schemaChanges.length > 0 ? { schemaChanges } : {}),
+        ...(rejectedValues > 0 ? { rejects: rejectedValues } : {}),
       };
       await deps.publisher.publish(STAGE_MERGED, detail);
     } catch (error) {

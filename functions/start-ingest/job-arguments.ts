@@ -19,6 +19,8 @@ export interface ExtractionTable {
   lookbackSeconds?: number | undefined;
   /** The table's retry settings; unset keys take floe's defaults (3 attempts, 5 s doubling, 60 s cap). */
   retry?: RetrySettings | undefined;
+  unrepresentable?: 'quarantine' | 'fail' | 'coerce' | undefined;
+  unrepresentableColumns?: Readonly<Record<string, 'quarantine' | 'fail' | 'coerce'>> | undefined;
 }
 
 export interface ExtractionRun {
@@ -47,6 +49,11 @@ export function extractionJobArguments(table: ExtractionTable, run: ExtractionRu
   args['--retry-attempts'] = String(retry.attempts);
   args['--retry-backoff-seconds'] = String(retry.backoffSeconds);
   args['--retry-max-backoff-seconds'] = String(retry.maxBackoffSeconds);
+  // Always explicit too: run by hand, the job fails on such a value; floe's default sets it aside.
+  args['--unrepresentable'] = table.unrepresentable ?? 'quarantine';
+  if (table.unrepresentableColumns && Object.keys(table.unrepresentableColumns).length > 0) {
+    args['--unrepresentable-columns'] = JSON.stringify(table.unrepresentableColumns);
+  }
   if (table.mode === 'incremental' && !table.incrementalColumn) {
     throw new Error(`table ${table.source}/${table.table}: incremental mode needs an incremental column`);
   }

@@ -279,7 +279,8 @@ class MySQLSource:
             raise UnrepresentableValueError(
                 f"table {self.table}, column {column.name} ({column.source_type}): a value cannot be written "
                 f"exactly as {target}: {error}. Nothing was landed for this run; fix or exclude the value at "
-                "the source, or change the column's type."
+                "the source, change the column's type, or set the table's `unrepresentable` policy to "
+                "quarantine or coerce."
             ) from None
 
     def _convert_each(self, text: pa.Array, target: pa.DataType) -> tuple[pa.Array, list[tuple[int, str]]]:

@@ -125,5 +125,6 @@ def raise_unrepresentable(
     raise UnrepresentableValueError(
         f"table {table}, column {column.name} ({column.source_type}): a value cannot be written exactly "
         f"as {column.arrow_type}: {detail.strip()}. Nothing was landed for this run; "
-        "fix or exclude the value at the source, or change the column's type."
+        "fix or exclude the value at the source, change the column's type, or set the table's `unrepresentable` "
+        "policy to quarantine or coerce."
     ) from None
