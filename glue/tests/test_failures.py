@@ -182,7 +182,7 @@ def test_a_connection_killed_mid_read_fails_the_run_instead_of_landing_part_of_t
     assert_failed_cleanly(result, 3, "lost the connection", "while reading")
 
 
-def test_a_manifest_that_cannot_be_written_fails_retryably_in_one_line(
+def test_a_manifest_that_cannot_be_written_fails_retryably_in_one_line_and_takes_its_files_back(
     postgres: Postgres, table_name: str, run_job: Runner, tmp_path: Path
 ) -> None:
     # Prepare: a file where the manifests folder should be makes the manifest write fail.
@@ -195,6 +195,7 @@ def test_a_manifest_that_cannot_be_written_fails_retryably_in_one_line(
     # Assess
     assert_failed_cleanly(result, 6, "could not write")
     assert [r["event"] for r in result.log_records()][-1] == "error"
+    assert list(raw_root.rglob("*.parquet")) == []  # the data files it had landed are taken back
 
 
 def test_a_failing_part_stops_the_others_and_leaves_no_data_files(
@@ -247,21 +248,6 @@ def test_a_connection_can_come_from_an_environment_variable_kept_off_the_command
     assert ok.exit_code == 0, ok.stderr
     assert [r["id"] for r in ok.rows()] == [1, 2]
     assert_failed_cleanly(unset, 2, "environment variable 'FLOE_TEST_UNSET_CONNECTION', which is not set")
-
-
-def test_a_run_whose_manifest_cannot_be_written_takes_its_data_files_back(
-    postgres: Postgres, table_name: str, run_job: Runner, tmp_path: Path
-) -> None:
-    # Prepare: the data files land, then a file where the manifests folder should be refuses the manifest.
-    make_small(postgres, table_name)
-    raw_root = tmp_path / "blocked"
-    raw_root.mkdir()
-    (raw_root / "_manifests").write_text("not a folder")
-    # Act
-    result = run_job(postgres, table_name, raw_root=raw_root)
-    # Assess
-    assert_failed_cleanly(result, 6, "could not write")
-    assert list(raw_root.rglob("*.parquet")) == []
 
 
 def test_a_run_whose_log_cannot_be_written_fails_without_its_manifest_or_data_files(

@@ -10,19 +10,12 @@ import { SQSClient } from '@aws-sdk/client-sqs';
 import mysql from 'mysql2/promise';
 import pg from 'pg';
 
-import { routesFor, type HandlerName } from '../../events/index.js';
-import { createLambdaHandler as createBuildGoldLambda } from '../../functions/build-gold/lambda.js';
-import { createLambdaHandler as createGlueFinishedLambda } from '../../functions/glue-finished/lambda.js';
-import { createLambdaHandler as createLoadAndMergeLambda } from '../../functions/load-and-merge/lambda.js';
 import { createLambdaHandler as createRequestIngestLambda } from '../../functions/request-ingest/lambda.js';
-import { createLambdaHandler as createStartIngestLambda } from '../../functions/start-ingest/lambda.js';
-import { ensureGlueForwarding, ensureRules } from '../../runtime/eventbridge-rules.js';
 import { DynamoDbStateStore, createStateTables, createTables, idempotencyTableDefinition } from '../../state/dynamodb.js';
 import { S3MirroredRawStorage } from '../../storage/s3-mirror.js';
 import { DuckDbWarehouse } from '../../warehouse/duckdb.js';
 import { startMoto, type MotoServer } from '../moto.js';
-import { createQueue, type TestQueue } from './queues.js';
-import { lambdaContext, runUntilQuiet, type HarnessOptions, type HarnessRecord } from './lambda-harness.js';
+import { choreographyHandlers, choreographyQueues, lambdaContext, runUntilQuiet, type HarnessOptions, type HarnessRecord } from './lambda-harness.js';
 
 const PG_URL = process.env['FLOE_TEST_PG_URL'] ?? 'postgresql://postgres@127.0.0.1:5432/postgres';
 const MYSQL_URL = process.env['FLOE_TEST_MYSQL_URL'] ?? 'mysql://root@127.0.0.1:3306/mysql';
@@ -132,10 +125,7 @@ describe('The choreography on AWS APIs (moto): Snowflake call → Glue → S3 �
     const mysqlSecret = await secrets.send(new CreateSecretCommand({
       Name: 'floe/mysrc', SecretString: `mysql://${MYSQL_USER}:${MYSQL_PASSWORD}@127.0.0.1:3306/${SCHEMA}`,
     }));
-    const queues = {} as Record<HandlerName, TestQueue>;
-    for (const name of ['start-ingest', 'glue-finished', 'load-and-merge', 'build-gold'] as const) queues[name] = await createQueue(sqs, `floe-e2e-${name}`);
-    await ensureRules(eventbridge, BUS, routesFor([JOB]), Object.fromEntries(Object.entries(queues).map(([name, queue]) => [name, queue.arn])));
-    await ensureGlueForwarding(eventbridge, BUS, routesFor([JOB]));
+    const queues = await choreographyQueues(sqs, eventbridge, BUS, JOB, 'floe-e2e');
     const state = new DynamoDbStateStore(dynamodb, TABLES);
     await state.putTableConfigs([
       { source: 'pgsrc', table: `${SCHEMA}.orders`, engine: 'postgres', primaryKey: ['id'], mode: 'incremental', incrementalColumn: 'updated_at', partitionColumn: 'id', partitions: 2, lookbackSeconds: 0 },
@@ -159,12 +149,7 @@ describe('The choreography on AWS APIs (moto): Snowflake call → Glue → S3 �
     const requestIngest = createRequestIngestLambda(env, { dynamodb, eventbridge });
     const harness: HarnessOptions = {
       aws: moto.config, sqs, glue, eventbridge, jobName: JOB, jobRunsPlayed: new Set(),
-      handlers: {
-        'start-ingest': { queue: queues['start-ingest'], lambda: createStartIngestLambda(env, { dynamodb, eventbridge, glue }) },
-        'glue-finished': { queue: queues['glue-finished'], lambda: createGlueFinishedLambda(env, { dynamodb, eventbridge, s3 }) },
-        'load-and-merge': { queue: queues['load-and-merge'], lambda: createLoadAndMergeLambda(env, { dynamodb, eventbridge, s3, raw, openWarehouse }) },
-        'build-gold': { queue: queues['build-gold'], lambda: createBuildGoldLambda(env, { dynamodb, eventbridge, openWarehouse }) },
-      },
+      handlers: choreographyHandlers({ env, clients: { dynamodb, eventbridge, glue, s3 }, queues, raw, openWarehouse }),
     };
     const record: HarnessRecord = { delivered: [], jobOutput: [] };
     const rows = [[0, 'pgsrc', [`${SCHEMA}.orders`], { wait: true }], [1, 'mysrc', ['items'], { wait: true }]];

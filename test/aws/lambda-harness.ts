@@ -4,13 +4,22 @@ import { join } from 'node:path';
 import { PutEventsCommand, type EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { GetJobRunsCommand, type GlueClient } from '@aws-sdk/client-glue';
 import type { SQSClient } from '@aws-sdk/client-sqs';
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { S3Client } from '@aws-sdk/client-s3';
 import type { Context } from 'aws-lambda';
 
-import { GLUE_EVENT_SOURCE, GLUE_JOB_STATE_CHANGE, type HandlerName } from '../../events/index.js';
+import { GLUE_EVENT_SOURCE, GLUE_JOB_STATE_CHANGE, routesFor, type HandlerName } from '../../events/index.js';
+import { createLambdaHandler as createBuildGoldLambda } from '../../functions/build-gold/lambda.js';
 import type { EventLambda } from '../../functions/event-lambda.js';
+import { createLambdaHandler as createGlueFinishedLambda } from '../../functions/glue-finished/lambda.js';
+import { createLambdaHandler as createLoadAndMergeLambda } from '../../functions/load-and-merge/lambda.js';
+import { createLambdaHandler as createStartIngestLambda } from '../../functions/start-ingest/lambda.js';
+import { ensureGlueForwarding, ensureRules } from '../../runtime/eventbridge-rules.js';
+import type { RawStorage } from '../../storage/raw-storage.js';
+import type { Warehouse } from '../../warehouse/warehouse.js';
 import type { AwsTestConfig } from '../moto.js';
 import { repoRoot } from '../state/helpers.js';
-import { drainQueue, type TestQueue } from './queues.js';
+import { createQueue, drainQueue, type TestQueue } from './queues.js';
 
 /** The Lambda runtime's context, as much of it as the entries read (remaining time for idempotency). */
 export function lambdaContext(functionName: string): Context {
@@ -40,6 +49,39 @@ export interface HarnessOptions {
   jobRunsPlayed: Set<string>;
   /** The queue behind each handler's rule, and the Lambda entry its messages are given to. */
   handlers: Record<HandlerName, { queue: TestQueue; lambda: EventLambda }>;
+}
+
+/** What the four choreography Lambdas need: their environment, AWS clients, and the warehouse they share. */
+export interface ChoreographyDeps {
+  env: Record<string, string>;
+  clients: { dynamodb: DynamoDBClient; eventbridge: EventBridgeClient; glue: GlueClient; s3: S3Client };
+  queues: Record<HandlerName, TestQueue>;
+  /** load-and-merge reads raw files through it (DuckDB reads local Parquet only). */
+  raw: RawStorage;
+  openWarehouse: () => Promise<Warehouse>;
+}
+
+/**
+ * A queue per handler on `bus`, each behind the rules the routing table gives that handler, and
+ * the default bus's rule that forwards Glue's state changes to `bus`, as the stack has them.
+ */
+export async function choreographyQueues(sqs: SQSClient, eventbridge: EventBridgeClient, bus: string, jobName: string, prefix: string): Promise<Record<HandlerName, TestQueue>> {
+  const queues = {} as Record<HandlerName, TestQueue>;
+  for (const name of ['start-ingest', 'glue-finished', 'load-and-merge', 'build-gold'] as const) queues[name] = await createQueue(sqs, `${prefix}-${name}`);
+  await ensureRules(eventbridge, bus, routesFor([jobName]), Object.fromEntries(Object.entries(queues).map(([name, queue]) => [name, queue.arn])));
+  await ensureGlueForwarding(eventbridge, bus, routesFor([jobName]));
+  return queues;
+}
+
+/** Each handler's queue and Lambda entry, as the stack wires them. */
+export function choreographyHandlers({ env, clients, queues, raw, openWarehouse }: ChoreographyDeps): HarnessOptions['handlers'] {
+  const { dynamodb, eventbridge, glue, s3 } = clients;
+  return {
+    'start-ingest': { queue: queues['start-ingest'], lambda: createStartIngestLambda(env, { dynamodb, eventbridge, glue }) },
+    'glue-finished': { queue: queues['glue-finished'], lambda: createGlueFinishedLambda(env, { dynamodb, eventbridge, s3 }) },
+    'load-and-merge': { queue: queues['load-and-merge'], lambda: createLoadAndMergeLambda(env, { dynamodb, eventbridge, s3, raw, openWarehouse }) },
+    'build-gold': { queue: queues['build-gold'], lambda: createBuildGoldLambda(env, { dynamodb, eventbridge, openWarehouse }) },
+  };
 }
 
 /** What went past: every event a handler was given, and each job run's output (for secret scans). */

@@ -9,18 +9,12 @@ import { CreateSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secre
 import { SQSClient } from '@aws-sdk/client-sqs';
 import pg from 'pg';
 
-import { INGEST_REQUESTED, routesFor, type HandlerName, type IngestRequested } from '../../events/index.js';
-import { createLambdaHandler as createBuildGoldLambda } from '../../functions/build-gold/lambda.js';
-import { createLambdaHandler as createGlueFinishedLambda } from '../../functions/glue-finished/lambda.js';
-import { createLambdaHandler as createLoadAndMergeLambda } from '../../functions/load-and-merge/lambda.js';
-import { createLambdaHandler as createStartIngestLambda } from '../../functions/start-ingest/lambda.js';
+import { INGEST_REQUESTED, type IngestRequested } from '../../events/index.js';
 import { EventBridgePublisher } from '../../runtime/eventbridge-publisher.js';
-import { ensureGlueForwarding, ensureRules } from '../../runtime/eventbridge-rules.js';
 import { createStateTables, createTables, DynamoDbStateStore, idempotencyTableDefinition } from '../../state/dynamodb.js';
 import { S3MirroredRawStorage } from '../../storage/s3-mirror.js';
 import { DuckDbWarehouse } from '../../warehouse/duckdb.js';
-import { createQueue } from '../aws/queues.js';
-import { lambdaContext, runUntilQuiet, type HarnessOptions, type HarnessRecord } from '../aws/lambda-harness.js';
+import { choreographyHandlers, choreographyQueues, lambdaContext, runUntilQuiet, type HarnessOptions, type HarnessRecord } from '../aws/lambda-harness.js';
 import { startMoto, type MotoServer } from '../moto.js';
 
 const PG_URL = process.env['FLOE_TEST_PG_URL'] ?? 'postgresql://postgres@127.0.0.1:5432/postgres';
@@ -82,10 +76,7 @@ describe('Lambda entries: every event delivered again, late and out of order (mo
       ExecutionProperty: { MaxConcurrentRuns: 10 },
     }));
     const secret = await secrets.send(new CreateSecretCommand({ Name: 'floe/pg', SecretString: PG_URL }));
-    const queues = {} as Record<HandlerName, Awaited<ReturnType<typeof createQueue>>>;
-    for (const name of ['start-ingest', 'glue-finished', 'load-and-merge', 'build-gold'] as const) queues[name] = await createQueue(sqs, `floe-dup-${name}`);
-    await ensureRules(eventbridge, BUS, routesFor([JOB]), Object.fromEntries(Object.entries(queues).map(([name, queue]) => [name, queue.arn])));
-    await ensureGlueForwarding(eventbridge, BUS, routesFor([JOB]));
+    const queues = await choreographyQueues(sqs, eventbridge, BUS, JOB, 'floe-dup');
     const state = new DynamoDbStateStore(dynamodb, TABLES);
     const table = `${SCHEMA}.orders`;
     await state.putTableConfigs([{ source: 'pg', table, engine: 'postgres', primaryKey: ['id'], mode: 'incremental', incrementalColumn: 'updated_at', partitionColumn: 'id', partitions: 2, lookbackSeconds: 0 }]);
@@ -102,12 +93,7 @@ describe('Lambda entries: every event delivered again, late and out of order (mo
     const raw = new S3MirroredRawStorage({ client: s3, root: `s3://${BUCKET}`, mirror: join(folder, 'mirror') });
     const harness: HarnessOptions = {
       aws: moto.config, sqs, glue, eventbridge, jobName: JOB, jobRunsPlayed: new Set(),
-      handlers: {
-        'start-ingest': { queue: queues['start-ingest'], lambda: createStartIngestLambda(env, { dynamodb, eventbridge, glue }) },
-        'glue-finished': { queue: queues['glue-finished'], lambda: createGlueFinishedLambda(env, { dynamodb, eventbridge, s3 }) },
-        'load-and-merge': { queue: queues['load-and-merge'], lambda: createLoadAndMergeLambda(env, { dynamodb, eventbridge, s3, raw, openWarehouse }) },
-        'build-gold': { queue: queues['build-gold'], lambda: createBuildGoldLambda(env, { dynamodb, eventbridge, openWarehouse }) },
-      },
+      handlers: choreographyHandlers({ env, clients: { dynamodb, eventbridge, glue, s3 }, queues, raw, openWarehouse }),
     };
     const record: HarnessRecord = { delivered: [], jobOutput: [] };
     const publisher = new EventBridgePublisher({ client: eventbridge, busName: BUS });
