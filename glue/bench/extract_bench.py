@@ -8,7 +8,8 @@ Seeds `floe_bench` (glue/bench/seed.py) in PostgreSQL and MariaDB, then times,
   - the physical limit: `psql -c "COPY floe_bench TO STDOUT"` and
     `mysql --quick -e "SELECT * FROM test.floe_bench"`, both to /dev/null;
   - `glue/extract.py` on one connection, and with `--partitions 2` on `id`,
-    writing zstd Parquet to a scratch folder (local disk).
+    writing zstd Parquet to a scratch folder (local disk), with floe's default
+    `--unrepresentable quarantine`; on PostgreSQL also with `fail` (no guards).
 Reports the median wall time, rows/s, ratio to the dump, the job's peak RSS and
 the on-disk size of table and Parquet, as a Markdown table for BENCHMARKS.md.
 """
@@ -69,13 +70,16 @@ def dump_mysql() -> Sample:
     return Sample(timed(["mysql", "-h", "127.0.0.1", "-uroot", "--quick", "-e", "SELECT * FROM test.floe_bench"])[0])
 
 
-def floe(engine: str, partitions: int, scratch: Path) -> Sample:
+def floe(engine: str, partitions: int, scratch: Path, unrepresentable: str = "quarantine") -> Sample:
     shutil.rmtree(scratch, ignore_errors=True)
+    # floe passes the table's policy (quarantine by default), so that is what is measured;
+    # `fail` adds no guard to the read, so the pair shows what the guards cost.
     argv = [
         sys.executable, "-c", MEASURE, str(ROOT / "glue/extract.py"),
         "--run-id", "bench", "--engine", engine, "--database", "bench",
         "--connection", PG_URL if engine == "postgres" else MYSQL_URL,
         "--table", "floe_bench", "--primary-key", "id", "--raw-root", str(scratch),
+        "--unrepresentable", unrepresentable,
     ]
     if partitions > 1:
         argv += ["--partition-column", "id", "--partitions", str(partitions)]
@@ -98,7 +102,8 @@ def main() -> None:
     scratch = Path(tempfile.mkdtemp(prefix="floe-bench-"))
     cases = {
         "postgres": [("psql COPY TO STDOUT", dump_pg)]
-        + [(f"floe, {p} connection(s)", lambda p=p: floe("postgres", p, scratch)) for p in (1, 2)],
+        + [(f"floe, {p} connection(s)", lambda p=p: floe("postgres", p, scratch)) for p in (1, 2)]
+        + [("floe, 1 connection, --unrepresentable fail", lambda: floe("postgres", 1, scratch, "fail"))],
         "mysql": [("mysql --quick SELECT", dump_mysql)]
         + [(f"floe, {p} connection(s)", lambda p=p: floe("mysql", p, scratch)) for p in (1, 2)],
     }
