@@ -59,6 +59,8 @@ export function lazyWarehouse(open: OpenWarehouse): Warehouse {
     loadRaw: (...args) => call((w) => w.loadRaw(...args)),
     mergeStaging: (...args) => call((w) => w.mergeStaging(...args)),
     replaceStaging: (...args) => call((w) => w.replaceStaging(...args)),
+    prepareDeleteDetection: (...args) => call((w) => w.prepareDeleteDetection(...args)),
+    applyDetectedDeletes: (...args) => call((w) => w.applyDetectedDeletes(...args)),
     buildGold: (...args) => call((w) => w.buildGold(...args)),
     query: (...args) => call((w) => w.query(...args)),
     close: discard,

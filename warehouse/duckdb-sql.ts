@@ -94,3 +94,6 @@ export const insertRunRowsSql = (description: TableDescription, runId: string, k
 export const replaceStagingSql = (description: TableDescription, runId: string, keysUnique = false): BoundSql[] =>
   shared.replaceStagingSql(dialect, description, runId, keysUnique);
 export const createGoldTableSql = (name: string, select: string): string => shared.createGoldTableSql(dialect, WAREHOUSE_SCHEMAS.gold, name, select);
+export const addDeletedAtColumnSql = (description: TableDescription): string => shared.addDeletedAtColumnSql(dialect, description);
+export const applyDetectedDeletesSql = (description: TableDescription, keys: readonly (readonly string[])[], how: 'mark' | 'remove', noticedAt: string): BoundSql =>
+  shared.applyDetectedDeletesSql(dialect, description, keys, how, noticedAt);

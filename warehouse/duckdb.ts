@@ -5,6 +5,8 @@ import { canonicalDuckDbType } from './arrow-type.js';
 import { duckDbDialect } from './duckdb-dialect.js';
 import {
   addColumnSql,
+  addDeletedAtColumnSql,
+  applyDetectedDeletesSql,
   compareSnapshotSql,
   countRawRowsPerFileSql,
   createGoldTableSql,
@@ -26,9 +28,13 @@ import { buildGoldModels } from './gold-build.js';
 import { quoteQualifiedName, type QualifiedName } from './quote.js';
 import { droppedColumnsOf, evolveTableSql, type ExistingColumns } from './schema-ddl.js';
 import type { ManifestLike, TableDescription } from './table-description.js';
+import { DELETED_AT } from './table-sql.js';
 import type { GoldModelResult, RawLoadResult, StagingResult, Warehouse } from './warehouse.js';
 import { WarehouseError, wrapDuckDbError } from './warehouse-error.js';
 import { faultPoint } from '../runtime/fault.js';
+
+/** Keys per statement when applying deletes found at the source. */
+const DELETE_BATCH = 1_000;
 
 type Params = readonly (string | number | bigint | boolean | null)[];
 
@@ -127,6 +133,7 @@ export class DuckDbWarehouse implements Warehouse {
   async mergeStaging(description: TableDescription, runId: string): Promise<StagingResult> {
     return this.transaction(`Merging run ${runId} into ${quoteQualifiedName(description.stagingTable)}`, async () => {
       const dropped = await this.ensureTable(description.stagingTable, createStagingTableSql(description), description);
+      if (description.softDelete === true) await this.ensureDeletedAt(description, await this.existingColumns(description.stagingTable));
       const before = await this.countRows(description.stagingTable);
       const keysUnique = await this.runKeysAreUnique(description, runId);
       if (before === 0) {
@@ -156,6 +163,32 @@ export class DuckDbWarehouse implements Warehouse {
       faultPoint('warehouse:during-merge');
       return { inserted: Number(counts?.['inserted'] ?? 0), updated: Number(counts?.['updated'] ?? 0), deleted: Number(counts?.['deleted'] ?? 0) };
     });
+  }
+
+  async prepareDeleteDetection(description: TableDescription, runId: string): Promise<boolean> {
+    return this.transaction(`Preparing delete detection on ${quoteQualifiedName(description.stagingTable)} for run ${runId}`, async () => {
+      const existing = await this.existingColumns(description.stagingTable);
+      if (existing.types.size === 0) return false;
+      if (description.softDelete === true) await this.ensureDeletedAt(description, existing);
+      return true;
+    });
+  }
+
+  /** Batches of keys, each one statement, all in one transaction. */
+  async applyDetectedDeletes(description: TableDescription, keys: readonly (readonly string[])[], how: 'mark' | 'remove', noticedAt: string, runId: string): Promise<number> {
+    if (keys.length === 0) return 0;
+    return this.transaction(`Applying deletes found at the source to ${quoteQualifiedName(description.stagingTable)} for run ${runId}`, async () => {
+      let changed = 0;
+      for (let start = 0; start < keys.length; start += DELETE_BATCH) {
+        changed += await this.run(applyDetectedDeletesSql(description, keys.slice(start, start + DELETE_BATCH), how, noticedAt));
+      }
+      return changed;
+    });
+  }
+
+  private async ensureDeletedAt(description: TableDescription, existing: ExistingColumns): Promise<void> {
+    const has = [...existing.types.keys()].some((name) => existing.key(name) === existing.key(DELETED_AT));
+    if (!has) await this.run({ sql: addDeletedAtColumnSql(description), params: [] });
   }
 
   async buildGold(goldDir: string, changedTables?: readonly string[]): Promise<GoldModelResult[]> {

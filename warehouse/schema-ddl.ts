@@ -3,7 +3,7 @@ import { duckDbTypeForArrow } from './arrow-type.js';
 import type { QualifiedName } from './quote.js';
 import { SchemaChangeError } from './schema-evolution.js';
 import type { SqlDialect } from './sql-dialect.js';
-import { addColumnSql, alterColumnTypeSql, META } from './table-sql.js';
+import { addColumnSql, alterColumnTypeSql, DELETED_AT, META } from './table-sql.js';
 import type { ColumnDescription, TableDescription } from './table-description.js';
 
 /** A warehouse table's columns as information_schema gives them: name → type, in the warehouse's spelling. */
@@ -16,7 +16,7 @@ export interface ExistingColumns {
   readonly canonical: (type: string) => string;
 }
 
-const FLOE_COLUMNS = new Set(Object.values(META));
+const FLOE_COLUMNS = new Set<string>([...Object.values(META), DELETED_AT]);
 
 /** The description's column as it was typed before a widening. */
 function asBefore(column: ColumnDescription, change: SchemaChange): ColumnDescription {

@@ -24,6 +24,9 @@ import type { ManifestLike, TableDescription } from './table-description.js';
 import type { GoldModelResult, RawLoadResult, StagingResult, Warehouse } from './warehouse.js';
 import { WarehouseError } from './warehouse-error.js';
 
+/** Keys per statement when applying deletes found at the source. */
+const DELETE_BATCH = 1_000;
+
 type Params = readonly (string | number | bigint | boolean | null)[];
 type Run = (statement: BoundSql) => Promise<SnowflakeResult>;
 
@@ -144,6 +147,7 @@ export class SnowflakeWarehouse implements Warehouse {
     const tag = floeQueryTag('merge-staging', runId);
     try {
       const dropped = await this.ensureTable(description.stagingTable, sql.createStagingTableSql(dialect, description), description, 'staging', tag);
+      if (description.softDelete === true) await this.ensureDeletedAt(description, await this.existingColumns(description.stagingTable, tag), tag);
       // The MERGE (or a first load's INSERT) is one statement, atomic by itself, so no explicit
       // transaction: the counts read around it can only be skewed by another writer of the table,
       // which floe's per-table lease keeps away. (fakesnow also cannot MERGE inside one.)
@@ -174,6 +178,41 @@ export class SnowflakeWarehouse implements Warehouse {
     } catch (error) {
       throw wrapSnowflakeError(`Replacing ${dialect.qualified(description.stagingTable)} with run ${runId}`, error);
     }
+  }
+
+  async prepareDeleteDetection(description: TableDescription, runId: string): Promise<boolean> {
+    const tag = floeQueryTag('detect-deletes', runId);
+    try {
+      const existing = await this.existingColumns(description.stagingTable, tag);
+      if (existing.types.size === 0) return false;
+      if (description.softDelete === true) await this.ensureDeletedAt(description, existing, tag);
+      return true;
+    } catch (error) {
+      throw wrapSnowflakeError(`Preparing delete detection on ${dialect.qualified(description.stagingTable)} for run ${runId}`, error);
+    }
+  }
+
+  /** Batches of keys, each one statement, all in one transaction. */
+  async applyDetectedDeletes(description: TableDescription, keys: readonly (readonly string[])[], how: 'mark' | 'remove', noticedAt: string, runId: string): Promise<number> {
+    if (keys.length === 0) return 0;
+    const tag = floeQueryTag('detect-deletes', runId);
+    try {
+      return await this.session.transaction(tag, async (run) => {
+        let changed = 0;
+        for (let start = 0; start < keys.length; start += DELETE_BATCH) {
+          changed += (await run(sql.applyDetectedDeletesSql(dialect, description, keys.slice(start, start + DELETE_BATCH), how, noticedAt))).rowsAffected;
+        }
+        return changed;
+      });
+    } catch (error) {
+      throw wrapSnowflakeError(`Applying deletes found at the source to ${dialect.qualified(description.stagingTable)} for run ${runId}`, error);
+    }
+  }
+
+  /** DDL, so outside any transaction. */
+  private async ensureDeletedAt(description: TableDescription, existing: ExistingColumns, tag: string): Promise<void> {
+    const has = [...existing.types.keys()].some((name) => existing.key(name) === existing.key(sql.DELETED_AT));
+    if (!has) await this.session.run({ sql: sql.addDeletedAtColumnSql(dialect, description), params: [] }, tag);
   }
 
   buildGold(goldDir: string, changedTables?: readonly string[]): Promise<GoldModelResult[]> {

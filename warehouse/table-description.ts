@@ -46,10 +46,15 @@ export interface TableDescription {
   readonly incrementalColumn: string | null;
   readonly mode: 'full' | 'incremental';
   readonly columns: readonly ColumnDescription[];
+  /**
+   * Staging keeps rows deleted at the source, marked in `_floe_deleted_at` (the table's
+   * `deletes: detect`); absent or false otherwise. Set by load-and-merge from the table config.
+   */
+  readonly softDelete?: boolean;
 }
 
 /** Column names floe adds, or the Parquet reader uses; a source column may not take them. */
-export const RESERVED_COLUMN_NAMES = ['_floe_run_id', '_floe_file', '_floe_extracted_at', '_floe_row', '_floe_location', 'file_row_number'];
+export const RESERVED_COLUMN_NAMES = ['_floe_run_id', '_floe_file', '_floe_extracted_at', '_floe_row', '_floe_deleted_at', '_floe_location', 'file_row_number'];
 
 /**
  * Builds the table description from a manifest.

@@ -19,6 +19,12 @@ export interface BoundSql {
 /** floe's load metadata columns. */
 export const META = { runId: '_floe_run_id', file: '_floe_file', extractedAt: '_floe_extracted_at', row: '_floe_row' } as const;
 
+/**
+ * Staging's soft-delete column (tables with `deletes: detect`): when floe noticed the row was gone
+ * from the source; NULL for a live row. Only staging has it, and only for those tables.
+ */
+export const DELETED_AT = '_floe_deleted_at';
+
 const columnNames = (description: TableDescription): string[] => description.columns.map((column) => column.name);
 
 /** The SQL pieces every statement below builds on, for one dialect. */
@@ -57,10 +63,57 @@ export function createStagingTableSql(dialect: SqlDialect, description: TableDes
     ...description.columns.map((column) => p.definition(column, 'staging')),
     `${p.runId} ${dialect.textType} not null`,
     `${p.extractedAt} ${dialect.timestampTzType} not null`,
+    ...(description.softDelete === true ? [deletedAtColumn(dialect)] : []),
   ];
   // No primary key constraint: every write path keeps one row per key by construction (deduped
   // runs, MERGE on the key), and DuckDB's index would cost a third of a first load's time.
   return `create table if not exists ${dialect.qualified(description.stagingTable)} (\n  ${lines.join(',\n  ')}\n)`;
+}
+
+function deletedAtColumn(dialect: SqlDialect): string {
+  return `${dialect.identifier(DELETED_AT)} ${dialect.timestampTzType}`;
+}
+
+/** A staging table made before its table had `deletes: detect` gains the soft-delete column; existing rows read NULL (live). */
+export function addDeletedAtColumnSql(dialect: SqlDialect, description: TableDescription): string {
+  return `alter table ${dialect.qualified(description.stagingTable)} add column ${deletedAtColumn(dialect)}`;
+}
+
+/**
+ * Delete detection: the staging rows of keys found gone from the source (`keys`: one value per
+ * primary-key column, as text each column's staging type reads). `mark` stamps `_floe_deleted_at`
+ * on live rows only, so marking again changes nothing and the first time noticed stays; `remove`
+ * deletes them. Either is one statement. $1 the time noticed (mark only), then the key values.
+ */
+export function applyDetectedDeletesSql(
+  dialect: SqlDialect,
+  description: TableDescription,
+  keys: readonly (readonly string[])[],
+  how: 'mark' | 'remove',
+  noticedAt: string,
+): BoundSql {
+  const p = pieces(dialect);
+  const params: string[] = how === 'mark' ? [noticedAt] : [];
+  const keyColumns = description.primaryKey.map((name) => {
+    const column = description.columns.find((c) => c.name === name);
+    if (!column) throw new Error(`primary key column ${name} is not a column of ${description.table}`);
+    return column;
+  });
+  const value = (column: ColumnDescription, text: string): string => {
+    params.push(text);
+    return `cast($${params.length} as ${dialect.columnType(column, 'staging')})`;
+  };
+  const match =
+    keyColumns.length === 1
+      ? `${p.q(keyColumns[0]!.name)} in (${keys.map((key) => value(keyColumns[0]!, key[0] ?? '')).join(', ')})`
+      : keys.map((key) => `(${keyColumns.map((column, index) => `${p.q(column.name)} = ${value(column, key[index] ?? '')}`).join(' and ')})`).join('\n   or ');
+  const staging = dialect.qualified(description.stagingTable);
+  const deletedAt = p.q(DELETED_AT);
+  const sql =
+    how === 'mark'
+      ? `update ${staging} set ${deletedAt} = cast($1 as ${dialect.timestampTzType})\nwhere ${deletedAt} is null and (${match})`
+      : `delete from ${staging}\nwhere ${match}`;
+  return { sql, params };
 }
 
 /** Schema evolution: a column the source gained. Existing rows read NULL. */
@@ -158,6 +211,8 @@ export function mergeStagingSql(
     ...[...names.filter((name) => !keys.has(name)), META.runId, META.extractedAt].map((name) => `  ${p.q(name)} = incoming.${p.q(name)}`),
     // Columns the source dropped stay in staging; a row updated from now on has no value for them.
     ...droppedColumns.map((name) => `  ${p.q(name)} = null`),
+    // A row arriving again exists at the source again: it is live, whatever was noticed before.
+    ...(description.softDelete === true ? [`  ${p.q(DELETED_AT)} = null`] : []),
   ];
   const insertColumns = [...names, META.runId, META.extractedAt];
   const sql = [

@@ -49,6 +49,19 @@ export interface Warehouse {
   mergeStaging(description: TableDescription, runId: string): Promise<StagingResult>;
   /** Full mode: staging becomes the run's rows, atomically; rows gone from the source are deleted. */
   replaceStaging(description: TableDescription, runId: string): Promise<StagingResult>;
+  /**
+   * Delete detection, before reading staging's keys: adds `_floe_deleted_at` to an existing staging
+   * table of a `softDelete` description that lacks it. Returns false when staging does not exist
+   * yet (nothing to judge). Idempotent.
+   */
+  prepareDeleteDetection(description: TableDescription, runId: string): Promise<boolean>;
+  /**
+   * Marks (`mark`: `_floe_deleted_at` = `noticedAt` on live rows) or removes (`remove`) the staging
+   * rows of keys found gone from the source, in one transaction; returns the rows changed. Keys are
+   * one text per primary-key column, as the column's staging type reads it. Idempotent: marked rows
+   * keep their first time, removed rows are gone.
+   */
+  applyDetectedDeletes(description: TableDescription, keys: readonly (readonly string[])[], how: 'mark' | 'remove', noticedAt: string, runId: string): Promise<number>;
   /** Builds `sql/gold/*.sql` in dependency order; with `changedTables`, only models depending on those staging tables. */
   buildGold(goldDir: string, changedTables?: readonly string[]): Promise<GoldModelResult[]>;
   /** Runs a query with bound parameters; rows as objects. For tests and the CLI. */

@@ -11,6 +11,7 @@ function countingOpener(failures: (Error & { retryable?: boolean })[]) {
     };
     return {
       evolveSchema: refuse, loadRaw: refuse, mergeStaging: refuse, replaceStaging: refuse, buildGold: refuse,
+      prepareDeleteDetection: refuse, applyDetectedDeletes: refuse,
       query: async () => {
         const failure = failures.shift();
         if (failure) throw failure;

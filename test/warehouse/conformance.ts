@@ -1,3 +1,4 @@
+import { describeDeletes } from './conformance/deletes.js';
 import { describeRawAndStaging } from './conformance/raw-and-staging.js';
 import { describeSchemaEvolution } from './conformance/schema-evolution.js';
 import type { WarehouseFactory } from './conformance/warehouse-factory.js';
@@ -11,4 +12,5 @@ export type { WarehouseFactory, WarehouseUnderTest } from './conformance/warehou
 export function describeWarehouse(name: string, fresh: WarehouseFactory): void {
   describeRawAndStaging(name, fresh);
   describeSchemaEvolution(name, fresh);
+  describeDeletes(name, fresh);
 }
