@@ -4,10 +4,12 @@ import type { SelectedTable } from '../config/index.js';
 import type { StateStore } from '../state/index.js';
 import { stagingTableFor } from '../warehouse/naming.js';
 import { quoteQualifiedName } from '../warehouse/quote.js';
+import { DELETED_AT } from '../warehouse/table-sql.js';
 import type { Warehouse } from '../warehouse/warehouse.js';
 import { quoteFor, quoteSourceTable, valueKindOf, type CheckedColumn } from './canonical-sql.js';
 import { CheckError } from './check-error.js';
 import { compareTables, type Drift } from './compare.js';
+import { liveStagingFrom } from './deleted-keys.js';
 import type { SourceSide } from './source-side.js';
 
 /** One table's verdict. */
@@ -28,6 +30,15 @@ async function stagingColumns(warehouse: Warehouse, schema: string, name: string
     [schema, name],
   );
   return rows.map((row) => ({ name: String(row['column_name']), type: String(row['data_type']) })).filter((column) => !column.name.startsWith('_floe_'));
+}
+
+/** Whether staging has the soft-delete column of `deletes: detect`. */
+async function hasDeletedAtColumn(warehouse: Warehouse, schema: string, name: string): Promise<boolean> {
+  const rows = await warehouse.query(
+    'select 1 from information_schema.columns where table_schema = $1 and table_name = $2 and column_name = $3',
+    [schema, name, DELETED_AT],
+  );
+  return rows.length > 0;
 }
 
 /**
@@ -57,6 +68,8 @@ export async function checkTable(selected: SelectedTable, deps: { source: Source
   const where = `table ${source.name}/${table.name}`;
   const staging = stagingTableFor(source.name, table.name);
   const stored = await stagingColumns(deps.warehouse, staging.schema, staging.name);
+  // Rows marked deleted at the source (deletes: detect) are not compared: the source has none of them.
+  const softDeleted = await hasDeletedAtColumn(deps.warehouse, staging.schema, staging.name);
   const { watermark } = await deps.state.getTableState(source.name, table.name);
   const base = { source: source.name, table: table.name, watermark: null, drift: null };
   if (stored.length === 0) return { ...base, status: 'not loaded', seconds: (performance.now() - started) / 1000 };
@@ -88,7 +101,7 @@ export async function checkTable(selected: SelectedTable, deps: { source: Source
     {
       side: { query: ({ sql, params }) => deps.warehouse.query(sql, params) },
       table: {
-        dialect: 'duckdb', from: quoteQualifiedName(staging), key, columns,
+        dialect: 'duckdb', from: liveStagingFrom(quoteQualifiedName(staging), softDeleted ? DELETED_AT : null), key, columns,
         ...(covered ? { watermark: { column: quoteFor('duckdb', covered.column), value: covered.value, ...(incrementalType ? { sqlType: incrementalType } : {}) } } : {}),
       },
     },

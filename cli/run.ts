@@ -57,13 +57,15 @@ function seconds(outcome: TableOutcome): string {
 function printSummary(outcomes: TableOutcome[], totalSeconds: number): void {
   process.stdout.write('\n');
   printTable(
-    ['table', 'mode', 'rows extracted', 'inserted', 'updated', 'duration', 'result'],
+    ['table', 'mode', 'rows extracted', 'inserted', 'updated', 'deleted', 'duration', 'result'],
     outcomes.map((o) => [
       `${o.source}/${o.table}`,
       o.run?.mode ?? '-',
       String(o.run?.rowsExtracted ?? '-'),
       String(o.run?.inserted ?? '-'),
       String(o.run?.updated ?? '-'),
+      // Rows gone from the source: marked or removed by delete detection (0 when none were found).
+      o.run?.inserted === undefined ? '-' : String(o.run.deleted ?? 0),
       seconds(o),
       o.failure ? `FAILED ${o.failure}` : o.run?.rejects ? `ok, completed with ${o.run.rejects} rejects (${rejectsTableOf(o)})` : 'ok',
     ]),

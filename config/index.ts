@@ -1,11 +1,13 @@
 export { ConfigError } from './errors.js';
 export { loadConfig, parseConfig, type LoadConfigOptions } from './load.js';
 export {
+  DeletesSchema,
   EngineSchema,
   FloeConfigSchema,
   ModeSchema,
   SourceConfigSchema,
   TableSpecSchema,
+  type Deletes,
   type Engine,
   type FloeConfig,
   type Mode,

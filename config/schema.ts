@@ -38,6 +38,10 @@ export type Engine = z.infer<typeof EngineSchema>;
 export const ModeSchema = z.enum(['full', 'incremental']);
 export type Mode = z.infer<typeof ModeSchema>;
 
+/** See `deletes` in {@link TableObjectSchema}. */
+export const DeletesSchema = z.enum(['detect', 'detect-hard']);
+export type Deletes = z.infer<typeof DeletesSchema>;
+
 /** See `unrepresentable` in {@link TableObjectSchema}. */
 export const UnrepresentableSchema = z.enum(['quarantine', 'fail', 'coerce']);
 
@@ -76,6 +80,12 @@ export const TableObjectSchema = z.strictObject({
   unrepresentable: UnrepresentableSchema.optional(),
   /** Per-column exceptions to `unrepresentable`. Key and incremental columns always fail. */
   unrepresentableColumns: z.record(ColumnSchema, UnrepresentableSchema).optional(),
+  /**
+   * Rows deleted at the source (found each run by comparing primary keys, up to the watermark):
+   * `detect` marks them in staging (`_floe_deleted_at`), `detect-hard` removes them. Absent: staging
+   * keeps them as they were. Incremental tables only (a full run already drops them).
+   */
+  deletes: DeletesSchema.optional(),
 });
 
 export const TableSpecSchema = TableObjectSchema.superRefine((table, ctx) => {
@@ -90,6 +100,13 @@ export const TableSpecSchema = TableObjectSchema.superRefine((table, ctx) => {
       ctx.addIssue({ code: 'custom', path: ['primaryKey', index], message: `column '${column}' is listed twice` });
     }
   });
+  const mode = table.mode ?? (table.incrementalColumn === undefined ? 'full' : 'incremental');
+  if (table.deletes !== undefined && mode === 'full') {
+    ctx.addIssue({
+      code: 'custom', path: ['deletes'],
+      message: 'deletes applies to incremental tables: a full-mode run replaces staging, so rows gone from the source are already removed',
+    });
+  }
   for (const [column, policy] of Object.entries(table.unrepresentableColumns ?? {})) {
     const role = table.primaryKey.includes(column) ? 'a primary-key' : column === table.incrementalColumn ? 'the incremental' : null;
     if (role !== null && policy !== 'fail') {

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { mergeRetry, RetrySettingsSchema } from './retry.js';
-import { EngineSchema, ModeSchema, UnrepresentableSchema, type FloeConfig } from './schema.js';
+import { DeletesSchema, EngineSchema, ModeSchema, UnrepresentableSchema, type FloeConfig } from './schema.js';
 
 /**
  * The table config item pushed to the state store (DynamoDB on AWS, the state
@@ -31,6 +31,8 @@ export const TableConfigSchema = z.object({
   unrepresentable: UnrepresentableSchema.optional(),
   /** The job's `--unrepresentable-columns`. */
   unrepresentableColumns: z.record(z.string(), UnrepresentableSchema).optional(),
+  /** Delete detection after each MERGE (load-and-merge): `detect` marks, `detect-hard` removes; absent: none. */
+  deletes: DeletesSchema.optional(),
 });
 export type TableConfig = z.infer<typeof TableConfigSchema>;
 
@@ -52,6 +54,7 @@ export function toTableConfigs(config: FloeConfig): TableConfig[] {
         ...(retry === undefined ? {} : { retry }),
         ...(table.unrepresentable === undefined ? {} : { unrepresentable: table.unrepresentable }),
         ...(table.unrepresentableColumns === undefined ? {} : { unrepresentableColumns: { ...table.unrepresentableColumns } }),
+        ...(table.deletes === undefined ? {} : { deletes: table.deletes }),
       };
     }),
   );

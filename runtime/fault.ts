@@ -45,6 +45,8 @@ export const FAULT_POINTS = [
   'warehouse:during-merge',
   // Staging holds the run's rows, the watermark is not committed.
   'load-and-merge:after-merge',
+  // Rows gone from the source marked or removed in staging (deletes: detect…), the watermark not committed.
+  'load-and-merge:after-deletes',
   // The watermark is committed, the lease still held.
   'load-and-merge:after-watermark',
   // The lease is released, StageMerged is not published, the run never ends.

@@ -11,6 +11,7 @@ import { createStartIngest } from '../functions/start-ingest/handler.js';
 import { LocalStateStore, type RunRecord } from '../state/index.js';
 import { LocalRawStorage } from '../storage/local.js';
 import { DuckDbWarehouse } from '../warehouse/duckdb.js';
+import { localDeleteFinder } from './local-delete-finder.js';
 import { LocalBus, type Publisher, type Redelivery } from './local-bus.js';
 import { EXTRACT_JOB_NAME, LocalGlueRunner } from './local-glue-runner.js';
 
@@ -121,7 +122,7 @@ export async function openLocalPipeline(config: FloeConfig, options: LocalRunOpt
         connectionFor: (source) => connections.get(source) ?? '',
       }),
       'glue-finished': createGlueFinished({ state, publisher, raw }),
-      'load-and-merge': createLoadAndMerge({ state, publisher, raw, warehouse }),
+      'load-and-merge': createLoadAndMerge({ state, publisher, raw, warehouse, findDeletedKeys: localDeleteFinder(config, warehouse) }),
       'build-gold': createBuildGold({ state, publisher, warehouse, goldDir: config.gold }),
     },
   });

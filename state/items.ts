@@ -87,6 +87,8 @@ export const RunUpdateSchema = z.object({
   rowsExtracted: z.int().min(0).optional(),
   inserted: z.int().min(0).optional(),
   updated: z.int().min(0).optional(),
+  /** Staging rows marked or removed because their keys were gone from the source (`deletes: detect | detect-hard`). */
+  deleted: z.int().min(0).optional(),
   /** Values set aside under the table's `unrepresentable` policy (the manifest's rejects); absent when none. */
   rejects: z.int().min(0).optional(),
   /** How the run's columns differed from the table's last known schema, as load-and-merge applied them (events/schema-change.ts). */

@@ -6,6 +6,7 @@ import type { RawStorage } from '../../storage/raw-storage.js';
 import { describeTable, rejectsLoadFor } from '../../warehouse/table-description.js';
 import type { Warehouse } from '../../warehouse/warehouse.js';
 import { failRun } from '../publish-failure.js';
+import { detectDeletes, type FindDeletedKeys } from './delete-detection.js';
 import { schemaChangesOf } from './schema-changes.js';
 
 class ReplayRefused extends Error {
@@ -40,15 +41,17 @@ const succeededStep = (run: RunRecord, name: string) => run.steps.find((step) =>
  * killed in between). Without this, a run that brings nothing would leave gold stale until the
  * source changes again.
  */
-function goldIsBehind(runsNewestFirst: readonly RunRecord[]): boolean {
+function goldIsBehind(runsNewestFirst: readonly RunRecord[], detectsDeletes: boolean): boolean {
   for (const run of runsNewestFirst) {
     const gold = succeededStep(run, 'build-gold');
     if (gold && gold.details?.['skipped'] !== true) return false;
     const merge = succeededStep(run, 'load-and-merge');
-    // A run killed after committing its watermark merged, though it never recorded the step.
+    // A run killed after committing its watermark merged, though it never recorded the step. With
+    // delete detection, a run killed anywhere after its raw landed may have marked or removed rows
+    // that the next run, finding them already gone, does not count again.
     const changedStaging = merge
       ? merge.details?.['noChange'] !== true
-      : run.watermarkCommittedAt !== undefined && run.rowsExtracted !== 0;
+      : (run.watermarkCommittedAt !== undefined && run.rowsExtracted !== 0) || (detectsDeletes && run.manifestUrl !== undefined);
     if (changedStaging && !gold) return true;
   }
   return false;
@@ -78,6 +81,8 @@ export interface LoadAndMergeDeps {
   publisher: Publisher;
   raw: RawStorage;
   warehouse: Warehouse;
+  /** Reads the source's keys for tables with `deletes` set; without it such a table's run fails (DeleteDetectionError). */
+  findDeletedKeys?: FindDeletedKeys;
 }
 
 /**
@@ -91,6 +96,9 @@ export interface LoadAndMergeDeps {
  * (Warehouse.evolveSchema), recorded in the run and announced in StageMerged.
  * Loading is idempotent per file and MERGE per run, so even a replayed RawLanded changes nothing
  * that is already right; a duplicate delivery is dropped before it touches the warehouse.
+ * A table with `deletes: detect | detect-hard` then has the rows gone from the source marked or
+ * removed (delete-detection.ts), every run, even one that extracted nothing, before the watermark
+ * commit; they count as `deleted` in the run, the step and StageMerged.
  */
 export function createLoadAndMerge(deps: LoadAndMergeDeps): (event: FloeEvent) => Promise<void> {
   return async (event) => {
@@ -105,29 +113,37 @@ export function createLoadAndMerge(deps: LoadAndMergeDeps): (event: FloeEvent) =
     try {
       const manifest = await deps.raw.readManifest(runId);
       if (!manifest) throw new Error(`no manifest at ${deps.raw.manifestUrl(runId)}`);
-      const description = describeTable(manifest);
+      const deletes = manifest.mode === 'incremental' ? (await deps.state.getTableConfig(source, table))?.deletes : undefined;
+      const description = { ...describeTable(manifest), ...(deletes === 'detect' ? { softDelete: true } : {}) };
       // Refused changes throw here, before any warehouse work: nothing of the run lands.
       const schemaChanges = await schemaChangesOf(deps.state, deps.raw, ref, manifest);
-      const noChange = manifest.mode === 'incremental' && manifest.totalRows === 0;
+      const noRows = manifest.mode === 'incremental' && manifest.totalRows === 0;
       let rowsLoaded = 0;
       let counts = { inserted: 0, updated: 0, deleted: 0 };
       faultPoint('load-and-merge:before-load');
       // Even a run without rows evolves the tables: its manifest becomes the last known schema.
       await deps.warehouse.evolveSchema(description, schemaChanges, runId);
-      if (!noChange) {
+      if (!noRows) {
         rowsLoaded = (await deps.warehouse.loadRaw(description, manifest, deps.raw.root)).rowsLoaded;
       }
       const rejects = rejectsLoadFor(manifest);
       if (rejects !== null) await deps.warehouse.loadRaw(rejects.description, rejects.manifest, deps.raw.root);
       const rejectedValues = manifest.rejects?.rows ?? 0;
       faultPoint('load-and-merge:after-raw-load');
-      if (!noChange) {
+      if (!noRows) {
         if (event['replay-name'] !== undefined) await refuseRollback(deps.state, run);
         counts = manifest.mode === 'full'
           ? await deps.warehouse.replaceStaging(description, runId)
           : await deps.warehouse.mergeStaging(description, runId);
       }
       faultPoint('load-and-merge:after-merge');
+      if (deletes !== undefined) {
+        const watermark = manifest.newWatermark ?? (await deps.state.getTableState(source, table)).watermark;
+        counts = { ...counts, deleted: counts.deleted + (await detectDeletes(deps, ref, description, deletes, watermark)) };
+      }
+      faultPoint('load-and-merge:after-deletes');
+      // Nothing new and nothing deleted: staging is as it was.
+      const noChange = noRows && counts.deleted === 0;
       // A full run of a table without an incremental column reports no watermark; keep the committed one.
       if (manifest.newWatermark !== null || manifest.mode === 'incremental') {
         await deps.state.commitWatermark(source, table, runId, manifest.newWatermark);
@@ -135,6 +151,7 @@ export function createLoadAndMerge(deps: LoadAndMergeDeps): (event: FloeEvent) =
       faultPoint('load-and-merge:after-watermark');
       await deps.state.updateRun(runId, {
         inserted: counts.inserted, updated: counts.updated,
+        ...(counts.deleted > 0 ? { deleted: counts.deleted } : {}),
         ...(schemaChanges.length > 0 ? { schemaChanges } : {}),
         ...(rejectedValues > 0 ? { rejects: rejectedValues } : {}),
       });
@@ -145,7 +162,7 @@ export function createLoadAndMerge(deps: LoadAndMergeDeps): (event: FloeEvent) =
       const earlierRuns = (await deps.state.listRuns({ source, table, limit: 100 })).filter(
         (other) => other.runId !== runId && (run === null || other.requestedAt <= run.requestedAt),
       );
-      const goldBehind = noChange && goldIsBehind(earlierRuns);
+      const goldBehind = noChange && goldIsBehind(earlierRuns, deletes !== undefined);
       await endRunsLeftOpen(deps.state, earlierRuns, runId);
       await deps.state.releaseLease(source, table, runId);
       faultPoint('load-and-merge:before-stage-merged');

@@ -35,6 +35,7 @@ export async function allKillPoints(): Promise<string[]> {
     'load-and-merge:after-raw-load',
     'warehouse:during-merge',
     'load-and-merge:after-merge',
+    'load-and-merge:after-deletes',
     'load-and-merge:after-watermark',
     'load-and-merge:before-stage-merged',
     'bus:after-log:StageMerged',
