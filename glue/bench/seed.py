@@ -142,9 +142,12 @@ def seed_pg(n: int, force: bool) -> None:
 
 
 def seed_mysql(n: int, force: bool) -> None:
-    import pymysql
+    import mysql.connector  # the job's own driver: the bench installs nothing the project does not
 
-    conn = pymysql.connect(**MY_ARGS, charset="utf8mb4", autocommit=True)
+    args = {key: value for key, value in MY_ARGS.items() if key != "database"}
+    conn = mysql.connector.connect(**args, charset="utf8mb4", autocommit=True)
+    conn.cursor().execute(f"CREATE DATABASE IF NOT EXISTS {MY_ARGS['database']}")
+    conn.database = str(MY_ARGS["database"])
     try:
         with conn.cursor() as cur:
             cur.execute("SET time_zone = '+00:00'")
