@@ -48,6 +48,10 @@ export const StageMergedSchema = FloeDetailSchema.extend({
   rowsLoaded: CountSchema,
   inserted: CountSchema,
   updated: CountSchema,
+  /**
+   * Staging rows removed by a full run (gone from the source), or marked or removed by delete
+   * detection (the table's `deletes: detect | detect-hard`).
+   */
   deleted: CountSchema,
   /** The watermark stored after this merge. */
   watermark: WatermarkSchema,

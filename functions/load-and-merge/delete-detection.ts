@@ -29,16 +29,27 @@ export async function detectDeletes(
   deletes: Deletes,
   watermark: string | null,
 ): Promise<number> {
+  const find = requireDeleteFinder(deps, run, deletes);
   // No watermark yet: nothing was merged, so nothing can be judged.
   if (watermark === null) return 0;
-  if (deps.findDeletedKeys === undefined) {
-    throw new DeleteDetectionError(
-      `table ${run.source}/${run.table} has deletes: ${deletes}, but this deployment's load-and-merge cannot read the source ` +
-        '(delete detection runs locally only, so far); remove deletes from its config, or run it with floe run',
-    );
-  }
   if (!(await deps.warehouse.prepareDeleteDetection(description, run.runId))) return 0;
-  const keys = await deps.findDeletedKeys({ ...run, description, watermark });
+  const keys = await find({ ...run, description, watermark });
   if (keys.length === 0) return 0;
   return deps.warehouse.applyDetectedDeletes(description, keys, deletes === 'detect' ? 'mark' : 'remove', new Date().toISOString(), run.runId);
+}
+
+/**
+ * The key finder, or DeleteDetectionError when this deployment has none: load-and-merge calls it
+ * before anything of the run lands, so a run it cannot finish changes nothing.
+ */
+export function requireDeleteFinder(
+  deps: { findDeletedKeys?: FindDeletedKeys | undefined },
+  run: { source: string; table: string },
+  deletes: Deletes,
+): FindDeletedKeys {
+  if (deps.findDeletedKeys !== undefined) return deps.findDeletedKeys;
+  throw new DeleteDetectionError(
+    `table ${run.source}/${run.table} has deletes: ${deletes}, but this deployment's load-and-merge cannot read the source ` +
+      '(delete detection runs with floe run only, so far); remove deletes from its config, or run it with floe run',
+  );
 }

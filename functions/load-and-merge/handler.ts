@@ -6,7 +6,7 @@ import type { RawStorage } from '../../storage/raw-storage.js';
 import { describeTable, rejectsLoadFor } from '../../warehouse/table-description.js';
 import type { Warehouse } from '../../warehouse/warehouse.js';
 import { failRun } from '../publish-failure.js';
-import { detectDeletes, type FindDeletedKeys } from './delete-detection.js';
+import { detectDeletes, requireDeleteFinder, type FindDeletedKeys } from './delete-detection.js';
 import { schemaChangesOf } from './schema-changes.js';
 
 class ReplayRefused extends Error {
@@ -115,6 +115,8 @@ export function createLoadAndMerge(deps: LoadAndMergeDeps): (event: FloeEvent) =
       if (!manifest) throw new Error(`no manifest at ${deps.raw.manifestUrl(runId)}`);
       const deletes = manifest.mode === 'incremental' ? (await deps.state.getTableConfig(source, table))?.deletes : undefined;
       const description = { ...describeTable(manifest), ...(deletes === 'detect' ? { softDelete: true } : {}) };
+      // A table whose deletes this deployment cannot detect fails here, before anything lands.
+      if (deletes !== undefined) requireDeleteFinder(deps, ref, deletes);
       // Refused changes throw here, before any warehouse work: nothing of the run lands.
       const schemaChanges = await schemaChangesOf(deps.state, deps.raw, ref, manifest);
       const noRows = manifest.mode === 'incremental' && manifest.totalRows === 0;
