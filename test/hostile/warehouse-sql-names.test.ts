@@ -41,6 +41,11 @@ function statements(dialect: SqlDialect): string[] {
     sql.mergeStagingSql(dialect, description, 'r1').sql,
     sql.compareSnapshotSql(dialect, description, 'r1').sql,
     ...sql.replaceStagingSql(dialect, description, 'r1').map((statement) => statement.sql),
+    // Delete detection: the soft-delete column, and keys marked or removed (key values are bound).
+    sql.createStagingTableSql(dialect, { ...description, softDelete: true }),
+    sql.mergeStagingSql(dialect, { ...description, softDelete: true }, 'r1').sql,
+    sql.addDeletedAtColumnSql(dialect, description),
+    ...(['mark', 'remove'] as const).map((how) => sql.applyDetectedDeletesSql(dialect, description, [[INJECTION]], how, '2025-11-05T12:00:00Z').sql),
   ];
   if (dialect.name === 'snowflake') {
     const file = `PostgreSQL/src/${TABLE}/2025-11-05/12/r1-0-0.parquet`;
