@@ -1,4 +1,4 @@
-import { mkdtemp, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -183,5 +183,22 @@ describe('Delete detection: rows deleted at the source behind floe\'s back', () 
     } finally {
       await warehouse.close();
     }
+  }, 120_000);
+
+  it('removes the rows it had marked once the table switches from detect to detect-hard', async () => {
+    // Prepare
+    const text = (await readFile(configFile, 'utf8')).replace(
+      `${SCHEMA}.orders\n        primaryKey: [id]\n        incrementalColumn: updated_at\n        deletes: detect`,
+      `${SCHEMA}.orders\n        primaryKey: [id]\n        incrementalColumn: updated_at\n        deletes: detect-hard`,
+    );
+    await writeFile(configFile, text);
+
+    // Act
+    const { outcomes } = await run(await loadConfig(configFile));
+
+    // Assess
+    const orders = await stagingKeys(warehousePath, `pg__${SCHEMA}__orders`);
+    expect([orders.size, orders.has('3'), orders.has('1999'), keysWhere(orders, 'marked')]).toEqual([1999, false, false, []]);
+    expect(deletedOf(outcomes, `${SCHEMA}.orders`)).toBe(2);
   }, 120_000);
 });
