@@ -1,16 +1,37 @@
-import { readdir } from 'node:fs/promises';
+import { readFile, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 
+import { S3Client } from '@aws-sdk/client-s3';
+
+import { readS3JobLogs } from '../storage/s3.js';
+
+/** One run's extraction log: where it is, and its lines. */
+export interface JobLog {
+  location: string;
+  lines: string[];
+}
+
 /**
- * The extraction job's log of one run in a local raw folder:
+ * The extraction job's log of one run, from a local raw folder or from S3 (reached with the AWS
+ * SDK's usual credentials and region):
  * `RAW_ROOT/_logs/{engine}/{database}/{table}/{YYYY-MM-DD}/{run-id}.jsonl`
  * (see glue/README.md, "Layout"). The date is the job's run time, which floe
  * does not keep, so every date folder of the table is looked at.
  *
- * Returns the matching files in path order: normally one, more only if the same
- * run id was extracted again on another day.
+ * Returns the logs in path order: normally one, more only if the same run id
+ * was extracted again on another day.
  */
-export async function findJobLogs(rawRoot: string, database: string, table: string, runId: string): Promise<string[]> {
+export async function readJobLogs(rawRoot: string, database: string, table: string, runId: string): Promise<JobLog[]> {
+  const linesOf = (text: string): string[] => text.split('\n').filter((line) => line.trim() !== '');
+  if (rawRoot.startsWith('s3://')) {
+    return (await readS3JobLogs(new S3Client({}), rawRoot, database, table, runId)).map(({ url, text }) => ({ location: url, lines: linesOf(text) }));
+  }
+  const found: JobLog[] = [];
+  for (const file of await findLocalJobLogs(rawRoot, database, table, runId)) found.push({ location: file, lines: linesOf(await readFile(file, 'utf8')) });
+  return found;
+}
+
+async function findLocalJobLogs(rawRoot: string, database: string, table: string, runId: string): Promise<string[]> {
   const logsRoot = join(rawRoot, '_logs');
   const found: string[] = [];
   for (const engine of await subfolders(logsRoot)) {

@@ -1,9 +1,8 @@
-import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 
 import { loadConfig } from '../config/index.js';
 import type { RunRecord } from '../state/index.js';
-import { findJobLogs, formatJobLogLine } from './job-log.js';
+import { formatJobLogLine, readJobLogs } from './job-log.js';
 import { openStateStore } from './state-store.js';
 import { printTable } from './table-output.js';
 import { formatInstant } from './time-format.js';
@@ -15,8 +14,10 @@ export const LOGS_USAGE = 'floe logs <run-id> [--config floe.config.yaml] [--jso
  * state store. With `--json`, every stdout line is JSON: the log's lines exactly
  * as the job wrote them, then one `{"runId", "step"}` line per step.
  *
- * Exit codes: 0 the log was printed; 1 there is no log to print (raw on s3://,
- * or the job has not written one: still extracting, or never started), the
+ * The log is read from the raw root, a folder or `s3://` (with the AWS SDK's usual credentials).
+ *
+ * Exit codes: 0 the log was printed; 1 there is no log to print (the job has
+ * not written one: still extracting, or never started), the
  * steps are printed all the same; 2 usage, config, or a run id the state does not know.
  */
 export async function logsCommand(argv: string[]): Promise<number> {
@@ -40,24 +41,18 @@ export async function logsCommand(argv: string[]): Promise<number> {
     return 2;
   }
 
-  let printed = false;
-  if (config.raw.startsWith('s3://')) {
-    process.stderr.write(`floe: raw is ${config.raw}: reading job logs from s3:// is not supported yet; the run's steps follow\n`);
-  } else {
-    const files = await findJobLogs(config.raw, run.source, run.table, run.runId);
-    if (files.length === 0) {
-      process.stderr.write(
-        `floe: no extraction log for run ${run.runId} under ${config.raw}/_logs/*/${run.source}/${run.table}/ ` +
-          `(the job writes it when it ends, so a run still extracting or one that never reached the job has none); the run's steps follow\n`,
-      );
-    }
-    for (const file of files) {
-      const lines = (await readFile(file, 'utf8')).split('\n').filter((line) => line.trim() !== '');
-      if (values.json) process.stdout.write(lines.map((line) => `${line}\n`).join(''));
-      else process.stdout.write(`extraction log ${file}\n${lines.map((line) => `${formatJobLogLine(line)}\n`).join('')}`);
-      printed = true;
-    }
+  const logs = await readJobLogs(config.raw, run.source, run.table, run.runId);
+  if (logs.length === 0) {
+    process.stderr.write(
+      `floe: no extraction log for run ${run.runId} under ${config.raw}/_logs/*/${run.source}/${run.table}/ ` +
+        `(the job writes it when it ends, so a run still extracting or one that never reached the job has none); the run's steps follow\n`,
+    );
   }
+  for (const { location, lines } of logs) {
+    if (values.json) process.stdout.write(lines.map((line) => `${line}\n`).join(''));
+    else process.stdout.write(`extraction log ${location}\n${lines.map((line) => `${formatJobLogLine(line)}\n`).join('')}`);
+  }
+  const printed = logs.length > 0;
   if (values.json) printStepLines(run);
   else printSteps(run, printed);
   return printed ? 0 : 1;

@@ -1,4 +1,4 @@
-import { GetObjectCommand, NoSuchKey, type S3Client } from '@aws-sdk/client-s3';
+import { GetObjectCommand, ListObjectsV2Command, NoSuchKey, type S3Client } from '@aws-sdk/client-s3';
 
 import { EventValidationError, parseManifest, type Manifest } from '../events/index.js';
 import type { RawStorage } from './raw-storage.js';
@@ -85,4 +85,31 @@ export class S3RawStorage implements RawStorage {
     const key = `_manifests/${runId}.json`;
     return this.prefix ? `${this.prefix}/${key}` : key;
   }
+}
+
+/** The job's engine folders under `_logs/` (glue/floe_extract/layout.py writes the engine's name there). */
+const LOG_ENGINES = ['postgres', 'mysql'] as const;
+
+/**
+ * The extraction logs of one run under an S3 raw root (`_logs/{engine}/{database}/{table}/{day}/{run}.jsonl`),
+ * found by listing the table's log folders, as `floe logs` shows them.
+ */
+export async function readS3JobLogs(client: S3Client, root: string, database: string, table: string, runId: string): Promise<{ url: string; text: string }[]> {
+  const { bucket, prefix } = parseS3Root(root);
+  const keys: string[] = [];
+  for (const engine of LOG_ENGINES) {
+    const folder = `${prefix ? `${prefix}/` : ''}_logs/${engine}/${database}/${table}/`;
+    let token: string | undefined;
+    do {
+      const page = await client.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: folder, ContinuationToken: token }));
+      keys.push(...(page.Contents ?? []).map((object) => object.Key ?? '').filter((key) => key.endsWith(`/${runId}.jsonl`)));
+      token = page.IsTruncated ? page.NextContinuationToken : undefined;
+    } while (token !== undefined);
+  }
+  const logs: { url: string; text: string }[] = [];
+  for (const key of keys.sort()) {
+    const object = await client.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+    logs.push({ url: `s3://${bucket}/${key}`, text: (await object.Body?.transformToString('utf8')) ?? '' });
+  }
+  return logs;
 }

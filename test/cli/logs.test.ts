@@ -1,7 +1,10 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { CreateBucketCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+
 import { logsCommand } from '../../cli/logs.js';
 import type { LocalStateStore } from '../../state/index.js';
+import { startMoto } from '../moto.js';
 import { captureOutput, tempProject, writeJobLog } from './helpers.js';
 
 const at = (time: string): string => `2025-11-05T${time}.000Z`;
@@ -121,16 +124,40 @@ describe('CLI: floe logs', () => {
     ]);
   });
 
-  it('says reading logs from s3:// is not supported yet and prints the steps', async () => {
-    // Prepare
-    const { configFile } = await projectWithRun('s3://floe-raw/raw');
+  it('reads the job log from an S3 raw root (moto), with the usual AWS SDK settings', async () => {
+    // Prepare: the log where the job writes it under s3://floe-raw/raw, and another run's log beside it
+    const moto = await startMoto();
+    const saved = { ...process.env };
+    try {
+      Object.assign(process.env, {
+        AWS_ENDPOINT_URL: moto.config.endpoint, AWS_REGION: moto.config.region, AWS_ACCESS_KEY_ID: 'testing', AWS_SECRET_ACCESS_KEY: 'testing',
+      });
+      const s3 = new S3Client({ ...moto.config, forcePathStyle: true });
+      await s3.send(new CreateBucketCommand({ Bucket: 'floe-raw' }));
+      const body = JOB_RECORDS.map((record) => JSON.stringify(record)).join('\n');
+      await s3.send(new PutObjectCommand({ Bucket: 'floe-raw', Key: `raw/${LOG_PATH}`, Body: body }));
+      await s3.send(new PutObjectCommand({ Bucket: 'floe-raw', Key: `raw/${LOG_PATH.replace('r1.jsonl', 'r10.jsonl')}`, Body: '{"event":"other"}' }));
+      const { configFile } = await projectWithRun('s3://floe-raw/raw');
 
-    // Act
-    const { code, stdout, stderr } = await captureOutput(() => logsCommand(['r1', '--config', configFile]));
+      // Act
+      const { code, stdout, stderr } = await captureOutput(() => logsCommand(['r1', '--config', configFile]));
 
-    // Assess
-    expect(code).toBe(1);
-    expect(stderr).toBe("floe: raw is s3://floe-raw/raw: reading job logs from s3:// is not supported yet; the run's steps follow\n");
-    expect(stdout.split('\n')[0]).toBe('run r1: clr/clr.users, incremental, succeeded at 2025-11-05 12:03:10Z');
+      // Assess
+      expect(code).toBe(0);
+      expect(stderr).toBe('');
+      expect(stdout.split('\n').slice(0, 3)).toEqual([
+        `extraction log s3://floe-raw/raw/${LOG_PATH}`,
+        '2025-11-05T12:00:01.120+00:00 info start source=postgres://floe@db.internal:5432/clr mode=incremental watermark=null',
+        '2025-11-05T12:00:01.180+00:00 info plan window={"column":"updated_at","from":null,"to":"2025-11-05 12:00:00.000000+00:00"} parts=[{"part":0,"where":"TRUE","params":[]}]',
+      ]);
+      expect(stdout).not.toContain('other');
+      expect(stdout).toContain('run r1: clr/clr.users, incremental, succeeded at 2025-11-05 12:03:10Z');
+    } finally {
+      for (const name of ['AWS_ENDPOINT_URL', 'AWS_REGION', 'AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY']) {
+        if (saved[name] === undefined) delete process.env[name];
+        else process.env[name] = saved[name];
+      }
+      await moto.stop();
+    }
   });
 });
