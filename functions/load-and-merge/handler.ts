@@ -9,6 +9,26 @@ import { failRun } from '../publish-failure.js';
 import { detectDeletes, requireDeleteFinder, type FindDeletedKeys } from './delete-detection.js';
 import { schemaChangesOf } from './schema-changes.js';
 
+class LeaseLost extends Error {
+  override readonly name = 'LeaseLost';
+  readonly retryable = false;
+}
+
+/**
+ * A run may load and commit only while it holds its table: one that outlived its lease (or was
+ * `floe unlock`ed while it was in fact alive) must not move the watermark under the run that took
+ * the table over. Replays run without a lease by design; `refuseRollback` guards them.
+ */
+async function requireLease(state: StateStore, ref: { runId: string; source: string; table: string }): Promise<void> {
+  const holder = (await state.getTableState(ref.source, ref.table)).activeRun;
+  if (holder?.runId === ref.runId) return;
+  const now = holder === null ? 'no run holds it now' : `run ${holder.runId} holds it since ${holder.since}`;
+  throw new LeaseLost(
+    `run ${ref.runId} no longer holds table ${ref.source}/${ref.table} (${now}): its lease expired or was freed by floe unlock, ` +
+      'so nothing more of it lands and the watermark stays; the next run reads its rows again',
+  );
+}
+
 class ReplayRefused extends Error {
   override readonly name = 'ReplayRefused';
   readonly retryable = false;
@@ -107,10 +127,12 @@ export function createLoadAndMerge(deps: LoadAndMergeDeps): (event: FloeEvent) =
     const ref = { runId, source, table };
     const run = await deps.state.getRun(runId);
     const done = run?.steps.some((step) => step.name === 'load-and-merge' && !step.error) ?? false;
+    const replayed = event['replay-name'] !== undefined;
     // Duplicates are dropped; a replay (EventBridge sets replay-name) runs the step again, harmlessly.
-    if (done && event['replay-name'] === undefined) return;
+    if (done && !replayed) return;
     const startedAt = new Date().toISOString();
     try {
+      if (!replayed) await requireLease(deps.state, ref);
       const manifest = await deps.raw.readManifest(runId);
       if (!manifest) throw new Error(`no manifest at ${deps.raw.manifestUrl(runId)}`);
       const deletes = manifest.mode === 'incremental' ? (await deps.state.getTableConfig(source, table))?.deletes : undefined;
@@ -133,7 +155,7 @@ export function createLoadAndMerge(deps: LoadAndMergeDeps): (event: FloeEvent) =
       const rejectedValues = manifest.rejects?.rows ?? 0;
       faultPoint('load-and-merge:after-raw-load');
       if (!noRows) {
-        if (event['replay-name'] !== undefined) await refuseRollback(deps.state, run);
+        if (replayed) await refuseRollback(deps.state, run);
         counts = manifest.mode === 'full'
           ? await deps.warehouse.replaceStaging(description, runId)
           : await deps.warehouse.mergeStaging(description, runId);
@@ -146,6 +168,8 @@ export function createLoadAndMerge(deps: LoadAndMergeDeps): (event: FloeEvent) =
       faultPoint('load-and-merge:after-deletes');
       // Nothing new and nothing deleted: staging is as it was.
       const noChange = noRows && counts.deleted === 0;
+      // The MERGE may have outlasted the lease: check again right before the commit.
+      if (!replayed) await requireLease(deps.state, ref);
       // A full run of a table without an incremental column reports no watermark; keep the committed one.
       if (manifest.newWatermark !== null || manifest.mode === 'incremental') {
         await deps.state.commitWatermark(source, table, runId, manifest.newWatermark);
