@@ -28,7 +28,7 @@ from .job_args import JobArgs
 from .layout import data_key, manifest_key
 from .parquet_sink import LandedFile, PartWriter, land_table
 from .quarantine import Rejects
-from .read_plan import EVERYTHING, Part, Predicate, Window, describe_parts, split_parts
+from .read_plan import EVERYTHING, KeyWindow, Part, Predicate, Window, describe_parts, split_parts
 from .run_log import Progress, RunLog
 from .sources import Source, open_source
 from .storage import LocalStorage, S3Storage
@@ -131,11 +131,22 @@ class ExtractionRun:
             incremental, partition = _check_columns(args, source)
             window, null_rows = self._window(source, incremental)
             where = window.predicate(source.quote) if window else EVERYTHING
+            if args.keys is not None:
+                # A repair run reads exactly its keys, wherever they are relative to the watermark.
+                where = KeyWindow(args.primary_key, args.keys).predicate(source.quote)
             parts = self._parts(source, partition, where)
-            self.log.record("plan", window=_window_text(source, incremental, window), parts=describe_parts(parts))
+            keys = None if args.keys is None else len(args.keys)
+            window_text = _window_text(source, incremental, window)
+            self.log.record("plan", window=window_text, parts=describe_parts(parts), keys=keys)
             files, rows, high = self._read_parts(source, parts, where, incremental)
             new_watermark = args.watermark
-            if incremental is not None and high is not None and not self._before_watermark(source, incremental, high):
+            # A repair run reports no watermark: it read a few keys, not everything up to a point.
+            if (
+                args.keys is None
+                and incremental is not None
+                and high is not None
+                and not self._before_watermark(source, incremental, high)
+            ):
                 new_watermark = source.format_watermark(incremental, high)
         finally:
             source.close()
@@ -162,6 +173,7 @@ class ExtractionRun:
                 "byColumn": rejects.by_column(),
                 "file": rejects_file.describe() if rejects_file else None,
             },
+            **({"keys": [list(key) for key in args.keys]} if args.keys is not None else {}),
             "columns": [c.describe() for c in source.columns],
             "startedAt": started_at.isoformat(),
             "finishedAt": datetime.now(timezone.utc).isoformat(),

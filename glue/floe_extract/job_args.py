@@ -8,6 +8,7 @@ Glue passes arguments as `--name value` pairs and adds its own (`--JOB_ID`,
 from __future__ import annotations
 
 import argparse
+import json
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -42,6 +43,7 @@ ARGUMENT_NAMES = (
     "retry-max-backoff-seconds",
     "unrepresentable",
     "unrepresentable-columns",
+    "keys",
 )
 REQUIRED = ("run-id", "engine", "database", "connection", "table", "raw-root")
 
@@ -70,6 +72,9 @@ class JobArgs:
     run_time: datetime
     retry: RetryPolicy
     values: ValuePolicy
+    keys: tuple[tuple[str | None, ...], ...] | None = None
+    """A repair run's window (`floe check --repair`): only the rows with these primary keys, one text
+    per key column, are read, whatever the watermark. None reads the mode's usual window."""
 
     @property
     def table_name(self) -> str:
@@ -116,6 +121,34 @@ def _seconds(raw: dict[str, str], name: str, default: float) -> float:
     if not value >= 0 or value == float("inf"):
         raise JobArgumentError(f"--{name} must be a finite number of seconds, at least 0, got {text!r}")
     return value
+
+
+def _keys(raw: dict[str, str], table: str, primary_key: tuple[str, ...]) -> tuple[tuple[str | None, ...], ...] | None:
+    """`--keys`: a JSON array of keys, each an array with one text (or null) per primary-key column."""
+    text = raw.get("keys")
+    if text is None:
+        return None
+    if not primary_key:
+        raise JobArgumentError(f"table {table}: --keys needs --primary-key")
+    try:
+        keys = json.loads(text)
+    except ValueError:
+        raise JobArgumentError(f"table {table}: --keys must be a JSON array of keys, got {text[:80]!r}") from None
+    if not isinstance(keys, list) or not keys:
+        raise JobArgumentError(f"table {table}: --keys must be a non-empty JSON array of keys")
+    parsed: list[tuple[str | None, ...]] = []
+    for key in keys:
+        if (
+            not isinstance(key, list)
+            or len(key) != len(primary_key)
+            or not all(value is None or isinstance(value, str) for value in key)
+        ):
+            raise JobArgumentError(
+                f"table {table}: each of --keys must be an array of {len(primary_key)} text(s) or nulls, "
+                f"one per primary-key column ({', '.join(primary_key)}), got {json.dumps(key)[:80]}"
+            )
+        parsed.append(tuple(key))
+    return tuple(parsed)
 
 
 def _retry_policy(raw: dict[str, str]) -> RetryPolicy:
@@ -200,6 +233,9 @@ def parse_job_args(argv: Sequence[str]) -> JobArgs:
         raise JobArgumentError(f"table {table}: --watermark only applies to --mode incremental")
 
     primary_key = tuple(c.strip() for c in raw.get("primary-key", "").split(",") if c.strip())
+    keys = _keys(raw, table, primary_key)
+    if keys is not None and mode != "full":
+        raise JobArgumentError(f"table {table}: --keys reads the given keys whatever the watermark; use --mode full")
     partitions = _positive_int(raw, "partitions", 1, 1)
     partition_column = raw.get("partition-column")
     if partitions > 1 and not partition_column:
@@ -233,4 +269,5 @@ def parse_job_args(argv: Sequence[str]) -> JobArgs:
         run_time=run_time,
         retry=_retry_policy(raw),
         values=ValuePolicy.parse(raw.get("unrepresentable"), raw.get("unrepresentable-columns")),
+        keys=keys,
     )

@@ -58,6 +58,34 @@ class Window:
 
 
 @dataclass(frozen=True)
+class KeyWindow:
+    """A repair run's window: exactly these primary keys (one text or None per key column).
+
+    Values are bound as text and read by the database as the column's type; NULL matches with IS NULL.
+    """
+
+    columns: tuple[str, ...]
+    keys: tuple[tuple[str | None, ...], ...]
+
+    def predicate(self, quote: Quote) -> Predicate:
+        cols = [quote(c) for c in self.columns]
+        if len(cols) == 1 and all(key[0] is not None for key in self.keys):
+            return Predicate(f"{cols[0]} IN ({', '.join('%s' for _ in self.keys)})", tuple(k[0] for k in self.keys))
+        terms: list[str] = []
+        params: list[Any] = []
+        for key in self.keys:
+            parts = []
+            for col, value in zip(cols, key):
+                if value is None:
+                    parts.append(f"{col} IS NULL")
+                else:
+                    parts.append(f"{col} = %s")
+                    params.append(value)
+            terms.append(f"({' AND '.join(parts)})")
+        return Predicate(" OR ".join(terms), tuple(params))
+
+
+@dataclass(frozen=True)
 class Part:
     """One range of the partition column, read on its own connection."""
 
