@@ -2,13 +2,15 @@ import { parseArgs } from 'node:util';
 
 import { checkTable, type TableCheck } from '../check/check-table.js';
 import { keyValues } from '../check/compare.js';
+import { repairBatches } from '../check/repair-keys.js';
 import { openSourceSide, type SourceSide } from '../check/source-side.js';
-import { ConfigError, loadConfig, selectTables } from '../config/index.js';
+import { ConfigError, loadConfig, selectTables, type FloeConfig, type SelectedTable } from '../config/index.js';
+import { repairLocally, type RepairRequest } from '../runtime/local-repair.js';
 import { DuckDbWarehouse } from '../warehouse/duckdb.js';
 import { openStateStore } from './state-store.js';
 import { printTable } from './table-output.js';
 
-export const CHECK_USAGE = 'floe check [--config floe.config.yaml] [--source S] [--table T] [--json]';
+export const CHECK_USAGE = 'floe check [--config floe.config.yaml] [--source S] [--table T] [--json] [--repair]';
 
 /** Keys shown per kind of difference; --json lists them all. */
 const SAMPLE = 5;
@@ -16,7 +18,10 @@ const SAMPLE = 5;
 /**
  * Compares each selected table's source with its staging table (counts and key-range checksums
  * computed in each database, narrowed down to the rows that differ) and reports per table.
- * Exit codes: 0 every table in sync (or not loaded yet); 1 some drift; 2 usage or config.
+ * With --repair, the drifted keys are re-extracted through the pipeline (repair runs) and every
+ * table is checked again; --json then prints `{ before, repairs, after }`.
+ * Exit codes: 0 every table in sync (or not loaded yet), after the repair with --repair; 1 some
+ * drift, or a repair run failed; 2 usage or config.
  */
 export async function checkCommand(argv: string[]): Promise<number> {
   const { values } = parseArgs({
@@ -26,11 +31,32 @@ export async function checkCommand(argv: string[]): Promise<number> {
       source: { type: 'string' },
       table: { type: 'string' },
       json: { type: 'boolean', default: false },
+      repair: { type: 'boolean', default: false },
     },
   });
   const config = await loadConfig(values.config);
   if (!config.warehouse.startsWith('duckdb://')) throw new ConfigError(`warehouse ${config.warehouse}: floe check compares with a DuckDB warehouse only, so far`);
   const selected = selectTables(config, { source: values.source, table: values.table });
+  const checks = await checkSelected(config, selected, values.json);
+  if (!values.repair) {
+    if (values.json) process.stdout.write(`${JSON.stringify(checks, null, 2)}\n`);
+    else printReport(checks);
+    return checks.some((check) => check.status === 'drift') ? 1 : 0;
+  }
+  if (!values.json) printReport(checks);
+  const repairs = await repair(config, selected, checks, values.json);
+  const after = repairs.length === 0 ? checks : await checkSelected(config, selected, values.json);
+  if (values.json) process.stdout.write(`${JSON.stringify({ before: checks, repairs, after }, null, 2)}\n`);
+  else if (repairs.length > 0) {
+    process.stdout.write('after the repair:\n');
+    printReport(after);
+  }
+  const failed = repairs.some((run) => run.failure !== null);
+  return failed || after.some((check) => check.status === 'drift') ? 1 : 0;
+}
+
+/** One check of every selected table; the warehouse and source connections are closed after. */
+async function checkSelected(config: FloeConfig, selected: readonly SelectedTable[], quiet: boolean): Promise<TableCheck[]> {
   const state = openStateStore(config);
   const warehouse = await DuckDbWarehouse.open(config.warehouse.slice('duckdb://'.length));
   const sides = new Map<string, SourceSide>();
@@ -42,16 +68,54 @@ export async function checkCommand(argv: string[]): Promise<number> {
         side = await openSourceSide(item.source);
         sides.set(item.source.name, side);
       }
-      if (!values.json) process.stderr.write(`checking ${item.source.name}/${item.table.name}\n`);
+      if (!quiet) process.stderr.write(`checking ${item.source.name}/${item.table.name}\n`);
       checks.push(await checkTable(item, { source: side, warehouse, state }));
     }
   } finally {
     for (const side of sides.values()) await side.close().catch(() => undefined);
     await warehouse.close();
   }
-  if (values.json) process.stdout.write(`${JSON.stringify(checks, null, 2)}\n`);
-  else printReport(checks);
-  return checks.some((check) => check.status === 'drift') ? 1 : 0;
+  return checks;
+}
+
+/** A repair run's outcome, as --repair reports it. */
+interface RepairRun {
+  runId: string;
+  source: string;
+  table: string;
+  keys: number;
+  failure: string | null;
+}
+
+/**
+ * Re-extracts the drifted keys of each drifted table through the pipeline (repair runs, see
+ * runtime/local-repair.ts). The warehouse is closed while they run: the pipeline opens its own.
+ */
+async function repair(config: FloeConfig, selected: readonly SelectedTable[], checks: readonly TableCheck[], quiet: boolean): Promise<RepairRun[]> {
+  const warehouse = await DuckDbWarehouse.open(config.warehouse.slice('duckdb://'.length));
+  const requests: RepairRequest[] = [];
+  try {
+    for (const check of checks.filter((c) => c.status === 'drift')) {
+      const item = selected.find((s) => s.source.name === check.source && s.table.name === check.table)!;
+      requests.push({ source: check.source, table: check.table, batches: await repairBatches(check, item.table.primaryKey, warehouse) });
+    }
+  } finally {
+    await warehouse.close();
+  }
+  if (requests.length === 0) return [];
+  const keysOf = new Map<string, number[]>(requests.map((r) => [`${r.source}/${r.table}`, r.batches.map((batch) => batch.length)]));
+  if (!quiet) process.stderr.write(`repairing ${requests.map((r) => `${r.source}/${r.table}`).join(', ')}\n`);
+  const outcomes = await repairLocally(config, requests);
+  const runs = outcomes.map((outcome) => ({
+    runId: outcome.runId, source: outcome.source, table: outcome.table,
+    keys: keysOf.get(`${outcome.source}/${outcome.table}`)?.shift() ?? 0, failure: outcome.failure,
+  }));
+  if (!quiet) {
+    for (const run of runs) {
+      process.stdout.write(`repair run ${run.runId} ${run.source}/${run.table}: ${run.keys} key(s) re-extracted${run.failure === null ? '' : `, failed: ${run.failure}`}\n`);
+    }
+  }
+  return runs;
 }
 
 function sample(keys: readonly string[]): string {

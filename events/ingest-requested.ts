@@ -1,6 +1,15 @@
 import { z } from 'zod';
 import { FloeDetailSchema, IngestModeSchema } from './floe-detail.js';
 
+/**
+ * Most keys one repair run re-extracts (`floe check --repair` asks for more runs beyond it): keeps
+ * the event well under EventBridge's 256 KB and the job's arguments small.
+ */
+export const REPAIR_KEYS_PER_RUN = 500;
+
+/** One primary key of a repair run: one text per key column, as `floe check` reports it. */
+export const RepairKeySchema = z.array(z.string()).min(1);
+
 /** `detail-type` of {@link IngestRequestedSchema}. */
 export const INGEST_REQUESTED = 'IngestRequested';
 
@@ -42,6 +51,12 @@ export const IngestRequestedSchema = FloeDetailSchema.extend({
   requestedBy: z.string().min(1).optional(),
   /** Idempotency key; requests with the same key start one run. */
   requestId: z.string().min(1).optional(),
+  /**
+   * A repair run (`floe check --repair`): only these primary keys are extracted, whatever the
+   * watermark and the mode; staging's rows of these keys are replaced by what the source holds
+   * (removed when it holds none), and the watermark does not move. Optional: absent, a normal run.
+   */
+  keys: z.array(RepairKeySchema).min(1).max(REPAIR_KEYS_PER_RUN).optional(),
 });
 
 export type IngestRequested = z.infer<typeof IngestRequestedSchema>;

@@ -88,6 +88,11 @@ export const ManifestSchema = z
     rejects: z
       .object({ rows: CountSchema, byColumn: z.record(z.string(), CountSchema), file: ManifestFileSchema.nullable() })
       .optional(),
+    /**
+     * A repair run's window (the job's `--keys`): the primary keys it was asked to read, one text
+     * (or null) per key column. Absent for normal runs.
+     */
+    keys: z.array(z.array(z.string().nullable()).min(1)).optional(),
     columns: z.array(ManifestColumnSchema).min(1),
     startedAt: instant,
     finishedAt: instant,

@@ -72,6 +72,12 @@ export const StageMergedSchema = FloeDetailSchema.extend({
    * staging; absent or empty when nothing changed. Optional, so events from older floe versions parse.
    */
   schemaChanges: z.array(SchemaChangeSchema).optional(),
+  /**
+   * Set for a repair run (`floe check --repair`): the keys it was asked for. Such a run removes
+   * staging's rows of those keys (counted in `deleted`), then writes back the rows the source
+   * holds (counted in `inserted`), and leaves the watermark as it was.
+   */
+  repairedKeys: CountSchema.optional(),
 });
 
 export type StageMerged = z.infer<typeof StageMergedSchema>;

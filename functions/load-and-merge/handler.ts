@@ -3,8 +3,8 @@ import { faultPoint } from '../../runtime/fault.js';
 import type { Publisher } from '../../runtime/local-bus.js';
 import type { RunRecord, StateStore } from '../../state/index.js';
 import type { RawStorage } from '../../storage/raw-storage.js';
-import { describeTable, rejectsLoadFor } from '../../warehouse/table-description.js';
-import type { Warehouse } from '../../warehouse/warehouse.js';
+import { describeTable, rejectsLoadFor, type TableDescription } from '../../warehouse/table-description.js';
+import type { StagingResult, Warehouse } from '../../warehouse/warehouse.js';
 import { failRun } from '../publish-failure.js';
 import { detectDeletes, requireDeleteFinder, type FindDeletedKeys } from './delete-detection.js';
 import { schemaChangesOf } from './schema-changes.js';
@@ -96,6 +96,33 @@ async function endRunsLeftOpen(state: StateStore, earlierRuns: readonly RunRecor
   }
 }
 
+/**
+ * A repair run (`floe check --repair`, the manifest's `keys`): staging's rows of the requested keys
+ * are removed, then the run's rows (what the source holds of those keys) are merged back, so
+ * missing, different and extra rows all end up as at the source, whichever version staging held.
+ * Killed in between, the keys' rows are absent until the run is replayed or checked and repaired
+ * again; nothing else is touched. Counts: `deleted` the rows removed, `inserted` those written back.
+ */
+async function repairStaging(
+  warehouse: Warehouse,
+  description: TableDescription,
+  keys: readonly (readonly (string | null)[])[],
+  runId: string,
+  noRows: boolean,
+): Promise<StagingResult> {
+  // Keys are as floe check reports them: times with a zone in UTC, without the offset the cast needs.
+  const zoned = description.primaryKey.map((name) => /^TIMESTAMP(TZ| WITH TIME ZONE)$/i.test(description.columns.find((column) => column.name === name)?.warehouseType ?? ''));
+  const complete = keys
+    .filter((key): key is string[] => key.every((value) => value !== null))
+    .map((key) => key.map((value, index) => (zoned[index] === true ? `${value}+00:00` : value)));
+  // A staging key never holds NULL (check refuses such keys), so keys with one match no staged row.
+  const deleted = (await warehouse.prepareDeleteDetection(description, runId))
+    ? await warehouse.applyDetectedDeletes(description, complete, 'remove', new Date().toISOString(), runId)
+    : 0;
+  const merged = noRows ? { inserted: 0, updated: 0, deleted: 0 } : await warehouse.mergeStaging(description, runId);
+  return { inserted: merged.inserted + merged.updated, updated: 0, deleted };
+}
+
 export interface LoadAndMergeDeps {
   state: StateStore;
   publisher: Publisher;
@@ -135,13 +162,16 @@ export function createLoadAndMerge(deps: LoadAndMergeDeps): (event: FloeEvent) =
       if (!replayed) await requireLease(deps.state, ref);
       const manifest = await deps.raw.readManifest(runId);
       if (!manifest) throw new Error(`no manifest at ${deps.raw.manifestUrl(runId)}`);
-      const deletes = manifest.mode === 'incremental' ? (await deps.state.getTableConfig(source, table))?.deletes : undefined;
-      const description = { ...describeTable(manifest), ...(deletes === 'detect' ? { softDelete: true } : {}) };
+      const repairKeys = manifest.keys;
+      const configuredDeletes = manifest.mode === 'incremental' || repairKeys !== undefined ? (await deps.state.getTableConfig(source, table))?.deletes : undefined;
+      // A repair run is not an incremental run: it judges no deletes (it removes its own keys' rows).
+      const deletes = repairKeys === undefined ? configuredDeletes : undefined;
+      const description = { ...describeTable(manifest), ...(configuredDeletes === 'detect' ? { softDelete: true } : {}) };
       // A table whose deletes this deployment cannot detect fails here, before anything lands.
       if (deletes !== undefined) requireDeleteFinder(deps, ref, deletes);
       // Refused changes throw here, before any warehouse work: nothing of the run lands.
       const schemaChanges = await schemaChangesOf(deps.state, deps.raw, ref, manifest);
-      const noRows = manifest.mode === 'incremental' && manifest.totalRows === 0;
+      const noRows = (manifest.mode === 'incremental' || repairKeys !== undefined) && manifest.totalRows === 0;
       let rowsLoaded = 0;
       let counts = { inserted: 0, updated: 0, deleted: 0 };
       faultPoint('load-and-merge:before-load');
@@ -156,10 +186,13 @@ export function createLoadAndMerge(deps: LoadAndMergeDeps): (event: FloeEvent) =
       faultPoint('load-and-merge:after-raw-load');
       if (!noRows) {
         if (replayed) await refuseRollback(deps.state, run);
-        counts = manifest.mode === 'full'
-          ? await deps.warehouse.replaceStaging(description, runId)
-          : await deps.warehouse.mergeStaging(description, runId);
+        if (repairKeys === undefined) {
+          counts = manifest.mode === 'full'
+            ? await deps.warehouse.replaceStaging(description, runId)
+            : await deps.warehouse.mergeStaging(description, runId);
+        }
       }
+      if (repairKeys !== undefined) counts = await repairStaging(deps.warehouse, description, repairKeys, runId, noRows);
       faultPoint('load-and-merge:after-merge');
       if (deletes !== undefined) {
         const watermark = manifest.newWatermark ?? (await deps.state.getTableState(source, table)).watermark;
@@ -171,7 +204,8 @@ export function createLoadAndMerge(deps: LoadAndMergeDeps): (event: FloeEvent) =
       // The MERGE may have outlasted the lease: check again right before the commit.
       if (!replayed) await requireLease(deps.state, ref);
       // A full run of a table without an incremental column reports no watermark; keep the committed one.
-      if (manifest.newWatermark !== null || manifest.mode === 'incremental') {
+      // A repair run read a few keys, not everything up to a point: it never moves the watermark.
+      if (repairKeys === undefined && (manifest.newWatermark !== null || manifest.mode === 'incremental')) {
         await deps.state.commitWatermark(source, table, runId, manifest.newWatermark);
       }
       faultPoint('load-and-merge:after-watermark');
@@ -199,11 +233,12 @@ export function createLoadAndMerge(deps: LoadAndMergeDeps): (event: FloeEvent) =
         stagingTable: `${description.stagingTable.schema}.${description.stagingTable.name}`,
         rowsLoaded,
         ...counts,
-        watermark: manifest.newWatermark,
+        watermark: repairKeys === undefined ? manifest.newWatermark : (await deps.state.getTableState(source, table)).watermark,
         noChange,
         ...(goldBehind ? { goldBehind } : {}),
         ...(schemaChanges.length > 0 ? { schemaChanges } : {}),
         ...(rejectedValues > 0 ? { rejects: rejectedValues } : {}),
+        ...(repairKeys !== undefined ? { repairedKeys: repairKeys.length } : {}),
       };
       await deps.publisher.publish(STAGE_MERGED, detail);
     } catch (error) {

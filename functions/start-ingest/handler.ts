@@ -73,7 +73,9 @@ export function createStartIngest(deps: StartIngestDeps): (event: FloeEvent) => 
     }
     faultPoint('start-ingest:after-lease');
     if (holder && holder.runId !== runId && Date.parse(holder.expiresAt) <= startedAt.getTime()) await endExpiredHolder(deps.state, holder, runId);
-    const mode = event.detail.mode ?? config.mode;
+    // A repair run reads its keys whatever the watermark: in full mode, which commits none.
+    const keys = event.detail.keys;
+    const mode = keys !== undefined ? 'full' : event.detail.mode ?? config.mode;
     try {
       const { watermark } = await deps.state.getTableState(source, table);
       const effectiveWatermark = mode === 'incremental' ? watermark : null;
@@ -81,12 +83,15 @@ export function createStartIngest(deps: StartIngestDeps): (event: FloeEvent) => 
       faultPoint('start-ingest:after-run-recorded');
       const jobArguments = extractionJobArguments(
         { ...config, mode, connection: deps.connectionFor(source) },
-        { runId, rawRoot: deps.rawRoot, runTime: startedAt, watermark: effectiveWatermark },
+        { runId, rawRoot: deps.rawRoot, runTime: startedAt, watermark: effectiveWatermark, keys },
       );
       const { jobRunId } = await deps.jobs.startJobRun(jobArguments);
       faultPoint('start-ingest:after-job-started');
       await deps.state.updateRun(runId, { jobRunId });
-      await deps.state.recordStep(runId, { name: 'start-ingest', startedAt: startedAt.toISOString(), finishedAt: now().toISOString() });
+      await deps.state.recordStep(runId, {
+        name: 'start-ingest', startedAt: startedAt.toISOString(), finishedAt: now().toISOString(),
+        ...(keys !== undefined ? { details: { repairKeys: keys.length } } : {}),
+      });
       const detail: GlueStarted = {
         ...run,
         publishedAt: now().toISOString(),

@@ -30,6 +30,8 @@ export interface ExtractionRun {
   runTime: Date;
   /** The committed watermark; ignored in full mode. */
   watermark: string | null;
+  /** A repair run's primary keys (IngestRequested `keys`): the job reads only those; full mode only. */
+  keys?: readonly (readonly string[])[] | undefined;
 }
 
 export function extractionJobArguments(table: ExtractionTable, run: ExtractionRun): Record<string, string> {
@@ -62,6 +64,10 @@ export function extractionJobArguments(table: ExtractionTable, run: ExtractionRu
   if (table.mode === 'incremental') {
     if (run.watermark !== null) args['--watermark'] = run.watermark;
     if (table.lookbackSeconds) args['--lookback-seconds'] = String(table.lookbackSeconds);
+  }
+  if (run.keys !== undefined) {
+    if (table.mode !== 'full') throw new Error(`table ${table.source}/${table.table}: a repair run's keys are read in full mode only`);
+    args['--keys'] = JSON.stringify(run.keys);
   }
   if (table.partitionColumn && (table.partitions ?? 1) > 1) {
     args['--partition-column'] = table.partitionColumn;

@@ -2,7 +2,7 @@ import { mkdtemp, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-import { parseEvent } from '../../events/index.js';
+import { IngestRequestedSchema, parseEvent, REPAIR_KEYS_PER_RUN } from '../../events/index.js';
 import { createStartIngest } from '../../functions/start-ingest/handler.js';
 import { LocalStateStore } from '../../state/index.js';
 
@@ -42,5 +42,50 @@ describe('Handler: start-ingest', () => {
     expect((published[0]?.detail as { error: string }).error).toMatch(/^table busy: run r-old since /);
     expect(await state.getRun('r-new')).toMatchObject({ status: 'failed', error: { name: 'TableBusy', retryable: true } });
     expect((await state.getTableState('clr', 'clr.users')).activeRun).toMatchObject({ runId: 'r-old' });
+  });
+  it('starts a repair run (IngestRequested keys) in full mode with the keys as --keys and no watermark', async () => {
+    // Prepare: an incremental table with a committed watermark
+    const folder = await mkdtemp(join(tmpdir(), 'floe-start-ingest-'));
+    const state = new LocalStateStore(join(folder, 'state'));
+    await state.putTableConfigs([{
+      source: 'clr', table: 'clr.users', engine: 'postgres', primaryKey: ['region', 'id'], mode: 'incremental',
+      incrementalColumn: 'updated_at', partitions: 1, lookbackSeconds: 0,
+    }]);
+    await state.acquireLease('clr', 'clr.users', 'r-first', new Date(), 60_000);
+    await state.commitWatermark('clr', 'clr.users', 'r-first', '2025-01-01 00:00:00.000000');
+    await state.releaseLease('clr', 'clr.users', 'r-first');
+    const published: { detailType: string; detail: object }[] = [];
+    const started: Record<string, string>[] = [];
+    const handler = createStartIngest({
+      state,
+      publisher: { publish: async (detailType, detail) => void published.push({ detailType, detail }) },
+      jobs: { jobName: 'floe-extract', startJobRun: async (args) => (started.push(args), { jobRunId: 'jr_1' }) },
+      rawRoot: join(folder, 'raw'),
+      connectionFor: () => 'postgresql://127.0.0.1/db',
+      leaseTtlMs: 60_000,
+    });
+    const fixture = JSON.parse(await readFile(join(FIXTURES, 'events', 'ingest-requested.json'), 'utf8')) as { detail: object };
+    const keys = [['eu', '2'], ['us', "1'; drop table users; --"]];
+    const requested = parseEvent({ ...fixture, detail: { ...fixture.detail, runId: 'r-repair', source: 'clr', table: 'clr.users', keys } });
+
+    // Act
+    await handler(requested);
+
+    // Assess
+    expect(started).toHaveLength(1);
+    expect(started[0]).toMatchObject({ '--mode': 'full', '--keys': JSON.stringify(keys), '--primary-key': 'region,id' });
+    expect(started[0]).not.toHaveProperty('--watermark');
+    expect(published).toEqual([{ detailType: 'GlueStarted', detail: expect.objectContaining({ mode: 'full', watermark: null }) }]);
+    expect((await state.getTableState('clr', 'clr.users')).activeRun).toMatchObject({ runId: 'r-repair' });
+  });
+
+  it('refuses more keys than one repair run takes', () => {
+    // Prepare
+    const keys = Array.from({ length: REPAIR_KEYS_PER_RUN + 1 }, (_, index) => [String(index)]);
+    const detail = { runId: 'r-repair', source: 'clr', table: 'clr.users', publishedAt: new Date().toISOString(), keys };
+
+    // Act / Assess
+    expect(IngestRequestedSchema.safeParse(detail).success).toBe(false);
+    expect(IngestRequestedSchema.safeParse({ ...detail, keys: keys.slice(1) }).success).toBe(true);
   });
 });

@@ -1,0 +1,46 @@
+/**
+ * `floe check --repair`: the keys a drifted table's repair runs re-extract, in batches of at most
+ * {@link REPAIR_KEYS_PER_RUN} (one IngestRequested each). Missing, extra and different rows are all
+ * re-extracted: the run writes back what the source holds of those keys and removes the rest.
+ */
+import { REPAIR_KEYS_PER_RUN } from '../events/index.js';
+import type { Warehouse } from '../warehouse/warehouse.js';
+import { stagingTableFor } from '../warehouse/naming.js';
+import { valueKindOf } from './canonical-sql.js';
+import { CheckError } from './check-error.js';
+import type { TableCheck } from './check-table.js';
+import { keyValues } from './compare.js';
+
+/** Key kinds whose canonical text both the source (its session in UTC) and the warehouse read back as the same value. */
+const REPAIRABLE = new Set(['integer', 'decimal', 'text', 'date', 'timestamp', 'timestamptz']);
+
+/**
+ * The drifted keys of one checked table, as one text per key column, in batches. Throws CheckError
+ * for a key column whose values floe cannot bind back (float, binary, time, boolean) or a NULL key.
+ */
+export async function repairBatches(check: TableCheck, primaryKey: readonly string[], warehouse: Warehouse): Promise<string[][][]> {
+  const drift = check.drift;
+  if (check.status !== 'drift' || drift === null) return [];
+  const where = `table ${check.source}/${check.table}`;
+  const staging = stagingTableFor(check.source, check.table);
+  const rows = await warehouse.query(
+    'select column_name, data_type from information_schema.columns where table_schema = $1 and table_name = $2',
+    [staging.schema, staging.name],
+  );
+  for (const name of primaryKey) {
+    const type = rows.find((row) => row['column_name'] === name)?.['data_type'];
+    const kind = valueKindOf(String(type ?? ''));
+    if (kind === null || !REPAIRABLE.has(kind)) {
+      throw new CheckError(`${where}: primary key column ${name} is ${String(type)} in staging, which floe check --repair cannot re-extract by key yet; run the table in full mode instead (floe run --full)`);
+    }
+  }
+  const keys = [...new Set([...drift.missing, ...drift.extra, ...drift.different])].sort().map((text) =>
+    keyValues(text).map((value, index) => {
+      if (value === null) throw new CheckError(`${where}: a row has a NULL in primary key column ${primaryKey[index]}, which a repair cannot address`);
+      return value;
+    }),
+  );
+  const batches: string[][][] = [];
+  for (let start = 0; start < keys.length; start += REPAIR_KEYS_PER_RUN) batches.push(keys.slice(start, start + REPAIR_KEYS_PER_RUN));
+  return batches;
+}

@@ -1,0 +1,149 @@
+import { mkdtemp, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+import mysql from 'mysql2/promise';
+import pg from 'pg';
+
+import type { TableCheck } from '../../check/check-table.js';
+import { checkCommand } from '../../cli/check.js';
+import { loadConfig, type FloeConfig } from '../../config/index.js';
+import { runLocally } from '../../runtime/local-pipeline.js';
+import { LocalStateStore } from '../../state/index.js';
+import { DuckDbWarehouse } from '../../warehouse/duckdb.js';
+import { captureOutput } from '../cli/helpers.js';
+
+const PG_URL = process.env['FLOE_TEST_PG_URL'] ?? 'postgresql://postgres@127.0.0.1:5432/postgres';
+const MYSQL_URL = process.env['FLOE_TEST_MYSQL_URL'] ?? 'mysql://root@127.0.0.1:3306/mysql';
+const SCHEMA = 'floe_repair_test';
+const PG_STAGING = `staging."pg__${SCHEMA}__events"`;
+const MY_STAGING = `staging."my__${SCHEMA}__items"`;
+
+interface Repaired {
+  before: TableCheck[];
+  repairs: { runId: string; source: string; table: string; keys: number; failure: string | null }[];
+  after: TableCheck[];
+}
+
+async function floeCheck(configFile: string, ...more: string[]): Promise<{ code: number; stdout: string }> {
+  return captureOutput(() => checkCommand(['--config', configFile, ...more]));
+}
+
+async function inWarehouse(path: string, statements: string[]): Promise<void> {
+  const warehouse = await DuckDbWarehouse.open(path);
+  try {
+    for (const sql of statements) await warehouse.query(sql);
+  } finally {
+    await warehouse.close();
+  }
+}
+
+describe('floe check --repair: drift found and repaired through the pipeline', () => {
+  const pgClient = new pg.Client({ connectionString: PG_URL });
+  let mysqlConnection: mysql.Connection;
+  let config: FloeConfig;
+  let configFile: string;
+  let warehousePath: string;
+
+  beforeAll(async () => {
+    await pgClient.connect();
+    await pgClient.query(`drop schema if exists ${SCHEMA} cascade; create schema ${SCHEMA}`);
+    await pgClient.query(`create table ${SCHEMA}.events (id bigint primary key, label text, amount numeric(12,2), updated_at timestamptz(6))`);
+    await pgClient.query(`insert into ${SCHEMA}.events
+      select g, 'event ' || g, g * 1.25, timestamptz '2025-01-01 00:00:00+00' + g * interval '1 millisecond' from generate_series(1, 2000) g`);
+    mysqlConnection = await mysql.createConnection(MYSQL_URL);
+    await mysqlConnection.query(`drop database if exists ${SCHEMA}`);
+    await mysqlConnection.query(`create database ${SCHEMA} character set utf8mb4`);
+    await mysqlConnection.query(`create table ${SCHEMA}.items (shop varchar(10), id int, name varchar(50), price decimal(10,2), updated_at datetime(6), primary key (shop, id))`);
+    await mysqlConnection.query(`insert into ${SCHEMA}.items values
+      ('eu', 1, 'tea 🍵', 3.50, '2025-01-01 10:00:00.000001'), ('eu', 2, 'café', 2.10, '2025-01-01 10:00:01'),
+      ('us', 1, 'coffee', 4.00, '2025-01-01 10:00:02'), ('us', 2, 'milk', 1.00, '2025-01-01 10:00:03')`);
+    const folder = await mkdtemp(join(tmpdir(), 'floe-repair-'));
+    configFile = join(folder, 'floe.config.yaml');
+    await writeFile(configFile, [
+      'sources:',
+      '  - name: pg', '    engine: postgres', `    connection: ${PG_URL}`, '    tables:',
+      `      - name: ${SCHEMA}.events`, '        primaryKey: [id]', '        incrementalColumn: updated_at',
+      '  - name: my', '    engine: mysql', `    connection: ${MYSQL_URL.replace(/\/mysql$/, `/${SCHEMA}`)}`, '    tables:',
+      `      - name: ${SCHEMA}.items`, '        primaryKey: [shop, id]', '        incrementalColumn: updated_at',
+    ].join('\n'));
+    config = await loadConfig(configFile);
+    warehousePath = config.warehouse.slice('duckdb://'.length);
+    const outcomes = await runLocally(config);
+    expect(outcomes.map((outcome) => outcome.failure)).toEqual([null, null]);
+  });
+
+  afterAll(async () => {
+    await pgClient.query(`drop schema if exists ${SCHEMA} cascade`);
+    await pgClient.end();
+    await mysqlConnection?.query(`drop database if exists ${SCHEMA}`);
+    await mysqlConnection?.end();
+  });
+
+  it('finds exactly the keys deleted, inserted and corrupted behind floe\'s back, repairs them without moving the watermark, and checks in sync after', async () => {
+    // Prepare: drift at the source (rows no incremental run can see) and in staging
+    await pgClient.query(`delete from ${SCHEMA}.events where id = 10`);
+    await pgClient.query(`insert into ${SCHEMA}.events values (1500000, 'inserted below the watermark', 1, timestamptz '2025-01-01 00:00:00.5+00')`);
+    await pgClient.query(`update ${SCHEMA}.events set label = 'changed, watermark column untouched' where id = 11`);
+    await mysqlConnection.query(`delete from ${SCHEMA}.items where shop = 'us' and id = 2`);
+    await mysqlConnection.query(`update ${SCHEMA}.items set price = 9.99 where shop = 'eu' and id = 2`);
+    await inWarehouse(warehousePath, [
+      `delete from ${PG_STAGING} where id = 30`,
+      `update ${PG_STAGING} set amount = amount + 0.01 where id = 20`,
+      // A corrupted row claiming a newer version than the source's: a MERGE alone would keep it.
+      `update ${PG_STAGING} set label = 'corrupt', updated_at = updated_at + interval 1 second where id = 21`,
+      `insert into ${PG_STAGING} select * replace (99999 as id) from ${PG_STAGING} where id = 1`,
+      `delete from ${MY_STAGING} where shop = 'us' and id = 1`,
+      `insert into ${MY_STAGING} select * replace ('zz' as shop) from ${MY_STAGING} where shop = 'eu' and id = 1`,
+    ]);
+    const state = new LocalStateStore(config.state);
+    const watermarks = await Promise.all([state.getTableState('pg', `${SCHEMA}.events`), state.getTableState('my', `${SCHEMA}.items`)]);
+
+    // Act
+    const { code, stdout } = await floeCheck(configFile, '--repair', '--json');
+    const second = await floeCheck(configFile, '--json');
+
+    // Assess: the first check found exactly those keys
+    const result = JSON.parse(stdout) as Repaired;
+    expect(code).toBe(0);
+    expect(result.before.map((t) => t.drift && [t.drift.missing, t.drift.extra, t.drift.different])).toEqual([
+      [['V1500000', 'V30'], ['V10', 'V99999'], ['V11', 'V20', 'V21']],
+      [['Vus\u001fV1'], ['Vus\u001fV2', 'Vzz\u001fV1'], ['Veu\u001fV2']],
+    ]);
+    // one repair run per table, through the pipeline, each for its drifted keys
+    expect(result.repairs.map((run) => [run.source, run.keys, run.failure])).toEqual([['pg', 7, null], ['my', 4, null]]);
+    expect(result.after.map((t) => t.status)).toEqual(['in sync', 'in sync']);
+    expect(second.code).toBe(0);
+    expect((JSON.parse(second.stdout) as TableCheck[]).map((t) => [t.status, t.drift?.sourceRows, t.drift?.stagingRows])).toEqual([
+      ['in sync', 2000, 2000],
+      ['in sync', 3, 3],
+    ]);
+    // a repair run is not an incremental run: the watermark stays, and the lease is free again
+    const after = await Promise.all([state.getTableState('pg', `${SCHEMA}.events`), state.getTableState('my', `${SCHEMA}.items`)]);
+    expect(after.map((table) => [table.watermark, table.activeRun])).toEqual(watermarks.map((table) => [table.watermark, null]));
+    const run = await state.getRun(result.repairs[0]!.runId);
+    expect(run).toMatchObject({ status: 'succeeded', mode: 'full', rowsExtracted: 5 });
+  });
+  it('respects the table lease: a repair of a table another run holds is refused, and staging stays as it was', async () => {
+    // Prepare: drift in staging, and another run holding the table
+    await inWarehouse(warehousePath, [`delete from ${PG_STAGING} where id = 40`]);
+    const state = new LocalStateStore(config.state);
+    await state.acquireLease('pg', `${SCHEMA}.events`, 'r-other', new Date(), 60_000);
+
+    try {
+      // Act
+      const { code, stdout } = await floeCheck(configFile, '--repair', '--json', '--source', 'pg');
+
+      // Assess
+      const result = JSON.parse(stdout) as Repaired;
+      expect(code).toBe(1);
+      expect(result.repairs).toHaveLength(1);
+      expect(result.repairs[0]?.failure).toMatch(/table busy: run r-other since/);
+      expect(result.after.map((t) => [t.status, t.drift?.missing])).toEqual([['drift', ['V40']]]);
+    } finally {
+      await state.releaseLease('pg', `${SCHEMA}.events`, 'r-other');
+    }
+    // once the table is free, the repair goes through
+    expect((await floeCheck(configFile, '--repair', '--json', '--source', 'pg')).code).toBe(0);
+  });
+});
