@@ -4,9 +4,9 @@ import { z } from 'zod';
  * A run id: a letter or digit, then at most 127 letters, digits and `_ . = -`. Run ids name files
  * (`_manifests/{runId}.json`, `{runId}-{part}.parquet`) and state keys, so an event whose run id
  * could climb out of the raw folder (`../…`) or split a key (`/`) is refused at the contract,
- * before any handler reads it. The state store requires the same shape (state/items.ts).
+ * before any handler reads it. The state store keys its items by the same schema (state/items.ts).
  */
-export const EventRunIdSchema = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.=-]{0,127}$/, {
+export const RunIdSchema = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.=-]{0,127}$/, {
   message: 'expected a letter or digit, then at most 127 letters, digits and _ . = -',
 });
 
@@ -16,7 +16,7 @@ export const EventRunIdSchema = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.=-]{0,
  */
 export const FloeDetailSchema = z.object({
   /** The run this event belongs to; the same id across every step of one ingest. */
-  runId: EventRunIdSchema,
+  runId: RunIdSchema,
   /** Logical name of the source database (from `floe.config.yaml`), not a connection string. */
   source: z.string().min(1),
   /** Source table as configured, `table` or `schema.table`. */

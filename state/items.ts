@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { ModeSchema } from '../config/schema.js';
+import { RunIdSchema } from '../events/floe-detail.js';
 import { SchemaChangeSchema } from '../events/schema-change.js';
 
 /**
@@ -7,10 +8,8 @@ import { SchemaChangeSchema } from '../events/schema-change.js';
  * later, in DynamoDB. Table config items are {@link ../config/table-config.ts}.
  */
 
-/** Run ids name files and manifests, so they follow the extraction job's rule. */
-export const RunIdSchema = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.=-]{0,127}$/, {
-  message: 'expected a letter or digit, then letters, digits and _ . = -',
-});
+/** Run ids name files and manifests, so they follow the extraction job's rule (one rule, with the events'). */
+export { RunIdSchema };
 const InstantSchema = z.iso.datetime({ offset: true });
 
 /** Why a run or step failed, in the shape of floe's error classes. */
