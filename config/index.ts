@@ -1,12 +1,14 @@
 export { ConfigError } from './errors.js';
 export { loadConfig, parseConfig, type LoadConfigOptions } from './load.js';
 export {
+  CheckScheduleSchema,
   DeletesSchema,
   EngineSchema,
   FloeConfigSchema,
   ModeSchema,
   SourceConfigSchema,
   TableSpecSchema,
+  type CheckSchedule,
   type Deletes,
   type Engine,
   type FloeConfig,

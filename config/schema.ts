@@ -42,6 +42,10 @@ export type Mode = z.infer<typeof ModeSchema>;
 export const DeletesSchema = z.enum(['detect', 'detect-hard']);
 export type Deletes = z.infer<typeof DeletesSchema>;
 
+/** See `check` in {@link TableObjectSchema}. */
+export const CheckScheduleSchema = z.enum(['after-merge']);
+export type CheckSchedule = z.infer<typeof CheckScheduleSchema>;
+
 /** See `unrepresentable` in {@link TableObjectSchema}. */
 export const UnrepresentableSchema = z.enum(['quarantine', 'fail', 'coerce']);
 
@@ -86,6 +90,11 @@ export const TableObjectSchema = z.strictObject({
    * keeps them as they were. Incremental tables only (a full run already drops them).
    */
   deletes: DeletesSchema.optional(),
+  /**
+   * `after-merge`: `floe check` of this table after each StageMerged, published as CheckCompleted
+   * (in sync or not, counts, sample keys) for a subscriber to alert on. Absent: only on demand.
+   */
+  check: CheckScheduleSchema.optional(),
 });
 
 export const TableSpecSchema = TableObjectSchema.superRefine((table, ctx) => {

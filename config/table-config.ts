@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { mergeRetry, RetrySettingsSchema } from './retry.js';
-import { DeletesSchema, EngineSchema, ModeSchema, UnrepresentableSchema, type FloeConfig } from './schema.js';
+import { CheckScheduleSchema, DeletesSchema, EngineSchema, ModeSchema, UnrepresentableSchema, type FloeConfig } from './schema.js';
 
 /**
  * The table config item pushed to the state store (DynamoDB on AWS, the state
@@ -33,6 +33,8 @@ export const TableConfigSchema = z.object({
   unrepresentableColumns: z.record(z.string(), UnrepresentableSchema).optional(),
   /** Delete detection after each MERGE (load-and-merge): `detect` marks, `detect-hard` removes; absent: none. */
   deletes: DeletesSchema.optional(),
+  /** `after-merge`: check-after-merge compares the table after each StageMerged; absent: never automatically. */
+  check: CheckScheduleSchema.optional(),
 });
 export type TableConfig = z.infer<typeof TableConfigSchema>;
 
@@ -55,6 +57,7 @@ export function toTableConfigs(config: FloeConfig): TableConfig[] {
         ...(table.unrepresentable === undefined ? {} : { unrepresentable: table.unrepresentable }),
         ...(table.unrepresentableColumns === undefined ? {} : { unrepresentableColumns: { ...table.unrepresentableColumns } }),
         ...(table.deletes === undefined ? {} : { deletes: table.deletes }),
+        ...(table.check === undefined ? {} : { check: table.check }),
       };
     }),
   );

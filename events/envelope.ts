@@ -6,6 +6,7 @@ import { GLUE_JOB_STATE_CHANGE, GlueJobStateChangeSchema } from './glue-job-stat
 import { GLUE_STARTED, GlueStartedSchema } from './glue-started.js';
 import { GOLD_BUILT, GoldBuiltSchema } from './gold-built.js';
 import { INGEST_FAILED, IngestFailedSchema } from './ingest-failed.js';
+import { CHECK_COMPLETED, CheckCompletedSchema } from './check-completed.js';
 import { INGEST_REQUESTED, IngestRequestedSchema } from './ingest-requested.js';
 import { RAW_LANDED, RawLandedSchema } from './raw-landed.js';
 import { STAGE_MERGED, StageMergedSchema } from './stage-merged.js';
@@ -48,6 +49,7 @@ export const RawLandedEventSchema = eventOf(RAW_LANDED, FLOE_EVENT_SOURCE, RawLa
 export const StageMergedEventSchema = eventOf(STAGE_MERGED, FLOE_EVENT_SOURCE, StageMergedSchema);
 export const GoldBuiltEventSchema = eventOf(GOLD_BUILT, FLOE_EVENT_SOURCE, GoldBuiltSchema);
 export const IngestFailedEventSchema = eventOf(INGEST_FAILED, FLOE_EVENT_SOURCE, IngestFailedSchema);
+export const CheckCompletedEventSchema = eventOf(CHECK_COMPLETED, FLOE_EVENT_SOURCE, CheckCompletedSchema);
 
 export type IngestRequestedEvent = z.infer<typeof IngestRequestedEventSchema>;
 export type GlueStartedEvent = z.infer<typeof GlueStartedEventSchema>;
@@ -56,6 +58,7 @@ export type RawLandedEvent = z.infer<typeof RawLandedEventSchema>;
 export type StageMergedEvent = z.infer<typeof StageMergedEventSchema>;
 export type GoldBuiltEvent = z.infer<typeof GoldBuiltEventSchema>;
 export type IngestFailedEvent = z.infer<typeof IngestFailedEventSchema>;
+export type CheckCompletedEvent = z.infer<typeof CheckCompletedEventSchema>;
 
 /** Every event on the floe bus that a floe handler may receive, by `detail-type`. */
 export const FloeEventSchema = z.discriminatedUnion('detail-type', [
@@ -66,6 +69,7 @@ export const FloeEventSchema = z.discriminatedUnion('detail-type', [
   StageMergedEventSchema,
   GoldBuiltEventSchema,
   IngestFailedEventSchema,
+  CheckCompletedEventSchema,
 ]);
 
 export type FloeEvent = z.infer<typeof FloeEventSchema>;

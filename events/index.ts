@@ -10,6 +10,7 @@ export * from './schema-change.js';
 export * from './stage-merged.js';
 export * from './gold-built.js';
 export * from './ingest-failed.js';
+export * from './check-completed.js';
 export * from './envelope.js';
 export * from './manifest.js';
 export * from './routes.js';

@@ -5,7 +5,7 @@ import { RAW_LANDED } from './raw-landed.js';
 import { STAGE_MERGED } from './stage-merged.js';
 
 /** The Lambda handlers of the choreography (`functions/<name>/`). */
-export type HandlerName = 'start-ingest' | 'glue-finished' | 'load-and-merge' | 'build-gold';
+export type HandlerName = 'start-ingest' | 'glue-finished' | 'load-and-merge' | 'build-gold' | 'check-after-merge';
 
 /**
  * The subset of EventBridge's pattern language floe uses: exact string values,
@@ -48,6 +48,9 @@ export const ROUTES: readonly Route[] = [
   },
   { handler: 'load-and-merge', pattern: { source: [FLOE_EVENT_SOURCE], 'detail-type': [RAW_LANDED] } },
   { handler: 'build-gold', pattern: { source: [FLOE_EVENT_SOURCE], 'detail-type': [STAGE_MERGED] } },
+  // Tables with `check: after-merge`; the handler lets the others go. CheckCompleted itself goes to
+  // whoever subscribes (no floe handler reacts to it).
+  { handler: 'check-after-merge', pattern: { source: [FLOE_EVENT_SOURCE], 'detail-type': [STAGE_MERGED] } },
 ];
 
 /**

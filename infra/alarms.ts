@@ -7,6 +7,7 @@ import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Topic } from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
 import { FLOE_EVENT_SOURCE } from '../events/bus.js';
+import { CHECK_COMPLETED } from '../events/check-completed.js';
 import { INGEST_FAILED } from '../events/ingest-failed.js';
 
 export interface AlarmsProps {
@@ -16,7 +17,8 @@ export interface AlarmsProps {
 
 /**
  * Where people hear about trouble: one SNS topic (subscribe to it after deploying) that gets
- * every IngestFailed event, and an alarm per dead-letter queue as soon as it holds a message.
+ * every IngestFailed event and every CheckCompleted that is not in sync (drift, or a check that
+ * could not run), and an alarm per dead-letter queue as soon as it holds a message.
  */
 export class Alarms extends Construct {
   readonly topic: Topic;
@@ -28,6 +30,12 @@ export class Alarms extends Construct {
       description: 'floe: every IngestFailed event to the alarm topic',
       eventBus: props.bus,
       eventPattern: { source: [FLOE_EVENT_SOURCE], detailType: [INGEST_FAILED] },
+      targets: [new SnsTopic(this.topic)],
+    });
+    new Rule(this, 'CheckDrift', {
+      description: 'floe: every CheckCompleted not in sync (check: after-merge) to the alarm topic',
+      eventBus: props.bus,
+      eventPattern: { source: [FLOE_EVENT_SOURCE], detailType: [CHECK_COMPLETED], detail: { inSync: [false] } },
       targets: [new SnsTopic(this.topic)],
     });
     for (const [name, queue] of Object.entries(props.deadLetterQueues)) {

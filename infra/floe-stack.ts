@@ -30,6 +30,9 @@ const HANDLERS: Record<HandlerName, { timeout: Duration; memorySize: number; rea
   'glue-finished': { timeout: Duration.minutes(1), memorySize: 512, readsRaw: true },
   'load-and-merge': { timeout: Duration.minutes(15), memorySize: 1024, readsRaw: true },
   'build-gold': { timeout: Duration.minutes(15), memorySize: 512, readsRaw: false, bundledFolders: { gold: 'sql/gold' } },
+  // Its own Lambda, not a step of load-and-merge: see functions/check-after-merge/lambda.ts. It reads
+  // state and publishes CheckCompleted, nothing else, until its comparison is built for AWS.
+  'check-after-merge': { timeout: Duration.minutes(15), memorySize: 512, readsRaw: false },
 };
 
 /** The routing table's pattern in CDK's spelling; synthesizes to exactly the same JSON. */
@@ -114,6 +117,7 @@ export class FloeStack extends Stack {
       'glue-finished': environment,
       'load-and-merge': { ...environment, ...warehouseEnvironment },
       'build-gold': { ...environment, ...warehouseEnvironment, FLOE_GOLD_DIR: `${LAMBDA_TASK_ROOT}/gold` },
+      'check-after-merge': environment,
     };
     const handlers: Partial<Record<HandlerName, HandlerFunction>> = {};
     for (const [name, spec] of Object.entries(HANDLERS) as [HandlerName, (typeof HANDLERS)[HandlerName]][]) {

@@ -5,12 +5,14 @@ import { dirname, join } from 'node:path';
 import { INGEST_REQUESTED, parseEvent, type FloeEvent, type IngestRequested } from '../events/index.js';
 import { ConfigError, selectTables, toTableConfigs, type FloeConfig, type TableFilter } from '../config/index.js';
 import { createBuildGold } from '../functions/build-gold/handler.js';
+import { createCheckAfterMerge } from '../functions/check-after-merge/handler.js';
 import { createGlueFinished } from '../functions/glue-finished/handler.js';
 import { createLoadAndMerge } from '../functions/load-and-merge/handler.js';
 import { createStartIngest } from '../functions/start-ingest/handler.js';
 import { LocalStateStore, type RunRecord } from '../state/index.js';
 import { LocalRawStorage } from '../storage/local.js';
 import { DuckDbWarehouse } from '../warehouse/duckdb.js';
+import { localChecker } from './local-checker.js';
 import { localDeleteFinder } from './local-delete-finder.js';
 import { LocalBus, type Publisher, type Redelivery } from './local-bus.js';
 import { EXTRACT_JOB_NAME, LocalGlueRunner } from './local-glue-runner.js';
@@ -124,6 +126,7 @@ export async function openLocalPipeline(config: FloeConfig, options: LocalRunOpt
       'glue-finished': createGlueFinished({ state, publisher, raw }),
       'load-and-merge': createLoadAndMerge({ state, publisher, raw, warehouse, findDeletedKeys: localDeleteFinder(config, warehouse) }),
       'build-gold': createBuildGold({ state, publisher, warehouse, goldDir: config.gold }),
+      'check-after-merge': createCheckAfterMerge({ state, publisher, check: localChecker(config, warehouse, state) }),
     },
   });
   lateBus = bus;

@@ -188,7 +188,7 @@ describe('The choreography on AWS APIs (moto): Snowflake call → Glue → S3 �
       [1, [['succeeded', 3]]],
     ]);
     expect(record.delivered.map((d) => d.handler).sort()).toEqual(
-      ['build-gold', 'glue-finished', 'load-and-merge', 'start-ingest'].flatMap((handler) => Array(4).fill(handler)),
+      ['build-gold', 'check-after-merge', 'glue-finished', 'load-and-merge', 'start-ingest'].flatMap((handler) => Array(4).fill(handler)),
     );
     expect(record.jobOutput).toHaveLength(4);
 

@@ -10,18 +10,19 @@ import { startMoto, type MotoServer } from '../moto.js';
 import { createQueue, drainQueue, type TestQueue } from './queues.js';
 
 const BUS = 'floe-routing-test';
-const HANDLERS: readonly HandlerName[] = ['start-ingest', 'glue-finished', 'load-and-merge', 'build-gold'];
+const HANDLERS: readonly HandlerName[] = ['start-ingest', 'glue-finished', 'load-and-merge', 'build-gold', 'check-after-merge'];
 const ROUTES = routesFor([EXTRACT_JOB_NAME]);
 
 /** The routing table's answer for each fixture, spelled out. */
-const EXPECTED: ReadonlyArray<[EventFixtureName, HandlerName | null]> = [
-  ['ingest-requested', 'start-ingest'],
-  ['glue-started', null],
-  ['glue-job-state-change', 'glue-finished'],
-  ['raw-landed', 'load-and-merge'],
-  ['stage-merged', 'build-gold'],
-  ['gold-built', null],
-  ['ingest-failed', null],
+const EXPECTED: ReadonlyArray<[EventFixtureName, readonly HandlerName[]]> = [
+  ['ingest-requested', ['start-ingest']],
+  ['glue-started', []],
+  ['glue-job-state-change', ['glue-finished']],
+  ['raw-landed', ['load-and-merge']],
+  ['stage-merged', ['build-gold', 'check-after-merge']],
+  ['gold-built', []],
+  ['ingest-failed', []],
+  ['check-completed', []],
 ];
 
 describe('Routing: EventBridge rules from the routing table (moto)', () => {
@@ -78,12 +79,12 @@ describe('Routing: EventBridge rules from the routing table (moto)', () => {
     const fromTable = EXPECTED.map(([name]) => [name, handlersFor(parseEvent(eventFixture(name)), ROUTES)]);
 
     // Assess
-    expect(fromTable).toEqual(EXPECTED.map(([name, handler]) => [name, handler === null ? [] : [handler]]));
+    expect(fromTable).toEqual(EXPECTED.map(([name, handlers]) => [name, [...handlers]]));
   });
 
-  it.each(EXPECTED.map(([name, handler]) => [name, handler ?? 'no queue at all', handler] as const))(
+  it.each(EXPECTED.map(([name, handlers]) => [name, handlers.length === 0 ? 'no queue at all' : handlers.join(' and '), handlers] as const))(
     'delivers %s to %s, and to no other queue',
-    async (name, _label, handler) => {
+    async (name, _label, handlers) => {
       // Prepare
       const event = eventFixture(name);
 
@@ -93,9 +94,9 @@ describe('Routing: EventBridge rules from the routing table (moto)', () => {
       // Assess
       const arrived = await delivered();
       for (const other of HANDLERS) {
-        expect([other, arrived.get(other)?.length]).toEqual([other, other === handler ? 1 : 0]);
+        expect([other, arrived.get(other)?.length]).toEqual([other, handlers.includes(other) ? 1 : 0]);
       }
-      if (handler !== null) {
+      for (const handler of handlers) {
         // moto's default target input drops the envelope's `account` (real EventBridge delivers it); restore it to parse.
         const body = arrived.get(handler)?.[0] as Record<string, unknown>;
         const received = parseEvent({ account: '123456789012', ...body });
@@ -116,7 +117,7 @@ describe('Routing: EventBridge rules from the routing table (moto)', () => {
 
     // Assess
     const arrived = await delivered();
-    expect(HANDLERS.map((handler) => arrived.get(handler)?.length)).toEqual([0, 1, 0, 0]);
+    expect(HANDLERS.map((handler) => arrived.get(handler)?.length)).toEqual([0, 1, 0, 0, 0]);
   });
 
   it('delivers nothing for a state change of another Glue job', async () => {
@@ -129,7 +130,7 @@ describe('Routing: EventBridge rules from the routing table (moto)', () => {
 
     // Assess
     const arrived = await delivered();
-    expect(HANDLERS.map((handler) => arrived.get(handler)?.length)).toEqual([0, 0, 0, 0]);
+    expect(HANDLERS.map((handler) => arrived.get(handler)?.length)).toEqual([0, 0, 0, 0, 0]);
   });
 
   it('delivers nothing for a RUNNING state change of the floe job', async () => {
@@ -142,7 +143,7 @@ describe('Routing: EventBridge rules from the routing table (moto)', () => {
 
     // Assess
     const arrived = await delivered();
-    expect(HANDLERS.map((handler) => arrived.get(handler)?.length)).toEqual([0, 0, 0, 0]);
+    expect(HANDLERS.map((handler) => arrived.get(handler)?.length)).toEqual([0, 0, 0, 0, 0]);
   });
 
   it('delivers nothing for a floe detail-type sent under another source', async () => {
@@ -155,6 +156,6 @@ describe('Routing: EventBridge rules from the routing table (moto)', () => {
 
     // Assess
     const arrived = await delivered();
-    expect(HANDLERS.map((handler) => arrived.get(handler)?.length)).toEqual([0, 0, 0, 0]);
+    expect(HANDLERS.map((handler) => arrived.get(handler)?.length)).toEqual([0, 0, 0, 0, 0]);
   });
 });

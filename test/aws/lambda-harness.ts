@@ -10,6 +10,7 @@ import type { Context } from 'aws-lambda';
 
 import { GLUE_EVENT_SOURCE, GLUE_JOB_STATE_CHANGE, routesFor, type HandlerName } from '../../events/index.js';
 import { createLambdaHandler as createBuildGoldLambda } from '../../functions/build-gold/lambda.js';
+import { createLambdaHandler as createCheckAfterMergeLambda } from '../../functions/check-after-merge/lambda.js';
 import type { EventLambda } from '../../functions/event-lambda.js';
 import { createLambdaHandler as createGlueFinishedLambda } from '../../functions/glue-finished/lambda.js';
 import { createLambdaHandler as createLoadAndMergeLambda } from '../../functions/load-and-merge/lambda.js';
@@ -67,7 +68,7 @@ export interface ChoreographyDeps {
  */
 export async function choreographyQueues(sqs: SQSClient, eventbridge: EventBridgeClient, bus: string, jobName: string, prefix: string): Promise<Record<HandlerName, TestQueue>> {
   const queues = {} as Record<HandlerName, TestQueue>;
-  for (const name of ['start-ingest', 'glue-finished', 'load-and-merge', 'build-gold'] as const) queues[name] = await createQueue(sqs, `${prefix}-${name}`);
+  for (const name of ['start-ingest', 'glue-finished', 'load-and-merge', 'build-gold', 'check-after-merge'] as const) queues[name] = await createQueue(sqs, `${prefix}-${name}`);
   await ensureRules(eventbridge, bus, routesFor([jobName]), Object.fromEntries(Object.entries(queues).map(([name, queue]) => [name, queue.arn])));
   await ensureGlueForwarding(eventbridge, bus, routesFor([jobName]));
   return queues;
@@ -81,6 +82,7 @@ export function choreographyHandlers({ env, clients, queues, raw, openWarehouse 
     'glue-finished': { queue: queues['glue-finished'], lambda: createGlueFinishedLambda(env, { dynamodb, eventbridge, s3 }) },
     'load-and-merge': { queue: queues['load-and-merge'], lambda: createLoadAndMergeLambda(env, { dynamodb, eventbridge, s3, raw, openWarehouse }) },
     'build-gold': { queue: queues['build-gold'], lambda: createBuildGoldLambda(env, { dynamodb, eventbridge, openWarehouse }) },
+    'check-after-merge': { queue: queues['check-after-merge'], lambda: createCheckAfterMergeLambda(env, { dynamodb, eventbridge }) },
   };
 }
 

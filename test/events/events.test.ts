@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import {
+  CheckCompletedSchema,
   GlueJobStateChangeSchema,
   GlueStartedSchema,
   GoldBuiltSchema,
@@ -27,6 +28,7 @@ const EVENTS = [
   ['StageMerged', 'stage-merged', StageMergedSchema],
   ['GoldBuilt', 'gold-built', GoldBuiltSchema],
   ['IngestFailed', 'ingest-failed', IngestFailedSchema],
+  ['CheckCompleted', 'check-completed', CheckCompletedSchema],
 ] as const;
 
 describe.each(EVENTS)('Event: %s', (detailType, name, detailSchema) => {

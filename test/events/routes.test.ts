@@ -6,10 +6,11 @@ describe('Routes: handlersFor', () => {
     ['ingest-requested', ['start-ingest']],
     ['glue-job-state-change', ['glue-finished']],
     ['raw-landed', ['load-and-merge']],
-    ['stage-merged', ['build-gold']],
+    ['stage-merged', ['build-gold', 'check-after-merge']],
     ['glue-started', []],
     ['gold-built', []],
     ['ingest-failed', []],
+    ['check-completed', []],
   ])('routes the %s fixture to %j', (name, expected) => {
     // Prepare
     const event = eventFixture(name);

@@ -43,12 +43,14 @@ describe('Stack: FloeStack events', () => {
     const busRules = ofType('AWS::Events::Rule').filter(([, rule]) => JSON.stringify(rule.Properties?.['EventBusName']) === JSON.stringify({ Ref: busId }));
 
     for (const route of routes) {
-      // Act
-      const matching = busRules.filter(([, rule]) => JSON.stringify(rule.Properties?.['EventPattern']) === JSON.stringify(route.pattern));
+      // Act: StageMerged has two routes (build-gold, check-after-merge), so a rule is its pattern and its target
+      const handler = stack.handlers[route.handler];
+      const matching = busRules.filter(([, rule]) =>
+        JSON.stringify(rule.Properties?.['EventPattern']) === JSON.stringify(route.pattern) &&
+        JSON.stringify(rule.Properties?.['Targets']).includes(`"${logicalId(handler.fn)}"`));
 
       // Assess
       expect(matching).toHaveLength(1);
-      const handler = stack.handlers[route.handler];
       expect(matching[0]?.[1].Properties?.['Targets']).toEqual([
         expect.objectContaining({
           Arn: { 'Fn::GetAtt': [logicalId(handler.fn), 'Arn'] },
@@ -81,14 +83,14 @@ describe('Stack: FloeStack Lambdas', () => {
     const functions = ofType('AWS::Lambda::Function');
 
     // Assess
-    expect(functions).toHaveLength(5);
+    expect(functions).toHaveLength(6);
     for (const [, fn] of functions) {
       const runtime = String(fn.Properties?.['Runtime']);
       expect(runtime).toMatch(/^nodejs\d+\.x$/);
       expect(Number(/\d+/.exec(runtime)?.[0])).toBeGreaterThanOrEqual(22);
       expect(fn.Properties?.['DeadLetterConfig']).toEqual({ TargetArn: { 'Fn::GetAtt': [expect.any(String), 'Arn'] } });
     }
-    template.resourceCountIs('AWS::Lambda::EventInvokeConfig', 5);
+    template.resourceCountIs('AWS::Lambda::EventInvokeConfig', 6);
   });
 
   it('carries the gold models in the build-gold bundle, where FLOE_GOLD_DIR points', () => {
@@ -293,7 +295,7 @@ describe('Stack: FloeStack alarms', () => {
     const queues = ofType('AWS::SQS::Queue').map(([id]) => id);
 
     // Assess
-    expect(queues).toHaveLength(5);
+    expect(queues).toHaveLength(6);
     for (const queue of queues) {
       template.hasResourceProperties('AWS::CloudWatch::Alarm', {
         MetricName: 'ApproximateNumberOfMessagesVisible',
@@ -312,6 +314,29 @@ describe('Stack: FloeStack alarms', () => {
       EventPattern: { source: ['floe.pipeline'], 'detail-type': ['IngestFailed'] },
       Targets: [Match.objectLike({ Arn: { Ref: Match.stringLikeRegexp('AlarmsTopic') } })],
     });
+  });
+
+  it('sends every CheckCompleted that is not in sync to the alarm topic', () => {
+    // Assess
+    template.hasResourceProperties('AWS::Events::Rule', {
+      EventBusName: { Ref: logicalId(stack.bus) },
+      EventPattern: { source: ['floe.pipeline'], 'detail-type': ['CheckCompleted'], detail: { inSync: [false] } },
+      Targets: [Match.objectLike({ Arn: { Ref: Match.stringLikeRegexp('AlarmsTopic') } })],
+    });
+  });
+
+  it('gives check-after-merge only state and the bus: no source secret, no Snowflake secret, no raw bucket', () => {
+    // Prepare
+    const role = stack.handlers['check-after-merge'].fn.role!;
+    const policies = ofType('AWS::IAM::Policy').filter(([, policy]) =>
+      JSON.stringify(policy.Properties?.['Roles']).includes(logicalId(role)));
+
+    // Assess
+    const actions = JSON.stringify(policies.map(([, policy]) => policy));
+    expect(actions).toContain('events:PutEvents');
+    expect(actions).not.toContain('secretsmanager:');
+    expect(actions).not.toContain('s3:');
+    expect(actions).not.toContain('glue:');
   });
 });
 

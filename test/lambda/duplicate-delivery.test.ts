@@ -129,7 +129,7 @@ describe('Lambda entries: every event delivered again, late and out of order (mo
       // Assess
       const source = await client.query(`select id::int as id, amount::text as amount, to_char(updated_at, 'YYYY-MM-DD HH24:MI:SS') as at from ${SCHEMA}.orders order by id`);
       expect(deliveredOnce.map((d) => d.handler)).toEqual(
-        ['start-ingest', 'glue-finished', 'load-and-merge', 'build-gold', 'start-ingest', 'glue-finished', 'load-and-merge', 'build-gold'],
+        ['start-ingest', 'glue-finished', 'load-and-merge', 'build-gold', 'check-after-merge', 'start-ingest', 'glue-finished', 'load-and-merge', 'build-gold', 'check-after-merge'],
       );
       expect(once).toMatchObject({
         rawByRun: [{ run: 'r-dup-1', n: 400 }, { run: 'r-dup-2', n: 5 }],

@@ -84,7 +84,7 @@ describe('Lambda entries load-and-merge and build-gold on Snowflake (fakesnow), 
     const gold = await createQueue(sqs, 'floe-sf-build-gold');
     const other = await createQueue(sqs, 'floe-sf-other');
     await ensureRules(eventbridge, BUS, routesFor(['floe-extract']), {
-      'start-ingest': other.arn, 'glue-finished': other.arn, 'load-and-merge': other.arn, 'build-gold': gold.arn,
+      'start-ingest': other.arn, 'glue-finished': other.arn, 'load-and-merge': other.arn, 'build-gold': gold.arn, 'check-after-merge': other.arn,
     });
     const state = new DynamoDbStateStore(dynamodb, TABLES);
     const requestedAt = new Date().toISOString();

@@ -69,7 +69,7 @@ describe('Lambda entries: start-ingest then glue-finished (moto)', () => {
     const sink = await createQueue(sqs, 'floe-lambda-other-handlers');
     loadAndMerge = await createQueue(sqs, 'floe-lambda-load-and-merge');
     await ensureRules(eventbridge, BUS, routesFor([JOB]), {
-      'start-ingest': sink.arn, 'glue-finished': sink.arn, 'load-and-merge': loadAndMerge.arn, 'build-gold': sink.arn,
+      'start-ingest': sink.arn, 'glue-finished': sink.arn, 'load-and-merge': loadAndMerge.arn, 'build-gold': sink.arn, 'check-after-merge': sink.arn,
     });
     state = new DynamoDbStateStore(dynamodb, TABLES);
     await state.putTableConfigs([{
