@@ -147,3 +147,61 @@ describe('floe check --repair: drift found and repaired through the pipeline', (
     expect((await floeCheck(configFile, '--repair', '--json', '--source', 'pg')).code).toBe(0);
   });
 });
+
+describe('floe check --repair: a composite key with a timestamptz, more keys than one run takes', () => {
+  const pgClient = new pg.Client({ connectionString: PG_URL });
+  const schema = 'floe_repair_stamped_test';
+  let configFile: string;
+  let warehousePath: string;
+
+  beforeAll(async () => {
+    await pgClient.connect();
+    await pgClient.query(`drop schema if exists ${schema} cascade; create schema ${schema}`);
+    await pgClient.query(`create table ${schema}.readings (region text, at timestamptz(6), value numeric(10,3), updated_at timestamptz(6), primary key (region, at))`);
+    await pgClient.query(`insert into ${schema}.readings
+      select case when g % 2 = 0 then 'eu' else 'us' end, timestamptz '2025-03-01 12:00:00.000001+01' + g * interval '1.5 second', g / 7.0,
+        timestamptz '2025-01-01 00:00:00+00' + g * interval '1 millisecond'
+      from generate_series(1, 1200) g`);
+    const folder = await mkdtemp(join(tmpdir(), 'floe-repair-stamped-'));
+    configFile = join(folder, 'floe.config.yaml');
+    await writeFile(configFile, [
+      'sources:',
+      '  - name: pg', '    engine: postgres', `    connection: ${PG_URL}`, '    tables:',
+      `      - name: ${schema}.readings`, '        primaryKey: [region, at]', '        incrementalColumn: updated_at',
+    ].join('\n'));
+    const config = await loadConfig(configFile);
+    warehousePath = config.warehouse.slice('duckdb://'.length);
+    const outcomes = await runLocally(config);
+    expect(outcomes.map((outcome) => outcome.failure)).toEqual([null]);
+  });
+
+  afterAll(async () => {
+    await pgClient.query(`drop schema if exists ${schema} cascade`);
+    await pgClient.end();
+  });
+
+  it('repairs 602 keys in two runs, times with a zone matched exactly on both sides', async () => {
+    // Prepare: 600 rows gone from staging, one corrupted there, one deleted at the source
+    const staging = `staging."pg__${schema}__readings"`;
+    await inWarehouse(warehousePath, [
+      `delete from ${staging} where region = 'eu' and updated_at <= timestamptz '2025-01-01 00:00:01.200+00'`,
+      `update ${staging} set value = -1 where region = 'us' and updated_at = timestamptz '2025-01-01 00:00:00.001+00'`,
+    ]);
+    await pgClient.query(`delete from ${schema}.readings where region = 'us' and updated_at = timestamptz '2025-01-01 00:00:00.003+00'`);
+
+    // Act
+    const { code, stdout } = await floeCheck(configFile, '--repair', '--json');
+
+    // Assess
+    const result = JSON.parse(stdout) as Repaired;
+    expect(code).toBe(0);
+    const drift = result.before[0]?.drift;
+    expect([drift?.missing.length, drift?.extra, drift?.different]).toEqual([
+      600,
+      ['Vus\u001fV2025-03-01 11:00:04.500001'],
+      ['Vus\u001fV2025-03-01 11:00:01.500001'],
+    ]);
+    expect(result.repairs.map((run) => [run.keys, run.failure])).toEqual([[500, null], [102, null]]);
+    expect(result.after.map((t) => [t.status, t.drift?.sourceRows, t.drift?.stagingRows])).toEqual([['in sync', 1199, 1199]]);
+  });
+});
