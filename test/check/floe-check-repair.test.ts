@@ -205,3 +205,61 @@ describe('floe check --repair: a composite key with a timestamptz, more keys tha
     expect(result.after.map((t) => [t.status, t.drift?.sourceRows, t.drift?.stagingRows])).toEqual([['in sync', 1199, 1199]]);
   });
 });
+
+describe('floe check --repair on a table with deletes: detect', () => {
+  const pgClient = new pg.Client({ connectionString: PG_URL });
+  const schema = 'floe_repair_detect_test';
+  let config: FloeConfig;
+  let configFile: string;
+  let warehousePath: string;
+
+  beforeAll(async () => {
+    await pgClient.connect();
+    await pgClient.query(`drop schema if exists ${schema} cascade; create schema ${schema}`);
+    await pgClient.query(`create table ${schema}.orders (id bigint primary key, total numeric(10,2), updated_at timestamptz(6))`);
+    await pgClient.query(`insert into ${schema}.orders select g, g * 2.5, timestamptz '2025-01-01 00:00:00+00' + g * interval '1 second' from generate_series(1, 50) g`);
+    const folder = await mkdtemp(join(tmpdir(), 'floe-repair-detect-'));
+    configFile = join(folder, 'floe.config.yaml');
+    await writeFile(configFile, [
+      'sources:',
+      '  - name: pg', '    engine: postgres', `    connection: ${PG_URL}`, '    tables:',
+      `      - name: ${schema}.orders`, '        primaryKey: [id]', '        incrementalColumn: updated_at', '        deletes: detect',
+    ].join('\n'));
+    config = await loadConfig(configFile);
+    warehousePath = config.warehouse.slice('duckdb://'.length);
+    expect((await runLocally(config)).map((outcome) => outcome.failure)).toEqual([null]);
+  });
+
+  afterAll(async () => {
+    await pgClient.query(`drop schema if exists ${schema} cascade`);
+    await pgClient.end();
+  });
+
+  it('repairs live rows and leaves the rows marked deleted as they were', async () => {
+    // Prepare: one row deleted at the source and marked by a run; then drift in staging
+    await pgClient.query(`delete from ${schema}.orders where id = 5`);
+    expect((await runLocally(config)).map((outcome) => outcome.failure)).toEqual([null]);
+    const staging = `staging."pg__${schema}__orders"`;
+    await inWarehouse(warehousePath, [
+      `update ${staging} set total = 0 where id = 6`,
+      `delete from ${staging} where id = 7`,
+      `insert into ${staging} select * replace (900 as id) from ${staging} where id = 8`,
+    ]);
+
+    // Act
+    const { code, stdout } = await floeCheck(configFile, '--repair', '--json');
+
+    // Assess
+    const result = JSON.parse(stdout) as Repaired;
+    expect(code).toBe(0);
+    expect(result.before.map((t) => t.drift && [t.drift.missing, t.drift.extra, t.drift.different])).toEqual([[['V7'], ['V900'], ['V6']]]);
+    expect(result.after.map((t) => t.status)).toEqual(['in sync']);
+    const warehouse = await DuckDbWarehouse.open(warehousePath);
+    try {
+      const rows = await warehouse.query(`select id::int as id, total::varchar as total, _floe_deleted_at is not null as deleted from ${staging} where id in (5, 6, 7, 900) order by id`);
+      expect(rows).toEqual([{ id: 5, total: '12.50', deleted: true }, { id: 6, total: '15.00', deleted: false }, { id: 7, total: '17.50', deleted: false }]);
+    } finally {
+      await warehouse.close();
+    }
+  });
+});
