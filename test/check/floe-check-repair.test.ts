@@ -12,6 +12,7 @@ import { runLocally } from '../../runtime/local-pipeline.js';
 import { LocalStateStore } from '../../state/index.js';
 import { DuckDbWarehouse } from '../../warehouse/duckdb.js';
 import { captureOutput } from '../cli/helpers.js';
+import { inWarehouse } from './helpers.js';
 
 const PG_URL = process.env['FLOE_TEST_PG_URL'] ?? 'postgresql://postgres@127.0.0.1:5432/postgres';
 const MYSQL_URL = process.env['FLOE_TEST_MYSQL_URL'] ?? 'mysql://root@127.0.0.1:3306/mysql';
@@ -27,15 +28,6 @@ interface Repaired {
 
 async function floeCheck(configFile: string, ...more: string[]): Promise<{ code: number; stdout: string }> {
   return captureOutput(() => checkCommand(['--config', configFile, ...more]));
-}
-
-async function inWarehouse(path: string, statements: string[]): Promise<void> {
-  const warehouse = await DuckDbWarehouse.open(path);
-  try {
-    for (const sql of statements) await warehouse.query(sql);
-  } finally {
-    await warehouse.close();
-  }
 }
 
 describe('floe check --repair: drift found and repaired through the pipeline', () => {

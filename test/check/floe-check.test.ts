@@ -9,8 +9,8 @@ import type { TableCheck } from '../../check/check-table.js';
 import { checkCommand } from '../../cli/check.js';
 import { loadConfig } from '../../config/index.js';
 import { runLocally } from '../../runtime/local-pipeline.js';
-import { DuckDbWarehouse } from '../../warehouse/duckdb.js';
 import { captureOutput } from '../cli/helpers.js';
+import { inWarehouse } from './helpers.js';
 
 const PG_URL = process.env['FLOE_TEST_PG_URL'] ?? 'postgresql://postgres@127.0.0.1:5432/postgres';
 const MYSQL_URL = process.env['FLOE_TEST_MYSQL_URL'] ?? 'mysql://root@127.0.0.1:3306/mysql';
@@ -21,15 +21,6 @@ const MY_STAGING = `staging."my__${SCHEMA}__items"`;
 async function check(configFile: string): Promise<{ code: number; tables: TableCheck[] }> {
   const { code, stdout } = await captureOutput(() => checkCommand(['--config', configFile, '--json']));
   return { code, tables: JSON.parse(stdout) as TableCheck[] };
-}
-
-async function inWarehouse(path: string, statements: string[]): Promise<void> {
-  const warehouse = await DuckDbWarehouse.open(path);
-  try {
-    for (const sql of statements) await warehouse.query(sql);
-  } finally {
-    await warehouse.close();
-  }
 }
 
 describe('floe check: source against staging', () => {
