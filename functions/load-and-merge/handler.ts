@@ -184,8 +184,11 @@ export function createLoadAndMerge(deps: LoadAndMergeDeps): (event: FloeEvent) =
       if (rejects !== null) await deps.warehouse.loadRaw(rejects.description, rejects.manifest, deps.raw.root);
       const rejectedValues = manifest.rejects?.rows ?? 0;
       faultPoint('load-and-merge:after-raw-load');
+      // A long raw load may have outlasted the lease: staging is written only by the table's holder.
+      if (!replayed) await requireLease(deps.state, ref);
+      // A replayed repair removes its keys' rows even when it read none: it too must not roll staging back.
+      if (replayed && (!noRows || repairKeys !== undefined)) await refuseRollback(deps.state, run);
       if (!noRows) {
-        if (replayed) await refuseRollback(deps.state, run);
         if (repairKeys === undefined) {
           counts = manifest.mode === 'full'
             ? await deps.warehouse.replaceStaging(description, runId)
@@ -199,9 +202,9 @@ export function createLoadAndMerge(deps: LoadAndMergeDeps): (event: FloeEvent) =
         counts = { ...counts, deleted: counts.deleted + (await detectDeletes(deps, ref, description, deletes, watermark)) };
       }
       faultPoint('load-and-merge:after-deletes');
-      // Nothing new and nothing deleted: staging is as it was.
-      const noChange = noRows && counts.deleted === 0;
-      // The MERGE may have outlasted the lease: check again right before the commit.
+      // Nothing new, nothing deleted and no column changed: staging is as gold last saw it.
+      const noChange = noRows && counts.deleted === 0 && schemaChanges.length === 0;
+      // The MERGE may have outlasted the lease too: check again right before the commit.
       if (!replayed) await requireLease(deps.state, ref);
       // A full run of a table without an incremental column reports no watermark; keep the committed one.
       // A repair run read a few keys, not everything up to a point: it never moves the watermark.

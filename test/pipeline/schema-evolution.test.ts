@@ -237,6 +237,9 @@ describe('floe run: schema changes at a PostgreSQL source', () => {
     expect(kinds(evolved.schemaChanges)).toEqual(['flag added']);
     expect(await columnTypes(folder, 'raw', warehouseItems)).toMatchObject({ flag: 'BOOLEAN' });
     expect(await columnTypes(folder, 'staging', warehouseItems)).toMatchObject({ flag: 'BOOLEAN' });
+    // Staging gained a column, so gold is rebuilt even though no row came.
+    const merged = (await eventsOf(folder)).find((event) => event['detail-type'] === 'StageMerged' && event.detail['runId'] === evolved.runId);
+    expect(merged?.detail['noChange']).toBe(false);
   });
 });
 
