@@ -18,23 +18,23 @@ export const FAULT_VARIABLE = 'FLOE_FAULT';
  * event, a warehouse transaction), so dying there leaves one effect done and the next not.
  */
 export const FAULT_POINTS = [
-  // The bus appended the event to events.jsonl (so `floe replay` can find it) but no handler saw it.
+  // Each bus point: the bus appended the event to events.jsonl (so `floe replay` can find it) but
+  // no handler saw it. They sit between the step that publishes and the step that reacts.
   'bus:after-log:IngestRequested',
-  'bus:after-log:GlueStarted',
-  'bus:after-log:Glue Job State Change',
-  'bus:after-log:RawLanded',
-  'bus:after-log:StageMerged',
-  'bus:after-log:GoldBuilt',
   // The lease is taken, but no run record exists yet.
   'start-ingest:after-lease',
   // The run is recorded as running, no job started.
   'start-ingest:after-run-recorded',
   // The job is running (it outlives this process), its job run id is not recorded, no GlueStarted.
   'start-ingest:after-job-started',
+  'bus:after-log:GlueStarted',
+  // (The job's own points, glue/floe_extract/fault.py, come here.)
+  'bus:after-log:Glue Job State Change',
   // The manifest was read, nothing of it recorded.
   'glue-finished:after-manifest-read',
   // The run's manifest and row count are recorded, RawLanded is not published.
   'glue-finished:before-raw-landed',
+  'bus:after-log:RawLanded',
   // The manifest was read, the raw table not touched.
   'load-and-merge:before-load',
   // Inside the raw load's transaction: the run's rows inserted, not committed.
@@ -51,12 +51,14 @@ export const FAULT_POINTS = [
   'load-and-merge:after-watermark',
   // The lease is released, StageMerged is not published, the run never ends.
   'load-and-merge:before-stage-merged',
+  'bus:after-log:StageMerged',
   // StageMerged arrived, no gold model rebuilt.
   'build-gold:before-build',
   // The first gold model is rebuilt, the others not.
   'warehouse:during-gold',
   // Gold is rebuilt and GoldBuilt published, the run not yet recorded as succeeded.
   'build-gold:after-build',
+  'bus:after-log:GoldBuilt',
 ] as const;
 
 export type FaultPoint = (typeof FAULT_POINTS)[number];

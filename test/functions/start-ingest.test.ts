@@ -8,6 +8,21 @@ import { LocalStateStore } from '../../state/index.js';
 
 const FIXTURES = join(process.cwd(), 'test', 'fixtures');
 
+/** start-ingest on a local state file, recording what it publishes and the job runs it starts. */
+function startIngestRecording(state: LocalStateStore, folder: string) {
+  const published: { detailType: string; detail: object }[] = [];
+  const started: Record<string, string>[] = [];
+  const handler = createStartIngest({
+    state,
+    publisher: { publish: async (detailType, detail) => void published.push({ detailType, detail }) },
+    jobs: { jobName: 'floe-extract', startJobRun: async (args) => (started.push(args), { jobRunId: 'jr_1' }) },
+    rawRoot: join(folder, 'raw'),
+    connectionFor: () => 'postgresql://127.0.0.1/db',
+    leaseTtlMs: 60_000,
+  });
+  return { handler, published, started };
+}
+
 describe('Handler: start-ingest', () => {
   it('ends a requested run as failed, naming the holder, when its table is busy', async () => {
     // Prepare: run r-old holds the table; r-new was recorded by its requester (request-ingest)
@@ -20,16 +35,7 @@ describe('Handler: start-ingest', () => {
     const now = new Date();
     await state.acquireLease('clr', 'clr.users', 'r-old', now, 60_000);
     await state.startRun({ runId: 'r-new', source: 'clr', table: 'clr.users', mode: 'incremental', requestedAt: now.toISOString() });
-    const published: { detailType: string; detail: object }[] = [];
-    const started: Record<string, string>[] = [];
-    const handler = createStartIngest({
-      state,
-      publisher: { publish: async (detailType, detail) => void published.push({ detailType, detail }) },
-      jobs: { jobName: 'floe-extract', startJobRun: async (args) => (started.push(args), { jobRunId: 'jr_1' }) },
-      rawRoot: join(folder, 'raw'),
-      connectionFor: () => 'postgresql://127.0.0.1/db',
-      leaseTtlMs: 60_000,
-    });
+    const { handler, published, started } = startIngestRecording(state, folder);
     const fixture = JSON.parse(await readFile(join(FIXTURES, 'events', 'ingest-requested.json'), 'utf8')) as { detail: object };
     const requested = parseEvent({ ...fixture, detail: { ...fixture.detail, runId: 'r-new', source: 'clr', table: 'clr.users' } });
 
@@ -54,16 +60,7 @@ describe('Handler: start-ingest', () => {
     await state.acquireLease('clr', 'clr.users', 'r-first', new Date(), 60_000);
     await state.commitWatermark('clr', 'clr.users', 'r-first', '2025-01-01 00:00:00.000000');
     await state.releaseLease('clr', 'clr.users', 'r-first');
-    const published: { detailType: string; detail: object }[] = [];
-    const started: Record<string, string>[] = [];
-    const handler = createStartIngest({
-      state,
-      publisher: { publish: async (detailType, detail) => void published.push({ detailType, detail }) },
-      jobs: { jobName: 'floe-extract', startJobRun: async (args) => (started.push(args), { jobRunId: 'jr_1' }) },
-      rawRoot: join(folder, 'raw'),
-      connectionFor: () => 'postgresql://127.0.0.1/db',
-      leaseTtlMs: 60_000,
-    });
+    const { handler, published, started } = startIngestRecording(state, folder);
     const fixture = JSON.parse(await readFile(join(FIXTURES, 'events', 'ingest-requested.json'), 'utf8')) as { detail: object };
     const keys = [['eu', '2'], ['us', "1'; drop table users; --"]];
     const requested = parseEvent({ ...fixture, detail: { ...fixture.detail, runId: 'r-repair', source: 'clr', table: 'clr.users', keys } });
