@@ -1,7 +1,9 @@
 /**
  * The same row, rendered as the same text in three databases, so its md5 can be compared across
- * them: the source (PostgreSQL or MySQL) and the warehouse (DuckDB). Each column's rendering
- * follows its warehouse type, which floe derived from the source's type when it extracted it.
+ * them: the source (PostgreSQL or MySQL) and the warehouse (DuckDB). The text is PostgreSQL's own
+ * output for each value: a PostgreSQL source, the production database the check must spare,
+ * renders with its cheapest functions, and MySQL and DuckDB reproduce that text. Each column's
+ * rendering follows its warehouse type, which floe derived from the source's type at extraction.
  */
 import { quoteIdentifier } from '../warehouse/quote.js';
 import { CheckError } from './check-error.js';
@@ -54,45 +56,66 @@ export function quoteSourceTable(dialect: CheckDialect, table: string): string {
   return `${quoteFor(dialect, table.slice(0, dot))}.${quoteFor(dialect, table.slice(dot + 1))}`;
 }
 
-/** One value as text; decimals without trailing fractional zeros, times in UTC where they have a zone. */
+/** Drops a fraction's trailing zeros, and its point when nothing is left after it. */
+function trimmedFraction(dialect: 'mysql' | 'duckdb', text: string): string {
+  if (dialect === 'mysql') return `case when locate('.', ${text}) > 0 then trim(trailing '.' from trim(trailing '0' from ${text})) else ${text} end`;
+  return `case when contains(${text}, '.') then rtrim(rtrim(${text}, '0'), '.') else ${text} end`;
+}
+
+/**
+ * A double's IEEE 754 bits as 16 hex digits, as PostgreSQL's `encode(float8send(x), 'hex')`
+ * prints them: DuckDB has no bit cast, so sign, exponent and mantissa are taken apart with exact
+ * arithmetic (scaling by powers of two and subtracting the leading 1 never round).
+ */
+function duckDbFloatBits(c: string): string {
+  const x = `${c}::DOUBLE`;
+  const ax = `abs(${x})`;
+  const guess = `floor(log2(${ax}))::INTEGER`;
+  // log2 may round across a power of two; one step either way corrects it.
+  const exponent = `(${guess} - (${ax} < pow(2.0, ${guess}))::INTEGER + (${ax} >= pow(2.0, ${guess} + 1))::INTEGER)`;
+  const normal = `(((${exponent} + 1023)::UBIGINT << 52) | ((${ax} / pow(2.0, ${exponent}) - 1) * 4503599627370496)::UBIGINT)`;
+  const subnormal = `(${ax} * pow(2.0, 1022) * 4503599627370496)::UBIGINT`;
+  const magnitude = `case when isinf(${x}) then 9218868437227405312::UBIGINT when ${ax} = 0 then 0::UBIGINT when ${ax} < 2.2250738585072014e-308 then ${subnormal} else ${normal} end`;
+  const bits = `(${magnitude} | (case when signbit(${x}) then 9223372036854775808::UBIGINT else 0::UBIGINT end))`;
+  return `case when isnan(${x}) then 'NaN' else lpad(lower(hex(${bits})), 16, '0') end`;
+}
+
+/**
+ * One value as PostgreSQL prints it with the check session's settings (UTC, ISO dates), except
+ * decimals, which lose trailing fractional zeros (PostgreSQL's unconstrained numeric keeps the
+ * scale each value was written with, DuckDB pads to the column's), and floats, as their bits.
+ */
 function valueText(dialect: CheckDialect, column: CheckedColumn): string {
   const c = quoteFor(dialect, column.name);
   const asText = dialect === 'mysql' ? `cast(${c} as char)` : dialect === 'postgres' ? `${c}::text` : `cast(${c} as varchar)`;
   switch (column.kind) {
-    case 'integer':
     case 'text':
+      // PostgreSQL's casts to text differ from what COPY wrote for some types (char(n) loses its
+      // padding, inet gains a netmask); the bare column in concat() is printed by its output function.
+      return dialect === 'postgres' ? c : asText;
+    case 'integer':
     case 'time':
-      return asText;
-    case 'float':
-      // Each database prints its shortest form differently (125 / 125.0, 1e+15 / 1000000000000000.0):
-      // 12 significant digits in one scientific form instead, widened to double (a float4 as its exact double).
-      if (dialect === 'postgres') {
-        return `case when ${c} = 'NaN'::float8 then 'nan' when ${c} = 'Infinity'::float8 then 'inf' when ${c} = '-Infinity'::float8 then '-inf' else ltrim(to_char(${c}::float8, '9.99999999999EEEE')) end`;
-      }
-      if (dialect === 'duckdb') {
-        return `case when isnan(${c}) then 'nan' when isinf(${c}) and ${c} > 0 then 'inf' when isinf(${c}) then '-inf' else printf('%.11e', ${c}::DOUBLE) end`;
-      }
-      throw new CheckError(`column ${column.name}: floe check cannot compare MySQL float columns yet`);
-    case 'decimal': {
-      // PostgreSQL's unconstrained numeric keeps the scale each value was written with; DuckDB pads to the column's.
-      const trimmed = dialect === 'mysql' ? `trim(trailing '.' from trim(trailing '0' from ${asText}))` : `rtrim(rtrim(${asText}, '0'), '.')`;
-      const hasPoint = dialect === 'mysql' ? `locate('.', ${asText}) > 0` : dialect === 'postgres' ? `position('.' in ${asText}) > 0` : `contains(${asText}, '.')`;
-      return `case when ${hasPoint} then ${trimmed} else ${asText} end`;
-    }
-    case 'boolean':
-      return `case when ${c} then 'true' else 'false' end`;
     case 'date':
-      if (dialect === 'postgres') return `to_char(${c}, 'YYYY-MM-DD')`;
-      if (dialect === 'mysql') return `date_format(${c}, '%Y-%m-%d')`;
-      return `strftime(${c}, '%Y-%m-%d')`;
+      return asText;
+    case 'boolean':
+      return dialect === 'mysql' ? `case when ${c} then 'true' else 'false' end` : asText;
+    case 'float':
+      // Compared by their bits: the two databases' shortest decimal texts differ where a shorter one
+      // lies exactly halfway between two doubles. A float4 compares as the double it widens to,
+      // which is what staging holds.
+      if (dialect === 'postgres') return `case when ${c} = 'NaN'::float8 then 'NaN' else encode(float8send(${c}::float8), 'hex') end`;
+      if (dialect === 'duckdb') return duckDbFloatBits(c);
+      throw new CheckError(`column ${column.name}: floe check cannot compare MySQL float columns yet`);
+    case 'decimal':
+      return dialect === 'postgres' ? `trim_scale(${c})::text` : trimmedFraction(dialect, asText);
     case 'timestamp':
-    case 'timestamptz': {
-      const utc = column.kind === 'timestamptz';
+      return dialect === 'mysql' ? trimmedFraction(dialect, asText) : asText;
+    case 'timestamptz':
       // MySQL's session runs in UTC (set by the caller), so its TIMESTAMP values already read as UTC.
-      if (dialect === 'postgres') return `to_char(${utc ? `${c} at time zone 'UTC'` : c}, 'YYYY-MM-DD HH24:MI:SS.US')`;
-      if (dialect === 'mysql') return `date_format(${c}, '%Y-%m-%d %H:%i:%s.%f')`;
-      return `strftime(${utc ? `timezone('UTC', ${c})` : c}, '%Y-%m-%d %H:%M:%S.%f')`;
-    }
+      if (dialect === 'postgres') return asText;
+      if (dialect === 'mysql') return `concat(${trimmedFraction(dialect, asText)}, '+00')`;
+      // Microseconds since the epoch are UTC's: cheaper than a time zone conversion.
+      return `cast(make_timestamp(epoch_us(${c})) as varchar) || '+00'`;
     case 'binary':
       if (dialect === 'postgres') return `encode(${c}, 'hex')`;
       return `lower(hex(${c}))`;
@@ -102,8 +125,7 @@ function valueText(dialect: CheckDialect, column: CheckedColumn): string {
 /** A value marked as present (`V…`) or NULL (`N`), so NULL never equals any text. */
 function field(dialect: CheckDialect, column: CheckedColumn): string {
   const c = quoteFor(dialect, column.name);
-  const concat = dialect === 'postgres' ? `'V' || ${valueText(dialect, column)}` : `concat('V', ${valueText(dialect, column)})`;
-  return `case when ${c} is null then 'N' else ${concat} end`;
+  return `case when ${c} is null then 'N' else concat('V', ${valueText(dialect, column)}) end`;
 }
 
 /** The columns as one text, in the given order. */

@@ -79,6 +79,7 @@ export async function checkTable(selected: SelectedTable, deps: { source: Source
   const columns: CheckedColumn[] = compared.map((column) => {
     const kind = valueKindOf(column.type);
     if (kind === null) throw new CheckError(`${where}: column ${column.name} is ${column.type} in staging, which floe check cannot compare yet`);
+    if (kind === 'float' && deps.source.dialect === 'mysql') throw new CheckError(`${where}: column ${column.name} is a MySQL float, which floe check cannot compare yet`);
     return { name: column.name, kind };
   });
   const key = table.primaryKey.map((name) => {

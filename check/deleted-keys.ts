@@ -70,7 +70,8 @@ export async function findDeletedKeys(request: DeletedKeysRequest): Promise<Dele
   const keys = drift.extra.map((text) =>
     keyValues(text).map((value, index) => {
       if (value === null) throw new CheckError(`${request.where}: a staged row has a NULL in primary key column ${key[index]?.name}`);
-      return key[index]?.kind === 'timestamptz' ? `${value}+00:00` : value;
+      // The canonical text of a time with a zone ends in `+00`; the warehouses read `+00:00` alike.
+      return key[index]?.kind === 'timestamptz' ? `${value}:00` : value;
     }),
   );
   return { keys, sourceKeys: drift.sourceRows, stagingKeys: drift.stagingRows, rounds: drift.rounds };

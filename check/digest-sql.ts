@@ -1,8 +1,9 @@
 /**
- * The queries `floe check` runs on each side. Rows are grouped by the first hex digits of the md5
- * of their primary key (key-hash ranges): any key type splits evenly, and a range that differs
- * splits again by one more byte, down to the rows. Each database computes its own digests; only
- * counts and sums cross the network until the differing rows are few.
+ * The queries `floe check` runs on each side. Each row's md5 is computed once, and rows are grouped
+ * by its first hex digits (hash ranges): any key type splits evenly, and a range that differs
+ * splits again by one more byte, down to the rows. A row that differs lands in one range on each
+ * side, and both ranges differ, so both versions are listed. Each database computes its own
+ * digests; only counts and sums cross the network until the differing rows are few.
  */
 import { hashNumberSql, placeholder, rowHashSql, rowTextSql, sumAsTextSql, type CheckDialect, type CheckedColumn } from './canonical-sql.js';
 
@@ -22,10 +23,6 @@ export interface CheckedTable {
   readonly watermark?: { readonly column: string; readonly value: string; readonly sqlType?: string };
 }
 
-function keyHash(table: CheckedTable): string {
-  return `md5(${rowTextSql(table.dialect, table.key)})`;
-}
-
 class Params {
   readonly values: string[] = [];
   constructor(private readonly dialect: CheckDialect) {}
@@ -35,37 +32,51 @@ class Params {
   }
 }
 
-/** The watermark condition, then `more`'s: parameters are added in text order, as MySQL's `?` need. */
-function where(table: CheckedTable, params: Params, more: () => string[]): string {
-  const all: string[] = [];
-  if (table.watermark) {
-    const value = params.add(table.watermark.value);
-    all.push(`${table.watermark.column} <= ${table.watermark.sqlType ? `cast(${value} as ${table.watermark.sqlType})` : value}`);
-  }
-  all.push(...more());
-  return all.length === 0 ? '' : ` where ${all.join(' and ')}`;
+/** Only the rows the committed watermark covers. */
+function watermarkFilter(table: CheckedTable, params: Params): string {
+  if (!table.watermark) return '';
+  const value = params.add(table.watermark.value);
+  return ` where ${table.watermark.column} <= ${table.watermark.sqlType ? `cast(${value} as ${table.watermark.sqlType})` : value}`;
 }
 
-function inPrefixes(table: CheckedTable, params: Params, prefixLength: number, prefixes: readonly string[] | null): string[] {
-  if (prefixes === null) return [];
-  return [`substr(${keyHash(table)}, 1, ${prefixLength}) in (${prefixes.map((prefix) => params.add(prefix)).join(', ')})`];
+/**
+ * Each covered row's md5 as `h` (and its key text as `k` where asked), as a from item. Where `h`
+ * is read more than once, PostgreSQL would inline it into each reference, one md5 per reference;
+ * a set-returning function keeps it to one and still lets parallel workers share the scan.
+ */
+function hashedRows(table: CheckedTable, params: Params, options: { withKey: boolean; readOnce: boolean }): string {
+  const hash = rowHashSql(table.dialect, table.columns);
+  const h = table.dialect === 'postgres' && !options.readOnce ? `unnest(array[${hash}])` : hash;
+  return `(select ${options.withKey ? `${rowTextSql(table.dialect, table.key)} as k, ` : ''}${h} as h from ${table.from}${watermarkFilter(table, params)}) as hashed`;
 }
 
-/** Per key-hash range of `prefixLength` hex digits (within `within`, ranges one level up): rows and hash sum, as text. */
+/** Rows whose hash starts with one of `prefixes`; every row for null. */
+function inPrefixes(params: Params, prefixLength: number, prefixes: readonly string[] | null): string {
+  if (prefixes === null) return '';
+  return ` where substr(h, 1, ${prefixLength}) in (${prefixes.map((prefix) => params.add(prefix)).join(', ')})`;
+}
+
+/**
+ * Per hash range of `prefixLength` hex digits (within `within`, ranges one level up): rows and
+ * hash sum, as text. Length 0 is one range, the whole table: the usual, in-sync, case in one pass
+ * with the least work per row.
+ */
 export function rangeDigestSql(table: CheckedTable, prefixLength: number, within: { length: number; prefixes: readonly string[] } | null): BoundQuery {
   const params = new Params(table.dialect);
-  const range = `substr(${keyHash(table)}, 1, ${prefixLength})`;
   const count = table.dialect === 'postgres' ? 'count(*)::text' : table.dialect === 'mysql' ? 'cast(count(*) as char)' : 'cast(count(*) as varchar)';
-  const filter = where(table, params, () => (within === null ? [] : inPrefixes(table, params, within.length, within.prefixes)));
-  const sql = `select ${range} as key_range, ${count} as row_count, ${sumAsTextSql(table.dialect, hashNumberSql(table.dialect, rowHashSql(table.dialect, table.columns)))} as hash_sum from ${table.from}${filter} group by ${range}`;
-  return { sql, params: params.values };
+  const whole = prefixLength === 0 && within === null;
+  const from = hashedRows(table, params, { withKey: false, readOnce: whole });
+  const filter = within === null ? '' : inPrefixes(params, within.length, within.prefixes);
+  const range = `substr(h, 1, ${prefixLength})`;
+  const digest = `${count} as row_count, ${sumAsTextSql(table.dialect, hashNumberSql(table.dialect, 'h'))} as hash_sum from ${from}${filter}`;
+  return { sql: whole ? `select '' as key_range, ${digest}` : `select ${range} as key_range, ${digest} group by ${range}`, params: params.values };
 }
 
-/** Every covered row in the given ranges: its key as text and its row hash. */
-export function rowDigestSql(table: CheckedTable, prefixLength: number, prefixes: readonly string[]): BoundQuery {
+/** Every covered row in the given ranges (every row for null): its key as text and its row hash. */
+export function rowDigestSql(table: CheckedTable, prefixLength: number, prefixes: readonly string[] | null): BoundQuery {
   const params = new Params(table.dialect);
-  const filter = where(table, params, () => inPrefixes(table, params, prefixLength, prefixes));
-  return { sql: `select ${rowTextSql(table.dialect, table.key)} as row_key, ${rowHashSql(table.dialect, table.columns)} as row_hash from ${table.from}${filter}`, params: params.values };
+  const from = hashedRows(table, params, { withKey: true, readOnce: prefixes === null });
+  return { sql: `select k as row_key, h as row_hash from ${from}${inPrefixes(params, prefixLength, prefixes)}`, params: params.values };
 }
 
 /** Which of these keys exist at all, covered by the watermark or not. */

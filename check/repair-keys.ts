@@ -27,17 +27,19 @@ export async function repairBatches(check: TableCheck, primaryKey: readonly stri
     'select column_name, data_type from information_schema.columns where table_schema = $1 and table_name = $2',
     [staging.schema, staging.name],
   );
-  for (const name of primaryKey) {
+  const kinds = primaryKey.map((name) => {
     const type = rows.find((row) => row['column_name'] === name)?.['data_type'];
     const kind = valueKindOf(String(type ?? ''));
     if (kind === null || !REPAIRABLE.has(kind)) {
       throw new CheckError(`${where}: primary key column ${name} is ${String(type)} in staging, which floe check --repair cannot re-extract by key yet; run the table in full mode instead (floe run --full)`);
     }
-  }
+    return kind;
+  });
   const keys = [...new Set([...drift.missing, ...drift.extra, ...drift.different])].sort().map((text) =>
     keyValues(text).map((value, index) => {
       if (value === null) throw new CheckError(`${where}: a row has a NULL in primary key column ${primaryKey[index]}, which a repair cannot address`);
-      return value;
+      // Repair keys carry times with a zone as bare UTC: MariaDB reads no offset in a literal.
+      return kinds[index] === 'timestamptz' ? value.replace(/\+00$/, '') : value;
     }),
   );
   const batches: string[][][] = [];

@@ -24,9 +24,15 @@ export async function openSourceSide(source: SourceConfig): Promise<SourceSide> 
     if (source.engine === 'postgres') {
       const client = new pg.Client({ connectionString: source.connection });
       await client.connect();
-      // The digests hash every row once: JIT compilation costs more than it saves, and the grouping
-      // should stay in memory. Both are settings of this session only.
-      await client.query("set jit = off; set work_mem = '64MB'");
+      const version = Number((await client.query('show server_version_num')).rows[0]?.server_version_num);
+      if (version < 130000) {
+        await client.end();
+        throw new CheckError(`source ${source.name}: floe check needs PostgreSQL 13 or newer (trim_scale); this server is ${Math.floor(version / 10000)}`);
+      }
+      // Values are compared as this session prints them (see canonical-sql.ts). The digests hash
+      // every row once: JIT compilation costs more than it saves, and the grouping should stay in
+      // memory. All are settings of this session only.
+      await client.query("set timezone = 'UTC'; set datestyle = 'ISO, YMD'; set extra_float_digits = 1; set jit = off; set work_mem = '64MB'");
       // One snapshot for every round, so rows committed meanwhile cannot look like drift.
       await client.query('begin transaction isolation level repeatable read, read only');
       return {
@@ -43,6 +49,7 @@ export async function openSourceSide(source: SourceConfig): Promise<SourceSide> 
       close: () => connection.end(),
     };
   } catch (error) {
+    if (error instanceof CheckError) throw error;
     // The driver's message may quote the URL; keep only its code.
     const code = (error as { code?: unknown }).code;
     throw new CheckError(`source ${source.name}: could not connect to ${source.engine}${typeof code === 'string' ? ` (${code})` : ''}; check the connection and that the server is up`, { cause: error });

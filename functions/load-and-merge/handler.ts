@@ -110,7 +110,7 @@ async function repairStaging(
   runId: string,
   noRows: boolean,
 ): Promise<StagingResult> {
-  // Keys are as floe check reports them: times with a zone in UTC, without the offset the cast needs.
+  // Repair keys carry times with a zone in UTC without an offset (check/repair-keys.ts); the cast needs one.
   const zoned = description.primaryKey.map((name) => /^TIMESTAMP(TZ| WITH TIME ZONE)$/i.test(description.columns.find((column) => column.name === name)?.warehouseType ?? ''));
   const complete = keys
     .filter((key): key is string[] => key.every((value) => value !== null))

@@ -190,8 +190,8 @@ describe('floe check --repair: a composite key with a timestamptz, more keys tha
     const drift = result.before[0]?.drift;
     expect([drift?.missing.length, drift?.extra, drift?.different]).toEqual([
       600,
-      ['Vus\u001fV2025-03-01 11:00:04.500001'],
-      ['Vus\u001fV2025-03-01 11:00:01.500001'],
+      ['Vus\u001fV2025-03-01 11:00:04.500001+00'],
+      ['Vus\u001fV2025-03-01 11:00:01.500001+00'],
     ]);
     expect(result.repairs.map((run) => [run.keys, run.failure])).toEqual([[500, null], [102, null]]);
     expect(result.after.map((t) => [t.status, t.drift?.sourceRows, t.drift?.stagingRows])).toEqual([['in sync', 1199, 1199]]);
