@@ -10,12 +10,14 @@ import { CheckError } from './check-error.js';
 
 export type CheckDialect = 'postgres' | 'mysql' | 'duckdb';
 
-/** How a column's values are compared, from its warehouse type. */
-export type ValueKind = 'integer' | 'decimal' | 'float' | 'text' | 'boolean' | 'date' | 'timestamp' | 'timestamptz' | 'time' | 'binary';
+/** How a column's values are compared, from its warehouse type (and, for a fixed decimal, the source's declared scale). */
+export type ValueKind = 'integer' | 'decimal' | 'fixed decimal' | 'float' | 'text' | 'boolean' | 'date' | 'timestamp' | 'timestamptz' | 'time' | 'binary';
 
 export interface CheckedColumn {
   readonly name: string;
   readonly kind: ValueKind;
+  /** NOT NULL at the source: its value needs no place in the row's null mask. */
+  readonly notNull?: boolean;
 }
 
 /** The unit separator: cannot be confused with a value's own characters in any realistic column. */
@@ -62,26 +64,15 @@ function trimmedFraction(dialect: 'mysql' | 'duckdb', text: string): string {
   return `case when contains(${text}, '.') then rtrim(rtrim(${text}, '0'), '.') else ${text} end`;
 }
 
-/**
- * A double's IEEE 754 bits as 16 hex digits, as PostgreSQL's `encode(float8send(x), 'hex')`
- * prints them: DuckDB has no bit cast, so sign, exponent and mantissa are taken apart with exact
- * arithmetic (scaling by powers of two and subtracting the leading 1 never round).
- */
+/** A double's IEEE 754 bits as 16 hex digits, as PostgreSQL's `encode(float8send(x), 'hex')` prints them. */
 function duckDbFloatBits(c: string): string {
   const x = `${c}::DOUBLE`;
-  const ax = `abs(${x})`;
-  const guess = `floor(log2(${ax}))::INTEGER`;
-  // log2 may round across a power of two; one step either way corrects it.
-  const exponent = `(${guess} - (${ax} < pow(2.0, ${guess}))::INTEGER + (${ax} >= pow(2.0, ${guess} + 1))::INTEGER)`;
-  const normal = `(((${exponent} + 1023)::UBIGINT << 52) | ((${ax} / pow(2.0, ${exponent}) - 1) * 4503599627370496)::UBIGINT)`;
-  const subnormal = `(${ax} * pow(2.0, 1022) * 4503599627370496)::UBIGINT`;
-  const magnitude = `case when isinf(${x}) then 9218868437227405312::UBIGINT when ${ax} = 0 then 0::UBIGINT when ${ax} < 2.2250738585072014e-308 then ${subnormal} else ${normal} end`;
-  const bits = `(${magnitude} | (case when signbit(${x}) then 9223372036854775808::UBIGINT else 0::UBIGINT end))`;
-  return `case when isnan(${x}) then 'NaN' else lpad(lower(hex(${bits})), 16, '0') end`;
+  // A cast to BIT keeps a double's 64 bits as they are.
+  return `case when isnan(${x}) then 'NaN' else lpad(lower(hex(cast(cast(${x} as BIT) as UBIGINT))), 16, '0') end`;
 }
 
 /**
- * One value as PostgreSQL prints it with the check session's settings (UTC, ISO dates), except
+ * One value (NULL for NULL) as PostgreSQL prints it with the check session's settings (UTC, ISO dates), except
  * decimals, which lose trailing fractional zeros (PostgreSQL's unconstrained numeric keeps the
  * scale each value was written with, DuckDB pads to the column's), and floats, as their bits.
  */
@@ -89,6 +80,9 @@ function valueText(dialect: CheckDialect, column: CheckedColumn): string {
   const c = quoteFor(dialect, column.name);
   const asText = dialect === 'mysql' ? `cast(${c} as char)` : dialect === 'postgres' ? `${c}::text` : `cast(${c} as varchar)`;
   switch (column.kind) {
+    case 'fixed decimal':
+      // Declared with the scale staging has: every database prints exactly that many digits.
+      return asText;
     case 'text':
       // PostgreSQL's casts to text differ from what COPY wrote for some types (char(n) loses its
       // padding, inet gains a netmask); the bare column in concat() is printed by its output function.
@@ -98,7 +92,7 @@ function valueText(dialect: CheckDialect, column: CheckedColumn): string {
     case 'date':
       return asText;
     case 'boolean':
-      return dialect === 'mysql' ? `case when ${c} then 'true' else 'false' end` : asText;
+      return dialect === 'mysql' ? `case when ${c} then 'true' when not ${c} then 'false' end` : asText;
     case 'float':
       // Compared by their bits: the two databases' shortest decimal texts differ where a shorter one
       // lies exactly halfway between two doubles. A float4 compares as the double it widens to,
@@ -128,14 +122,35 @@ function field(dialect: CheckDialect, column: CheckedColumn): string {
   return `case when ${c} is null then 'N' else concat('V', ${valueText(dialect, column)}) end`;
 }
 
-/** The columns as one text, in the given order. */
+/** The columns as one text, in the given order, each value marked: keys, which are read back from it. */
 export function rowTextSql(dialect: CheckDialect, columns: readonly CheckedColumn[]): string {
   return `concat_ws(${SEPARATOR[dialect]}, ${columns.map((column) => field(dialect, column)).join(', ')})`;
 }
 
-/** md5 of the row text, lower-case hex in every dialect. */
+const MASK_BITS = 60;
+
+/**
+ * Which nullable columns are NULL, one integer per 60 of them. concat_ws leaves NULLs out; with
+ * the mask in front, the values left still say which column each came from.
+ */
+function nullMasks(dialect: CheckDialect, columns: readonly CheckedColumn[]): string[] {
+  const nullable = columns.filter((column) => column.notNull !== true);
+  const masks: string[] = [];
+  for (let start = 0; start < nullable.length; start += MASK_BITS) {
+    const terms = nullable
+      .slice(start, start + MASK_BITS)
+      .map((column, bit) => `case when ${quoteFor(dialect, column.name)} is null then ${2n ** BigInt(bit)} else 0 end`);
+    masks.push(`(${terms.join(' + ')})`);
+  }
+  return masks;
+}
+
+/**
+ * md5 of the row, lower-case hex in every dialect: its null masks, then its values. Cheaper than
+ * marking each value (see {@link rowTextSql}), which copies every value once more.
+ */
 export function rowHashSql(dialect: CheckDialect, columns: readonly CheckedColumn[]): string {
-  return `md5(${rowTextSql(dialect, columns)})`;
+  return `md5(concat_ws(${SEPARATOR[dialect]}, ${[...nullMasks(dialect, columns), ...columns.map((column) => valueText(dialect, column))].join(', ')}))`;
 }
 
 /** The first 15 hex digits of an md5 as an integer (60 bits: sums of millions fit every dialect's numeric). */

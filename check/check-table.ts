@@ -41,21 +41,39 @@ async function hasDeletedAtColumn(warehouse: Warehouse, schema: string, name: st
   return rows.length > 0;
 }
 
+/** What the source's catalog says of a column, where it changes how values compare. */
+interface SourceColumn {
+  readonly notNull: boolean;
+  /** The declared scale of a decimal column; null for PostgreSQL's unconstrained numeric and other types. */
+  readonly scale: number | null;
+}
+
 /**
- * The source table's column names. Staging keeps the columns the source dropped (schema
- * evolution), and those are not compared; an empty set (a catalog floe cannot read) compares
- * every staging column, as before.
+ * The source table's columns. Staging keeps the columns the source dropped (schema evolution),
+ * and those are not compared; an empty map (a catalog floe cannot read) compares every staging
+ * column, as nullable, with trailing fractional zeros trimmed.
  */
-async function sourceColumnNames(side: SourceSide, table: string): Promise<Set<string>> {
+async function sourceColumns(side: SourceSide, table: string): Promise<Map<string, SourceColumn>> {
   const dot = table.indexOf('.');
   const schema = dot === -1 ? '' : table.slice(0, dot);
   const name = dot === -1 ? table : table.slice(dot + 1);
   const sql =
     side.dialect === 'postgres'
-      ? "select column_name::text as name from information_schema.columns where table_schema::text = coalesce(nullif($1::text, ''), current_schema()::text) and table_name::text = $2::text"
-      : "select column_name as name from information_schema.columns where table_schema = coalesce(nullif(?, ''), database()) and table_name = ?";
+      ? "select column_name::text as name, is_nullable::text as nullable, numeric_scale as scale, data_type::text as type from information_schema.columns where table_schema::text = coalesce(nullif($1::text, ''), current_schema()::text) and table_name::text = $2::text"
+      : "select column_name as name, is_nullable as nullable, numeric_scale as scale, data_type as type from information_schema.columns where table_schema = coalesce(nullif(?, ''), database()) and table_name = ?";
   const rows = await side.query({ sql, params: [schema, name] });
-  return new Set(rows.map((row) => String(row['name'] ?? row['NAME'])));
+  const read = (row: Record<string, unknown>, column: string) => row[column] ?? row[column.toUpperCase()];
+  return new Map(rows.map((row) => {
+    const decimal = /^(numeric|decimal)$/i.test(String(read(row, 'type')));
+    const scale = read(row, 'scale');
+    return [String(read(row, 'name')), { notNull: read(row, 'nullable') === 'NO', scale: decimal && scale !== null && scale !== undefined ? Number(scale) : null }];
+  }));
+}
+
+/** The scale of a DuckDB DECIMAL(p,s) type. */
+function stagingScale(type: string): number | null {
+  const match = /^DECIMAL\(\d+,\s*(\d+)\)$/i.exec(type.trim());
+  return match ? Number(match[1]) : null;
 }
 
 /**
@@ -74,13 +92,15 @@ export async function checkTable(selected: SelectedTable, deps: { source: Source
   const base = { source: source.name, table: table.name, watermark: null, drift: null };
   if (stored.length === 0) return { ...base, status: 'not loaded', seconds: (performance.now() - started) / 1000 };
 
-  const inSource = await sourceColumnNames(deps.source, table.name);
+  const inSource = await sourceColumns(deps.source, table.name);
   const compared = inSource.size === 0 ? stored : stored.filter((column) => inSource.has(column.name));
   const columns: CheckedColumn[] = compared.map((column) => {
     const kind = valueKindOf(column.type);
     if (kind === null) throw new CheckError(`${where}: column ${column.name} is ${column.type} in staging, which floe check cannot compare yet`);
     if (kind === 'float' && deps.source.dialect === 'mysql') throw new CheckError(`${where}: column ${column.name} is a MySQL float, which floe check cannot compare yet`);
-    return { name: column.name, kind };
+    const declared = inSource.get(column.name);
+    const sameScale = kind === 'decimal' && declared?.scale !== null && declared?.scale === stagingScale(column.type);
+    return { name: column.name, kind: sameScale ? 'fixed decimal' : kind, notNull: declared?.notNull === true };
   });
   const key = table.primaryKey.map((name) => {
     const column = columns.find((c) => c.name === name);

@@ -56,7 +56,8 @@ export async function findDeletedKeys(request: DeletedKeysRequest): Promise<Dele
     if (kind === null || !KEY_KINDS.has(kind)) {
       throw new CheckError(`${request.where}: primary key column ${column.name} is ${column.warehouseType}, which delete detection cannot compare yet; remove deletes from the table's config`);
     }
-    return { name: column.name, kind };
+    // Primary-key columns are NOT NULL at the source.
+    return { name: column.name, kind, notNull: true };
   });
   const watermark = request.watermark;
   const side = (of: KeySide, sqlType?: string) => ({
