@@ -34,6 +34,15 @@ interface Range {
   hashSum: string;
 }
 
+/**
+ * How many hex digits the first split of a differing table uses: about 16 rows per range, so a few
+ * scattered differences are down to their rows after one more scan, but never more than 65 536
+ * ranges (4 digits) returned at once.
+ */
+function firstSplit(rows: number): number {
+  return Math.min(4, Math.max(2, Math.ceil(Math.log(Math.max(rows, 1) / 16) / Math.log(16))));
+}
+
 async function ranges(side: CheckSide, query: BoundQuery): Promise<Map<string, Range>> {
   const rows = await side.query(query);
   return new Map(rows.map((row) => [String(row['key_range']), { rows: Number(row['row_count']), hashSum: String(row['hash_sum']) }]));
@@ -81,7 +90,7 @@ export async function compareTables(
     const listable = length > 0 && differing.length <= MAX_LISTED_RANGES;
     if (Math.max(sum(src, differing), sum(stg, differing)) > rowLimit && length < MAX_PREFIX && (length === 0 || listable)) {
       within = length === 0 ? null : { length, prefixes: differing };
-      length = Math.min(length + 2, MAX_PREFIX);
+      length = length === 0 ? firstSplit(Math.max(totals.sourceRows, totals.stagingRows)) : Math.min(length + 2, MAX_PREFIX);
       continue;
     }
     const listed = listable ? differing : null;

@@ -5,7 +5,7 @@
  * side, and both ranges differ, so both versions are listed. Each database computes its own
  * digests; only counts and sums cross the network until the differing rows are few.
  */
-import { hashNumberSql, placeholder, rowHashSql, rowTextSql, sumAsTextSql, type CheckDialect, type CheckedColumn } from './canonical-sql.js';
+import { hashNumberSql, placeholder, quoteFor, rowHashSql, rowTextSql, sumAsTextSql, type CheckDialect, type CheckedColumn } from './canonical-sql.js';
 
 export interface BoundQuery {
   readonly sql: string;
@@ -39,21 +39,26 @@ function watermarkFilter(table: CheckedTable, params: Params): string {
   return ` where ${table.watermark.column} <= ${table.watermark.sqlType ? `cast(${value} as ${table.watermark.sqlType})` : value}`;
 }
 
+/** The alias of each row's md5 in {@link hashedRows}: floe's prefix keeps it apart from source columns. */
+const HASH = '_floe_hash';
+
 /**
- * Each covered row's md5 as `h` (and its key text as `k` where asked), as a from item. Where `h`
- * is read more than once, PostgreSQL would inline it into each reference, one md5 per reference;
- * a set-returning function keeps it to one and still lets parallel workers share the scan.
+ * Each covered row's md5 (as {@link HASH}), and its key columns where asked, as a from item.
+ * Where the hash is read more than once, PostgreSQL would inline it into each reference, one md5
+ * per reference; a set-returning function keeps it to one and still lets parallel workers share
+ * the scan.
  */
 function hashedRows(table: CheckedTable, params: Params, options: { withKey: boolean; readOnce: boolean }): string {
   const hash = rowHashSql(table.dialect, table.columns);
   const h = table.dialect === 'postgres' && !options.readOnce ? `unnest(array[${hash}])` : hash;
-  return `(select ${options.withKey ? `${rowTextSql(table.dialect, table.key)} as k, ` : ''}${h} as h from ${table.from}${watermarkFilter(table, params)}) as hashed`;
+  const keyColumns = options.withKey ? `${table.key.map((column) => quoteFor(table.dialect, column.name)).join(', ')}, ` : '';
+  return `(select ${keyColumns}${h} as ${HASH} from ${table.from}${watermarkFilter(table, params)}) as hashed`;
 }
 
 /** Rows whose hash starts with one of `prefixes`; every row for null. */
 function inPrefixes(params: Params, prefixLength: number, prefixes: readonly string[] | null): string {
   if (prefixes === null) return '';
-  return ` where substr(h, 1, ${prefixLength}) in (${prefixes.map((prefix) => params.add(prefix)).join(', ')})`;
+  return ` where substr(${HASH}, 1, ${prefixLength}) in (${prefixes.map((prefix) => params.add(prefix)).join(', ')})`;
 }
 
 /**
@@ -67,16 +72,19 @@ export function rangeDigestSql(table: CheckedTable, prefixLength: number, within
   const whole = prefixLength === 0 && within === null;
   const from = hashedRows(table, params, { withKey: false, readOnce: whole });
   const filter = within === null ? '' : inPrefixes(params, within.length, within.prefixes);
-  const range = `substr(h, 1, ${prefixLength})`;
-  const digest = `${count} as row_count, ${sumAsTextSql(table.dialect, hashNumberSql(table.dialect, 'h'))} as hash_sum from ${from}${filter}`;
+  const range = `substr(${HASH}, 1, ${prefixLength})`;
+  const digest = `${count} as row_count, ${sumAsTextSql(table.dialect, hashNumberSql(table.dialect, HASH))} as hash_sum from ${from}${filter}`;
   return { sql: whole ? `select '' as key_range, ${digest}` : `select ${range} as key_range, ${digest} group by ${range}`, params: params.values };
 }
 
-/** Every covered row in the given ranges (every row for null): its key as text and its row hash. */
+/**
+ * Every covered row in the given ranges (every row for null): its key as text and its row hash.
+ * The key text is made for those rows only, after the filter.
+ */
 export function rowDigestSql(table: CheckedTable, prefixLength: number, prefixes: readonly string[] | null): BoundQuery {
   const params = new Params(table.dialect);
   const from = hashedRows(table, params, { withKey: true, readOnce: prefixes === null });
-  return { sql: `select k as row_key, h as row_hash from ${from}${inPrefixes(params, prefixLength, prefixes)}`, params: params.values };
+  return { sql: `select ${rowTextSql(table.dialect, table.key)} as row_key, ${HASH} as row_hash from ${from}${inPrefixes(params, prefixLength, prefixes)}`, params: params.values };
 }
 
 /** Which of these keys exist at all, covered by the watermark or not. */
