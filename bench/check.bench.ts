@@ -4,7 +4,7 @@
  *   scripts/setup && .venv/bin/python glue/bench/seed.py --rows 2000000 --only pg && npx tsx bench/check.bench.ts
  *
  * Loads `public.floe_bench` with `floe run`, then times the extraction job alone (full) and a
- * whole `floe check` of the table (counts and key-range digests in PostgreSQL and DuckDB).
+ * whole `floe check` of the table (counts and row-hash digests in PostgreSQL and DuckDB).
  */
 import { execFileSync } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';

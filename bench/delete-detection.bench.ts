@@ -1,6 +1,6 @@
 /**
  * Delete detection's cost on a larger table: the key comparison alone (source keys against
- * staging's live keys, digested per key-hash range in each database), in sync and with 100 rows
+ * staging's live keys, digested per hash range in each database), in sync and with 100 rows
  * deleted, against the full extraction of the same table, in one run.
  *
  *   npx tsx bench/delete-detection.bench.ts [rows]     # default 1 000 000

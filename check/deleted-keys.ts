@@ -1,7 +1,7 @@
 /**
  * Delete detection without CDC (`deletes: detect | detect-hard`): the keys staging still holds as
  * live that the source no longer has, found with `floe check`'s machinery on primary keys alone.
- * Each database digests its own keys per key-hash range; only counts and sums cross the network,
+ * Each database digests its own keys per hash range; only counts and sums cross the network,
  * and the ranges that differ are narrowed down to the keys. Only rows the watermark covers are
  * judged: a key past it in staging, or changed past it at the source, is never called deleted.
  */
