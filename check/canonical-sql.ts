@@ -11,7 +11,7 @@ import { CheckError } from './check-error.js';
 export type CheckDialect = 'postgres' | 'mysql' | 'duckdb';
 
 /** How a column's values are compared, from its warehouse type (and, for a fixed decimal, the source's declared scale). */
-export type ValueKind = 'integer' | 'decimal' | 'fixed decimal' | 'float' | 'text' | 'boolean' | 'date' | 'timestamp' | 'timestamptz' | 'time' | 'binary';
+export type ValueKind = 'integer' | 'decimal' | 'fixed decimal' | 'float' | 'mysql float' | 'text' | 'boolean' | 'date' | 'timestamp' | 'timestamptz' | 'time' | 'binary';
 
 export interface CheckedColumn {
   readonly name: string;
@@ -72,6 +72,30 @@ function duckDbFloatBits(c: string): string {
 }
 
 /**
+ * A double's shortest decimal digits and exponent (`-125e3` for -125, `1e0` for 0.1), from a text
+ * that prints them in any notation: MySQL's and DuckDB's shortest texts have the same digits but
+ * not the same form (`1e15` or `1000000000000000.0`, `0.00001` or `1e-05`).
+ */
+function shortestDigits(dialect: 'mysql' | 'duckdb', text: string): string {
+  const my = dialect === 'mysql';
+  const sign = my ? `if(left(${text}, 1) = '-', '-', '')` : `(case when starts_with(${text}, '-') then '-' else '' end)`;
+  const unsigned = my ? `trim(leading '-' from ${text})` : `ltrim(${text}, '-')`;
+  const mantissa = my ? `substring_index(${unsigned}, 'e', 1)` : `split_part(${unsigned}, 'e', 1)`;
+  const exponent = my
+    ? `if(locate('e', ${unsigned}) > 0, cast(substring_index(${unsigned}, 'e', -1) as signed), 0)`
+    : `(case when contains(${unsigned}, 'e') then cast(split_part(${unsigned}, 'e', 2) as INTEGER) else 0 end)`;
+  const whole = my ? `substring_index(${mantissa}, '.', 1)` : `split_part(${mantissa}, '.', 1)`;
+  const fraction = my ? `if(locate('.', ${mantissa}) > 0, substring_index(${mantissa}, '.', -1), '')` : `split_part(${mantissa}, '.', 2)`;
+  const digits = `concat(${whole}, ${fraction})`;
+  const significant = my ? `trim(leading '0' from ${digits})` : `ltrim(${digits}, '0')`;
+  const point = `(length(${whole}) + ${exponent} - (length(${digits}) - length(${significant})))`;
+  const trimmed = my ? `trim(trailing '0' from ${significant})` : `rtrim(${significant}, '0')`;
+  const pointText = my ? `cast(${point} as char)` : `cast(${point} as varchar)`;
+  // DuckDB's concat() reads NULL as '': a NULL is kept NULL first.
+  return `case when ${text} is null then null when ${trimmed} = '' then concat(${sign}, '0') else concat(${sign}, ${trimmed}, 'e', ${pointText}) end`;
+}
+
+/**
  * One value (NULL for NULL) as PostgreSQL prints it with the check session's settings (UTC, ISO dates), except
  * decimals, which lose trailing fractional zeros (PostgreSQL's unconstrained numeric keeps the
  * scale each value was written with, DuckDB pads to the column's), and floats, as their bits.
@@ -99,7 +123,16 @@ function valueText(dialect: CheckDialect, column: CheckedColumn): string {
       // which is what staging holds.
       if (dialect === 'postgres') return `case when ${c} = 'NaN'::float8 then 'NaN' else encode(float8send(${c}::float8), 'hex') end`;
       if (dialect === 'duckdb') return duckDbFloatBits(c);
-      throw new CheckError(`column ${column.name}: floe check cannot compare MySQL float columns yet`);
+      throw new CheckError(`column ${column.name}: a MySQL float compares as 'mysql float'`);
+    case 'mysql float':
+      // MySQL has no bit access to a double, but prints the shortest digits DuckDB prints. A FLOAT
+      // compares as the double it widens to, which is what staging holds.
+      if (dialect === 'mysql') return shortestDigits(dialect, `cast(cast(${c} as double) as char)`);
+      if (dialect === 'duckdb') {
+        const x = `${c}::DOUBLE`;
+        return `case when isnan(${x}) then 'NaN' when isinf(${x}) then cast(${x} as varchar) else ${shortestDigits(dialect, `cast(${x} as varchar)`)} end`;
+      }
+      throw new CheckError(`column ${column.name}: a PostgreSQL float compares as 'float'`);
     case 'decimal':
       return dialect === 'postgres' ? `trim_scale(${c})::text` : trimmedFraction(dialect, asText);
     case 'timestamp':
@@ -112,6 +145,8 @@ function valueText(dialect: CheckDialect, column: CheckedColumn): string {
       return `cast(make_timestamp(epoch_us(${c})) as varchar) || '+00'`;
     case 'binary':
       if (dialect === 'postgres') return `encode(${c}, 'hex')`;
+      // MySQL's hex() of a BIT value prints a number, without its leading zero bytes.
+      if (dialect === 'mysql') return `lower(hex(cast(${c} as binary)))`;
       return `lower(hex(${c}))`;
   }
 }

@@ -97,10 +97,10 @@ export async function checkTable(selected: SelectedTable, deps: { source: Source
   const columns: CheckedColumn[] = compared.map((column) => {
     const kind = valueKindOf(column.type);
     if (kind === null) throw new CheckError(`${where}: column ${column.name} is ${column.type} in staging, which floe check cannot compare yet`);
-    if (kind === 'float' && deps.source.dialect === 'mysql') throw new CheckError(`${where}: column ${column.name} is a MySQL float, which floe check cannot compare yet`);
     const declared = inSource.get(column.name);
     const sameScale = kind === 'decimal' && declared?.scale !== null && declared?.scale === stagingScale(column.type);
-    return { name: column.name, kind: sameScale ? 'fixed decimal' : kind, notNull: declared?.notNull === true };
+    const compareAs = sameScale ? 'fixed decimal' : kind === 'float' && deps.source.dialect === 'mysql' ? 'mysql float' : kind;
+    return { name: column.name, kind: compareAs, notNull: declared?.notNull === true };
   });
   const key = table.primaryKey.map((name) => {
     const column = columns.find((c) => c.name === name);
