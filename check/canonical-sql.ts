@@ -157,9 +157,24 @@ function field(dialect: CheckDialect, column: CheckedColumn): string {
   return `case when ${c} is null then 'N' else concat('V', ${valueText(dialect, column)}) end`;
 }
 
+/** PostgreSQL passes a function at most 100 arguments; wider rows are joined in nested groups. */
+const JOINED_PER_CALL = 90;
+
+/**
+ * `parts` joined by the separator, NULLs left out. Grouped the same way in every dialect, so the
+ * text is the same: a group of NULLs only becomes ''.
+ */
+function joined(dialect: CheckDialect, parts: readonly string[]): string {
+  const join = (items: readonly string[]) => `concat_ws(${SEPARATOR[dialect]}, ${items.join(', ')})`;
+  if (parts.length <= JOINED_PER_CALL) return join(parts);
+  const groups: string[] = [];
+  for (let start = 0; start < parts.length; start += JOINED_PER_CALL) groups.push(join(parts.slice(start, start + JOINED_PER_CALL)));
+  return joined(dialect, groups);
+}
+
 /** The columns as one text, in the given order, each value marked: keys, which are read back from it. */
 export function rowTextSql(dialect: CheckDialect, columns: readonly CheckedColumn[]): string {
-  return `concat_ws(${SEPARATOR[dialect]}, ${columns.map((column) => field(dialect, column)).join(', ')})`;
+  return joined(dialect, columns.map((column) => field(dialect, column)));
 }
 
 const MASK_BITS = 60;
@@ -185,7 +200,7 @@ function nullMasks(dialect: CheckDialect, columns: readonly CheckedColumn[]): st
  * marking each value (see {@link rowTextSql}), which copies every value once more.
  */
 export function rowHashSql(dialect: CheckDialect, columns: readonly CheckedColumn[]): string {
-  return `md5(concat_ws(${SEPARATOR[dialect]}, ${[...nullMasks(dialect, columns), ...columns.map((column) => valueText(dialect, column))].join(', ')}))`;
+  return `md5(${joined(dialect, [...nullMasks(dialect, columns), ...columns.map((column) => valueText(dialect, column))])})`;
 }
 
 /** The first 15 hex digits of an md5 as an integer (60 bits: sums of millions fit every dialect's numeric). */

@@ -32,7 +32,7 @@ export async function openSourceSide(source: SourceConfig): Promise<SourceSide> 
       // Values are compared as this session prints them (see canonical-sql.ts). The digests hash
       // every row once: JIT compilation costs more than it saves, and the grouping should stay in
       // memory. All are settings of this session only.
-      await client.query("set timezone = 'UTC'; set datestyle = 'ISO, YMD'; set extra_float_digits = 1; set jit = off; set work_mem = '64MB'");
+      await client.query("set timezone = 'UTC'; set datestyle = 'ISO, YMD'; set extra_float_digits = 1; set bytea_output = 'hex'; set jit = off; set work_mem = '64MB'");
       // One snapshot for every round, so rows committed meanwhile cannot look like drift.
       await client.query('begin transaction isolation level repeatable read, read only');
       return {
