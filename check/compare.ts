@@ -19,14 +19,23 @@ export interface Drift {
   changedSinceWatermark: number;
   /** Digest queries run per side: how far the ranges had to be narrowed. */
   rounds: number;
+  /**
+   * More rows differ than floe lists ({@link MAX_ROWS_LISTED}): the keys are those of a sample of
+   * the differing ranges, at least {@link ROW_LIMIT} rows' worth, and their counts are lower
+   * bounds. In a sample, a key listed missing or extra may instead differ, or have changed after
+   * the watermark.
+   */
+  sampled?: boolean;
 }
 
 /** Below this many rows in the differing ranges, the rows themselves are compared. */
 export const ROW_LIMIT = 10_000;
 /** md5 has 32 hex digits; ranges never narrow past that. */
 const MAX_PREFIX = 32;
-/** Bound parameters per query stay well under every driver's limit (65 535 in PostgreSQL and MySQL). */
-const MAX_LISTED_RANGES = 4_096;
+/** Past this many rows in the differing ranges, only a sample of them is listed. */
+export const MAX_ROWS_LISTED = 500_000;
+/** A narrowing round returns at most this many ranges per side. */
+const MAX_RANGES_RETURNED = 262_144;
 const KEY_BATCH = 1_000;
 
 interface Range {
@@ -41,6 +50,18 @@ interface Range {
  */
 function firstSplit(rows: number): number {
   return Math.min(4, Math.max(2, Math.ceil(Math.log(Math.max(rows, 1) / 16) / Math.log(16))));
+}
+
+/** The first differing ranges (in hash order) that together hold at least `rows` rows on one side. */
+function sampleOf(differing: readonly string[], src: Map<string, Range>, stg: Map<string, Range>, rows: number): string[] {
+  const picked: string[] = [];
+  let total = 0;
+  for (const range of differing) {
+    if (total >= rows) break;
+    picked.push(range);
+    total += Math.max(src.get(range)?.rows ?? 0, stg.get(range)?.rows ?? 0);
+  }
+  return picked;
 }
 
 async function ranges(side: CheckSide, query: BoundQuery): Promise<Map<string, Range>> {
@@ -70,7 +91,7 @@ async function present(side: CheckSide, table: CheckedTable, keys: readonly stri
 export async function compareTables(
   source: { side: CheckSide; table: CheckedTable },
   staging: { side: CheckSide; table: CheckedTable },
-  rowLimit = ROW_LIMIT,
+  { rowLimit = ROW_LIMIT, maxRowsListed = MAX_ROWS_LISTED }: { rowLimit?: number; maxRowsListed?: number } = {},
 ): Promise<Drift> {
   let length = 0;
   let within: { length: number; prefixes: string[] } | null = null;
@@ -86,14 +107,18 @@ export async function compareTables(
       .filter((key) => src.get(key)?.rows !== stg.get(key)?.rows || src.get(key)?.hashSum !== stg.get(key)?.hashSum)
       .sort();
     if (differing.length === 0) return { ...totals, missing: [], extra: [], different: [], changedSinceWatermark: 0, rounds };
-    // Past a few thousand ranges, listing them in the query costs more than reading every row's hash.
-    const listable = length > 0 && differing.length <= MAX_LISTED_RANGES;
-    if (Math.max(sum(src, differing), sum(stg, differing)) > rowLimit && length < MAX_PREFIX && (length === 0 || listable)) {
+    const rowsInDiffering = Math.max(sum(src, differing), sum(stg, differing));
+    const next = length === 0 ? firstSplit(Math.max(totals.sourceRows, totals.stagingRows)) : Math.min(length + 2, MAX_PREFIX);
+    const nextRanges = length === 0 ? 16 ** next : Math.min(rowsInDiffering, differing.length * 16 ** (next - length));
+    // Narrowing pays while the differing ranges hold several rows each, and while the next round's
+    // ranges stay few enough to hold; past that, the drift is listed, or sampled when it is large.
+    if (rowsInDiffering > rowLimit && next > length && rowsInDiffering > 2 * differing.length && nextRanges <= MAX_RANGES_RETURNED) {
       within = length === 0 ? null : { length, prefixes: differing };
-      length = length === 0 ? firstSplit(Math.max(totals.sourceRows, totals.stagingRows)) : Math.min(length + 2, MAX_PREFIX);
+      length = next;
       continue;
     }
-    const listed = listable ? differing : null;
+    const sampled = rowsInDiffering > maxRowsListed;
+    const listed = length === 0 ? null : sampled ? sampleOf(differing, src, stg, rowLimit) : differing;
     const [srcRows, stgRows] = await Promise.all([
       rowHashes(source.side, rowDigestSql(source.table, length, listed)),
       rowHashes(staging.side, rowDigestSql(staging.table, length, listed)),
@@ -102,14 +127,15 @@ export async function compareTables(
     let extra = [...stgRows.keys()].filter((key) => !srcRows.has(key));
     const different = [...srcRows.keys()].filter((key) => stgRows.has(key) && stgRows.get(key) !== srcRows.get(key));
     let changedSinceWatermark = 0;
-    if (source.table.watermark) {
+    // A sample's one-sided rows may have their other version in a range left out: no lookups then.
+    if (source.table.watermark && !sampled) {
       const stagingHasThem = await present(staging.side, staging.table, missing);
       const sourceHasThem = await present(source.side, source.table, extra);
       changedSinceWatermark = stagingHasThem.size + sourceHasThem.size;
       missing = missing.filter((key) => !stagingHasThem.has(key));
       extra = extra.filter((key) => !sourceHasThem.has(key));
     }
-    return { ...totals, missing: missing.sort(), extra: extra.sort(), different: different.sort(), changedSinceWatermark, rounds };
+    return { ...totals, missing: missing.sort(), extra: extra.sort(), different: different.sort(), changedSinceWatermark, rounds, ...(sampled ? { sampled } : {}) };
   }
 }
 

@@ -55,10 +55,16 @@ function hashedRows(table: CheckedTable, params: Params, options: { withKey: boo
   return `(select ${keyColumns}${h} as ${HASH} from ${table.from}${watermarkFilter(table, params)}) as hashed`;
 }
 
-/** Rows whose hash starts with one of `prefixes`; every row for null. */
-function inPrefixes(params: Params, prefixLength: number, prefixes: readonly string[] | null): string {
+/**
+ * Rows whose hash starts with one of `prefixes` (every row for null). The prefixes travel as one
+ * parameter, however many: a list of placeholders would meet the drivers' limits (65 535).
+ */
+function inPrefixes(table: CheckedTable, params: Params, prefixLength: number, prefixes: readonly string[] | null): string {
   if (prefixes === null) return '';
-  return ` where substr(${HASH}, 1, ${prefixLength}) in (${prefixes.map((prefix) => params.add(prefix)).join(', ')})`;
+  const prefix = `substr(${HASH}, 1, ${prefixLength})`;
+  if (table.dialect === 'postgres') return ` where ${prefix} = any(string_to_array(${params.add(prefixes.join(','))}, ','))`;
+  if (table.dialect === 'duckdb') return ` where ${prefix} in (select unnest(string_split(${params.add(prefixes.join(','))}, ',')))`;
+  return ` where ${prefix} in (select p from json_table(${params.add(JSON.stringify(prefixes))}, '$[*]' columns (p varchar(32) path '$')) as prefixes)`;
 }
 
 /**
@@ -71,7 +77,7 @@ export function rangeDigestSql(table: CheckedTable, prefixLength: number, within
   const count = table.dialect === 'postgres' ? 'count(*)::text' : table.dialect === 'mysql' ? 'cast(count(*) as char)' : 'cast(count(*) as varchar)';
   const whole = prefixLength === 0 && within === null;
   const from = hashedRows(table, params, { withKey: false, readOnce: whole });
-  const filter = within === null ? '' : inPrefixes(params, within.length, within.prefixes);
+  const filter = within === null ? '' : inPrefixes(table, params, within.length, within.prefixes);
   const range = `substr(${HASH}, 1, ${prefixLength})`;
   const digest = `${count} as row_count, ${sumAsTextSql(table.dialect, hashNumberSql(table.dialect, HASH))} as hash_sum from ${from}${filter}`;
   return { sql: whole ? `select '' as key_range, ${digest}` : `select ${range} as key_range, ${digest} group by ${range}`, params: params.values };
@@ -84,7 +90,7 @@ export function rangeDigestSql(table: CheckedTable, prefixLength: number, within
 export function rowDigestSql(table: CheckedTable, prefixLength: number, prefixes: readonly string[] | null): BoundQuery {
   const params = new Params(table.dialect);
   const from = hashedRows(table, params, { withKey: true, readOnce: prefixes === null });
-  return { sql: `select ${rowTextSql(table.dialect, table.key)} as row_key, ${HASH} as row_hash from ${from}${inPrefixes(params, prefixLength, prefixes)}`, params: params.values };
+  return { sql: `select ${rowTextSql(table.dialect, table.key)} as row_key, ${HASH} as row_hash from ${from}${inPrefixes(table, params, prefixLength, prefixes)}`, params: params.values };
 }
 
 /** Which of these keys exist at all, covered by the watermark or not. */

@@ -22,6 +22,9 @@ export async function repairBatches(check: TableCheck, primaryKey: readonly stri
   const drift = check.drift;
   if (check.status !== 'drift' || drift === null) return [];
   const where = `table ${check.source}/${check.table}`;
+  if (drift.sampled === true) {
+    throw new CheckError(`${where}: more rows differ than floe check lists, so it knows a sample of their keys only; reload the table instead (floe run --full)`);
+  }
   const staging = stagingTableFor(check.source, check.table);
   const rows = await warehouse.query(
     'select column_name, data_type from information_schema.columns where table_schema = $1 and table_name = $2',

@@ -129,7 +129,7 @@ function printReport(checks: readonly TableCheck[]): void {
     ['table', 'result', 'source rows', 'staging rows', 'missing', 'extra', 'different', 'changed since watermark', 'seconds'],
     checks.map((check) => [
       `${check.source}/${check.table}`,
-      check.status,
+      check.drift?.sampled === true ? 'drift (sample)' : check.status,
       String(check.drift?.sourceRows ?? '-'),
       String(check.drift?.stagingRows ?? '-'),
       String(check.drift?.missing.length ?? '-'),
@@ -141,6 +141,9 @@ function printReport(checks: readonly TableCheck[]): void {
   );
   for (const check of checks.filter((c) => c.status === 'drift' && c.drift)) {
     const drift = check.drift!;
+    if (drift.sampled === true) {
+      process.stdout.write(`${check.source}/${check.table}: more rows differ than floe check lists; the counts and keys are a sample's (at least that many differ). Reload it: floe run --full\n`);
+    }
     for (const [kind, keys] of [['missing', drift.missing], ['extra', drift.extra], ['different', drift.different]] as const) {
       if (keys.length > 0) process.stdout.write(`${check.source}/${check.table} ${kind} keys: ${sample(keys)}\n`);
     }

@@ -1,8 +1,13 @@
+import mysql from 'mysql2/promise';
+import pg from 'pg';
+
 import { compareTables, type CheckSide } from '../../check/compare.js';
 import type { CheckedTable } from '../../check/digest-sql.js';
 import type { CheckedColumn } from '../../check/canonical-sql.js';
 import { DuckDbWarehouse } from '../../warehouse/duckdb.js';
 
+const PG_URL = process.env['FLOE_TEST_PG_URL'] ?? 'postgresql://postgres@127.0.0.1:5432/postgres';
+const MYSQL_URL = process.env['FLOE_TEST_MYSQL_URL'] ?? 'mysql://root@127.0.0.1:3306/mysql';
 const KEY: CheckedColumn[] = [{ name: 'tenant', kind: 'text' }, { name: 'id', kind: 'integer' }];
 const COLUMNS: CheckedColumn[] = [...KEY, { name: 'amount', kind: 'decimal' }, { name: 'seen', kind: 'timestamptz' }];
 
@@ -25,7 +30,7 @@ describe('Check: key-range comparison', () => {
       await warehouse.query(`update a set seen = TIMESTAMPTZ '2030-01-01 00:00:00+00' where id = 5`);
 
       // Act: a row limit of 50 forces the narrowing down to single rows
-      const drift = await compareTables({ side, table: table('a') }, { side, table: table('b') }, 50);
+      const drift = await compareTables({ side, table: table('a') }, { side, table: table('b') }, { rowLimit: 50 });
 
       // Assess
       expect(drift.rounds).toBeGreaterThan(1);
@@ -37,6 +42,72 @@ describe('Check: key-range comparison', () => {
         different: ['N\u001fV777'],
         changedSinceWatermark: 1,
       });
+    } finally {
+      await warehouse.close();
+    }
+  });
+
+  it('narrows with the ranges passed as one parameter, whichever the source: PostgreSQL and MySQL against DuckDB', async () => {
+    // Prepare: the same 3 000 rows at each source and in DuckDB, then drift in DuckDB and at the sources
+    const key: CheckedColumn[] = [{ name: 'id', kind: 'integer', notNull: true }];
+    const columns: CheckedColumn[] = [...key, { name: 'name', kind: 'text' }, { name: 'amount', kind: 'decimal' }];
+    const warehouse = await DuckDbWarehouse.open(':memory:');
+    const client = new pg.Client({ connectionString: PG_URL });
+    const connection = await mysql.createConnection(MYSQL_URL);
+    const database = `floe_compare_${process.pid}`;
+    try {
+      await client.connect();
+      await client.query(`drop table if exists public.${database}; create table public.${database} (id integer primary key, name text, amount numeric(10,2))`);
+      await client.query(`insert into public.${database} select g, 'n' || g, g * 1.25 from generate_series(1, 3000) g`);
+      await client.query(`delete from public.${database} where id = 7`);
+      await connection.query(`create database \`${database}\``);
+      await connection.query(`create table \`${database}\`.t (id int primary key, name varchar(20), amount decimal(10,2))`);
+      await connection.query(`insert into \`${database}\`.t select seq, concat('n', seq), seq * 1.25 from seq_1_to_3000`);
+      await connection.query(`delete from \`${database}\`.t where id = 7`);
+      await warehouse.query(`create table s as select g::INTEGER as id, 'n' || g as name, (g * 1.25)::DECIMAL(10,2) as amount from range(1, 3001) t(g)`);
+      await warehouse.query('update s set amount = amount + 1 where id = 1234');
+      await warehouse.query(`insert into s values (99999, 'n99999', 1)`);
+      const staging = { side: { query: ({ sql, params }) => warehouse.query(sql, params) } satisfies CheckSide, table: { dialect: 'duckdb', from: '"main"."s"', key, columns } as CheckedTable };
+      const sources = [
+        { side: { query: async ({ sql, params }) => (await client.query(sql, [...params])).rows } satisfies CheckSide, table: { dialect: 'postgres', from: `"public"."${database}"`, key, columns } as CheckedTable },
+        { side: { query: async ({ sql, params }) => (await connection.query(sql, [...params]))[0] as Record<string, unknown>[] } satisfies CheckSide, table: { dialect: 'mysql', from: `\`${database}\`.\`t\``, key, columns } as CheckedTable },
+      ];
+
+      // Act
+      const drifts = [];
+      for (const source of sources) drifts.push(await compareTables(source, staging, { rowLimit: 20 }));
+
+      // Assess
+      for (const drift of drifts) {
+        expect(drift.rounds).toBeGreaterThanOrEqual(3);
+        expect(drift).toMatchObject({ sourceRows: 2999, stagingRows: 3001, missing: [], extra: ['V7', 'V99999'], different: ['V1234'] });
+      }
+    } finally {
+      await client.query(`drop table if exists public.${database}`);
+      await client.end();
+      await connection.query(`drop database if exists \`${database}\``);
+      await connection.end();
+      await warehouse.close();
+    }
+  });
+
+  it('lists a sample of the keys, and says so, when more rows differ than it lists', async () => {
+    // Prepare: staging lost every row
+    const warehouse = await DuckDbWarehouse.open(':memory:');
+    const side: CheckSide = { query: ({ sql, params }) => warehouse.query(sql, params) };
+    const key: CheckedColumn[] = [{ name: 'id', kind: 'integer', notNull: true }];
+    try {
+      await warehouse.query('create table a as select g as id from range(3000) t(g)');
+      await warehouse.query('create table b as select * from a limit 0');
+      const of = (name: string): CheckedTable => ({ dialect: 'duckdb', from: `"main"."${name}"`, key, columns: key });
+
+      // Act
+      const drift = await compareTables({ side, table: of('a') }, { side, table: of('b') }, { rowLimit: 50, maxRowsListed: 500 });
+
+      // Assess
+      expect(drift).toMatchObject({ sourceRows: 3000, stagingRows: 0, extra: [], different: [], sampled: true });
+      expect(drift.missing.length).toBeGreaterThanOrEqual(50);
+      expect(drift.missing.length).toBeLessThan(500);
     } finally {
       await warehouse.close();
     }
