@@ -36,7 +36,6 @@ const MAX_PREFIX = 32;
 export const MAX_ROWS_LISTED = 500_000;
 /** A narrowing round returns at most this many ranges per side. */
 const MAX_RANGES_RETURNED = 262_144;
-const KEY_BATCH = 1_000;
 
 interface Range {
   rows: number;
@@ -76,11 +75,8 @@ async function rowHashes(side: CheckSide, query: BoundQuery): Promise<Map<string
 
 /** Which of `keys` the table holds at all (past the watermark included). */
 async function present(side: CheckSide, table: CheckedTable, keys: readonly string[]): Promise<Set<string>> {
-  const found = new Set<string>();
-  for (let start = 0; start < keys.length; start += KEY_BATCH) {
-    for (const row of await side.query(keysPresentSql(table, keys.slice(start, start + KEY_BATCH)))) found.add(String(row['row_key']));
-  }
-  return found;
+  if (keys.length === 0) return new Set();
+  return new Set((await side.query(keysPresentSql(table, keys))).map((row) => String(row['row_key'])));
 }
 
 /**

@@ -93,9 +93,19 @@ export function rowDigestSql(table: CheckedTable, prefixLength: number, prefixes
   return { sql: `select ${rowTextSql(table.dialect, table.key)} as row_key, ${HASH} as row_hash from ${from}${inPrefixes(table, params, prefixLength, prefixes)}`, params: params.values };
 }
 
-/** Which of these keys exist at all, covered by the watermark or not. */
+/**
+ * Which of these keys exist at all, covered by the watermark or not: one scan, the keys as one
+ * JSON parameter however many. MySQL compares the texts as bytes, as the other two do.
+ */
 export function keysPresentSql(table: CheckedTable, keys: readonly string[]): BoundQuery {
   const params = new Params(table.dialect);
-  const list = keys.map((key) => params.add(key)).join(', ');
-  return { sql: `select ${rowTextSql(table.dialect, table.key)} as row_key from ${table.from} where ${rowTextSql(table.dialect, table.key)} in (${list})`, params: params.values };
+  const list = params.add(JSON.stringify(keys));
+  const key = rowTextSql(table.dialect, table.key);
+  const member =
+    table.dialect === 'postgres'
+      ? `${key} in (select jsonb_array_elements_text(${list}::jsonb))`
+      : table.dialect === 'duckdb'
+        ? `${key} in (select unnest(from_json(${list}, '["VARCHAR"]')))`
+        : `cast(${key} as binary) in (select cast(k as binary) from json_table(${list}, '$[*]' columns (k longtext path '$')) as listed_keys)`;
+  return { sql: `select ${key} as row_key from ${table.from} where ${member}`, params: params.values };
 }

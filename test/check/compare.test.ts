@@ -47,30 +47,32 @@ describe('Check: key-range comparison', () => {
     }
   });
 
-  it('narrows with the ranges passed as one parameter, whichever the source: PostgreSQL and MySQL against DuckDB', async () => {
-    // Prepare: the same 3 000 rows at each source and in DuckDB, then drift in DuckDB and at the sources
+  it('narrows with the ranges passed as one parameter, and looks rows past the watermark up, whichever the source: PostgreSQL and MySQL against DuckDB', async () => {
+    // Prepare: the same 3 000 rows at each source and in DuckDB, then drift, and a row changed after the watermark on each side
     const key: CheckedColumn[] = [{ name: 'id', kind: 'integer', notNull: true }];
-    const columns: CheckedColumn[] = [...key, { name: 'name', kind: 'text' }, { name: 'amount', kind: 'decimal' }];
+    const columns: CheckedColumn[] = [...key, { name: 'name', kind: 'text' }, { name: 'amount', kind: 'decimal' }, { name: 'seen', kind: 'integer' }];
     const warehouse = await DuckDbWarehouse.open(':memory:');
     const client = new pg.Client({ connectionString: PG_URL });
     const connection = await mysql.createConnection(MYSQL_URL);
     const database = `floe_compare_${process.pid}`;
     try {
       await client.connect();
-      await client.query(`drop table if exists public.${database}; create table public.${database} (id integer primary key, name text, amount numeric(10,2))`);
-      await client.query(`insert into public.${database} select g, 'n' || g, g * 1.25 from generate_series(1, 3000) g`);
-      await client.query(`delete from public.${database} where id = 7`);
+      await client.query(`drop table if exists public.${database}; create table public.${database} (id integer primary key, name text, amount numeric(10,2), seen integer)`);
+      await client.query(`insert into public.${database} select g, 'n' || g, g * 1.25, g from generate_series(1, 3000) g`);
+      await client.query(`delete from public.${database} where id = 7; update public.${database} set seen = 9999, name = 'later' where id = 2000`);
       await connection.query(`create database \`${database}\``);
-      await connection.query(`create table \`${database}\`.t (id int primary key, name varchar(20), amount decimal(10,2))`);
-      await connection.query(`insert into \`${database}\`.t select seq, concat('n', seq), seq * 1.25 from seq_1_to_3000`);
+      await connection.query(`create table \`${database}\`.t (id int primary key, name varchar(20), amount decimal(10,2), seen int)`);
+      await connection.query(`insert into \`${database}\`.t select seq, concat('n', seq), seq * 1.25, seq from seq_1_to_3000`);
       await connection.query(`delete from \`${database}\`.t where id = 7`);
-      await warehouse.query(`create table s as select g::INTEGER as id, 'n' || g as name, (g * 1.25)::DECIMAL(10,2) as amount from range(1, 3001) t(g)`);
+      await connection.query(`update \`${database}\`.t set seen = 9999, name = 'later' where id = 2000`);
+      await warehouse.query(`create table s as select g::INTEGER as id, 'n' || g as name, (g * 1.25)::DECIMAL(10,2) as amount, g::INTEGER as seen from range(1, 3001) t(g)`);
       await warehouse.query('update s set amount = amount + 1 where id = 1234');
-      await warehouse.query(`insert into s values (99999, 'n99999', 1)`);
-      const staging = { side: { query: ({ sql, params }) => warehouse.query(sql, params) } satisfies CheckSide, table: { dialect: 'duckdb', from: '"main"."s"', key, columns } as CheckedTable };
+      await warehouse.query('update s set seen = 9999 where id = 2500');
+      await warehouse.query(`insert into s values (99999, 'n99999', 1, 1)`);
+      const staging = { side: { query: ({ sql, params }) => warehouse.query(sql, params) } satisfies CheckSide, table: { dialect: 'duckdb', from: '"main"."s"', key, columns, watermark: { column: '"seen"', value: '5000', sqlType: 'INTEGER' } } as CheckedTable };
       const sources = [
-        { side: { query: async ({ sql, params }) => (await client.query(sql, [...params])).rows } satisfies CheckSide, table: { dialect: 'postgres', from: `"public"."${database}"`, key, columns } as CheckedTable },
-        { side: { query: async ({ sql, params }) => (await connection.query(sql, [...params]))[0] as Record<string, unknown>[] } satisfies CheckSide, table: { dialect: 'mysql', from: `\`${database}\`.\`t\``, key, columns } as CheckedTable },
+        { side: { query: async ({ sql, params }) => (await client.query(sql, [...params])).rows } satisfies CheckSide, table: { dialect: 'postgres', from: `"public"."${database}"`, key, columns, watermark: { column: '"seen"', value: '5000' } } as CheckedTable },
+        { side: { query: async ({ sql, params }) => (await connection.query(sql, [...params]))[0] as Record<string, unknown>[] } satisfies CheckSide, table: { dialect: 'mysql', from: `\`${database}\`.\`t\``, key, columns, watermark: { column: '`seen`', value: '5000' } } as CheckedTable },
       ];
 
       // Act
@@ -80,7 +82,7 @@ describe('Check: key-range comparison', () => {
       // Assess
       for (const drift of drifts) {
         expect(drift.rounds).toBeGreaterThanOrEqual(3);
-        expect(drift).toMatchObject({ sourceRows: 2999, stagingRows: 3001, missing: [], extra: ['V7', 'V99999'], different: ['V1234'] });
+        expect(drift).toMatchObject({ sourceRows: 2998, stagingRows: 3000, missing: [], extra: ['V7', 'V99999'], different: ['V1234'], changedSinceWatermark: 2 });
       }
     } finally {
       await client.query(`drop table if exists public.${database}`);
