@@ -72,27 +72,57 @@ function duckDbFloatBits(c: string): string {
 }
 
 /**
- * A double's shortest decimal digits and exponent (`-125e3` for -125, `1e0` for 0.1), from a text
- * that prints them in any notation: MySQL's and DuckDB's shortest texts have the same digits but
- * not the same form (`1e15` or `1000000000000000.0`, `0.00001` or `1e-05`).
+ * A MySQL double as its shortest decimal digits and exponent (`-125e3` for -125, `1e0` for 0.1),
+ * from its text in either notation MySQL prints (`1e15`, `0.00001`). The text is kept in a user
+ * variable, set by the first WHEN, so the many string steps below do not print the double again
+ * each (MySQL computes no common expression once).
  */
-function shortestDigits(dialect: 'mysql' | 'duckdb', text: string): string {
-  const my = dialect === 'mysql';
-  const sign = my ? `if(left(${text}, 1) = '-', '-', '')` : `(case when starts_with(${text}, '-') then '-' else '' end)`;
-  const unsigned = my ? `trim(leading '-' from ${text})` : `ltrim(${text}, '-')`;
-  const mantissa = my ? `substring_index(${unsigned}, 'e', 1)` : `split_part(${unsigned}, 'e', 1)`;
-  const exponent = my
-    ? `if(locate('e', ${unsigned}) > 0, cast(substring_index(${unsigned}, 'e', -1) as signed), 0)`
-    : `(case when contains(${unsigned}, 'e') then cast(split_part(${unsigned}, 'e', 2) as INTEGER) else 0 end)`;
-  const whole = my ? `substring_index(${mantissa}, '.', 1)` : `split_part(${mantissa}, '.', 1)`;
-  const fraction = my ? `if(locate('.', ${mantissa}) > 0, substring_index(${mantissa}, '.', -1), '')` : `split_part(${mantissa}, '.', 2)`;
+function mysqlShortestDigits(c: string, slot: number): string {
+  const v = `@floe_float_${slot}`;
+  const unsigned = `trim(leading '-' from ${v})`;
+  const mantissa = `substring_index(${unsigned}, 'e', 1)`;
+  const exponent = `if(locate('e', ${unsigned}) > 0, cast(substring_index(${unsigned}, 'e', -1) as signed), 0)`;
+  const whole = `substring_index(${mantissa}, '.', 1)`;
+  const fraction = `if(locate('.', ${mantissa}) > 0, substring_index(${mantissa}, '.', -1), '')`;
   const digits = `concat(${whole}, ${fraction})`;
-  const significant = my ? `trim(leading '0' from ${digits})` : `ltrim(${digits}, '0')`;
+  const significant = `trim(leading '0' from ${digits})`;
+  const trimmed = `trim(trailing '0' from ${significant})`;
   const point = `(length(${whole}) + ${exponent} - (length(${digits}) - length(${significant})))`;
-  const trimmed = my ? `trim(trailing '0' from ${significant})` : `rtrim(${significant}, '0')`;
-  const pointText = my ? `cast(${point} as char)` : `cast(${point} as varchar)`;
-  // DuckDB's concat() reads NULL as '': a NULL is kept NULL first.
-  return `case when ${text} is null then null when ${trimmed} = '' then concat(${sign}, '0') else concat(${sign}, ${trimmed}, 'e', ${pointText}) end`;
+  const sign = `if(left(${v}, 1) = '-', '-', '')`;
+  return `case when (${v} := cast(cast(${c} as double) as char)) is null then null when ${trimmed} = '' then concat(${sign}, '0') else concat(${sign}, ${trimmed}, 'e', cast(${point} as char)) end`;
+}
+
+/** The parts of DuckDB's text of a double, split once per row in a layer below the row hash (see {@link preparedColumnsSql}). */
+function duckDbFloatParts(c: string): string {
+  return `regexp_extract(cast(${c}::DOUBLE as varchar), '^(-?)([0-9]*)\\.?([0-9]*)e?([-+]?[0-9]*)$', ['sign', 'whole', 'fraction', 'exponent'])`;
+}
+
+/** The same digits and exponent as {@link mysqlShortestDigits}, from the parts of DuckDB's text. */
+function duckDbShortestDigits(c: string, slot: number): string {
+  const x = `${c}::DOUBLE`;
+  const part = (name: string) => `struct_extract(${preparedName(slot)}, '${name}')`;
+  const digits = `(${part('whole')} || ${part('fraction')})`;
+  const significant = `ltrim(${digits}, '0')`;
+  const trimmed = `rtrim(${significant}, '0')`;
+  const point = `(length(${part('whole')}) + coalesce(try_cast(${part('exponent')} as INTEGER), 0) - (length(${digits}) - length(${significant})))`;
+  return (
+    `case when ${x} is null then null when isnan(${x}) then 'NaN' when isinf(${x}) then cast(${x} as varchar) ` +
+    `when ${trimmed} = '' then ${part('sign')} || '0' else ${part('sign')} || ${trimmed} || 'e' || cast(${point} as varchar) end`
+  );
+}
+
+/** A prepared value's column: floe's prefix keeps it apart from source columns. */
+function preparedName(slot: number): string {
+  return `"_floe_float_${slot}"`;
+}
+
+/**
+ * Values {@link rowHashSql} reads more than once, computed once per row in a layer below it:
+ * `select *, <these> from …`. Only DuckDB needs any (the parts of a MySQL float's text).
+ */
+export function preparedColumnsSql(dialect: CheckDialect, columns: readonly CheckedColumn[]): string[] {
+  if (dialect !== 'duckdb') return [];
+  return columns.flatMap((column, slot) => (column.kind === 'mysql float' ? [`${duckDbFloatParts(quoteFor(dialect, column.name))} as ${preparedName(slot)}`] : []));
 }
 
 /**
@@ -100,7 +130,7 @@ function shortestDigits(dialect: 'mysql' | 'duckdb', text: string): string {
  * decimals, which lose trailing fractional zeros (PostgreSQL's unconstrained numeric keeps the
  * scale each value was written with, DuckDB pads to the column's), and floats, as their bits.
  */
-function valueText(dialect: CheckDialect, column: CheckedColumn): string {
+function valueText(dialect: CheckDialect, column: CheckedColumn, slot: number): string {
   const c = quoteFor(dialect, column.name);
   const asText = dialect === 'mysql' ? `cast(${c} as char)` : dialect === 'postgres' ? `${c}::text` : `cast(${c} as varchar)`;
   switch (column.kind) {
@@ -127,11 +157,8 @@ function valueText(dialect: CheckDialect, column: CheckedColumn): string {
     case 'mysql float':
       // MySQL has no bit access to a double, but prints the shortest digits DuckDB prints. A FLOAT
       // compares as the double it widens to, which is what staging holds.
-      if (dialect === 'mysql') return shortestDigits(dialect, `cast(cast(${c} as double) as char)`);
-      if (dialect === 'duckdb') {
-        const x = `${c}::DOUBLE`;
-        return `case when isnan(${x}) then 'NaN' when isinf(${x}) then cast(${x} as varchar) else ${shortestDigits(dialect, `cast(${x} as varchar)`)} end`;
-      }
+      if (dialect === 'mysql') return mysqlShortestDigits(c, slot);
+      if (dialect === 'duckdb') return duckDbShortestDigits(c, slot);
       throw new CheckError(`column ${column.name}: a PostgreSQL float compares as 'float'`);
     case 'decimal':
       return dialect === 'postgres' ? `trim_scale(${c})::text` : trimmedFraction(dialect, asText);
@@ -154,7 +181,7 @@ function valueText(dialect: CheckDialect, column: CheckedColumn): string {
 /** A value marked as present (`V…`) or NULL (`N`), so NULL never equals any text. */
 function field(dialect: CheckDialect, column: CheckedColumn): string {
   const c = quoteFor(dialect, column.name);
-  return `case when ${c} is null then 'N' else concat('V', ${valueText(dialect, column)}) end`;
+  return `case when ${c} is null then 'N' else concat('V', ${valueText(dialect, column, 0)}) end`;
 }
 
 /** PostgreSQL passes a function at most 100 arguments; wider rows are joined in nested groups. */
@@ -200,7 +227,7 @@ function nullMasks(dialect: CheckDialect, columns: readonly CheckedColumn[]): st
  * marking each value (see {@link rowTextSql}), which copies every value once more.
  */
 export function rowHashSql(dialect: CheckDialect, columns: readonly CheckedColumn[]): string {
-  return `md5(${joined(dialect, [...nullMasks(dialect, columns), ...columns.map((column) => valueText(dialect, column))])})`;
+  return `md5(${joined(dialect, [...nullMasks(dialect, columns), ...columns.map((column, slot) => valueText(dialect, column, slot))])})`;
 }
 
 /** The first 15 hex digits of an md5 as an integer (60 bits: sums of millions fit every dialect's numeric). */

@@ -5,7 +5,7 @@
  * side, and both ranges differ, so both versions are listed. Each database computes its own
  * digests; only counts and sums cross the network until the differing rows are few.
  */
-import { hashNumberSql, placeholder, quoteFor, rowHashSql, rowTextSql, sumAsTextSql, type CheckDialect, type CheckedColumn } from './canonical-sql.js';
+import { hashNumberSql, placeholder, preparedColumnsSql, quoteFor, rowHashSql, rowTextSql, sumAsTextSql, type CheckDialect, type CheckedColumn } from './canonical-sql.js';
 
 export interface BoundQuery {
   readonly sql: string;
@@ -52,7 +52,9 @@ function hashedRows(table: CheckedTable, params: Params, options: { withKey: boo
   const hash = rowHashSql(table.dialect, table.columns);
   const h = table.dialect === 'postgres' && !options.readOnce ? `unnest(array[${hash}])` : hash;
   const keyColumns = options.withKey ? `${table.key.map((column) => quoteFor(table.dialect, column.name)).join(', ')}, ` : '';
-  return `(select ${keyColumns}${h} as ${HASH} from ${table.from}${watermarkFilter(table, params)}) as hashed`;
+  const prepared = preparedColumnsSql(table.dialect, table.columns);
+  const rows = prepared.length === 0 ? `${table.from}${watermarkFilter(table, params)}` : `(select *, ${prepared.join(', ')} from ${table.from}${watermarkFilter(table, params)}) as prepared`;
+  return `(select ${keyColumns}${h} as ${HASH} from ${rows}) as hashed`;
 }
 
 /**

@@ -1,7 +1,7 @@
 import mysql from 'mysql2/promise';
 import pg from 'pg';
 
-import { rowTextSql } from '../../check/canonical-sql.js';
+import { preparedColumnsSql, rowTextSql } from '../../check/canonical-sql.js';
 import { DuckDbWarehouse } from '../../warehouse/duckdb.js';
 
 const PG_URL = process.env['FLOE_TEST_PG_URL'] ?? 'postgresql://postgres@127.0.0.1:5432/postgres';
@@ -14,8 +14,9 @@ const MYSQL_FLOAT_COLUMN = [{ name: 'f', kind: 'mysql float' }] as const;
 async function stagedTexts(column: typeof COLUMN | typeof MYSQL_COLUMN, texts: readonly string[]): Promise<unknown[]> {
   const warehouse = await DuckDbWarehouse.open(':memory:');
   try {
+    const prepared = preparedColumnsSql('duckdb', column).map((item) => `, ${item}`).join('');
     const rows = await warehouse.query(
-      `select ${rowTextSql('duckdb', column)} as text from (select unnest(string_split($1, ',')::DOUBLE[]) as x, generate_subscripts(string_split($1, ','), 1) as n) order by n`,
+      `select ${rowTextSql('duckdb', column)} as text from (select *${prepared} from (select unnest(string_split($1, ',')::DOUBLE[]) as x, generate_subscripts(string_split($1, ','), 1) as n)) order by n`,
       [texts.join(',')],
     );
     return rows.map((row) => row['text']);
