@@ -7,6 +7,7 @@
  */
 import { quoteIdentifier } from '../warehouse/quote.js';
 import { CheckError } from './check-error.js';
+import { duckDbFloatBits, duckDbFloatParts, postgresFloatBits, duckDbShortestDigits, mysqlShortestDigits, preparedName } from './float-sql.js';
 
 export type CheckDialect = 'postgres' | 'mysql' | 'duckdb';
 
@@ -64,58 +65,6 @@ function trimmedFraction(dialect: 'mysql' | 'duckdb', text: string): string {
   return `case when contains(${text}, '.') then rtrim(rtrim(${text}, '0'), '.') else ${text} end`;
 }
 
-/** A double's IEEE 754 bits as 16 hex digits, as PostgreSQL's `encode(float8send(x), 'hex')` prints them. */
-function duckDbFloatBits(c: string): string {
-  const x = `${c}::DOUBLE`;
-  // A cast to BIT keeps a double's 64 bits as they are.
-  return `case when isnan(${x}) then 'NaN' else lpad(lower(hex(cast(cast(${x} as BIT) as UBIGINT))), 16, '0') end`;
-}
-
-/**
- * A MySQL double as its shortest decimal digits and exponent (`-125e3` for -125, `1e0` for 0.1),
- * from its text in either notation MySQL prints (`1e15`, `0.00001`). The text is kept in a user
- * variable, set by the first WHEN, so the many string steps below do not print the double again
- * each (MySQL computes no common expression once).
- */
-function mysqlShortestDigits(c: string, slot: number): string {
-  const v = `@floe_float_${slot}`;
-  const unsigned = `trim(leading '-' from ${v})`;
-  const mantissa = `substring_index(${unsigned}, 'e', 1)`;
-  const exponent = `if(locate('e', ${unsigned}) > 0, cast(substring_index(${unsigned}, 'e', -1) as signed), 0)`;
-  const whole = `substring_index(${mantissa}, '.', 1)`;
-  const fraction = `if(locate('.', ${mantissa}) > 0, substring_index(${mantissa}, '.', -1), '')`;
-  const digits = `concat(${whole}, ${fraction})`;
-  const significant = `trim(leading '0' from ${digits})`;
-  const trimmed = `trim(trailing '0' from ${significant})`;
-  const point = `(length(${whole}) + ${exponent} - (length(${digits}) - length(${significant})))`;
-  const sign = `if(left(${v}, 1) = '-', '-', '')`;
-  return `case when (${v} := cast(cast(${c} as double) as char)) is null then null when ${trimmed} = '' then concat(${sign}, '0') else concat(${sign}, ${trimmed}, 'e', cast(${point} as char)) end`;
-}
-
-/** The parts of DuckDB's text of a double, split once per row in a layer below the row hash (see {@link preparedColumnsSql}). */
-function duckDbFloatParts(c: string): string {
-  return `regexp_extract(cast(${c}::DOUBLE as varchar), '^(-?)([0-9]*)\\.?([0-9]*)e?([-+]?[0-9]*)$', ['sign', 'whole', 'fraction', 'exponent'])`;
-}
-
-/** The same digits and exponent as {@link mysqlShortestDigits}, from the parts of DuckDB's text. */
-function duckDbShortestDigits(c: string, slot: number): string {
-  const x = `${c}::DOUBLE`;
-  const part = (name: string) => `struct_extract(${preparedName(slot)}, '${name}')`;
-  const digits = `(${part('whole')} || ${part('fraction')})`;
-  const significant = `ltrim(${digits}, '0')`;
-  const trimmed = `rtrim(${significant}, '0')`;
-  const point = `(length(${part('whole')}) + coalesce(try_cast(${part('exponent')} as INTEGER), 0) - (length(${digits}) - length(${significant})))`;
-  return (
-    `case when ${x} is null then null when isnan(${x}) then 'NaN' when isinf(${x}) then cast(${x} as varchar) ` +
-    `when ${trimmed} = '' then ${part('sign')} || '0' else ${part('sign')} || ${trimmed} || 'e' || cast(${point} as varchar) end`
-  );
-}
-
-/** A prepared value's column: floe's prefix keeps it apart from source columns. */
-function preparedName(slot: number): string {
-  return `"_floe_float_${slot}"`;
-}
-
 /**
  * Values {@link rowHashSql} reads more than once, computed once per row in a layer below it:
  * `select *, <these> from …`. Only DuckDB needs any (the parts of a MySQL float's text).
@@ -148,15 +97,12 @@ function valueText(dialect: CheckDialect, column: CheckedColumn, slot: number): 
     case 'boolean':
       return dialect === 'mysql' ? `case when ${c} then 'true' when not ${c} then 'false' end` : asText;
     case 'float':
-      // Compared by their bits: the two databases' shortest decimal texts differ where a shorter one
-      // lies exactly halfway between two doubles. A float4 compares as the double it widens to,
-      // which is what staging holds.
-      if (dialect === 'postgres') return `case when ${c} = 'NaN'::float8 then 'NaN' else encode(float8send(${c}::float8), 'hex') end`;
+      // See float-sql.ts. A float4 compares as the double it widens to, which is what staging holds.
+      if (dialect === 'postgres') return postgresFloatBits(c);
       if (dialect === 'duckdb') return duckDbFloatBits(c);
       throw new CheckError(`column ${column.name}: a MySQL float compares as 'mysql float'`);
     case 'mysql float':
-      // MySQL has no bit access to a double, but prints the shortest digits DuckDB prints. A FLOAT
-      // compares as the double it widens to, which is what staging holds.
+      // See float-sql.ts. A FLOAT compares as the double it widens to, which is what staging holds.
       if (dialect === 'mysql') return mysqlShortestDigits(c, slot);
       if (dialect === 'duckdb') return duckDbShortestDigits(c, slot);
       throw new CheckError(`column ${column.name}: a PostgreSQL float compares as 'float'`);
