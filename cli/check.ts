@@ -16,7 +16,7 @@ export const CHECK_USAGE = 'floe check [--config floe.config.yaml] [--source S] 
 const SAMPLE = 5;
 
 /**
- * Compares each selected table's source with its staging table (counts and key-range checksums
+ * Compares each selected table's source with its staging table (counts and row-hash checksums
  * computed in each database, narrowed down to the rows that differ) and reports per table.
  * With --repair, the drifted keys are re-extracted through the pipeline (repair runs) and every
  * table is checked again; --json then prints `{ before, repairs, after }`.

@@ -15,7 +15,7 @@ function table(name: string): CheckedTable {
   return { dialect: 'duckdb', from: `"main"."${name}"`, key: KEY, columns: COLUMNS, watermark: { column: '"seen"', value: '2025-06-01 00:00:00+00', sqlType: 'TIMESTAMPTZ' } };
 }
 
-describe('Check: key-range comparison', () => {
+describe('Check: hash-range comparison', () => {
   it('narrows the ranges that differ, over a composite key, to exactly the rows that differ', async () => {
     // Prepare: two copies of 20 000 rows, then drift in one, and a row changed after the watermark
     const warehouse = await DuckDbWarehouse.open(':memory:');
