@@ -22,8 +22,8 @@ export function duckDbFloatBits(c: string): string {
  * from its text in either notation MySQL prints (`1e15`, `0.00001`). The text is kept in a user
  * variable, set by the first WHEN, so the many string steps below do not print the double again
  * each (MySQL computes no common expression once): 3× faster on MariaDB. MySQL 8 warns that
- * setting a variable inside an expression is deprecated; when it is removed, this falls back to
- * repeating the text.
+ * setting a variable inside an expression is deprecated; should it go, the text must be repeated
+ * in each step again, at three times the cost.
  */
 export function mysqlShortestDigits(c: string, slot: number): string {
   const v = `@floe_float_${slot}`;
