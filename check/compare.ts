@@ -20,10 +20,11 @@ export interface Drift {
   /** Digest queries run per side: how far the ranges had to be narrowed. */
   rounds: number;
   /**
-   * More rows differ than floe lists ({@link MAX_ROWS_LISTED}): the keys are those of a sample of
-   * the differing ranges, at least {@link ROW_LIMIT} rows' worth, and their counts are lower
-   * bounds. In a sample, a key listed missing or extra may instead differ, or have changed after
-   * the watermark.
+   * The differing ranges held more rows than floe lists ({@link MAX_ROWS_LISTED}) once narrowing
+   * stopped paying: the keys are those of a sample of those ranges, at least the row limit's
+   * worth, so the counts are lower bounds. In a sample, a row that differs may be listed as
+   * missing or extra (its other version in a range left out), or counted as changed since the
+   * watermark.
    */
   sampled?: boolean;
 }
@@ -51,6 +52,19 @@ function firstSplit(rows: number): number {
   return Math.min(4, Math.max(2, Math.ceil(Math.log(Math.max(rows, 1) / 16) / Math.log(16))));
 }
 
+/**
+ * The prefix length of the next narrowing round (two more digits, or one where two would return
+ * more than {@link MAX_RANGES_RETURNED} ranges), or null where even one would.
+ */
+function nextLength(length: number, differingRanges: number, rowsInDiffering: number, tableRows: number): number | null {
+  if (length === 0) return firstSplit(tableRows);
+  for (const step of [2, 1]) {
+    const next = Math.min(length + step, MAX_PREFIX);
+    if (next > length && Math.min(rowsInDiffering, differingRanges * 16 ** (next - length)) <= MAX_RANGES_RETURNED) return next;
+  }
+  return null;
+}
+
 /** The first differing ranges (in hash order) that together hold at least `rows` rows on one side. */
 function sampleOf(differing: readonly string[], src: Map<string, Range>, stg: Map<string, Range>, rows: number): string[] {
   const picked: string[] = [];
@@ -73,10 +87,28 @@ async function rowHashes(side: CheckSide, query: BoundQuery): Promise<Map<string
   return new Map(rows.map((row) => [String(row['row_key']), String(row['row_hash'])]));
 }
 
-/** Which of `keys` the table holds at all (past the watermark included). */
+/** Key texts per lookup query, by size: MySQL takes a statement of at most 16 MB by default. */
+const KEYS_PER_LOOKUP_BYTES = 4 * 1024 * 1024;
+
+/** Which of `keys` the table holds at all (past the watermark included): one scan per 4 MB of keys. */
 async function present(side: CheckSide, table: CheckedTable, keys: readonly string[]): Promise<Set<string>> {
-  if (keys.length === 0) return new Set();
-  return new Set((await side.query(keysPresentSql(table, keys))).map((row) => String(row['row_key'])));
+  const found = new Set<string>();
+  let batch: string[] = [];
+  let bytes = 0;
+  const lookUp = async () => {
+    if (batch.length === 0) return;
+    for (const row of await side.query(keysPresentSql(table, batch))) found.add(String(row['row_key']));
+    batch = [];
+    bytes = 0;
+  };
+  for (const key of keys) {
+    const size = Buffer.byteLength(JSON.stringify(key)) + 1;
+    if (bytes + size > KEYS_PER_LOOKUP_BYTES) await lookUp();
+    batch.push(key);
+    bytes += size;
+  }
+  await lookUp();
+  return found;
 }
 
 /**
@@ -104,16 +136,16 @@ export async function compareTables(
       .sort();
     if (differing.length === 0) return { ...totals, missing: [], extra: [], different: [], changedSinceWatermark: 0, rounds };
     const rowsInDiffering = Math.max(sum(src, differing), sum(stg, differing));
-    const next = length === 0 ? firstSplit(Math.max(totals.sourceRows, totals.stagingRows)) : Math.min(length + 2, MAX_PREFIX);
-    const nextRanges = length === 0 ? 16 ** next : Math.min(rowsInDiffering, differing.length * 16 ** (next - length));
     // Narrowing pays while the differing ranges hold several rows each, and while the next round's
-    // ranges stay few enough to hold; past that, the drift is listed, or sampled when it is large.
-    if (rowsInDiffering > rowLimit && next > length && rowsInDiffering > 2 * differing.length && nextRanges <= MAX_RANGES_RETURNED) {
+    // ranges stay few enough to hold (one more digit where two would return too many); past that,
+    // the rows are listed, or a sample of them when the differing ranges hold too many.
+    const next = nextLength(length, differing.length, rowsInDiffering, Math.max(totals.sourceRows, totals.stagingRows));
+    if (rowsInDiffering > rowLimit && next !== null && rowsInDiffering > 2 * differing.length) {
       within = length === 0 ? null : { length, prefixes: differing };
       length = next;
       continue;
     }
-    const sampled = rowsInDiffering > maxRowsListed;
+    const sampled = length > 0 && rowsInDiffering > maxRowsListed;
     const listed = length === 0 ? null : sampled ? sampleOf(differing, src, stg, rowLimit) : differing;
     const [srcRows, stgRows] = await Promise.all([
       rowHashes(source.side, rowDigestSql(source.table, length, listed)),
@@ -123,8 +155,7 @@ export async function compareTables(
     let extra = [...stgRows.keys()].filter((key) => !srcRows.has(key));
     const different = [...srcRows.keys()].filter((key) => stgRows.has(key) && stgRows.get(key) !== srcRows.get(key));
     let changedSinceWatermark = 0;
-    // A sample's one-sided rows may have their other version in a range left out: no lookups then.
-    if (source.table.watermark && !sampled) {
+    if (source.table.watermark) {
       const stagingHasThem = await present(staging.side, staging.table, missing);
       const sourceHasThem = await present(source.side, source.table, extra);
       changedSinceWatermark = stagingHasThem.size + sourceHasThem.size;

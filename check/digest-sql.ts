@@ -64,7 +64,8 @@ function hashedRows(table: CheckedTable, params: Params, options: { withKey: boo
 function inPrefixes(table: CheckedTable, params: Params, prefixLength: number, prefixes: readonly string[] | null): string {
   if (prefixes === null) return '';
   const prefix = `substr(${HASH}, 1, ${prefixLength})`;
-  if (table.dialect === 'postgres') return ` where ${prefix} = any(string_to_array(${params.add(prefixes.join(','))}, ','))`;
+  // A semi-join hashes the set on every version (PostgreSQL 13 compares `= any(array)` element by element).
+  if (table.dialect === 'postgres') return ` where ${prefix} in (select unnest(string_to_array(${params.add(prefixes.join(','))}, ',')))`;
   if (table.dialect === 'duckdb') return ` where ${prefix} in (select unnest(string_split(${params.add(prefixes.join(','))}, ',')))`;
   return ` where ${prefix} in (select p from json_table(${params.add(JSON.stringify(prefixes))}, '$[*]' columns (p varchar(32) path '$')) as prefixes)`;
 }

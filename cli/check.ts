@@ -1,5 +1,6 @@
 import { parseArgs } from 'node:util';
 
+import { CheckError } from '../check/check-error.js';
 import { checkTable, type TableCheck } from '../check/check-table.js';
 import { keyValues } from '../check/compare.js';
 import { repairBatches } from '../check/repair-keys.js';
@@ -45,9 +46,9 @@ export async function checkCommand(argv: string[]): Promise<number> {
   }
   if (!values.json) printReport(checks);
   const repairs = await repair(config, selected, checks, values.json);
-  const after = repairs.length === 0 ? checks : await checkSelected(config, selected, values.json);
+  const after = repairs.some((run) => run.runId !== null) ? await checkSelected(config, selected, values.json) : checks;
   if (values.json) process.stdout.write(`${JSON.stringify({ before: checks, repairs, after }, null, 2)}\n`);
-  else if (repairs.length > 0) {
+  else if (repairs.some((run) => run.runId !== null)) {
     process.stdout.write('after the repair:\n');
     printReport(after);
   }
@@ -80,7 +81,8 @@ async function checkSelected(config: FloeConfig, selected: readonly SelectedTabl
 
 /** A repair run's outcome, as --repair reports it. */
 interface RepairRun {
-  runId: string;
+  /** Null for a table whose repair was refused (see `failure`). */
+  runId: string | null;
   source: string;
   table: string;
   keys: number;
@@ -94,15 +96,25 @@ interface RepairRun {
 async function repair(config: FloeConfig, selected: readonly SelectedTable[], checks: readonly TableCheck[], quiet: boolean): Promise<RepairRun[]> {
   const warehouse = await DuckDbWarehouse.open(config.warehouse.slice('duckdb://'.length));
   const requests: RepairRequest[] = [];
+  const refused: RepairRun[] = [];
   try {
     for (const check of checks.filter((c) => c.status === 'drift')) {
       const item = selected.find((s) => s.source.name === check.source && s.table.name === check.table)!;
-      requests.push({ source: check.source, table: check.table, batches: await repairBatches(check, item.table.primaryKey, warehouse) });
+      try {
+        requests.push({ source: check.source, table: check.table, batches: await repairBatches(check, item.table.primaryKey, warehouse) });
+      } catch (error) {
+        // One table floe cannot repair by key does not hold back the others.
+        if (!(error instanceof CheckError)) throw error;
+        refused.push({ runId: null, source: check.source, table: check.table, keys: 0, failure: error.message });
+      }
     }
   } finally {
     await warehouse.close();
   }
-  if (requests.length === 0) return [];
+  if (!quiet) {
+    for (const run of refused) process.stdout.write(`repair of ${run.source}/${run.table} refused: ${run.failure}\n`);
+  }
+  if (requests.length === 0) return refused;
   const keysOf = new Map<string, number[]>(requests.map((r) => [`${r.source}/${r.table}`, r.batches.map((batch) => batch.length)]));
   if (!quiet) process.stderr.write(`repairing ${requests.map((r) => `${r.source}/${r.table}`).join(', ')}\n`);
   const outcomes = await repairLocally(config, requests);
@@ -115,7 +127,7 @@ async function repair(config: FloeConfig, selected: readonly SelectedTable[], ch
       process.stdout.write(`repair run ${run.runId} ${run.source}/${run.table}: ${run.keys} key(s) re-extracted${run.failure === null ? '' : `, failed: ${run.failure}`}\n`);
     }
   }
-  return runs;
+  return [...refused, ...runs];
 }
 
 function sample(keys: readonly string[]): string {
@@ -135,14 +147,14 @@ function printReport(checks: readonly TableCheck[]): void {
       String(check.drift?.missing.length ?? '-'),
       String(check.drift?.extra.length ?? '-'),
       String(check.drift?.different.length ?? '-'),
-      String(check.drift?.changedSinceWatermark ?? '-'),
+      check.drift?.sampled === true ? '-' : String(check.drift?.changedSinceWatermark ?? '-'),
       check.seconds.toFixed(2),
     ]),
   );
   for (const check of checks.filter((c) => c.status === 'drift' && c.drift)) {
     const drift = check.drift!;
     if (drift.sampled === true) {
-      process.stdout.write(`${check.source}/${check.table}: more rows differ than floe check lists; the counts and keys are a sample's (at least that many differ). Reload it: floe run --full\n`);
+      process.stdout.write(`${check.source}/${check.table}: the ranges that differ hold more rows than floe check lists, so the counts and keys are a sample's, and a row shown missing or extra may instead differ. Reload the table: floe run --full\n`);
     }
     for (const [kind, keys] of [['missing', drift.missing], ['extra', drift.extra], ['different', drift.different]] as const) {
       if (keys.length > 0) process.stdout.write(`${check.source}/${check.table} ${kind} keys: ${sample(keys)}\n`);
