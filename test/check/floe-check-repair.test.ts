@@ -22,7 +22,7 @@ const MY_STAGING = `staging."my__${SCHEMA}__items"`;
 
 interface Repaired {
   before: TableCheck[];
-  repairs: { runId: string; source: string; table: string; keys: number; failure: string | null }[];
+  repairs: { runId: string | null; source: string; table: string; keys: number; failure: string | null }[];
   after: TableCheck[];
 }
 
@@ -113,7 +113,7 @@ describe('floe check --repair: drift found and repaired through the pipeline', (
     // a repair run is not an incremental run: the watermark stays, and the lease is free again
     const after = await Promise.all([state.getTableState('pg', `${SCHEMA}.events`), state.getTableState('my', `${SCHEMA}.items`)]);
     expect(after.map((table) => [table.watermark, table.activeRun])).toEqual(watermarks.map((table) => [table.watermark, null]));
-    const run = await state.getRun(result.repairs[0]!.runId);
+    const run = await state.getRun(result.repairs[0]?.runId ?? 'no run');
     expect(run).toMatchObject({ status: 'succeeded', mode: 'full', rowsExtracted: 5 });
   });
   it('respects the table lease: a repair of a table another run holds is refused, and staging stays as it was', async () => {
@@ -253,5 +253,55 @@ describe('floe check --repair on a table with deletes: detect', () => {
     } finally {
       await warehouse.close();
     }
+  });
+});
+
+describe('floe check --repair: a table it cannot repair by key does not hold back the others', () => {
+  const pgClient = new pg.Client({ connectionString: PG_URL });
+  const schema = 'floe_repair_refused_test';
+  let configFile: string;
+  let warehousePath: string;
+
+  beforeAll(async () => {
+    await pgClient.connect();
+    await pgClient.query(`drop schema if exists ${schema} cascade; create schema ${schema}`);
+    await pgClient.query(`create table ${schema}.plain (id integer primary key, label text); insert into ${schema}.plain select g, 'p' || g from generate_series(1, 50) g`);
+    await pgClient.query(`create table ${schema}.measured (reading double precision primary key, label text); insert into ${schema}.measured select g / 4.0, 'm' || g from generate_series(1, 50) g`);
+    const folder = await mkdtemp(join(tmpdir(), 'floe-repair-refused-'));
+    configFile = join(folder, 'floe.config.yaml');
+    await writeFile(configFile, [
+      'sources:', '  - name: pg', '    engine: postgres', `    connection: ${PG_URL}`, '    tables:',
+      `      - name: ${schema}.measured`, '        primaryKey: [reading]', '        mode: full',
+      `      - name: ${schema}.plain`, '        primaryKey: [id]', '        mode: full',
+    ].join('\n'));
+    const config = await loadConfig(configFile);
+    warehousePath = config.warehouse.slice('duckdb://'.length);
+    const outcomes = await runLocally(config);
+    expect(outcomes.map((outcome) => outcome.failure)).toEqual([null, null]);
+  });
+
+  afterAll(async () => {
+    await pgClient.query(`drop schema if exists ${schema} cascade`);
+    await pgClient.end();
+  });
+
+  it('refuses the table keyed by a float, naming its key column, and repairs the other', async () => {
+    // Prepare: one row gone from each staging table
+    await inWarehouse(warehousePath, [
+      `delete from staging."pg__${schema}__measured" where reading = 2.5`,
+      `delete from staging."pg__${schema}__plain" where id = 7`,
+    ]);
+
+    // Act
+    const { code, stdout } = await floeCheck(configFile, '--repair', '--json');
+
+    // Assess
+    const result = JSON.parse(stdout) as Repaired;
+    expect(code).toBe(1);
+    expect(result.repairs.map((run) => [run.table, run.runId === null, run.keys, run.failure])).toEqual([
+      [`${schema}.measured`, true, 0, `table pg/${schema}.measured: primary key column reading is DOUBLE in staging, which floe check --repair cannot re-extract by key yet; run the table in full mode instead (floe run --full)`],
+      [`${schema}.plain`, false, 1, null],
+    ]);
+    expect(result.after.map((t) => [t.table, t.status])).toEqual([[`${schema}.measured`, 'drift'], [`${schema}.plain`, 'in sync']]);
   });
 });
