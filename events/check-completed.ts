@@ -60,6 +60,8 @@ export const CheckCompletedSchema = FloeDetailSchema.extend({
   extra: CountSchema,
   different: CountSchema,
   sampleKeys: z.object({ missing: SampleKeysSchema, extra: SampleKeysSchema, different: SampleKeysSchema }),
+  /** Present when the drift was too large to list: the counts are a sample's, lower bounds (README, `floe check`). */
+  sampled: z.literal(true).optional(),
   /** Why the check could not run (status `failed`); no secrets. */
   error: z.string().optional(),
   seconds: z.number().min(0),

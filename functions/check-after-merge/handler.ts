@@ -33,6 +33,7 @@ export function checkCompletedOf(ref: { runId: string; source: string; table: st
     extra: drift?.extra.length ?? 0,
     different: drift?.different.length ?? 0,
     sampleKeys: { missing: sample(drift?.missing ?? []), extra: sample(drift?.extra ?? []), different: sample(drift?.different ?? []) },
+    ...(drift?.sampled === true ? { sampled: true as const } : {}),
     seconds: check.seconds,
   };
 }
