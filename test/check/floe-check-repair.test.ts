@@ -12,7 +12,7 @@ import { runLocally } from '../../runtime/local-pipeline.js';
 import { LocalStateStore } from '../../state/index.js';
 import { DuckDbWarehouse } from '../../warehouse/duckdb.js';
 import { captureOutput } from '../cli/helpers.js';
-import { inWarehouse } from './helpers.js';
+import { inWarehouse, loadAll } from './helpers.js';
 
 const PG_URL = process.env['FLOE_TEST_PG_URL'] ?? 'postgresql://postgres@127.0.0.1:5432/postgres';
 const MYSQL_URL = process.env['FLOE_TEST_MYSQL_URL'] ?? 'mysql://root@127.0.0.1:3306/mysql';
@@ -274,10 +274,7 @@ describe('floe check --repair: a table it cannot repair by key does not hold bac
       `      - name: ${schema}.measured`, '        primaryKey: [reading]', '        mode: full',
       `      - name: ${schema}.plain`, '        primaryKey: [id]', '        mode: full',
     ].join('\n'));
-    const config = await loadConfig(configFile);
-    warehousePath = config.warehouse.slice('duckdb://'.length);
-    const outcomes = await runLocally(config);
-    expect(outcomes.map((outcome) => outcome.failure)).toEqual([null, null]);
+    warehousePath = await loadAll(configFile);
   });
 
   afterAll(async () => {

@@ -7,10 +7,8 @@ import pg from 'pg';
 
 import type { TableCheck } from '../../check/check-table.js';
 import { checkCommand } from '../../cli/check.js';
-import { loadConfig } from '../../config/index.js';
-import { runLocally } from '../../runtime/local-pipeline.js';
 import { captureOutput } from '../cli/helpers.js';
-import { inWarehouse } from './helpers.js';
+import { inWarehouse, loadAll } from './helpers.js';
 
 const PG_URL = process.env['FLOE_TEST_PG_URL'] ?? 'postgresql://postgres@127.0.0.1:5432/postgres';
 const MYSQL_URL = process.env['FLOE_TEST_MYSQL_URL'] ?? 'mysql://root@127.0.0.1:3306/mysql';
@@ -52,10 +50,7 @@ describe('floe check: source against staging', () => {
       '  - name: my', '    engine: mysql', `    connection: ${MYSQL_URL.replace(/\/mysql$/, `/${SCHEMA}`)}`, '    tables:',
       `      - name: ${SCHEMA}.items`, '        primaryKey: [id]', '        incrementalColumn: updated_at',
     ].join('\n'));
-    const config = await loadConfig(configFile);
-    warehousePath = config.warehouse.slice('duckdb://'.length);
-    const outcomes = await runLocally(config);
-    expect(outcomes.map((outcome) => outcome.failure)).toEqual([null, null]);
+    warehousePath = await loadAll(configFile);
   });
 
   afterAll(async () => {

@@ -1,3 +1,5 @@
+import { loadConfig } from '../../config/index.js';
+import { runLocally } from '../../runtime/local-pipeline.js';
 import { DuckDbWarehouse } from '../../warehouse/duckdb.js';
 
 /** Runs statements on the project's DuckDB file: staging changed behind floe's back. */
@@ -8,4 +10,12 @@ export async function inWarehouse(path: string, statements: string[]): Promise<v
   } finally {
     await warehouse.close();
   }
+}
+
+/** Loads every table of the config with `floe run`, expecting each to succeed; returns the DuckDB file. */
+export async function loadAll(configFile: string): Promise<string> {
+  const config = await loadConfig(configFile);
+  const outcomes = await runLocally(config);
+  expect(outcomes.map((outcome) => [outcome.table, outcome.failure])).toEqual(outcomes.map((outcome) => [outcome.table, null]));
+  return config.warehouse.slice('duckdb://'.length);
 }
