@@ -8,7 +8,7 @@ import { DELETED_AT } from '../warehouse/table-sql.js';
 import type { Warehouse } from '../warehouse/warehouse.js';
 import { quoteFor, quoteSourceTable, valueKindOf, type CheckedColumn } from './canonical-sql.js';
 import { CheckError } from './check-error.js';
-import { compareTables, type Drift } from './compare.js';
+import { compareTables, type Drift, type RoundDone } from './compare.js';
 import { liveStagingFrom } from './deleted-keys.js';
 import type { SourceSide } from './source-side.js';
 
@@ -70,6 +70,16 @@ async function sourceColumns(side: SourceSide, table: string): Promise<Map<strin
   }));
 }
 
+/** A digest round as a progress line, e.g. `round 1, whole table: 2,000,000 source rows, 2,000,000 staging rows in 4.1 s (487,805 rows/s), in sync`. */
+function roundText(round: RoundDone): string {
+  const count = (n: number) => n.toLocaleString('en-US');
+  const where = round.length === 0 ? 'whole table' : `${count(round.ranges)} ranges of ${round.length} hex digits`;
+  const rows = Math.max(round.sourceRows, round.stagingRows);
+  const rate = round.seconds > 0 ? ` (${count(Math.round(rows / round.seconds))} rows/s)` : '';
+  const verdict = round.differing === 0 ? 'in sync' : `${count(round.differing)} differ, holding ${count(round.rowsInDiffering)} rows`;
+  return `round ${round.round}, ${where}: ${count(round.sourceRows)} source rows, ${count(round.stagingRows)} staging rows in ${round.seconds.toFixed(1)} s${rate}, ${verdict}`;
+}
+
 /** The scale of a DuckDB DECIMAL(p,s) type. */
 function stagingScale(type: string): number | null {
   const match = /^DECIMAL\(\d+,\s*(\d+)\)$/i.exec(type.trim());
@@ -80,7 +90,10 @@ function stagingScale(type: string): number | null {
  * Compares one configured table's source with its staging table, over the rows the committed
  * watermark covers (every row for a table without an incremental column).
  */
-export async function checkTable(selected: SelectedTable, deps: { source: SourceSide; warehouse: Warehouse; state: StateStore }): Promise<TableCheck> {
+export async function checkTable(
+  selected: SelectedTable,
+  deps: { source: SourceSide; warehouse: Warehouse; state: StateStore; progress?: (line: string) => void },
+): Promise<TableCheck> {
   const started = performance.now();
   const { source, table } = selected;
   const where = `table ${source.name}/${table.name}`;
@@ -128,6 +141,7 @@ export async function checkTable(selected: SelectedTable, deps: { source: Source
         ...(covered ? { watermark: { column: quoteFor('duckdb', covered.column), value: covered.value, ...(incrementalType ? { sqlType: incrementalType } : {}) } } : {}),
       },
     },
+    { onRound: (round) => deps.progress?.(`${source.name}/${table.name}: ${roundText(round)}`) },
   );
   const inSync = drift.missing.length + drift.extra.length + drift.different.length === 0;
   return { ...base, watermark: covered?.value ?? null, status: inSync ? 'in sync' : 'drift', drift, seconds: (performance.now() - started) / 1000 };

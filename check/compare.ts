@@ -29,6 +29,21 @@ export interface Drift {
   sampled?: boolean;
 }
 
+/** One digest round, as it ends: for progress lines on long checks. */
+export interface RoundDone {
+  round: number;
+  /** Hex digits of the hash per range; 0 for the whole table. */
+  length: number;
+  ranges: number;
+  differing: number;
+  /** Rows in the differing ranges, the larger side's. */
+  rowsInDiffering: number;
+  /** Covered rows on each side: every round reads them all. */
+  sourceRows: number;
+  stagingRows: number;
+  seconds: number;
+}
+
 /** Below this many rows in the differing ranges, the rows themselves are compared. */
 export const ROW_LIMIT = 10_000;
 /** md5 has 32 hex digits; ranges never narrow past that. */
@@ -119,12 +134,14 @@ async function present(side: CheckSide, table: CheckedTable, keys: readonly stri
 export async function compareTables(
   source: { side: CheckSide; table: CheckedTable },
   staging: { side: CheckSide; table: CheckedTable },
-  { rowLimit = ROW_LIMIT, maxRowsListed = MAX_ROWS_LISTED }: { rowLimit?: number; maxRowsListed?: number } = {},
+  options: { rowLimit?: number; maxRowsListed?: number; onRound?: (round: RoundDone) => void } = {},
 ): Promise<Drift> {
+  const { rowLimit = ROW_LIMIT, maxRowsListed = MAX_ROWS_LISTED } = options;
   let length = 0;
   let within: { length: number; prefixes: string[] } | null = null;
   let totals: { sourceRows: number; stagingRows: number } | null = null;
   for (let rounds = 1; ; rounds += 1) {
+    const started = performance.now();
     const [src, stg]: [Map<string, Range>, Map<string, Range>] = await Promise.all([
       ranges(source.side, rangeDigestSql(source.table, length, within)),
       ranges(staging.side, rangeDigestSql(staging.table, length, within)),
@@ -134,8 +151,12 @@ export async function compareTables(
     const differing: string[] = [...new Set([...src.keys(), ...stg.keys()])]
       .filter((key) => src.get(key)?.rows !== stg.get(key)?.rows || src.get(key)?.hashSum !== stg.get(key)?.hashSum)
       .sort();
-    if (differing.length === 0) return { ...totals, missing: [], extra: [], different: [], changedSinceWatermark: 0, rounds };
     const rowsInDiffering = Math.max(sum(src, differing), sum(stg, differing));
+    options.onRound?.({
+      round: rounds, length, ranges: new Set([...src.keys(), ...stg.keys()]).size, differing: differing.length,
+      rowsInDiffering, ...totals, seconds: (performance.now() - started) / 1000,
+    });
+    if (differing.length === 0) return { ...totals, missing: [], extra: [], different: [], changedSinceWatermark: 0, rounds };
     // Narrowing pays while the differing ranges hold several rows each, and while the next round's
     // ranges stay few enough to hold (one more digit where two would return too many); past that,
     // the rows are listed, or a sample of them when the differing ranges hold too many.

@@ -70,7 +70,8 @@ async function checkSelected(config: FloeConfig, selected: readonly SelectedTabl
         sides.set(item.source.name, side);
       }
       if (!quiet) process.stderr.write(`checking ${item.source.name}/${item.table.name}\n`);
-      checks.push(await checkTable(item, { source: side, warehouse, state }));
+      const progress = quiet ? undefined : (line: string) => process.stderr.write(`  ${line}\n`);
+      checks.push(await checkTable(item, { source: side, warehouse, state, ...(progress ? { progress } : {}) }));
     }
   } finally {
     for (const side of sides.values()) await side.close().catch(() => undefined);

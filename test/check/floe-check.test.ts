@@ -98,9 +98,9 @@ describe('floe check: source against staging', () => {
     expect(items).toMatchObject({ status: 'drift', drift: { missing: [], extra: [], different: ['V1', 'V2'], changedSinceWatermark: 0 } });
   });
 
-  it('prints a summary a person can read, with sample keys', async () => {
+  it('prints a summary a person can read, with sample keys, and each digest round as it ends', async () => {
     // Act
-    const { code, stdout } = await captureOutput(() => checkCommand(['--config', configFile, '--source', 'pg']));
+    const { code, stdout, stderr } = await captureOutput(() => checkCommand(['--config', configFile, '--source', 'pg']));
 
     // Assess
     expect(code).toBe(1);
@@ -108,5 +108,7 @@ describe('floe check: source against staging', () => {
     expect(stdout).toMatch(new RegExp(`^pg/${SCHEMA}\\.events\\s+drift\\s+29998\\s+29999\\s+2\\s+2\\s+2\\s+1\\s`, 'm'));
     expect(stdout).toContain(`pg/${SCHEMA}.events missing keys: 20031, 30`);
     expect(stdout).toContain('1 table(s) checked, 1 with drift');
+    expect(stderr).toMatch(new RegExp(`^  pg/${SCHEMA}\\.events: round 1, whole table: 29,998 source rows, 29,999 staging rows in [\\d.]+ s( \\([\\d,]+ rows/s\\))?, 1 differ, holding 29,999 rows$`, 'm'));
+    expect(stderr).toMatch(new RegExp(`^  pg/${SCHEMA}\\.events: round 2, [\\d,]+ ranges of 3 hex digits: .*, [1-9] differ, holding \\d+ rows$`, 'm'));
   });
 });
