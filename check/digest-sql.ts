@@ -1,7 +1,7 @@
 /**
  * The queries `floe check` runs on each side. Each row's md5 is computed once, and rows are grouped
- * by its first hex digits (hash ranges): any key type splits evenly, and a range that differs
- * splits again by one more byte, down to the rows. A row that differs lands in one range on each
+ * by its first hex digits (hash ranges): any key type splits evenly, and ranges that differ split
+ * again on more digits (see compare.ts), down to the rows. A row that differs lands in one range on each
  * side, and both ranges differ, so both versions are listed. Each database computes its own
  * digests; only counts and sums cross the network until the differing rows are few.
  */
