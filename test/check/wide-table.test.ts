@@ -6,10 +6,8 @@ import pg from 'pg';
 
 import type { TableCheck } from '../../check/check-table.js';
 import { checkCommand } from '../../cli/check.js';
-import { loadConfig } from '../../config/index.js';
-import { runLocally } from '../../runtime/local-pipeline.js';
 import { captureOutput } from '../cli/helpers.js';
-import { inWarehouse } from './helpers.js';
+import { inWarehouse, loadAll } from './helpers.js';
 
 const PG_URL = process.env['FLOE_TEST_PG_URL'] ?? 'postgresql://postgres@127.0.0.1:5432/postgres';
 const SCHEMA = 'floe_check_wide_test';
@@ -20,6 +18,7 @@ describe('floe check: a table wider than one call of concat_ws', () => {
   const client = new pg.Client({ connectionString: PG_URL });
   let folder: string;
   let configFile: string;
+  let warehouse: string;
 
   beforeAll(async () => {
     await client.connect();
@@ -31,8 +30,7 @@ describe('floe check: a table wider than one call of concat_ws', () => {
     folder = await mkdtemp(join(tmpdir(), 'floe-check-wide-'));
     configFile = join(folder, 'floe.config.yaml');
     await writeFile(configFile, ['sources:', '  - name: pg', '    engine: postgres', `    connection: ${PG_URL}`, '    tables:', `      - name: ${SCHEMA}.wide`, '        primaryKey: [id]', '        mode: full'].join('\n'));
-    const outcomes = await runLocally(await loadConfig(configFile));
-    expect(outcomes.map((outcome) => outcome.failure)).toEqual([null]);
+    warehouse = await loadAll(configFile);
   }, 60_000);
 
   afterAll(async () => {
@@ -44,7 +42,6 @@ describe('floe check: a table wider than one call of concat_ws', () => {
   it('checks a 151-column table in sync, then finds the one value changed and the one NULL filled in staging', async () => {
     // Act
     const before = await captureOutput(() => checkCommand(['--config', configFile, '--json']));
-    const warehouse = (await loadConfig(configFile)).warehouse.slice('duckdb://'.length);
     await inWarehouse(warehouse, [
       `update staging."pg__${SCHEMA}__wide" set c149 = 'changed' where id = 5`,
       // c146 of row 1 is NULL at the source ((1 + 146) % 7 = 0), in the third null mask's range.
