@@ -11,18 +11,47 @@ import json
 import os
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import parse_qsl, unquote, urlsplit
+from urllib.parse import parse_qsl, quote, unquote, urlsplit
 
 from .errors import JobArgumentError, SourceUnavailableError
 
 SECRET_PREFIX = "secretsmanager:"
 ENV_PREFIX = "env:"
 DEFAULT_PORTS = {"postgres": 5432, "mysql": 3306}
-# Settings floe makes itself (session time zone, timeouts, read-only): a URL may not override them.
-POSTGRES_RESERVED = {"host", "hostaddr", "port", "user", "password", "dbname", "application_name",
-                     "connect_timeout", "options", "passfile", "service"}
-MYSQL_TEXT_OPTIONS = {"ssl_ca", "ssl_cert", "ssl_key"}
-MYSQL_FLAG_OPTIONS = {"ssl_disabled", "ssl_verify_cert", "ssl_verify_identity"}
+
+# The query parameters a connection URL may carry, per engine: an allow-list, so nothing else ever
+# reaches the driver. psycopg.connect takes keywords of its own beside libpq's (autocommit,
+# row_factory, prepare_threshold, cursor_factory, context, conninfo); `?autocommit=1` once switched
+# the read-only guard off, because without a transaction there is no `BEGIN READ ONLY`. None of
+# them is a libpq key word, and only libpq key words are listed here.
+# PostgreSQL: libpq's key words, https://www.postgresql.org/docs/current/libpq-connect.html#LIBPQ-PARAMKEYWORDS
+# (section "Parameter Key Words"): TLS, GSSAPI encryption, authentication hardening, TCP
+# keepalives and timeouts, and host selection. Left out on purpose: what floe sets itself (below),
+# `options` and `client_encoding` (session settings floe's reads depend on), `replication`,
+# `service`/`passfile`/`sslkeylogfile` (files the job would read or write), secrets beside the
+# password (`sslpassword`, `scram_*`, `oauth_*`), and `gssdelegation` (hands credentials to the server).
+# config/connection-parameters.ts holds the same lists for `floe run`/`floe push`; a test compares them.
+POSTGRES_PARAMETERS = (
+    "sslmode", "sslnegotiation", "sslcompression", "sslcert", "sslkey", "sslcertmode", "sslrootcert", "sslcrl",
+    "sslcrldir", "sslsni", "ssl_min_protocol_version", "ssl_max_protocol_version",
+    "gssencmode", "channel_binding", "require_auth",
+    "keepalives", "keepalives_idle", "keepalives_interval", "keepalives_count", "tcp_user_timeout",
+    "target_session_attrs", "load_balance_hosts",
+)
+# Settings floe makes itself (who, where, session time zone and formats, timeouts): a URL may not override them.
+POSTGRES_SET_BY_FLOE = ("host", "hostaddr", "port", "user", "password", "dbname", "application_name",
+                        "fallback_application_name", "connect_timeout", "options")
+# MySQL Connector/Python's TLS arguments,
+# https://dev.mysql.com/doc/connector-python/en/connector-python-connectargs.html
+MYSQL_TEXT_PARAMETERS = ("ssl_ca", "ssl_cert", "ssl_key")
+MYSQL_FLAG_PARAMETERS = ("ssl_disabled", "ssl_verify_cert", "ssl_verify_identity")
+MYSQL_SET_BY_FLOE = ("host", "port", "user", "password", "database", "charset", "use_pure",
+                     "connection_timeout", "autocommit")
+ALLOWED_PARAMETERS = {
+    "postgres": POSTGRES_PARAMETERS,
+    "mysql": MYSQL_TEXT_PARAMETERS + MYSQL_FLAG_PARAMETERS,
+}
+SET_BY_FLOE = {"postgres": POSTGRES_SET_BY_FLOE, "mysql": MYSQL_SET_BY_FLOE}
 FLAGS = {"true": True, "1": True, "yes": True, "false": False, "0": False, "no": False}
 SCHEMES = {
     "postgres": "postgres",
@@ -48,14 +77,24 @@ class ConnectionSettings:
 
 
 class Redactor:
-    """Replaces known secrets in text with `***`."""
+    """Replaces known secrets in text with `***`.
+
+    Each secret is also known in the spellings text may carry it in: JSON-escaped (with and without
+    `ensure_ascii`), as Python's repr escapes it, and percent-encoded as in a URL. A password with
+    `"` or `\\` reads differently in each, and a log line or an error text may hold any of them.
+    """
 
     def __init__(self) -> None:
         self._secrets: set[str] = set()
 
     def add(self, secret: str) -> None:
-        if secret:
-            self._secrets.add(secret)
+        if not secret:
+            return
+        self._secrets.add(secret)
+        self._secrets.add(json.dumps(secret)[1:-1])
+        self._secrets.add(json.dumps(secret, ensure_ascii=False)[1:-1])
+        self._secrets.add(repr(secret)[1:-1])
+        self._secrets.add(quote(secret, safe=""))
 
     def __call__(self, text: str) -> str:
         for secret in sorted(self._secrets, key=len, reverse=True):
@@ -63,23 +102,31 @@ class Redactor:
         return text
 
 
+def parameter_problem(name: str, value: str, engine: str) -> str | None:
+    """Why a URL query parameter cannot reach the driver, or None when it can. Never quotes the value."""
+    shown = repr(name[:40])
+    allowed = ALLOWED_PARAMETERS[engine]
+    if name in SET_BY_FLOE[engine]:
+        return f"option {shown} is set by floe and cannot be overridden"
+    if name not in allowed:
+        label = "PostgreSQL" if engine == "postgres" else "MySQL"
+        return f"option {shown} is not supported for {label} (supported: {', '.join(allowed)})"
+    if value == "":
+        return f"option {shown} needs a value"
+    if name in MYSQL_FLAG_PARAMETERS and value.lower() not in FLAGS:
+        return f"option {shown} takes true or false"
+    return None
+
+
 def _driver_options(query: str, engine: str) -> dict[str, Any]:
-    """URL query parameters as driver options, typed; names floe sets itself, or does not know, are refused."""
+    """URL query parameters as driver options, typed; only the engine's allow-list gets through."""
     options: dict[str, Any] = {}
-    for name, value in parse_qsl(query):
-        if engine == "postgres":
-            if name in POSTGRES_RESERVED:
-                raise JobArgumentError(f"--connection option {name!r} is set by floe and cannot be overridden")
-            options[name] = value
-        elif name in MYSQL_TEXT_OPTIONS:
-            options[name] = value
-        elif name in MYSQL_FLAG_OPTIONS and value.lower() in FLAGS:
-            options[name] = FLAGS[value.lower()]
-        else:
-            known = ", ".join(sorted(MYSQL_TEXT_OPTIONS | MYSQL_FLAG_OPTIONS))
-            raise JobArgumentError(
-                f"--connection option {name!r} is not supported for MySQL (supported: {known}; flags take true/false)"
-            )
+    # Blank values are kept, so `?autocommit=` is refused by name rather than dropped unseen.
+    for name, value in parse_qsl(query, keep_blank_values=True):
+        problem = parameter_problem(name, value, engine)
+        if problem is not None:
+            raise JobArgumentError(f"--connection {problem}")
+        options[name] = FLAGS[value.lower()] if name in MYSQL_FLAG_PARAMETERS else value
     return options
 
 

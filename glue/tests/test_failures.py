@@ -222,7 +222,7 @@ def test_a_failing_part_stops_the_others_and_leaves_no_data_files(
     ("engine", "query", "phrase"),
     [
         ("postgres", "options=-c%20statement_timeout%3D1", "option 'options' is set by floe"),
-        ("mysql", "ssl_disabled=maybe", "option 'ssl_disabled' is not supported for MySQL"),
+        ("mysql", "ssl_disabled=maybe", "option 'ssl_disabled' takes true or false"),
         ("mysql", "allow_local_infile=true", "option 'allow_local_infile' is not supported for MySQL"),
     ],
 )
