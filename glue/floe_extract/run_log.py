@@ -1,7 +1,10 @@
 """The run's log: JSON lines kept under `_logs/` beside the data, and short lines for a person on stderr.
 
 Every message passes the redactor before it is written anywhere, so a secret
-that reached an error text from a driver still never reaches a log.
+that reached an error text from a driver still never reaches a log. A record is
+redacted field by field before it is encoded (JSON would turn a password's `"`
+into `\\"`, which the raw secret no longer matches), and the encoded line once
+more, for text that arrived already escaped (an error quoting a JSON document).
 """
 
 from __future__ import annotations
@@ -34,9 +37,21 @@ class RunLog:
             **self._context,
             **fields,
         }
-        line = self._redact(json.dumps(entry, default=str, ensure_ascii=False))
+        line = self._redact(json.dumps(self._scrub(entry), ensure_ascii=False))
         with self._lock:
             self._lines.append(line)
+
+    def _scrub(self, value: Any) -> Any:
+        """The value with every text in it redacted; what JSON cannot hold becomes its text first (`default=str`)."""
+        if isinstance(value, str):
+            return self._redact(value)
+        if value is None or isinstance(value, (bool, int, float)):
+            return value
+        if isinstance(value, dict):
+            return {self._redact(str(key)): self._scrub(item) for key, item in value.items()}
+        if isinstance(value, (list, tuple)):
+            return [self._scrub(item) for item in value]
+        return self._redact(str(value))
 
     def say(self, text: str) -> None:
         with self._lock:
