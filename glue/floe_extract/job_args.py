@@ -47,6 +47,13 @@ ARGUMENT_NAMES = (
 )
 REQUIRED = ("run-id", "engine", "database", "connection", "table", "raw-root")
 
+# Each partition is read on its own thread over its own source connection. 64 stays below the
+# default connection limits of PostgreSQL (max_connections 100) and MySQL/MariaDB (151), so one table
+# at the cap cannot take a default server's every connection; past a few dozen concurrent range
+# scans one source's disks, not the reader, set the pace. Tables that need more use the Spark engine.
+# config/schema.ts refuses the same number when the config is loaded; a test compares the two.
+MAX_PARTITIONS = 64
+
 # Run ids and logical database names become path segments and file names.
 SAFE_SEGMENT = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.=-]{0,127}$")
 
@@ -238,6 +245,11 @@ def parse_job_args(argv: Sequence[str]) -> JobArgs:
         raise JobArgumentError(f"table {table}: --keys reads the given keys whatever the watermark; use --mode full")
     partitions = _positive_int(raw, "partitions", 1, 1)
     partition_column = raw.get("partition-column")
+    if partitions > MAX_PARTITIONS:
+        raise JobArgumentError(
+            f"table {table}: --partitions {partitions} is more than {MAX_PARTITIONS} "
+            "(each partition holds a source connection and a thread)"
+        )
     if partitions > 1 and not partition_column:
         raise JobArgumentError(f"table {table}: --partitions {partitions} needs --partition-column")
 

@@ -78,6 +78,10 @@ def test_arguments_glue_adds_are_ignored() -> None:
         ({"--watermark": "5"}, "--watermark only applies to --mode incremental"),
         ({"--partitions": "2"}, "--partitions 2 needs --partition-column"),
         ({"--partitions": "0"}, "--partitions must be at least 1, got 0"),
+        (
+            {"--partitions": "65", "--partition-column": "id"},
+            "table public.availed_coupon_snapshots: --partitions 65 is more than 64",
+        ),
         ({"--lookback-seconds": "-5"}, "--lookback-seconds must be at least 0, got -5"),
         ({"--target-file-mb": "big"}, "--target-file-mb must be an integer, got 'big'"),
         ({"--run-time": "2025-11-05T12:00:00"}, "--run-time must carry a time zone"),
@@ -88,6 +92,12 @@ def test_bad_arguments_are_named(overrides: dict[str, str | None], message: str)
         parse_job_args(argv(overrides))
 
     assert message in raised.value.message
+
+
+def test_the_most_partitions_a_table_may_have_are_accepted() -> None:
+    args = parse_job_args(argv({"--partitions": "64", "--partition-column": "id"}))
+
+    assert args.partitions == 64
 
 
 def test_on_glue_the_arguments_are_read_with_getresolvedoptions(monkeypatch: pytest.MonkeyPatch) -> None:
