@@ -7,6 +7,7 @@ import { GLUE_STARTED, GlueStartedSchema } from './glue-started.js';
 import { GOLD_BUILT, GoldBuiltSchema } from './gold-built.js';
 import { INGEST_FAILED, IngestFailedSchema } from './ingest-failed.js';
 import { CHECK_COMPLETED, CheckCompletedSchema } from './check-completed.js';
+import { EVENT_REFUSED, EventRefusedSchema } from './event-refused.js';
 import { INGEST_REQUESTED, IngestRequestedSchema } from './ingest-requested.js';
 import { RAW_LANDED, RawLandedSchema } from './raw-landed.js';
 import { STAGE_MERGED, StageMergedSchema } from './stage-merged.js';
@@ -50,6 +51,7 @@ export const StageMergedEventSchema = eventOf(STAGE_MERGED, FLOE_EVENT_SOURCE, S
 export const GoldBuiltEventSchema = eventOf(GOLD_BUILT, FLOE_EVENT_SOURCE, GoldBuiltSchema);
 export const IngestFailedEventSchema = eventOf(INGEST_FAILED, FLOE_EVENT_SOURCE, IngestFailedSchema);
 export const CheckCompletedEventSchema = eventOf(CHECK_COMPLETED, FLOE_EVENT_SOURCE, CheckCompletedSchema);
+export const EventRefusedEventSchema = eventOf(EVENT_REFUSED, FLOE_EVENT_SOURCE, EventRefusedSchema);
 
 export type IngestRequestedEvent = z.infer<typeof IngestRequestedEventSchema>;
 export type GlueStartedEvent = z.infer<typeof GlueStartedEventSchema>;
@@ -59,6 +61,7 @@ export type StageMergedEvent = z.infer<typeof StageMergedEventSchema>;
 export type GoldBuiltEvent = z.infer<typeof GoldBuiltEventSchema>;
 export type IngestFailedEvent = z.infer<typeof IngestFailedEventSchema>;
 export type CheckCompletedEvent = z.infer<typeof CheckCompletedEventSchema>;
+export type EventRefusedEvent = z.infer<typeof EventRefusedEventSchema>;
 
 /** Every event on the floe bus that a floe handler may receive, by `detail-type`. */
 export const FloeEventSchema = z.discriminatedUnion('detail-type', [
@@ -70,6 +73,7 @@ export const FloeEventSchema = z.discriminatedUnion('detail-type', [
   GoldBuiltEventSchema,
   IngestFailedEventSchema,
   CheckCompletedEventSchema,
+  EventRefusedEventSchema,
 ]);
 
 export type FloeEvent = z.infer<typeof FloeEventSchema>;

@@ -11,6 +11,7 @@ export * from './stage-merged.js';
 export * from './gold-built.js';
 export * from './ingest-failed.js';
 export * from './check-completed.js';
+export * from './event-refused.js';
 export * from './envelope.js';
 export * from './manifest.js';
 export * from './routes.js';

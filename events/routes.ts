@@ -5,7 +5,8 @@ import { RAW_LANDED } from './raw-landed.js';
 import { STAGE_MERGED } from './stage-merged.js';
 
 /** The Lambda handlers of the choreography (`functions/<name>/`). */
-export type HandlerName = 'start-ingest' | 'glue-finished' | 'load-and-merge' | 'build-gold' | 'check-after-merge';
+export const HANDLER_NAMES = ['start-ingest', 'glue-finished', 'load-and-merge', 'build-gold', 'check-after-merge'] as const;
+export type HandlerName = (typeof HANDLER_NAMES)[number];
 
 /**
  * The subset of EventBridge's pattern language floe uses: exact string values,
@@ -49,7 +50,7 @@ export const ROUTES: readonly Route[] = [
   { handler: 'load-and-merge', pattern: { source: [FLOE_EVENT_SOURCE], 'detail-type': [RAW_LANDED] } },
   { handler: 'build-gold', pattern: { source: [FLOE_EVENT_SOURCE], 'detail-type': [STAGE_MERGED] } },
   // Tables with `check: after-merge`; the handler lets the others go. CheckCompleted itself goes to
-  // whoever subscribes (no floe handler reacts to it).
+  // whoever subscribes (no floe handler reacts to it), and so does EventRefused.
   { handler: 'check-after-merge', pattern: { source: [FLOE_EVENT_SOURCE], 'detail-type': [STAGE_MERGED] } },
 ];
 

@@ -87,9 +87,9 @@ describe('Envelope: parseEvent', () => {
     // Act & Assess
     expect(() => parseEvent(event)).toThrow(
       'unknown detail-type "RawLanding"; floe handles "IngestRequested", "GlueStarted", "Glue Job State Change", ' +
-        '"RawLanded", "StageMerged", "GoldBuilt", "IngestFailed", "CheckCompleted"',
+        '"RawLanded", "StageMerged", "GoldBuilt", "IngestFailed", "CheckCompleted", "EventRefused"',
     );
-    expect(DETAIL_TYPES).toHaveLength(8);
+    expect(DETAIL_TYPES).toHaveLength(9);
   });
 
   it('throws if there is no detail-type at all', () => {

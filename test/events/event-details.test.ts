@@ -191,3 +191,38 @@ describe('Event: IngestFailed', () => {
     expect(() => parseEvent(event)).toThrow('IngestFailed: detail.retryable: expected boolean');
   });
 });
+
+describe('Event: EventRefused', () => {
+  it('accepts a Glue state change of a job run no run recorded: no run, source or table, the job run named', () => {
+    // Prepare
+    const event = eventFixture('event-refused');
+    Object.assign(event.detail, {
+      runId: null, source: null, table: null, handler: 'glue-finished', refusedDetailType: 'Glue Job State Change',
+      jobRunId: 'jr_4f1b9c2e', reason: 'no run has Glue job run jr_4f1b9c2e: floe records the job run id of every job it starts',
+    });
+
+    // Act
+    const parsed = parseEvent(event);
+
+    // Assess
+    expect(parsed.detail).toMatchObject({ runId: null, source: null, table: null, jobRunId: 'jr_4f1b9c2e' });
+  });
+
+  it('throws if the handler is not one of the choreography', () => {
+    // Prepare
+    const event = eventFixture('event-refused');
+    event.detail.handler = 'request-ingest';
+
+    // Act & Assess
+    expect(() => parseEvent(event)).toThrow('EventRefused: detail.handler: Invalid option');
+  });
+
+  it('throws if the reason is empty', () => {
+    // Prepare
+    const event = eventFixture('event-refused');
+    event.detail.reason = '';
+
+    // Act & Assess
+    expect(() => parseEvent(event)).toThrow('EventRefused: detail.reason: Too small');
+  });
+});

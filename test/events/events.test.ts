@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import {
   CheckCompletedSchema,
+  EventRefusedSchema,
   GlueJobStateChangeSchema,
   GlueStartedSchema,
   GoldBuiltSchema,
@@ -29,6 +30,7 @@ const EVENTS = [
   ['GoldBuilt', 'gold-built', GoldBuiltSchema],
   ['IngestFailed', 'ingest-failed', IngestFailedSchema],
   ['CheckCompleted', 'check-completed', CheckCompletedSchema],
+  ['EventRefused', 'event-refused', EventRefusedSchema],
 ] as const;
 
 describe.each(EVENTS)('Event: %s', (detailType, name, detailSchema) => {

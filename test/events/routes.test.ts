@@ -11,6 +11,7 @@ describe('Routes: handlersFor', () => {
     ['gold-built', []],
     ['ingest-failed', []],
     ['check-completed', []],
+    ['event-refused', []],
   ])('routes the %s fixture to %j', (name, expected) => {
     // Prepare
     const event = eventFixture(name);
