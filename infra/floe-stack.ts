@@ -9,6 +9,7 @@ import { routesFor, type EventPattern, type HandlerName } from '../events/routes
 import { Alarms } from './alarms.js';
 import { ExtractionJob } from './extraction-job.js';
 import { HandlerFunction, LAMBDA_TASK_ROOT } from './handler-function.js';
+import { PUBLISHED_DETAIL_TYPES, grantPublishing } from './published-events.js';
 import { SnowflakeEntry } from './snowflake-entry.js';
 import { SNOWFLAKE_CONTEXT, snowflakeEnvironment, type SnowflakeSettings } from './snowflake-settings.js';
 import { SnowflakeStorageRole } from './snowflake-storage-role.js';
@@ -126,7 +127,7 @@ export class FloeStack extends Stack {
         ...(spec.bundledFolders ? { bundledFolders: spec.bundledFolders } : {}),
       });
       this.tables.grantHandler(handler.fn);
-      this.bus.grantPutEventsTo(handler.fn);
+      grantPublishing(this.bus, handler.fn, PUBLISHED_DETAIL_TYPES[name]);
       if (spec.readsRaw) this.rawBucket.grantRead(handler.fn);
       handlers[name] = handler;
     }
@@ -171,7 +172,7 @@ export class FloeStack extends Stack {
     const entry = new SnowflakeEntry(this, 'Snowflake', { environment, snowflakeUserArn, snowflakeExternalId });
     const storage = new SnowflakeStorageRole(this, 'SnowflakeStorage', { rawBucket: this.rawBucket, snowflakeUserArn, externalId: snowflakeStorageExternalId });
     this.tables.grantHandler(entry.handler.fn);
-    this.bus.grantPutEventsTo(entry.handler.fn);
+    grantPublishing(this.bus, entry.handler.fn, PUBLISHED_DETAIL_TYPES['request-ingest']);
 
     const alarms = new Alarms(this, 'Alarms', {
       bus: this.bus,

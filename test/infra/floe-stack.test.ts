@@ -9,8 +9,9 @@ import { BUS_NAME } from '../../events/bus.js';
 import { routesFor } from '../../events/routes.js';
 import { glueRequirements } from '../../infra/extraction-job.js';
 import type { FloeStack } from '../../infra/floe-stack.js';
+import { PUBLISHED_DETAIL_TYPES } from '../../infra/published-events.js';
 import { parseSourceSecrets } from '../../infra/source-secrets.js';
-import { SNOWFLAKE, SOURCE_SECRETS, allStatements, asArray, synthFloeStack, type Resource } from './helpers.js';
+import { SNOWFLAKE, SOURCE_SECRETS, allStatements, asArray, functionStatements, synthFloeStack, type Resource } from './helpers.js';
 import { stateTableDefinitions } from '../../state/dynamodb-tables.js';
 import { repoRoot } from '../state/helpers.js';
 
@@ -257,6 +258,25 @@ describe('Stack: FloeStack permissions', () => {
     expect(actions.length).toBeGreaterThan(20);
     expect(actions.filter((action) => action === '*' || /^[\w-]+:\*$/.test(action))).toEqual([]);
     expect(allows.filter((statement) => statement['Resource'] === '*' && statement['Principal'] === undefined)).toEqual([]);
+  });
+
+  it.each(Object.entries(PUBLISHED_DETAIL_TYPES))('lets %s put on the floe bus only floe events of the detail-types it publishes', (name, detailTypes) => {
+    // Prepare
+    const putEvents = functionStatements(template, `floe-${name}`).filter((statement) => asArray(statement['Action']).includes('events:PutEvents'));
+
+    // Assess: one grant, on the bus, conditioned on floe's source and exactly the function's types
+    expect(putEvents).toEqual([{
+      Action: 'events:PutEvents',
+      Effect: 'Allow',
+      Resource: { 'Fn::GetAtt': [logicalId(stack.bus), 'Arn'] },
+      Condition: { StringEquals: { 'events:source': 'floe.pipeline', 'events:detail-type': [...detailTypes] } },
+    }]);
+  });
+
+  it('lets request-ingest, the entry reachable from outside AWS, publish IngestRequested and nothing else', () => {
+    // Assess
+    expect(PUBLISHED_DETAIL_TYPES['request-ingest']).toEqual(['IngestRequested']);
+    expect(ofType('AWS::Lambda::Function')).toHaveLength(Object.keys(PUBLISHED_DETAIL_TYPES).length);
   });
 });
 

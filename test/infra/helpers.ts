@@ -44,3 +44,16 @@ export function asArray<T>(value: T | T[] | undefined): T[] {
   if (value === undefined) return [];
   return Array.isArray(value) ? value : [value];
 }
+
+/** The statements of every policy attached to the role of the Lambda whose POWERTOOLS_SERVICE_NAME is `service`. */
+export function functionStatements(template: Template, service: string): Record<string, unknown>[] {
+  const resources = template.toJSON()['Resources'] as Record<string, Resource>;
+  const fn = Object.values(resources).find((resource) =>
+    resource.Type === 'AWS::Lambda::Function' &&
+    (resource.Properties?.['Environment'] as { Variables?: Record<string, unknown> } | undefined)?.Variables?.['POWERTOOLS_SERVICE_NAME'] === service);
+  if (fn === undefined) throw new Error(`no Lambda function with POWERTOOLS_SERVICE_NAME ${service}`);
+  const roleId = (fn.Properties?.['Role'] as { 'Fn::GetAtt': [string, string] })['Fn::GetAtt'][0];
+  return Object.values(resources)
+    .filter((resource) => resource.Type === 'AWS::IAM::Policy' && JSON.stringify(resource.Properties?.['Roles']) === JSON.stringify([{ Ref: roleId }]))
+    .flatMap((policy) => (policy.Properties?.['PolicyDocument'] as { Statement: Record<string, unknown>[] }).Statement);
+}
