@@ -5,6 +5,7 @@ export {
   DeletesSchema,
   EngineSchema,
   FloeConfigSchema,
+  MAX_PARTITIONS,
   ModeSchema,
   SourceConfigSchema,
   TableSpecSchema,
@@ -19,3 +20,5 @@ export {
 export { TableConfigSchema, toTableConfigs, type TableConfig } from './table-config.js';
 export { selectTables, tableKey, type SelectedTable, type TableFilter } from './tables.js';
 export { parseSnowflakeWarehouseUrl, SnowflakeSettingsSchema, type SnowflakeSettings, type SnowflakeWarehouseUrl } from './snowflake.js';
+export { ALLOWED_CONNECTION_PARAMETERS, CONNECTION_PARAMETERS_SET_BY_FLOE, connectionParameterProblem } from './connection-parameters.js';
+export { printable, printableJson } from './printable.js';

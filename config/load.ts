@@ -10,8 +10,9 @@ export interface LoadConfigOptions {
   /** Where `${NAME}` values come from; default `process.env`. */
   env?: NodeJS.ProcessEnv;
   /**
-   * For commands that never connect to a source (status, logs): connection values are not
-   * read, so their environment variables need not be set.
+   * For commands that never connect to a source (status, logs, push): a connection whose
+   * environment variables are not set is not read. One that can be read is checked all the same,
+   * so `floe push` refuses a URL the extraction job would refuse.
    */
   ignoreConnections?: boolean;
 }
@@ -40,11 +41,12 @@ export async function loadConfig(path: string, options: LoadConfigOptions = {}):
   });
 }
 
-/** A valid connection for the source's engine that nothing will use. */
-function withoutConnections(root: unknown): unknown {
+/** Connections whose variables are not all set become a valid connection for the source's engine that nothing will use. */
+function withoutConnections(root: unknown, env: NodeJS.ProcessEnv): unknown {
   if (root === null || typeof root !== 'object' || !('sources' in root) || !Array.isArray(root.sources)) return root;
+  const unreadable = (connection: unknown): boolean => substituteEnv(connection, env).problems.length > 0;
   const sources = root.sources.map((source: unknown) =>
-    source !== null && typeof source === 'object' && 'connection' in source
+    source !== null && typeof source === 'object' && 'connection' in source && unreadable(source.connection)
       ? { ...source, connection: 'engine' in source && source.engine === 'mysql' ? 'mysql://unused@localhost/unused' : 'postgresql://unused@localhost/unused' }
       : source,
   );
@@ -68,7 +70,7 @@ export function parseConfig(
   }
 
   const tree: unknown = document.toJS() ?? {};
-  const substituted = substituteEnv(options.ignoreConnections ? withoutConnections(tree) : tree, env);
+  const substituted = substituteEnv(options.ignoreConnections ? withoutConnections(tree, env) : tree, env);
   if (substituted.problems.length > 0) throw ConfigError.fromProblems(file, substituted.problems);
 
   const parsed = FloeConfigSchema.safeParse(substituted.value);

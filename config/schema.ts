@@ -1,6 +1,8 @@
 import { z } from 'zod';
 
 import { warehouseTableName } from '../warehouse/naming.js';
+import { connectionParameterProblem } from './connection-parameters.js';
+import { printable } from './printable.js';
 import { columnNameProblem, tableNameProblem } from './identifiers.js';
 import { RetrySettingsSchema, retryProblems } from './retry.js';
 import { parseSnowflakeWarehouseUrl, SnowflakeSettingsSchema } from './snowflake.js';
@@ -38,6 +40,15 @@ export type Engine = z.infer<typeof EngineSchema>;
 export const ModeSchema = z.enum(['full', 'incremental']);
 export type Mode = z.infer<typeof ModeSchema>;
 
+/**
+ * The most ranges one table is read in. Each is read on its own thread over its own source
+ * connection: 64 stays below the default connection limits of PostgreSQL (100) and MySQL/MariaDB
+ * (151), so one table at the cap cannot take a default server's every connection, and past a few
+ * dozen concurrent range scans the source's disks, not the reader, set the pace. The extraction job
+ * refuses the same number (`MAX_PARTITIONS` in glue/floe_extract/job_args.py; a test compares them).
+ */
+export const MAX_PARTITIONS = 64;
+
 /** See `deletes` in {@link TableObjectSchema}. */
 export const DeletesSchema = z.enum(['detect', 'detect-hard']);
 export type Deletes = z.infer<typeof DeletesSchema>;
@@ -68,7 +79,7 @@ export const TableObjectSchema = z.strictObject({
   incrementalColumn: ColumnSchema.optional(),
   /** Integer, date or timestamp column used to split the read into ranges. */
   partitionColumn: ColumnSchema.optional(),
-  /** Ranges read over separate connections. */
+  /** Ranges read over separate connections, at most {@link MAX_PARTITIONS}. */
   partitions: z.int().min(1).default(1),
   /** Re-read this much before the watermark, to catch rows committed late. */
   lookbackSeconds: z.int().min(0).default(0),
@@ -100,6 +111,12 @@ export const TableObjectSchema = z.strictObject({
 export const TableSpecSchema = TableObjectSchema.superRefine((table, ctx) => {
   if (table.mode === 'incremental' && table.incrementalColumn === undefined) {
     ctx.addIssue({ code: 'custom', path: ['mode'], message: 'incremental mode needs incrementalColumn (or set mode: full)' });
+  }
+  if (table.partitions > MAX_PARTITIONS) {
+    ctx.addIssue({
+      code: 'custom', path: ['partitions'],
+      message: `table ${printable(table.name)}: ${table.partitions} partitions is more than ${MAX_PARTITIONS} (each partition holds a source connection and a thread)`,
+    });
   }
   if (table.partitions > 1 && table.partitionColumn === undefined) {
     ctx.addIssue({ code: 'custom', path: ['partitions'], message: `${table.partitions} partitions need partitionColumn` });
@@ -164,12 +181,17 @@ function connectionProblem(connection: string, engine: Engine): string | undefin
   const other = EngineSchema.options.find((candidate) => candidate !== engine && URL_SCHEMES[candidate].includes(url.protocol));
   if (other !== undefined) return `is a ${other} URL but engine is ${engine}`;
   if (!URL_SCHEMES[engine].includes(url.protocol) || url.hostname === '' || url.pathname.replace(/^\//, '') === '') return expected;
+  // The job's driver sees only the allow-listed parameters; refused here, `floe run` fails before any run starts.
+  for (const [name, value] of url.searchParams) {
+    const problem = connectionParameterProblem(name, value, engine);
+    if (problem !== null) return problem;
+  }
   return undefined;
 }
 
 export const SourceConfigSchema = SourceObjectSchema.superRefine((source, ctx) => {
   const problem = connectionProblem(source.connection, source.engine);
-  if (problem !== undefined) ctx.addIssue({ code: 'custom', path: ['connection'], message: problem });
+  if (problem !== undefined) ctx.addIssue({ code: 'custom', path: ['connection'], message: `source ${printable(source.name)}: ${problem}` });
   const first = new Map<string, number>();
   source.tables.forEach((table, index) => {
     const earlier = first.get(table.name);

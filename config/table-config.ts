@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { mergeRetry, RetrySettingsSchema } from './retry.js';
-import { CheckScheduleSchema, DeletesSchema, EngineSchema, ModeSchema, UnrepresentableSchema, type FloeConfig } from './schema.js';
+import { CheckScheduleSchema, DeletesSchema, EngineSchema, MAX_PARTITIONS, ModeSchema, UnrepresentableSchema, type FloeConfig } from './schema.js';
 
 /**
  * The table config item pushed to the state store (DynamoDB on AWS, the state
@@ -23,7 +23,7 @@ export const TableConfigSchema = z.object({
   mode: ModeSchema,
   incrementalColumn: z.string().min(1).optional(),
   partitionColumn: z.string().min(1).optional(),
-  partitions: z.int().min(1),
+  partitions: z.int().min(1).max(MAX_PARTITIONS),
   lookbackSeconds: z.int().min(0),
   /** The table's retry settings over its source's; start-ingest fills what is unset from the defaults. */
   retry: RetrySettingsSchema.optional(),

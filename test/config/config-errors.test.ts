@@ -195,7 +195,7 @@ describe('Config: secrets stay out of errors', () => {
 
     // Assess
     expect(error.message).toBe(
-      `${file}: sources[0].connection: not a postgres URL (expected postgresql://user:password@host:port/database or secretsmanager:<secret id>)`,
+      `${file}: sources[0].connection: source clr: not a postgres URL (expected postgresql://user:password@host:port/database or secretsmanager:<secret id>)`,
     );
     expect(JSON.stringify({ message: error.message, problems: error.problems, cause: String(error.cause) })).not.toContain(secret);
   });
@@ -209,7 +209,7 @@ describe('Config: secrets stay out of errors', () => {
     const { error, file } = await configError(data, env);
 
     // Assess
-    expect(error.message).toBe(`${file}: sources[0].connection: is a mysql URL but engine is postgres`);
+    expect(error.message).toBe(`${file}: sources[0].connection: source clr: is a mysql URL but engine is postgres`);
   });
 
   it('never quotes a value that came from an environment variable, wherever it lands', async () => {
