@@ -37,6 +37,9 @@ describe('Config: hostile table and column names', () => {
     ['.hidden', "sources[0].tables[0].name: expected 'table' or 'schema.table', got '.hidden' (starting or ending with '.')"],
     ['-x', "sources[0].tables[0].name: table '-x' starts with '-', which the extraction job's argument parser (Glue's too) takes for an option; rename the table"],
     ['nul\u0000x', 'sources[0].tables[0].name: table "nul\\u0000x" contains a NUL character, which no database allows in a name'],
+    ['s.x\u001b[2Jy', "sources[0].tables[0].name: table 's.x\\x1b[2Jy' contains the control character \\x1b, which would reach file paths, logs and terminals; rename the table"],
+    ['s.two\nlines', "sources[0].tables[0].name: table 's.two\\nlines' contains the control character \\n, which would reach file paths, logs and terminals; rename the table"],
+    ['s.c1\u009bx', "sources[0].tables[0].name: table 's.c1\\x9bx' contains the control character \\x9b, which would reach file paths, logs and terminals; rename the table"],
   ])('refuses the table name %j before anything runs, saying why', async (name, expected) => {
     // Prepare
     const data = await validConfigData();
@@ -55,6 +58,8 @@ describe('Config: hostile table and column names', () => {
     ['primaryKey', ['--drop'], "sources[0].tables[0].primaryKey[0]: column '--drop' starts with '-', which the extraction job's argument parser (Glue's too) takes for an option; rename the column"],
     ['incrementalColumn', '-- x', "sources[0].tables[0].incrementalColumn: column '-- x' starts with '-', which the extraction job's argument parser (Glue's too) takes for an option; rename the column"],
     ['partitionColumn', '', 'sources[0].tables[0].partitionColumn: a column name cannot be empty'],
+    ['incrementalColumn', 'up\rdated', "sources[0].tables[0].incrementalColumn: column 'up\\rdated' contains the control character \\r, which would reach file paths, logs and terminals; rename the column"],
+    ['primaryKey', ['id\t'], "sources[0].tables[0].primaryKey[0]: column 'id\\t' contains the control character \\t, which would reach file paths, logs and terminals; rename the column"],
   ])('refuses %s %j before anything runs, naming the column', async (key, value, expected) => {
     // Prepare
     const data = await validConfigData();
