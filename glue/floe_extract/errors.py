@@ -50,3 +50,9 @@ class StorageError(ExtractError):
 
     retryable = True
     exit_code = 6
+
+
+class IncompleteReadError(ExtractError):
+    """The rows parsed do not add up to the rows the source says it sent. Terminal: a retry would read the same way."""
+
+    exit_code = 7

@@ -138,7 +138,7 @@ class ExtractionRun:
             keys = None if args.keys is None else len(args.keys)
             window_text = _window_text(source, incremental, window)
             self.log.record("plan", window=window_text, parts=describe_parts(parts), keys=keys)
-            files, rows, high = self._read_parts(source, parts, where, incremental)
+            files, rows, high = self._read_parts(source, parts, where, incremental, rejects)
             new_watermark = args.watermark
             # A repair run reports no watermark: it read a few keys, not everything up to a point.
             if (
@@ -232,7 +232,7 @@ class ExtractionRun:
         return split_parts(partition.name, low, high, self.args.partitions, source.quote)
 
     def _read_parts(
-        self, source: Source, parts: list[Part], where: Predicate, incremental: SourceColumn | None
+        self, source: Source, parts: list[Part], where: Predicate, incremental: SourceColumn | None, rejects: Rejects
     ) -> tuple[list[LandedFile], int, Any]:
         args = self.args
         schema = pa.schema([pa.field(c.name, c.arrow_type, c.nullable) for c in source.columns])
@@ -253,6 +253,7 @@ class ExtractionRun:
                 for batch in source.read(where.and_(part.predicate), part.index):
                     if cancelled.is_set():
                         raise PartCancelled(part.index)
+                    batch = rejects.set_aside_oversized(batch, source.columns)
                     writer.write(batch)
                     if incremental_index is not None:
                         high = _max_value(batch, incremental_index, high)

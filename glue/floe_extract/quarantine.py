@@ -22,12 +22,21 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from .columns import SourceColumn
-from .errors import JobArgumentError
+from .errors import JobArgumentError, UnrepresentableValueError
 
 Policy = Literal["quarantine", "fail", "coerce"]
 POLICIES: tuple[Policy, ...] = ("quarantine", "fail", "coerce")
+
+# The longest value Snowflake holds: 134,217,728 bytes in a VARCHAR (and a VARIANT), 67,108,864 in
+# a BINARY (https://docs.snowflake.com/en/sql-reference/data-types-text). DuckDB holds more; a longer
+# value is one not every destination holds.
+TEXT_LIMIT_BYTES = 134_217_728
+BINARY_LIMIT_BYTES = 67_108_864
+# How much of an oversized value its reject keeps: enough to find it at the source.
+OVERSIZED_PREFIX_BYTES = 64
 
 REJECTS_SCHEMA = pa.schema(
     [
@@ -102,6 +111,41 @@ class Rejects:
             for key, value, action in zip(keys, values, actions):
                 self._rows.append((self.run_id, key, column.name, value, reason, action))
 
+    def set_aside_oversized(self, batch: pa.RecordBatch, columns: Sequence[SourceColumn]) -> pa.RecordBatch:
+        """The batch with every value longer than a destination holds set aside by its column's policy.
+
+        Such a value lands as NULL, and its reject keeps its first bytes and its length; under `fail`
+        the run fails naming the table, column and key. Lengths are compared in bulk, so a batch with
+        nothing oversized costs one pass over each text and binary column's offsets.
+        """
+        arrays = list(batch.columns)
+        changed = False
+        for index, column in enumerate(columns):
+            array = arrays[index]
+            limit = _limit_bytes(array.type)
+            if limit is None or array.null_count == len(array):
+                continue
+            lengths = pc.binary_length(array)
+            if pc.max(lengths).as_py() <= limit:
+                continue
+            over = pc.fill_null(pc.greater(lengths, limit), False)
+            rows = [i for i, flag in enumerate(over.to_pylist()) if flag]
+            sizes = [lengths[i].as_py() for i in rows]
+            if self.policy_for(column) == "fail":
+                raise UnrepresentableValueError(
+                    f"table {self.table}, column {column.name} ({column.source_type}): the value of key "
+                    f"{_key_text(batch, self._key, rows[0])} is {sizes[0]:,} bytes, longer than Snowflake holds "
+                    f"({limit:,}). Nothing was landed for this run; shorten it at the source, or set the "
+                    "table's `unrepresentable` policy to quarantine or coerce."
+                )
+            values = [_prefix(array[i].as_py(), size) for i, size in zip(rows, sizes)]
+            kind = "BINARY" if limit == BINARY_LIMIT_BYTES else "VARCHAR"
+            reason = f"longer than the {limit:,} bytes Snowflake holds in a {kind}"
+            self.add(batch, rows, column, values, reason, ["set to NULL"] * len(rows))
+            arrays[index] = pc.if_else(over, pa.scalar(None, array.type), array)
+            changed = True
+        return pa.RecordBatch.from_arrays(arrays, schema=batch.schema) if changed else batch
+
     @property
     def count(self) -> int:
         with self._lock:
@@ -127,3 +171,18 @@ def _key_text(batch: pa.RecordBatch, key: Sequence[str], row: int) -> str:
         value = batch.column(batch.schema.get_field_index(name))[row].as_py()
         values[name] = None if value is None else value.hex() if isinstance(value, bytes) else str(value)
     return json.dumps(values, ensure_ascii=False, sort_keys=False)
+
+
+def _limit_bytes(arrow_type: pa.DataType) -> int | None:
+    if pa.types.is_string(arrow_type) or pa.types.is_large_string(arrow_type):
+        return TEXT_LIMIT_BYTES
+    if pa.types.is_binary(arrow_type) or pa.types.is_large_binary(arrow_type):
+        return BINARY_LIMIT_BYTES
+    return None
+
+
+def _prefix(value: str | bytes, size: int) -> str:
+    """The first bytes of an oversized value and its length, as its reject records it."""
+    if isinstance(value, bytes):
+        return f"\\x{value[:OVERSIZED_PREFIX_BYTES].hex()}… ({size:,} bytes)"
+    return f"{value.encode()[:OVERSIZED_PREFIX_BYTES].decode(errors='ignore')}… ({size:,} bytes)"

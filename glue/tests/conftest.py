@@ -135,6 +135,15 @@ class JobResult:
             return []
         return sorted(self.table().to_pylist(), key=lambda r: (r[key] is None, r[key]))
 
+    def rejected_values(self) -> list[dict[str, Any]]:
+        """The run's rejects file, by key then column; none when nothing was set aside."""
+        assert self.manifest is not None, f"no manifest; stderr: {self.stderr}"
+        file = self.manifest["rejects"]["file"]
+        if file is None:
+            return []
+        rows = pq.read_table(self.raw_root / file["path"]).to_pylist()
+        return sorted(rows, key=lambda r: (r["primary_key"], r["column_name"]))
+
     def log_records(self) -> list[dict[str, Any]]:
         logs = list((self.raw_root / "_logs").rglob(f"{self.run_id}.jsonl"))
         assert len(logs) == 1, f"expected one log for {self.run_id}, found {logs}"

@@ -6,18 +6,8 @@ import json
 from datetime import date, datetime, time, timezone
 from decimal import Decimal
 
-import pyarrow.parquet as pq
 import pytest
 from conftest import MySQL, Postgres, Runner
-
-
-def rejects_of(result: object) -> list[dict[str, object]]:
-    manifest = result.manifest  # type: ignore[attr-defined]
-    file = manifest["rejects"]["file"]
-    if file is None:
-        return []
-    rows = pq.read_table(result.raw_root / file["path"]).to_pylist()  # type: ignore[attr-defined]
-    return sorted(rows, key=lambda r: (r["primary_key"], r["column_name"]))
 
 
 @pytest.fixture
@@ -52,7 +42,7 @@ def test_quarantine_sets_each_unrepresentable_value_to_null_and_records_it(
     assert result.manifest is not None
     assert result.manifest["rejects"]["rows"] == 7
     assert result.manifest["rejects"]["byColumn"] == {"born": 2, "seen": 2, "seen_tz": 1, "closes": 1, "price": 1}
-    rejects = rejects_of(result)
+    rejects = result.rejected_values()
     assert {(r["primary_key"], r["column_name"], r["source_value"], r["action"]) for r in rejects} == {
         ('{"id": "2"}', "born", "infinity", "set to NULL"),
         ('{"id": "2"}', "seen", "-infinity", "set to NULL"),
@@ -80,7 +70,7 @@ def test_coerce_lands_the_nearest_value_and_still_records_each(
     assert row[2]["born"] == date(9999, 12, 31) and row[3]["born"] == date(1, 1, 1)
     assert row[2]["seen"] == datetime(1, 1, 1) and row[3]["seen"] == datetime(9999, 12, 31, 23, 59, 59, 999999)
     assert row[2]["closes"] == time(23, 59, 59, 999999) and row[2]["price"] is None
-    actions = {(r["primary_key"], r["column_name"]): r["action"] for r in rejects_of(result)}
+    actions = {(r["primary_key"], r["column_name"]): r["action"] for r in result.rejected_values()}
     assert actions[('{"id": "2"}', "born")] == "set to 9999-12-31"
     assert actions[('{"id": "3"}', "born")] == "set to 0001-01-01"
     assert actions[('{"id": "2"}', "seen")] == "set to 0001-01-01 00:00:00"
@@ -152,7 +142,7 @@ def test_mysql_zero_dates_are_quarantined_with_their_key(mysql_db: MySQL, table_
     # Assess
     assert result.exit_code == 0, result.stderr
     assert [row["shipped"] for row in result.rows()] == [date(2024, 1, 1), None, None]
-    rejects = rejects_of(result)
+    rejects = result.rejected_values()
     assert [(r["primary_key"], r["source_value"]) for r in rejects] == [
         ('{"id": "2", "region": "us"}', "0000-00-00"),
         ('{"id": "3", "region": "eu"}', "2024-00-10"),

@@ -9,9 +9,10 @@ faster than per-value Python conversion and strict: a value that does not fit
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from datetime import date, datetime
 from decimal import Decimal
+from operator import itemgetter
 from typing import Any
 
 import mysql.connector
@@ -32,8 +33,13 @@ WATERMARK_FORMS = {
     "date": re.compile(r"\d{4}-\d{2}-\d{2}"),
     "timestamp": re.compile(r"\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}:\d{2}(\.\d{1,6})?"),
 }
-FIRST_BATCH_ROWS = 4_096
 BATCH_BYTES = 8 * 1024 * 1024
+# Rows fetched at once hold at most this much, taking each row at its longest (see _batches).
+FETCH_BYTES = 128 * 1024 * 1024
+# Values of columns declared up to this size are not measured: they are counted at their declared size.
+MEASURED_OCTETS = 1024
+# Numbers, dates and times as MySQL's text: decimal(65,30) is the longest at 67 characters.
+FIXED_OCTETS = 80
 
 INTEGERS: dict[str, tuple[pa.DataType, pa.DataType]] = {
     "tinyint": (pa.int8(), pa.uint8()),
@@ -43,6 +49,7 @@ INTEGERS: dict[str, tuple[pa.DataType, pa.DataType]] = {
     "integer": (pa.int32(), pa.uint32()),
     "bigint": (pa.int64(), pa.uint64()),
 }
+FIXED_SIZE_KINDS = ("integer", "decimal", "float", "boolean", "date", "timestamp")
 TEXT = {"char", "varchar", "tinytext", "text", "mediumtext", "longtext", "enum", "set", "json"}
 BINARY = {"binary", "varbinary", "tinyblob", "blob", "mediumblob", "longblob", "bit"}
 
@@ -157,17 +164,23 @@ class MySQLSource:
 
     def _read_columns(self) -> list[SourceColumn]:
         rows = self._query(
-            "SELECT column_name, data_type, column_type, is_nullable, numeric_precision, numeric_scale "
+            "SELECT column_name, data_type, column_type, is_nullable, numeric_precision, numeric_scale, "
+            "character_octet_length "
             "FROM information_schema.columns WHERE table_schema = %s AND table_name = %s ORDER BY ordinal_position",
             (self.table.schema, self.table.name),
         )
         if not rows:
             raise SourceSchemaError(f"table {self.table} not found in database {self.settings.dbname}")
+        packet = int(self._query("SELECT @@global.max_allowed_packet")[0][0])
         columns = []
-        for name, data_type, column_type, nullable, precision, scale in rows:
+        self._octets: list[int] = []
+        for name, data_type, column_type, nullable, precision, scale, octets in rows:
             data_type, column_type = _text(data_type).lower(), _text(column_type).lower()
             arrow_type, kind = _arrow_type(data_type, column_type, precision, scale)
             columns.append(SourceColumn(_text(name), column_type, arrow_type, _text(nullable) == "YES", kind))
+            # A client cannot write a value longer than a packet (JSON and spatial types declare no length).
+            declared = FIXED_OCTETS if kind in FIXED_SIZE_KINDS else packet if octets is None else int(octets)
+            self._octets.append(min(declared, packet))
         return columns
 
     @property
@@ -238,19 +251,20 @@ class MySQLSource:
         schema = pa.schema([pa.field(c.name, c.arrow_type, c.nullable) for c in self.columns])
         try:
             cursor.execute(f"SELECT {self._select_list()} FROM {self._from}{clause}", where.params)
-            batch_rows = FIRST_BATCH_ROWS
-            while True:
-                rows = cursor.fetchmany(batch_rows)
-                if not rows:
-                    break
+            batches = self._batches(cursor)
+            rows = next(batches, None)
+            while rows is not None:
                 converted = [self._convert(column, values) for column, values in zip(self.columns, zip(*rows))]
                 batch = pa.RecordBatch.from_arrays([array for array, _ in converted], schema=schema)
                 for column, (_, rejected) in zip(self.columns, converted):
                     if rejected:
                         self._reject(batch, column, rejected)
-                # Rows as Python objects cost several times their Arrow size: size batches by bytes, not rows.
-                batch_rows = max(1_024, min(BATCH_ROWS, BATCH_BYTES * batch.num_rows // max(batch.nbytes, 1)))
+                del rows, converted  # the batch holds the values now
                 yield batch
+                try:
+                    rows = batches.send(batch.nbytes)
+                except StopIteration:
+                    rows = None
         except mysql.connector.Error as error:
             if error.errno in (
                 errorcode.CR_SERVER_LOST, errorcode.CR_SERVER_GONE_ERROR, errorcode.ER_QUERY_INTERRUPTED
@@ -263,6 +277,44 @@ class MySQLSource:
             cursor.close()
             if part != 0:
                 conn.close()
+
+    def _batches(self, cursor: Any) -> Generator[list[tuple[Any, ...]], int, None]:
+        """Rows in batches of about BATCH_BYTES, never fetching more than FETCH_BYTES of rows at their longest.
+
+        A row is taken at its longest: the declared size of each column, and for long columns
+        (LONGTEXT, LONGBLOB, JSON) the server's max_allowed_packet, the longest value a client can
+        write. So a table of large documents fetches a few rows at a time and a batch never outgrows
+        its budget, however small the rows before it were. The values of long columns are measured as
+        they arrive: a batch ends once they hold BATCH_BYTES, and a value longer than assumed (written
+        under a larger limit) shrinks the fetches that follow. Batch length otherwise follows the bytes
+        the last batch held in Arrow.
+        """
+        octets = list(self._octets)
+        measured = [(i, itemgetter(i)) for i, size in enumerate(octets) if size > MEASURED_OCTETS]
+        declared_small = sum(size for size in octets if size <= MEASURED_OCTETS)
+        most = max(1, min(BATCH_ROWS, FETCH_BYTES // max(declared_small, 1)))
+        target = most
+        while True:
+            fetch = max(1, min(BATCH_ROWS, FETCH_BYTES // max(sum(octets), 1)))
+            rows: list[tuple[Any, ...]] = []
+            large = 0
+            while len(rows) < target and large < BATCH_BYTES:
+                chunk = cursor.fetchmany(min(fetch, target - len(rows)))
+                if not chunk:
+                    break
+                rows.extend(chunk)
+                for i, value_of in measured:
+                    lengths = list(map(len, filter(None, map(value_of, chunk))))
+                    if lengths:
+                        large += sum(lengths)
+                        octets[i] = max(octets[i], max(lengths))
+                fetch = max(1, min(BATCH_ROWS, FETCH_BYTES // max(sum(octets), 1)))
+            if not rows:
+                return
+            batch_bytes = yield rows
+            # Rows as Python objects cost several times their Arrow size: size batches by bytes, not rows.
+            if batch_bytes:
+                target = max(1, min(most, BATCH_BYTES * len(rows) // batch_bytes))
 
     def _convert(self, column: SourceColumn, values: tuple[Any, ...]) -> tuple[pa.Array, list[tuple[int, str]]]:
         """The column's values as Arrow, and the (row, text) of values set to NULL under the table's policy."""

@@ -26,7 +26,13 @@ from psycopg import sql
 
 from ..columns import Kind, SourceColumn, decimal_column
 from ..connection import ConnectionSettings, Redactor
-from ..errors import JobArgumentError, SourceSchemaError, SourceUnavailableError, UnrepresentableValueError
+from ..errors import (
+    IncompleteReadError,
+    JobArgumentError,
+    SourceSchemaError,
+    SourceUnavailableError,
+    UnrepresentableValueError,
+)
 from ..quarantine import Rejects
 from ..read_plan import Predicate
 from .base import TableName
@@ -294,13 +300,18 @@ class PostgresSource:
                 # Without parameters psycopg sends COPY as written: identifiers' doubled % must be undone.
                 query = query.replace("%%", "%")
 
+            reported: list[int] = []
+
             def rows() -> Iterator[Any]:
-                with conn.cursor() as cursor, cursor.copy(query, where.params or None) as copy:
-                    yield from copy
+                with conn.cursor() as cursor:
+                    with cursor.copy(query, where.params or None) as copy:
+                        yield from copy
+                    # COPY's own count, from its command tag: the rows parsed must add up to it.
+                    reported.append(cursor.rowcount)
 
             pump = CopyPump(rows)
             try:
-                yield from self._parse(pump)
+                yield from self._parse(pump, reported)
             finally:
                 pump.close()
         except psycopg.OperationalError as error:
@@ -312,26 +323,34 @@ class PostgresSource:
             if part != 0:
                 conn.close()
 
-    def _parse(self, pump: CopyPump) -> Iterator[pa.RecordBatch]:
+    def _parse(self, pump: CopyPump, reported: list[int]) -> Iterator[pa.RecordBatch]:
         read_types = {c.name: (pa.string() if _converted_after_read(c) else c.arrow_type) for c in self.columns}
         # Source column names cannot contain NUL, so these never collide with one.
         read_types.update({f"\0rejected{i}": pa.string() for i in self._guards})
+        parsed = 0
         try:
-            reader = pacsv.open_csv(pump.stream(), **csv_options(read_types, true_value="t", false_value="f"))
+            for segment in pump.segments():
+                try:
+                    options = csv_options(read_types, true_value="t", false_value="f", block_size=segment.block_size)
+                    reader = pacsv.open_csv(segment.stream(), **options)
+                    try:
+                        for batch in reader:
+                            parsed += batch.num_rows
+                            yield self._finish(batch)
+                    finally:
+                        reader.close()  # stops pyarrow's read-ahead before the pipe goes away
+                finally:
+                    segment.close()
         except pa.ArrowInvalid as error:
-            pump.finish()
-            if pump.bytes_written == 0:
-                return  # an empty result: pyarrow calls it an empty CSV file
+            pump.finish()  # a COPY that failed explains a broken stream better than the parser
             raise_unrepresentable(str(self.table), self.columns, error)
-        try:
-            for batch in reader:
-                yield self._finish(batch)
-        except pa.ArrowInvalid as error:
-            pump.finish()
-            raise_unrepresentable(str(self.table), self.columns, error)
-        finally:
-            reader.close()  # stops pyarrow's read-ahead before the pipe goes away
         pump.finish()
+        # An empty result is known from the source, never inferred from what was parsed.
+        if not reported or reported[0] != parsed or pump.rows != parsed:
+            raise IncompleteReadError(
+                f"table {self.table}: the COPY reported {reported[0] if reported else 'no'} row(s) and sent "
+                f"{pump.rows:,}, but {parsed:,} were parsed; nothing was landed for this run"
+            )
 
     def _finish(self, batch: pa.RecordBatch) -> pa.RecordBatch:
         arrays = list(batch.columns)

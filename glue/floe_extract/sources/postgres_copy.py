@@ -1,12 +1,14 @@
-"""Turning PostgreSQL's COPY output into typed Arrow batches."""
+"""Turning PostgreSQL's COPY output into typed Arrow batches, whatever the size of a row."""
 
 from __future__ import annotations
 
 import fcntl
 import os
+import queue
 import re
 import threading
 from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
 from typing import Any, NoReturn
 
 import pyarrow as pa
@@ -21,49 +23,110 @@ STREAM_BUFFER_BYTES = 4 * 1024 * 1024
 F_SETPIPE_SZ = 1031  # Linux fcntl command; not exported by Python's fcntl module before 3.10
 
 
-class CopyPump:
-    """Runs a COPY in a thread and pours its output into a pipe that pyarrow's CSV reader drains.
+@dataclass
+class Segment:
+    """A run of consecutive rows that one CSV reader parses: a pipe the producer is filling, or one large row.
 
-    libpq hands over one row per chunk, so the Python loop over rows runs in
-    its own thread, batching rows into large writes, while pyarrow parses the
-    other end of the pipe in C++ threads. This measured 1.33x the time of
-    `psql COPY` against 1.70x for a file adapter read in the consumer's thread
-    (BENCHMARKS.md). The producer's exception, if any, is re-raised to the
-    consumer, so a failed COPY never looks like a clean end of data.
+    pyarrow's CSV reader needs every row to fit in one block (a longer row "straddles two block
+    boundaries"), and a block as large as the largest row would make every batch that large. So rows
+    up to BLOCK_BYTES stream through a pipe in BLOCK_BYTES blocks, and a longer row is parsed on its
+    own, in one block of its own size.
+    """
+
+    block_size: int
+    pipe: Any = None  # the read end, for a streamed segment
+    row: bytes | None = None  # the row, for a large one
+
+    def stream(self) -> pa.NativeFile:
+        if self.row is not None:
+            return pa.BufferReader(self.row)
+        # Reads are copied into Arrow memory: handing pyarrow Python buffers zero-copy
+        # lets its threads release them during interpreter shutdown, which can abort.
+        return pa.input_stream(self.pipe, buffer_size=STREAM_BUFFER_BYTES)
+
+    def close(self) -> None:
+        if self.pipe is not None:
+            # Closing the read end makes a producer still writing fail with EPIPE instead of blocking.
+            self.pipe.close()
+        self.row = None
+
+
+class CopyPump:
+    """Runs a COPY in a thread and hands its rows over as segments that pyarrow's CSV reader parses.
+
+    libpq hands over one row per chunk, so the Python loop over rows runs in its own thread,
+    batching rows into large writes, while pyarrow parses the other end of the pipe in C++ threads.
+    This measured 1.33x the time of `psql COPY` against 1.70x for a file adapter read in the
+    consumer's thread (BENCHMARKS.md). A row longer than a block becomes a segment of its own
+    (see Segment), so a 20 MiB document parses like any other row.
+
+    `rows` counts the rows the COPY produced, so the consumer can prove it parsed every one;
+    the producer's exception, if any, is re-raised to the consumer, so a failed COPY never looks
+    like a clean end of data.
     """
 
     def __init__(self, produce: Callable[[], Iterator[Any]]) -> None:
         self._produce = produce
         self._error: BaseException | None = None
         self._consumer_left = False
-        self.bytes_written = 0
-        read_fd, self._write_fd = os.pipe()
-        try:
-            fcntl.fcntl(self._write_fd, F_SETPIPE_SZ, PIPE_BYTES)
-        except OSError:
-            pass  # a smaller pipe only costs a few more context switches
-        self._read_file = os.fdopen(read_fd, "rb", buffering=PIPE_BYTES)
+        self._stopping = False
+        self.rows = 0
+        # One segment waits while the consumer parses another: memory holds at most two large rows.
+        self._segments: queue.Queue[Segment | None] = queue.Queue(maxsize=1)
+        self._write_fd: int | None = None
+        self._drained = False
         self._thread = threading.Thread(target=self._run, name="copy-pump", daemon=True)
         self._thread.start()
 
+    def segments(self) -> Iterator[Segment]:
+        """The segments in row order; the caller closes each before asking for the next."""
+        while (segment := self._segments.get()) is not None:
+            yield segment
+        self._drained = True
+
     def _run(self) -> None:
+        rows = 0
         try:
             pending: list[bytes] = []
             size = 0
             for chunk in self._produce():
+                rows += 1
+                length = len(chunk)
+                if length > BLOCK_BYTES:
+                    if pending:
+                        self._write(b"".join(pending))
+                        pending, size = [], 0
+                    self._end_stream()
+                    self._put(Segment(length + 1, row=bytes(chunk)))
+                    continue
                 pending.append(bytes(chunk))
-                size += len(chunk)
+                size += length
                 if size >= PIPE_BYTES:
                     self._write(b"".join(pending))
                     pending, size = [], 0
             if pending:
                 self._write(b"".join(pending))
-        except BaseException as error:  # noqa: BLE001 - handed to the consumer in raise_error()
+        except BaseException as error:  # noqa: BLE001 - handed to the consumer in finish()
             self._error = error
         finally:
-            os.close(self._write_fd)
+            self.rows = rows
+            self._end_stream()
+            self._put(None)
+
+    def _put(self, segment: Segment | None) -> None:
+        if self._stopping and segment is not None:
+            self._consumer_left = True
+            raise BrokenPipeError("the consumer stopped reading")
+        self._segments.put(segment)
 
     def _write(self, data: bytes) -> None:
+        if self._write_fd is None:
+            read_fd, self._write_fd = os.pipe()
+            try:
+                fcntl.fcntl(self._write_fd, F_SETPIPE_SZ, PIPE_BYTES)
+            except OSError:
+                pass  # a smaller pipe only costs a few more context switches
+            self._put(Segment(BLOCK_BYTES, pipe=os.fdopen(read_fd, "rb", buffering=PIPE_BYTES)))
         view = memoryview(data)
         try:
             while view:
@@ -71,15 +134,14 @@ class CopyPump:
         except BrokenPipeError:
             self._consumer_left = True
             raise
-        self.bytes_written += len(data)
 
-    def stream(self) -> pa.NativeFile:
-        # Reads are copied into Arrow memory: handing pyarrow Python buffers zero-copy
-        # lets its threads release them during interpreter shutdown, which can abort.
-        return pa.input_stream(self._read_file, buffer_size=STREAM_BUFFER_BYTES)
+    def _end_stream(self) -> None:
+        if self._write_fd is not None:
+            os.close(self._write_fd)
+            self._write_fd = None
 
     def finish(self) -> None:
-        """Stop reading, wait for the producer, and re-raise what stopped it.
+        """Wait for the producer and re-raise what stopped it.
 
         A producer that failed only because the consumer stopped reading (a broken
         pipe) raises nothing: the consumer's own error is the one to report.
@@ -89,14 +151,24 @@ class CopyPump:
             raise self._error
 
     def close(self) -> None:
-        # Closing the read end first makes a producer still writing fail with EPIPE instead of blocking.
-        self._read_file.close()
+        """Stop the producer wherever it is: drain and close the segments it still hands over."""
+        self._stopping = True
+        while not self._drained:
+            try:
+                segment = self._segments.get(timeout=0.05)
+            except queue.Empty:
+                self._drained = not self._thread.is_alive() and self._segments.empty()
+                continue
+            if segment is None:
+                self._drained = True
+            else:
+                segment.close()
         self._thread.join()
 
 
-def csv_options(types: dict[str, pa.DataType], true_value: str, false_value: str) -> dict[str, Any]:
+def csv_options(types: dict[str, pa.DataType], true_value: str, false_value: str, block_size: int) -> dict[str, Any]:
     return {
-        "read_options": pacsv.ReadOptions(column_names=list(types), block_size=BLOCK_BYTES, use_threads=True),
+        "read_options": pacsv.ReadOptions(column_names=list(types), block_size=block_size, use_threads=True),
         "parse_options": pacsv.ParseOptions(newlines_in_values=True),
         "convert_options": pacsv.ConvertOptions(
             column_types=types,
