@@ -307,6 +307,29 @@ describe('Stack: FloeStack Snowflake entry', () => {
     expect(resources.find((resource) => resource.includes('/v1/POST/ingest'))).toBeDefined();
     expect(resources.find((resource) => resource.includes('/v1/GET/ingest'))).toBeDefined();
   });
+  it("refuses, in the API's resource policy, every principal but Snowflake's role, whatever its own IAM policy allows", () => {
+    // Prepare
+    const [roleId] = ofType('AWS::IAM::Role').find(([, role]) => String(role.Properties?.['Description']).startsWith("Assumed by Snowflake's API integration"))!;
+    const roleArn = { 'Fn::GetAtt': [roleId, 'Arn'] };
+    const [, api] = ofType('AWS::ApiGateway::RestApi')[0]!;
+
+    // Assess: an explicit deny, since a same-account caller needs only its own IAM allow
+    expect(api.Properties?.['Policy']).toEqual({
+      Version: '2012-10-17',
+      Statement: [
+        { Action: 'execute-api:Invoke', Effect: 'Allow', Principal: { AWS: roleArn }, Resource: ['execute-api:/v1/POST/ingest', 'execute-api:/v1/GET/ingest'] },
+        { Action: 'execute-api:Invoke', Effect: 'Deny', Principal: { AWS: '*' }, Resource: 'execute-api:/*', Condition: { StringNotEquals: { 'aws:PrincipalArn': roleArn } } },
+      ],
+    });
+  });
+
+  it('throttles every method of the stage', () => {
+    // Assess
+    template.hasResourceProperties('AWS::ApiGateway::Stage', {
+      StageName: 'v1',
+      MethodSettings: [{ HttpMethod: '*', ResourcePath: '/*', DataTraceEnabled: false, ThrottlingRateLimit: 5, ThrottlingBurstLimit: 10 }],
+    });
+  });
 });
 
 describe('Stack: FloeStack alarms', () => {
