@@ -86,6 +86,10 @@ describe('Handler: check-after-merge', () => {
     }]);
     const published: { detailType: string; detail: object }[] = [];
     const event = parseEvent({ ...eventFixture('stage-merged'), detail: { ...eventFixture('stage-merged').detail, source: 'clr', table: 'clr.users' } });
+    // The run the event names, merged (as load-and-merge leaves it before publishing StageMerged)
+    const { runId, publishedAt } = event.detail as { runId: string; publishedAt: string };
+    await state.startRun({ runId, source: 'clr', table: 'clr.users', mode: 'incremental', requestedAt: publishedAt });
+    await state.recordStep(runId, { name: 'load-and-merge', startedAt: publishedAt, finishedAt: publishedAt });
     return { state, published, event, publisher: { publish: async (detailType: string, detail: object) => void published.push({ detailType, detail }) } };
   }
 

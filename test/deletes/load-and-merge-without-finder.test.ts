@@ -22,6 +22,7 @@ describe('Handler: load-and-merge for a table with deletes, where the source can
       incrementalColumn: 'updated_at', partitions: 1, lookbackSeconds: 0, deletes: 'detect',
     }]);
     await state.startRun({ runId: 'fixture1', source: 'clr', table: 'floe_fixture.coupons', mode: 'incremental', requestedAt: '2025-11-05T12:00:00.000Z' });
+    await state.updateRun('fixture1', { jobRunId: 'jr_fixture1', manifestUrl: raw.manifestUrl('fixture1') });
     await state.acquireLease('clr', 'floe_fixture.coupons', 'fixture1', new Date(), 60_000);
     const warehouse = await DuckDbWarehouse.open(':memory:');
     const published: { detailType: string; detail: Record<string, unknown> }[] = [];
@@ -30,7 +31,7 @@ describe('Handler: load-and-merge for a table with deletes, where the source can
       publisher: { publish: async (detailType, detail) => void published.push({ detailType, detail: detail as unknown as Record<string, unknown> }) },
     });
     const event = eventFixture('raw-landed');
-    event.detail = { ...event.detail, runId: 'fixture1', source: 'clr', table: 'floe_fixture.coupons' };
+    event.detail = { ...event.detail, runId: 'fixture1', source: 'clr', table: 'floe_fixture.coupons', manifestUrl: raw.manifestUrl('fixture1') };
 
     // Act
     await handle(parseEvent(event) as FloeEvent);

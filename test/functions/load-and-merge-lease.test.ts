@@ -28,7 +28,10 @@ describe('Handler: load-and-merge and the table lease', () => {
       publisher: { publish: async (detailType, detail) => void published.push({ detailType, detail: detail as Record<string, unknown> }) },
     });
     const fixture = parseEvent(JSON.parse(await readFile(join(FIXTURES, 'events', 'raw-landed.json'), 'utf8')));
-    const event = parseEvent({ ...fixture, detail: { ...fixture.detail, runId: 'r1', source: 'clr', table: 'clr.users' } });
+    const manifestUrl = join(folder, 'raw', '_manifests', 'r1.json');
+    const event = parseEvent({ ...fixture, detail: { ...fixture.detail, runId: 'r1', source: 'clr', table: 'clr.users', manifestUrl } });
+    // r1's job ended and glue-finished recorded its manifest, as before every RawLanded
+    await state.updateRun('r1', { jobRunId: 'jr_1', manifestUrl });
 
     // Act
     await handler(event);

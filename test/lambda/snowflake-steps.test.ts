@@ -89,6 +89,8 @@ describe('Lambda entries load-and-merge and build-gold on Snowflake (fakesnow), 
     const state = new DynamoDbStateStore(dynamodb, TABLES);
     const requestedAt = new Date().toISOString();
     await state.startRun({ runId, source: 'pg', table: `${SCHEMA}.orders`, mode: 'incremental', requestedAt });
+    // As start-ingest and glue-finished leave a run whose job ended: its job run and manifest recorded
+    await state.updateRun(runId, { jobRunId: 'jr_sf_lambda_1', manifestUrl: `s3://${BUCKET}/_manifests/${runId}.json` });
     await state.acquireLease('pg', `${SCHEMA}.orders`, runId, new Date(), 60_000);
     const secret = await secretsmanager.send(new CreateSecretCommand({ Name: 'floe/snowflake', SecretString: JSON.stringify({ password: SNOWFLAKE_PASSWORD }) }));
     // The account as `floe snowflake apply` leaves it, but for what fakesnow cannot create.
