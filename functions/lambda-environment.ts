@@ -7,6 +7,7 @@ import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { Logger } from '@aws-lambda-powertools/logger';
 import type { LogLevel } from '@aws-lambda-powertools/logger/types';
 
+import { EVENT_REFUSED } from '../events/index.js';
 import { EventBridgePublisher } from '../runtime/eventbridge-publisher.js';
 import type { Publisher } from '../runtime/local-bus.js';
 import { DynamoDbStateStore } from '../state/dynamodb.js';
@@ -57,7 +58,8 @@ export interface CoreAdapters {
 
 /**
  * Builds the core adapters from `env`, throwing a LambdaConfigError naming the first missing
- * variable. Published details never hold a connection, so logging their keys is safe.
+ * variable. Published details never hold a connection, so logging their keys is safe. IngestFailed
+ * and EventRefused (an event a handler would not act on, and why) are logged as warnings.
  */
 export function coreAdapters(env: LambdaEnvironment, service: string, clients: CoreClients): CoreAdapters {
   const busName = required(env, service, 'FLOE_BUS_NAME');
@@ -68,8 +70,9 @@ export function coreAdapters(env: LambdaEnvironment, service: string, clients: C
   const publisher: Publisher = {
     async publish(detailType, detail) {
       await bus.publish(detailType, detail);
-      const { runId, source, table, error } = detail as Record<string, unknown>;
+      const { runId, source, table, error, reason, refusedDetailType, refusedEventId } = detail as Record<string, unknown>;
       if (detailType === 'IngestFailed') logger.warn('published IngestFailed', { detailType, runId, source, table, reason: error });
+      else if (detailType === EVENT_REFUSED) logger.warn(`refused ${String(refusedDetailType)}`, { detailType, runId, source, table, refusedEventId, reason });
       else logger.info(`published ${detailType}`, { detailType, runId, source, table });
     },
   };

@@ -3,7 +3,9 @@ import { faultPoint } from '../../runtime/fault.js';
 import type { Publisher } from '../../runtime/local-bus.js';
 import type { StateStore } from '../../state/index.js';
 import type { Warehouse } from '../../warehouse/warehouse.js';
+import { onStageMerged } from '../expected-run.js';
 import { failRun } from '../publish-failure.js';
+import { refuseEvent } from '../refuse-event.js';
 
 export interface BuildGoldDeps {
   state: StateStore;
@@ -16,15 +18,18 @@ export interface BuildGoldDeps {
  * StageMerged → rebuilds the gold models that read the merged staging table (directly or through
  * other models), publishes GoldBuilt, and ends the run. Nothing changed (and gold not behind), nothing is rebuilt.
  * A model that fails is reported by file name and fails the run; models not depending on it still build.
+ * A StageMerged of a run that is unknown, of another table, or never merged is refused
+ * (EventRefused): nothing is built and the run is not ended (expected-run.ts).
  */
 export function createBuildGold(deps: BuildGoldDeps): (event: FloeEvent) => Promise<void> {
   return async (event) => {
     if (event['detail-type'] !== STAGE_MERGED) return;
     const { runId, source, table, rawTable, stagingTable } = event.detail;
     const skip = event.detail.noChange && event.detail.goldBehind !== true;
-    const run = await deps.state.getRun(runId);
-    const done = run?.steps.some((step) => step.name === 'build-gold' && !step.error) ?? false;
-    if (done && event['replay-name'] === undefined) return;
+    const ref = { runId, source, table };
+    const verdict = onStageMerged(await deps.state.getRun(runId), ref, event['replay-name'] !== undefined, 'build-gold');
+    if (verdict === 'duplicate') return;
+    if (verdict !== 'act') return refuseEvent(deps.publisher, 'build-gold', event, ref, verdict.refused);
     const startedAt = new Date().toISOString();
     try {
       faultPoint('build-gold:before-build');

@@ -5,6 +5,8 @@ import { keyValues } from '../../check/compare.js';
 import { CHECK_COMPLETED, CHECK_SAMPLE_KEYS, STAGE_MERGED, type CheckCompleted, type FloeEvent } from '../../events/index.js';
 import type { Publisher } from '../../runtime/local-bus.js';
 import type { StateStore } from '../../state/index.js';
+import { onStageMerged } from '../expected-run.js';
+import { refuseEvent } from '../refuse-event.js';
 
 /** Compares one table's source with its staging table (`floe check`); the deployment supplies it. */
 export type CheckOneTable = (table: { source: string; table: string }) => Promise<TableCheck>;
@@ -44,6 +46,8 @@ export function checkCompletedOf(ref: { runId: string; source: string; table: st
  * run, which has already merged: a check that cannot run is itself the news, published as
  * CheckCompleted with status `failed` and the error (not in sync, so a subscriber's alert fires).
  * Idempotent: a duplicate StageMerged checks again and publishes the same verdict anew.
+ * A StageMerged of a run that is unknown, of another table, or never merged is refused
+ * (EventRefused) without touching the source (expected-run.ts).
  */
 export function createCheckAfterMerge(deps: CheckAfterMergeDeps): (event: FloeEvent) => Promise<void> {
   return async (event) => {
@@ -51,6 +55,10 @@ export function createCheckAfterMerge(deps: CheckAfterMergeDeps): (event: FloeEv
     const { runId, source, table } = event.detail;
     const config = await deps.state.getTableConfig(source, table);
     if (config?.check !== 'after-merge') return;
+    const ref = { runId, source, table };
+    const verdict = onStageMerged(await deps.state.getRun(runId), ref, event['replay-name'] !== undefined);
+    if (verdict === 'duplicate') return;
+    if (verdict !== 'act') return refuseEvent(deps.publisher, 'check-after-merge', event, ref, verdict.refused);
     const started = performance.now();
     let detail: CheckCompleted;
     try {

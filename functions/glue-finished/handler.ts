@@ -3,7 +3,9 @@ import { faultPoint } from '../../runtime/fault.js';
 import type { Publisher } from '../../runtime/local-bus.js';
 import type { StateStore } from '../../state/index.js';
 import type { RawStorage } from '../../storage/raw-storage.js';
+import { onGlueJobEnded, unknownJobRun } from '../expected-run.js';
 import { failRun } from '../publish-failure.js';
+import { refuseEvent } from '../refuse-event.js';
 
 export interface GlueFinishedDeps {
   state: StateStore;
@@ -24,17 +26,19 @@ class ExtractionFailed extends Error {
 /**
  * Glue Job State Change → maps the job run back to floe's run and reads its manifest:
  * RawLanded when the job succeeded and wrote one, IngestFailed otherwise.
- * Job runs floe did not start, and runs already past this step, are ignored.
+ * A job run no run recorded, or of a run that already ended, is refused (EventRefused), changing
+ * nothing; an end already seen (a duplicate) is dropped. A replay runs the step again.
  */
 export function createGlueFinished(deps: GlueFinishedDeps): (event: FloeEvent) => Promise<void> {
   return async (event) => {
     if (event['detail-type'] !== GLUE_JOB_STATE_CHANGE) return;
     const { jobRunId, state: jobState, message } = event.detail;
     const run = await deps.state.findRunByJobRunId(jobRunId);
-    if (!run) return;
-    const replayed = event['replay-name'] !== undefined;
-    if (!replayed && (run.status !== 'running' || run.manifestUrl !== undefined)) return;
+    if (run === null) return refuseEvent(deps.publisher, 'glue-finished', event, { runId: null, source: null, table: null }, unknownJobRun(jobRunId));
     const ref = { runId: run.runId, source: run.source, table: run.table };
+    const verdict = onGlueJobEnded(run, event['replay-name'] !== undefined);
+    if (verdict === 'duplicate') return;
+    if (verdict !== 'act') return refuseEvent(deps.publisher, 'glue-finished', event, ref, verdict.refused);
     try {
       await finish(deps, ref, jobState, message);
     } catch (error) {

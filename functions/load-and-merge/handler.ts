@@ -5,7 +5,9 @@ import type { RunRecord, StateStore } from '../../state/index.js';
 import type { RawStorage } from '../../storage/raw-storage.js';
 import { describeTable, rejectsLoadFor, type TableDescription } from '../../warehouse/table-description.js';
 import type { StagingResult, Warehouse } from '../../warehouse/warehouse.js';
+import { manifestMismatch, onRawLanded } from '../expected-run.js';
 import { failRun } from '../publish-failure.js';
+import { RefusedEvent, refuseEvent } from '../refuse-event.js';
 import { detectDeletes, requireDeleteFinder, type FindDeletedKeys } from './delete-detection.js';
 import { schemaChangesOf } from './schema-changes.js';
 
@@ -143,6 +145,9 @@ export interface LoadAndMergeDeps {
  * (Warehouse.evolveSchema), recorded in the run and announced in StageMerged.
  * Loading is idempotent per file and MERGE per run, so even a replayed RawLanded changes nothing
  * that is already right; a duplicate delivery is dropped before it touches the warehouse.
+ * A RawLanded that its run cannot have caused (an unknown run, another table's, no manifest
+ * recorded by glue-finished, an ended run unless replayed, a manifest naming another run, database
+ * or table) is refused (EventRefused) before anything is loaded or recorded (expected-run.ts).
  * A table with `deletes: detect | detect-hard` then has the rows gone from the source marked or
  * removed (delete-detection.ts), every run, even one that extracted nothing, before the watermark
  * commit; they count as `deleted` in the run, the step and StageMerged.
@@ -153,14 +158,18 @@ export function createLoadAndMerge(deps: LoadAndMergeDeps): (event: FloeEvent) =
     const { runId, source, table } = event.detail;
     const ref = { runId, source, table };
     const run = await deps.state.getRun(runId);
-    const done = run?.steps.some((step) => step.name === 'load-and-merge' && !step.error) ?? false;
     const replayed = event['replay-name'] !== undefined;
     // Duplicates are dropped; a replay (EventBridge sets replay-name) runs the step again, harmlessly.
-    if (done && !replayed) return;
+    const verdict = onRawLanded(run, ref, event.detail.manifestUrl, replayed);
+    if (verdict === 'duplicate') return;
+    if (verdict !== 'act') return refuseEvent(deps.publisher, 'load-and-merge', event, ref, verdict.refused);
     const startedAt = new Date().toISOString();
     try {
-      if (!replayed) await requireLease(deps.state, ref);
+      // The manifest must be this run's before anything else (the lease included) is judged.
       const manifest = await deps.raw.readManifest(runId);
+      const mismatch = manifest === null ? null : manifestMismatch(manifest, ref, deps.raw.manifestUrl(runId));
+      if (mismatch !== null) throw new RefusedEvent(mismatch);
+      if (!replayed) await requireLease(deps.state, ref);
       if (!manifest) throw new Error(`no manifest at ${deps.raw.manifestUrl(runId)}`);
       const repairKeys = manifest.keys;
       const configuredDeletes = manifest.mode === 'incremental' || repairKeys !== undefined ? (await deps.state.getTableConfig(source, table))?.deletes : undefined;
@@ -245,6 +254,7 @@ export function createLoadAndMerge(deps: LoadAndMergeDeps): (event: FloeEvent) =
       };
       await deps.publisher.publish(STAGE_MERGED, detail);
     } catch (error) {
+      if (error instanceof RefusedEvent) return refuseEvent(deps.publisher, 'load-and-merge', event, ref, error.message);
       if (error instanceof ReplayRefused) {
         // The run itself ended long ago and stays as it was; only the replay is refused.
         const refused: IngestFailed = {

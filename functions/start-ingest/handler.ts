@@ -2,7 +2,9 @@ import { GLUE_STARTED, INGEST_REQUESTED, type FloeEvent, type GlueStarted } from
 import { faultPoint } from '../../runtime/fault.js';
 import type { Publisher } from '../../runtime/local-bus.js';
 import type { ActiveRun, StateStore } from '../../state/index.js';
+import { onIngestRequested } from '../expected-run.js';
 import { failRun } from '../publish-failure.js';
+import { refuseEvent } from '../refuse-event.js';
 import { extractionJobArguments } from './job-arguments.js';
 
 export interface JobStarter {
@@ -43,6 +45,7 @@ async function endExpiredHolder(state: StateStore, holder: ActiveRun, runId: str
 /**
  * IngestRequested → takes the table's lease, starts the extraction job, publishes GlueStarted.
  * A request delivered twice starts one job: a run that already has a job run id is left alone.
+ * A request naming the run id of another table's run is refused (EventRefused), changing nothing.
  * Two deliveries at the same moment are kept apart by the caller (on Lambda, idempotency per run id).
  */
 export function createStartIngest(deps: StartIngestDeps): (event: FloeEvent) => Promise<void> {
@@ -53,8 +56,10 @@ export function createStartIngest(deps: StartIngestDeps): (event: FloeEvent) => 
     const run = { runId, source, table };
     const existing = await deps.state.getRun(runId);
     // A duplicate delivery must not start a second job, nor revive a run that already ended;
-    // `floe replay` gives the request a new run id instead.
-    if (existing && (existing.jobRunId !== undefined || existing.status !== 'running')) return;
+    // `floe replay` gives the request a new run id instead. A run id of another table is refused.
+    const verdict = onIngestRequested(existing, run);
+    if (verdict === 'duplicate') return;
+    if (verdict !== 'act') return refuseEvent(deps.publisher, 'start-ingest', event, run, verdict.refused);
 
     const config = await deps.state.getTableConfig(source, table);
     if (!config) {
