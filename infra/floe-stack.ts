@@ -55,6 +55,7 @@ export class FloeStack extends Stack {
   readonly tables: StateTables;
   readonly extraction: ExtractionJob;
   readonly handlers: Record<HandlerName, HandlerFunction>;
+  readonly alarms: Alarms;
 
   constructor(scope: Construct, id: string, props: FloeStackProps) {
     super(scope, id, props);
@@ -181,6 +182,7 @@ export class FloeStack extends Stack {
         ['RequestIngest', entry.handler.deadLetterQueue] as const,
       ]),
     });
+    this.alarms = alarms;
 
     new CfnOutput(this, 'BusName', { value: this.bus.eventBusName });
     new CfnOutput(this, 'RawRoot', { value: rawRoot });

@@ -337,8 +337,8 @@ describe('Stack: FloeStack alarms', () => {
     // Prepare
     const queues = ofType('AWS::SQS::Queue').map(([id]) => id);
 
-    // Assess
-    expect(queues).toHaveLength(6);
+    // Assess: one per Lambda, and the alarm rules' own
+    expect(queues).toHaveLength(7);
     for (const queue of queues) {
       template.hasResourceProperties('AWS::CloudWatch::Alarm', {
         MetricName: 'ApproximateNumberOfMessagesVisible',
@@ -357,6 +357,55 @@ describe('Stack: FloeStack alarms', () => {
       EventPattern: { source: ['floe.pipeline'], 'detail-type': ['IngestFailed'] },
       Targets: [Match.objectLike({ Arn: { Ref: Match.stringLikeRegexp('AlarmsTopic') } })],
     });
+  });
+
+  it('lets no one publish to the alarm topic through its policy: EventBridge publishes through a role', () => {
+    // Prepare
+    const [, topicPolicy] = ofType('AWS::SNS::TopicPolicy').find(([, policy]) =>
+      JSON.stringify(policy.Properties?.['Topics']) === JSON.stringify([{ Ref: logicalId(stack.alarms.topic) }]))!;
+
+    // Assess: the topic policy only refuses publishing without TLS
+    expect((topicPolicy.Properties?.['PolicyDocument'] as { Statement: unknown[] }).Statement).toEqual([
+      expect.objectContaining({ Effect: 'Deny', Action: 'sns:Publish', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }),
+    ]);
+    expect(allStatements(template).filter((statement) => JSON.stringify(statement['Principal'] ?? null).includes('events.amazonaws.com') &&
+      asArray(statement['Action']).includes('sns:Publish'))).toEqual([]);
+  });
+
+  it('lets EventBridge assume the delivery role only for the two alarm rules, and the role publish only to the alarm topic', () => {
+    // Prepare
+    const roleId = logicalId(stack.alarms.deliveryRole);
+    const ruleArn = (name: string) => ({
+      'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':events:', { Ref: 'AWS::Region' }, ':', { Ref: 'AWS::AccountId' }, ':rule/', { Ref: logicalId(stack.bus) }, `/${name}`]],
+    });
+    const alarmRules = ofType('AWS::Events::Rule').filter(([, rule]) => JSON.stringify(rule.Properties?.['Targets']).includes(logicalId(stack.alarms.topic)));
+
+    // Assess: the trust names the rules' ARNs, which are the ARNs of the rules that carry the role
+    expect(resources[roleId]?.Properties?.['AssumeRolePolicyDocument']).toEqual({
+      Version: '2012-10-17',
+      Statement: [{
+        Action: 'sts:AssumeRole',
+        Effect: 'Allow',
+        Principal: { Service: 'events.amazonaws.com' },
+        Condition: {
+          ArnEquals: { 'aws:SourceArn': [ruleArn('floe-alarm-ingest-failed'), ruleArn('floe-alarm-check-drift')] },
+          StringEquals: { 'aws:SourceAccount': { Ref: 'AWS::AccountId' } },
+        },
+      }],
+    });
+    expect(alarmRules.map(([, rule]) => rule.Properties?.['Name']).sort()).toEqual(['floe-alarm-check-drift', 'floe-alarm-ingest-failed']);
+    for (const [, rule] of alarmRules) {
+      expect(rule.Properties?.['EventBusName']).toEqual({ Ref: logicalId(stack.bus) });
+      expect(rule.Properties?.['Targets']).toEqual([expect.objectContaining({
+        Arn: { Ref: logicalId(stack.alarms.topic) },
+        RoleArn: { 'Fn::GetAtt': [roleId, 'Arn'] },
+        DeadLetterConfig: { Arn: { 'Fn::GetAtt': [logicalId(stack.alarms.deliveryDeadLetters), 'Arn'] } },
+      })]);
+    }
+    const rolePolicies = ofType('AWS::IAM::Policy').filter(([, policy]) => JSON.stringify(policy.Properties?.['Roles']) === JSON.stringify([{ Ref: roleId }]));
+    expect(rolePolicies.flatMap(([, policy]) => (policy.Properties?.['PolicyDocument'] as { Statement: unknown[] }).Statement)).toEqual([
+      { Action: 'sns:Publish', Effect: 'Allow', Resource: { Ref: logicalId(stack.alarms.topic) } },
+    ]);
   });
 
   it('sends every CheckCompleted that is not in sync to the alarm topic', () => {
