@@ -35,10 +35,37 @@ export const ManifestWindowSchema = z.object({
 
 const instant = z.iso.datetime({ offset: true });
 
+/** The raw layout's engine folders (glue/floe_extract/layout.py). */
+const ENGINE_FOLDERS = { postgres: 'PostgreSQL', mysql: 'MySQL' } as const;
+
+/**
+ * Why a file path of the manifest is not inside its run's table folder, or null when it is. Paths
+ * are joined to the raw root (a folder, or an S3 prefix) by whoever loads them: one that is
+ * absolute, climbs out with `..`, names another table's folder or a URL would load what is not
+ * this run's. Control characters in the path come out escaped (JSON quoting).
+ */
+function filePathProblem(path: string, m: { runId: string; engine: 'postgres' | 'mysql'; database: string; table: string }): string | null {
+  const folder = `${ENGINE_FOLDERS[m.engine]}/${m.database}/${m.table}/`;
+  const segments = path.split('/');
+  // Below the table folder the job writes `{YYYY-MM-DD}/{HH}/{runId}-{part}.parquet`: no backslash
+  // (a separator on Windows) there. The table folder itself may hold one: a table may be named so.
+  const confined =
+    path.startsWith(folder) &&
+    path.length > folder.length &&
+    !path.slice(folder.length).includes('\\') &&
+    !/[\u0000-\u001f\u007f-\u009f]/.test(path) &&
+    segments.every((segment) => segment !== '' && segment !== '.' && segment !== '..');
+  if (confined) return null;
+  return `run ${m.runId}: file path ${JSON.stringify(path)} is outside the run's table folder ${JSON.stringify(folder)} under the raw root; nothing of the run is loaded`;
+}
+
 /**
  * The extraction job's manifest, `RAW_ROOT/_manifests/{runId}.json`, written
  * last and atomically: its presence means every file it lists is complete.
- * Besides the shape, it checks that `totalRows` is the sum of the files' rows.
+ * Besides the shape, it checks that `totalRows` is the sum of the files' rows, and that every
+ * file path (data and rejects) lies in the run's table folder,
+ * `{PostgreSQL|MySQL}/{database}/{table}/`, with no `.`, `..` or empty segment: nothing outside
+ * it is ever loaded, whatever the raw root (a folder or `s3://`).
  *
  * @example
  * ```json
@@ -102,6 +129,16 @@ export const ManifestSchema = z
   .refine((m) => m.files.reduce((sum, f) => sum + f.rows, 0) === m.totalRows, {
     message: 'totalRows must equal the sum of files[].rows',
     path: ['totalRows'],
+  })
+  .superRefine((m, ctx) => {
+    const listed = [
+      ...m.files.map((file, index) => ({ file, at: ['files', index, 'path'] })),
+      ...(m.rejects?.file ? [{ file: m.rejects.file, at: ['rejects', 'file', 'path'] }] : []),
+    ];
+    for (const { file, at } of listed) {
+      const problem = filePathProblem(file.path, m);
+      if (problem !== null) ctx.addIssue({ code: 'custom', path: at, message: problem });
+    }
   });
 
 export type Manifest = z.infer<typeof ManifestSchema>;

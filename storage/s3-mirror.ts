@@ -23,8 +23,10 @@ export interface S3MirrorOptions {
  * to the same paths below `mirror`, so a warehouse that can only read local Parquet (DuckDB
  * without its network extension) loads runs that landed in S3. Snowflake reads S3 itself and
  * uses {@link S3RawStorage}.
- * Guarantees: a manifest is returned only once all its files are complete on disk (each is
- * written to a temporary name and renamed); a missing manifest reads as null.
+ * Guarantees: a manifest is returned only once all its files (data and rejects) are complete on
+ * disk (each is written to a temporary name and renamed); a missing manifest reads as null; a file
+ * whose path leaves the mirror or whose URL is not its path under the S3 root is refused before
+ * anything is copied.
  */
 export class S3MirroredRawStorage implements RawStorage {
   readonly root: string;
@@ -42,13 +44,24 @@ export class S3MirroredRawStorage implements RawStorage {
   async readManifest(runId: string): Promise<Manifest | null> {
     const manifest = await this.s3.readManifest(runId);
     if (manifest === null) return null;
-    for (const file of manifest.files) {
+    // Every file is checked before any is copied. The manifest's contract keeps paths in the run's
+    // table folder; checked again here, where they become local paths.
+    const listed = [...manifest.files, ...(manifest.rejects?.file ? [manifest.rejects.file] : [])];
+    const targets = listed.map((file) => {
       const target = resolve(this.root, file.path);
       if (!target.startsWith(this.root + sep)) {
-        throw new RawStorageError(`manifest of run ${runId}: file path ${file.path} leaves the raw layout; refusing to write outside ${this.root}`, { retryable: false });
+        throw new RawStorageError(`manifest of run ${runId}: file path ${JSON.stringify(file.path)} leaves the raw layout; refusing to write outside ${this.root}`, { retryable: false });
       }
+      // The copy is read from the file's URL: it must be the path under this raw root, not another bucket's object.
+      const expected = `${this.s3.root}/${file.path}`;
+      if (file.url !== expected) {
+        throw new RawStorageError(`manifest of run ${runId}: file ${JSON.stringify(file.path)} has URL ${JSON.stringify(file.url)}, not ${expected}; nothing of the run is copied`, { retryable: false });
+      }
+      return { url: file.url, target };
+    });
+    for (const { url, target } of targets) {
       // Files are renamed into place only when complete, so one that is there is the whole file.
-      if (!(await exists(target))) await this.download(file.url, target);
+      if (!(await exists(target))) await this.download(url, target);
     }
     return manifest;
   }

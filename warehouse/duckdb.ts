@@ -1,4 +1,4 @@
-import { join } from 'node:path';
+import { isAbsolute, resolve, sep } from 'node:path';
 import { DuckDBConnection, DuckDBInstance, type DuckDBValue } from '@duckdb/node-api';
 import type { SchemaChange } from '../events/schema-change.js';
 import { canonicalDuckDbType } from './arrow-type.js';
@@ -38,9 +38,18 @@ const DELETE_BATCH = 1_000;
 
 type Params = readonly (string | number | bigint | boolean | null)[];
 
-/** Where DuckDB reads a manifest file: below a local raw root, or below an `s3://…` prefix. */
-function fileLocation(rawRoot: string, path: string): string {
-  return rawRoot.includes('://') ? `${rawRoot.replace(/\/+$/, '')}/${path}` : join(rawRoot, path);
+/**
+ * Where DuckDB reads a manifest file: below a local raw root, or below an `s3://…` prefix. The
+ * manifest's contract already keeps paths in their run's table folder; a path that would still
+ * leave the root (absolute, or climbing out with `..`) is refused here too, before anything loads.
+ */
+function fileLocation(rawRoot: string, path: string, runId: string): string {
+  const segments = path.split('/');
+  const local = rawRoot.includes('://') ? null : resolve(rawRoot, path);
+  if (isAbsolute(path) || segments.some((segment) => segment === '..' || segment === '') || (local !== null && !local.startsWith(resolve(rawRoot) + sep))) {
+    throw new WarehouseError(`Cannot load run ${runId}: file path ${JSON.stringify(path)} leaves the raw root ${rawRoot}; nothing was loaded.`);
+  }
+  return local ?? `${rawRoot.replace(/\/+$/, '')}/${path}`;
 }
 
 /**
@@ -102,7 +111,7 @@ export class DuckDbWarehouse implements Warehouse {
         );
       }
 
-      const files: RawFile[] = toLoad.map((file) => ({ location: fileLocation(rawRoot, file.path), path: file.path }));
+      const files: RawFile[] = toLoad.map((file) => ({ location: fileLocation(rawRoot, file.path, manifest.runId), path: file.path }));
       const rowsLoaded = await this.run(insertRawSql(description, manifest.runId, manifest.startedAt, files));
       faultPoint('warehouse:during-raw-load');
       const counts = await this.rows(countRawRowsPerFileSql(description, manifest.runId));

@@ -131,11 +131,11 @@ describe('Storage: S3MirroredRawStorage (moto)', () => {
     await moto?.stop();
   });
 
-  async function put(runId: string, filePath: string): Promise<S3MirroredRawStorage> {
+  async function put(runId: string, filePath: string, url = `s3://floe-mirror/${filePath}`): Promise<S3MirroredRawStorage> {
     const manifest = manifestFixture();
     manifest['runId'] = runId;
     const [file] = manifest['files'] as Record<string, unknown>[];
-    manifest['files'] = [{ ...file, path: filePath, url: `s3://floe-mirror/${filePath}` }];
+    manifest['files'] = [{ ...file, path: filePath, url }];
     await s3.send(new PutObjectCommand({ Bucket: 'floe-mirror', Key: `_manifests/${runId}.json`, Body: JSON.stringify(manifest) }));
     await s3.send(new PutObjectCommand({ Bucket: 'floe-mirror', Key: filePath, Body: 'PAR1 not really parquet' }));
     return new S3MirroredRawStorage({ client: s3, root: 's3://floe-mirror', mirror: await mkdtemp(join(tmpdir(), 'floe-mirror-')) });
@@ -143,7 +143,7 @@ describe('Storage: S3MirroredRawStorage (moto)', () => {
 
   it("copies the manifest's files below the mirror, at their layout paths", async () => {
     // Prepare
-    const storage = await put('r-mirror', 'PostgreSQL/clr/users/2025-11-05/12/r-mirror-0.parquet');
+    const storage = await put('r-mirror', 'PostgreSQL/clr/floe_fixture.coupons/2025-11-05/12/r-mirror-0.parquet');
 
     // Act
     const manifest = await storage.readManifest('r-mirror');
@@ -151,7 +151,7 @@ describe('Storage: S3MirroredRawStorage (moto)', () => {
     // Assess
     expect(manifest?.runId).toBe('r-mirror');
     expect(storage.manifestUrl('r-mirror')).toBe('s3://floe-mirror/_manifests/r-mirror.json');
-    expect(await readFile(join(storage.root, 'PostgreSQL/clr/users/2025-11-05/12/r-mirror-0.parquet'), 'utf8')).toBe('PAR1 not really parquet');
+    expect(await readFile(join(storage.root, 'PostgreSQL/clr/floe_fixture.coupons/2025-11-05/12/r-mirror-0.parquet'), 'utf8')).toBe('PAR1 not really parquet');
   });
 
   it('refuses a manifest whose file path would leave the mirror', async () => {
@@ -162,7 +162,20 @@ describe('Storage: S3MirroredRawStorage (moto)', () => {
     const read = storage.readManifest('r-escape');
 
     // Assess
-    await expect(read).rejects.toThrow(/file path \.\.\/escape\.parquet leaves the raw layout/);
+    await expect(read).rejects.toThrow('files.0.path: run r-escape: file path "../escape.parquet" is outside the run\'s table folder "PostgreSQL/clr/floe_fixture.coupons/"');
     await expect(access(join(storage.root, '..', 'escape.parquet'))).rejects.toThrow();
+  });
+
+  it("refuses a file whose URL is not its path under the root (another bucket's object), copying nothing", async () => {
+    // Prepare
+    const path = 'PostgreSQL/clr/floe_fixture.coupons/2025-11-05/12/r-elsewhere-0.parquet';
+    const storage = await put('r-elsewhere', path, 's3://someone-elses-bucket/secret.parquet');
+
+    // Act
+    const read = storage.readManifest('r-elsewhere');
+
+    // Assess
+    await expect(read).rejects.toThrow(`manifest of run r-elsewhere: file "${path}" has URL "s3://someone-elses-bucket/secret.parquet", not s3://floe-mirror/${path}; nothing of the run is copied`);
+    await expect(access(join(storage.root, path))).rejects.toThrow();
   });
 });
