@@ -43,7 +43,9 @@ function otherTable(run: RunRecord, ref: RunRef): { refused: string } | null {
  */
 export function onIngestRequested(run: RunRecord | null, ref: RunRef): Verdict {
   if (run === null) return 'act';
-  return otherTable(run, ref) ?? ( run.jobRunId !== undefined || run.status !== 'running' ? 'duplicate' : 'act');
+  const other = otherTable(run, ref);
+  if (other !== null) return other;
+  return run.jobRunId !== undefined || run.status !== 'running' ? 'duplicate' : 'act';
 }
 
 /** Why a Glue state change of a job run no run recorded is refused. */

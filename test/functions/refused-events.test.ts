@@ -182,6 +182,51 @@ describe('Handler: build-gold and a StageMerged its run cannot have caused', () 
   });
 });
 
+describe('Handlers: an event the state of its run rules out', () => {
+  it('load-and-merge refuses a RawLanded for a run still extracting (no manifest recorded): the run goes on, its lease held', async () => {
+    // Prepare
+    const { folder, state, raw, published, publisher, stateFile } = await prepare();
+    await extractingRun(state, 'r1');
+    const before = await stateFile();
+    const warehouse = await DuckDbWarehouse.open(join(folder, 'warehouse.duckdb'));
+    const event = eventOf('raw-landed', { runId: 'r1', ...TABLE, manifestUrl: raw.manifestUrl('r1') });
+
+    // Act
+    await createLoadAndMerge({ state, raw, warehouse, publisher })(event);
+
+    // Assess
+    expectOneRefusal(published, 'load-and-merge', event, 'run r1 has no manifest recorded: its extraction was not seen to finish (steps: start-ingest)');
+    expect(await stateFile()).toBe(before);
+    expect((await state.getTableState(TABLE.source, TABLE.table)).activeRun).toMatchObject({ runId: 'r1' });
+    await warehouse.close();
+  });
+
+  it('glue-finished refuses the end of a job whose run already ended (unlocked), and drops a second end once one was seen', async () => {
+    // Prepare: r1 ended by floe unlock while its job ran; r2's job end was already handled
+    const { state, raw, published, publisher, stateFile } = await prepare();
+    await extractingRun(state, 'r1');
+    await state.finishRun('r1', 'failed', { name: 'Unlocked', message: 'unlocked by floe unlock', retryable: true });
+    await state.releaseLease(TABLE.source, TABLE.table, 'r1');
+    await state.startRun({ runId: 'r2', ...TABLE, mode: 'incremental', requestedAt: NOW });
+    await state.updateRun('r2', { jobRunId: 'jr_r2' });
+    await state.recordStep('r2', { name: 'extract', startedAt: NOW, error: { name: 'ExtractionFailed', message: 'connection refused', retryable: false } });
+    await state.finishRun('r2', 'failed');
+    const before = await stateFile();
+    const fixture = eventFixture('glue-job-state-change');
+    const ended = (jobRunId: string) => parseEvent({ ...fixture, detail: { ...fixture.detail, jobRunId } });
+    const handler = createGlueFinished({ state, raw, publisher });
+
+    // Act
+    await handler(ended('jr_r1'));
+    await handler(ended('jr_r2'));
+
+    // Assess
+    expectOneRefusal(published, 'glue-finished', ended('jr_r1'), 'run r1 already ended (failed) before the end of its job was seen');
+    expect(published[0]?.detail).toMatchObject({ runId: 'r1', source: 'clr', table: 'clr.orders', jobRunId: 'jr_r1' });
+    expect(await stateFile()).toBe(before);
+  });
+});
+
 describe('Handler: load-and-merge and a manifest that is not the event\'s run', () => {
   /** A loadable manifest (real Parquet files) of `runId` and `table`, written where run r1's manifest belongs. */
   async function manifestAtR1(raw: LocalRawStorage, warehouse: DuckDbWarehouse, names: { runId: string; table: string }): Promise<void> {
