@@ -140,14 +140,12 @@ class ExtractionRun:
             self.log.record("plan", window=window_text, parts=describe_parts(parts), keys=keys)
             files, rows, high = self._read_parts(source, parts, where, incremental, rejects)
             new_watermark = args.watermark
+            held: dict[str, Any] | None = None
             # A repair run reports no watermark: it read a few keys, not everything up to a point.
-            if (
-                args.keys is None
-                and incremental is not None
-                and high is not None
-                and not self._before_watermark(source, incremental, high)
-            ):
-                new_watermark = source.format_watermark(incremental, high)
+            if args.keys is None and incremental is not None and high is not None:
+                mark, held = self._watermark_mark(source, incremental, high)
+                if mark is not None and not self._before_watermark(source, incremental, mark):
+                    new_watermark = source.format_watermark(incremental, mark)
         finally:
             source.close()
         rejects_file = self._land_rejects(rejects)
@@ -165,6 +163,8 @@ class ExtractionRun:
             "window": _window_text(source, incremental, window),
             "previousWatermark": args.watermark,
             "newWatermark": new_watermark,
+            "openTransactions": source.open_transactions.describe(),
+            "watermarkHeld": held,
             "nullIncrementalRows": null_rows,
             "totalRows": rows,
             "files": [f.describe() for f in files],
@@ -193,6 +193,45 @@ class ExtractionRun:
         self.log.record("rejects", level="warning", rows=rejects.count, byColumn=rejects.by_column(), path=key)
         self.log.say(f"{args.table}: {rejects.count:,} value(s) no destination holds exactly, set aside ({counts})")
         return landed
+
+    def _watermark_mark(
+        self, source: Source, incremental: SourceColumn, high: Any
+    ) -> tuple[Any, dict[str, Any] | None]:
+        """The value the watermark may move to, and how far it was held back, if it was.
+
+        For a date or time column, the largest value below the open transactions' bound
+        (open_transactions.py): a row a still-open transaction stamps can be no earlier, so the next
+        run starts where that transaction may still add rows. Other columns move to the largest value read.
+        """
+        if incremental.kind not in TEMPORAL_KINDS:
+            return high, None
+        found = source.open_transactions
+        table = self.args.table
+        if found.unseen != 0:
+            seen = "cannot look at open transactions" if found.unseen is None else (
+                f"cannot see when {found.unseen} open writing transaction(s) started"
+            )
+            self.log.record("open-transactions-unseen", level="warning", unseen=found.unseen, privilege=found.privilege)
+            self.log.say(
+                f"{table}: this role {seen}, so they cannot hold the watermark back and rows they commit later "
+                f"may be skipped; grant it {found.privilege} (see the README, incremental runs)"
+            )
+        mark = source.held_mark(incremental)
+        seconds = found.held_seconds
+        if seconds is None or (mark is not None and _comparable(mark) >= _comparable(high)):
+            return mark, None
+        held: dict[str, Any] = {
+            "to": None if mark is None else source.format_watermark(incremental, mark),
+            "read": source.format_watermark(incremental, high),
+            "openSince": found.oldest_start.isoformat() if found.oldest_start else None,
+            "seconds": round(seconds, 3),
+        }
+        self.log.record("watermark-held", **held)
+        self.log.say(
+            f"{table}: watermark held {seconds:,.0f} s behind an open transaction (open since {held['openSince']}); "
+            "the next run reads from there"
+        )
+        return mark, held
 
     def _before_watermark(self, source: Source, incremental: SourceColumn, high: Any) -> bool:
         """With a lookback every row read may be older than the watermark: it must never move back."""

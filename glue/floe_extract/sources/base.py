@@ -9,6 +9,7 @@ from typing import Any, Protocol
 import pyarrow as pa
 
 from ..columns import SourceColumn
+from ..open_transactions import OpenTransactions
 from ..read_plan import Predicate
 
 BATCH_ROWS = 65_536
@@ -40,12 +41,17 @@ class Source(Protocol):
 
     table: TableName
     columns: list[SourceColumn]
+    open_transactions: OpenTransactions
 
     def quote(self, name: str) -> str:
         """Quote an identifier for query text."""
         ...
 
     def high_mark(self, column: SourceColumn) -> Any: ...
+
+    def held_mark(self, column: SourceColumn) -> Any:
+        """The largest value of a date or time column below `open_transactions.bound`, in the writers' zone."""
+        ...
 
     def lower_bound(self, column: SourceColumn, watermark: str, lookback_seconds: int) -> Any: ...
 

@@ -9,7 +9,7 @@ faster than per-value Python conversion and strict: a value that does not fit
 from __future__ import annotations
 
 import re
-from collections.abc import Generator, Iterator
+from collections.abc import Callable, Generator, Iterator
 from datetime import date, datetime
 from decimal import Decimal
 from operator import itemgetter
@@ -23,6 +23,7 @@ from mysql.connector import errorcode
 from ..columns import Kind, SourceColumn, decimal_column
 from ..connection import ConnectionSettings, Redactor
 from ..errors import JobArgumentError, SourceSchemaError, SourceUnavailableError, UnrepresentableValueError
+from ..open_transactions import OpenTransactions, from_epoch
 from ..quarantine import Rejects
 from ..read_plan import Predicate
 from .base import BATCH_ROWS, TableName
@@ -110,12 +111,55 @@ class MySQLSource:
         self.settings = settings
         self.table = TableName(table.schema or settings.dbname, table.name)
         self.redactor = redactor
-        self._conn = self._connect()
+        self._conn = self._connect(before_snapshot=self._read_open_transactions)
         try:
             self.columns = self._read_columns()
         except BaseException:
             self._conn.close()
             raise
+
+    def _read_open_transactions(self, cursor: Any) -> None:
+        """Writing transactions open now, read before the snapshot (see open_transactions.py).
+
+        information_schema.innodb_trx needs the PROCESS privilege
+        (https://dev.mysql.com/doc/refman/8.0/en/information-schema-innodb-trx-table.html); its
+        trx_started is in the server's system time zone, hence the session's `SYSTEM` zone here.
+        A transaction writes once it has modified rows or while a statement of it runs (MySQL stamps
+        NOW() at each statement's start); read-only ones (consistent-snapshot readers) cannot write.
+        """
+        cursor.execute("SET time_zone = 'SYSTEM'")
+        try:
+            cursor.execute(
+                "SELECT UNIX_TIMESTAMP(NOW(6)), MIN(UNIX_TIMESTAMP(trx_started)), COUNT(*) "
+                "FROM information_schema.innodb_trx WHERE trx_mysql_thread_id <> CONNECTION_ID() "
+                "AND trx_is_read_only = 0 AND (trx_rows_modified > 0 OR trx_query IS NOT NULL)"
+            )
+            now, oldest, count = cursor.fetchone()
+            unseen: int | None = 0
+        except mysql.connector.Error as error:
+            if error.errno != errorcode.ER_SPECIFIC_ACCESS_DENIED_ERROR:
+                raise
+            cursor.execute("SELECT UNIX_TIMESTAMP(NOW(6))")
+            (now,), oldest, count, unseen = cursor.fetchone(), None, 0, None
+        found = OpenTransactions(
+            from_epoch(now), None if oldest is None else from_epoch(oldest), int(count), unseen, "PROCESS"
+        )
+        # DATETIME and DATE columns are stamped in the writers' zone: the server's default, @@global.time_zone.
+        cursor.execute("SET time_zone = @@global.time_zone")
+        cursor.execute("SELECT FROM_UNIXTIME(%s)", (int(found.bound.timestamp()),))
+        (self._writers_bound,) = cursor.fetchone()
+        cursor.execute("SET time_zone = '+00:00'")
+        self.open_transactions = found
+
+    def held_mark(self, column: SourceColumn) -> Any:
+        """The column's largest value below the open transactions' bound, in its own type and the writers' zone."""
+        below: Any = self.open_transactions.bound.replace(tzinfo=None)  # TIMESTAMP: this session reads UTC
+        if column.kind == "date":
+            below = self._writers_bound.date()
+        elif column.arrow_type == pa.timestamp("us"):
+            below = self._writers_bound
+        col = self.quote(column.name)
+        return self._query(f"SELECT max({col}) FROM {self._from} WHERE {col} < %s", (below,))[0][0]
 
     def quote(self, name: str) -> str:
         try:
@@ -123,7 +167,7 @@ class MySQLSource:
         except SourceSchemaError as error:
             raise SourceSchemaError(f"table {self.table}: {error.message}; rename it in the source") from None
 
-    def _connect(self) -> Any:
+    def _connect(self, before_snapshot: Callable[[Any], None] | None = None) -> Any:
         try:
             conn = mysql.connector.connect(
                 host=self.settings.host,
@@ -145,6 +189,8 @@ class MySQLSource:
             cursor = conn.cursor()
             for statement in SESSION_SETUP:
                 cursor.execute(statement)
+            if before_snapshot is not None:
+                before_snapshot(cursor)
             cursor.execute("START TRANSACTION WITH CONSISTENT SNAPSHOT, READ ONLY")
             cursor.close()
         except mysql.connector.Error as error:

@@ -33,6 +33,7 @@ from ..errors import (
     SourceUnavailableError,
     UnrepresentableValueError,
 )
+from ..open_transactions import OpenTransactions, utc
 from ..quarantine import Rejects
 from ..read_plan import Predicate
 from .base import TableName
@@ -158,6 +159,7 @@ class PostgresSource:
         self.rejects = rejects
         self._conn = self._connect()
         try:
+            self.open_transactions = self._open_transactions()
             self._snapshot = self._export_snapshot()
             self.columns = self._read_columns()
         except BaseException:
@@ -192,16 +194,40 @@ class PostgresSource:
                 dbname=self.settings.dbname,
                 application_name="floe-extract",
                 connect_timeout=15,
-                options="-c TimeZone=UTC -c DateStyle=ISO -c extra_float_digits=3 -c bytea_output=hex",
+                options="-c DateStyle=ISO -c extra_float_digits=3 -c bytea_output=hex",
+                autocommit=True,
                 **extra,
             )
+            # The zone this database stamps `timestamp` columns in, before the session moves to UTC.
+            self.writer_time_zone = str(conn.execute("SELECT current_setting('TimeZone')").fetchone()[0])  # type: ignore[index]
+            conn.execute("SET TimeZone TO 'UTC'")
         except psycopg.Error as error:
             raise SourceUnavailableError(
                 f"cannot connect to {self.settings.describe()}: {self.redactor(str(error)).strip()}"
             ) from None
+        conn.autocommit = False
         conn.isolation_level = psycopg.IsolationLevel.REPEATABLE_READ
         conn.read_only = True
         return conn
+
+    def _open_transactions(self) -> OpenTransactions:
+        """Writing transactions of this database open now, read before the snapshot (see open_transactions.py).
+
+        `backend_xid` shows a transaction holding a write id to every role; its `xact_start` only to
+        superusers, the session's own role and members of pg_read_all_stats.
+        See https://www.postgresql.org/docs/current/monitoring-stats.html#MONITORING-PG-STAT-ACTIVITY-VIEW
+        """
+        row = self._conn.execute(
+            "SELECT clock_timestamp(), min(xact_start), count(*), count(*) FILTER (WHERE xact_start IS NULL) "
+            "FROM pg_stat_activity "
+            "WHERE datname = current_database() AND pid <> pg_backend_pid() AND backend_xid IS NOT NULL"
+        ).fetchone()
+        self._conn.commit()  # the run's snapshot is taken after this reading, in a transaction of its own
+        assert row is not None  # an aggregate without GROUP BY returns one row
+        measured_at, oldest, count, unseen = row
+        return OpenTransactions(
+            utc(measured_at), None if oldest is None else utc(oldest), int(count), int(unseen), "pg_read_all_stats"
+        )
 
     def _export_snapshot(self) -> str | None:
         try:
@@ -235,6 +261,18 @@ class PostgresSource:
     def _scalar(self, query: str, params: tuple[Any, ...] = ()) -> Any:
         row = self._conn.execute(query, params).fetchone()
         return row[0] if row else None
+
+    def held_mark(self, column: SourceColumn) -> Any:
+        """The column's largest value below the open transactions' bound, in its own type and the writers' zone."""
+        bound = self.open_transactions.bound
+        params: tuple[Any, ...] = (bound,)
+        below = "%s"  # timestamptz: instants, whatever the zone
+        if column.kind == "date":
+            below, params = "(%s AT TIME ZONE %s)::date", (bound, self.writer_time_zone)
+        elif column.arrow_type == pa.timestamp("us"):
+            below, params = "(%s AT TIME ZONE %s)", (bound, self.writer_time_zone)
+        col = self.quote(column.name)
+        return self._scalar(f"SELECT max({col}) FROM {self._from} WHERE {col} < {below}", params)
 
     def high_mark(self, column: SourceColumn) -> Any:
         try:
