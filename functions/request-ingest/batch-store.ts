@@ -3,6 +3,9 @@ import { z } from 'zod';
 
 import { IngestModeSchema } from '../../events/index.js';
 
+/** A table another run held when the call came (or a run of the same call in another mode): nothing was requested for it. */
+const BusyTableSchema = z.object({ table: z.string(), busy: z.object({ heldBy: z.string(), since: z.string() }) });
+
 const RequestedRowSchema = z.union([
   z.object({
     rowNumber: z.int(),
@@ -10,11 +13,13 @@ const RequestedRowSchema = z.union([
     /** The mode the row asked for; absent means each table's configured mode. */
     mode: IngestModeSchema.optional(),
     wait: z.boolean(),
-    runs: z.array(z.object({ table: z.string(), runId: z.string() })),
+    /** Rows of one query asking for the same table in the same mode share its run (and run id). */
+    runs: z.array(z.union([z.object({ table: z.string(), runId: z.string() }), BusyTableSchema])),
   }),
   z.object({ rowNumber: z.int(), error: z.string() }),
 ]);
 export type RequestedRow = z.infer<typeof RequestedRowSchema>;
+export type RequestedRun = Extract<RequestedRow, { runs: unknown }>['runs'][number];
 
 /** What a batch asked for, as first understood: every retry and poll of the batch answers from it. */
 export const RequestedBatchSchema = z.object({

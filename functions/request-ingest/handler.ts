@@ -1,10 +1,11 @@
-import { createHash } from 'node:crypto';
-
-import { INGEST_REQUESTED, IngestModeSchema, type IngestMode, type IngestRequested } from '../../events/index.js';
+import { INGEST_REQUESTED, type IngestRequested } from '../../events/index.js';
 import type { Publisher } from '../../runtime/local-bus.js';
 import type { RunRecord, StateStore } from '../../state/index.js';
-import type { BatchStore, RequestedBatch, RequestedRow } from './batch-store.js';
-import { BATCH_ID_HEADER, BadRequest, header, isPoll, parseRows, respond, type ProxyRequest, type ProxyResponse, type RowRequest } from './wire-format.js';
+import type { BatchStore, RequestedBatch, RequestedRow, RequestedRun } from './batch-store.js';
+import { rowsOverCap, runsOverCap } from './limits.js';
+import { countRuns, planRuns } from './plan.js';
+import { configLookups, namedTables, validateRow, type ValidRow } from './validate-row.js';
+import { BATCH_ID_HEADER, BadRequest, QUERY_ID_HEADER, header, isPoll, parseRows, respond, type ProxyRequest, type ProxyResponse, type RowRequest } from './wire-format.js';
 
 export interface RequestIngestDeps {
   state: StateStore;
@@ -16,76 +17,45 @@ export interface RequestIngestDeps {
 /** One requested table of a row, and, once known, how its run went. */
 export interface TableRun {
   table: string;
-  runId: string;
-  /** Only when the row asked to wait: `requested` until start-ingest has recorded the run. */
-  status?: RunRecord['status'] | 'requested';
+  /** Absent for a busy table: nothing was requested for it. */
+  runId?: string;
+  /**
+   * Only when the row asked to wait, or the table was busy: `requested` until start-ingest has
+   * recorded the run; `busy` when another run held the table and nothing was requested.
+   */
+  status?: RunRecord['status'] | 'requested' | 'busy';
+  /** The run that held a busy table, and since when. */
+  heldBy?: string;
+  since?: string;
   rowsExtracted?: number;
   error?: string;
 }
 
 export type RowResult = { runs: TableRun[] } | { error: string };
 
-interface ValidRow {
-  source: string;
-  tables: string[];
-  /** Only when the row asked for a mode; otherwise start-ingest takes the table's own. */
-  mode: IngestMode | undefined;
-  wait: boolean;
+/** Every row answers `error`: nothing of the call is requested. */
+function refuseAll(rows: readonly RowRequest[], error: string): RequestedRow[] {
+  return rows.map((row) => ({ rowNumber: row.rowNumber, error }));
 }
 
-/** A row that names an unknown table or has bad arguments answers an error; it never fails the batch. */
-async function validateRow(state: StateStore, row: RowRequest): Promise<ValidRow | { error: string }> {
-  if (typeof row.source !== 'string' || row.source === '') return { error: 'source must be a non-empty string' };
-  const source = row.source;
-  const allTables = row.tables === null || row.tables === '*';
-  if (!allTables && (!Array.isArray(row.tables) || row.tables.length === 0 || !row.tables.every((t): t is string => typeof t === 'string' && t !== ''))) {
-    return { error: 'tables must be a non-empty array of table names, or null / "*" for all tables' };
+/**
+ * What a call asks for, decided once: the caps first (rows before anything is read, then the
+ * tables the rows name, then the runs once `'*'` is expanded), then each row's validity, then each
+ * table's run or busy holder (plan.ts).
+ */
+async function understand(state: StateStore, queryId: string, rows: readonly RowRequest[], now: Date): Promise<RequestedRow[]> {
+  const named = new Set(rows.flatMap((row) => namedTables(row).map((table) => JSON.stringify([row.source, table]))));
+  const refusal = rowsOverCap(rows.length) ?? runsOverCap(named.size);
+  if (refusal !== null) return refuseAll(rows, refusal);
+  const lookups = configLookups(state);
+  const checked: (ValidRow | { rowNumber: number; error: string })[] = [];
+  for (const row of rows) {
+    const valid = await validateRow(lookups, row);
+    checked.push('error' in valid ? { rowNumber: row.rowNumber, error: valid.error } : valid);
   }
-  let mode: IngestMode | undefined;
-  let wait = false;
-  if (row.options !== null) {
-    if (typeof row.options !== 'object' || Array.isArray(row.options)) return { error: 'options must be an object or null, e.g. {"mode": "full", "wait": true}' };
-    const options = row.options as Record<string, unknown>;
-    const unknownKeys = Object.keys(options).filter((key) => key !== 'mode' && key !== 'wait');
-    if (unknownKeys.length > 0) return { error: `unknown option(s) ${unknownKeys.join(', ')}: expected "mode" and "wait"` };
-    if (options['mode'] !== undefined && options['mode'] !== null) {
-      const parsed = IngestModeSchema.safeParse(options['mode']);
-      if (!parsed.success) return { error: `options.mode must be "full" or "incremental", got ${JSON.stringify(options['mode'])}` };
-      mode = parsed.data;
-    }
-    if (options['wait'] !== undefined && options['wait'] !== null) {
-      if (typeof options['wait'] !== 'boolean') return { error: 'options.wait must be true or false' };
-      wait = options['wait'];
-    }
-  }
-  if (allTables) {
-    const configs = await state.listTableConfigs(source);
-    if (configs.length === 0) return { error: `source ${source} has no configured tables (unknown source?); nothing was requested for this row` };
-    return { source, tables: configs.map((config) => config.table), mode, wait };
-  }
-  const tables: string[] = [];
-  const unknown: string[] = [];
-  for (const table of [...new Set(row.tables as string[])]) {
-    if (await state.getTableConfig(source, table)) tables.push(table);
-    else unknown.push(table);
-  }
-  if (unknown.length > 0) {
-    return { error: `not in the configuration of source ${source} (unknown source or table): ${unknown.join(', ')}; nothing was requested for this row` };
-  }
-  return { source, tables, mode, wait };
-}
-
-/** The same batch, row and table always give the same run id, so a retried call finds its runs. */
-export function runIdFor(batchId: string, rowNumber: number, table: string): string {
-  const digest = createHash('sha256').update(`${batchId}\n${rowNumber}\n${table}`).digest('hex').slice(0, 24);
-  return `sf-${rowNumber}-${digest}`;
-}
-
-async function understand(state: StateStore, batchId: string, row: RowRequest): Promise<RequestedRow> {
-  const valid = await validateRow(state, row);
-  if ('error' in valid) return { rowNumber: row.rowNumber, error: valid.error };
-  const runs = valid.tables.map((table) => ({ table, runId: runIdFor(batchId, row.rowNumber, table) }));
-  return { rowNumber: row.rowNumber, source: valid.source, wait: valid.wait, runs, ...(valid.mode === undefined ? {} : { mode: valid.mode }) };
+  const runsRefusal = runsOverCap(countRuns(checked.filter((row): row is ValidRow => !('error' in row))));
+  if (runsRefusal !== null) return refuseAll(rows, runsRefusal);
+  return planRuns(state, queryId, checked, now);
 }
 
 /**
@@ -97,8 +67,9 @@ async function publishRequests(deps: RequestIngestDeps, batchId: string, batch: 
   const published = new Set(batch.published);
   for (const row of batch.rows) {
     if ('error' in row) continue;
-    for (const { table, runId } of row.runs) {
-      if (published.has(runId)) continue;
+    for (const run of row.runs) {
+      if ('busy' in run || published.has(run.runId)) continue;
+      const { table, runId } = run;
       const detail: IngestRequested = {
         runId,
         source: row.source,
@@ -110,8 +81,16 @@ async function publishRequests(deps: RequestIngestDeps, batchId: string, batch: 
       };
       await deps.publisher.publish(INGEST_REQUESTED, detail);
       await deps.batches.markPublished(batchId, runId);
+      published.add(runId);
     }
   }
+}
+
+function busyOutcome({ table, busy }: Extract<RequestedRun, { busy: unknown }>): TableRun {
+  return {
+    table, status: 'busy', heldBy: busy.heldBy, since: busy.since,
+    error: `table busy: run ${busy.heldBy} has held it since ${busy.since}; nothing was requested for this table, ask again once that run has ended`,
+  };
 }
 
 function outcome(table: string, runId: string, run: RunRecord | null): TableRun {
@@ -131,13 +110,17 @@ async function answer(state: StateStore, batch: RequestedBatch): Promise<ProxyRe
       data.push([row.rowNumber, { error: row.error }]);
       continue;
     }
-    if (!row.wait) {
-      data.push([row.rowNumber, { runs: row.runs.map(({ table, runId }) => ({ table, runId })) }]);
-      continue;
-    }
     const runs: TableRun[] = [];
-    for (const { table, runId } of row.runs) {
-      const result = outcome(table, runId, await state.getRun(runId));
+    for (const run of row.runs) {
+      if ('busy' in run) {
+        runs.push(busyOutcome(run));
+        continue;
+      }
+      if (!row.wait) {
+        runs.push({ table: run.table, runId: run.runId });
+        continue;
+      }
+      const result = outcome(run.table, run.runId, await state.getRun(run.runId));
       if (result.status === 'running' || result.status === 'requested') pending = true;
       runs.push(result);
     }
@@ -151,9 +134,11 @@ async function answer(state: StateStore, batch: RequestedBatch): Promise<ProxyRe
  *
  * Answers `{"data": [[rowNumber, result], …]}` in the rows' order. The batch is recorded under its
  * batch id the first time: a retried call answers from that record and publishes only what was
- * not published yet, so nothing twice. A row with `{"wait": true}` makes the answer 202 until each
- * of its runs has finished; Snowflake then polls (GET, same batch id) until it gets 200 with the
- * outcomes.
+ * not published yet, so nothing twice. Rows of one query asking for the same table share one run;
+ * a table another run holds is answered busy and not requested; a call over a cap (limits.ts)
+ * requests nothing and every row answers why. A row with `{"wait": true}` makes the answer 202
+ * until each of its runs has finished; Snowflake then polls (GET, same batch id) until it gets
+ * 200 with the outcomes.
  */
 export function createRequestIngest(deps: RequestIngestDeps): (request: ProxyRequest) => Promise<ProxyResponse> {
   const now = deps.now ?? (() => new Date());
@@ -174,9 +159,9 @@ export function createRequestIngest(deps: RequestIngestDeps): (request: ProxyReq
       if (error instanceof BadRequest) return respond(400, { error: error.message });
       throw error;
     }
-    const understood: RequestedRow[] = [];
-    for (const row of rows) understood.push(await understand(deps.state, batchId, row));
-    const batch = await deps.batches.record(batchId, understood);
+    // Snowflake sends the query id with every batch; a call without one is its own query.
+    const queryId = header(request, QUERY_ID_HEADER) ?? batchId;
+    const batch = (await deps.batches.get(batchId)) ?? (await deps.batches.record(batchId, await understand(deps.state, queryId, rows, now())));
     await publishRequests(deps, batchId, batch, now);
     return answer(deps.state, batch);
   };

@@ -9,6 +9,9 @@
 /** The header Snowflake sets on every call of one batch, retries and polls included. */
 export const BATCH_ID_HEADER = 'sf-external-function-query-batch-id';
 
+/** The header naming the query that called the function: the same on every batch of the query. */
+export const QUERY_ID_HEADER = 'sf-external-function-current-query-id';
+
 /** What API Gateway's proxy integration hands the function (only the fields used here). */
 export interface ProxyRequest {
   httpMethod?: string;

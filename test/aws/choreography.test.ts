@@ -34,6 +34,7 @@ const BATCH = '01bf0e2e-0000-4000-8000-00000000e2e0';
 function snowflakeCall(rows: unknown[] | null, batchId = BATCH): object {
   // What API Gateway's proxy integration hands the function for one external-function batch:
   // a POST with the rows, or (rows null) Snowflake's GET polling it, same headers and no body.
+  // Each batch here is a query of its own (rows of one query share their runs).
   return {
     resource: '/ingest', path: '/ingest', httpMethod: rows === null ? 'GET' : 'POST', isBase64Encoded: false,
     headers: {
@@ -41,7 +42,7 @@ function snowflakeCall(rows: unknown[] | null, batchId = BATCH): object {
       'sf-external-function-format': 'json',
       'sf-external-function-format-version': '1.0',
       'sf-external-function-query-batch-id': batchId,
-      'sf-external-function-current-query-id': '01bf0e2e-0000-4000-8000-0000000000q1',
+      'sf-external-function-current-query-id': `query-of-${batchId}`,
     },
     body: rows === null ? null : JSON.stringify({ data: rows }),
   };

@@ -7,6 +7,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { parseEvent } from '../../events/index.js';
 import { DynamoDbBatchStore } from '../../functions/request-ingest/batch-store.js';
 import { createRequestIngest } from '../../functions/request-ingest/handler.js';
+import { MAX_ROWS_PER_CALL, MAX_RUNS_PER_CALL } from '../../functions/request-ingest/limits.js';
 import type { ProxyRequest } from '../../functions/request-ingest/wire-format.js';
 import { createTables, idempotencyTableDefinition } from '../../state/dynamodb.js';
 import { LocalStateStore } from '../../state/index.js';
@@ -51,7 +52,7 @@ async function setup(): Promise<Setup> {
   const batches = await freshBatchStore();
   const folder = await mkdtemp(join(tmpdir(), 'floe-request-ingest-'));
   const state = new LocalStateStore(join(folder, 'state'));
-  await state.putTableConfigs(['clr.users', 'clr.coupons'].map((table) => ({
+  await state.putTableConfigs(['clr.users', 'clr.coupons', 'clr.orders', 'clr.items'].map((table) => ({
     source: 'clr', table, engine: 'postgres' as const, primaryKey: ['id'], mode: 'incremental' as const,
     incrementalColumn: 'updated_at', partitions: 1, lookbackSeconds: 0,
   })));
@@ -69,8 +70,11 @@ async function setup(): Promise<Setup> {
   return { state, batches, published, handle: createRequestIngest({ state, publisher, batches }) };
 }
 
-/** The request API Gateway's proxy integration passes on for a Snowflake external function call. */
-function snowflakeRequest(rows: unknown[], batchId = BATCH): ProxyRequest {
+/**
+ * The request API Gateway's proxy integration passes on for a Snowflake external function call:
+ * one batch of a query (by default each batch its own query).
+ */
+function snowflakeRequest(rows: unknown[], batchId = BATCH, queryId = `query-of-${batchId}`): ProxyRequest {
   return {
     httpMethod: 'POST',
     headers: {
@@ -78,7 +82,7 @@ function snowflakeRequest(rows: unknown[], batchId = BATCH): ProxyRequest {
       'sf-external-function-format': 'json',
       'sf-external-function-format-version': '1.0',
       'sf-external-function-query-batch-id': batchId,
-      'sf-external-function-current-query-id': '01b2c3d4-0000-aaaa-0000-000000000001',
+      'sf-external-function-current-query-id': queryId,
     },
     body: JSON.stringify({ data: rows }),
   };
@@ -112,8 +116,8 @@ describe('Handler: request-ingest (Snowflake external function)', () => {
     // Act
     const response = await handle(snowflakeRequest([
       [2, 'clr', ['clr.coupons'], { mode: 'full' }],
-      [0, 'clr', ['clr.users', 'clr.coupons'], null],
-      [1, 'clr', ['clr.users'], {}],
+      [0, 'clr', ['clr.users', 'clr.orders'], null],
+      [1, 'clr', ['clr.items'], {}],
     ]));
 
     // Assess
@@ -121,10 +125,10 @@ describe('Handler: request-ingest (Snowflake external function)', () => {
     const data = answer(response);
     expect(data.map(([row]) => row)).toEqual([2, 0, 1]);
     expect(data.map(([, result]) => (result['runs'] as { table: string }[]).map((run) => run.table))).toEqual([
-      ['clr.coupons'], ['clr.users', 'clr.coupons'], ['clr.users'],
+      ['clr.coupons'], ['clr.users', 'clr.orders'], ['clr.items'],
     ]);
     expect(published.map((p) => [p.detailType, p.detail['table']])).toEqual([
-      ['IngestRequested', 'clr.coupons'], ['IngestRequested', 'clr.users'], ['IngestRequested', 'clr.coupons'], ['IngestRequested', 'clr.users'],
+      ['IngestRequested', 'clr.coupons'], ['IngestRequested', 'clr.users'], ['IngestRequested', 'clr.orders'], ['IngestRequested', 'clr.items'],
     ]);
     expect(published[0]?.detail).toMatchObject({ source: 'clr', mode: 'full', requestId: `${BATCH}:2:clr.coupons` });
     expect(published[1]?.detail).toMatchObject({ requestId: `${BATCH}:0:clr.users` });
@@ -143,10 +147,10 @@ describe('Handler: request-ingest (Snowflake external function)', () => {
 
     // Act
     const retry = await handle(snowflakeRequest(rows));
-    const otherBatch = await handle(snowflakeRequest(rows, 'another-batch'));
+    const otherBatch = await handle(snowflakeRequest(rows, 'another-batch', 'another-query'));
 
     // Assess: the batch is recorded with its published runs; the retry answers the same run ids and
-    // publishes nothing; another batch is a new request
+    // publishes nothing; another query is a new request
     expect(publishedFirst).toBe(2);
     expect((await batches.get(BATCH))?.published.sort()).toEqual(published.slice(0, 2).map((p) => p.detail['runId']).sort());
     expect(retry.statusCode).toBe(200);
@@ -189,16 +193,17 @@ describe('Handler: request-ingest (Snowflake external function)', () => {
     // Prepare
     const { published, handle } = await setup();
 
-    // Act
-    const response = await handle(snowflakeRequest([[0, 'clr', '*', { mode: 'full' }], [1, 'clr', null, null]]));
+    // Act: two queries
+    const star = await handle(snowflakeRequest([[0, 'clr', '*', { mode: 'full' }]], 'batch-star'));
+    const nulls = await handle(snowflakeRequest([[0, 'clr', null, null]], 'batch-null'));
 
     // Assess
-    const data = answer(response);
-    expect(data.map(([, result]) => (result['runs'] as { table: string }[]).map((run) => run.table))).toEqual([
-      ['clr.coupons', 'clr.users'], ['clr.coupons', 'clr.users'],
-    ]);
+    const tablesOf = (response: { body: string }) => answer(response).map(([, result]) => (result['runs'] as { table: string }[]).map((run) => run.table));
+    const all = ['clr.coupons', 'clr.items', 'clr.orders', 'clr.users'];
+    expect(tablesOf(star)).toEqual([all]);
+    expect(tablesOf(nulls)).toEqual([all]);
     expect(published.map((p) => [p.detail['table'], p.detail['mode']])).toEqual([
-      ['clr.coupons', 'full'], ['clr.users', 'full'], ['clr.coupons', undefined], ['clr.users', undefined],
+      ...all.map((table) => [table, 'full']), ...all.map((table) => [table, undefined]),
     ]);
   });
 
@@ -300,5 +305,157 @@ describe('Handler: request-ingest (Snowflake external function)', () => {
     expect(messages[4]).toMatch(/empty body/);
     expect(messages[5]).toMatch(/sf-external-function-query-batch-id/);
     expect(published).toHaveLength(0);
+  });
+});
+
+/** Table configs of `source`, named `<source>.t<n>`, as `floe push` stores them. */
+async function configureTables(state: LocalStateStore, source: string, count: number): Promise<void> {
+  await state.putTableConfigs(Array.from({ length: count }, (_, n) => ({
+    source, table: `${source}.t${n}`, engine: 'postgres' as const, primaryKey: ['id'], mode: 'incremental' as const,
+    incrementalColumn: 'updated_at', partitions: 1, lookbackSeconds: 0,
+  })));
+}
+
+/** The state store, counting what request-ingest reads from it. */
+function countingReads(state: LocalStateStore): { state: LocalStateStore; reads: () => number } {
+  let reads = 0;
+  const counted = new Proxy(state, {
+    get(target, property, receiver) {
+      const value = Reflect.get(target, property, receiver) as unknown;
+      if (typeof value !== 'function' || !/^(get|list)/.test(String(property))) return value;
+      return (...args: unknown[]) => {
+        reads += 1;
+        return (value as (...a: unknown[]) => unknown).apply(target, args);
+      };
+    },
+  });
+  return { state: counted, reads: () => reads };
+}
+
+describe('Handler: request-ingest caps per call', () => {
+  it(`refuses a call of more than ${MAX_ROWS_PER_CALL} rows, every row naming the cap, before reading anything`, async () => {
+    // Prepare
+    const { state, batches, published } = await setup();
+    const counted = countingReads(state);
+    const publisher = { publish: async (detailType: string, detail: object) => { published.push({ detailType, detail: detail as Record<string, unknown> }); } };
+    const handle = createRequestIngest({ state: counted.state, publisher, batches });
+    const rows = Array.from({ length: MAX_ROWS_PER_CALL + 1 }, (_, n) => [n, 'clr', ['clr.users'], null]);
+
+    // Act
+    const response = await handle(snowflakeRequest(rows));
+
+    // Assess: Snowflake's format, one error per row; nothing requested, no table read
+    expect(response.statusCode).toBe(200);
+    const data = answer(response);
+    expect(data).toHaveLength(MAX_ROWS_PER_CALL + 1);
+    expect(new Set(data.map(([, result]) => result['error']))).toEqual(new Set([
+      `this call of FLOE_INGEST holds 101 rows and floe takes at most 100 per call (MAX_ROWS_PER_CALL), so nothing was requested: ` +
+      'create the function with MAX_BATCH_ROWS = 100, or call it over fewer rows',
+    ]));
+    expect(published).toEqual([]);
+    expect(counted.reads()).toBe(0);
+  });
+
+  it(`refuses a call naming more than ${MAX_RUNS_PER_CALL} tables before reading any of them`, async () => {
+    // Prepare
+    const { state, batches, published } = await setup();
+    const counted = countingReads(state);
+    const handle = createRequestIngest({ state: counted.state, publisher: { publish: async () => { published.push({ detailType: 'x', detail: {} }); } }, batches });
+    const tables = Array.from({ length: MAX_RUNS_PER_CALL + 1 }, (_, n) => `clr.t${n}`);
+
+    // Act
+    const response = await handle(snowflakeRequest([[0, 'clr', tables, null]]));
+
+    // Assess
+    expect(answer(response)).toEqual([[0, { error: expect.stringContaining('asks for 101 table runs and floe starts at most 100 per call (MAX_RUNS_PER_CALL)') }]]);
+    expect(published).toEqual([]);
+    expect(counted.reads()).toBe(0);
+  });
+
+  it("counts tables × rows once '*' is expanded, and refuses the call over the cap", async () => {
+    // Prepare: 60 tables asked in two modes are 120 runs
+    const { state, published, handle } = await setup();
+    await configureTables(state, 'big', 60);
+
+    // Act
+    const response = await handle(snowflakeRequest([[0, 'big', '*', { mode: 'full' }], [1, 'big', '*', { mode: 'incremental' }]]));
+
+    // Assess
+    const data = answer(response);
+    expect(data.map(([row, result]) => [row, result['error']])).toEqual([0, 1].map((row) => [row, expect.stringContaining('asks for 120 table runs')]));
+    expect(published).toEqual([]);
+  });
+
+  it("publishes one IngestRequested per table however many rows of the call ask for it with '*'", async () => {
+    // Prepare: the query that used to publish rows × tables events
+    const { state, published, handle } = await setup();
+    await configureTables(state, 'big', 60);
+    const rows = Array.from({ length: MAX_ROWS_PER_CALL }, (_, n) => [n, 'big', '*', null]);
+
+    // Act
+    const response = await handle(snowflakeRequest(rows));
+
+    // Assess: 60 events, and every row answers the same 60 runs
+    expect(published).toHaveLength(60);
+    expect(new Set(published.map((p) => p.detail['table'])).size).toBe(60);
+    const runIdsOf = ([, result]: [number, Record<string, unknown>]) => (result['runs'] as { runId: string }[]).map((run) => run.runId);
+    const data = answer(response);
+    expect(new Set(data.map((row) => JSON.stringify(runIdsOf(row)))).size).toBe(1);
+    expect(runIdsOf(data[0]!)).toEqual(published.map((p) => p.detail['runId']));
+  });
+});
+
+describe('Handler: request-ingest busy tables', () => {
+  it('answers a table another live run holds as busy, with the holder, and requests the others', async () => {
+    // Prepare: a scheduled run holds clr.users; a dead one's lease on clr.coupons has expired
+    const { state, published, handle } = await setup();
+    const since = new Date();
+    await state.acquireLease('clr', 'clr.users', 'r-scheduled-1', since, 60 * 60 * 1000);
+    await state.acquireLease('clr', 'clr.coupons', 'r-dead-1', new Date(since.getTime() - 2 * 60 * 60 * 1000), 60 * 60 * 1000);
+
+    // Act
+    const response = await handle(snowflakeRequest([[0, 'clr', ['clr.users', 'clr.coupons'], { wait: true }], [1, 'clr', ['clr.users'], null]]));
+
+    // Assess: one outcome in the answer, no IngestRequested (so no IngestFailed, no alarm) for the busy table
+    expect(published.map((p) => p.detail['table'])).toEqual(['clr.coupons']);
+    const busy = {
+      table: 'clr.users', status: 'busy', heldBy: 'r-scheduled-1', since: since.toISOString(),
+      error: `table busy: run r-scheduled-1 has held it since ${since.toISOString()}; nothing was requested for this table, ask again once that run has ended`,
+    };
+    expect(answer(response)).toEqual([
+      [0, { runs: [busy, { table: 'clr.coupons', runId: published[0]?.detail['runId'], status: 'requested' }] }],
+      [1, { runs: [busy] }],
+    ]);
+    expect(response.statusCode).toBe(202);
+  });
+
+  it('answers a table asked in a second mode by the same call as busy with the first mode’s run', async () => {
+    // Prepare
+    const { published, handle } = await setup();
+
+    // Act
+    const response = await handle(snowflakeRequest([[0, 'clr', ['clr.users'], { mode: 'full' }], [1, 'clr', ['clr.users'], { mode: 'incremental' }]]));
+
+    // Assess
+    expect(published.map((p) => [p.detail['table'], p.detail['mode']])).toEqual([['clr.users', 'full']]);
+    expect(answer(response)[1]).toEqual([1, { runs: [expect.objectContaining({ table: 'clr.users', status: 'busy', heldBy: published[0]?.detail['runId'] })] }]);
+  });
+
+  it('gives the batches of one query the same run per table, and another query its own', async () => {
+    // Prepare: Snowflake splits one query into batches and sends them in parallel
+    const { handle } = await setup();
+    const rows = [[0, 'clr', ['clr.users'], null]];
+
+    // Act
+    const [first, second, other] = await Promise.all([
+      handle(snowflakeRequest(rows, 'batch-a', 'query-1')),
+      handle(snowflakeRequest(rows, 'batch-b', 'query-1')),
+      handle(snowflakeRequest(rows, 'batch-c', 'query-2')),
+    ]);
+
+    // Assess: start-ingest starts one job per run id, so the query's copies start one run
+    const runIdOf = (response: { body: string }) => (answer(response)[0]?.[1]['runs'] as { runId: string }[])[0]?.runId;
+    expect(runIdOf(first)).toBe(runIdOf(second));
+    expect(runIdOf(other)).not.toBe(runIdOf(first));
   });
 });
