@@ -5,7 +5,7 @@ import { checkTable, type TableCheck } from '../check/check-table.js';
 import { keyValues } from '../check/compare.js';
 import { repairBatches } from '../check/repair-keys.js';
 import { openSourceSide, type SourceSide } from '../check/source-side.js';
-import { ConfigError, loadConfig, selectTables, type FloeConfig, type SelectedTable } from '../config/index.js';
+import { ConfigError, loadConfig, printable, printableJson, selectTables, type FloeConfig, type SelectedTable } from '../config/index.js';
 import { repairLocally, type RepairRequest } from '../runtime/local-repair.js';
 import { DuckDbWarehouse } from '../warehouse/duckdb.js';
 import { openStateStore } from './state-store.js';
@@ -40,14 +40,14 @@ export async function checkCommand(argv: string[]): Promise<number> {
   const selected = selectTables(config, { source: values.source, table: values.table });
   const checks = await checkSelected(config, selected, values.json);
   if (!values.repair) {
-    if (values.json) process.stdout.write(`${JSON.stringify(checks, null, 2)}\n`);
+    if (values.json) process.stdout.write(`${printableJson(JSON.stringify(checks, null, 2))}\n`);
     else printReport(checks);
     return checks.some((check) => check.status === 'drift') ? 1 : 0;
   }
   if (!values.json) printReport(checks);
   const repairs = await repair(config, selected, checks, values.json);
   const after = repairs.some((run) => run.runId !== null) ? await checkSelected(config, selected, values.json) : checks;
-  if (values.json) process.stdout.write(`${JSON.stringify({ before: checks, repairs, after }, null, 2)}\n`);
+  if (values.json) process.stdout.write(`${printableJson(JSON.stringify({ before: checks, repairs, after }, null, 2))}\n`);
   else if (repairs.some((run) => run.runId !== null)) {
     process.stdout.write('after the repair:\n');
     printReport(after);
@@ -69,8 +69,8 @@ async function checkSelected(config: FloeConfig, selected: readonly SelectedTabl
         side = await openSourceSide(item.source);
         sides.set(item.source.name, side);
       }
-      if (!quiet) process.stderr.write(`checking ${item.source.name}/${item.table.name}\n`);
-      const progress = quiet ? undefined : (line: string) => process.stderr.write(`  ${line}\n`);
+      if (!quiet) process.stderr.write(`checking ${printable(`${item.source.name}/${item.table.name}`)}\n`);
+      const progress = quiet ? undefined : (line: string) => process.stderr.write(`  ${printable(line)}\n`);
       checks.push(await checkTable(item, { source: side, warehouse, state, ...(progress ? { progress } : {}) }));
     }
   } finally {
@@ -113,11 +113,11 @@ async function repair(config: FloeConfig, selected: readonly SelectedTable[], ch
     await warehouse.close();
   }
   if (!quiet) {
-    for (const run of refused) process.stdout.write(`repair of ${run.source}/${run.table} refused: ${run.failure}\n`);
+    for (const run of refused) process.stdout.write(`repair of ${printable(`${run.source}/${run.table} refused: ${run.failure}`)}\n`);
   }
   if (requests.length === 0) return refused;
   const keysOf = new Map<string, number[]>(requests.map((r) => [`${r.source}/${r.table}`, r.batches.map((batch) => batch.length)]));
-  if (!quiet) process.stderr.write(`repairing ${requests.map((r) => `${r.source}/${r.table}`).join(', ')}\n`);
+  if (!quiet) process.stderr.write(`repairing ${printable(requests.map((r) => `${r.source}/${r.table}`).join(', '))}\n`);
   const outcomes = await repairLocally(config, requests);
   const runs = outcomes.map((outcome) => ({
     runId: outcome.runId, source: outcome.source, table: outcome.table,
@@ -125,16 +125,17 @@ async function repair(config: FloeConfig, selected: readonly SelectedTable[], ch
   }));
   if (!quiet) {
     for (const run of runs) {
-      process.stdout.write(`repair run ${run.runId} ${run.source}/${run.table}: ${run.keys} key(s) re-extracted${run.failure === null ? '' : `, failed: ${run.failure}`}\n`);
+      process.stdout.write(`${printable(`repair run ${run.runId} ${run.source}/${run.table}: ${run.keys} key(s) re-extracted${run.failure === null ? '' : `, failed: ${run.failure}`}`)}\n`);
     }
   }
   return [...refused, ...runs];
 }
 
+/** Up to {@link SAMPLE} keys, each its values joined by `/`, made printable: a key value is source data. */
 function sample(keys: readonly string[]): string {
   if (keys.length === 0) return '';
   const shown = keys.slice(0, SAMPLE).map((key) => keyValues(key).map((value) => value ?? 'NULL').join('/'));
-  return `${shown.join(', ')}${keys.length > SAMPLE ? ', …' : ''}`;
+  return printable(`${shown.join(', ')}${keys.length > SAMPLE ? ', …' : ''}`);
 }
 
 function printReport(checks: readonly TableCheck[]): void {
@@ -154,11 +155,12 @@ function printReport(checks: readonly TableCheck[]): void {
   );
   for (const check of checks.filter((c) => c.status === 'drift' && c.drift)) {
     const drift = check.drift!;
+    const table = printable(`${check.source}/${check.table}`);
     if (drift.sampled === true) {
-      process.stdout.write(`${check.source}/${check.table}: the ranges that differ hold more rows than floe check lists, so the counts and keys are a sample's, and a row shown missing or extra may instead differ. Reload the table: floe run --full\n`);
+      process.stdout.write(`${table}: the ranges that differ hold more rows than floe check lists, so the counts and keys are a sample's, and a row shown missing or extra may instead differ. Reload the table: floe run --full\n`);
     }
     for (const [kind, keys] of [['missing', drift.missing], ['extra', drift.extra], ['different', drift.different]] as const) {
-      if (keys.length > 0) process.stdout.write(`${check.source}/${check.table} ${kind} keys: ${sample(keys)}\n`);
+      if (keys.length > 0) process.stdout.write(`${table} ${kind} keys: ${sample(keys)}\n`);
     }
   }
   const drifted = checks.filter((check) => check.status === 'drift').length;

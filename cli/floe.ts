@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-import { ConfigError } from '../config/index.js';
+import { ConfigError, printable } from '../config/index.js';
 import { CHECK_USAGE, checkCommand } from './check.js';
 import { DISCOVER_USAGE, discoverCommand } from './discover.js';
 import { REPLAY_USAGE, replayCommand } from './replay.js';
@@ -46,7 +46,8 @@ async function main(): Promise<number> {
     return await command(rest);
   } catch (error) {
     if (error instanceof ConfigError || (error instanceof TypeError && 'code' in error && String(error.code).startsWith('ERR_PARSE_ARGS'))) {
-      process.stderr.write(`floe: ${error.message}\n`);
+      // A config error lists one problem a line; names and keys in it are shown escaped.
+      process.stderr.write(`floe: ${error.message.split('\n').map(printable).join('\n')}\n`);
       return 2;
     }
     throw error;

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 
 import { S3Client } from '@aws-sdk/client-s3';
 
+import { printable } from '../config/index.js';
 import { readS3JobLogs } from '../storage/s3.js';
 
 /** One run's extraction log: where it is, and its lines. */
@@ -59,21 +60,23 @@ const CONTEXT_KEYS = new Set(['ts', 'level', 'event', 'runId', 'engine', 'databa
 /**
  * One log line for a person: `ts level event key=value …`. Strings without
  * spaces, quotes or `=` are printed bare, anything else as JSON. A line that is
- * not a JSON object is returned unchanged.
+ * not a JSON object is returned as it is. Either way the line is made printable
+ * (config/printable.ts): a value or a corrupt line holding ESC or a newline
+ * reaches the terminal escaped.
  */
 export function formatJobLogLine(line: string): string {
   let record: unknown;
   try {
     record = JSON.parse(line);
   } catch {
-    return line;
+    return printable(line);
   }
-  if (typeof record !== 'object' || record === null || Array.isArray(record)) return line;
+  if (typeof record !== 'object' || record === null || Array.isArray(record)) return printable(line);
   const fields = record as Record<string, unknown>;
   const pairs = Object.entries(fields)
     .filter(([key]) => !CONTEXT_KEYS.has(key))
     .map(([key, value]) => `${key}=${formatValue(value)}`);
-  return [fields['ts'], fields['level'], fields['event']].map((v) => (v === undefined ? '-' : String(v))).concat(pairs).join(' ');
+  return printable([fields['ts'], fields['level'], fields['event']].map((v) => (v === undefined ? '-' : String(v))).concat(pairs).join(' '));
 }
 
 function formatValue(value: unknown): string {

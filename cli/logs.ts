@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util';
 
-import { loadConfig } from '../config/index.js';
+import { loadConfig, printable, printableJson } from '../config/index.js';
 import type { RunRecord } from '../state/index.js';
 import { formatJobLogLine, readJobLogs } from './job-log.js';
 import { openStateStore } from './state-store.js';
@@ -11,8 +11,10 @@ export const LOGS_USAGE = 'floe logs <run-id> [--config floe.config.yaml] [--jso
 
 /**
  * Prints the extraction job's log of one run, then the run's steps from the
- * state store. With `--json`, every stdout line is JSON: the log's lines exactly
- * as the job wrote them, then one `{"runId", "step"}` line per step.
+ * state store. With `--json`, every stdout line is JSON: the log's lines as the
+ * job wrote them (control characters the job left raw, DEL, C1, bidi, written as
+ * the `\uHHHH` escapes that mean the same), then one `{"runId", "step"}` line per step.
+ * Nothing printed carries a raw control character (config/printable.ts).
  *
  * The log is read from the raw root, a folder or `s3://` (with the AWS SDK's usual credentials).
  *
@@ -37,20 +39,20 @@ export async function logsCommand(argv: string[]): Promise<number> {
   const config = await loadConfig(values.config, { ignoreConnections: true });
   const run = await openStateStore(config).getRun(runId);
   if (run === null) {
-    process.stderr.write(`floe: no run ${runId} in ${config.state}; \`floe status\` shows each table's last run id\n`);
+    process.stderr.write(`floe: no run ${printable(runId)} in ${config.state}; \`floe status\` shows each table's last run id\n`);
     return 2;
   }
 
   const logs = await readJobLogs(config.raw, run.source, run.table, run.runId);
   if (logs.length === 0) {
     process.stderr.write(
-      `floe: no extraction log for run ${run.runId} under ${config.raw}/_logs/*/${run.source}/${run.table}/ ` +
+      `floe: no extraction log for run ${printable(run.runId)} under ${printable(`${config.raw}/_logs/*/${run.source}/${run.table}/`)} ` +
         `(the job writes it when it ends, so a run still extracting or one that never reached the job has none); the run's steps follow\n`,
     );
   }
   for (const { location, lines } of logs) {
-    if (values.json) process.stdout.write(lines.map((line) => `${line}\n`).join(''));
-    else process.stdout.write(`extraction log ${location}\n${lines.map((line) => `${formatJobLogLine(line)}\n`).join('')}`);
+    if (values.json) process.stdout.write(lines.map((line) => `${printableJson(line)}\n`).join(''));
+    else process.stdout.write(`extraction log ${printable(location)}\n${lines.map((line) => `${formatJobLogLine(line)}\n`).join('')}`);
   }
   const printed = logs.length > 0;
   if (values.json) printStepLines(run);
@@ -59,13 +61,13 @@ export async function logsCommand(argv: string[]): Promise<number> {
 }
 
 function printStepLines(run: RunRecord): void {
-  process.stdout.write(run.steps.map((step) => `${JSON.stringify({ runId: run.runId, step })}\n`).join(''));
+  process.stdout.write(run.steps.map((step) => `${printableJson(JSON.stringify({ runId: run.runId, step }))}\n`).join(''));
 }
 
 function printSteps(run: RunRecord, afterLog: boolean): void {
   const finished = run.finishedAt === undefined ? '' : ` at ${formatInstant(run.finishedAt)}`;
-  process.stdout.write(`${afterLog ? '\n' : ''}run ${run.runId}: ${run.source}/${run.table}, ${run.mode}, ${run.status}${finished}\n`);
-  if (run.error !== undefined) process.stdout.write(`error ${run.error.name}: ${run.error.message}\n`);
+  process.stdout.write(`${afterLog ? '\n' : ''}${printable(`run ${run.runId}: ${run.source}/${run.table}, ${run.mode}, ${run.status}${finished}`)}\n`);
+  if (run.error !== undefined) process.stdout.write(`${printable(`error ${run.error.name}: ${run.error.message}`)}\n`);
   if (run.steps.length === 0) {
     process.stdout.write('no steps recorded\n');
     return;

@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util';
 
-import { loadConfig } from '../config/index.js';
+import { loadConfig, printable } from '../config/index.js';
 import { RAW_LANDED } from '../events/index.js';
 import { ReplayError, replayLocally } from '../runtime/local-pipeline.js';
 
@@ -25,10 +25,10 @@ export async function replayCommand(argv: string[]): Promise<number> {
   try {
     const outcome = await replayLocally(config, runId, values.from, {
       onEvent: (event) => process.stderr.write(`${event['detail-type']}\n`),
-      onJobOutput: (line) => process.stderr.write(`  ${line}\n`),
+      onJobOutput: (line) => process.stderr.write(`  ${printable(line)}\n`),
     });
     const label = outcome.runId === runId ? `run ${runId}` : `run ${outcome.runId} (replay of ${runId})`;
-    process.stdout.write(outcome.failure ? `${label}: FAILED ${outcome.failure}\n` : `${label}: ok\n`);
+    process.stdout.write(outcome.failure ? `${printable(`${label}: FAILED ${outcome.failure}`)}\n` : `${label}: ok\n`);
     return outcome.failure ? 1 : 0;
   } catch (error) {
     if (error instanceof ReplayError) {

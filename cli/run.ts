@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util';
 
-import { loadConfig } from '../config/index.js';
+import { loadConfig, printable } from '../config/index.js';
 import { runLocally, type TableOutcome } from '../runtime/local-pipeline.js';
 import { rawTableFor } from '../warehouse/naming.js';
 import { printSchemaChanges } from './status.js';
@@ -32,9 +32,9 @@ export async function runCommand(argv: string[]): Promise<number> {
     full: values.full,
     onEvent: (event) => {
       const detail = event.detail as { source?: string; table?: string };
-      if (detail.source && detail.table) process.stderr.write(`${detail.source}/${detail.table}: ${event['detail-type']}\n`);
+      if (detail.source && detail.table) process.stderr.write(`${printable(`${detail.source}/${detail.table}`)}: ${event['detail-type']}\n`);
     },
-    onJobOutput: (line) => process.stderr.write(`  ${line}\n`),
+    onJobOutput: (line) => process.stderr.write(`  ${printable(line)}\n`),
   });
   printSummary(outcomes, (Date.now() - started) / 1000);
   const failed = outcomes.filter((o) => o.failure !== null);

@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util';
-import { ConfigError, loadConfig, parseSnowflakeWarehouseUrl, type FloeConfig } from '../config/index.js';
+import { ConfigError, loadConfig, parseSnowflakeWarehouseUrl, printable, type FloeConfig } from '../config/index.js';
 import { SnowflakeSession, type SnowflakeCredentials } from '../warehouse/snowflake-connection.js';
 import { formatDdlScript } from '../warehouse/snowflake-ddl.js';
 import { floeQueryTag } from '../warehouse/snowflake.js';
@@ -43,7 +43,7 @@ export async function snowflakeCommand(argv: string[]): Promise<number> {
   const localRaw = /^[a-z][a-z0-9+.-]*:\/\//i.test(config.raw) ? undefined : config.raw;
   const manifests = await readManifests(values.manifest, localRaw);
   const { statements, waiting } = snowflakeDdlFor(config, manifests, values['raw-url']);
-  for (const table of waiting) process.stderr.write(`${table}: no manifest yet, so no tables or procedure; run an extraction, then apply again\n`);
+  for (const table of waiting) process.stderr.write(`${printable(table)}: no manifest yet, so no tables or procedure; run an extraction, then apply again\n`);
   if (action === 'ddl') {
     process.stdout.write(formatDdlScript(statements));
     return 0;
@@ -60,7 +60,7 @@ export async function snowflakeCommand(argv: string[]): Promise<number> {
   });
   try {
     for (const statement of statements) {
-      process.stderr.write(`-- ${statement.purpose}\n`);
+      process.stderr.write(`-- ${printable(statement.purpose)}\n`);
       await session.run({ sql: statement.sql, params: [] }, floeQueryTag('apply')).catch((error: unknown) => {
         throw wrapSnowflakeError(`Applying "${statement.purpose}"`, error);
       });

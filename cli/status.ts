@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util';
 
-import { loadConfig, selectTables, type Mode, type SelectedTable } from '../config/index.js';
+import { loadConfig, printable, printableJson, selectTables, type Mode, type SelectedTable } from '../config/index.js';
 import { describeSchemaChange, type SchemaChange } from '../events/index.js';
 import type { ActiveRun, RunStatus, StateStore } from '../state/index.js';
 import { openStateStore } from './state-store.js';
@@ -65,7 +65,7 @@ export async function statusCommand(argv: string[], options: StatusOptions = {})
   const now = (options.now ?? (() => new Date()))();
   const statuses: TableStatus[] = [];
   for (const entry of selected) statuses.push(await tableStatus(state, entry, now));
-  if (values.json) process.stdout.write(`${JSON.stringify(statuses, null, 2)}\n`);
+  if (values.json) process.stdout.write(`${printableJson(JSON.stringify(statuses, null, 2))}\n`);
   else printStatuses(statuses);
   return 0;
 }
@@ -141,6 +141,6 @@ export function printSchemaChanges(runs: readonly { table: string; runId: string
   if (changed.length === 0) return;
   process.stdout.write('schema changes:\n');
   for (const run of changed) {
-    process.stdout.write(`  ${run.table} (run ${run.runId ?? '-'}): ${(run.changes ?? []).map(describeSchemaChange).join('; ')}\n`);
+    process.stdout.write(`  ${printable(`${run.table} (run ${run.runId ?? '-'}): ${(run.changes ?? []).map(describeSchemaChange).join('; ')}`)}\n`);
   }
 }

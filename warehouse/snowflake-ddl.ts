@@ -10,6 +10,7 @@ import {
 import { createRawTableSql, createStagingTableSql } from './table-sql.js';
 import type { TableDescription } from './table-description.js';
 import { WAREHOUSE_SCHEMAS } from './naming.js';
+import { printable } from '../config/printable.js';
 
 /** What the account needs beyond the tables: where raw lives, and how Snowflake reaches AWS. */
 export interface SnowflakeAccountSettings {
@@ -114,7 +115,11 @@ export function snowflakeAccountDdl(settings: SnowflakeAccountSettings, descript
   return statements;
 }
 
-/** The DDL as one script: each statement after a comment saying why. */
+/**
+ * The DDL as one script: each statement after a comment saying why. The comment names tables, so
+ * it is made printable (config/printable.ts): a name holding a newline cannot end the comment and
+ * start a statement, nor an ESC sequence reach the terminal.
+ */
 export function formatDdlScript(statements: readonly DdlStatement[]): string {
-  return statements.map((statement) => `-- ${statement.purpose}\n${statement.sql};\n`).join('\n');
+  return statements.map((statement) => `-- ${printable(statement.purpose)}\n${statement.sql};\n`).join('\n');
 }
