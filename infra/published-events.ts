@@ -1,20 +1,14 @@
 import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import type { IGrantable } from 'aws-cdk-lib/aws-iam';
 import {
-  CHECK_COMPLETED, FLOE_EVENT_SOURCE, GLUE_STARTED, GOLD_BUILT, INGEST_FAILED, INGEST_REQUESTED, RAW_LANDED, STAGE_MERGED,
+  CHECK_COMPLETED, EVENT_REFUSED, FLOE_EVENT_SOURCE, GLUE_STARTED, GOLD_BUILT, INGEST_FAILED, INGEST_REQUESTED, RAW_LANDED, STAGE_MERGED,
   type HandlerName,
 } from '../events/index.js';
-
-/**
- * `detail-type` of the event a handler publishes when it refuses an event that breaks its contract.
- * Defined here until `events/event-refused.ts` exports it; the string must stay the contract's.
- */
-export const EVENT_REFUSED = 'EventRefused';
 
 /** Every Lambda that publishes on the bus: the routed handlers and Snowflake's entry. */
 export type PublisherName = HandlerName | 'request-ingest';
 
-/** What any routed handler may publish besides its own events: the refusal of an event it cannot read. */
+/** What any routed handler may publish besides its own events: the refusal of an event it will not act on (refuse-event.ts). */
 const EVERY_HANDLER = [EVENT_REFUSED] as const;
 
 /**

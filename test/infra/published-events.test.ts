@@ -2,7 +2,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 
 import * as contracts from '../../events/index.js';
-import { EVENT_REFUSED, PUBLISHED_DETAIL_TYPES, type PublisherName } from '../../infra/published-events.js';
+import { PUBLISHED_DETAIL_TYPES, type PublisherName } from '../../infra/published-events.js';
 import { repoRoot } from '../state/helpers.js';
 
 const FUNCTIONS = join(repoRoot, 'functions');
@@ -27,7 +27,7 @@ function sourcesOf(name: PublisherName): string[] {
 
 /** The detail-type constants a function's code passes to `publish(…)`; a non-constant first argument is reported as such. */
 function publishedBy(name: PublisherName): string[] {
-  const named: Record<string, unknown> = { ...contracts, EVENT_REFUSED };
+  const named: Record<string, unknown> = { ...contracts };
   const types = new Set<string>();
   for (const file of sourcesOf(name)) {
     for (const [, argument] of readFileSync(file, 'utf8').matchAll(/\.publish\(\s*([^,\s)]+)/g)) {
@@ -43,19 +43,19 @@ describe('Infra: PUBLISHED_DETAIL_TYPES', () => {
     // Act
     const published = publishedBy(name);
 
-    // Assess: EventRefused is granted to every routed handler ahead of the code that publishes it
+    // Assess
     expect(published.length).toBeGreaterThan(0);
-    expect([...PUBLISHED_DETAIL_TYPES[name]].filter((type) => type !== EVENT_REFUSED || published.includes(EVENT_REFUSED)).sort()).toEqual(published);
+    expect([...PUBLISHED_DETAIL_TYPES[name]].sort()).toEqual(published);
   });
 
   it('names only detail-types of the contract, and gives every routed handler EventRefused', () => {
     // Prepare
-    const known = new Set<string>([...contracts.DETAIL_TYPES, EVENT_REFUSED]);
+    const known = new Set<string>(contracts.DETAIL_TYPES);
 
     // Assess
     for (const [name, types] of Object.entries(PUBLISHED_DETAIL_TYPES)) {
       expect(types.filter((type) => !known.has(type))).toEqual([]);
-      expect(types.includes(EVENT_REFUSED)).toBe(name !== 'request-ingest');
+      expect(types.includes(contracts.EVENT_REFUSED)).toBe(name !== 'request-ingest');
     }
   });
 });
