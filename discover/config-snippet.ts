@@ -14,7 +14,7 @@ import type { DiscoveredTable } from './discovered-table.js';
  * ```yaml
  *       - name: clr.users
  *         primaryKey: [id]
- *         incrementalColumn: updated_at
+ *         incrementalColumn: updated_at   # assumed stamped by the database clock; a client clock needs lookbackSeconds (README: incremental runs)
  *         partitionColumn: id
  *         partitions: 2
  *       # no primary key: clr.audit — floe needs one to merge; add a key or list it with primaryKey: [..] of unique columns
@@ -28,12 +28,20 @@ export function configSnippet(tables: readonly DiscoveredTable[], options: { ind
     return [
       `${pad}- name: ${scalar(table.name)}`,
       `${pad}  primaryKey: [${table.primaryKey.map(scalar).join(', ')}]`,
-      ...(table.incrementalColumn === null ? [] : [`${pad}  incrementalColumn: ${scalar(table.incrementalColumn)}`]),
+      ...(table.incrementalColumn === null
+        ? []
+        : [`${pad}  incrementalColumn: ${scalar(table.incrementalColumn)}   ${INCREMENTAL_ASSUMPTION}`]),
       ...(table.partitionColumn === null ? [] : [`${pad}  partitionColumn: ${scalar(table.partitionColumn)}`, `${pad}  partitions: 2`]),
     ];
   });
   return lines.length === 0 ? '' : `${lines.join('\n')}\n`;
 }
+
+/**
+ * What an incremental column is assumed to be: the watermark stays behind open transactions only
+ * for stamps from the database's clock (README, "Incremental runs and open transactions").
+ */
+const INCREMENTAL_ASSUMPTION = '# assumed stamped by the database clock; a client clock needs lookbackSeconds (README: incremental runs)';
 
 /** Why a table cannot be an entry as it stands, or null when it can: the config's own rules (config/identifiers.ts). */
 function unconfigurable(table: DiscoveredTable): string | null {

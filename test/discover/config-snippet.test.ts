@@ -52,7 +52,7 @@ describe('Discover: configSnippet', () => {
       "# cannot be configured: clr.users — column '-id' starts with '-', which the extraction job's argument parser (Glue's too) takes for an option; rename the column",
       '- name: "clr.x\\"; drop table canary; --"',
       '  primaryKey: ["key \\"id\\""]',
-      '  incrementalColumn: updated_at',
+      '  incrementalColumn: updated_at   # assumed stamped by the database clock; a client clock needs lookbackSeconds (README: incremental runs)',
       '',
     ]);
   });
