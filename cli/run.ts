@@ -3,6 +3,7 @@ import { parseArgs } from 'node:util';
 import { loadConfig, printable } from '../config/index.js';
 import { runLocally, type TableOutcome } from '../runtime/local-pipeline.js';
 import { rawTableFor } from '../warehouse/naming.js';
+import { watermarkNotes } from './run-notes.js';
 import { printSchemaChanges } from './status.js';
 import { printTable } from './table-output.js';
 
@@ -48,6 +49,14 @@ function rejectsTableOf(outcome: TableOutcome): string {
   return `${rejects.schema}.${rejects.name}`;
 }
 
+function resultText(outcome: TableOutcome): string {
+  const notes = [
+    ...(outcome.run?.rejects ? [`completed with ${outcome.run.rejects} rejects (${rejectsTableOf(outcome)})`] : []),
+    ...watermarkNotes(outcome.run),
+  ];
+  return ['ok', ...notes].join(', ');
+}
+
 function seconds(outcome: TableOutcome): string {
   const run = outcome.run;
   if (!run?.finishedAt) return '-';
@@ -67,7 +76,7 @@ function printSummary(outcomes: TableOutcome[], totalSeconds: number): void {
       // Rows gone from the source: marked or removed by delete detection (0 when none were found).
       o.run?.inserted === undefined ? '-' : String(o.run.deleted ?? 0),
       seconds(o),
-      o.failure ? `FAILED ${o.failure}` : o.run?.rejects ? `ok, completed with ${o.run.rejects} rejects (${rejectsTableOf(o)})` : 'ok',
+      o.failure ? `FAILED ${o.failure}` : resultText(o),
     ]),
   );
   printSchemaChanges(outcomes.map((o) => ({ table: `${o.source}/${o.table}`, runId: o.runId, changes: o.run?.schemaChanges })));

@@ -1,8 +1,9 @@
 import { parseArgs } from 'node:util';
 
 import { loadConfig, printable, printableJson, selectTables, type Mode, type SelectedTable } from '../config/index.js';
-import { describeSchemaChange, type SchemaChange } from '../events/index.js';
+import { describeSchemaChange, type SchemaChange, type WatermarkHeld } from '../events/index.js';
 import type { ActiveRun, RunStatus, StateStore } from '../state/index.js';
+import { watermarkNotes } from './run-notes.js';
 import { openStateStore } from './state-store.js';
 import { printTable } from './table-output.js';
 import { formatDuration, formatInstant } from './time-format.js';
@@ -31,6 +32,10 @@ export interface TableStatus {
     rejects?: number;
     /** Present when the run changed the table's columns (events/schema-change.ts). */
     schemaChanges?: SchemaChange[];
+    /** Present when a transaction open at the source held the run's watermark back. */
+    watermarkHeld?: WatermarkHeld;
+    /** Present when floe's role could not see when the source's open transactions started. */
+    unseenTransactions?: { count: number | null; privilege: string };
   } | null;
   /** `running` while a run holds an unexpired lease; `lease expired` when the holder stopped renewing it. */
   state: 'idle' | 'running' | 'lease expired';
@@ -98,6 +103,8 @@ export async function tableStatus(state: StateStore, { source, table }: Selected
             updated: run?.updated ?? null,
             ...(run?.rejects ? { rejects: run.rejects } : {}),
             ...(run?.schemaChanges?.length ? { schemaChanges: run.schemaChanges } : {}),
+            ...(run?.watermarkHeld ? { watermarkHeld: run.watermarkHeld } : {}),
+            ...(run?.unseenTransactions ? { unseenTransactions: run.unseenTransactions } : {}),
           },
     state: active === null ? 'idle' : Date.parse(active.expiresAt) > now.getTime() ? 'running' : 'lease expired',
     activeRun: active,
@@ -123,7 +130,7 @@ function printStatuses(statuses: readonly TableStatus[]): void {
       s.mode,
       orDash(s.watermark),
       s.lastRun?.runId ?? 'never run',
-      s.lastRun?.rejects ? `${s.lastRun.status} with ${s.lastRun.rejects} rejects` : orDash(s.lastRun?.status),
+      [s.lastRun?.rejects ? `${s.lastRun.status} with ${s.lastRun.rejects} rejects` : orDash(s.lastRun?.status), ...watermarkNotes(s.lastRun)].join(', '),
       s.lastRun?.finishedAt ? formatInstant(s.lastRun.finishedAt) : '-',
       stateText(s),
       orDash(s.lastRun?.rowsExtracted),

@@ -35,6 +35,31 @@ export const ManifestWindowSchema = z.object({
 
 const instant = z.iso.datetime({ offset: true });
 
+/**
+ * What the job saw of the source's writing transactions just before its snapshot
+ * (glue/floe_extract/open_transactions.py). `unseen`: how many the role could not see start,
+ * null when it could not look at all; `privilege` says what to grant then.
+ */
+export const ManifestOpenTransactionsSchema = z.object({
+  measuredAt: instant,
+  oldestStart: instant.nullable(),
+  writing: CountSchema,
+  unseen: CountSchema.nullable(),
+  privilege: z.string().min(1).optional(),
+});
+
+/**
+ * How far the watermark stayed behind a transaction still open when the run started: it moved
+ * to `to` (null: nowhere new), not to `read`, the largest value the run read.
+ */
+export const WatermarkHeldSchema = z.object({
+  to: z.string().nullable(),
+  read: z.string(),
+  openSince: instant.nullable(),
+  seconds: z.number().min(0),
+});
+export type WatermarkHeld = z.infer<typeof WatermarkHeldSchema>;
+
 /** The raw layout's engine folders (glue/floe_extract/layout.py). */
 const ENGINE_FOLDERS = { postgres: 'PostgreSQL', mysql: 'MySQL' } as const;
 
@@ -120,6 +145,10 @@ export const ManifestSchema = z
      * (or null) per key column. Absent for normal runs.
      */
     keys: z.array(z.array(z.string().nullable()).min(1)).optional(),
+    /** Absent in manifests of jobs before the hold-back (README, "Incremental runs and open transactions"). */
+    openTransactions: ManifestOpenTransactionsSchema.optional(),
+    /** Set when an open transaction held the watermark back; null or absent otherwise. */
+    watermarkHeld: WatermarkHeldSchema.nullable().optional(),
     columns: z.array(ManifestColumnSchema).min(1),
     startedAt: instant,
     finishedAt: instant,

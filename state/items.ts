@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { ModeSchema } from '../config/schema.js';
 import { RunIdSchema } from '../events/floe-detail.js';
+import { WatermarkHeldSchema } from '../events/manifest.js';
 import { SchemaChangeSchema } from '../events/schema-change.js';
 
 /**
@@ -92,6 +93,10 @@ export const RunUpdateSchema = z.object({
   rejects: z.int().min(0).optional(),
   /** How the run's columns differed from the table's last known schema, as load-and-merge applied them (events/schema-change.ts). */
   schemaChanges: z.array(SchemaChangeSchema).optional(),
+  /** Set when a transaction still open at the source held the run's watermark back (the manifest's). */
+  watermarkHeld: WatermarkHeldSchema.optional(),
+  /** Set when floe's role could not see when the source's open transactions started: what to grant. */
+  unseenTransactions: z.object({ count: z.int().min(0).nullable(), privilege: z.string().min(1) }).optional(),
 });
 export type RunUpdate = z.infer<typeof RunUpdateSchema>;
 

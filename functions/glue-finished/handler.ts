@@ -66,7 +66,13 @@ async function finish(
     return;
   }
   faultPoint('glue-finished:after-manifest-read');
-  await deps.state.updateRun(ref.runId, { manifestUrl, rowsExtracted: manifest.totalRows });
+  const unseen = manifest.openTransactions?.unseen;
+  await deps.state.updateRun(ref.runId, {
+    manifestUrl,
+    rowsExtracted: manifest.totalRows,
+    ...(manifest.watermarkHeld ? { watermarkHeld: manifest.watermarkHeld } : {}),
+    ...(unseen !== undefined && unseen !== 0 ? { unseenTransactions: { count: unseen, privilege: manifest.openTransactions?.privilege ?? 'the privilege to see them' } } : {}),
+  });
   await deps.state.recordStep(ref.runId, {
     name: 'extract', startedAt: manifest.startedAt, finishedAt: manifest.finishedAt, rows: manifest.totalRows,
   });
