@@ -14,4 +14,5 @@ export * from './check-completed.js';
 export * from './event-refused.js';
 export * from './envelope.js';
 export * from './manifest.js';
+export * from './floe-ingest.js';
 export * from './routes.js';

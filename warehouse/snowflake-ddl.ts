@@ -11,6 +11,7 @@ import { createRawTableSql, createStagingTableSql } from './table-sql.js';
 import type { TableDescription } from './table-description.js';
 import { WAREHOUSE_SCHEMAS } from './naming.js';
 import { printable } from '../config/printable.js';
+import { FLOE_INGEST_MAX_BATCH_ROWS } from '../events/index.js';
 
 /** What the account needs beyond the tables: where raw lives, and how Snowflake reaches AWS. */
 export interface SnowflakeAccountSettings {
@@ -107,6 +108,10 @@ export function snowflakeAccountDdl(settings: SnowflakeAccountSettings, descript
           `create or replace external function ${dialect.qualified(INGEST_FUNCTION)}(source varchar, tables array, options object)`,
           '  returns variant',
           `  api_integration = ${q(ingest.apiIntegration)}`,
+          // request-ingest refuses a call of more rows (functions/request-ingest/limits.ts); Snowflake
+          // otherwise picks the batch size. The clause's place in the grammar:
+          // https://docs.snowflake.com/en/sql-reference/sql/create-external-function
+          `  max_batch_rows = ${FLOE_INGEST_MAX_BATCH_ROWS}`,
           `  as ${quoteSnowflakeString(ingest.url)}`,
         ].join('\n'),
       },

@@ -1,3 +1,5 @@
+import { FLOE_INGEST_MAX_BATCH_ROWS } from '../../events/index.js';
+
 /**
  * How much one call of FLOE_INGEST may ask for. A call is one batch of rows: Snowflake chooses how
  * many rows a batch holds unless the function was created with `MAX_BATCH_ROWS`, and a query over
@@ -16,7 +18,7 @@
  * Rows per call. Checked before anything is read, so a huge batch costs no state reads. Create
  * FLOE_INGEST with `MAX_BATCH_ROWS = 100` so that Snowflake never sends more.
  */
-export const MAX_ROWS_PER_CALL = 100;
+export const MAX_ROWS_PER_CALL = FLOE_INGEST_MAX_BATCH_ROWS;
 
 /**
  * Distinct runs per call (tables × rows, after `'*'` is expanded and rows asking for the same
