@@ -4,13 +4,22 @@ import { PutEventsCommand, type EventBridgeClient } from '@aws-sdk/client-eventb
 import { BUS_NAME, FLOE_EVENT_SOURCE, parseEvent } from '../events/index.js';
 import type { Publisher } from './local-bus.js';
 
-/** EventBridge accepted the request but refused the entry (throttling, internal failure). Retryable. */
+/**
+ * The entry error codes EventBridge documents as retryable; every other code (access denied, a
+ * source or detail-type the caller may not publish, a malformed detail) fails the same way again.
+ * @see https://docs.aws.amazon.com/eventbridge/latest/APIReference/API_PutEventsResultEntry.html
+ */
+const RETRYABLE_ENTRY_ERRORS: ReadonlySet<string> = new Set(['InternalFailure', 'ThrottlingException']);
+
+/** EventBridge accepted the request but refused the entry: retryable only for the codes it says so of. */
 export class PublishError extends Error {
   override readonly name = 'PublishError';
-  readonly retryable = true;
 
-  constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
+  constructor(
+    message: string,
+    readonly retryable: boolean,
+  ) {
+    super(message);
   }
 }
 
@@ -58,9 +67,13 @@ export class EventBridgePublisher implements Publisher {
     if ((output.FailedEntryCount ?? 0) > 0) {
       const failed = output.Entries?.find((entry) => entry.ErrorCode !== undefined);
       const runId = (detail as { runId?: unknown }).runId;
+      // An entry refused without a code is taken as transient: retrying costs one more call.
+      const retryable = failed?.ErrorCode === undefined || RETRYABLE_ENTRY_ERRORS.has(failed.ErrorCode);
       throw new PublishError(
         `EventBridge refused ${detailType}${typeof runId === 'string' ? ` of run ${runId}` : ''} on bus "${this.busName}": ` +
-          `${failed?.ErrorCode ?? 'unknown error'}${failed?.ErrorMessage ? ` (${failed.ErrorMessage})` : ''}; it can be retried`,
+          `${failed?.ErrorCode ?? 'unknown error'}${failed?.ErrorMessage ? ` (${failed.ErrorMessage})` : ''}; ` +
+          (retryable ? 'it can be retried' : 'retrying cannot help: check the function\'s permission to publish it'),
+        retryable,
       );
     }
   }

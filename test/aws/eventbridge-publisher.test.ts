@@ -96,4 +96,21 @@ describe('Runtime: EventBridgePublisher (stubbed client)', () => {
         'EventBridge refused RawLanded of run r-20251105T120000Z-7f3a on bus "floe": ThrottlingException (Rate exceeded); it can be retried',
     });
   });
+
+  it('throws a terminal PublishError when the function may not publish that detail-type', async () => {
+    // Prepare: the IAM condition on events:detail-type refuses the entry (infra/published-events.ts)
+    const answer: Partial<PutEventsCommandOutput> = {
+      FailedEntryCount: 1,
+      Entries: [{ ErrorCode: 'NotAuthorizedForDetailTypeException', ErrorMessage: 'Not authorized for the detail type' }],
+    };
+    const client = { send: () => Promise.resolve(answer) } as unknown as EventBridgeClient;
+    const publisher = new EventBridgePublisher({ client });
+
+    // Act
+    const publishing = publisher.publish(RAW_LANDED, eventFixture('raw-landed').detail);
+
+    // Assess
+    await expect(publishing).rejects.toMatchObject({ name: 'PublishError', retryable: false });
+    await expect(publishing).rejects.toThrow(/NotAuthorizedForDetailTypeException .*retrying cannot help/);
+  });
 });
