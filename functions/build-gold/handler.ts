@@ -2,6 +2,7 @@ import { GOLD_BUILT, STAGE_MERGED, type FloeEvent, type GoldBuilt } from '../../
 import { faultPoint } from '../../runtime/fault.js';
 import type { Publisher } from '../../runtime/local-bus.js';
 import type { StateStore } from '../../state/index.js';
+import { rawTableFor, stagingTableFor } from '../../warehouse/naming.js';
 import type { Warehouse } from '../../warehouse/warehouse.js';
 import { onStageMerged } from '../expected-run.js';
 import { failRun } from '../publish-failure.js';
@@ -24,7 +25,7 @@ export interface BuildGoldDeps {
 export function createBuildGold(deps: BuildGoldDeps): (event: FloeEvent) => Promise<void> {
   return async (event) => {
     if (event['detail-type'] !== STAGE_MERGED) return;
-    const { runId, source, table, rawTable, stagingTable } = event.detail;
+    const { runId, source, table } = event.detail;
     const skip = event.detail.noChange && event.detail.goldBehind !== true;
     const ref = { runId, source, table };
     const verdict = onStageMerged(await deps.state.getRun(runId), ref, event['replay-name'] !== undefined, 'build-gold');
@@ -33,7 +34,9 @@ export function createBuildGold(deps: BuildGoldDeps): (event: FloeEvent) => Prom
     const startedAt = new Date().toISOString();
     try {
       faultPoint('build-gold:before-build');
-      const models = skip ? [] : await deps.warehouse.buildGold(deps.goldDir, [stagingTable, rawTable]);
+      // The tables are the run's own, not whatever the event names: only its source and table were checked.
+      const changed = [stagingTableFor(source, table), rawTableFor(source, table)].map((name) => `${name.schema}.${name.name}`);
+      const models = skip ? [] : await deps.warehouse.buildGold(deps.goldDir, changed);
       const detail: GoldBuilt = {
         runId, source, table,
         publishedAt: new Date().toISOString(),
