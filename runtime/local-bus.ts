@@ -4,7 +4,7 @@ import { dirname } from 'node:path';
 
 import { FLOE_EVENT_SOURCE, ROUTES, handlersFor, parseEvent } from '../events/index.js';
 import type { FloeEvent, HandlerName, Route } from '../events/index.js';
-import { busFaultPoint, faultPoint } from './fault.js';
+import { busFaultPoint, faultPoint } from '../fault/fault-point.js';
 
 export type EventHandler = (event: FloeEvent) => Promise<void>;
 

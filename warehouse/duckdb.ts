@@ -31,7 +31,7 @@ import type { ManifestLike, TableDescription } from './table-description.js';
 import { DELETED_AT } from './table-sql.js';
 import type { GoldModelResult, RawLoadResult, StagingResult, Warehouse } from './warehouse.js';
 import { WarehouseError, wrapDuckDbError } from './warehouse-error.js';
-import { faultPoint } from '../runtime/fault.js';
+import { faultPoint } from '../fault/fault-point.js';
 
 /** Keys per statement when applying deletes found at the source. */
 const DELETE_BATCH = 1_000;

@@ -1,5 +1,5 @@
 import { GOLD_BUILT, STAGE_MERGED, type FloeEvent, type GoldBuilt } from '../../events/index.js';
-import { faultPoint } from '../../runtime/fault.js';
+import { faultPoint } from '../../fault/fault-point.js';
 import type { Publisher } from '../../runtime/local-bus.js';
 import type { StateStore } from '../../state/index.js';
 import { rawTableFor, stagingTableFor } from '../../warehouse/naming.js';

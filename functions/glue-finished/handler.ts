@@ -1,5 +1,5 @@
 import { GLUE_JOB_STATE_CHANGE, RAW_LANDED, type FloeEvent, type RawLanded } from '../../events/index.js';
-import { faultPoint } from '../../runtime/fault.js';
+import { faultPoint } from '../../fault/fault-point.js';
 import type { Publisher } from '../../runtime/local-bus.js';
 import type { StateStore } from '../../state/index.js';
 import type { RawStorage } from '../../storage/raw-storage.js';

@@ -1,5 +1,5 @@
 import { INGEST_FAILED, RAW_LANDED, STAGE_MERGED, type FloeEvent, type IngestFailed, type StageMerged } from '../../events/index.js';
-import { faultPoint } from '../../runtime/fault.js';
+import { faultPoint } from '../../fault/fault-point.js';
 import type { Publisher } from '../../runtime/local-bus.js';
 import type { RunRecord, StateStore } from '../../state/index.js';
 import type { RawStorage } from '../../storage/raw-storage.js';

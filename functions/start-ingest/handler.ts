@@ -1,5 +1,5 @@
 import { GLUE_STARTED, INGEST_REQUESTED, type FloeEvent, type GlueStarted } from '../../events/index.js';
-import { faultPoint } from '../../runtime/fault.js';
+import { faultPoint } from '../../fault/fault-point.js';
 import type { Publisher } from '../../runtime/local-bus.js';
 import type { ActiveRun, StateStore } from '../../state/index.js';
 import { onIngestRequested } from '../expected-run.js';

@@ -5,7 +5,7 @@ cleanup, no log is written, so a test sees exactly what a real crash leaves behi
 files without a manifest, a manifest without a log). Everywhere else, and whenever the
 variable is unset, `fault_point` does nothing but one environment lookup.
 
-The TypeScript side has its own points in `runtime/fault.ts`, read from the same variable;
+The TypeScript side has its own points in `fault/fault-point.ts`, read from the same variable;
 `floe run` passes its environment on to the job.
 """
 

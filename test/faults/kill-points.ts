@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-import { FAULT_POINTS } from '../../runtime/fault.js';
+import { FAULT_POINTS } from '../../fault/fault-point.js';
 
 const FAULT_PY = join(resolve(dirname(fileURLToPath(import.meta.url)), '..', '..'), 'glue', 'floe_extract', 'fault.py');
 
