@@ -1,5 +1,6 @@
+import { FloeError } from '../errors/floe-error.js';
+
 /** `floe check` cannot compare a table: a person must fix the config, the source or the warehouse first. */
-export class CheckError extends Error {
+export class CheckError extends FloeError {
   override readonly name = 'CheckError';
-  readonly retryable = false;
 }

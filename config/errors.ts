@@ -1,3 +1,5 @@
+import { FloeError } from '../errors/floe-error.js';
+
 /**
  * A config file that cannot be used as written. Never retryable: the same file
  * fails the same way until a person edits it.
@@ -6,16 +8,15 @@
  * and what was expected. It never quotes a connection string or any value that
  * came from an environment variable.
  */
-export class ConfigError extends Error {
+export class ConfigError extends FloeError {
   override readonly name = 'ConfigError';
-  readonly retryable = false;
   /** The config file as the caller named it, when the error is about a file. */
   readonly file: string | undefined;
   /** One line per problem, each `keyPath: what was expected`. */
   readonly problems: readonly string[];
 
   constructor(message: string, options: { cause?: unknown; file?: string; problems?: readonly string[] } = {}) {
-    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    super(message, { cause: options.cause });
     this.file = options.file;
     this.problems = options.problems ?? [];
   }

@@ -1,3 +1,5 @@
+import { FloeError } from '../errors/floe-error.js';
+
 /**
  * A source database that cannot be reached or read.
  *
@@ -7,16 +9,14 @@
  * failures (refused, timed out, reset), false for what a retry would repeat
  * (bad credentials, missing database, missing privileges).
  */
-export class SourceError extends Error {
+export class SourceError extends FloeError {
   override readonly name = 'SourceError';
-  readonly retryable: boolean;
   /** The source's name in floe.config.yaml. */
   readonly source: string;
 
   constructor(message: string, options: { source: string; cause?: unknown; retryable?: boolean }) {
-    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    super(message, { cause: options.cause, retryable: options.retryable ?? false, context: { source: options.source } });
     this.source = options.source;
-    this.retryable = options.retryable ?? false;
   }
 }
 

@@ -1,4 +1,5 @@
 import type { z } from 'zod';
+import { FloeError } from '../errors/floe-error.js';
 
 /**
  * An event (or manifest) that does not match its contract. Never retryable:
@@ -6,12 +7,11 @@ import type { z } from 'zod';
  * The message names the detail-type and the key path at fault; `cause` keeps
  * the underlying ZodError or JSON error.
  */
-export class EventValidationError extends Error {
+export class EventValidationError extends FloeError {
   override readonly name = 'EventValidationError';
-  readonly retryable = false;
 
   constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
+    super(message, { cause: options?.cause });
   }
 }
 

@@ -3,6 +3,7 @@ import { PutEventsCommand, type EventBridgeClient } from '@aws-sdk/client-eventb
 
 import { BUS_NAME, FLOE_EVENT_SOURCE, parseEvent } from '../events/index.js';
 import type { Publisher } from './local-bus.js';
+import { FloeError } from '../errors/floe-error.js';
 
 /**
  * The entry error codes EventBridge documents as retryable; every other code (access denied, a
@@ -12,14 +13,11 @@ import type { Publisher } from './local-bus.js';
 const RETRYABLE_ENTRY_ERRORS: ReadonlySet<string> = new Set(['InternalFailure', 'ThrottlingException']);
 
 /** EventBridge accepted the request but refused the entry: retryable only for the codes it says so of. */
-export class PublishError extends Error {
+export class PublishError extends FloeError {
   override readonly name = 'PublishError';
 
-  constructor(
-    message: string,
-    readonly retryable: boolean,
-  ) {
-    super(message);
+  constructor(message: string, retryable: boolean) {
+    super(message, { retryable });
   }
 }
 

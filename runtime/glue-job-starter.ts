@@ -1,18 +1,17 @@
 import { StartJobRunCommand, type GlueClient } from '@aws-sdk/client-glue';
 
 import type { JobStarter } from '../functions/start-ingest/handler.js';
+import { FloeError } from '../errors/floe-error.js';
 
 /** Glue errors that the same request will meet again: the job is missing or the call is malformed. */
 const TERMINAL_GLUE_ERRORS = new Set(['EntityNotFoundException', 'InvalidInputException', 'AccessDeniedException']);
 
 /** StartJobRun failed; `retryable` says whether a later delivery of the same request may succeed. */
-export class JobStartError extends Error {
+export class JobStartError extends FloeError {
   override readonly name = 'JobStartError';
-  readonly retryable: boolean;
 
   constructor(message: string, options: { cause?: unknown; retryable: boolean }) {
-    super(message, { cause: options.cause });
-    this.retryable = options.retryable;
+    super(message, options);
   }
 }
 

@@ -2,18 +2,17 @@ import { GetObjectCommand, ListObjectsV2Command, NoSuchKey, type S3Client } from
 
 import { EventValidationError, parseManifest, type Manifest } from '../events/index.js';
 import type { RawStorage } from './raw-storage.js';
+import { FloeError } from '../errors/floe-error.js';
 
 /** Errors S3 gives for a wrong bucket or missing permission: retrying the same request cannot help. */
 const TERMINAL_S3_ERRORS = new Set(['AccessDenied', 'NoSuchBucket', 'InvalidAccessKeyId', 'SignatureDoesNotMatch']);
 
 /** S3 could not be read (other than the manifest simply not being there yet). */
-export class RawStorageError extends Error {
+export class RawStorageError extends FloeError {
   override readonly name = 'RawStorageError';
-  readonly retryable: boolean;
 
   constructor(message: string, options: { cause?: unknown; retryable: boolean }) {
-    super(message, { cause: options.cause });
-    this.retryable = options.retryable;
+    super(message, options);
   }
 }
 

@@ -1,3 +1,5 @@
+import { FloeError } from '../errors/floe-error.js';
+
 /**
  * The one error class the warehouse layer throws.
  *
@@ -6,15 +8,8 @@
  * retry can succeed: true for lock or transaction conflicts and I/O hiccups,
  * false for anything a retry would only repeat (bad data, schema conflicts).
  */
-export class WarehouseError extends Error {
-  // Typed string, not the literal, so subclasses (SchemaChangeError) can name themselves.
+export class WarehouseError extends FloeError {
   override readonly name: string = 'WarehouseError';
-  readonly retryable: boolean;
-
-  constructor(message: string, options: { cause?: unknown; retryable?: boolean } = {}) {
-    super(message, options.cause === undefined ? undefined : { cause: options.cause });
-    this.retryable = options.retryable ?? false;
-  }
 }
 
 /** DuckDB messages that mean "another writer got there first": retrying can succeed. */
