@@ -1,21 +1,44 @@
+import { canonicalDuckDbType, duckDbTypeForArrow } from './duckdb-type.js';
 import { quoteIdentifier, quoteQualifiedName } from './quote.js';
 import type { SqlDialect } from './sql-dialect.js';
+import type { ColumnDescription } from './table-description.js';
+import { WarehouseError } from './warehouse-error.js';
+
+function typeOf(column: ColumnDescription) {
+  const type = duckDbTypeForArrow(column.arrowType);
+  if (type === null) {
+    throw new WarehouseError(`Column ${column.name} has Arrow type ${column.arrowType}, which floe cannot map to a DuckDB type; add it to warehouse/duckdb-type.ts.`);
+  }
+  return type;
+}
 
 /**
- * DuckDB: names kept as the source spells them (DuckDB matches identifiers
- * without case anyway), `count(*) filter`, one type per column in raw and staging.
+ * DuckDB: names kept as the source spells them (DuckDB matches identifiers without case anyway),
+ * `count(*) filter`, one type per column in raw and staging.
  */
 export const duckDbDialect: SqlDialect = {
   name: 'duckdb',
+  label: 'DuckDB',
   identifier: quoteIdentifier,
   qualified: quoteQualifiedName,
+  storedName: (name) => name,
+  nameKey: (name) => name.toLowerCase(),
   textType: 'VARCHAR',
   timestampTzType: 'TIMESTAMPTZ',
   bigintType: 'BIGINT',
-  columnType: (column) => column.warehouseType,
+  currentTimestamp: 'current_timestamp',
+  typeFor: (column) => duckDbTypeForArrow(column.arrowType),
+  columnType: (column, layer) => typeOf(column)[layer],
   stagingValue: (_column, rawColumn) => rawColumn,
+  canonicalType: canonicalDuckDbType,
   // DuckDB's ALTER … TYPE casts every value; schema-evolution.ts only asks for lossless casts.
   canAlterType: () => true,
   countWhere: (condition) => `count(*) filter (where ${condition})`,
   metadataStampedAfterLoad: false,
+  // The warehouse file is attached under one name (see duckdb.ts); the catalog filter keeps other attached databases out.
+  tableColumnsSql: (table) => ({
+    sql: 'select column_name, data_type from information_schema.columns where table_catalog = current_database() and table_schema = $1 and table_name = $2 order by ordinal_position',
+    params: [table.schema, table.name],
+  }),
+  storedColumn: (row) => ({ name: String(row['column_name']), type: canonicalDuckDbType(String(row['data_type'])) }),
 };

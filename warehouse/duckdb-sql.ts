@@ -1,20 +1,12 @@
 import { duckDbDialect as dialect } from './duckdb-dialect.js';
-import { WAREHOUSE_SCHEMAS } from './naming.js';
-import { quoteIdentifier as q, quoteQualifiedName, type QualifiedName } from './quote.js';
 import * as shared from './table-sql.js';
 import type { BoundSql } from './table-sql.js';
-import type { ColumnDescription, TableDescription } from './table-description.js';
+import type { TableDescription } from './table-description.js';
 
 /**
- * DuckDB SQL: the shared raw/staging generator (`table-sql.ts`) bound to the
- * DuckDB dialect, plus what only DuckDB does (reading Parquet itself, its
- * bookkeeping table, information_schema with `$n` parameters).
+ * What only DuckDB runs: the raw load, DuckDB reading the Parquet files itself. The raw/staging
+ * SQL shared with Snowflake is `table-sql.ts`; the bookkeeping, `loaded-files-sql.ts`.
  */
-
-export type { BoundSql } from './table-sql.js';
-
-/** The bookkeeping table that makes raw loads idempotent: one row per loaded file. */
-export const LOADED_FILES_TABLE: QualifiedName = { schema: WAREHOUSE_SCHEMAS.floe, name: 'loaded_files' };
 
 /** One Parquet file of a run: where DuckDB reads it, and its path as the manifest names it. */
 export interface RawFile {
@@ -22,40 +14,7 @@ export interface RawFile {
   readonly path: string;
 }
 
-const RUN_ID = q(shared.META.runId);
-const FILE = q(shared.META.file);
-const EXTRACTED_AT = q(shared.META.extractedAt);
-const ROW = q(shared.META.row);
-
-export function createSchemasSql(): string[] {
-  return Object.values(WAREHOUSE_SCHEMAS).map((schema) => `create schema if not exists ${q(schema)}`);
-}
-
-export function createLoadedFilesTableSql(): string {
-  return [
-    `create table if not exists ${quoteQualifiedName(LOADED_FILES_TABLE)} (`,
-    '  "raw_table" VARCHAR not null,',
-    '  "file_path" VARCHAR not null,',
-    '  "run_id" VARCHAR not null,',
-    '  "row_count" BIGINT not null,',
-    '  "loaded_at" TIMESTAMPTZ not null default current_timestamp,',
-    '  primary key ("raw_table", "file_path")',
-    ')',
-  ].join('\n');
-}
-
-export const createRawTableSql = (description: TableDescription): string => shared.createRawTableSql(dialect, description);
-export const createStagingTableSql = (description: TableDescription): string => shared.createStagingTableSql(dialect, description);
-export const addColumnSql = (table: QualifiedName, column: ColumnDescription, layer: 'raw' | 'staging' = 'raw'): string =>
-  shared.addColumnSql(dialect, table, column, layer);
-
-/** The columns a table has now, to compare with a description. $1 schema, $2 table. */
-export function tableColumnsSql(table: QualifiedName): BoundSql {
-  return {
-    sql: 'select column_name, data_type from information_schema.columns where table_schema = $1 and table_name = $2 order by ordinal_position',
-    params: [table.schema, table.name],
-  };
-}
+const q = dialect.identifier;
 
 /**
  * Appends the given Parquet files to raw. `union_by_name` lines files up by
@@ -67,7 +26,7 @@ export function insertRawSql(description: TableDescription, runId: string, extra
   const locations = files.map((_, index) => `$${3 + 2 * index}`);
   const pairs = files.map((_, index) => `($${3 + 2 * index}, $${4 + 2 * index})`);
   const sql = [
-    `insert into ${quoteQualifiedName(description.rawTable)} (${names.map(q).join(', ')}, ${RUN_ID}, ${FILE}, ${EXTRACTED_AT}, ${ROW})`,
+    `insert into ${dialect.qualified(description.rawTable)} (${names.map(q).join(', ')}, ${q(shared.META.runId)}, ${q(shared.META.file)}, ${q(shared.META.extractedAt)}, ${q(shared.META.row)})`,
     'select',
     ...names.map((name) => `  parquet.${q(name)},`),
     '  $1,',
@@ -80,20 +39,5 @@ export function insertRawSql(description: TableDescription, runId: string, extra
   return { sql, params: [runId, extractedAt, ...files.flatMap((file) => [file.location, file.path])] };
 }
 
-export const countRawRowsPerFileSql = (description: TableDescription, runId: string): BoundSql =>
-  shared.countRawRowsPerFileSql(dialect, description, runId);
-export const runKeysAreUniqueSql = (description: TableDescription, runId: string): BoundSql => shared.runKeysAreUniqueSql(dialect, description, runId);
-export const dedupedRunRowsSql = (description: TableDescription, keysUnique = false): string => shared.dedupedRunRowsSql(dialect, description, keysUnique);
-export const mergeStagingSql = (description: TableDescription, runId: string, keysUnique = false, droppedColumns: readonly string[] = []): BoundSql =>
-  shared.mergeStagingSql(dialect, description, runId, keysUnique, droppedColumns);
-export const alterColumnTypeSql = (table: QualifiedName, column: ColumnDescription, layer: 'raw' | 'staging'): string =>
-  shared.alterColumnTypeSql(dialect, table, column, layer);
-export const compareSnapshotSql = (description: TableDescription, runId: string): BoundSql => shared.compareSnapshotSql(dialect, description, runId);
-export const insertRunRowsSql = (description: TableDescription, runId: string, keysUnique = false): BoundSql =>
-  shared.insertRunRowsSql(dialect, description, runId, keysUnique);
-export const replaceStagingSql = (description: TableDescription, runId: string, keysUnique = false): BoundSql[] =>
-  shared.replaceStagingSql(dialect, description, runId, keysUnique);
-export const createGoldTableSql = (name: string, select: string): string => shared.createGoldTableSql(dialect, WAREHOUSE_SCHEMAS.gold, name, select);
-export const addDeletedAtColumnSql = (description: TableDescription): string => shared.addDeletedAtColumnSql(dialect, description);
-export const applyDetectedDeletesSql = (description: TableDescription, keys: readonly (readonly string[])[], how: 'mark' | 'remove', noticedAt: string): BoundSql =>
-  shared.applyDetectedDeletesSql(dialect, description, keys, how, noticedAt);
+/** The rows of a run in raw per file, to compare with the manifest. $1 run id. */
+export const countRawRowsPerFileSql = (description: TableDescription, runId: string): BoundSql => shared.countRawRowsPerFileSql(dialect, description, runId);

@@ -1,10 +1,10 @@
 import type { SchemaChange } from '../events/schema-change.js';
-import { duckDbTypeForArrow } from './arrow-type.js';
 import type { QualifiedName } from './quote.js';
 import { SchemaChangeError } from './schema-evolution.js';
 import type { SqlDialect } from './sql-dialect.js';
-import { addColumnSql, alterColumnTypeSql, DELETED_AT, META } from './table-sql.js';
+import { addColumnSql, alterColumnTypeSql, createRawTableSql, createStagingTableSql, DELETED_AT, META } from './table-sql.js';
 import type { ColumnDescription, TableDescription } from './table-description.js';
+import { WarehouseError } from './warehouse-error.js';
 
 /** A warehouse table's columns as information_schema gives them: name → type, in the warehouse's spelling. */
 export interface ExistingColumns {
@@ -16,12 +16,24 @@ export interface ExistingColumns {
   readonly canonical: (type: string) => string;
 }
 
+/** A table's columns from the catalog rows of `dialect.tableColumnsSql` (no rows: the table does not exist). */
+export function existingColumnsFrom(dialect: SqlDialect, rows: readonly Record<string, unknown>[]): ExistingColumns {
+  return {
+    types: new Map(rows.map((row) => {
+      const column = dialect.storedColumn(row);
+      return [column.name, column.type];
+    })),
+    key: dialect.nameKey,
+    canonical: dialect.canonicalType,
+  };
+}
+
 const FLOE_COLUMNS = new Set<string>([...Object.values(META), DELETED_AT]);
 
 /** The description's column as it was typed before a widening. */
 function asBefore(column: ColumnDescription, change: SchemaChange): ColumnDescription {
   const from = change.from ?? column;
-  return { ...column, ...from, warehouseType: duckDbTypeForArrow(from.arrowType)?.sql ?? column.warehouseType, conversion: null };
+  return { ...column, arrowType: from.arrowType, sourceType: from.sourceType };
 }
 
 /**
@@ -74,4 +86,39 @@ export function droppedColumnsOf(description: TableDescription, existing: Existi
   const names = new Set(description.columns.map((column) => existing.key(column.name)));
   const floe = new Set([...FLOE_COLUMNS].map(existing.key));
   return [...existing.types.keys()].filter((name) => !names.has(existing.key(name)) && !floe.has(existing.key(name)));
+}
+
+/**
+ * What brings a raw or staging table to a description before rows land: its CREATE when the table
+ * does not exist, else an ADD COLUMN for each column it lacks; and the columns it has that the
+ * description lacks (dropped at the source: staging keeps them, MERGE sets them NULL in rows it updates).
+ *
+ * A column whose stored type differs from the description's is refused with a WarehouseError:
+ * evolveSchema alters widened columns before the load, so a difference left here is one floe did
+ * not judge a widening, or had no last known schema to judge by.
+ */
+export function ensureTableSql(
+  dialect: SqlDialect,
+  table: QualifiedName,
+  layer: 'raw' | 'staging',
+  description: TableDescription,
+  existing: ExistingColumns,
+): { statements: string[]; dropped: string[] } {
+  if (existing.types.size === 0) {
+    return { statements: [layer === 'raw' ? createRawTableSql(dialect, description) : createStagingTableSql(dialect, description)], dropped: [] };
+  }
+  const stored = new Map([...existing.types].map(([name, type]) => [existing.key(name), type]));
+  const statements: string[] = [];
+  for (const column of description.columns) {
+    const current = stored.get(existing.key(column.name));
+    const wanted = dialect.columnType(column, layer);
+    if (current === undefined) {
+      statements.push(addColumnSql(dialect, table, column, layer));
+    } else if (existing.canonical(current) !== existing.canonical(wanted)) {
+      throw new WarehouseError(
+        `Column ${column.name} of ${dialect.qualified(table)} is ${current} in ${dialect.label}, but table ${description.table} now extracts it as ${column.arrowType} (${wanted}): a type change floe did not apply (it applies only widenings, found against the table's last known schema, before loading). Migrate the column by hand, or drop the table and reload in full mode.`,
+      );
+    }
+  }
+  return { statements, dropped: droppedColumnsOf(description, existing) };
 }

@@ -1,12 +1,7 @@
 import { snowflakeDialect as dialect, snowflakeIdentifier as q } from './snowflake-dialect.js';
 import { createProcessProcedureSql, createProcessTableProcedureSql } from './snowflake-procedure.js';
-import {
-  DEFAULT_STAGE_NAMES,
-  createSnowflakeLoadedFilesTableSql,
-  createSnowflakeSchemasSql,
-  quoteSnowflakeString,
-  type SnowflakeStageNames,
-} from './snowflake-sql.js';
+import { createLoadedFilesTableSql, createSchemasSql } from './loaded-files-sql.js';
+import { DEFAULT_STAGE_NAMES, quoteSnowflakeString, type SnowflakeStageNames } from './snowflake-sql.js';
 import { createRawTableSql, createStagingTableSql } from './table-sql.js';
 import type { TableDescription } from './table-description.js';
 import { WAREHOUSE_SCHEMAS } from './naming.js';
@@ -51,8 +46,8 @@ export function snowflakeAccountDdl(settings: SnowflakeAccountSettings, descript
   const statements: DdlStatement[] = [
     { purpose: 'floe database', sql: `create database if not exists ${q(settings.database)}` },
     { purpose: 'work in it', sql: `use database ${q(settings.database)}` },
-    ...createSnowflakeSchemasSql().map((sql) => ({ purpose: 'raw, staging, gold and floe schemas', sql })),
-    { purpose: "floe's loaded-files bookkeeping", sql: createSnowflakeLoadedFilesTableSql() },
+    ...createSchemasSql(dialect).map((sql) => ({ purpose: 'raw, staging, gold and floe schemas', sql })),
+    { purpose: "floe's loaded-files bookkeeping", sql: createLoadedFilesTableSql(dialect) },
     {
       purpose: 'Parquet as the extraction job writes it: logical types keep decimals, timestamps and dates exact; binary stays binary',
       sql: `create or replace file format ${dialect.qualified(names.fileFormat)} type = parquet use_logical_type = true binary_as_text = false`,

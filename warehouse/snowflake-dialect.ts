@@ -42,20 +42,42 @@ export function snowflakeCanAlterType(current: string, wanted: string): boolean 
   return a !== null && b !== null && a[2] === b[2] && Number(b[1]) >= Number(a[1]);
 }
 
+/** information_schema's type of a column, spelled as canonicalSnowflakeType spells a wanted one. */
+function storedType(row: Record<string, unknown>): string {
+  const type = String(row['data_type']).toUpperCase();
+  if (type === 'NUMBER' && row['precision'] != null) return `NUMBER(${String(row['precision'])},${String(row['scale'] ?? 0)})`;
+  return canonicalSnowflakeType(type);
+}
+
 /** Snowflake: upper-cased quoted names, `count_if`, NUMBER/TIMESTAMP_TZ, JSON parsed into VARIANT in staging. */
 export const snowflakeDialect: SqlDialect = {
   name: 'snowflake',
+  label: 'Snowflake',
   identifier: snowflakeIdentifier,
   qualified: (table) => `${snowflakeIdentifier(table.schema)}.${snowflakeIdentifier(table.name)}`,
+  storedName: (name) => name.toUpperCase(),
+  nameKey: (name) => name.toUpperCase(),
   textType: 'VARCHAR',
   timestampTzType: 'TIMESTAMP_TZ(9)',
   bigintType: 'NUMBER(19,0)',
+  currentTimestamp: 'current_timestamp()',
+  typeFor: (column) => snowflakeTypeForArrow(column.arrowType, column.sourceType),
   columnType: (column, layer) => typeOf(column)[layer],
   stagingValue: (column, rawColumn) => {
     const type = typeOf(column);
     return type.staging === type.raw ? rawColumn : `parse_json(${rawColumn})`;
   },
+  canonicalType: canonicalSnowflakeType,
   canAlterType: snowflakeCanAlterType,
   countWhere: (condition) => `count_if(${condition})`,
   metadataStampedAfterLoad: true,
+  // Aliases quoted, so the rows' keys are lower case as on DuckDB; names as stored (upper case).
+  tableColumnsSql: (table) => ({
+    sql: [
+      'select column_name as "column_name", data_type as "data_type", numeric_precision as "precision", numeric_scale as "scale"',
+      'from information_schema.columns where table_schema = $1 and table_name = $2 order by ordinal_position',
+    ].join('\n'),
+    params: [table.schema.toUpperCase(), table.name.toUpperCase()],
+  }),
+  storedColumn: (row) => ({ name: String(row['column_name']), type: storedType(row) }),
 };

@@ -5,13 +5,10 @@ import { META, type BoundSql } from './table-sql.js';
 import type { TableDescription } from './table-description.js';
 
 /**
- * What only Snowflake runs: its bookkeeping table, information_schema reads,
- * and the raw load (COPY from the stage, then the run's metadata stamped on
- * the rows just copied). The raw/staging SQL shared with DuckDB is `table-sql.ts`.
+ * What only Snowflake runs: the raw load (COPY from the stage, then the run's metadata stamped on
+ * the rows just copied). The raw/staging SQL shared with DuckDB is `table-sql.ts`; the
+ * bookkeeping, `loaded-files-sql.ts`.
  */
-
-/** floe's own loaded-files bookkeeping, as DuckDB's `floe.loaded_files`. */
-export const SNOWFLAKE_LOADED_FILES: QualifiedName = { schema: WAREHOUSE_SCHEMAS.floe, name: 'loaded_files' };
 
 /** The stage on the raw bucket and its Parquet file format, both in the `floe` schema. */
 export interface SnowflakeStageNames {
@@ -34,50 +31,6 @@ export const DEFAULT_STAGE_NAMES: SnowflakeStageNames = {
 export function quoteSnowflakeString(value: string): string {
   if (value.includes('\u0000')) throw new Error(`The string ${JSON.stringify(value)} contains a NUL character.`);
   return `'${value.replaceAll('\\', '\\\\').replaceAll("'", "''")}'`;
-}
-
-export function createSnowflakeSchemasSql(): string[] {
-  return Object.values(WAREHOUSE_SCHEMAS).map((schema) => `create schema if not exists ${q(schema)}`);
-}
-
-export function createSnowflakeLoadedFilesTableSql(): string {
-  return [
-    `create table if not exists ${dialect.qualified(SNOWFLAKE_LOADED_FILES)} (`,
-    `  ${q('raw_table')} VARCHAR not null,`,
-    `  ${q('file_path')} VARCHAR not null,`,
-    `  ${q('run_id')} VARCHAR not null,`,
-    `  ${q('row_count')} NUMBER(19,0) not null,`,
-    `  ${q('loaded_at')} TIMESTAMP_TZ(9) not null default current_timestamp(),`,
-    `  primary key (${q('raw_table')}, ${q('file_path')})`,
-    ')',
-  ].join('\n');
-}
-
-/** The files of a raw table floe has loaded. $1 raw table name. */
-export function loadedFilesSql(rawTable: QualifiedName): BoundSql {
-  return {
-    sql: `select ${q('file_path')} as "file_path" from ${dialect.qualified(SNOWFLAKE_LOADED_FILES)} where ${q('raw_table')} = $1`,
-    params: [rawTable.name],
-  };
-}
-
-/** Records one loaded file. $1 raw table, $2 file path, $3 run id, $4 rows. */
-export function recordLoadedFileSql(rawTable: QualifiedName, filePath: string, runId: string, rows: number): BoundSql {
-  return {
-    sql: `insert into ${dialect.qualified(SNOWFLAKE_LOADED_FILES)} (${q('raw_table')}, ${q('file_path')}, ${q('run_id')}, ${q('row_count')}) values ($1, $2, $3, $4)`,
-    params: [rawTable.name, filePath, runId, rows],
-  };
-}
-
-/** The columns a table has now: name, type, precision and scale. $1 schema, $2 table (as stored: upper case). */
-export function snowflakeTableColumnsSql(table: QualifiedName): BoundSql {
-  return {
-    sql: [
-      'select column_name as "column_name", data_type as "data_type", numeric_precision as "precision", numeric_scale as "scale"',
-      'from information_schema.columns where table_schema = $1 and table_name = $2 order by ordinal_position',
-    ].join('\n'),
-    params: [table.schema.toUpperCase(), table.name.toUpperCase()],
-  };
 }
 
 /**

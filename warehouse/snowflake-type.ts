@@ -1,15 +1,13 @@
+import type { WarehouseColumnType } from './sql-dialect.js';
+
 /** Snowflake's largest NUMBER precision; wider decimals cannot be stored exactly as numbers. */
 export const SNOWFLAKE_MAX_NUMBER_PRECISION = 38;
 
-/** How one extracted column is stored in Snowflake: as raw receives it from Parquet, and in staging. */
-export interface SnowflakeType {
-  /** The raw column's type: what COPY's MATCH_BY_COLUMN_NAME loads the Parquet column into exactly. */
-  readonly raw: string;
-  /** The staging column's type; differs from raw only for JSON (text in raw, VARIANT in staging). */
-  readonly staging: string;
-  /** Why the stored type differs from the source's, or null. */
-  readonly conversion: string | null;
-}
+/**
+ * How one extracted column is stored in Snowflake: raw as COPY's MATCH_BY_COLUMN_NAME loads the
+ * Parquet column exactly; staging differs only for JSON (text in raw, VARIANT in staging).
+ */
+export type SnowflakeType = WarehouseColumnType;
 
 /** Integer widths keep their range: NUMBER(p,0) with p the digits the widest value needs. */
 const SIMPLE_TYPES: Readonly<Record<string, string>> = {
@@ -43,22 +41,23 @@ const FRACTION_DIGITS: Readonly<Record<string, number>> = { s: 0, ms: 3, us: 6, 
 /** PostgreSQL `json`/`jsonb` and MySQL `json` arrive as text; staging parses them into VARIANT. */
 const JSON_SOURCE = /^jsonb?$/i;
 
-const same = (sql: string): SnowflakeType => ({ raw: sql, staging: sql, conversion: null });
+const same = (sql: string): SnowflakeType => ({ raw: sql, staging: sql, inexact: null });
 
 /**
  * Maps an Arrow type as the manifest prints it (pyarrow's `str(type)`), and the
- * source type, to Snowflake. Returns null for a type floe does not know.
+ * source type, to Snowflake. Returns null for a type floe does not know. Decimals wider than 38
+ * digits are spelled VARCHAR, with `inexact` saying why floe refuses to load them.
  *
  * Timestamps keep their zone handling (TIMESTAMP_TZ only when the source had
  * a zone) and their fraction digits; decimals keep precision and scale.
  *
  * @example snowflakeTypeForArrow('decimal128(12, 2)', 'numeric(12,2)') // NUMBER(12,2) in raw and staging
- * @example snowflakeTypeForArrow('string', 'jsonb') // { raw: 'VARCHAR', staging: 'VARIANT', conversion: null }
+ * @example snowflakeTypeForArrow('string', 'jsonb') // { raw: 'VARCHAR', staging: 'VARIANT', inexact: null }
  */
 export function snowflakeTypeForArrow(arrowType: string, sourceType: string): SnowflakeType | null {
   const type = arrowType.trim();
   const simple = SIMPLE_TYPES[type];
-  if (simple === 'VARCHAR' && JSON_SOURCE.test(sourceType.trim())) return { raw: 'VARCHAR', staging: 'VARIANT', conversion: null };
+  if (simple === 'VARCHAR' && JSON_SOURCE.test(sourceType.trim())) return { raw: 'VARCHAR', staging: 'VARIANT', inexact: null };
   if (simple !== undefined) return same(simple);
 
   const decimal = DECIMAL.exec(type);
@@ -66,7 +65,7 @@ export function snowflakeTypeForArrow(arrowType: string, sourceType: string): Sn
     const precision = Number(decimal[1]);
     const scale = Number(decimal[2]);
     if (precision <= SNOWFLAKE_MAX_NUMBER_PRECISION) return same(`NUMBER(${precision},${scale})`);
-    return { ...same('VARCHAR'), conversion: `${type} exceeds Snowflake's NUMBER(${SNOWFLAKE_MAX_NUMBER_PRECISION}); stored as VARCHAR` };
+    return { ...same('VARCHAR'), inexact: `is wider than Snowflake's NUMBER(${SNOWFLAKE_MAX_NUMBER_PRECISION}) and would not load exactly` };
   }
 
   const timestamp = TIMESTAMP.exec(type);

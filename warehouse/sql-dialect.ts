@@ -1,26 +1,62 @@
 import type { QualifiedName } from './quote.js';
+import type { BoundSql } from './table-sql.js';
 import type { ColumnDescription } from './table-description.js';
 
+/** How one extracted column is stored in a warehouse: as raw receives it from Parquet, and in staging. */
+export interface WarehouseColumnType {
+  /** The raw column's type: what the warehouse's Parquet load puts the file's column into exactly. */
+  readonly raw: string;
+  /** The staging column's type; differs from raw only where staging parses it (JSON into Snowflake's VARIANT). */
+  readonly staging: string;
+  /**
+   * Why this warehouse would not hold the column's values exactly (a decimal wider than its 38
+   * digits), or null. floe refuses to load such a column into this warehouse; another may hold it.
+   */
+  readonly inexact: string | null;
+}
+
 /**
- * Everything in which DuckDB's and Snowflake's raw/staging SQL differ, in one
- * place per warehouse (`duckdb-dialect.ts`, `snowflake-dialect.ts`). The
- * generator in `table-sql.ts` asks the dialect and writes the rest once, so a
- * MERGE rule changed there changes on both warehouses.
+ * Everything in which DuckDB's and Snowflake's SQL differ, in one place per warehouse
+ * (`duckdb-dialect.ts`, `snowflake-dialect.ts`): names, types, spellings, and what the catalog
+ * says of a table. The generators (`table-sql.ts`, `loaded-files-sql.ts`) and the steps
+ * (`sql-warehouse.ts`) ask the dialect and write the rest once, so a rule changed there changes on
+ * both warehouses. Pure data and functions: nothing here runs a statement.
  */
 export interface SqlDialect {
   readonly name: 'duckdb' | 'snowflake';
+  /** The warehouse's own name, for messages. */
+  readonly label: 'DuckDB' | 'Snowflake';
   /** An identifier floe creates (schema, table, column), quoted as this warehouse stores it. */
   identifier(name: string): string;
   /** `schema.table`, both parts through `identifier`. */
   qualified(table: QualifiedName): string;
+  /**
+   * A name as the warehouse's catalog lists it and as it names a result column aliased without
+   * quotes: DuckDB keeps the spelling, Snowflake folds to upper case.
+   */
+  storedName(name: string): string;
+  /** The form in which the warehouse compares two names: equal keys are one column to it. */
+  nameKey(name: string): string;
   /** Types of floe's own columns. */
   readonly textType: string;
   readonly timestampTzType: string;
   readonly bigintType: string;
-  /** How a source column is stored in raw (as the file holds it) and in staging (as readers want it). */
+  /** The current time as a column default. */
+  readonly currentTimestamp: string;
+  /**
+   * How an extracted column (its Arrow and source type) is stored here, or null for a type floe
+   * cannot map to this warehouse (the caller names the column).
+   */
+  typeFor(column: ColumnDescription): WarehouseColumnType | null;
+  /**
+   * `typeFor(column)[layer]`, for generating SQL. Throws a WarehouseError naming the column when
+   * the type cannot be mapped; the steps refuse such columns before any statement runs.
+   */
   columnType(column: ColumnDescription, layer: 'raw' | 'staging'): string;
   /** The expression turning a raw column into its staging value; the column itself when the types are equal. */
   stagingValue(column: ColumnDescription, rawColumn: string): string;
+  /** The spelling the catalog gives a type, so a stored type and a wanted one compare. */
+  canonicalType(sqlType: string): string;
   /**
    * Whether `alter table … alter column … set data type` turns a column of type `current` into
    * `wanted` in place, keeping its values (both spelled as `columnType` gives them). Which
@@ -34,4 +70,11 @@ export interface SqlDialect {
    * cannot add constants), so raw's metadata columns must accept NULL for that moment.
    */
   readonly metadataStampedAfterLoad: boolean;
+  /**
+   * A table's columns, in order, from the catalog: one row per column, read with `storedColumn`.
+   * Returns no rows for a table that does not exist.
+   */
+  tableColumnsSql(table: QualifiedName): BoundSql;
+  /** A row of `tableColumnsSql`: the column's stored name and its type, spelled as `canonicalType` spells one. */
+  storedColumn(row: Record<string, unknown>): { readonly name: string; readonly type: string };
 }

@@ -1,4 +1,3 @@
-import { duckDbTypeForArrow } from './arrow-type.js';
 import { rawTableFor, stagingTableFor } from './naming.js';
 import type { QualifiedName } from './quote.js';
 import { WarehouseError } from './warehouse-error.js';
@@ -24,16 +23,17 @@ export interface ManifestLike {
   readonly startedAt: string;
 }
 
-/** One extracted column and how the warehouse stores it. */
+/**
+ * One extracted column, as the extraction wrote it: warehouse-neutral. Each warehouse's dialect
+ * maps it to its own type (`SqlDialect.typeFor`), and refuses it there if it cannot hold it exactly.
+ */
 export interface ColumnDescription {
   readonly name: string;
+  /** The Parquet column's type as pyarrow prints it, e.g. `decimal128(12, 2)`, `timestamp[us, tz=UTC]`. */
   readonly arrowType: string;
+  /** The source's own type, e.g. `numeric(12,2)`, `jsonb`. */
   readonly sourceType: string;
   readonly nullable: boolean;
-  /** The DuckDB type, e.g. `DECIMAL(12,2)`. */
-  readonly warehouseType: string;
-  /** Why the stored type is not the natural one (decimals over 38 digits), else null. */
-  readonly conversion: string | null;
 }
 
 /** Everything the SQL generators need to know about one table; built from a manifest. */
@@ -59,9 +59,10 @@ export const RESERVED_COLUMN_NAMES = ['_floe_run_id', '_floe_file', '_floe_extra
 /**
  * Builds the table description from a manifest.
  *
- * Guarantees: every column has a DuckDB type; no two column names differ only in case; the primary key (required:
+ * Guarantees: no column takes a name floe reserves; no two column names differ only in case; the primary key (required:
  * staging holds one row per key) and the incremental column are extracted
- * columns. Throws a non-retryable WarehouseError naming table and column otherwise.
+ * columns. Throws a non-retryable WarehouseError naming table and column otherwise. Types are not
+ * judged here: whether a warehouse can hold a column is its dialect's question, asked by the steps.
  */
 export function describeTable(manifest: ManifestLike): TableDescription {
   const where = `table ${manifest.table} of source ${manifest.database} (run ${manifest.runId})`;
@@ -69,13 +70,7 @@ export function describeTable(manifest: ManifestLike): TableDescription {
     if (RESERVED_COLUMN_NAMES.includes(column.name.toLowerCase())) {
       throw new WarehouseError(`Column ${column.name} of ${where} uses a name floe reserves for load metadata; rename it in the source or exclude it.`);
     }
-    const type = duckDbTypeForArrow(column.arrowType);
-    if (type === null) {
-      throw new WarehouseError(
-        `Column ${column.name} of ${where} has Arrow type ${column.arrowType}, which floe cannot map to a DuckDB type; add it to warehouse/arrow-type.ts.`,
-      );
-    }
-    return { ...column, warehouseType: type.sql, conversion: type.conversion };
+    return { name: column.name, arrowType: column.arrowType, sourceType: column.sourceType, nullable: column.nullable };
   });
 
   // DuckDB matches names without case and Snowflake folds them to upper case: two names one fold apart are one column there.

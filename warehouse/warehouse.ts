@@ -1,4 +1,5 @@
 import type { SchemaChange } from '../events/schema-change.js';
+import type { SqlDialect } from './sql-dialect.js';
 import type { ManifestLike, TableDescription } from './table-description.js';
 
 /** What loading a run's files into raw did. */
@@ -28,12 +29,18 @@ export interface GoldModelResult {
 }
 
 /**
- * The warehouse as the pipeline sees it. `DuckDbWarehouse` locally;
- * `SnowflakeWarehouse` on AWS runs the same steps from the same descriptions
- * (`table-sql.ts`), and `test/warehouse/conformance/` holds both to the same results.
+ * The warehouse as the pipeline sees it: the port. One implementation of the steps
+ * (`SqlWarehouse`, sql-warehouse.ts) runs over a driver and a dialect per warehouse:
+ * `DuckDbWarehouse.open` locally, `SnowflakeWarehouse.open` on AWS, and
+ * `test/warehouse/conformance/` holds both to the same results.
  * Every method throws `WarehouseError` (with `retryable`) on failure.
  */
 export interface Warehouse {
+  /**
+   * How this warehouse spells SQL, for code that writes its own queries against it (`floe check`).
+   * Absent on a wrapper that has not connected yet and cannot know.
+   */
+  readonly dialect?: SqlDialect;
   /**
    * Brings existing raw and staging tables to a run's columns before anything of the run lands:
    * adds `added` columns, alters `widened` ones and `retyped` ones whose warehouse type changes

@@ -1,12 +1,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
-import {
-  compareSnapshotSql,
-  createRawTableSql,
-  createStagingTableSql,
-  insertRawSql,
-  mergeStagingSql,
-  replaceStagingSql,
-} from '../../warehouse/duckdb-sql.js';
+import { duckDbDialect } from '../../warehouse/duckdb-dialect.js';
+import { insertRawSql } from '../../warehouse/duckdb-sql.js';
+import { compareSnapshotSql, createRawTableSql, createStagingTableSql, mergeStagingSql, replaceStagingSql } from '../../warehouse/table-sql.js';
 import { describeTable, type ManifestLike } from '../../warehouse/table-description.js';
 
 const fixtures = new URL('../fixtures/warehouse/', import.meta.url);
@@ -23,11 +18,11 @@ function expectGolden(name: string, sql: string): void {
 
 describe('Warehouse: DuckDB SQL generated from a table description', () => {
   it('creates the raw table with the extracted columns and the load metadata', () => {
-    expectGolden('create-raw-table.sql', createRawTableSql(description));
+    expectGolden('create-raw-table.sql', createRawTableSql(duckDbDialect, description));
   });
 
   it('creates the staging table with the primary key', () => {
-    expectGolden('create-staging-table.sql', createStagingTableSql(description));
+    expectGolden('create-staging-table.sql', createStagingTableSql(duckDbDialect, description));
   });
 
   it('inserts a run into raw from its Parquet files with bound locations', () => {
@@ -47,7 +42,7 @@ describe('Warehouse: DuckDB SQL generated from a table description', () => {
 
   it('merges the deduped run into staging without overwriting newer versions', () => {
     // Prepare, Act
-    const merge = mergeStagingSql(description, runId);
+    const merge = mergeStagingSql(duckDbDialect, description, runId);
 
     // Assess
     expectGolden('merge-staging.sql', merge.sql);
@@ -56,10 +51,10 @@ describe('Warehouse: DuckDB SQL generated from a table description', () => {
 
   it('replaces staging with the run in full mode and counts the differences first', () => {
     // Prepare, Act
-    const statements = replaceStagingSql(description, runId).map((statement) => `${statement.sql};`).join('\n');
+    const statements = replaceStagingSql(duckDbDialect, description, runId).map((statement) => `${statement.sql};`).join('\n');
 
     // Assess
     expectGolden('replace-staging.sql', statements.slice(0, -1));
-    expectGolden('compare-snapshot.sql', compareSnapshotSql(description, runId).sql);
+    expectGolden('compare-snapshot.sql', compareSnapshotSql(duckDbDialect, description, runId).sql);
   });
 });

@@ -1,4 +1,4 @@
-import { canonicalDuckDbType } from '../../warehouse/arrow-type.js';
+import { canonicalDuckDbType } from '../../warehouse/duckdb-type.js';
 import { duckDbDialect } from '../../warehouse/duckdb-dialect.js';
 import { evolveTableSql } from '../../warehouse/schema-ddl.js';
 import { compareSchemas, SchemaChangeError, wideningRefusal, type KnownColumn } from '../../warehouse/schema-evolution.js';

@@ -25,7 +25,7 @@ describe('Warehouse: Arrow types mapped to Snowflake', () => {
     const type = snowflakeTypeForArrow(arrowType, sourceType);
 
     // Assess
-    expect(type).toEqual({ raw: snowflakeType, staging: snowflakeType, conversion: null });
+    expect(type).toEqual({ raw: snowflakeType, staging: snowflakeType, inexact: null });
   });
 
   it('keeps JSON as text in raw and parses it into VARIANT in staging', () => {
@@ -33,16 +33,16 @@ describe('Warehouse: Arrow types mapped to Snowflake', () => {
     const types = ['json', 'jsonb', 'JSON'].map((source) => snowflakeTypeForArrow('string', source));
 
     // Assess
-    expect(types).toEqual(Array(3).fill({ raw: 'VARCHAR', staging: 'VARIANT', conversion: null }));
+    expect(types).toEqual(Array(3).fill({ raw: 'VARCHAR', staging: 'VARIANT', inexact: null }));
   });
 
-  it('stores decimals wider than 38 digits as VARCHAR and records why', () => {
+  it('spells decimals wider than 38 digits VARCHAR and says why they cannot load exactly', () => {
     // Prepare, Act
     const type = snowflakeTypeForArrow('decimal256(50, 10)', 'numeric(50,10)');
 
     // Assess
     expect(type?.raw).toBe('VARCHAR');
-    expect(type?.conversion).toContain("exceeds Snowflake's NUMBER(38)");
+    expect(type?.inexact).toContain("is wider than Snowflake's NUMBER(38)");
   });
 
   it('returns null for a type floe does not know, so the caller can name the column', () => {

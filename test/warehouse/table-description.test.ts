@@ -1,14 +1,16 @@
 import { readFileSync } from 'node:fs';
+import { duckDbDialect } from '../../warehouse/duckdb-dialect.js';
+import { snowflakeDialect } from '../../warehouse/snowflake-dialect.js';
+import { columnsRefusal } from '../../warehouse/sql-warehouse.js';
 import { describeTable, type ManifestLike } from '../../warehouse/table-description.js';
-import { WarehouseError } from '../../warehouse/warehouse-error.js';
 
 const manifest = JSON.parse(
   readFileSync(new URL('../fixtures/warehouse/manifest-order-items.json', import.meta.url), 'utf8'),
 ) as ManifestLike;
 
-const withColumn = (arrowType: string): ManifestLike => ({
+const withColumn = (arrowType: string, sourceType = 'x'): ManifestLike => ({
   ...structuredClone(manifest),
-  columns: [...manifest.columns, { name: 'extra', arrowType, sourceType: 'x', nullable: true }],
+  columns: [...manifest.columns, { name: 'extra', arrowType, sourceType, nullable: true }],
 });
 
 describe('Warehouse: describeTable', () => {
@@ -20,52 +22,43 @@ describe('Warehouse: describeTable', () => {
     expect(description.rawTable).toEqual({ schema: 'raw', name: 'shop__sales__order items' });
     expect(description.stagingTable).toEqual({ schema: 'staging', name: 'shop__sales__order items' });
     expect(description.primaryKey).toEqual(['order id', 'line']);
-    expect(description.columns.map((column) => column.warehouseType)).toEqual(['BIGINT', 'INTEGER', 'VARCHAR', 'DECIMAL(12,2)', 'TIMESTAMPTZ']);
   });
 
-  it.each([
-    ['int64', 'BIGINT'],
-    ['int32', 'INTEGER'],
-    ['uint64', 'UBIGINT'],
-    ['decimal128(12, 2)', 'DECIMAL(12,2)'],
-    ['decimal256(38, 0)', 'DECIMAL(38,0)'],
-    ['double', 'DOUBLE'],
-    ['float', 'FLOAT'],
-    ['bool', 'BOOLEAN'],
-    ['string', 'VARCHAR'],
-    ['binary', 'BLOB'],
-    ['date32[day]', 'DATE'],
-    ['timestamp[us]', 'TIMESTAMP'],
-    ['timestamp[us, tz=UTC]', 'TIMESTAMPTZ'],
-    ['time64[us]', 'TIME'],
-  ])('maps Arrow %s to DuckDB %s', (arrowType, duckDbType) => {
+  it('describes columns by their Arrow and source types only, leaving each warehouse to map them', () => {
     // Prepare, Act
-    const column = describeTable(withColumn(arrowType)).columns.at(-1);
+    const description = describeTable(manifest);
 
     // Assess
-    expect(column?.warehouseType).toBe(duckDbType);
-    expect(column?.conversion).toBeNull();
+    expect(description.columns[3]).toEqual({ name: 'amount', arrowType: 'decimal128(12, 2)', sourceType: 'numeric(12,2)', nullable: true });
+    expect(description.columns.map((column) => duckDbDialect.columnType(column, 'staging'))).toEqual(['BIGINT', 'INTEGER', 'VARCHAR', 'DECIMAL(12,2)', 'TIMESTAMPTZ']);
+    expect(description.columns.map((column) => snowflakeDialect.columnType(column, 'staging'))).toEqual([
+      'NUMBER(19,0)', 'NUMBER(10,0)', 'VARCHAR', 'NUMBER(12,2)', 'TIMESTAMP_TZ(6)',
+    ]);
   });
 
-  it('stores decimals wider than 38 digits as VARCHAR and records why', () => {
+  it('describes a column of a type no warehouse maps, which each warehouse then refuses by name', () => {
     // Prepare, Act
-    const column = describeTable(withColumn('decimal256(50, 10)')).columns.at(-1);
+    const description = describeTable(withColumn('dictionary<values=string, indices=int8>'));
 
     // Assess
-    expect(column?.warehouseType).toBe('VARCHAR');
-    expect(column?.conversion).toContain('decimal256(50, 10)');
+    expect(columnsRefusal(duckDbDialect, description)).toBe(
+      'column extra has Arrow type dictionary<values=string, indices=int8>, which floe cannot map to a DuckDB type; add it to warehouse/duckdb-type.ts, or exclude the column',
+    );
+    expect(columnsRefusal(snowflakeDialect, description)).toContain('which floe cannot map to a Snowflake type; add it to warehouse/snowflake-type.ts');
   });
 
-  it('throws a WarehouseError naming the table and column for an unknown Arrow type', () => {
-    // Prepare
-    const bad = withColumn('dictionary<values=string, indices=int8>');
-
-    // Act
-    const act = (): unknown => describeTable(bad);
+  it("refuses a decimal wider than 38 digits by each warehouse's own rule", () => {
+    // Prepare, Act
+    const description = describeTable(withColumn('decimal256(50, 10)', 'numeric(50,10)'));
 
     // Assess
-    expect(act).toThrow(WarehouseError);
-    expect(act).toThrow(/Column extra of table sales.order items .*dictionary/);
+    expect(columnsRefusal(duckDbDialect, description)).toBe(
+      "column extra (decimal256(50, 10)) is wider than DuckDB's DECIMAL(38), and DuckDB's Parquet reader turns such decimals into inexact DOUBLEs. Extract the column as text, or exclude it",
+    );
+    expect(columnsRefusal(snowflakeDialect, description)).toBe(
+      "column extra (decimal256(50, 10)) is wider than Snowflake's NUMBER(38) and would not load exactly. Extract the column as text, or exclude it",
+    );
+    expect(columnsRefusal(duckDbDialect, describeTable(manifest))).toBeNull();
   });
 
   it('throws when the manifest has no primary key', () => {

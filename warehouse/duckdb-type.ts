@@ -1,13 +1,7 @@
+import type { WarehouseColumnType } from './sql-dialect.js';
+
 /** DuckDB's largest DECIMAL precision; wider decimals cannot be stored exactly as numbers. */
 export const DUCKDB_MAX_DECIMAL_PRECISION = 38;
-
-/** How one Arrow column type is stored in DuckDB. */
-export interface WarehouseType {
-  /** The DuckDB type used in DDL, e.g. `DECIMAL(12,2)`, `TIMESTAMPTZ`. */
-  readonly sql: string;
-  /** Why the stored type differs from the Arrow type, or null when it is the same kind. */
-  readonly conversion: string | null;
-}
 
 const SIMPLE_TYPES: Readonly<Record<string, string>> = {
   int8: 'TINYINT',
@@ -37,35 +31,39 @@ const DECIMAL = /^decimal(?:128|256)\((\d+),\s*(\d+)\)$/;
 const TIMESTAMP = /^timestamp\[(s|ms|us|ns)(?:,\s*(?:tz=)?([^\]]+))?\]$/;
 const TIME = /^time(?:32|64)\[(s|ms|us|ns)\]$/;
 
+const same = (sql: string): WarehouseColumnType => ({ raw: sql, staging: sql, inexact: null });
+
 /**
- * Maps an Arrow type as the manifest prints it (pyarrow's `str(type)`) to a DuckDB type.
+ * Maps an Arrow type as the manifest prints it (pyarrow's `str(type)`) to DuckDB: one type in raw
+ * and staging. The source type changes nothing on DuckDB (JSON stays text).
  *
- * Decimals wider than 38 digits become VARCHAR, with `conversion` saying so.
+ * Decimals wider than 38 digits are spelled VARCHAR, with `inexact` saying why floe refuses to load
+ * them: DuckDB's Parquet reader turns such decimals into DOUBLEs, which would round them.
  * Returns null for a type floe does not know; the caller names the column.
  *
- * @example duckDbTypeForArrow('decimal128(12, 2)') // { sql: 'DECIMAL(12,2)', conversion: null }
- * @example duckDbTypeForArrow('timestamp[us, tz=UTC]') // { sql: 'TIMESTAMPTZ', conversion: null }
+ * @example duckDbTypeForArrow('decimal128(12, 2)') // { raw: 'DECIMAL(12,2)', staging: 'DECIMAL(12,2)', inexact: null }
+ * @example duckDbTypeForArrow('timestamp[us, tz=UTC]') // { raw: 'TIMESTAMPTZ', staging: 'TIMESTAMPTZ', inexact: null }
  */
-export function duckDbTypeForArrow(arrowType: string): WarehouseType | null {
+export function duckDbTypeForArrow(arrowType: string): WarehouseColumnType | null {
   const type = arrowType.trim();
   const simple = SIMPLE_TYPES[type];
-  if (simple !== undefined) return { sql: simple, conversion: null };
+  if (simple !== undefined) return same(simple);
 
   const decimal = DECIMAL.exec(type);
   if (decimal) {
     const precision = Number(decimal[1]);
     const scale = Number(decimal[2]);
-    if (precision <= DUCKDB_MAX_DECIMAL_PRECISION) return { sql: `DECIMAL(${precision},${scale})`, conversion: null };
+    if (precision <= DUCKDB_MAX_DECIMAL_PRECISION) return same(`DECIMAL(${precision},${scale})`);
     return {
-      sql: 'VARCHAR',
-      conversion: `${type} exceeds DuckDB's DECIMAL(${DUCKDB_MAX_DECIMAL_PRECISION}); stored as VARCHAR`,
+      ...same('VARCHAR'),
+      inexact: `is wider than DuckDB's DECIMAL(${DUCKDB_MAX_DECIMAL_PRECISION}), and DuckDB's Parquet reader turns such decimals into inexact DOUBLEs`,
     };
   }
 
   const timestamp = TIMESTAMP.exec(type);
-  if (timestamp) return { sql: timestamp[2] === undefined ? 'TIMESTAMP' : 'TIMESTAMPTZ', conversion: null };
+  if (timestamp) return same(timestamp[2] === undefined ? 'TIMESTAMP' : 'TIMESTAMPTZ');
 
-  if (TIME.test(type)) return { sql: 'TIME', conversion: null };
+  if (TIME.test(type)) return same('TIME');
   return null;
 }
 
