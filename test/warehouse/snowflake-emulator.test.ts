@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { snowflakeAccountDdl } from '../../warehouse/snowflake-ddl.js';
+import { snowflakeDialect } from '../../warehouse/snowflake-dialect.js';
 import { floeQueryTag } from '../../warehouse/snowflake.js';
 import { describeTable } from '../../warehouse/table-description.js';
 import { WarehouseError } from '../../warehouse/warehouse-error.js';
@@ -27,13 +28,24 @@ const TYPED_ROW = [
   'select 9007199254740993::bigint as id',
   "'1234567890123456789012345678.0123456789'::decimal(38,10) as amount",
   "timestamp '2025-11-05 12:34:56.123456' as local_at",
-  `timestamptz '${T1}' as zoned_at`,
+  "timestamptz '2025-11-05 12:34:56.654321+00' as zoned_at",
   "date '1999-12-31' as born_on",
   `'{"a": [1, 2]}' as payload`,
   "'\\xCA\\xFE'::blob as blob",
   'true as ok',
   '0.1::double as ratio',
 ].join(', ');
+/** The timestamp and date edge values docs/types.md says land exact: the first and last microsecond and day of years 1 to 9999. */
+const EDGE_ROW =
+  "select 2::bigint, 0::decimal(38,10), timestamp '0001-01-01 00:00:00.000001', timestamptz '9999-12-31 23:59:59.999999+00', date '0001-01-01', '{}', ''::blob, false, 0::double " +
+  "union all select 3::bigint, 0::decimal(38,10), timestamp '9999-12-31 23:59:59.999999', timestamptz '0001-01-01 00:00:00.000001+00', date '9999-12-31', '{}', ''::blob, false, 0::double";
+
+/** Microseconds since 1970-01-01 00:00:00 UTC of an ISO time with six fraction digits, computed here, not by a database. */
+const epochMicros = (iso: string): bigint => {
+  const [whole, fraction] = iso.split('.');
+  return BigInt(Date.parse(`${whole}Z`)) * 1000n + BigInt((fraction ?? '0').padEnd(6, '0'));
+};
+const epochDays = (date: string): bigint => BigInt(Date.parse(`${date}T00:00:00Z`) / 86_400_000);
 
 describe('Warehouse: SnowflakeWarehouse on the fakesnow emulator', () => {
   let emulator: SnowflakeEmulator;
@@ -49,7 +61,9 @@ describe('Warehouse: SnowflakeWarehouse on the fakesnow emulator', () => {
   it('keeps big integers, wide decimals, both timestamp kinds, dates, JSON and binary exact', async () => {
     // Prepare
     const { warehouse, rawRoot, cleanUp } = await emulator.freshWarehouse();
-    const run = await writeFixtureRun(emulator.parquetWriter, rawRoot, { runId: 'r1', startedAt: T1, table: 'typed', incrementalColumn: 'zoned_at', columns: TYPED_COLUMNS, files: [TYPED_ROW] });
+    const run = await writeFixtureRun(emulator.parquetWriter, rawRoot, {
+      runId: 'r1', startedAt: T1, table: 'typed', incrementalColumn: 'zoned_at', columns: TYPED_COLUMNS, files: [`${TYPED_ROW} union all ${EDGE_ROW}`],
+    });
     const description = describeTable(run);
 
     // Act
@@ -73,9 +87,25 @@ describe('Warehouse: SnowflakeWarehouse on the fakesnow emulator', () => {
       ['RATIO', 'FLOAT', null, null],
     ]);
     const [row] = await warehouse.query(
-      'select id as "id", cast(amount as varchar) as "amount", cast(local_at as varchar) as "local_at", payload:a[1] as "second", hex_encode(blob) as "blob", ok as "ok", ratio as "ratio" from staging.shop__typed',
+      'select id as "id", cast(amount as varchar) as "amount", payload:a[1] as "second", hex_encode(blob) as "blob", ok as "ok", ratio as "ratio" from staging.shop__typed where id = 9007199254740993',
     );
-    expect(row).toEqual({ id: 9007199254740993n, amount: '1234567890123456789012345678.0123456789', local_at: '2025-11-05 12:34:56.123456', second: 2, blob: 'CAFE', ok: true, ratio: 0.1 });
+    expect(row).toEqual({ id: 9007199254740993n, amount: '1234567890123456789012345678.0123456789', second: 2, blob: 'CAFE', ok: true, ratio: 0.1 });
+    // Times and dates are read as whole microseconds and days since the epoch: exact in Snowflake (DATE_PART(EPOCH_MICROSECOND))
+    // whatever its output formats, where the driver's JavaScript Date would keep milliseconds only.
+    // What fakesnow cannot show (DuckDB underneath): it keeps no UTC offset in a TIMESTAMP_TZ, so only the instant is
+    // checked; and it ignores a declared fraction precision (every TIMESTAMP keeps microseconds, DESCRIBE says (9)), so a
+    // TIMESTAMP_NTZ(3) would pass here too. The six digits floe declares are therefore checked on the DDL it sends.
+    const declared = description.columns.filter((column) => ['local_at', 'zoned_at', 'born_on'].includes(column.name)).map((column) => snowflakeDialect.columnType(column, 'staging'));
+    expect(declared).toEqual(['TIMESTAMP_NTZ(6)', 'TIMESTAMP_TZ(6)', 'DATE']);
+    const times = await warehouse.query(
+      'select id as "id", date_part(epoch_microsecond, local_at) as "local_at", date_part(epoch_microsecond, zoned_at) as "zoned_at", ' +
+        "datediff(day, '1970-01-01'::date, born_on) as \"born_on\" from staging.shop__typed order by id",
+    );
+    expect(times).toEqual([
+      { id: 2n, local_at: epochMicros('0001-01-01T00:00:00.000001'), zoned_at: epochMicros('9999-12-31T23:59:59.999999'), born_on: epochDays('0001-01-01') },
+      { id: 3n, local_at: epochMicros('9999-12-31T23:59:59.999999'), zoned_at: epochMicros('0001-01-01T00:00:00.000001'), born_on: epochDays('9999-12-31') },
+      { id: 9007199254740993n, local_at: epochMicros('2025-11-05T12:34:56.123456'), zoned_at: epochMicros('2025-11-05T12:34:56.654321'), born_on: epochDays('1999-12-31') },
+    ]);
     await warehouse.close();
     cleanUp();
   });
