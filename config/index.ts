@@ -22,3 +22,10 @@ export { selectTables, tableKey, type SelectedTable, type TableFilter } from './
 export { parseSnowflakeWarehouseUrl, SnowflakeSettingsSchema, type SnowflakeSettings, type SnowflakeWarehouseUrl } from './snowflake.js';
 export { ALLOWED_CONNECTION_PARAMETERS, CONNECTION_PARAMETERS_SET_BY_FLOE, connectionParameterProblem } from './connection-parameters.js';
 export { printable, printableJson } from './printable.js';
+export {
+  missingCapability,
+  requireWarehouseCapability,
+  warehouseKind,
+  type WarehouseCapability,
+  type WarehouseKind,
+} from './warehouse-capabilities.js';

@@ -6,6 +6,7 @@ import { printable } from './printable.js';
 import { columnNameProblem, tableNameProblem } from './identifiers.js';
 import { RetrySettingsSchema, retryProblems } from './retry.js';
 import { parseSnowflakeWarehouseUrl, SnowflakeSettingsSchema } from './snowflake.js';
+import { CAPABILITY_USES, missingCapability, warehouseKind } from './warehouse-capabilities.js';
 
 /**
  * The schema of `floe.config.yaml`. Its keys are a stable contract; objects are
@@ -241,6 +242,23 @@ export const FloeConfigSchema = ConfigObjectSchema.superRefine((config, ctx) => 
     const earlier = first.get(source.name);
     if (earlier === undefined) first.set(source.name, index);
     else ctx.addIssue({ code: 'custom', path: ['sources', index, 'name'], message: `duplicate source name '${source.name}' (also sources[${earlier}])` });
+  });
+  // What a table asks for must be something its warehouse can do (see ./warehouse-capabilities.ts).
+  config.sources.forEach((source, sourceIndex) => {
+    source.tables.forEach((table, tableIndex) => {
+      for (const key of ['check', 'deletes'] as const) {
+        if (table[key] === undefined) continue;
+        const missing = missingCapability(config.warehouse, CAPABILITY_USES[key].capability);
+        if (missing === null) continue;
+        ctx.addIssue({
+          code: 'custom',
+          path: ['sources', sourceIndex, 'tables', tableIndex, key],
+          message:
+            `table ${printable(`${source.name}/${table.name}`)}: ${CAPABILITY_USES[key].what}, which a ${warehouseKind(config.warehouse)} warehouse cannot do yet: ${missing}. ` +
+            `Remove ${key} from this table, or use a duckdb:// warehouse`,
+        });
+      }
+    });
   });
   // Two tables must never share a warehouse table; DuckDB and Snowflake compare names without case.
   const claimed = new Map<string, { owner: string; table: string }>();

@@ -1,0 +1,69 @@
+import { ConfigError } from '../../config/errors.js';
+import { loadConfig } from '../../config/load.js';
+import { missingCapability, requireWarehouseCapability } from '../../config/warehouse-capabilities.js';
+import { ENV, validConfigData, writeConfig } from './helpers.js';
+
+const SNOWFLAKE = 'snowflake://myorg-myaccount/ANALYTICS?user=FLOE&warehouse=FLOE_WH&role=FLOE';
+
+/** The valid fixture on a Snowflake warehouse, its first table given `settings`. */
+async function onSnowflake(settings: Record<string, unknown>): Promise<string> {
+  const data = await validConfigData();
+  data['warehouse'] = SNOWFLAKE;
+  Object.assign((data['sources'][0].tables as Record<string, unknown>[])[0]!, settings);
+  return writeConfig(data);
+}
+
+describe('Config: what the warehouse cannot do yet is refused up front', () => {
+  it('accepts a Snowflake warehouse for tables that ask for neither checks nor delete detection', async () => {
+    // Prepare
+    const file = await onSnowflake({});
+
+    // Act
+    const config = await loadConfig(file, { env: ENV });
+
+    // Assess
+    expect(config.warehouse).toBe(SNOWFLAKE);
+  });
+
+  it.each([
+    ['check', { check: 'after-merge' }, 'check: after-merge compares staging with the source after each merge'],
+    ['deletes', { deletes: 'detect' }, "deletes compares the source's primary keys with staging's after each merge"],
+  ])('refuses %s on a Snowflake warehouse, naming the table and saying why', async (key, settings, what) => {
+    // Prepare
+    const file = await onSnowflake(settings);
+
+    // Act
+    const error = await loadConfig(file, { env: ENV }).catch((caught: unknown) => caught);
+
+    // Assess
+    expect(error).toBeInstanceOf(ConfigError);
+    expect((error as ConfigError).problems).toEqual([
+      `sources[0].tables[0].${key}: table clr/clr.availed_coupon_snapshots: ${what}, which a snowflake warehouse cannot do yet: ` +
+        "floe check's warehouse side (how each staging value is printed so its hash matches the source's) is built for DuckDB only, so far. " +
+        `Remove ${key} from this table, or use a duckdb:// warehouse`,
+    ]);
+  });
+
+  it('accepts both on a DuckDB warehouse', async () => {
+    // Prepare
+    const data = await validConfigData();
+    Object.assign((data['sources'][0].tables as Record<string, unknown>[])[0]!, { check: 'after-merge', deletes: 'detect' });
+
+    // Act
+    const config = await loadConfig(await writeConfig(data), { env: ENV });
+
+    // Assess
+    expect(config.sources[0]?.tables[0]).toMatchObject({ check: 'after-merge', deletes: 'detect' });
+  });
+
+  it('refuses floe check itself on a Snowflake warehouse before anything connects', () => {
+    // Act
+    const act = () => requireWarehouseCapability({ warehouse: SNOWFLAKE }, 'check', 'floe check', 'floe.config.yaml');
+
+    // Assess
+    expect(act).toThrow(ConfigError);
+    expect(act).toThrow(/^floe\.config\.yaml: warehouse: floe check cannot run on a snowflake warehouse: floe check's warehouse side .* Use a duckdb:\/\/ warehouse for it\.$/);
+    expect(() => requireWarehouseCapability({ warehouse: 'duckdb:///tmp/w.duckdb' }, 'check', 'floe check')).not.toThrow();
+    expect(missingCapability('duckdb:///tmp/w.duckdb', 'check')).toBeNull();
+  });
+});
