@@ -1,9 +1,10 @@
 /**
- * The same row, rendered as the same text in three databases, so its md5 can be compared across
- * them: the source (PostgreSQL or MySQL) and the warehouse (DuckDB). The text is PostgreSQL's own
- * output for each value: a PostgreSQL source, the production database the check must spare,
- * renders with its cheapest functions, and MySQL and DuckDB reproduce that text. Each column's
- * rendering follows its warehouse type, which floe derived from the source's type at extraction.
+ * The same row, rendered as the same text in every database floe check reads, so its md5 can be
+ * compared across them: the source (PostgreSQL or MySQL) and the warehouse (DuckDB: the only
+ * warehouse whose side is built, see warehouse-side.ts). The text is PostgreSQL's own output for
+ * each value: a PostgreSQL source, the production database the check must spare, renders with its
+ * cheapest functions, and MySQL and DuckDB reproduce that text. Each column's rendering follows its
+ * value kind, which the warehouse's side derives from its staging type.
  */
 import { quoteIdentifier } from '../warehouse/quote.js';
 import { CheckError } from './check-error.js';
@@ -11,7 +12,7 @@ import { duckDbFloatBits, duckDbFloatParts, postgresFloatBits, duckDbShortestDig
 
 export type CheckDialect = 'postgres' | 'mysql' | 'duckdb';
 
-/** How a column's values are compared, from its warehouse type (and, for a fixed decimal, the source's declared scale). */
+/** How a column's values are compared, from its staging type (warehouse-side.ts) and, for a fixed decimal, the source's declared scale. */
 export type ValueKind = 'integer' | 'decimal' | 'fixed decimal' | 'float' | 'mysql float' | 'text' | 'boolean' | 'date' | 'timestamp' | 'timestamptz' | 'time' | 'binary';
 
 export interface CheckedColumn {
@@ -23,25 +24,6 @@ export interface CheckedColumn {
 
 /** The unit separator: cannot be confused with a value's own characters in any realistic column. */
 const SEPARATOR = { postgres: 'chr(31)', mysql: 'char(31)', duckdb: 'chr(31)' } as const;
-
-/**
- * Maps a DuckDB type from the staging table's information_schema to how it is compared, or null
- * for a type `floe check` cannot render alike on both sides (the caller names the column).
- */
-export function valueKindOf(duckDbType: string): ValueKind | null {
-  const type = duckDbType.trim().toUpperCase();
-  if (/^(U?TINYINT|U?SMALLINT|U?INTEGER|U?BIGINT|HUGEINT|UHUGEINT)$/.test(type)) return 'integer';
-  if (/^DECIMAL\(\d+,\s*\d+\)$/.test(type)) return 'decimal';
-  if (type === 'DOUBLE' || type === 'FLOAT') return 'float';
-  if (type === 'VARCHAR') return 'text';
-  if (type === 'BOOLEAN') return 'boolean';
-  if (type === 'DATE') return 'date';
-  if (type === 'TIMESTAMP') return 'timestamp';
-  if (type === 'TIMESTAMP WITH TIME ZONE') return 'timestamptz';
-  if (type === 'TIME') return 'time';
-  if (type === 'BLOB') return 'binary';
-  return null;
-}
 
 export function quoteFor(dialect: CheckDialect, name: string): string {
   if (dialect !== 'mysql') return quoteIdentifier(name);

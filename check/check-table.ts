@@ -3,14 +3,14 @@ import { performance } from 'node:perf_hooks';
 import type { SelectedTable } from '../config/index.js';
 import type { StateStore } from '../state/index.js';
 import { stagingTableFor } from '../warehouse/naming.js';
-import { quoteQualifiedName } from '../warehouse/quote.js';
 import { DELETED_AT } from '../warehouse/table-sql.js';
 import type { Warehouse } from '../warehouse/warehouse.js';
-import { quoteFor, quoteSourceTable, valueKindOf, type CheckedColumn } from './canonical-sql.js';
+import { quoteFor, quoteSourceTable, type CheckedColumn } from './canonical-sql.js';
 import { CheckError } from './check-error.js';
 import { compareTables, type Drift, type RoundDone } from './compare.js';
 import { liveStagingFrom } from './deleted-keys.js';
 import type { SourceSide } from './source-side.js';
+import { stagingColumnsOf, warehouseAsCheckSide, warehouseCheckSide } from './warehouse-side.js';
 
 /** One table's verdict. */
 export interface TableCheck {
@@ -21,24 +21,6 @@ export interface TableCheck {
   watermark: string | null;
   drift: Drift | null;
   seconds: number;
-}
-
-/** The staging table's columns as stored, without floe's load metadata. */
-async function stagingColumns(warehouse: Warehouse, schema: string, name: string): Promise<{ name: string; type: string }[]> {
-  const rows = await warehouse.query(
-    'select column_name, data_type from information_schema.columns where table_schema = $1 and table_name = $2 order by ordinal_position',
-    [schema, name],
-  );
-  return rows.map((row) => ({ name: String(row['column_name']), type: String(row['data_type']) })).filter((column) => !column.name.startsWith('_floe_'));
-}
-
-/** Whether staging has the soft-delete column of `deletes: detect`. */
-async function hasDeletedAtColumn(warehouse: Warehouse, schema: string, name: string): Promise<boolean> {
-  const rows = await warehouse.query(
-    'select 1 from information_schema.columns where table_schema = $1 and table_name = $2 and column_name = $3',
-    [schema, name, DELETED_AT],
-  );
-  return rows.length > 0;
 }
 
 /** What the source's catalog says of a column, where it changes how values compare. */
@@ -80,12 +62,6 @@ function roundText(round: RoundDone): string {
   return `round ${round.round}, ${where}: ${count(round.sourceRows)} source rows, ${count(round.stagingRows)} staging rows in ${round.seconds.toFixed(1)} s${rate}, ${verdict}`;
 }
 
-/** The scale of a DuckDB DECIMAL(p,s) type. */
-function stagingScale(type: string): number | null {
-  const match = /^DECIMAL\(\d+,\s*(\d+)\)$/i.exec(type.trim());
-  return match ? Number(match[1]) : null;
-}
-
 /**
  * Compares one configured table's source with its staging table, over the rows the committed
  * watermark covers (every row for a table without an incremental column).
@@ -98,9 +74,12 @@ export async function checkTable(
   const { source, table } = selected;
   const where = `table ${source.name}/${table.name}`;
   const staging = stagingTableFor(source.name, table.name);
-  const stored = await stagingColumns(deps.warehouse, staging.schema, staging.name);
+  const warehouseSide = warehouseCheckSide(deps.warehouse);
+  const { warehouse: sql } = warehouseSide;
+  const all = await stagingColumnsOf(deps.warehouse, warehouseSide, staging);
+  const stored = all.filter((column) => !column.name.toLowerCase().startsWith('_floe_'));
   // Rows marked deleted at the source (deletes: detect) are not compared: the source has none of them.
-  const softDeleted = await hasDeletedAtColumn(deps.warehouse, staging.schema, staging.name);
+  const softDeleted = all.some((column) => sql.nameKey(column.name) === sql.nameKey(DELETED_AT));
   const { watermark } = await deps.state.getTableState(source.name, table.name);
   const base = { source: source.name, table: table.name, watermark: null, drift: null };
   if (stored.length === 0) return { ...base, status: 'not loaded', seconds: (performance.now() - started) / 1000 };
@@ -108,16 +87,16 @@ export async function checkTable(
   const inSource = await sourceColumns(deps.source, table.name);
   const compared = inSource.size === 0 ? stored : stored.filter((column) => inSource.has(column.name));
   const columns: CheckedColumn[] = compared.map((column) => {
-    const kind = valueKindOf(column.type);
+    const kind = warehouseSide.valueKindOf(column.type);
     if (kind === null) throw new CheckError(`${where}: column ${column.name} is ${column.type} in staging, which floe check cannot compare yet`);
     const declared = inSource.get(column.name);
-    const sameScale = kind === 'decimal' && declared?.scale !== null && declared?.scale === stagingScale(column.type);
+    const sameScale = kind === 'decimal' && declared?.scale !== null && declared?.scale === warehouseSide.decimalScale(column.type);
     const compareAs = sameScale ? 'fixed decimal' : kind === 'float' && deps.source.dialect === 'mysql' ? 'mysql float' : kind;
     return { name: column.name, kind: compareAs, notNull: declared?.notNull === true };
   });
   const key = table.primaryKey.map((name) => {
     const column = columns.find((c) => c.name === name);
-    if (!column) throw new CheckError(`${where}: primary key column ${name} is not in ${quoteQualifiedName(staging)}`);
+    if (!column) throw new CheckError(`${where}: primary key column ${name} is not in ${sql.qualified(staging)}`);
     // Its digits are normalised per row for the hash only; keys are listed as each database prints them.
     if (column.kind === 'mysql float') throw new CheckError(`${where}: primary key column ${name} is a MySQL float, which floe check cannot list keys of`);
     return column;
@@ -135,10 +114,10 @@ export async function checkTable(
       },
     },
     {
-      side: { query: ({ sql, params }) => deps.warehouse.query(sql, params) },
+      side: warehouseAsCheckSide(deps.warehouse),
       table: {
-        dialect: 'duckdb', from: liveStagingFrom(quoteQualifiedName(staging), softDeleted ? DELETED_AT : null), key, columns,
-        ...(covered ? { watermark: { column: quoteFor('duckdb', covered.column), value: covered.value, ...(incrementalType ? { sqlType: incrementalType } : {}) } } : {}),
+        dialect: warehouseSide.dialect, from: liveStagingFrom(sql.qualified(staging), softDeleted ? DELETED_AT : null, sql.identifier), key, columns,
+        ...(covered ? { watermark: { column: sql.identifier(covered.column), value: covered.value, ...(incrementalType ? { sqlType: incrementalType } : {}) } } : {}),
       },
     },
     { onRound: (round) => deps.progress?.(`${source.name}/${table.name}: ${roundText(round)}`) },

@@ -6,10 +6,10 @@
 import { REPAIR_KEYS_PER_RUN } from '../events/index.js';
 import type { Warehouse } from '../warehouse/warehouse.js';
 import { stagingTableFor } from '../warehouse/naming.js';
-import { valueKindOf } from './canonical-sql.js';
 import { CheckError } from './check-error.js';
 import type { TableCheck } from './check-table.js';
 import { keyValues } from './compare.js';
+import { stagingColumnsOf, warehouseCheckSide } from './warehouse-side.js';
 
 /** Key kinds whose canonical text both the source (its session in UTC) and the warehouse read back as the same value. */
 const REPAIRABLE = new Set(['integer', 'decimal', 'text', 'date', 'timestamp', 'timestamptz']);
@@ -25,14 +25,11 @@ export async function repairBatches(check: TableCheck, primaryKey: readonly stri
   if (drift.sampled === true) {
     throw new CheckError(`${where}: more rows differ than floe check lists, so it knows a sample of their keys only; reload the table instead (floe run --full)`);
   }
-  const staging = stagingTableFor(check.source, check.table);
-  const rows = await warehouse.query(
-    'select column_name, data_type from information_schema.columns where table_schema = $1 and table_name = $2',
-    [staging.schema, staging.name],
-  );
+  const side = warehouseCheckSide(warehouse);
+  const columns = await stagingColumnsOf(warehouse, side, stagingTableFor(check.source, check.table));
   const kinds = primaryKey.map((name) => {
-    const type = rows.find((row) => row['column_name'] === name)?.['data_type'];
-    const kind = valueKindOf(String(type ?? ''));
+    const type = columns.find((column) => side.warehouse.nameKey(column.name) === side.warehouse.nameKey(name))?.type;
+    const kind = type === undefined ? null : side.valueKindOf(type);
     if (kind === null || !REPAIRABLE.has(kind)) {
       throw new CheckError(`${where}: primary key column ${name} is ${String(type)} in staging, which floe check --repair cannot re-extract by key yet; run the table in full mode instead (floe run --full)`);
     }

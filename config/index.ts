@@ -24,6 +24,7 @@ export { ALLOWED_CONNECTION_PARAMETERS, CONNECTION_PARAMETERS_SET_BY_FLOE, conne
 export { printable, printableJson } from './printable.js';
 export {
   missingCapability,
+  missingOn,
   requireWarehouseCapability,
   warehouseKind,
   type WarehouseCapability,

@@ -30,9 +30,14 @@ export function warehouseKind(warehouseUrl: string): WarehouseKind {
   return warehouseUrl.startsWith('snowflake://') ? 'snowflake' : 'duckdb';
 }
 
-/** Why the warehouse cannot do `capability`, or null when it can. */
+/** Why a kind of warehouse cannot do `capability`, or null when it can. */
+export function missingOn(kind: WarehouseKind, capability: WarehouseCapability): string | null {
+  return MISSING[kind][capability] ?? null;
+}
+
+/** Why the config's warehouse (its `warehouse:` URL) cannot do `capability`, or null when it can. */
 export function missingCapability(warehouseUrl: string, capability: WarehouseCapability): string | null {
-  return MISSING[warehouseKind(warehouseUrl)][capability] ?? null;
+  return missingOn(warehouseKind(warehouseUrl), capability);
 }
 
 /** What a table asks for that needs a capability, as config validation words it. */

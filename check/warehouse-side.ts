@@ -1,0 +1,84 @@
+import { missingOn } from '../config/warehouse-capabilities.js';
+import { canonicalDuckDbType } from '../warehouse/duckdb-type.js';
+import type { QualifiedName } from '../warehouse/quote.js';
+import type { SqlDialect } from '../warehouse/sql-dialect.js';
+import type { Warehouse } from '../warehouse/warehouse.js';
+import type { CheckDialect, ValueKind } from './canonical-sql.js';
+import { CheckError } from './check-error.js';
+import type { CheckSide } from './compare.js';
+
+/**
+ * The warehouse half of `floe check` and of delete detection: which rendering of canonical-sql.ts
+ * its staging takes, and how the column types its catalog reports compare. Names, quoting and the
+ * catalog read come from the warehouse's own dialect. One entry per warehouse whose check side is
+ * built; any other is refused up front by config validation (config/warehouse-capabilities.ts)
+ * and here, by name, should it get this far.
+ */
+export interface WarehouseCheckSide {
+  /** The warehouse's SQL: its names, quoting and catalog. */
+  readonly warehouse: SqlDialect;
+  /** How canonical-sql.ts renders values read from this warehouse. */
+  readonly dialect: CheckDialect;
+  /** How a staging column of this stored type compares; null for a type floe check cannot render alike on both sides. */
+  valueKindOf(storedType: string): ValueKind | null;
+  /** The scale of a stored fixed-point type, else null. */
+  decimalScale(storedType: string): number | null;
+}
+
+/** DuckDB's staging types (as information_schema spells them, or as floe declares them). */
+const duckDbSide: Omit<WarehouseCheckSide, 'warehouse'> = {
+  dialect: 'duckdb',
+  valueKindOf: (storedType) => {
+    const type = canonicalDuckDbType(storedType);
+    if (/^(U?TINYINT|U?SMALLINT|U?INTEGER|U?BIGINT|HUGEINT|UHUGEINT)$/.test(type)) return 'integer';
+    if (/^DECIMAL\(\d+,\d+\)$/.test(type)) return 'decimal';
+    if (type === 'DOUBLE' || type === 'FLOAT') return 'float';
+    if (type === 'VARCHAR') return 'text';
+    if (type === 'BOOLEAN') return 'boolean';
+    if (type === 'DATE') return 'date';
+    if (type === 'TIMESTAMP') return 'timestamp';
+    if (type === 'TIMESTAMP WITH TIME ZONE') return 'timestamptz';
+    if (type === 'TIME') return 'time';
+    if (type === 'BLOB') return 'binary';
+    return null;
+  },
+  decimalScale: (storedType) => {
+    const match = /^DECIMAL\(\d+,(\d+)\)$/.exec(canonicalDuckDbType(storedType));
+    return match ? Number(match[1]) : null;
+  },
+};
+
+const BUILT: Readonly<Partial<Record<SqlDialect['name'], Omit<WarehouseCheckSide, 'warehouse'>>>> = { duckdb: duckDbSide };
+
+/** The check side of a warehouse dialect. Throws CheckError, saying why, for a warehouse whose side is not built. */
+export function checkSideFor(warehouse: SqlDialect): WarehouseCheckSide {
+  const built = BUILT[warehouse.name];
+  if (built === undefined) {
+    throw new CheckError(`floe check cannot read a ${warehouse.label} warehouse yet: ${missingOn(warehouse.name, 'check') ?? 'its check side is not built'}.`);
+  }
+  return { warehouse, ...built };
+}
+
+/** The check side whose rendering is `dialect`, for a caller that names the staging side by it. */
+export function checkSideRendering(dialect: CheckDialect): Omit<WarehouseCheckSide, 'warehouse'> {
+  const built = Object.values(BUILT).find((side) => side.dialect === dialect);
+  if (built === undefined) throw new CheckError(`${dialect} is not a warehouse floe check reads staging from`);
+  return built;
+}
+
+/** The check side of the warehouse at hand. Throws CheckError for a warehouse that cannot say which it is, or whose side is not built. */
+export function warehouseCheckSide(warehouse: Warehouse): WarehouseCheckSide {
+  if (warehouse.dialect === undefined) throw new CheckError('floe check cannot tell which kind of warehouse it was given (it has no dialect), so it cannot read staging');
+  return checkSideFor(warehouse.dialect);
+}
+
+/** The warehouse as a side of the comparison. */
+export function warehouseAsCheckSide(warehouse: Warehouse): CheckSide {
+  return { query: ({ sql, params }) => warehouse.query(sql, params) };
+}
+
+/** A staging table's columns as stored (floe's load metadata included), from the warehouse's catalog; none when it does not exist. */
+export async function stagingColumnsOf(warehouse: Warehouse, side: WarehouseCheckSide, table: QualifiedName): Promise<{ name: string; type: string }[]> {
+  const statement = side.warehouse.tableColumnsSql(table);
+  return (await warehouse.query(statement.sql, statement.params)).map((row) => side.warehouse.storedColumn(row));
+}
