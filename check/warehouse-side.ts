@@ -1,5 +1,5 @@
 import { missingOn } from '../config/warehouse-capabilities.js';
-import { canonicalDuckDbType } from '../warehouse/duckdb-type.js';
+import { duckDbDialect } from '../warehouse/duckdb-dialect.js';
 import type { QualifiedName } from '../warehouse/quote.js';
 import type { SqlDialect } from '../warehouse/sql-dialect.js';
 import type { Warehouse } from '../warehouse/warehouse.js';
@@ -19,17 +19,20 @@ export interface WarehouseCheckSide {
   readonly warehouse: SqlDialect;
   /** How canonical-sql.ts renders values read from this warehouse. */
   readonly dialect: CheckDialect;
-  /** How a staging column of this stored type compares; null for a type floe check cannot render alike on both sides. */
+  /**
+   * How a staging column of this type compares (spelled as the catalog reports it, or as floe
+   * declares it); null for a type floe check cannot render alike on both sides.
+   */
   valueKindOf(storedType: string): ValueKind | null;
   /** The scale of a stored fixed-point type, else null. */
   decimalScale(storedType: string): number | null;
 }
 
-/** DuckDB's staging types (as information_schema spells them, or as floe declares them). */
-const duckDbSide: Omit<WarehouseCheckSide, 'warehouse'> = {
+/** DuckDB's staging types, in the spelling of its catalog (canonicalDuckDbType). */
+const duckDbSide: WarehouseCheckSide = {
+  warehouse: duckDbDialect,
   dialect: 'duckdb',
-  valueKindOf: (storedType) => {
-    const type = canonicalDuckDbType(storedType);
+  valueKindOf: (type) => {
     if (/^(U?TINYINT|U?SMALLINT|U?INTEGER|U?BIGINT|HUGEINT|UHUGEINT)$/.test(type)) return 'integer';
     if (/^DECIMAL\(\d+,\d+\)$/.test(type)) return 'decimal';
     if (type === 'DOUBLE' || type === 'FLOAT') return 'float';
@@ -42,28 +45,38 @@ const duckDbSide: Omit<WarehouseCheckSide, 'warehouse'> = {
     if (type === 'BLOB') return 'binary';
     return null;
   },
-  decimalScale: (storedType) => {
-    const match = /^DECIMAL\(\d+,(\d+)\)$/.exec(canonicalDuckDbType(storedType));
+  decimalScale: (type) => {
+    const match = /^DECIMAL\(\d+,(\d+)\)$/.exec(type);
     return match ? Number(match[1]) : null;
   },
 };
 
-const BUILT: Readonly<Partial<Record<SqlDialect['name'], Omit<WarehouseCheckSide, 'warehouse'>>>> = { duckdb: duckDbSide };
+/** The warehouses whose check side is built. */
+const BUILT: readonly WarehouseCheckSide[] = [duckDbSide];
+
+/** A side reading types in any spelling: the warehouse's canonical one first. */
+function canonicalizing(side: WarehouseCheckSide): WarehouseCheckSide {
+  return {
+    ...side,
+    valueKindOf: (type) => side.valueKindOf(side.warehouse.canonicalType(type)),
+    decimalScale: (type) => side.decimalScale(side.warehouse.canonicalType(type)),
+  };
+}
 
 /** The check side of a warehouse dialect. Throws CheckError, saying why, for a warehouse whose side is not built. */
 export function checkSideFor(warehouse: SqlDialect): WarehouseCheckSide {
-  const built = BUILT[warehouse.name];
+  const built = BUILT.find((side) => side.warehouse.name === warehouse.name);
   if (built === undefined) {
     throw new CheckError(`floe check cannot read a ${warehouse.label} warehouse yet: ${missingOn(warehouse.name, 'check') ?? 'its check side is not built'}.`);
   }
-  return { warehouse, ...built };
+  return canonicalizing(built);
 }
 
 /** The check side whose rendering is `dialect`, for a caller that names the staging side by it. */
-export function checkSideRendering(dialect: CheckDialect): Omit<WarehouseCheckSide, 'warehouse'> {
-  const built = Object.values(BUILT).find((side) => side.dialect === dialect);
+export function checkSideRendering(dialect: CheckDialect): WarehouseCheckSide {
+  const built = BUILT.find((side) => side.dialect === dialect);
   if (built === undefined) throw new CheckError(`${dialect} is not a warehouse floe check reads staging from`);
-  return built;
+  return canonicalizing(built);
 }
 
 /** The check side of the warehouse at hand. Throws CheckError for a warehouse that cannot say which it is, or whose side is not built. */
