@@ -21,6 +21,7 @@ from typing import Any, Literal
 
 import psycopg
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 from psycopg import sql
 
@@ -36,7 +37,9 @@ from ..errors import (
 from ..open_transactions import OpenTransactions, utc
 from ..quarantine import Rejects
 from ..read_plan import Predicate
+from . import libpq_copy
 from .base import TableName
+from .libpq_copy import LibpqCopy
 from .postgres_copy import CopyPump, csv_options, raise_unrepresentable
 
 log = logging.getLogger(__name__)
@@ -347,7 +350,10 @@ class PostgresSource:
                     # COPY's own count, from its command tag: the rows parsed must add up to it.
                     reported.append(cursor.rowcount)
 
-            pump = CopyPump(rows)
+            if libpq_copy.available():
+                pump = CopyPump(native=LibpqCopy(conn, query, where.params or None))
+            else:
+                pump = CopyPump(rows)
             try:
                 yield from self._parse(pump, reported)
             finally:
@@ -383,6 +389,8 @@ class PostgresSource:
             pump.finish()  # a COPY that failed explains a broken stream better than the parser
             raise_unrepresentable(str(self.table), self.columns, error)
         pump.finish()
+        if pump.reported is not None:
+            reported.append(pump.reported)
         # An empty result is known from the source, never inferred from what was parsed.
         if not reported or reported[0] != parsed or pump.rows != parsed:
             raise IncompleteReadError(
@@ -418,9 +426,19 @@ def _converted_after_read(column: SourceColumn) -> bool:
 
 
 def _decode_hex_bytea(texts: pa.Array) -> pa.Array:
-    """bytea arrives as `\\x` + hex; decode it to bytes."""
-    return pa.array(
-        [None if v is None else bytes.fromhex(v[2:]) for v in texts.to_pylist()],
-        type=pa.binary(),
-    )
+    """bytea arrives as `\\x` + hex; decode every value at once: one hex decode of the values' buffer.
 
+    Dropping each value's `\\x` leaves the values' hex back to back, so the bytes of value i start
+    at half its hex offset; the validity bitmap carries over unchanged.
+    """
+    hex_only = pc.utf8_slice_codeunits(texts, 2).cast(pa.large_string())
+    validity, offsets, data = hex_only.buffers()
+    offset_values = pa.Array.from_buffers(pa.int64(), len(hex_only) + 1, [None, offsets], offset=hex_only.offset)
+    first, last = offset_values[0].as_py(), offset_values[-1].as_py()
+    decoded = bytes.fromhex(data.to_pybytes()[first:last].decode("ascii")) if data is not None else b""
+    halves = pc.divide(pc.subtract(offset_values, first), 2).cast(pa.int32())
+    assert hex_only.offset == 0  # a computed array starts at its buffers' start
+    return pa.Array.from_buffers(
+        pa.binary(), len(hex_only), [validity, halves.buffers()[1], pa.py_buffer(decoded)],
+        null_count=hex_only.null_count,
+    )
