@@ -13,10 +13,12 @@ const LOCKED = /Could not set lock on file "(?:.*?)"(?::\s*Conflicting lock is h
 
 /** The WarehouseBusy an error of DuckDB's means, naming the file and (when DuckDB says) the holder; else null. */
 export function busyFromDuckDbError(file: string, error: unknown): WarehouseBusy | null {
-  const match = LOCKED.exec(error instanceof Error ? error.message : String(error));
+  // Not `instanceof Error`: the driver's errors may come from another realm (a test runner's VM).
+  const detail = typeof error === 'object' && error !== null && 'message' in error ? String(error.message) : String(error);
+  const match = LOCKED.exec(detail);
   if (match === null) return null;
   const holder = match[2] === undefined ? null : { pid: Number(match[2]), program: match[1] ?? '' };
-  return new WarehouseBusy(file, holder, { cause: error });
+  return new WarehouseBusy(file, holder, { cause: error, detail });
 }
 
 /** Wraps an error from DuckDB into a WarehouseError, with a message saying what floe was doing. */

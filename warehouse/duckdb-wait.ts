@@ -29,7 +29,8 @@ export async function openWithWait(path: string, options: OpenWithWaitOptions): 
       if (!(error instanceof WarehouseBusy)) throw error;
       const waited = Date.now() - started;
       if (waited >= options.waitMs) {
-        throw options.waitMs > 0 ? new WarehouseBusy(error.file, error.holder, { cause: error.cause, waitedMs: waited }) : error;
+        if (options.waitMs <= 0) throw error;
+        throw new WarehouseBusy(error.file, error.holder, { cause: error.cause, waitedMs: waited, ...(error.detail === undefined ? {} : { detail: error.detail }) });
       }
       if (!told) {
         told = true;
