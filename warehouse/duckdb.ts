@@ -28,7 +28,8 @@ const literal = (text: string): string => `'${text.replaceAll("'", "''")}'`;
 const shared = new Map<string, { instance: Promise<DuckDBInstance>; users: number }>();
 
 async function attach(path: string): Promise<DuckDBInstance> {
-  const instance = await DuckDBInstance.create(':memory:');
+  // Spills go beside the file, as when DuckDB opens it directly (an in-memory database would use ./.tmp).
+  const instance = await DuckDBInstance.create(':memory:', path === ':memory:' ? {} : { temp_directory: `${path}.tmp` });
   try {
     const connection = await instance.connect();
     try {

@@ -45,6 +45,8 @@ describe('Warehouse: any DuckDB file name', () => {
       expect(await reopened.query('select id from gold.paid')).toEqual([{ id: 1n }]);
       expect(await reopened.query('select count(*) as n from floe.loaded_files')).toEqual([{ n: 1n }]);
       expect(await reopened.loadRaw(describeTable(run), run, rawRoot)).toEqual({ rowsLoaded: 0, filesLoaded: 0, alreadyLoaded: true });
+      // Spills go beside the file, as when DuckDB opens a file directly, not into the working folder.
+      expect(await reopened.query("select current_setting('temp_directory') as t")).toEqual([{ t: `${file}.tmp` }]);
       await reopened.close();
     },
   );
