@@ -14,7 +14,7 @@ import { join } from 'node:path';
 
 import { checkCommand } from '../cli/check.js';
 import { loadConfig } from '../config/index.js';
-import { runLocally } from '../runtime/local-pipeline.js';
+import { runLocally } from '../runtime/local/run.js';
 import { timed } from './timed.js';
 
 /** Where glue/bench/seed.py puts floe_bench on each engine. */

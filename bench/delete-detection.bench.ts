@@ -15,8 +15,8 @@ import { join } from 'node:path';
 import pg from 'pg';
 
 import { loadConfig } from '../config/index.js';
-import { runLocally } from '../runtime/local-pipeline.js';
-import { localDeleteFinder } from '../runtime/local-delete-finder.js';
+import { runLocally } from '../runtime/local/run.js';
+import { localDeleteFinder } from '../runtime/local/delete-finder.js';
 import { DuckDbWarehouse } from '../warehouse/duckdb.js';
 import { describeTable } from '../warehouse/table-description.js';
 import { LocalRawStorage } from '../storage/local.js';

@@ -15,7 +15,7 @@ import { join } from 'node:path';
 import pg from 'pg';
 
 import { loadConfig } from '../config/index.js';
-import { runLocally } from '../runtime/local-pipeline.js';
+import { runLocally } from '../runtime/local/run.js';
 import { timed } from './timed.js';
 
 const PG_URL = 'postgresql://postgres@127.0.0.1:5432/postgres';

@@ -6,7 +6,7 @@ import { keyValues } from '../check/compare.js';
 import { repairBatches } from '../check/repair-keys.js';
 import { openSourceSide, type SourceSide } from '../check/source-side.js';
 import { ConfigError, loadConfig, printable, printableJson, selectTables, type FloeConfig, type SelectedTable } from '../config/index.js';
-import { repairLocally, type RepairRequest } from '../runtime/local-repair.js';
+import { repairLocally, type RepairRequest } from '../runtime/local/repair.js';
 import { DuckDbWarehouse } from '../warehouse/duckdb.js';
 import { openStateStore } from './state-store.js';
 import { printTable } from './table-output.js';

@@ -2,7 +2,7 @@ import { parseArgs } from 'node:util';
 
 import { loadConfig, printable } from '../config/index.js';
 import { RAW_LANDED } from '../events/index.js';
-import { ReplayError, replayLocally } from '../runtime/local-pipeline.js';
+import { ReplayError, replayLocally } from '../runtime/local/replay.js';
 
 export const REPLAY_USAGE = 'floe replay <run-id> [--from IngestRequested|RawLanded|StageMerged] [--config floe.config.yaml]';
 

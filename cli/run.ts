@@ -1,7 +1,8 @@
 import { parseArgs } from 'node:util';
 
 import { loadConfig, printable } from '../config/index.js';
-import { runLocally, type TableOutcome } from '../runtime/local-pipeline.js';
+import { type TableOutcome } from '../runtime/local/pipeline.js';
+import { runLocally } from '../runtime/local/run.js';
 import { rawTableFor } from '../warehouse/naming.js';
 import { watermarkNotes } from './run-notes.js';
 import { printSchemaChanges } from './status.js';

@@ -7,6 +7,7 @@ import { Asset } from 'aws-cdk-lib/aws-s3-assets';
 import { Construct } from 'constructs';
 import { repoPath } from './paths.js';
 import type { SourceSecrets } from './source-secrets.js';
+import { JOB_TIMEOUT_MINUTES } from '../pipeline/lease.js';
 
 export interface ExtractionJobProps {
   jobName: string;
@@ -86,7 +87,8 @@ export class ExtractionJob extends Construct {
       maxCapacity: 1,
       // floe retries a run itself (a new run, from the committed watermark); Glue must not.
       maxRetries: 0,
-      timeout: 12 * 60,
+      // The lease a run holds its table with outlasts this (pipeline/lease.ts): one value for both.
+      timeout: JOB_TIMEOUT_MINUTES,
       executionProperty: { maxConcurrentRuns: props.maxConcurrentRuns ?? 10 },
       defaultArguments: {
         '--job-language': 'python',

@@ -31,7 +31,7 @@ const HANDLERS: Record<HandlerName, { timeout: Duration; memorySize: number; rea
   'glue-finished': { timeout: Duration.minutes(1), memorySize: 512, readsRaw: true },
   'load-and-merge': { timeout: Duration.minutes(15), memorySize: 1024, readsRaw: true },
   'build-gold': { timeout: Duration.minutes(15), memorySize: 512, readsRaw: false, bundledFolders: { gold: 'sql/gold' } },
-  // Its own Lambda, not a step of load-and-merge: see functions/check-after-merge/lambda.ts. It reads
+  // Its own Lambda, not a step of load-and-merge: see runtime/aws/lambda/check-after-merge.ts. It reads
   // state and publishes CheckCompleted, nothing else, until its comparison is built for AWS.
   'check-after-merge': { timeout: Duration.minutes(15), memorySize: 512, readsRaw: false },
 };

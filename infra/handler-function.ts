@@ -8,7 +8,7 @@ import { Construct } from 'constructs';
 import { REPO_ROOT, repoPath } from './paths.js';
 
 export interface HandlerFunctionProps {
-  /** The folder under `functions/`; its `lambda.ts` is the entry. */
+  /** The handler's name: its Lambda entry is `runtime/aws/lambda/<name>.ts`. */
   name: string;
   environment: Record<string, string>;
   timeout: Duration;
@@ -21,7 +21,7 @@ export interface HandlerFunctionProps {
 export const LAMBDA_TASK_ROOT = '/var/task';
 
 /**
- * One floe handler as a Lambda: bundled from `functions/<name>/lambda.ts` by the local esbuild
+ * One floe handler as a Lambda: bundled from `runtime/aws/lambda/<name>.ts` by the local esbuild
  * (never Docker), Node 22, its own log group, and a dead-letter queue for invocations that
  * still fail after Lambda's own retries (terminal errors end up there, see STYLE.md).
  */
@@ -41,7 +41,7 @@ export class HandlerFunction extends Construct {
       removalPolicy: RemovalPolicy.DESTROY,
     });
     this.fn = new NodejsFunction(this, 'Function', {
-      entry: repoPath('functions', props.name, 'lambda.ts'),
+      entry: repoPath('runtime', 'aws', 'lambda', `${props.name}.ts`),
       handler: 'handler',
       runtime: Runtime.NODEJS_22_X,
       architecture: Architecture.ARM_64,

@@ -57,17 +57,45 @@ export const TableStateSchema = z.object({
 });
 export type TableState = z.infer<typeof TableStateSchema>;
 
-/** One step of a run (start-ingest, glue, load-raw, merge-stage, build-gold); recorded again, it replaces the earlier record. */
-export const RunStepSchema = z.object({
-  name: z.string().min(1),
+/** What every step record holds: when it ran, its rows, and its error when it failed. */
+const StepTimesShape = {
   startedAt: InstantSchema,
   finishedAt: InstantSchema.optional(),
   rows: z.int().min(0).optional(),
   error: RunErrorSchema.optional(),
-  /** Step-specific facts (file counts, query ids); no secrets. */
-  details: z.record(z.string(), z.union([z.string(), z.number(), z.boolean(), z.null()])).optional(),
+};
+
+/** What load-and-merge did to staging. Fields added over time are optional, so older runs still read. */
+export const LoadAndMergeDetailsSchema = z.object({
+  inserted: z.int().min(0).optional(),
+  updated: z.int().min(0).optional(),
+  deleted: z.int().min(0).optional(),
+  /** Nothing new, nothing deleted, no column changed: staging is as gold last saw it. */
+  noChange: z.boolean().optional(),
+  schemaChanges: z.int().min(0).optional(),
+  rejects: z.int().min(0).optional(),
 });
+export type LoadAndMergeDetails = z.infer<typeof LoadAndMergeDetailsSchema>;
+
+/**
+ * One step of a run, by name: start-ingest (the job started), extract (the job's manifest read),
+ * load-and-merge (raw loaded, staging merged, watermark committed), build-gold (gold rebuilt, or
+ * `skipped` when nothing changed). A step that failed carries its error. Recorded again, a step
+ * replaces its earlier record. No secrets.
+ */
+export const RunStepSchema = z.discriminatedUnion('name', [
+  z.object({ name: z.literal('start-ingest'), ...StepTimesShape, details: z.object({ repairKeys: z.int().min(0).optional() }).optional() }),
+  z.object({ name: z.literal('extract'), ...StepTimesShape }),
+  z.object({ name: z.literal('load-and-merge'), ...StepTimesShape, details: LoadAndMergeDetailsSchema.optional() }),
+  z.object({ name: z.literal('build-gold'), ...StepTimesShape, details: z.object({ models: z.int().min(0).optional(), skipped: z.boolean().optional() }).optional() }),
+]);
 export type RunStep = z.infer<typeof RunStepSchema>;
+export type StepName = RunStep['name'];
+
+/** The run's record of `name` when that step succeeded; undefined when it never ran or failed. */
+export function succeededStep<N extends StepName>(run: RunRecord, name: N): Extract<RunStep, { name: N }> | undefined {
+  return run.steps.find((step): step is Extract<RunStep, { name: N }> => step.name === name && step.error === undefined);
+}
 
 /** What start-ingest knows when a run begins. */
 export const NewRunSchema = z.object({
@@ -106,7 +134,7 @@ export type RunUpdate = z.infer<typeof RunUpdateSchema>;
  * @example
  * {"runId":"r-20251105-1200","source":"clr","table":"clr.availed_coupon_snapshots","mode":"incremental",
  *  "status":"succeeded","requestedAt":"2025-11-05T12:00:00.000Z","finishedAt":"2025-11-05T12:03:10.000Z",
- *  "steps":[{"name":"glue","startedAt":"2025-11-05T12:00:01.000Z","finishedAt":"2025-11-05T12:02:40.000Z","rows":1523}],
+ *  "steps":[{"name":"extract","startedAt":"2025-11-05T12:00:01.000Z","finishedAt":"2025-11-05T12:02:40.000Z","rows":1523}],
  *  "rowsExtracted":1523,"inserted":1200,"updated":323,"jobRunId":"jr_0123","manifestUrl":"s3://bucket/raw/_manifests/r-20251105-1200.json"}
  */
 export const RunRecordSchema = NewRunSchema.extend(RunUpdateSchema.shape).extend({

@@ -1,5 +1,5 @@
 import { INGEST_REQUESTED, type IngestRequested } from '../../events/index.js';
-import type { Publisher } from '../../runtime/local-bus.js';
+import type { Publisher } from '../../pipeline/index.js';
 import type { RunRecord, StateStore } from '../../state/index.js';
 import type { BatchStore, RequestedBatch, RequestedRow, RequestedRun } from './batch-store.js';
 import { rowsOverCap, runsOverCap } from './limits.js';

@@ -10,7 +10,7 @@ import { SQSClient } from '@aws-sdk/client-sqs';
 import mysql from 'mysql2/promise';
 import pg from 'pg';
 
-import { createLambdaHandler as createRequestIngestLambda } from '../../functions/request-ingest/lambda.js';
+import { createLambdaHandler as createRequestIngestLambda } from '../../runtime/aws/lambda/request-ingest.js';
 import { DynamoDbStateStore, createStateTables, createTables, idempotencyTableDefinition } from '../../state/dynamodb.js';
 import { S3MirroredRawStorage } from '../../storage/s3-mirror.js';
 import { DuckDbWarehouse } from '../../warehouse/duckdb.js';

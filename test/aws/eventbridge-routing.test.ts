@@ -2,9 +2,9 @@ import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge
 import { SQSClient } from '@aws-sdk/client-sqs';
 
 import { GLUE_EVENT_SOURCE, handlersFor, parseEvent, routesFor, type HandlerName } from '../../events/index.js';
-import { EventBridgePublisher } from '../../runtime/eventbridge-publisher.js';
-import { ensureRules } from '../../runtime/eventbridge-rules.js';
-import { EXTRACT_JOB_NAME } from '../../runtime/local-glue-runner.js';
+import { EventBridgePublisher } from '../../runtime/aws/eventbridge-publisher.js';
+import { ensureRules } from '../../runtime/aws/eventbridge-rules.js';
+import { EXTRACT_JOB_NAME } from '../../runtime/local/glue-runner.js';
 import { eventFixture, type EventFixtureName, type EventJson } from '../fixtures/events/load.js';
 import { startMoto, type MotoServer } from '../moto.js';
 import { createQueue, drainQueue, type TestQueue } from './queues.js';
@@ -44,7 +44,7 @@ describe('Routing: EventBridge rules from the routing table (moto)', () => {
 
   async function publish(event: EventJson): Promise<void> {
     if (event['source'] === GLUE_EVENT_SOURCE) await putAwsEvent(event);
-    else await publisher.publish(String(event['detail-type']), event.detail);
+    else await publisher.publish(String(event['detail-type']) as never, event.detail as never);
   }
 
   /** What arrived in each handler's queue since the last call. */

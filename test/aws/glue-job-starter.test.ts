@@ -1,8 +1,8 @@
 import { CreateJobCommand, GetJobRunCommand, GlueClient } from '@aws-sdk/client-glue';
 
-import { extractionJobArguments } from '../../functions/start-ingest/job-arguments.js';
-import { GlueJobStarter, JobStartError } from '../../runtime/glue-job-starter.js';
-import { EXTRACT_JOB_NAME } from '../../runtime/local-glue-runner.js';
+import { extractionJobArguments } from '../../pipeline/job-arguments.js';
+import { GlueJobStarter, JobStartError } from '../../runtime/aws/glue-job-starter.js';
+import { EXTRACT_JOB_NAME } from '../../runtime/local/glue-runner.js';
 import { startMoto, type MotoServer } from '../moto.js';
 
 describe('Runtime: GlueJobStarter (moto)', () => {

@@ -7,7 +7,7 @@ import pg from 'pg';
 import { parseEvent, type CheckCompleted, type FloeEvent } from '../../events/index.js';
 import { loadConfig, type FloeConfig } from '../../config/index.js';
 import { createCheckAfterMerge } from '../../functions/check-after-merge/handler.js';
-import { runLocally } from '../../runtime/local-pipeline.js';
+import { runLocally } from '../../runtime/local/run.js';
 import { LocalStateStore } from '../../state/index.js';
 import { DuckDbWarehouse } from '../../warehouse/duckdb.js';
 import { eventFixture } from '../fixtures/events/load.js';

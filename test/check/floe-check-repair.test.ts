@@ -8,7 +8,7 @@ import pg from 'pg';
 import type { TableCheck } from '../../check/check-table.js';
 import { checkCommand } from '../../cli/check.js';
 import { loadConfig, type FloeConfig } from '../../config/index.js';
-import { runLocally } from '../../runtime/local-pipeline.js';
+import { runLocally } from '../../runtime/local/run.js';
 import { LocalStateStore } from '../../state/index.js';
 import { DuckDbWarehouse } from '../../warehouse/duckdb.js';
 import { captureOutput } from '../cli/helpers.js';

@@ -1,5 +1,5 @@
 import { loadConfig } from '../../config/index.js';
-import { runLocally } from '../../runtime/local-pipeline.js';
+import { runLocally } from '../../runtime/local/run.js';
 import { DuckDbWarehouse } from '../../warehouse/duckdb.js';
 
 /** Runs statements on the project's DuckDB file: staging changed behind floe's back. */

@@ -1,7 +1,7 @@
 import { ConfigError } from '../../config/errors.js';
 import { loadConfig } from '../../config/load.js';
 import { toTableConfigs } from '../../config/table-config.js';
-import { extractionJobArguments } from '../../functions/start-ingest/job-arguments.js';
+import { extractionJobArguments } from '../../pipeline/job-arguments.js';
 import { ENV, validConfigData, writeConfig } from './helpers.js';
 
 const RUN = { runId: 'r1', rawRoot: '/raw', runTime: new Date('2026-01-01T00:00:00Z'), watermark: null };

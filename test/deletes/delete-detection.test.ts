@@ -10,7 +10,8 @@ import { checkCommand } from '../../cli/check.js';
 import { runCommand } from '../../cli/run.js';
 import { loadConfig, type FloeConfig } from '../../config/index.js';
 import type { FloeEvent } from '../../events/index.js';
-import { runLocally, type TableOutcome } from '../../runtime/local-pipeline.js';
+import { type TableOutcome } from '../../runtime/local/pipeline.js';
+import { runLocally } from '../../runtime/local/run.js';
 import { DuckDbWarehouse } from '../../warehouse/duckdb.js';
 import { captureOutput } from '../cli/helpers.js';
 

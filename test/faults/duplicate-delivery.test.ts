@@ -6,8 +6,9 @@ import { DuckDBInstance } from '@duckdb/node-api';
 
 import { loadConfig } from '../../config/index.js';
 import { INGEST_REQUESTED, type IngestRequested } from '../../events/index.js';
-import { LocalBus, type Redelivery } from '../../runtime/local-bus.js';
-import { newRunId, openLocalPipeline, type LocalPipeline } from '../../runtime/local-pipeline.js';
+import { LocalBus, type Redelivery } from '../../runtime/local/bus.js';
+import { openLocalPipeline, type LocalPipeline } from '../../runtime/local/pipeline.js';
+import { newRunId } from '../../runtime/local/run.js';
 import { assess, problemsIn } from './assess.js';
 import { eventsOf, projectIn, writeProject, type Project } from './project.js';
 import { PostgresSourceTable, uniqueName } from './source-table.js';

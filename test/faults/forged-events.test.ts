@@ -4,7 +4,8 @@ import { join } from 'node:path';
 
 import { loadConfig } from '../../config/index.js';
 import { INGEST_REQUESTED, STAGE_MERGED, type IngestRequested, type StageMerged } from '../../events/index.js';
-import { newRunId, openLocalPipeline } from '../../runtime/local-pipeline.js';
+import { openLocalPipeline } from '../../runtime/local/pipeline.js';
+import { newRunId } from '../../runtime/local/run.js';
 import { assess, problemsIn } from './assess.js';
 import { eventsOf, projectIn, writeProject, type Project } from './project.js';
 import { PostgresSourceTable, uniqueName } from './source-table.js';

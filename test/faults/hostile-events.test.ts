@@ -6,7 +6,9 @@ import { DuckDBInstance } from '@duckdb/node-api';
 
 import { loadConfig } from '../../config/index.js';
 import { EventValidationError } from '../../events/index.js';
-import { ReplayError, openLocalPipeline, replayLocally, runLocally } from '../../runtime/local-pipeline.js';
+import { openLocalPipeline } from '../../runtime/local/pipeline.js';
+import { ReplayError, replayLocally } from '../../runtime/local/replay.js';
+import { runLocally } from '../../runtime/local/run.js';
 import { PLANTED_SECRET, hostileEvents } from './hostile-events.js';
 import { eventsOf, projectIn, writeProject, type Project } from './project.js';
 import { PostgresSourceTable, uniqueName } from './source-table.js';

@@ -5,7 +5,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 
 import { EXIT_TABLE_BUSY } from '../../cli/run.js';
 import { ConfigError } from '../../config/index.js';
-import { LEASE_TTL_VARIABLE, leaseTtlMs } from '../../runtime/local-pipeline.js';
+import { LEASE_TTL_VARIABLE, leaseTtlMs } from '../../runtime/local/lease-ttl.js';
 import { assess, formatReport, problemsIn, reportRow } from './assess.js';
 import { describeFaulted } from './crash-cycle.js';
 import { floeRun, lastRequestedRun, projectIn, statusOf, writeProject, type Project } from './project.js';

@@ -5,7 +5,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 import { loadConfig } from '../../config/index.js';
-import { replayLocally, runLocally } from '../../runtime/local-pipeline.js';
+import { replayLocally } from '../../runtime/local/replay.js';
+import { runLocally } from '../../runtime/local/run.js';
 import { DuckDbWarehouse } from '../../warehouse/duckdb.js';
 import { assess, problemsIn } from './assess.js';
 import { eventsOf, projectIn, writeProject, type Project } from './project.js';

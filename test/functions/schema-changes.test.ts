@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 import type { ManifestColumn } from '../../events/index.js';
-import { lastKnownColumns, schemaChangesOf } from '../../functions/load-and-merge/schema-changes.js';
+import { lastKnownColumns, schemaChangesOf } from '../../pipeline/schema-changes.js';
 import { LocalStateStore } from '../../state/index.js';
 import { LocalRawStorage } from '../../storage/local.js';
 import { SchemaChangeError } from '../../warehouse/schema-evolution.js';

@@ -6,10 +6,12 @@ import { PUBLISHED_DETAIL_TYPES, type PublisherName } from '../../infra/publishe
 import { repoRoot } from '../state/helpers.js';
 
 const FUNCTIONS = join(repoRoot, 'functions');
-/** The Lambda entries' publisher: it publishes whatever detail-type its caller names. */
-const PASS_THROUGH = new Set([join(FUNCTIONS, 'lambda-environment.ts')]);
+/** The core's operations, which build the events a handler publishes. */
+const PIPELINE = join(repoRoot, 'pipeline');
+/** Publishes whatever detail-type its caller names; and the index, which names every operation. */
+const PASS_THROUGH = new Set([join(PIPELINE, 'ports.ts'), join(PIPELINE, 'index.ts')]);
 
-/** A function's own files and the shared `functions/*.ts` files they import, transitively. */
+/** A function's own files and the handler and core files they import, transitively. */
 function sourcesOf(name: PublisherName): string[] {
   const pending = readdirSync(join(FUNCTIONS, name)).filter((file) => file.endsWith('.ts')).map((file) => join(FUNCTIONS, name, file));
   const seen = new Set<string>();
@@ -19,7 +21,7 @@ function sourcesOf(name: PublisherName): string[] {
     seen.add(file);
     for (const [, specifier] of readFileSync(file, 'utf8').matchAll(/from '(\.{1,2}\/[^']+)\.js'/g)) {
       const target = resolve(dirname(file), `${specifier}.ts`);
-      if (target.startsWith(FUNCTIONS) && existsSync(target) && !PASS_THROUGH.has(target)) pending.push(target);
+      if ((target.startsWith(FUNCTIONS) || target.startsWith(PIPELINE)) && existsSync(target) && !PASS_THROUGH.has(target)) pending.push(target);
     }
   }
   return [...seen];
@@ -30,7 +32,7 @@ function publishedBy(name: PublisherName): string[] {
   const named: Record<string, unknown> = { ...contracts };
   const types = new Set<string>();
   for (const file of sourcesOf(name)) {
-    for (const [, argument] of readFileSync(file, 'utf8').matchAll(/\.publish\(\s*([^,\s)]+)/g)) {
+    for (const [, argument] of readFileSync(file, 'utf8').matchAll(/(?:\.publish|\bpublished)\(\s*([^,\s)]+)/g)) {
       const value = named[argument ?? ''];
       types.add(typeof value === 'string' ? value : `<not a detail-type constant: ${argument} in ${file}>`);
     }

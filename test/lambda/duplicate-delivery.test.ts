@@ -10,7 +10,7 @@ import { SQSClient } from '@aws-sdk/client-sqs';
 import pg from 'pg';
 
 import { INGEST_REQUESTED, type IngestRequested } from '../../events/index.js';
-import { EventBridgePublisher } from '../../runtime/eventbridge-publisher.js';
+import { EventBridgePublisher } from '../../runtime/aws/eventbridge-publisher.js';
 import { createStateTables, createTables, DynamoDbStateStore, idempotencyTableDefinition } from '../../state/dynamodb.js';
 import { S3MirroredRawStorage } from '../../storage/s3-mirror.js';
 import { DuckDbWarehouse } from '../../warehouse/duckdb.js';

@@ -4,7 +4,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { Logger } from '@aws-lambda-powertools/logger';
 
 import type { FloeEvent } from '../../events/index.js';
-import { createEventLambda } from '../../functions/event-lambda.js';
+import { createEventLambda } from '../../runtime/aws/event-lambda.js';
 import { createTables, idempotencyTableDefinition } from '../../state/dynamodb.js';
 import { lambdaContext } from '../aws/lambda-harness.js';
 import { startMoto, type MotoServer } from '../moto.js';

@@ -6,7 +6,7 @@ import { CreateEventBusCommand, EventBridgeClient, PutRuleCommand, PutTargetsCom
 import { SQSClient } from '@aws-sdk/client-sqs';
 
 import { EventValidationError, FLOE_EVENT_SOURCE } from '../../events/index.js';
-import { createLambdaHandler as createLoadAndMergeLambda } from '../../functions/load-and-merge/lambda.js';
+import { createLambdaHandler as createLoadAndMergeLambda } from '../../runtime/aws/lambda/load-and-merge.js';
 import { DynamoDbStateStore, createStateTables, createTables, idempotencyTableDefinition } from '../../state/dynamodb.js';
 import { LocalRawStorage } from '../../storage/local.js';
 import { createQueue, drainQueue, type TestQueue } from '../aws/queues.js';

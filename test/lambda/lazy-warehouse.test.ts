@@ -1,4 +1,4 @@
-import { lazyWarehouse } from '../../functions/warehouse-from-env.js';
+import { lazyWarehouse } from '../../runtime/aws/warehouse-from-env.js';
 import type { Warehouse } from '../../warehouse/warehouse.js';
 
 /** A warehouse whose query fails as told; counts opens and closes. */

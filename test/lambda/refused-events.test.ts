@@ -6,7 +6,7 @@ import { CreateEventBusCommand, EventBridgeClient, PutRuleCommand, PutTargetsCom
 import { SQSClient } from '@aws-sdk/client-sqs';
 
 import { FLOE_EVENT_SOURCE } from '../../events/index.js';
-import { createLambdaHandler as createBuildGoldLambda } from '../../functions/build-gold/lambda.js';
+import { createLambdaHandler as createBuildGoldLambda } from '../../runtime/aws/lambda/build-gold.js';
 import { createStateTables, createTables, idempotencyTableDefinition } from '../../state/dynamodb.js';
 import { createQueue, drainQueue, type TestQueue } from '../aws/queues.js';
 import { lambdaContext } from '../aws/lambda-harness.js';

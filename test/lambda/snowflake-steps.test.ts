@@ -11,10 +11,10 @@ import { SQSClient } from '@aws-sdk/client-sqs';
 import pg from 'pg';
 
 import { routesFor } from '../../events/index.js';
-import { createLambdaHandler as createBuildGoldLambda } from '../../functions/build-gold/lambda.js';
-import { createLambdaHandler as createLoadAndMergeLambda } from '../../functions/load-and-merge/lambda.js';
-import { warehouseFromEnvironment } from '../../functions/warehouse-from-env.js';
-import { ensureRules } from '../../runtime/eventbridge-rules.js';
+import { createLambdaHandler as createBuildGoldLambda } from '../../runtime/aws/lambda/build-gold.js';
+import { createLambdaHandler as createLoadAndMergeLambda } from '../../runtime/aws/lambda/load-and-merge.js';
+import { warehouseFromEnvironment } from '../../runtime/aws/warehouse-from-env.js';
+import { ensureRules } from '../../runtime/aws/eventbridge-rules.js';
 import { DynamoDbStateStore, createStateTables, createTables, idempotencyTableDefinition } from '../../state/dynamodb.js';
 import { SnowflakeSession } from '../../warehouse/snowflake-connection.js';
 import { snowflakeAccountDdl } from '../../warehouse/snowflake-ddl.js';

@@ -5,10 +5,10 @@ import { CreateJobCommand, GetJobRunsCommand, GlueClient } from '@aws-sdk/client
 import { CreateBucketCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { SQSClient } from '@aws-sdk/client-sqs';
 
-import { createLambdaHandler as createGlueFinishedLambda } from '../../functions/glue-finished/lambda.js';
-import { createLambdaHandler as createStartIngestLambda } from '../../functions/start-ingest/lambda.js';
+import { createLambdaHandler as createGlueFinishedLambda } from '../../runtime/aws/lambda/glue-finished.js';
+import { createLambdaHandler as createStartIngestLambda } from '../../runtime/aws/lambda/start-ingest.js';
 import { routesFor } from '../../events/index.js';
-import { ensureRules } from '../../runtime/eventbridge-rules.js';
+import { ensureRules } from '../../runtime/aws/eventbridge-rules.js';
 import { DynamoDbStateStore, createStateTables, createTables, idempotencyTableDefinition } from '../../state/dynamodb.js';
 import { createQueue, drainQueue, type TestQueue } from '../aws/queues.js';
 import { repoRoot } from '../state/helpers.js';

@@ -6,7 +6,7 @@ import mysql from 'mysql2/promise';
 import pg from 'pg';
 
 import { loadConfig } from '../../config/index.js';
-import { runLocally } from '../../runtime/local-pipeline.js';
+import { runLocally } from '../../runtime/local/run.js';
 import { DuckDbWarehouse } from '../../warehouse/duckdb.js';
 
 const PG_URL = process.env['FLOE_TEST_PG_URL'] ?? 'postgresql://postgres@127.0.0.1:5432/postgres';

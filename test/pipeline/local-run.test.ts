@@ -6,7 +6,9 @@ import mysql from 'mysql2/promise';
 import pg from 'pg';
 
 import { loadConfig } from '../../config/index.js';
-import { openLocalPipeline, replayLocally, runLocally } from '../../runtime/local-pipeline.js';
+import { openLocalPipeline } from '../../runtime/local/pipeline.js';
+import { replayLocally } from '../../runtime/local/replay.js';
+import { runLocally } from '../../runtime/local/run.js';
 import { LocalStateStore } from '../../state/index.js';
 import { DuckDbWarehouse } from '../../warehouse/duckdb.js';
 

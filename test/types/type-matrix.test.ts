@@ -9,7 +9,7 @@ import pg from 'pg';
 import type { TableCheck } from '../../check/check-table.js';
 import { checkCommand } from '../../cli/check.js';
 import { loadConfig } from '../../config/index.js';
-import { runLocally } from '../../runtime/local-pipeline.js';
+import { runLocally } from '../../runtime/local/run.js';
 import { DuckDbWarehouse } from '../../warehouse/duckdb.js';
 import { snowflakeTypeForArrow } from '../../warehouse/snowflake-type.js';
 import { MYSQL_URL, PG_URL, uniqueName } from '../faults/source-table.js';

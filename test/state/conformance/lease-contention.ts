@@ -28,7 +28,7 @@ export function describeLeaseContention(name: string, freshStore: StoreFactory):
       // Prepare
       const store = await freshStore();
       await store.startRun({ runId: 'run-1', source: 'clr', table: 'users', mode: 'full', requestedAt: '2025-11-05T12:00:00.000Z' });
-      const names = ['glue', 'load-raw', 'merge-stage', 'build-gold', 'notify'];
+      const names = ['start-ingest', 'extract', 'load-and-merge', 'build-gold'] as const;
 
       // Act
       await Promise.all(names.map((step) => store.recordStep('run-1', { name: step, startedAt: '2025-11-05T12:00:01.000Z' })));

@@ -58,16 +58,16 @@ export function describeRunHistory(name: string, freshStore: StoreFactory): void
       // Prepare
       const store = await freshStore();
       await store.startRun(run('run-1', '2025-11-05T12:00:00.000Z'));
-      await store.recordStep('run-1', { name: 'glue', startedAt: '2025-11-05T12:00:01.000Z' });
+      await store.recordStep('run-1', { name: 'extract', startedAt: '2025-11-05T12:00:01.000Z' });
 
       // Act
-      await store.recordStep('run-1', { name: 'glue', startedAt: '2025-11-05T12:00:01.000Z', finishedAt: '2025-11-05T12:02:00.000Z', rows: 1523 });
-      await store.recordStep('run-1', { name: 'load-raw', startedAt: '2025-11-05T12:02:01.000Z', details: { files: 2 } });
+      await store.recordStep('run-1', { name: 'extract', startedAt: '2025-11-05T12:00:01.000Z', finishedAt: '2025-11-05T12:02:00.000Z', rows: 1523 });
+      await store.recordStep('run-1', { name: 'load-and-merge', startedAt: '2025-11-05T12:02:01.000Z', details: { inserted: 2 } });
 
       // Assess
       expect((await store.getRun('run-1'))?.steps).toEqual([
-        { name: 'glue', startedAt: '2025-11-05T12:00:01.000Z', finishedAt: '2025-11-05T12:02:00.000Z', rows: 1523 },
-        { name: 'load-raw', startedAt: '2025-11-05T12:02:01.000Z', details: { files: 2 } },
+        { name: 'extract', startedAt: '2025-11-05T12:00:01.000Z', finishedAt: '2025-11-05T12:02:00.000Z', rows: 1523 },
+        { name: 'load-and-merge', startedAt: '2025-11-05T12:02:01.000Z', details: { inserted: 2 } },
       ]);
     });
 
@@ -128,7 +128,7 @@ export function describeRunHistory(name: string, freshStore: StoreFactory): void
       const store = await freshStore();
 
       // Act
-      const act = store.recordStep('run-x', { name: 'glue', startedAt: '2025-11-05T12:00:01.000Z' });
+      const act = store.recordStep('run-x', { name: 'extract', startedAt: '2025-11-05T12:00:01.000Z' });
 
       // Assess
       await expect(act).rejects.toMatchObject({ name: 'StateError', retryable: false, message: 'run run-x is not in the state store; start it with startRun first' });

@@ -1,0 +1,185 @@
+import { randomUUID } from 'node:crypto';
+import { appendFile, mkdir } from 'node:fs/promises';
+import { dirname } from 'node:path';
+
+import { isRetryable } from '../../errors/floe-error.js';
+import { FLOE_EVENT_SOURCE, ROUTES, handlersFor, parseEvent } from '../../events/index.js';
+import type { FloeEvent, HandlerName, Route } from '../../events/index.js';
+import { busFaultPoint, faultPoint } from '../../fault/fault-point.js';
+import type { DetailOf, EventHandler, PublishedDetailType, Publisher } from '../../pipeline/index.js';
+
+/**
+ * How the bus retries a handler whose failure may pass (its error is `retryable`), as Lambda's
+ * retry policy does on AWS: `attempts` in all, waiting `backoffMs`, then twice that, between them.
+ * Once they are spent, `exhausted` ends what the handler could not finish (pipeline/retries-exhausted.ts).
+ */
+export interface HandlerRetry {
+  attempts: number;
+  backoffMs: number;
+  exhausted: (handler: HandlerName, event: FloeEvent, error: unknown) => Promise<void>;
+}
+
+/** The handlers the bus delivers to, by name; the routing table says which gets which event. */
+export type LocalHandlers = Partial<Record<HandlerName, EventHandler>>;
+
+export interface LocalBusOptions {
+  /** Set here, or later with {@link LocalBus.subscribe} (handlers usually need the bus to publish on). */
+  handlers?: LocalHandlers;
+  routes?: readonly Route[];
+  /** Every event published is appended here (JSON lines), so `floe replay` can find it later. */
+  eventLog?: string;
+  /** Sees every event after it is validated, before it is dispatched (progress display). */
+  onEvent?: (event: FloeEvent) => void;
+  /**
+   * Delivers every event more than once, as EventBridge may (at least once, in no promised order):
+   * for tests proving the handlers idempotent. `floe run` never sets it.
+   */
+  redelivery?: Redelivery;
+  /** Without it, a handler's failure is not retried and goes to {@link LocalBus.handlerErrors}. */
+  retry?: HandlerRetry;
+}
+
+/**
+ * How {@link LocalBus} repeats deliveries. Only the extra copies are repeated, never re-copied; they
+ * reach the handlers as the first did (same event, same id), and go to no log or progress display.
+ */
+export interface Redelivery {
+  /** Deliveries of each event in all, 2 or more. */
+  copies: number;
+  /**
+   * `adjacent`: the copies right after the first delivery, before anything it caused.
+   * `held`: kept until {@link LocalBus.deliverHeld}, then delivered newest first: each one late,
+   * after the steps its first delivery caused, and out of publication order.
+   */
+  timing: 'adjacent' | 'held';
+}
+
+/**
+ * The local stand-in for the EventBridge bus: validates each event against its contract,
+ * records it, and dispatches it to the handlers the routing table names, one at a time and
+ * in publication order. Handlers never call each other; they only publish.
+ */
+export class LocalBus implements Publisher {
+  private readonly queue: FloeEvent[] = [];
+  /** Copies {@link Redelivery} `held` keeps back, in publication order. */
+  private readonly held: FloeEvent[] = [];
+  /** The extra copies {@link Redelivery} made, so a copy is never copied again. */
+  private readonly copies = new WeakSet<FloeEvent>();
+  private draining: Promise<void> | null = null;
+  readonly handlerErrors: { handler: HandlerName; event: FloeEvent; error: unknown }[] = [];
+  private handlers: LocalHandlers;
+
+  constructor(private readonly options: LocalBusOptions) {
+    this.handlers = options.handlers ?? {};
+    const copies = options.redelivery?.copies;
+    if (copies !== undefined && (!Number.isInteger(copies) || copies < 2)) {
+      throw new Error(`redelivery.copies must be a whole number of 2 or more, got ${copies}`);
+    }
+  }
+
+  /** Adds handlers; events already queued reach them too. */
+  subscribe(handlers: LocalHandlers): void {
+    this.handlers = { ...this.handlers, ...handlers };
+  }
+
+  async publish<T extends PublishedDetailType>(detailType: T, detail: DetailOf<T>): Promise<void> {
+    await this.publishEvent({
+      version: '0',
+      id: randomUUID(),
+      'detail-type': detailType,
+      source: FLOE_EVENT_SOURCE,
+      account: 'local',
+      time: new Date().toISOString(),
+      region: 'local',
+      resources: [],
+      detail,
+    });
+  }
+
+  /** Publish a whole event (AWS-native ones such as Glue's state changes, or a replayed one). */
+  async publishEvent(raw: unknown): Promise<void> {
+    const event = parseEvent(raw);
+    if (this.options.eventLog) {
+      await mkdir(dirname(this.options.eventLog), { recursive: true });
+      await appendFile(this.options.eventLog, `${JSON.stringify(event)}\n`);
+    }
+    const point = busFaultPoint(event['detail-type']);
+    if (point) faultPoint(point);
+    this.options.onEvent?.(event);
+    this.queue.push(event);
+    this.draining ??= this.drain().finally(() => {
+      this.draining = null;
+    });
+  }
+
+  /** How many copies {@link Redelivery} `held` keeps back. */
+  get heldCount(): number {
+    return this.held.length;
+  }
+
+  /** Queues every held copy, newest first, and dispatches them; resolves when the bus is idle. */
+  async deliverHeld(): Promise<void> {
+    this.queue.push(...this.held.splice(0).reverse());
+    this.draining ??= this.drain().finally(() => {
+      this.draining = null;
+    });
+    await this.idle();
+  }
+
+  get busy(): boolean {
+    return this.draining !== null || this.queue.length > 0;
+  }
+
+  /** Resolves when every published event has been dispatched and no handler is running. */
+  async idle(): Promise<void> {
+    while (this.draining) await this.draining;
+  }
+
+  private async drain(): Promise<void> {
+    for (let event = this.queue.shift(); event; event = this.queue.shift()) {
+      await this.dispatch(event);
+    }
+  }
+
+  private async dispatch(event: FloeEvent): Promise<void> {
+    const deliveries = [event];
+    const redelivery = this.options.redelivery;
+    if (redelivery !== undefined && !this.copies.has(event)) {
+      // Each copy is its own object, as each EventBridge delivery is parsed afresh.
+      for (let i = 1; i < redelivery.copies; i += 1) {
+        const copy = structuredClone(event);
+        this.copies.add(copy);
+        (redelivery.timing === 'held' ? this.held : deliveries).push(copy);
+      }
+    }
+    for (const delivery of deliveries) {
+      for (const name of handlersFor(delivery, this.options.routes ?? ROUTES)) {
+        const handler = this.handlers[name];
+        if (handler) await this.deliver(name, handler, delivery);
+      }
+    }
+  }
+
+  /** One handler, one event: retried while its error may pass, as Lambda would on AWS. */
+  private async deliver(name: HandlerName, handler: EventHandler, event: FloeEvent): Promise<void> {
+    const retry = this.options.retry;
+    for (let attempt = 1; ; attempt += 1) {
+      try {
+        await handler(event);
+        return;
+      } catch (error) {
+        if (retry !== undefined && isRetryable(error)) {
+          if (attempt < retry.attempts) {
+            await new Promise((resolve) => setTimeout(resolve, retry.backoffMs * 2 ** (attempt - 1)));
+            continue;
+          }
+          await retry.exhausted(name, event, error);
+          return;
+        }
+        // A failure no retry can fix, thrown rather than handled: on AWS it would be dead-lettered.
+        this.handlerErrors.push({ handler: name, event, error });
+        return;
+      }
+    }
+  }
+}

@@ -1,0 +1,106 @@
+import { spawn } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+import { GLUE_EVENT_SOURCE, GLUE_JOB_STATE_CHANGE, type GlueJobStateChangeEvent } from '../../events/index.js';
+
+/** The Glue job's name on AWS; the local runner reports under the same name. */
+export const EXTRACT_JOB_NAME = 'floe-extract';
+
+const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
+const ERROR_PREFIX = 'floe-extract: error: ';
+const CONNECTION_VARIABLE = 'FLOE_EXTRACT_CONNECTION';
+
+export interface LocalGlueRunnerOptions {
+  /** Python interpreter with floe_extract installed; defaults to the project's `.venv`. */
+  python?: string;
+  /** Called with each console line the job prints (progress, summary). */
+  onOutput?: (line: string) => void;
+  /** Where the runner publishes the job's end, exactly as AWS would. */
+  publish: (event: GlueJobStateChangeEvent) => Promise<void>;
+}
+
+/**
+ * Starts `glue/extract.py` as a child process, as AWS Glue would start the job, and publishes a
+ * `Glue Job State Change` event when it ends: SUCCEEDED, or FAILED with the job's one-line error.
+ * `startJobRun` resolves as soon as the process is spawned, like Glue's StartJobRun.
+ */
+export class LocalGlueRunner {
+  private readonly python: string;
+  private readonly running = new Set<Promise<void>>();
+
+  constructor(private readonly options: LocalGlueRunnerOptions) {
+    this.python = options.python ?? defaultPython();
+  }
+
+  async startJobRun(jobArguments: Record<string, string>): Promise<{ jobRunId: string }> {
+    const jobRunId = `jr_local_${randomUUID()}`;
+    // A connection URL may hold a password: it goes through the environment, never the command line.
+    const { '--connection': connection = '', ...rest } = jobArguments;
+    const argv = [join(REPO_ROOT, 'glue', 'extract.py'), ...Object.entries(rest).flat(), '--connection', `env:${CONNECTION_VARIABLE}`];
+    const child = spawn(this.python, argv, {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, [CONNECTION_VARIABLE]: connection },
+    });
+    let lastError = '';
+    // One buffer per stream: a partial stdout line must not glue onto the error line on stderr.
+    const lineReader = (): ((chunk: Buffer) => void) => {
+      let pending = '';
+      return (chunk) => {
+        pending += chunk.toString('utf8');
+        const lines = pending.split('\n');
+        pending = lines.pop() ?? '';
+        for (const line of lines) {
+          if (line.startsWith(ERROR_PREFIX)) lastError = line.slice(ERROR_PREFIX.length);
+          this.options.onOutput?.(line);
+        }
+      };
+    };
+    child.stdout.on('data', lineReader());
+    child.stderr.on('data', lineReader());
+    const finished = new Promise<void>((resolveRun) => {
+      child.on('error', (error) => void this.finish(jobRunId, 1, `could not start ${this.python}: ${error.message}`).then(resolveRun));
+      // A job killed by a signal (the OOM killer, a crash test's SIGKILL) has no exit code and printed no error line.
+      child.on('close', (code, signal) =>
+        void this.finish(jobRunId, code ?? 1, lastError || (signal ? `the job was killed by ${signal}` : '')).then(resolveRun));
+    });
+    this.running.add(finished);
+    void finished.finally(() => this.running.delete(finished));
+    return { jobRunId };
+  }
+
+  /** Resolves once every started job has ended and its state change was published. */
+  async idle(): Promise<void> {
+    while (this.running.size > 0) await Promise.all([...this.running]);
+  }
+
+  private async finish(jobRunId: string, exitCode: number, error: string): Promise<void> {
+    const succeeded = exitCode === 0;
+    await this.options.publish({
+      version: '0',
+      id: randomUUID(),
+      'detail-type': GLUE_JOB_STATE_CHANGE,
+      source: GLUE_EVENT_SOURCE,
+      account: 'local',
+      time: new Date().toISOString(),
+      region: 'local',
+      resources: [],
+      detail: {
+        jobName: EXTRACT_JOB_NAME,
+        jobRunId,
+        state: succeeded ? 'SUCCEEDED' : 'FAILED',
+        message: succeeded ? 'Job run succeeded' : error || `the job exited with code ${exitCode}`,
+        severity: succeeded ? 'INFO' : 'ERROR',
+      },
+    });
+  }
+}
+
+function defaultPython(): string {
+  const fromEnv = process.env['FLOE_PYTHON'];
+  if (fromEnv) return fromEnv;
+  const venv = join(REPO_ROOT, '.venv', 'bin', 'python');
+  return existsSync(venv) ? venv : 'python3';
+}

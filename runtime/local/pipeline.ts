@@ -1,0 +1,149 @@
+import { mkdir } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+
+import { toTableConfigs, type FloeConfig, type TableFilter } from '../../config/index.js';
+import type { FloeEvent } from '../../events/index.js';
+import { createBuildGold } from '../../functions/build-gold/handler.js';
+import { createCheckAfterMerge } from '../../functions/check-after-merge/handler.js';
+import { createGlueFinished } from '../../functions/glue-finished/handler.js';
+import { createLoadAndMerge } from '../../functions/load-and-merge/handler.js';
+import { createStartIngest } from '../../functions/start-ingest/handler.js';
+import { failAfterRetries, publishAll } from '../../pipeline/index.js';
+import { LocalStateStore, type RunRecord } from '../../state/index.js';
+import { LocalRawStorage } from '../../storage/local.js';
+import { DuckDbWarehouse } from '../../warehouse/duckdb.js';
+import type { Warehouse } from '../../warehouse/warehouse.js';
+import { LocalBus, type LocalHandlers, type Redelivery } from './bus.js';
+import { localChecker } from './checker.js';
+import { localDeleteFinder } from './delete-finder.js';
+import { EXTRACT_JOB_NAME, LocalGlueRunner } from './glue-runner.js';
+import { leaseTtlMs } from './lease-ttl.js';
+import { LocalOnlyError } from './local-only.js';
+
+export interface LocalRunOptions {
+  filter?: TableFilter;
+  /** Every selected table in full mode, whatever its configured mode. */
+  full?: boolean;
+  onEvent?: (event: FloeEvent) => void;
+  onJobOutput?: (line: string) => void;
+  /** Tests only (the CLI never sets it): every event delivered more than once; see {@link Redelivery}. */
+  redelivery?: Redelivery;
+}
+
+export interface TableOutcome {
+  runId: string;
+  source: string;
+  table: string;
+  run: RunRecord | null;
+  /** The error of the step that failed, when the run did not reach GoldBuilt. */
+  failure: string | null;
+  /** True when the run never started because another run holds the table. */
+  busy: boolean;
+}
+
+/**
+ * A handler whose failure may pass runs again, as on Lambda (whose retry policy makes 3 attempts):
+ * locally 3 attempts, 0.5 s then 1 s apart, before the run ends with the last error.
+ */
+const HANDLER_ATTEMPTS = 3;
+const HANDLER_BACKOFF_MS = 500;
+
+export interface LocalPipeline {
+  bus: LocalBus;
+  state: LocalStateStore;
+  /** Each failed run's failure (step: error), by run id. */
+  failures: ReadonlyMap<string, string>;
+  /** Resolves when no event is queued, no handler runs and no job is running. */
+  settle(): Promise<void>;
+  outcome(request: { runId: string; source: string; table: string }): Promise<TableOutcome>;
+  close(): Promise<void>;
+}
+
+/** The runs' ends as the bus saw them: failures by run id, and which were refused as busy. */
+class RunEnds {
+  readonly failures = new Map<string, string>();
+  readonly busy = new Set<string>();
+
+  see(event: FloeEvent): void {
+    if (event['detail-type'] !== 'IngestFailed') return;
+    this.failures.set(event.detail.runId, `${event.detail.step}: ${event.detail.error}`);
+    if (event.detail.errorName === 'TableBusy') this.busy.add(event.detail.runId);
+  }
+}
+
+/**
+ * The same handlers as on AWS, wired to the in-process bus, the local state file, the raw folder,
+ * DuckDB, and the extraction job as a child process.
+ */
+export async function openLocalPipeline(config: FloeConfig, options: LocalRunOptions): Promise<LocalPipeline> {
+  if (!config.warehouse.startsWith('duckdb://')) throw new LocalOnlyError(`warehouse ${config.warehouse}: floe run writes to a duckdb:// warehouse only, so far`);
+  if (config.raw.startsWith('s3://')) throw new LocalOnlyError(`raw ${config.raw}: floe run writes raw files to a folder`);
+  const state = new LocalStateStore(config.state);
+  await state.putTableConfigs(toTableConfigs(config));
+  const warehouse = await openWarehouse(config.warehouse.slice('duckdb://'.length));
+  const ends = new RunEnds();
+  const bus: LocalBus = new LocalBus({
+    ...(options.redelivery ? { redelivery: options.redelivery } : {}),
+    eventLog: join(config.state, 'events.jsonl'),
+    onEvent: (event) => {
+      ends.see(event);
+      options.onEvent?.(event);
+    },
+    retry: {
+      attempts: HANDLER_ATTEMPTS,
+      backoffMs: HANDLER_BACKOFF_MS,
+      exhausted: async (handler, event, error): Promise<void> => publishAll(bus, await failAfterRetries(state, handler, event, error)),
+    },
+  });
+  const jobs = new LocalGlueRunner({ publish: (event) => bus.publishEvent(event), ...(options.onJobOutput ? { onOutput: options.onJobOutput } : {}) });
+  bus.subscribe(localHandlers(config, { state, warehouse, bus, jobs }));
+  return {
+    bus,
+    state,
+    failures: ends.failures,
+    async settle() {
+      do {
+        await bus.idle();
+        await jobs.idle();
+        await new Promise((resolve) => setImmediate(resolve));
+      } while (bus.busy);
+      for (const { handler, event, error } of bus.handlerErrors.splice(0)) {
+        const runId = 'runId' in event.detail ? String(event.detail.runId) : '';
+        ends.failures.set(runId, `${handler}: ${error instanceof Error ? error.message : String(error)}`);
+      }
+    },
+    async outcome(request) {
+      const run = await state.getRun(request.runId);
+      const failure = ends.failures.get(request.runId) ?? (run?.status === 'succeeded' ? null : 'the run did not finish');
+      return { ...request, run, failure, busy: ends.busy.has(request.runId) };
+    },
+    close: () => warehouse.close(),
+  };
+}
+
+async function openWarehouse(file: string): Promise<DuckDbWarehouse> {
+  // A fresh project has no .floe/ yet; DuckDB creates the file but not its folder.
+  if (file !== ':memory:') await mkdir(dirname(file), { recursive: true });
+  return DuckDbWarehouse.open(file);
+}
+
+/** Every handler of the choreography, over the local adapters. */
+function localHandlers(
+  config: FloeConfig,
+  adapters: { state: LocalStateStore; warehouse: Warehouse; bus: LocalBus; jobs: LocalGlueRunner },
+): LocalHandlers {
+  const { state, warehouse, bus: publisher, jobs } = adapters;
+  const raw = new LocalRawStorage(config.raw);
+  const connections = new Map(config.sources.map((s) => [s.name, s.connection]));
+  return {
+    'start-ingest': createStartIngest({
+      state, publisher, rawRoot: raw.root, leaseTtlMs: leaseTtlMs(),
+      jobs: { jobName: EXTRACT_JOB_NAME, startJobRun: (args) => jobs.startJobRun(args) },
+      connectionFor: (source) => connections.get(source) ?? '',
+    }),
+    'glue-finished': createGlueFinished({ state, publisher, raw }),
+    'load-and-merge': createLoadAndMerge({ state, publisher, raw, warehouse, findDeletedKeys: localDeleteFinder(config, warehouse) }),
+    'build-gold': createBuildGold({ state, publisher, warehouse, goldDir: config.gold }),
+    'check-after-merge': createCheckAfterMerge({ state, publisher, check: localChecker(config, warehouse, state) }),
+  };
+}
