@@ -14,7 +14,8 @@ export interface SourceSide extends CheckSide {
 
 /**
  * Connects to the source with its configured URL (secrets never printed: errors name the source,
- * not the URL). MySQL's session runs in UTC so TIMESTAMP values read as the extraction read them.
+ * not the URL). The session reads one snapshot in a read-only transaction, and every value goes
+ * to the server as a bound parameter, never spliced into the SQL text.
  */
 export async function openSourceSide(source: SourceConfig): Promise<SourceSide> {
   if (source.connection.startsWith('secretsmanager:')) {
@@ -41,17 +42,43 @@ export async function openSourceSide(source: SourceConfig): Promise<SourceSide> 
         close: () => client.end(),
       };
     }
-    const connection = await mysql.createConnection({ uri: source.connection.replace(/^mariadb:/, 'mysql:'), connectTimeout: 10_000 });
-    await connection.query("set time_zone = '+00:00'");
-    return {
-      dialect: 'mysql',
-      query: async ({ sql, params }) => (await connection.query(sql, [...params]))[0] as Record<string, unknown>[],
-      close: () => connection.end(),
-    };
+    return await openMysql(source.connection);
   } catch (error) {
     if (error instanceof CheckError) throw error;
     // The driver's message may quote the URL; keep only its code.
     const code = (error as { code?: unknown }).code;
     throw new CheckError(`source ${source.name}: could not connect to ${source.engine}${typeof code === 'string' ? ` (${code})` : ''}; check the connection and that the server is up`, { cause: error });
   }
+}
+
+/**
+ * A MySQL/MariaDB check session. It runs in UTC, so TIMESTAMP values read as the extraction read
+ * them. Values travel as parameters of server-side prepared statements: a client-side escape
+ * (mysql2's `query()`) uses backslashes whatever the server's SQL mode, so under
+ * `NO_BACKSLASH_ESCAPES` a key holding `'` would end its string literal. Each statement is closed
+ * once read: a check holds none on the server (whose `max_prepared_stmt_count` its applications
+ * share). One consistent snapshot, read only, for every round, as the extraction job reads.
+ */
+async function openMysql(connection: string): Promise<SourceSide> {
+  const session = await mysql.createConnection({ uri: connection.replace(/^mariadb:/, 'mysql:'), connectTimeout: 10_000 });
+  try {
+    await session.query("set time_zone = '+00:00'");
+    // The session's default too: a statement that ended the transaction would still not write.
+    await session.query('set session transaction isolation level repeatable read, read only');
+    await session.query('start transaction with consistent snapshot, read only');
+  } catch (error) {
+    await session.end().catch(() => undefined);
+    throw error;
+  }
+  return {
+    dialect: 'mysql',
+    query: async ({ sql, params }) => {
+      try {
+        return (await session.execute(sql, [...params]))[0] as Record<string, unknown>[];
+      } finally {
+        session.unprepare(sql);
+      }
+    },
+    close: () => session.end(),
+  };
 }

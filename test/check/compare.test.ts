@@ -4,6 +4,8 @@ import pg from 'pg';
 import { compareTables, type CheckSide } from '../../check/compare.js';
 import type { CheckedTable } from '../../check/digest-sql.js';
 import type { CheckedColumn } from '../../check/canonical-sql.js';
+import { openSourceSide } from '../../check/source-side.js';
+import { SourceConfigSchema } from '../../config/index.js';
 import { DuckDbWarehouse } from '../../warehouse/duckdb.js';
 
 const PG_URL = process.env['FLOE_TEST_PG_URL'] ?? 'postgresql://postgres@127.0.0.1:5432/postgres';
@@ -70,14 +72,22 @@ describe('Check: hash-range comparison', () => {
       await warehouse.query('update s set seen = 9999 where id = 2500');
       await warehouse.query(`insert into s values (99999, 'n99999', 1, 1)`);
       const staging = { side: { query: ({ sql, params }) => warehouse.query(sql, params) } satisfies CheckSide, table: { dialect: 'duckdb', from: '"main"."s"', key, columns, watermark: { column: '"seen"', value: '5000', sqlType: 'INTEGER' } } as CheckedTable };
+      // The sessions floe check opens: a snapshot read only, values bound on the server.
       const sources = [
-        { side: { query: async ({ sql, params }) => (await client.query(sql, [...params])).rows } satisfies CheckSide, table: { dialect: 'postgres', from: `"public"."${database}"`, key, columns, watermark: { column: '"seen"', value: '5000' } } as CheckedTable },
-        { side: { query: async ({ sql, params }) => (await connection.query(sql, [...params]))[0] as Record<string, unknown>[] } satisfies CheckSide, table: { dialect: 'mysql', from: `\`${database}\`.\`t\``, key, columns, watermark: { column: '`seen`', value: '5000' } } as CheckedTable },
+        { config: { name: 'pg', engine: 'postgres', connection: PG_URL }, table: { dialect: 'postgres', from: `"public"."${database}"`, key, columns, watermark: { column: '"seen"', value: '5000' } } as CheckedTable },
+        { config: { name: 'my', engine: 'mysql', connection: MYSQL_URL }, table: { dialect: 'mysql', from: `\`${database}\`.\`t\``, key, columns, watermark: { column: '`seen`', value: '5000' } } as CheckedTable },
       ];
 
       // Act
       const drifts = [];
-      for (const source of sources) drifts.push(await compareTables(source, staging, { rowLimit: 20 }));
+      for (const source of sources) {
+        const side = await openSourceSide(SourceConfigSchema.parse({ ...source.config, tables: [{ name: 't', primaryKey: ['id'] }] }));
+        try {
+          drifts.push(await compareTables({ side, table: source.table }, staging, { rowLimit: 20 }));
+        } finally {
+          await side.close();
+        }
+      }
 
       // Assess
       for (const drift of drifts) {
