@@ -2,6 +2,7 @@ import { Annotations, CfnOutput, CfnParameter, Duration, Stack, type StackProps 
 import { EventBus, Rule, type EventPattern as CdkEventPattern } from 'aws-cdk-lib/aws-events';
 import { EventBus as EventBusTarget, LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
 import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
+import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import { BlockPublicAccess, Bucket, BucketEncryption } from 'aws-cdk-lib/aws-s3';
 import type { Construct } from 'constructs';
 import { BUS_NAME, FLOE_EVENT_SOURCE, GLUE_EVENT_SOURCE } from '../events/bus.js';
@@ -55,6 +56,8 @@ export class FloeStack extends Stack {
   readonly tables: StateTables;
   readonly extraction: ExtractionJob;
   readonly handlers: Record<HandlerName, HandlerFunction>;
+  /** Ends the run of an event whose handler's retries are spent (functions/retries-exhausted/). */
+  readonly retriesExhausted: HandlerFunction;
   readonly alarms: Alarms;
 
   constructor(scope: Construct, id: string, props: FloeStackProps) {
@@ -124,7 +127,7 @@ export class FloeStack extends Stack {
     const handlers: Partial<Record<HandlerName, HandlerFunction>> = {};
     for (const [name, spec] of Object.entries(HANDLERS) as [HandlerName, (typeof HANDLERS)[HandlerName]][]) {
       const handler = new HandlerFunction(this, pascal(name), {
-        name, environment: handlerEnvironment[name], timeout: spec.timeout, memorySize: spec.memorySize,
+        name, environment: handlerEnvironment[name], timeout: spec.timeout, memorySize: spec.memorySize, retriesEnd: true,
         ...(spec.bundledFolders ? { bundledFolders: spec.bundledFolders } : {}),
       });
       this.tables.grantHandler(handler.fn);
@@ -133,6 +136,7 @@ export class FloeStack extends Stack {
       handlers[name] = handler;
     }
     this.handlers = handlers as Record<HandlerName, HandlerFunction>;
+    this.retriesExhausted = this.retriesExhaustedFunction(environment);
     this.handlers['start-ingest'].fn.addToRolePolicy(
       new PolicyStatement({ actions: ['glue:StartJobRun'], resources: [this.extraction.jobArn] }),
     );
@@ -180,6 +184,7 @@ export class FloeStack extends Stack {
       deadLetterQueues: Object.fromEntries([
         ...Object.entries(this.handlers).map(([name, handler]) => [pascal(name), handler.deadLetterQueue] as const),
         ['RequestIngest', entry.handler.deadLetterQueue] as const,
+        ['RetriesExhausted', this.retriesExhausted.deadLetterQueue] as const,
       ]),
     });
     this.alarms = alarms;
@@ -189,6 +194,24 @@ export class FloeStack extends Stack {
     new CfnOutput(this, 'GlueJobName', { value: this.extraction.jobName });
     new CfnOutput(this, 'SnowflakeStorageRoleArn', { value: storage.role.roleArn, description: "STORAGE_AWS_ROLE_ARN of Snowflake's storage integration (snowflake.storageRoleArn)" });
     new CfnOutput(this, 'AlarmTopicArn', { value: alarms.topic.topicArn, description: 'subscribe to hear about IngestFailed and dead letters' });
+  }
+
+  /**
+   * The function that reads every event handler's failures queue and ends the run of an event
+   * whose retries are spent, once, with its last error (IngestFailed). It names the handler by the
+   * queue its record came from; it may publish IngestFailed only.
+   */
+  private retriesExhaustedFunction(environment: Record<string, string>): HandlerFunction {
+    const failures = Object.entries(this.handlers).map(([name, handler]) => [name, handler.failures!] as const);
+    const fn = new HandlerFunction(this, 'RetriesExhausted', {
+      name: 'retries-exhausted',
+      environment: { ...environment, FLOE_FAILURE_QUEUES: this.toJsonString(Object.fromEntries(failures.map(([name, queue]) => [queue.queueArn, name]))) },
+      timeout: Duration.minutes(1),
+    });
+    this.tables.grantHandler(fn.fn);
+    grantPublishing(this.bus, fn.fn, PUBLISHED_DETAIL_TYPES['retries-exhausted']);
+    for (const [, queue] of failures) fn.fn.addEventSource(new SqsEventSource(queue, { batchSize: 1 }));
+    return fn;
   }
 }
 

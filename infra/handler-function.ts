@@ -1,6 +1,7 @@
 import { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import { Architecture, Runtime } from 'aws-cdk-lib/aws-lambda';
 import { LogLevel, NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { SqsDestination } from 'aws-cdk-lib/aws-lambda-destinations';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import { join } from 'node:path';
@@ -15,6 +16,12 @@ export interface HandlerFunctionProps {
   memorySize?: number;
   /** Repository folders copied into the bundle, by the folder name they get there (e.g. `gold` ← `sql/gold`). */
   bundledFolders?: Readonly<Record<string, string>>;
+  /**
+   * An event handler invoked asynchronously (by an EventBridge rule): when Lambda's retries are
+   * spent, the invocation record goes to {@link HandlerFunction.failures}, where retries-exhausted
+   * ends the run. Without it (request-ingest, called synchronously), failures go to the dead-letter queue.
+   */
+  retriesEnd?: boolean;
 }
 
 /** Where Lambda unpacks a function's bundle. */
@@ -22,12 +29,17 @@ export const LAMBDA_TASK_ROOT = '/var/task';
 
 /**
  * One floe handler as a Lambda: bundled from `runtime/aws/lambda/<name>.ts` by the local esbuild
- * (never Docker), Node 22, its own log group, and a dead-letter queue for invocations that
- * still fail after Lambda's own retries (terminal errors end up there, see STYLE.md).
+ * (never Docker), Node 22, its own log group. An event handler's invocations that still fail after
+ * Lambda's own retries (2, so 3 attempts) go, as invocation records, to its failures queue, read
+ * by retries-exhausted; what cannot be handled there, or delivered at all, lands in the
+ * dead-letter queue, which is alarmed.
+ * @see https://docs.aws.amazon.com/lambda/latest/dg/invocation-async-retain-records.html
  */
 export class HandlerFunction extends Construct {
   readonly fn: NodejsFunction;
   readonly deadLetterQueue: Queue;
+  /** Invocation records of events whose retries are spent; absent without `retriesEnd`. */
+  readonly failures: Queue | undefined;
 
   constructor(scope: Construct, id: string, props: HandlerFunctionProps) {
     super(scope, id);
@@ -36,6 +48,16 @@ export class HandlerFunction extends Construct {
       encryption: QueueEncryption.SQS_MANAGED,
       enforceSSL: true,
     });
+    // Read by retries-exhausted (1 min timeout): a record it fails on five times goes to the dead letters.
+    this.failures = props.retriesEnd === true
+      ? new Queue(this, 'Failures', {
+        retentionPeriod: Duration.days(14),
+        visibilityTimeout: Duration.minutes(6),
+        encryption: QueueEncryption.SQS_MANAGED,
+        enforceSSL: true,
+        deadLetterQueue: { queue: this.deadLetterQueue, maxReceiveCount: 5 },
+      })
+      : undefined;
     const logGroup = new LogGroup(this, 'Logs', {
       retention: RetentionDays.ONE_MONTH,
       removalPolicy: RemovalPolicy.DESTROY,
@@ -49,7 +71,7 @@ export class HandlerFunction extends Construct {
       timeout: props.timeout,
       logGroup,
       environment: { POWERTOOLS_SERVICE_NAME: `floe-${props.name}`, ...props.environment },
-      deadLetterQueue: this.deadLetterQueue,
+      ...(this.failures ? { onFailure: new SqsDestination(this.failures) } : { deadLetterQueue: this.deadLetterQueue }),
       retryAttempts: 2,
       maxEventAge: Duration.hours(6),
       projectRoot: REPO_ROOT,

@@ -5,8 +5,8 @@ import {
   type HandlerName,
 } from '../events/index.js';
 
-/** Every Lambda that publishes on the bus: the routed handlers and Snowflake's entry. */
-export type PublisherName = HandlerName | 'request-ingest';
+/** Every Lambda that publishes on the bus: the routed handlers, the end of spent retries, and Snowflake's entry. */
+export type PublisherName = HandlerName | 'retries-exhausted' | 'request-ingest';
 
 /** What any routed handler may publish besides its own events: the refusal of an event it will not act on (refuse-event.ts). */
 const EVERY_HANDLER = [EVENT_REFUSED] as const;
@@ -24,6 +24,7 @@ export const PUBLISHED_DETAIL_TYPES: Readonly<Record<PublisherName, readonly str
   'load-and-merge': [STAGE_MERGED, INGEST_FAILED, ...EVERY_HANDLER],
   'build-gold': [GOLD_BUILT, INGEST_FAILED, ...EVERY_HANDLER],
   'check-after-merge': [CHECK_COMPLETED, ...EVERY_HANDLER],
+  'retries-exhausted': [INGEST_FAILED],
 };
 
 /**

@@ -2,6 +2,7 @@ import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { PutEventsCommand, type EventBridgeClient } from '@aws-sdk/client-eventbridge';
+import { SendMessageCommand } from '@aws-sdk/client-sqs';
 import { GetJobRunsCommand, type GlueClient } from '@aws-sdk/client-glue';
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
@@ -15,6 +16,7 @@ import type { EventLambda } from '../../runtime/aws/event-lambda.js';
 import { createLambdaHandler as createGlueFinishedLambda } from '../../runtime/aws/lambda/glue-finished.js';
 import { createLambdaHandler as createLoadAndMergeLambda } from '../../runtime/aws/lambda/load-and-merge.js';
 import { createLambdaHandler as createStartIngestLambda } from '../../runtime/aws/lambda/start-ingest.js';
+import type { SqsLambda } from '../../runtime/aws/lambda/retries-exhausted.js';
 import { ensureGlueForwarding, ensureRules } from '../../runtime/aws/eventbridge-rules.js';
 import type { RawStorage } from '../../storage/raw-storage.js';
 import type { Warehouse } from '../../warehouse/warehouse.js';
@@ -50,7 +52,15 @@ export interface HarnessOptions {
   jobRunsPlayed: Set<string>;
   /** The queue behind each handler's rule, and the Lambda entry its messages are given to. */
   handlers: Record<HandlerName, { queue: TestQueue; lambda: EventLambda }>;
+  /**
+   * Lambda's part after a handler's attempts are spent: each handler's on-failure queue, and the
+   * retries-exhausted entry that reads them. Without it, a handler that throws stops the harness.
+   */
+  retriesExhausted?: { lambda: SqsLambda; failures: Record<HandlerName, TestQueue> };
 }
+
+/** Lambda's asynchronous retry policy as the stack sets it (infra/handler-function.ts): 2 retries, 3 attempts. */
+export const LAMBDA_ATTEMPTS = 3;
 
 /** What the four choreography Lambdas need: their environment, AWS clients, and the warehouse they share. */
 export interface ChoreographyDeps {
@@ -107,8 +117,17 @@ export async function runUntilQuiet(options: HarnessOptions, record: HarnessReco
         // moto's target input drops the envelope's `account`, which real EventBridge delivers.
         const event = { account: '123456789012', ...(message as object) };
         record.delivered.push({ handler: name, event });
-        await lambda(event, lambdaContext(`floe-${name}`));
+        await invokeAsAsync(options, name, lambda, event);
         progressed = true;
+      }
+    }
+    if (options.retriesExhausted !== undefined) {
+      for (const [name, queue] of Object.entries(options.retriesExhausted.failures) as [HandlerName, TestQueue][]) {
+        for (const body of await drainQueue(options.sqs, queue)) {
+          await options.retriesExhausted.lambda(sqsEvent(queue, body), lambdaContext('floe-retries-exhausted'));
+          record.delivered.push({ handler: name, event: body });
+          progressed = true;
+        }
       }
     }
     const { JobRuns = [] } = await options.glue.send(new GetJobRunsCommand({ JobName: options.jobName }));
@@ -123,6 +142,46 @@ export async function runUntilQuiet(options: HarnessOptions, record: HarnessReco
     if (!progressed) return;
   }
   throw new Error('the choreography did not settle within 200 rounds');
+}
+
+/**
+ * Lambda's asynchronous invocation as the stack configures it: a failed attempt is retried, up to
+ * {@link LAMBDA_ATTEMPTS} in all; after the last, the invocation record (the event and the error)
+ * goes to the handler's on-failure queue. Lambda waits a minute or more between attempts; here the
+ * next attempt follows at once.
+ * @see https://docs.aws.amazon.com/lambda/latest/dg/invocation-async-retain-records.html
+ */
+async function invokeAsAsync(options: HarnessOptions, name: HandlerName, lambda: EventLambda, event: object): Promise<void> {
+  let last: unknown;
+  for (let attempt = 1; attempt <= LAMBDA_ATTEMPTS; attempt += 1) {
+    try {
+      await lambda(event, lambdaContext(`floe-${name}`));
+      return;
+    } catch (error) {
+      last = error;
+    }
+  }
+  const exhausted = options.retriesExhausted;
+  if (exhausted === undefined) throw last;
+  const invocationRecord = {
+    version: '1.0',
+    timestamp: new Date().toISOString(),
+    requestContext: { requestId: randomUUID(), functionArn: `arn:aws:lambda:us-east-1:123456789012:function:floe-${name}:$LATEST`, condition: 'RetriesExhausted', approximateInvokeCount: LAMBDA_ATTEMPTS },
+    requestPayload: event,
+    responseContext: { statusCode: 200, executedVersion: '$LATEST', functionError: 'Unhandled' },
+    responsePayload: { errorType: last instanceof Error ? last.name : 'Error', errorMessage: last instanceof Error ? last.message : String(last) },
+  };
+  await options.sqs.send(new SendMessageCommand({ QueueUrl: exhausted.failures[name].url, MessageBody: JSON.stringify(invocationRecord) }));
+}
+
+/** What Lambda's SQS event source hands the function for one message. */
+function sqsEvent(queue: TestQueue, body: unknown): Parameters<SqsLambda>[0] {
+  return {
+    Records: [{
+      messageId: randomUUID(), receiptHandle: 'test', body: JSON.stringify(body), attributes: {} as never, messageAttributes: {},
+      md5OfBody: '', eventSource: 'aws:sqs', eventSourceARN: queue.arn, awsRegion: 'us-east-1',
+    }],
+  };
 }
 
 /** The job as Glue would run it: the same script and arguments; AWS calls go to moto. */

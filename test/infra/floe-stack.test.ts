@@ -79,19 +79,37 @@ describe('Stack: FloeStack events', () => {
 });
 
 describe('Stack: FloeStack Lambdas', () => {
-  it('runs every Lambda on Node 22 or newer with a dead-letter queue', () => {
+  it('runs every Lambda on Node 22 or newer, and sends what still fails after its retries somewhere', () => {
     // Prepare
     const functions = ofType('AWS::Lambda::Function');
+    const invokeConfigs = ofType('AWS::Lambda::EventInvokeConfig').map(([, config]) => config.Properties ?? {});
 
-    // Assess
-    expect(functions).toHaveLength(6);
-    for (const [, fn] of functions) {
+    // Assess: the five routed handlers send the records of spent retries to their failures queue
+    // (read by retries-exhausted); request-ingest and retries-exhausted to a dead-letter queue
+    expect(functions).toHaveLength(7);
+    for (const [id, fn] of functions) {
       const runtime = String(fn.Properties?.['Runtime']);
       expect(runtime).toMatch(/^nodejs\d+\.x$/);
       expect(Number(/\d+/.exec(runtime)?.[0])).toBeGreaterThanOrEqual(22);
-      expect(fn.Properties?.['DeadLetterConfig']).toEqual({ TargetArn: { 'Fn::GetAtt': [expect.any(String), 'Arn'] } });
+      const config = invokeConfigs.find((candidate) => JSON.stringify(candidate['FunctionName']) === JSON.stringify({ Ref: id }));
+      const onFailure = (config?.['DestinationConfig'] as { OnFailure?: { Destination: unknown } } | undefined)?.OnFailure;
+      expect(onFailure !== undefined || fn.Properties?.['DeadLetterConfig'] !== undefined).toBe(true);
     }
-    template.resourceCountIs('AWS::Lambda::EventInvokeConfig', 6);
+    for (const handler of Object.values(stack.handlers)) {
+      template.hasResourceProperties('AWS::Lambda::EventInvokeConfig', {
+        FunctionName: { Ref: logicalId(handler.fn) },
+        MaximumRetryAttempts: 2,
+        DestinationConfig: { OnFailure: { Destination: { 'Fn::GetAtt': [logicalId(handler.failures!), 'Arn'] } } },
+      });
+      template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
+        FunctionName: { Ref: logicalId(stack.retriesExhausted.fn) },
+        EventSourceArn: { 'Fn::GetAtt': [logicalId(handler.failures!), 'Arn'] },
+        BatchSize: 1,
+      });
+      template.hasResourceProperties('AWS::SQS::Queue', {
+        RedrivePolicy: { deadLetterTargetArn: { 'Fn::GetAtt': [logicalId(handler.deadLetterQueue), 'Arn'] }, maxReceiveCount: 5 },
+      });
+    }
   });
 
   it('carries the gold models in the build-gold bundle, where FLOE_GOLD_DIR points', () => {
@@ -334,11 +352,12 @@ describe('Stack: FloeStack Snowflake entry', () => {
 
 describe('Stack: FloeStack alarms', () => {
   it('alarms as soon as any dead-letter queue holds a message', () => {
-    // Prepare
-    const queues = ofType('AWS::SQS::Queue').map(([id]) => id);
+    // Prepare: every queue but the failures queues retries-exhausted reads
+    const failures = new Set(Object.values(stack.handlers).map((handler) => logicalId(handler.failures!)));
+    const queues = ofType('AWS::SQS::Queue').map(([id]) => id).filter((id) => !failures.has(id));
 
     // Assess: one per Lambda, and the alarm rules' own
-    expect(queues).toHaveLength(7);
+    expect(queues).toHaveLength(8);
     for (const queue of queues) {
       template.hasResourceProperties('AWS::CloudWatch::Alarm', {
         MetricName: 'ApproximateNumberOfMessagesVisible',

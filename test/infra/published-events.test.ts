@@ -57,7 +57,7 @@ describe('Infra: PUBLISHED_DETAIL_TYPES', () => {
     // Assess
     for (const [name, types] of Object.entries(PUBLISHED_DETAIL_TYPES)) {
       expect(types.filter((type) => !known.has(type))).toEqual([]);
-      expect(types.includes(contracts.EVENT_REFUSED)).toBe(name !== 'request-ingest');
+      expect(types.includes(contracts.EVENT_REFUSED)).toBe(name !== 'request-ingest' && name !== 'retries-exhausted');
     }
   });
 });
