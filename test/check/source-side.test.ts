@@ -33,7 +33,13 @@ const ENGINES: { engine: Engine; url: string; open: () => Promise<Other> }[] = [
       const connection = await mysql.createConnection(MYSQL_URL);
       await connection.query(`create database if not exists ${MYSQL_DATABASE}`);
       await connection.query(`use ${MYSQL_DATABASE}`);
-      return { run: async (sql) => void (await connection.query(sql)), end: () => connection.end() };
+      return {
+        run: async (sql) => void (await connection.query(sql)),
+        end: async () => {
+          await connection.query(`drop database if exists ${MYSQL_DATABASE}`);
+          await connection.end();
+        },
+      };
     },
   },
 ];
