@@ -10,6 +10,7 @@ import { assess, formatReport, problemsIn, reportRow } from './assess.js';
 import { describeFaulted } from './crash-cycle.js';
 import { floeRun, lastRequestedRun, projectIn, statusOf, writeProject, type Project } from './project.js';
 import { PostgresSourceTable, uniqueName } from './source-table.js';
+import { JOB_TIMEOUT_MINUTES, LEASE_TTL_MS } from '../../pipeline/lease.js';
 
 const source = new PostgresSourceTable(uniqueName('floe_fault_lease'));
 let root: string;
@@ -72,10 +73,10 @@ describe('A stale lease left by a killed run', () => {
 });
 
 describe(`${LEASE_TTL_VARIABLE}`, () => {
-  it('sets the lease of local runs in seconds, and leaves it at 6 hours when unset or empty', () => {
+  it('sets the lease of local runs in seconds, and leaves it at the job timeout plus an hour when unset or empty', () => {
     expect(leaseTtlMs({ [LEASE_TTL_VARIABLE]: '90' })).toBe(90_000);
-    expect(leaseTtlMs({})).toBe(6 * 60 * 60 * 1000);
-    expect(leaseTtlMs({ [LEASE_TTL_VARIABLE]: '' })).toBe(6 * 60 * 60 * 1000);
+    expect(leaseTtlMs({})).toBe((JOB_TIMEOUT_MINUTES + 60) * 60 * 1000);
+    expect(leaseTtlMs({ [LEASE_TTL_VARIABLE]: '' })).toBe(LEASE_TTL_MS);
   });
 
   it.each(['0', '-5', '1.5', '2h', ' 3'])('refuses %j, naming the variable', (value) => {
