@@ -138,8 +138,8 @@ def _guard(column: SourceColumn, quoted: str, policy: Literal["quarantine", "coe
     if pa.types.is_time64(t):
         reason = "24:00:00 is past the last time of day every destination holds (23:59:59.999999)"
         return Guard(column, policy, f"{quoted} = TIME '24:00:00'", "TIME '23:59:59.999999'", reason)
-    if pa.types.is_decimal(t):
-        return Guard(column, policy, f"{quoted} = 'NaN'::numeric", "NULL", f"NaN has no form in a {column.source_type}")
+    # numeric(p,s)'s one value without a decimal form, NaN, is found after the read instead (_decimal):
+    # two numeric comparisons per row in the SELECT cost about 0.6x a COPY of the column (BENCHMARKS.md).
     return None
 
 
@@ -368,7 +368,7 @@ class PostgresSource:
                 conn.close()
 
     def _parse(self, pump: CopyPump, reported: list[int]) -> Iterator[pa.RecordBatch]:
-        read_types = {c.name: (pa.string() if _converted_after_read(c) else c.arrow_type) for c in self.columns}
+        read_types = {c.name: (pa.string() if self._converted_after_read(c) else c.arrow_type) for c in self.columns}
         # Source column names cannot contain NUL, so these never collide with one.
         read_types.update({f"\0rejected{i}": pa.string() for i in self._guards})
         parsed = 0
@@ -400,11 +400,22 @@ class PostgresSource:
 
     def _finish(self, batch: pa.RecordBatch) -> pa.RecordBatch:
         arrays = list(batch.columns)
+        nan_rows: dict[int, list[int]] = {}
         for i, column in enumerate(self.columns):
-            if _converted_after_read(column):
+            if pa.types.is_binary(column.arrow_type):
                 arrays[i] = _decode_hex_bytea(arrays[i])
+            elif self._converted_after_read(column):
+                arrays[i], nan_rows[i] = self._decimal(column, arrays[i])
         schema = pa.schema([pa.field(c.name, c.arrow_type, c.nullable) for c in self.columns])
         finished = pa.RecordBatch.from_arrays(arrays[: len(self.columns)], schema=schema)
+        for i, rows in nan_rows.items():
+            if rows:
+                assert self.rejects is not None  # NaN passes only a policy other than fail, which needs the sink
+                column = self.columns[i]
+                self.rejects.add(
+                    finished, rows, column, ["NaN"] * len(rows), f"NaN has no form in a {column.source_type}",
+                    ["set to NULL"] * len(rows),
+                )
         for texts, guard in zip(arrays[len(self.columns):], self._guards.values()):
             if texts.null_count == len(texts):
                 continue
@@ -416,13 +427,32 @@ class PostgresSource:
             )
         return finished
 
+    def _converted_after_read(self, column: SourceColumn) -> bool:
+        """Read as text and converted after: bytea's hex (the CSV reader cannot make bytes of it), and
+        numeric(p,s) under a policy that sets NaN aside. Under `fail` the CSV reader converts numeric(p,s)
+        itself, in its threads, and NaN fails the read; elsewhere NaN is looked for after the read, which
+        costs a third of the two numeric comparisons a guard in the SELECT would add to every row."""
+        if pa.types.is_binary(column.arrow_type):
+            return True
+        return pa.types.is_decimal(column.arrow_type) and self._policy(column) != "fail"
+
+    def _policy(self, column: SourceColumn) -> str:
+        return self.rejects.policy_for(column) if self.rejects is not None else "fail"
+
+    def _decimal(self, column: SourceColumn, texts: pa.Array) -> tuple[pa.Array, list[int]]:
+        """numeric(p,s) text to its exact decimal; NaN set to NULL (quarantine and coerce alike), its rows returned."""
+        nan = pc.equal(texts, "NaN")
+        rows: list[int] = []
+        if pc.any(nan).as_py():
+            rows = pc.indices_nonzero(pc.fill_null(nan, False)).to_pylist()
+            texts = pc.if_else(nan, pa.scalar(None, pa.string()), texts)
+        try:
+            return pc.cast(texts, column.arrow_type), rows
+        except pa.ArrowInvalid as error:
+            raise_unrepresentable(str(self.table), self.columns, error, column)
+
     def close(self) -> None:
         self._conn.close()
-
-
-def _converted_after_read(column: SourceColumn) -> bool:
-    """pyarrow's CSV reader cannot produce bytes from bytea's hex text; it is read as text and decoded."""
-    return bool(pa.types.is_binary(column.arrow_type))
 
 
 def _decode_hex_bytea(texts: pa.Array) -> pa.Array:
