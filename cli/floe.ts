@@ -1,5 +1,4 @@
 #!/usr/bin/env node
-import { ConfigError, printable } from '../config/index.js';
 import { CHECK_USAGE, checkCommand } from './check.js';
 import { DISCOVER_USAGE, discoverCommand } from './discover.js';
 import { REPLAY_USAGE, replayCommand } from './replay.js';
@@ -9,6 +8,7 @@ import { RUN_USAGE, runCommand } from './run.js';
 import { SNOWFLAKE_USAGE, snowflakeCommand } from './snowflake.js';
 import { STATUS_USAGE, statusCommand } from './status.js';
 import { UNLOCK_USAGE, unlockCommand } from './unlock.js';
+import { describeError, EXIT, exitCodeOf } from './error-report.js';
 
 type Command = (argv: string[]) => Promise<number>;
 
@@ -40,17 +40,13 @@ async function main(): Promise<number> {
   const command = name === undefined ? undefined : COMMANDS[name];
   if (!command) {
     process.stderr.write(`${USAGE}\n`);
-    return 2;
+    return EXIT.usage;
   }
   try {
     return await command(rest);
   } catch (error) {
-    if (error instanceof ConfigError || (error instanceof TypeError && 'code' in error && String(error.code).startsWith('ERR_PARSE_ARGS'))) {
-      // A config error lists one problem a line; names and keys in it are shown escaped.
-      process.stderr.write(`floe: ${error.message.split('\n').map(printable).join('\n')}\n`);
-      return 2;
-    }
-    throw error;
+    process.stderr.write(`${describeError(error)}\n`);
+    return exitCodeOf(error);
   }
 }
 

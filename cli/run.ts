@@ -4,6 +4,7 @@ import { loadConfig, printable } from '../config/index.js';
 import { type TableOutcome } from '../runtime/local/pipeline.js';
 import { runLocally } from '../runtime/local/run.js';
 import { rawTableFor } from '../warehouse/naming.js';
+import { EXIT } from './error-report.js';
 import { watermarkNotes } from './run-notes.js';
 import { printSchemaChanges } from './status.js';
 import { printTable } from './table-output.js';
@@ -11,7 +12,7 @@ import { printTable } from './table-output.js';
 export const RUN_USAGE = 'floe run [--config floe.config.yaml] [--source S] [--table T] [--full]';
 
 /** Exit code when the only failures were tables busy with another run: trying later will work. */
-export const EXIT_TABLE_BUSY = 3;
+export const EXIT_TABLE_BUSY = EXIT.busy;
 
 /**
  * Runs the choreography for the selected tables. Exits 0 if every one reached gold,

@@ -37,6 +37,8 @@ export interface LocalBusOptions {
   redelivery?: Redelivery;
   /** Without it, a handler's failure is not retried and goes to {@link LocalBus.handlerErrors}. */
   retry?: HandlerRetry;
+  /** After each event has reached every handler it goes to (the local warehouse lets go of its file then). */
+  afterDelivery?: () => Promise<void>;
 }
 
 /**
@@ -138,6 +140,7 @@ export class LocalBus implements Publisher {
   private async drain(): Promise<void> {
     for (let event = this.queue.shift(); event; event = this.queue.shift()) {
       await this.dispatch(event);
+      await this.options.afterDelivery?.();
     }
   }
 

@@ -11,7 +11,6 @@ import { createStartIngest } from '../../functions/start-ingest/handler.js';
 import { failAfterRetries, publishAll } from '../../pipeline/index.js';
 import { LocalStateStore, type RunRecord } from '../../state/index.js';
 import { LocalRawStorage } from '../../storage/local.js';
-import { DuckDbWarehouse } from '../../warehouse/duckdb.js';
 import type { Warehouse } from '../../warehouse/warehouse.js';
 import { LocalBus, type LocalHandlers, type Redelivery } from './bus.js';
 import { localChecker } from './checker.js';
@@ -19,6 +18,7 @@ import { localDeleteFinder } from './delete-finder.js';
 import { EXTRACT_JOB_NAME, LocalGlueRunner } from './glue-runner.js';
 import { leaseTtlMs } from './lease-ttl.js';
 import { LocalOnlyError } from './local-only.js';
+import { TurnTakingWarehouse, warehouseWaitMs } from './turn-taking-warehouse.js';
 
 export interface LocalRunOptions {
   filter?: TableFilter;
@@ -67,7 +67,8 @@ class RunEnds {
   see(event: FloeEvent): void {
     if (event['detail-type'] !== 'IngestFailed') return;
     this.failures.set(event.detail.runId, `${event.detail.step}: ${event.detail.error}`);
-    if (event.detail.errorName === 'TableBusy') this.busy.add(event.detail.runId);
+    // The table, or the local warehouse file, was held by another run: asking again later works.
+    if (event.detail.errorName === 'TableBusy' || event.detail.errorName === 'WarehouseBusy') this.busy.add(event.detail.runId);
   }
 }
 
@@ -78,9 +79,12 @@ class RunEnds {
 export async function openLocalPipeline(config: FloeConfig, options: LocalRunOptions): Promise<LocalPipeline> {
   if (!config.warehouse.startsWith('duckdb://')) throw new LocalOnlyError(`warehouse ${config.warehouse}: floe run writes to a duckdb:// warehouse only, so far`);
   if (config.raw.startsWith('s3://')) throw new LocalOnlyError(`raw ${config.raw}: floe run writes raw files to a folder`);
+  const warehouse = await localWarehouse(config.warehouse.slice('duckdb://'.length), options);
+  // The warehouse first: a file another process holds for longer than floe waits stops the run
+  // before anything of it is recorded or extracted.
+  await warehouse.probe();
   const state = new LocalStateStore(config.state);
   await state.putTableConfigs(toTableConfigs(config));
-  const warehouse = await openWarehouse(config.warehouse.slice('duckdb://'.length));
   const ends = new RunEnds();
   const bus: LocalBus = new LocalBus({
     ...(options.redelivery ? { redelivery: options.redelivery } : {}),
@@ -89,6 +93,7 @@ export async function openLocalPipeline(config: FloeConfig, options: LocalRunOpt
       ends.see(event);
       options.onEvent?.(event);
     },
+    afterDelivery: () => warehouse.release(),
     retry: {
       attempts: HANDLER_ATTEMPTS,
       backoffMs: HANDLER_BACKOFF_MS,
@@ -121,10 +126,14 @@ export async function openLocalPipeline(config: FloeConfig, options: LocalRunOpt
   };
 }
 
-async function openWarehouse(file: string): Promise<DuckDbWarehouse> {
+/** The DuckDB file, taken by each step in turn (turn-taking-warehouse.ts); said once when another process holds it. */
+async function localWarehouse(file: string, options: LocalRunOptions): Promise<TurnTakingWarehouse> {
   // A fresh project has no .floe/ yet; DuckDB creates the file but not its folder.
   if (file !== ':memory:') await mkdir(dirname(file), { recursive: true });
-  return DuckDbWarehouse.open(file);
+  return new TurnTakingWarehouse(file, {
+    waitMs: warehouseWaitMs(),
+    onWaiting: (busy) => options.onJobOutput?.(`waiting for the warehouse: ${busy.message.replace(/ Run again when .*$/, '')}`),
+  });
 }
 
 /** Every handler of the choreography, over the local adapters. */

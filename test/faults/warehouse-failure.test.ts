@@ -12,6 +12,7 @@ import { assess, problemsIn } from './assess.js';
 import { eventsOf, projectIn, writeProject, type Project } from './project.js';
 import { repoRoot } from '../state/helpers.js';
 import { PostgresSourceTable, uniqueName } from './source-table.js';
+import { WAREHOUSE_WAIT_VARIABLE } from '../../runtime/local/turn-taking-warehouse.js';
 
 /**
  * The warehouse refuses a step for real, as after a person changed it by hand: the raw or the
@@ -144,7 +145,7 @@ describe.each(FAULTS)('The warehouse refusing a step: $name', (fault) => {
 });
 
 describe('The warehouse file locked by another process', () => {
-  it('fails floe run naming the file and the lock before any run starts, and the next run, once the lock is gone, lands everything', async () => {
+  it('fails floe run naming the file and the lock before any run starts, once it waited its limit, and the next run, once the lock is gone, lands everything', async () => {
     // Prepare: a first run; the source changes; another process (DuckDB's Python client) opens the file for writing
     await source.create(100);
     const project = projectIn(join(root, 'locked'), source);
@@ -158,12 +159,14 @@ describe('The warehouse file locked by another process', () => {
       '-c', 'import duckdb, sys; held = duckdb.connect(sys.argv[1]); print("locked", flush=True); sys.stdin.read()', project.warehouseFile,
     ], { stdio: ['pipe', 'pipe', 'inherit'] });
 
-    // Act
+    // Act: floe waits for the file a second (FLOE_WAREHOUSE_WAIT_SECONDS), then gives up
     let refused: (Error & { retryable?: boolean }) | null;
+    process.env[WAREHOUSE_WAIT_VARIABLE] = '1';
     try {
       await once(holder.stdout!, 'data');
       refused = await runLocally(config).then(() => null, (error: unknown) => error as Error & { retryable?: boolean });
     } finally {
+      delete process.env[WAREHOUSE_WAIT_VARIABLE];
       // The holder exits when its stdin closes.
       holder.stdin!.end();
       await once(holder, 'close');
