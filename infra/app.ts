@@ -1,5 +1,5 @@
 /**
- * The CDK app: `cd infra && npx cdk synth` (offline; Lambdas are bundled with the local esbuild).
+ * The CDK app: `npx cdk synth` from the repository root (cdk.json) (offline; Lambdas are bundled with the local esbuild).
  * Source secrets come from context `floe:sourceSecrets`, Snowflake's connection from `floe:snowflake`;
  * Snowflake's trust (for its API and storage integrations) from stack parameters.
  */
