@@ -1,6 +1,6 @@
 import { z } from 'zod';
 
-import { warehouseTableName } from '../warehouse/naming.js';
+import { warehouseTableName } from './warehouse-table-name.js';
 import { connectionParameterProblem } from './connection-parameters.js';
 import { printable } from './printable.js';
 import { columnNameProblem, tableNameProblem } from './identifiers.js';

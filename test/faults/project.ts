@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { statusCommand, type TableStatus } from '../../cli/status.js';
 import { unlockCommand } from '../../cli/unlock.js';
 import { LocalStateStore } from '../../state/index.js';
-import { warehouseTableName } from '../../warehouse/naming.js';
+import { warehouseTableName } from '../../config/warehouse-table-name.js';
 import type { SourceTable } from './source-table.js';
 
 const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');

@@ -10,7 +10,7 @@ import type { SourceConfig } from '../../config/index.js';
 import { discoverMysql } from '../../discover/mysql.js';
 import { discoverPostgres } from '../../discover/postgres.js';
 import { DuckDbWarehouse } from '../../warehouse/duckdb.js';
-import { warehouseTableName } from '../../warehouse/naming.js';
+import { warehouseTableName } from '../../config/warehouse-table-name.js';
 import { quoteIdentifier } from '../../warehouse/quote.js';
 import { floe, type FloeResult } from '../faults/project.js';
 import { MYSQL_URL, PG_URL } from '../faults/source-table.js';

@@ -1,4 +1,5 @@
-import { rawTableFor, stagingTableFor, warehouseTableName } from '../../warehouse/naming.js';
+import { warehouseTableName } from '../../config/warehouse-table-name.js';
+import { rawTableFor, stagingTableFor } from '../../warehouse/naming.js';
 import { quoteIdentifier, quoteQualifiedName } from '../../warehouse/quote.js';
 
 describe('Warehouse: quoteIdentifier', () => {
