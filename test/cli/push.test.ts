@@ -1,15 +1,22 @@
 import { readFile, writeFile } from 'node:fs/promises';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBClient, ListTablesCommand, ScanCommand } from '@aws-sdk/client-dynamodb';
 
 import { pushCommand } from '../../cli/push.js';
 import { statusCommand } from '../../cli/status.js';
 import { DynamoDbStateStore, createStateTables, stateTableNamesFor } from '../../state/dynamodb.js';
 import { startMoto, type MotoServer } from '../moto.js';
-import { ConfigError } from '../../config/index.js';
+import { ConfigError, loadConfig } from '../../config/index.js';
 import { CONNECTION_VARIABLE, captureOutput, SECRET, tempProject } from './helpers.js';
 
 const STACK = 'FloeCliTest';
 const AWS_VARIABLES = ['AWS_ENDPOINT_URL', 'AWS_REGION', 'AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY'] as const;
+
+/** Every item of every DynamoDB table moto holds, as JSON text: whatever a command stored, wherever. */
+async function everyItemInMoto(client: DynamoDBClient): Promise<string> {
+  const { TableNames = [] } = await client.send(new ListTablesCommand({}));
+  const tables = await Promise.all(TableNames.map(async (TableName) => ({ TableName, Items: (await client.send(new ScanCommand({ TableName }))).Items })));
+  return JSON.stringify(tables);
+}
 
 describe('CLI: floe push and status on the stack\'s DynamoDB tables (moto)', () => {
   let moto: MotoServer;
@@ -42,8 +49,7 @@ describe('CLI: floe push and status on the stack\'s DynamoDB tables (moto)', () 
     const { configFile } = await tempProject();
     await writeFile(configFile, (await readFile(configFile, 'utf8')).replace('state: ./state', `state: dynamodb://${STACK}`));
 
-    // Act: connections are not pushed, so their variables need not be set
-    delete process.env[CONNECTION_VARIABLE];
+    // Act
     const pushed = await captureOutput(() => pushCommand(['--config', configFile]));
     const status = await captureOutput(() => statusCommand(['--config', configFile, '--json']));
 
@@ -59,7 +65,44 @@ describe('CLI: floe push and status on the stack\'s DynamoDB tables (moto)', () 
     expect((JSON.parse(status.stdout) as { table: string; state: string }[]).map((t) => [t.table, t.state])).toEqual([
       ['clr.users', 'idle'], ['clr.coupons', 'idle'],
     ]);
-    expect(pushed.stdout + pushed.stderr + status.stdout + status.stderr).not.toContain(SECRET);
+  });
+
+  it('never prints or stores the connection\'s password, though the process holds it in the variable the config names', async () => {
+    // Prepare: the connection variable set, as on a machine that also runs floe run; the config resolves it to the password
+    const { configFile } = await tempProject();
+    await writeFile(configFile, (await readFile(configFile, 'utf8')).replace('state: ./state', `state: dynamodb://${STACK}`));
+    const connection = (await loadConfig(configFile)).sources[0]?.connection;
+
+    // Act
+    const pushed = await captureOutput(() => pushCommand(['--config', configFile]));
+    const status = await captureOutput(() => statusCommand(['--config', configFile, '--json']));
+    const stored = await everyItemInMoto(client);
+
+    // Assess
+    expect(process.env[CONNECTION_VARIABLE]).toContain(SECRET);
+    expect(connection).toContain(SECRET);
+    expect(pushed.code).toBe(0);
+    expect(status.code).toBe(0);
+    expect(stored).toContain('clr.users');
+    for (const text of [pushed.stdout, pushed.stderr, status.stdout, status.stderr, stored]) {
+      expect(text).not.toContain(SECRET);
+      expect(text).not.toContain('db.internal');
+    }
+  });
+
+  it('pushes without the connections\' variables set: connections are not pushed', async () => {
+    // Prepare
+    const { configFile } = await tempProject();
+    await writeFile(configFile, (await readFile(configFile, 'utf8')).replace('state: ./state', `state: dynamodb://${STACK}`));
+    delete process.env[CONNECTION_VARIABLE];
+
+    // Act
+    const pushed = await captureOutput(() => pushCommand(['--config', configFile]));
+
+    // Assess
+    expect(pushed.code).toBe(0);
+    expect(pushed.stdout).toContain(`2 table config(s) pushed to dynamodb://${STACK}`);
+    await expect(loadConfig(configFile)).rejects.toThrow(CONNECTION_VARIABLE);
   });
 
   it('refuses a state location that cannot be a stack name', async () => {
