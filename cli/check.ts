@@ -5,7 +5,7 @@ import { checkTable, type TableCheck } from '../check/check-table.js';
 import { keyValues } from '../check/compare.js';
 import { repairBatches } from '../check/repair-keys.js';
 import { openSourceSide, type SourceSide } from '../check/source-side.js';
-import { ConfigError, loadConfig, printable, printableJson, selectTables, type FloeConfig, type SelectedTable } from '../config/index.js';
+import { loadConfig, printable, printableJson, requireWarehouseCapability, selectTables, type FloeConfig, type SelectedTable } from '../config/index.js';
 import { repairLocally, type RepairRequest } from '../runtime/local/repair.js';
 import { DuckDbWarehouse } from '../warehouse/duckdb.js';
 import { openStateStore } from './state-store.js';
@@ -36,7 +36,7 @@ export async function checkCommand(argv: string[]): Promise<number> {
     },
   });
   const config = await loadConfig(values.config);
-  if (!config.warehouse.startsWith('duckdb://')) throw new ConfigError(`warehouse ${config.warehouse}: floe check compares with a DuckDB warehouse only, so far`);
+  requireWarehouseCapability(config, 'check', 'floe check', values.config);
   const selected = selectTables(config, { source: values.source, table: values.table });
   const checks = await checkSelected(config, selected, values.json);
   if (!values.repair) {
