@@ -112,12 +112,26 @@ describe('floe replay and duplicate delivery', () => {
     await client.end();
   });
 
-  async function counts(warehousePath: string): Promise<{ raw: unknown; staging: unknown }> {
+  /**
+   * Every table of the warehouse (raw, staging, gold and floe's own bookkeeping), each as its row
+   * count and an md5 of all its rows, every column, in a fixed order: equal only if nothing in it changed.
+   */
+  async function contents(warehousePath: string): Promise<Record<string, { rows: number; md5: string }>> {
     const warehouse = await DuckDbWarehouse.open(warehousePath);
     try {
-      const [raw] = await warehouse.query('select count(*)::int as n from raw."src__floe_replay_test__events"');
-      const [staging] = await warehouse.query('select count(*)::int as n from staging."src__floe_replay_test__events"');
-      return { raw: raw?.['n'], staging: staging?.['n'] };
+      const tables = await warehouse.query(
+        `select table_schema || '.' || table_name as name from information_schema.tables
+         where table_catalog = current_database() and table_schema not in ('information_schema', 'pg_catalog') order by 1`,
+      );
+      const digests: Record<string, { rows: number; md5: string }> = {};
+      for (const { name } of tables) {
+        const [schema, table] = String(name).split('.');
+        const [digest] = await warehouse.query(
+          `select count(*)::int as n, md5(coalesce(string_agg(t::varchar, chr(10) order by t::varchar), '')) as md5 from "${schema}"."${table}" t`,
+        );
+        digests[String(name)] = { rows: Number(digest?.['n']), md5: String(digest?.['md5']) };
+      }
+      return digests;
     } finally {
       await warehouse.close();
     }
@@ -129,7 +143,7 @@ describe('floe replay and duplicate delivery', () => {
     const warehousePath = config.warehouse.slice('duckdb://'.length);
     const [first] = await runLocally(config);
     const runId = first!.runId;
-    const before = await counts(warehousePath);
+    const before = await contents(warehousePath);
     const log = (await readFile(join(config.state, 'events.jsonl'), 'utf8')).split('\n').filter(Boolean);
     const rawLanded = log.map((line) => JSON.parse(line) as { 'detail-type': string; detail: { runId: string } })
       .find((e) => e['detail-type'] === 'RawLanded' && e.detail.runId === runId);
@@ -142,13 +156,15 @@ describe('floe replay and duplicate delivery', () => {
     } finally {
       await pipeline.close();
     }
+    const afterDuplicate = await contents(warehousePath);
     const replayed = await replayLocally(config, runId, 'RawLanded');
     // Assess
     expect(first!.failure).toBeNull();
-    expect(before).toEqual({ raw: 1000, staging: 1000 });
+    expect(before).toMatchObject({ 'raw.src__floe_replay_test__events': { rows: 1000 }, 'staging.src__floe_replay_test__events': { rows: 1000 } });
     expect(seen).toEqual(['RawLanded']);
+    expect(afterDuplicate).toEqual(before);
     expect(replayed.failure).toBeNull();
-    expect(await counts(warehousePath)).toEqual(before);
+    expect(await contents(warehousePath)).toEqual(before);
   });
 
   it('replays a request as a new run of the same table', async () => {
