@@ -223,10 +223,11 @@ def seed_mysql(shape: Shape) -> None:
         values = ", ".join(c.my_value for c in shape.columns)
         cursor.execute(f"DROP TABLE IF EXISTS {table}")
         cursor.execute(f"CREATE TABLE {table} ({columns}) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4")
-        cursor.execute("BEGIN")
-        cursor.execute(f"INSERT INTO {table} SELECT {values} "
-                       f"FROM (SELECT CAST(seq AS SIGNED) AS g FROM seq_1_to_{shape.rows}) AS s")
-        cursor.execute("COMMIT")
+        if shape.rows > 0:  # seq_1_to_0 counts down, from 1 to 0
+            cursor.execute("BEGIN")
+            cursor.execute(f"INSERT INTO {table} SELECT {values} "
+                           f"FROM (SELECT CAST(seq AS SIGNED) AS g FROM seq_1_to_{shape.rows}) AS s")
+            cursor.execute("COMMIT")
         cursor.execute(f"ALTER TABLE {table} COMMENT '{shape.digest()}'")  # last: the rows are in
         cursor.execute(f"ANALYZE TABLE {table}")
         cursor.fetchall()
