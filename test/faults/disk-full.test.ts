@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { access, mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { access, mkdir, mkdtemp, readdir, rm, stat, statfs } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -10,24 +10,39 @@ import { eventsOf, floeRun, lastRequestedRun, projectIn, statusOf, writeProject,
 import { PostgresSourceTable, uniqueName } from './source-table.js';
 
 /**
- * The raw folder fills up while the job writes Parquet. The raw root is a 256 KiB tmpfs (the tests
- * run as root in CI); where mounting is not allowed, the same write failure is made by a file
- * standing where the job's data folder must go, and the report says which one ran.
+ * The raw folder fills up while the job writes Parquet: the raw root is a 256 KiB tmpfs. Mounting
+ * one needs root (CAP_SYS_ADMIN), which the tests have in CI; where the mount is refused, the test
+ * fails and says why, rather than passing on some other write failure.
  */
 const run = promisify(execFile);
+const DISK_BYTES = 256 * 1024;
+/** `f_type` of a tmpfs (linux/magic.h). */
+const TMPFS_MAGIC = 0x01021994;
 const source = new PostgresSourceTable(uniqueName('floe_fault_disk'));
 let root: string;
 let project: Project;
-/** How the write failure is made: `tmpfs` (disk full) or `blocked` (a file where a folder must go). */
-let variant: 'tmpfs' | 'blocked';
+let mounted = false;
 
-async function mountTinyDisk(dir: string): Promise<boolean> {
+/** Mounts a {@link DISK_BYTES} tmpfs on `dir`, or throws saying why the test cannot run. */
+async function mountTinyDisk(dir: string): Promise<void> {
   try {
-    await run('mount', ['-t', 'tmpfs', '-o', 'size=256k', 'tmpfs', dir]);
-    return true;
-  } catch {
-    return false;
+    await run('mount', ['-t', 'tmpfs', '-o', `size=${DISK_BYTES / 1024}k`, 'tmpfs', dir]);
+  } catch (error) {
+    const reason = (error as { stderr?: string }).stderr?.trim() || String(error);
+    throw new Error(`the disk-full test mounts a ${DISK_BYTES / 1024} KiB tmpfs on the raw folder and needs root for it (CAP_SYS_ADMIN): mount failed: ${reason}`, { cause: error });
   }
+  mounted = true;
+  const disk = await statfs(dir);
+  if (disk.type !== TMPFS_MAGIC || disk.blocks * disk.bsize !== DISK_BYTES) {
+    throw new Error(`${dir} is not a ${DISK_BYTES}-byte tmpfs after mounting one: type ${disk.type.toString(16)}, ${disk.blocks * disk.bsize} bytes`);
+  }
+}
+
+/** Bytes of the Parquet files under `dir`. */
+async function parquetBytes(dir: string): Promise<number> {
+  const files = (await readdir(dir, { recursive: true })).filter((file) => file.endsWith('.parquet'));
+  const sizes = await Promise.all(files.map(async (file) => (await stat(join(dir, file))).size));
+  return sizes.reduce((sum, size) => sum + size, 0);
 }
 
 beforeAll(async () => {
@@ -39,23 +54,18 @@ beforeAll(async () => {
   project = projectIn(join(root, 'project'), source, { rawRoot: join(root, 'project', 'raw') });
   await mkdir(project.rawRoot, { recursive: true });
   await writeProject(project, { partitions: 1 });
-  if (await mountTinyDisk(project.rawRoot)) {
-    variant = 'tmpfs';
-  } else {
-    variant = 'blocked';
-    await writeFile(join(project.rawRoot, 'PostgreSQL'), 'a file where the job needs a folder\n');
-  }
+  await mountTinyDisk(project.rawRoot);
 });
 
 afterAll(async () => {
-  if (variant === 'tmpfs') await run('umount', [project.rawRoot]).catch(() => undefined);
+  if (mounted) await run('umount', [project.rawRoot]);
   await source.drop();
   await source.close();
   await rm(root, { recursive: true, force: true });
 });
 
-describe('A raw folder that cannot take the files', () => {
-  it('fails the run cleanly with no manifest and no data files, and the next run, with room, loads everything', async () => {
+describe('A raw folder that fills up while the job writes', () => {
+  it('fails the run in the extraction on ENOSPC, with no manifest and no data files, and the next run, with room, loads everything', async () => {
     // Act
     const failed = await floeRun(project);
     const deadRunId = await lastRequestedRun(project);
@@ -63,25 +73,26 @@ describe('A raw folder that cannot take the files', () => {
     const files = await readdir(project.rawRoot, { recursive: true });
     const manifest = await access(join(project.rawRoot, '_manifests', `${deadRunId}.json`)).then(() => true, () => false);
     const afterFailure = await statusOf(project);
-    if (variant === 'tmpfs') await run('mount', ['-o', 'remount,size=64m', project.rawRoot]);
-    else await rm(join(project.rawRoot, 'PostgreSQL'));
+    await run('mount', ['-o', 'remount,size=64m', project.rawRoot]);
     await source.change();
     const recovery = await floeRun(project);
     const assessment = await assess(project);
-    const row = reportRow(variant === 'tmpfs' ? 'raw folder full (256 KiB tmpfs)' : 'raw folder unwritable (file blocks the data folder)', {
+    const landed = await parquetBytes(project.rawRoot);
+    const row = reportRow(`raw folder full (${DISK_BYTES / 1024} KiB tmpfs)`, {
       faulted: describeFaulted(failed),
       leftBehind: `${files.filter((file) => file.endsWith('.parquet') || file.endsWith('.part')).length} data file(s)${manifest ? ', manifest' : ', no manifest'}`,
       unlock: '-',
-      recovery: recovery.code === 0 ? 'ok' : describeFaulted(recovery),
+      recovery: recovery.code === 0 ? `ok, ${Math.round(landed / 1024)} KiB of Parquet` : describeFaulted(recovery),
     }, assessment);
-    process.stdout.write(`\n${formatReport(`Write failure in the job (${variant})`, [row])}\n\n`);
+    process.stdout.write(`\n${formatReport('Disk full in the job', [row])}\n\n`);
 
-    // Assess
-    expect(failed.code).toBe(1);
+    // Assess: the job's write failed for want of space (errno 28, ENOSPC), and the disk could not have held the files
+    expect(failed).toMatchObject({ code: 1, signal: null });
     expect(ingestFailed?.detail).toMatchObject({
       step: 'extract',
-      error: variant === 'tmpfs' ? expect.stringMatching(/could not write .*No space left on device/) : expect.stringMatching(/could not write .*/),
+      error: expect.stringMatching(/^could not write Parquet for part 0: \[Errno 28\] .*No space left on device/),
     });
+    expect(landed).toBeGreaterThan(DISK_BYTES);
     expect(manifest).toBe(false);
     expect(files.filter((file) => file.endsWith('.parquet') || file.endsWith('.part'))).toEqual([]);
     expect(afterFailure).toMatchObject({ activeRun: null, watermark: null });
