@@ -31,6 +31,12 @@ ROW_GROUP_BYTES = 16 * 1024 * 1024
 ROW_GROUP_ROWS = 1_048_576
 COMPRESSION = "zstd"
 COMPRESSION_LEVEL = 1
+# A column's dictionary stops (and the column goes on plain) once its dictionary page passes this.
+# pyarrow's default, 1 MiB, dictionary-encodes a unique key until 131,072 values are in the
+# dictionary, then falls back: on the matrix's tables that cost 2-3x the write time and made files
+# larger (narrow: 0.34 s and 13 MB against 0.12 s and 7.4 MB; mixed: 0.70 s, 43 MB against 0.41 s,
+# 32 MB). At 64 KiB low-cardinality columns (codes, flags, enums) keep their dictionary.
+DICTIONARY_PAGE_BYTES = 64 * 1024
 
 
 @dataclass(frozen=True)
@@ -132,6 +138,7 @@ class PartWriter:
             self._schema,
             compression=COMPRESSION,
             compression_level=COMPRESSION_LEVEL,
+            dictionary_pagesize_limit=DICTIONARY_PAGE_BYTES,
             write_statistics=True,
         )
         self._file_rows = 0
