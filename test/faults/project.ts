@@ -7,10 +7,12 @@ import { statusCommand, type TableStatus } from '../../cli/status.js';
 import { unlockCommand } from '../../cli/unlock.js';
 import { LocalStateStore } from '../../state/index.js';
 import { warehouseTableName } from '../../config/warehouse-table-name.js';
+import { CLOCK_AHEAD_VARIABLE } from './clock-ahead.js';
 import type { SourceTable } from './source-table.js';
 
 const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const FLOE = join(REPO_ROOT, 'cli', 'floe.ts');
+const CLOCK_AHEAD = join(REPO_ROOT, 'test', 'faults', 'clock-ahead.ts');
 
 /**
  * One table of a floe project in a folder of its own: config, raw folder, state folder, DuckDB
@@ -125,15 +127,18 @@ export interface FloeResult {
 
 /**
  * Runs the floe command as a child process, as a person would (`node --import tsx cli/floe.ts …`),
- * with `env` added to this process's environment; FLOE_FAULT and FLOE_LEASE_TTL_SECONDS are
- * passed only when `env` names them.
+ * with `env` added to this process's environment; FLOE_FAULT, FLOE_LEASE_TTL_SECONDS and
+ * {@link CLOCK_AHEAD_VARIABLE} (which sets the child's clock ahead: clock-ahead.ts) are passed only
+ * when `env` names them.
  */
 export function floe(args: readonly string[], env: Record<string, string> = {}, onSpawn?: (pid: number) => void): Promise<FloeResult> {
   const started = performance.now();
   const base = { ...process.env };
   delete base['FLOE_FAULT'];
   delete base['FLOE_LEASE_TTL_SECONDS'];
-  const child = spawn(process.execPath, ['--import', 'tsx', FLOE, ...args], {
+  delete base[CLOCK_AHEAD_VARIABLE];
+  const clock = env[CLOCK_AHEAD_VARIABLE] === undefined ? [] : ['--import', CLOCK_AHEAD];
+  const child = spawn(process.execPath, ['--import', 'tsx', ...clock, FLOE, ...args], {
     cwd: REPO_ROOT,
     env: { ...base, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -183,16 +188,17 @@ async function captured(command: () => Promise<number>): Promise<{ code: number;
   }
 }
 
-/** `floe status --json`: every table of the project's config. */
-export async function statusesOf(project: Project): Promise<TableStatus[]> {
-  const { code, stdout, stderr } = await captured(() => statusCommand(['--config', project.configFile, '--json']));
+/** `floe status --json`: every table of the project's config, at `now` (default the system clock). */
+export async function statusesOf(project: Project, now?: Date): Promise<TableStatus[]> {
+  const options = now === undefined ? {} : { now: () => now };
+  const { code, stdout, stderr } = await captured(() => statusCommand(['--config', project.configFile, '--json'], options));
   if (code !== 0) throw new Error(`floe status exited ${code}: ${stderr}`);
   return JSON.parse(stdout) as TableStatus[];
 }
 
-/** `floe status --json`, the project's table. */
-export async function statusOf(project: Project): Promise<TableStatus> {
-  const statuses = await statusesOf(project);
+/** `floe status --json`, the project's table, at `now` (default the system clock). */
+export async function statusOf(project: Project, now?: Date): Promise<TableStatus> {
+  const statuses = await statusesOf(project, now);
   const status = statuses.find((s) => s.source === project.sourceName && s.table === project.table);
   if (!status) throw new Error(`floe status has no ${project.sourceName}/${project.table}: ${JSON.stringify(statuses)}`);
   return status;
