@@ -1,4 +1,6 @@
 #!/usr/bin/env node
+import { readFileSync } from 'node:fs';
+
 import { CHECK_USAGE, checkCommand } from './check.js';
 import { DISCOVER_USAGE, discoverCommand } from './discover.js';
 import { REPLAY_USAGE, replayCommand } from './replay.js';
@@ -11,6 +13,19 @@ import { UNLOCK_USAGE, unlockCommand } from './unlock.js';
 import { describeError, EXIT, exitCodeOf } from './error-report.js';
 
 type Command = (argv: string[]) => Promise<number>;
+
+/** What each command is for, shown by `floe <command> --help` under its usage. */
+const PURPOSE: Record<string, string> = {
+  run: 'Runs the choreography for the selected tables on embedded defaults: extraction, raw, staging, gold. Prints each step and a summary.',
+  status: 'Per table: mode, committed watermark, last run and its rows, lease state, and lag since the last successful run.',
+  logs: "The extraction job's log lines for a run, then the run's steps.",
+  discover: "Reads a source's catalog and prints table config ready to paste.",
+  replay: "Republishes a run's past event, so the steps after it run again.",
+  push: "Validates the config and writes every table's config to the state store it names.",
+  unlock: 'Frees the table lease a dead run still holds, and ends that run as failed.',
+  check: "Compares each table's source with its staging table; --repair re-extracts exactly the rows that differ.",
+  snowflake: "Prints (ddl) or runs (apply) the Snowflake objects floe needs.",
+};
 
 const COMMANDS: Record<string, Command> = {
   run: runCommand,
@@ -35,12 +50,33 @@ const USAGE = `usage:
   ${CHECK_USAGE}
   ${SNOWFLAKE_USAGE}`;
 
+/** The package's version, from package.json beside this folder. */
+function version(): string {
+  const packageJson = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
+  return packageJson.version;
+}
+
+const HELP_FLAGS = new Set(['--help', '-h']);
+
 async function main(): Promise<number> {
   const [name, ...rest] = process.argv.slice(2);
+  if (name === '--version' || name === '-V') {
+    process.stdout.write(`floe ${version()}\n`);
+    return EXIT.ok;
+  }
+  if (name !== undefined && HELP_FLAGS.has(name)) {
+    process.stdout.write(`floe ${version()}: move PostgreSQL and MySQL/MariaDB into Snowflake and keep them in sync\n\n${USAGE}\n\nfloe <command> --help says more of one command.\n`);
+    return EXIT.ok;
+  }
   const command = name === undefined ? undefined : COMMANDS[name];
-  if (!command) {
-    process.stderr.write(`${USAGE}\n`);
+  if (!command || name === undefined) {
+    process.stderr.write(`${name === undefined ? '' : `floe: unknown command ${JSON.stringify(name)}\n`}${USAGE}\n`);
     return EXIT.usage;
+  }
+  if (rest.some((arg) => HELP_FLAGS.has(arg))) {
+    const usage = USAGE.split('\n').filter((line) => line.trim().startsWith(`floe ${name}`)).map((line) => line.trim());
+    process.stdout.write(`usage:\n${usage.map((line) => `  ${line}`).join('\n')}\n\n${PURPOSE[name] ?? ''}\n`);
+    return EXIT.ok;
   }
   try {
     return await command(rest);
