@@ -2,9 +2,21 @@
 
 It needs a C compiler and Python's headers, and nothing of libpq: it calls the libpq psycopg loads.
 Everything else about the package is in pyproject.toml.
+
+FLOE_EXTRACT_PURE=1 leaves the extension out, for the pure-Python wheel (py3-none-any) of the Glue
+job's wheel set (glue/packaging/): an extension compiled here would be built for this machine's
+Python and C library, not for the Glue runtime's.
 """
+
+import os
 
 from setuptools import Extension, setup
 
+PURE = os.environ.get("FLOE_EXTRACT_PURE") == "1"
+
 # optional: without a compiler the package installs all the same, and the pump runs its Python loop.
-setup(ext_modules=[Extension("floe_extract.sources._copy_pump", ["floe_extract/sources/_copy_pump.c"], optional=True)])
+setup(
+    ext_modules=[]
+    if PURE
+    else [Extension("floe_extract.sources._copy_pump", ["floe_extract/sources/_copy_pump.c"], optional=True)]
+)

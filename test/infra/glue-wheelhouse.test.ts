@@ -1,0 +1,139 @@
+import { execFileSync, spawnSync } from 'node:child_process';
+import { copyFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import mysql from 'mysql2/promise';
+import pg from 'pg';
+
+import { builtWheelhouse } from '../../infra/extraction-job.js';
+import { repoRoot } from '../state/helpers.js';
+
+const PG_URL = process.env['FLOE_TEST_PG_URL'] ?? 'postgresql://postgres@127.0.0.1:5432/postgres';
+const MYSQL_URL = process.env['FLOE_TEST_MYSQL_URL'] ?? 'mysql://root@127.0.0.1:3306/test';
+const SCHEMA = 'floe_wheelhouse';
+
+/**
+ * The Glue runtime's Python (3.9), found the way this machine has it: on PATH, or a pyenv version.
+ * The test needs it: cp39 wheels install and load only there.
+ */
+function python39(): string {
+  const onPath = spawnSync('python3.9', ['--version']);
+  if (onPath.status === 0) return 'python3.9';
+  const root = spawnSync('pyenv', ['root'], { encoding: 'utf8' }).stdout?.trim() || join(process.env['HOME'] ?? '/root', '.pyenv');
+  const versions = existsSync(join(root, 'versions')) ? readdirSync(join(root, 'versions')).filter((v) => v.startsWith('3.9.')) : [];
+  const found = versions.map((v) => join(root, 'versions', v, 'bin', 'python3.9')).find((path) => existsSync(path));
+  if (found === undefined) throw new Error('no Python 3.9 (the Glue Python shell runtime): install one (e.g. pyenv install 3.9) to run this test');
+  return found;
+}
+
+/** The environment of the clean Python: nothing of this machine's pip configuration or project. */
+function cleanEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
+  return { PATH: process.env['PATH'] ?? '', HOME: process.env['HOME'] ?? '/root', PIP_CONFIG_FILE: '/dev/null', PIP_NO_INDEX: '1', ...extra };
+}
+
+describe('Packaging: the Glue wheel set installs with the index disabled, in a clean Python 3.9', () => {
+  let work: string;
+  let venvPython: string;
+  let archive: string;
+  let pgClient: pg.Client;
+  let mysqlConnection: mysql.Connection;
+
+  beforeAll(async () => {
+    work = mkdtempSync(join(tmpdir(), 'floe-wheelhouse-'));
+    execFileSync(python39(), ['-m', 'venv', join(work, 'venv')]);
+    venvPython = join(work, 'venv', 'bin', 'python');
+    // The stack ships the folder as a zip asset; so does this test.
+    archive = join(work, 'wheelhouse.zip');
+    execFileSync(join(repoRoot, '.venv', 'bin', 'python'), ['-m', 'zipfile', '-c', archive, ...readdirSync(builtWheelhouse()).map((file) => join(builtWheelhouse(), file))]);
+    pgClient = new pg.Client({ connectionString: PG_URL });
+    await pgClient.connect();
+    await pgClient.query(`drop schema if exists ${SCHEMA} cascade; create schema ${SCHEMA}`);
+    await pgClient.query(`create table ${SCHEMA}.orders (id bigint primary key, amount numeric(12,2), note text)`);
+    await pgClient.query(`insert into ${SCHEMA}.orders select g, g * 1.25, 'n' || g from generate_series(1, 300) g`);
+    mysqlConnection = await mysql.createConnection(MYSQL_URL);
+    await mysqlConnection.query(`drop table if exists ${SCHEMA}_orders`);
+    await mysqlConnection.query(`create table ${SCHEMA}_orders (id bigint primary key, amount decimal(12,2), note text)`);
+    await mysqlConnection.query(`insert into ${SCHEMA}_orders values (1, 1.25, 'a'), (2, 2.50, 'b'), (3, 3.75, null)`);
+  }, 120_000);
+
+  afterAll(async () => {
+    await pgClient?.query(`drop schema if exists ${SCHEMA} cascade`);
+    await pgClient?.end();
+    await mysqlConnection?.query(`drop table if exists ${SCHEMA}_orders`);
+    await mysqlConnection?.end();
+    if (work) rmSync(work, { recursive: true, force: true });
+  });
+
+  it('pins every file of the set by sha256, floe_extract included, and names no index', () => {
+    // Prepare
+    const lock = readFileSync(join(builtWheelhouse(), 'requirements.lock'), 'utf8');
+    const pins = lock.split('\n').filter((line) => line !== '' && !line.startsWith('#'));
+    const wheels = readdirSync(builtWheelhouse()).filter((file) => file.endsWith('.whl'));
+
+    // Assess: exact versions, a hash for every wheel file, and the job's own wheel pure Python
+    expect(pins.every((pin) => /^[a-z0-9-]+==[^ ]+( --hash=sha256:[0-9a-f]{64})+$/.test(pin))).toBe(true);
+    expect(pins.map((pin) => pin.split('==')[0])).toEqual(expect.arrayContaining(['floe-extract', 'pyarrow', 'psycopg', 'psycopg-binary', 'mysql-connector-python', 'boto3']));
+    expect(pins.flatMap((pin) => pin.match(/--hash=/g) ?? [])).toHaveLength(wheels.length);
+    expect(wheels.filter((file) => file.startsWith('floe_extract-'))).toEqual([expect.stringMatching(/-py3-none-any\.whl$/)]);
+    expect(lock).not.toMatch(/index-url|find-links|https?:/);
+  });
+
+  it('runs the job script alone, as Glue does: it installs the set, then extracts from PostgreSQL and MariaDB with it', () => {
+    // Prepare: the script without the package beside it, and nowhere to fetch from
+    const script = join(work, 'script', 'extract.py');
+    execFileSync('mkdir', ['-p', join(work, 'script')]);
+    copyFileSync(join(repoRoot, 'glue', 'extract.py'), script);
+    const packages = join(work, 'packages');
+    const run = (runId: string, engine: string, table: string, connection: string) => spawnSync(venvPython, [
+      script, '--floe-wheelhouse', archive, '--run-id', runId, '--engine', engine, '--database', 'wh',
+      '--connection', 'env:FLOE_TEST_CONNECTION', '--table', table, '--primary-key', 'id', '--raw-root', join(work, 'raw'),
+    ], { encoding: 'utf8', env: cleanEnv({ FLOE_PACKAGES_DIR: packages, FLOE_TEST_CONNECTION: connection, PIP_INDEX_URL: 'http://127.0.0.1:9/simple' }), cwd: join(work, 'script') });
+
+    // Act
+    const fromPostgres = run('wh-pg', 'postgres', `${SCHEMA}.orders`, PG_URL);
+    const fromMariaDb = run('wh-my', 'mysql', `${SCHEMA}_orders`, MYSQL_URL);
+
+    // Assess
+    expect(fromPostgres.status).toBe(0);
+    expect(fromMariaDb.status).toBe(0);
+    const manifest = (runId: string) => JSON.parse(readFileSync(join(work, 'raw', '_manifests', `${runId}.json`), 'utf8')) as { totalRows: number };
+    expect(manifest('wh-pg').totalRows).toBe(300);
+    expect(manifest('wh-my').totalRows).toBe(3);
+  }, 240_000);
+
+  it.each([
+    ['postgres', 'psycopg', 'psycopg.pq.__impl__'],
+    ['mysql', '_mysql_connector', 'floe_extract.sources.mysql.USE_PURE'],
+  ])('loads the C extensions of the %s reader from the installed set: pyarrow and %s', (engine, extension, implementation) => {
+    // Act: after the run above installed the set, one process per engine, importing as the job does
+    // (each run loads one driver: psycopg's binary libpq, pyarrow and mysql-connector's C extension in
+    // one process exhaust glibc's static TLS here, "cannot allocate memory in static TLS block")
+    const packages = join(work, 'packages');
+    const report = execFileSync(venvPython, ['-I', '-c', [
+      'import json, sys', `sys.path.insert(0, ${JSON.stringify(packages)})`,
+      `import floe_extract, floe_extract.sources.${engine}, pyarrow.lib, boto3, psycopg, mysql.connector, ${extension}`,
+      `print(json.dumps({"implementation": ${implementation}, "files": [m.__file__ for m in (pyarrow.lib, ${extension}, floe_extract, boto3)], "python": sys.version_info[:2]}))`,
+    ].join('\n')], { encoding: 'utf8', env: cleanEnv({}) });
+    const imported = JSON.parse(report) as { implementation: string | boolean; files: string[]; python: number[] };
+
+    // Assess: psycopg runs on its binary libpq; the MySQL reader on the connector's C extension
+    expect(imported.python).toEqual([3, 9]);
+    expect(imported.implementation).toBe(engine === 'postgres' ? 'binary' : false);
+    for (const file of imported.files) expect(file.startsWith(packages)).toBe(true);
+    expect(imported.files[0]).toMatch(/\.cpython-39-x86_64-linux-gnu\.so$/);
+    expect(imported.files[1]).toMatch(engine === 'postgres' ? /psycopg\/__init__\.py$/ : /_mysql_connector\.cpython-39-x86_64-linux-gnu\.so$/);
+  }, 60_000);
+
+  it("also installs on manylinux2014's glibc (2.17), where mysql-connector-python has only its pure-Python wheel", () => {
+    // Act: pip chooses as on the oldest host the set supports
+    const target = join(work, 'oldest');
+    execFileSync(venvPython, ['-m', 'pip', 'install', '--isolated', '--quiet', '--no-index', '--find-links', builtWheelhouse(), '--only-binary', ':all:',
+      '--require-hashes', '--no-deps', '--platform', 'manylinux2014_x86_64', '--python-version', '3.9', '--implementation', 'cp', '--abi', 'cp39',
+      '--target', target, '-r', join(builtWheelhouse(), 'requirements.lock')], { env: cleanEnv({}) });
+
+    // Assess
+    const installed = readdirSync(target);
+    expect(installed).toEqual(expect.arrayContaining(['pyarrow', 'psycopg_binary', 'mysql', 'floe_extract']));
+    expect(installed.filter((name) => name.startsWith('_mysql_connector'))).toEqual([]);
+  }, 120_000);
+});
