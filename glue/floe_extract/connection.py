@@ -158,38 +158,87 @@ def _from_url(url: str, engine: str) -> ConnectionSettings:
     )
 
 
-def _from_secret(secret_id: str, engine: str) -> ConnectionSettings:
-    """Reads an RDS-style JSON secret (username, password, host, port, dbname) or a secret holding a URL."""
+# What a `secretsmanager:<id>?…` connection may add to its secret: the address an RDS-managed secret
+# (`rds!db-…`, `rds!cluster-…`) lacks, since it holds only username and password.
+# https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/rds-secrets-manager.html
+SECRET_ADDRESS_KEYS = ("host", "port", "dbname")
+
+
+def _secret_address(query: str, secret_id: str) -> dict[str, str]:
+    """The host, port and database given beside the secret id; anything else is refused by name."""
+    address: dict[str, str] = {}
+    for name, value in parse_qsl(query, keep_blank_values=True):
+        if name not in SECRET_ADDRESS_KEYS:
+            raise JobArgumentError(
+                f"--connection secretsmanager:{secret_id}?…: option {name[:40]!r} is not supported beside a secret "
+                f"(supported: {', '.join(SECRET_ADDRESS_KEYS)}); driver options belong in the secret's URL"
+            )
+        if value == "":
+            raise JobArgumentError(f"--connection secretsmanager:{secret_id}?…: option {name!r} needs a value")
+        address[name] = value
+    return address
+
+
+def _from_secret(reference: str, engine: str) -> ConnectionSettings:
+    """Reads an RDS-style JSON secret (username, password, host, port, dbname) or a secret holding a URL.
+
+    `reference` is the secret id, optionally followed by `?host=…&port=…&dbname=…`: values given
+    there replace the secret's (an RDS-managed secret has only username and password, so its
+    database's address comes from the stack's context or the config). Secret ids never hold `?`.
+    """
     import boto3
     from botocore.exceptions import BotoCoreError, ClientError
 
+    secret_id, _, query = reference.partition("?")
+    address = _secret_address(query, secret_id)
     try:
         client = boto3.client("secretsmanager", endpoint_url=os.environ.get("AWS_ENDPOINT_URL_SECRETS_MANAGER"))
         secret = client.get_secret_value(SecretId=secret_id)["SecretString"]
     except ClientError as error:
-        if error.response.get("Error", {}).get("Code") == "ResourceNotFoundException":
+        code = error.response.get("Error", {}).get("Code")
+        if code == "ResourceNotFoundException":
             raise JobArgumentError(
                 f"--connection names secret {secret_id!r}, which Secrets Manager does not have"
+            ) from None
+        if code in ("AccessDeniedException", "AccessDenied") and "kms" in str(error).lower():
+            # A secret encrypted with a customer managed key needs kms:Decrypt on that key as well.
+            # https://docs.aws.amazon.com/secretsmanager/latest/userguide/security-encryption.html
+            raise JobArgumentError(
+                f"could not decrypt secret {secret_id!r}: the job role needs kms:Decrypt on the secret's KMS key "
+                f"(context floe:sourceSecrets.<source>.kmsKeyArn): {error}"
             ) from None
         raise SourceUnavailableError(f"could not read secret {secret_id!r} from Secrets Manager: {error}") from None
     except BotoCoreError as error:
         raise SourceUnavailableError(f"could not read secret {secret_id!r} from Secrets Manager: {error}") from None
     if secret.lstrip().startswith("{"):
         try:
-            fields = json.loads(secret)
+            fields = {**json.loads(secret), **address}
+            host = fields.get("host")
+            dbname = fields.get("dbname") or fields.get("database")
+            if not host or not dbname:
+                missing = " and ".join(name for name, value in (("host", host), ("dbname", dbname)) if not value)
+                raise JobArgumentError(
+                    f"secret {secret_id!r} has no {missing} (an RDS-managed secret holds only username and password): "
+                    f"give it beside the secret, secretsmanager:<secret id>?host=…&port=…&dbname=… "
+                    f"(on AWS: context floe:sourceSecrets.<source>.host, .port and .dbname)"
+                )
             return ConnectionSettings(
                 engine=engine,
-                host=str(fields["host"]),
+                host=str(host),
                 port=int(fields.get("port") or DEFAULT_PORTS[engine]),
                 user=str(fields["username"]),
                 password=str(fields.get("password", "")),
-                dbname=str(fields.get("dbname") or fields["database"]),
+                dbname=str(dbname),
             )
         except (ValueError, KeyError) as error:
             raise JobArgumentError(
                 f"secret {secret_id!r} must hold JSON with host, port, username, password and dbname "
                 f"(missing or invalid: {error.__class__.__name__} {error.args[0] if error.args else ''})"
             ) from None
+    if address:
+        raise JobArgumentError(
+            f"secret {secret_id!r} holds a URL, which names its own host: drop ?{'&'.join(address)} from the connection"
+        )
     return _from_url(secret.strip(), engine)
 
 
