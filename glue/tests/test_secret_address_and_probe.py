@@ -28,7 +28,8 @@ from floe_extract.probe import probe_key
 def rds_managed_secret(client: Any) -> str:
     """A secret as RDS manages it: `rds!db-…`, holding only username and password."""
     secret_id = unique("rds!db-0f3c9a1e")
-    client.create_secret(Name=secret_id, SecretString=json.dumps({"username": SECRET_USER, "password": SECRET_PASSWORD}))
+    value = json.dumps({"username": SECRET_USER, "password": SECRET_PASSWORD})
+    client.create_secret(Name=secret_id, SecretString=value)
     return secret_id
 
 
