@@ -16,8 +16,13 @@ export interface AlarmsProps {
   deadLetterQueues: Readonly<Record<string, IQueue>>;
 }
 
-/** The rules that send floe events to the topic, by name: their ARNs are known before they exist (see {@link Alarms}). */
-export const ALARM_RULE_NAMES = { ingestFailed: 'floe-alarm-ingest-failed', checkDrift: 'floe-alarm-check-drift' } as const;
+/**
+ * The rules that send floe events to the topic, by name (the stack's name first, so two stacks can
+ * share an account): their ARNs are known before they exist (see {@link Alarms}).
+ */
+export function alarmRuleNames(stackName: string): { ingestFailed: string; checkDrift: string } {
+  return { ingestFailed: `${stackName}-alarm-ingest-failed`, checkDrift: `${stackName}-alarm-check-drift` };
+}
 
 /**
  * Where people hear about trouble: one SNS topic (subscribe to it after deploying) that gets
@@ -46,12 +51,13 @@ export class Alarms extends Construct {
   constructor(scope: Construct, id: string, props: AlarmsProps) {
     super(scope, id);
     const stack = Stack.of(this);
+    const ruleNames = alarmRuleNames(stack.stackName);
     this.topic = new Topic(this, 'Topic', { displayName: 'floe alarms', enforceSSL: true });
     this.deliveryRole = new Role(this, 'DeliveryRole', {
       description: 'floe: EventBridge publishes IngestFailed and drifted CheckCompleted to the alarm topic',
       assumedBy: new ServicePrincipal('events.amazonaws.com').withConditions({
         ArnEquals: {
-          'aws:SourceArn': Object.values(ALARM_RULE_NAMES).map((ruleName) =>
+          'aws:SourceArn': Object.values(ruleNames).map((ruleName) =>
             stack.formatArn({ service: 'events', resource: 'rule', resourceName: `${props.bus.eventBusName}/${ruleName}` })),
         },
         StringEquals: { 'aws:SourceAccount': stack.account },
@@ -64,14 +70,14 @@ export class Alarms extends Construct {
     });
     const target = new SnsTopic(this.topic, { role: this.deliveryRole, deadLetterQueue: this.deliveryDeadLetters });
     new Rule(this, 'IngestFailed', {
-      ruleName: ALARM_RULE_NAMES.ingestFailed,
+      ruleName: ruleNames.ingestFailed,
       description: 'floe: every IngestFailed event to the alarm topic',
       eventBus: props.bus,
       eventPattern: { source: [FLOE_EVENT_SOURCE], detailType: [INGEST_FAILED] },
       targets: [target],
     });
     new Rule(this, 'CheckDrift', {
-      ruleName: ALARM_RULE_NAMES.checkDrift,
+      ruleName: ruleNames.checkDrift,
       description: 'floe: every CheckCompleted not in sync (check: after-merge) to the alarm topic',
       eventBus: props.bus,
       eventPattern: { source: [FLOE_EVENT_SOURCE], detailType: [CHECK_COMPLETED], detail: { inSync: [false] } },

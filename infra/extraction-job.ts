@@ -1,4 +1,5 @@
-import { readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { Annotations, ArnFormat, Stack } from 'aws-cdk-lib';
 import { CfnJob } from 'aws-cdk-lib/aws-glue';
 import { PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
@@ -7,38 +8,42 @@ import { Asset } from 'aws-cdk-lib/aws-s3-assets';
 import { Construct } from 'constructs';
 import { repoPath } from './paths.js';
 import type { SourceSecrets } from './source-secrets.js';
+import { ExtractionNetwork } from './extraction-network.js';
+import type { SourceNetwork } from './source-network.js';
 import { JOB_TIMEOUT_MINUTES } from '../pipeline/lease.js';
 
 export interface ExtractionJobProps {
   jobName: string;
   rawBucket: Bucket;
   sourceSecrets: SourceSecrets;
-  /** Tables extracted at the same time (one job run per table). */
+  /** The sources' VPC (context `floe:network`); without it the job runs in AWS's network. */
+  network?: SourceNetwork | undefined;
+  /** Tables extracted at the same time (one job run per table); more wait in start-ingest's queue. */
   maxConcurrentRuns?: number;
 }
 
-/**
- * The pip requirements of `glue/pyproject.toml` (`[project] dependencies`), so the job installs
- * exactly what the package declares and the two cannot drift.
- */
-export function glueRequirements(pyproject = readFileSync(repoPath('glue', 'pyproject.toml'), 'utf8')): string[] {
-  const block = /^dependencies\s*=\s*\[([\s\S]*?)^\]/m.exec(pyproject)?.[1];
-  if (block === undefined) throw new Error('glue/pyproject.toml: no [project] dependencies list found');
-  return [...block.matchAll(/^\s*"([^"]+)"/gm)].map((match) => match[1] ?? '');
-}
+/** The job's maximum concurrent runs unless the stack says otherwise. */
+export const DEFAULT_MAX_CONCURRENT_RUNS = 10;
 
 /**
- * The extraction job (`glue/`) as a Glue Python shell job. The script is `glue/extract.py`; the
- * `floe_extract` package travels as a zip on `--extra-py-files` (a folder asset holding only
- * `floe_extract/`), and its third-party requirements as `--additional-python-modules`.
- * start-ingest passes every per-run argument; the role reads and writes the raw bucket and reads
- * only the source secrets named in the stack's context.
+ * The extraction job (`glue/`) as a Glue Python shell job (Python 3.9). The script is
+ * `glue/extract.py`; everything it imports comes from the wheel set built by
+ * `glue/packaging/build_wheelhouse.py` (floe_extract's own wheel and its pinned dependencies,
+ * resolved for the Glue runtime's Python and platform), shipped as an asset of the stack. The script
+ * installs that set with pip and the index disabled before importing floe_extract, so a run fetches
+ * nothing from the internet (see glue/packaging/README.md). start-ingest passes every per-run
+ * argument; the role reads and writes the raw bucket and reads only the source secrets (and their
+ * KMS keys) named in the stack's context. With a network, the job runs through one Glue NETWORK
+ * connection per subnet ({@link ExtractionNetwork}).
+ * @see https://docs.aws.amazon.com/glue/latest/dg/add-job-python.html
  */
 export class ExtractionJob extends Construct {
   readonly job: CfnJob;
   readonly jobName: string;
   readonly jobArn: string;
   readonly role: Role;
+  readonly network: ExtractionNetwork | undefined;
+  readonly wheelhouse: Asset;
 
   constructor(scope: Construct, id: string, props: ExtractionJobProps) {
     super(scope, id);
@@ -47,10 +52,7 @@ export class ExtractionJob extends Construct {
     this.jobArn = stack.formatArn({ service: 'glue', resource: 'job', resourceName: props.jobName });
 
     const script = new Asset(this, 'Script', { path: repoPath('glue', 'extract.py') });
-    const pkg = new Asset(this, 'Package', {
-      path: repoPath('glue'),
-      exclude: ['*', '.*', '!floe_extract', '!floe_extract/**', '**/__pycache__', '**/*.pyc'],
-    });
+    this.wheelhouse = new Asset(this, 'Wheelhouse', { path: builtWheelhouse() });
 
     this.role = new Role(this, 'Role', {
       assumedBy: new ServicePrincipal('glue.amazonaws.com'),
@@ -58,7 +60,7 @@ export class ExtractionJob extends Construct {
     });
     props.rawBucket.grantReadWrite(this.role);
     script.grantRead(this.role);
-    pkg.grantRead(this.role);
+    this.wheelhouse.grantRead(this.role);
     this.role.addToPolicy(
       new PolicyStatement({
         actions: ['logs:CreateLogGroup', 'logs:CreateLogStream', 'logs:PutLogEvents'],
@@ -68,14 +70,33 @@ export class ExtractionJob extends Construct {
         ],
       }),
     );
-    const secretArns = Object.values(props.sourceSecrets);
-    if (secretArns.length === 0) {
+    const secrets = Object.values(props.sourceSecrets);
+    if (secrets.length === 0) {
       Annotations.of(this).addWarningV2(
         'floe:no-source-secrets',
         'No source secrets: the job can read no database. Set context floe:sourceSecrets to {"<source>": "<secret ARN>"}.',
       );
     } else {
-      this.role.addToPolicy(new PolicyStatement({ actions: ['secretsmanager:GetSecretValue'], resources: secretArns }));
+      this.role.addToPolicy(new PolicyStatement({ actions: ['secretsmanager:GetSecretValue'], resources: secrets.map((secret) => secret.secretArn) }));
+    }
+    // A secret encrypted with a customer managed key: Secrets Manager decrypts it with the caller's
+    // kms:Decrypt permission on that key, which this grants only through Secrets Manager.
+    // https://docs.aws.amazon.com/secretsmanager/latest/userguide/security-encryption.html
+    // https://docs.aws.amazon.com/kms/latest/developerguide/conditions-kms.html#conditions-kms-via-service
+    const keys = [...new Set(secrets.flatMap((secret) => (secret.kmsKeyArn === undefined ? [] : [secret.kmsKeyArn])))];
+    if (keys.length > 0) {
+      this.role.addToPolicy(new PolicyStatement({
+        actions: ['kms:Decrypt'],
+        resources: keys,
+        conditions: { StringEquals: { 'kms:ViaService': `secretsmanager.${stack.region}.amazonaws.com` } },
+      }));
+    }
+    this.network = props.network === undefined ? undefined : new ExtractionNetwork(this, 'Network', { network: props.network, jobRole: this.role });
+    if (props.network === undefined) {
+      Annotations.of(this).addWarningV2(
+        'floe:no-network',
+        "No network: the job runs in AWS's network and reaches only databases open to the internet. Set context floe:network to the sources' VPC.",
+      );
     }
 
     this.job = new CfnJob(this, 'Job', {
@@ -89,12 +110,28 @@ export class ExtractionJob extends Construct {
       maxRetries: 0,
       // The lease a run holds its table with outlasts this (pipeline/lease.ts): one value for both.
       timeout: JOB_TIMEOUT_MINUTES,
-      executionProperty: { maxConcurrentRuns: props.maxConcurrentRuns ?? 10 },
+      // A start past this limit is refused by Glue (ConcurrentRunsExceededException) and waits in
+      // start-ingest's queue (runtime/aws/start-later.ts), not in Glue's own job run queue: a run
+      // Glue holds WAITING has no documented bound on that wait, and the run's lease must outlast it.
+      executionProperty: { maxConcurrentRuns: props.maxConcurrentRuns ?? DEFAULT_MAX_CONCURRENT_RUNS },
+      ...(this.network === undefined ? {} : { connections: { connections: this.network.connectionNames } }),
       defaultArguments: {
         '--job-language': 'python',
-        '--extra-py-files': pkg.s3ObjectUrl,
-        '--additional-python-modules': glueRequirements().join(','),
+        // glue/extract.py installs this set (pip, no index) before importing floe_extract.
+        [WHEELHOUSE_ARGUMENT]: this.wheelhouse.s3ObjectUrl,
       },
     });
   }
+}
+
+/** The job argument naming the wheel set; glue/extract.py reads the same name. */
+export const WHEELHOUSE_ARGUMENT = '--floe-wheelhouse';
+
+/** The wheel set's folder, built by glue/packaging/build_wheelhouse.py; a clear error when it was not built. */
+export function builtWheelhouse(): string {
+  const folder = repoPath('glue', 'dist', 'wheelhouse');
+  if (!existsSync(join(folder, 'requirements.lock'))) {
+    throw new Error(`${folder} holds no wheel set: run scripts/build-glue-wheels (scripts/setup runs it) before cdk synth`);
+  }
+  return folder;
 }

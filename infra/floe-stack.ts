@@ -1,11 +1,12 @@
-import { Annotations, CfnOutput, CfnParameter, Duration, Stack, type StackProps } from 'aws-cdk-lib';
+import { Annotations, CfnOutput, Duration, Stack, type StackProps } from 'aws-cdk-lib';
 import { EventBus, Rule, type EventPattern as CdkEventPattern } from 'aws-cdk-lib/aws-events';
 import { EventBus as EventBusTarget, LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
 import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import { BlockPublicAccess, Bucket, BucketEncryption } from 'aws-cdk-lib/aws-s3';
+import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
-import { BUS_NAME, FLOE_EVENT_SOURCE, GLUE_EVENT_SOURCE } from '../events/bus.js';
+import { FLOE_EVENT_SOURCE, GLUE_EVENT_SOURCE } from '../events/bus.js';
 import { routesFor, type EventPattern, type HandlerName } from '../events/routes.js';
 import { Alarms } from './alarms.js';
 import { ExtractionJob } from './extraction-job.js';
@@ -14,12 +15,16 @@ import { PUBLISHED_DETAIL_TYPES, grantPublishing } from './published-events.js';
 import { SnowflakeEntry } from './snowflake-entry.js';
 import { SNOWFLAKE_CONTEXT, snowflakeEnvironment, type SnowflakeSettings } from './snowflake-settings.js';
 import { SnowflakeStorageRole } from './snowflake-storage-role.js';
-import type { SourceSecrets } from './source-secrets.js';
+import { secretConnection, type SourceSecrets } from './source-secrets.js';
+import type { SourceNetwork } from './source-network.js';
+import { SnowflakeTrust } from './snowflake-trust.js';
 import { StateTables } from './state-tables.js';
 
 export interface FloeStackProps extends StackProps {
-  /** Source name → Secrets Manager ARN of its connection (context `floe:sourceSecrets`). */
+  /** Source name → the Secrets Manager secret of its connection (context `floe:sourceSecrets`). */
   sourceSecrets: SourceSecrets;
+  /** The sources' VPC, subnets and security groups (context `floe:network`). */
+  network?: SourceNetwork | undefined;
   /** Where load-and-merge and build-gold find Snowflake (context `floe:snowflake`). */
   snowflake?: SnowflakeSettings | undefined;
   /** Days the job logs under `_logs/` are kept (default 90). */
@@ -59,26 +64,15 @@ export class FloeStack extends Stack {
   /** Ends the run of an event whose handler's retries are spent (functions/retries-exhausted/). */
   readonly retriesExhausted: HandlerFunction;
   readonly alarms: Alarms;
+  /** Where start-ingest puts a request Glue refused for its concurrent-run limit (runtime/aws/start-later.ts). */
+  readonly startLater: Queue;
 
   constructor(scope: Construct, id: string, props: FloeStackProps) {
     super(scope, id, props);
-    const snowflakeUserArn = new CfnParameter(this, 'SnowflakeIamUserArn', {
-      type: 'String',
-      description: "API_AWS_IAM_USER_ARN of Snowflake's API integration (DESCRIBE API INTEGRATION)",
-      allowedPattern: '^arn:aws[a-z-]*:iam::\\d{12}:user/.+$',
-    });
-    const snowflakeExternalId = new CfnParameter(this, 'SnowflakeExternalId', {
-      type: 'String',
-      description: "API_AWS_EXTERNAL_ID of Snowflake's API integration",
-      minLength: 1,
-    });
-    const snowflakeStorageExternalId = new CfnParameter(this, 'SnowflakeStorageExternalId', {
-      type: 'String',
-      description: "STORAGE_AWS_EXTERNAL_ID of Snowflake's storage integration (DESC INTEGRATION)",
-      minLength: 1,
-    });
+    const trust = new SnowflakeTrust(this);
 
-    this.bus = new EventBus(this, 'Bus', { eventBusName: BUS_NAME });
+    // Named after the stack, like every named resource, so two stacks can share an account and region.
+    this.bus = new EventBus(this, 'Bus', { eventBusName: busNameFor(this.stackName) });
     // `floe replay` replays from here.
     this.bus.archive('Archive', {
       description: 'floe events, for floe replay',
@@ -102,6 +96,7 @@ export class FloeStack extends Stack {
       jobName: `${this.stackName}-extract`,
       rawBucket: this.rawBucket,
       sourceSecrets: props.sourceSecrets,
+      network: props.network,
     });
     const routes = routesFor([this.extraction.jobName]);
 
@@ -117,7 +112,9 @@ export class FloeStack extends Stack {
       'start-ingest': {
         ...environment,
         FLOE_GLUE_JOB_NAME: this.extraction.jobName,
-        FLOE_SOURCE_SECRETS: JSON.stringify(props.sourceSecrets),
+        // Each secret's ARN, with the address it lacks (an RDS-managed secret's) as ?host=…&port=…&dbname=….
+        FLOE_SOURCE_SECRETS: JSON.stringify(Object.fromEntries(Object.entries(props.sourceSecrets).map(([source, secret]) =>
+          [source, secretConnection(secret).slice('secretsmanager:'.length)]))),
       },
       'glue-finished': environment,
       'load-and-merge': { ...environment, ...warehouseEnvironment },
@@ -140,6 +137,7 @@ export class FloeStack extends Stack {
     this.handlers['start-ingest'].fn.addToRolePolicy(
       new PolicyStatement({ actions: ['glue:StartJobRun'], resources: [this.extraction.jobArn] }),
     );
+    this.startLater = this.startLaterQueue(this.handlers['start-ingest']);
     if (props.snowflake !== undefined) {
       for (const name of ['load-and-merge', 'build-gold'] as const) {
         this.handlers[name].fn.addToRolePolicy(new PolicyStatement({ actions: ['secretsmanager:GetSecretValue'], resources: [props.snowflake.secretArn] }));
@@ -174,8 +172,8 @@ export class FloeStack extends Stack {
       });
     }
 
-    const entry = new SnowflakeEntry(this, 'Snowflake', { environment, snowflakeUserArn, snowflakeExternalId });
-    const storage = new SnowflakeStorageRole(this, 'SnowflakeStorage', { rawBucket: this.rawBucket, snowflakeUserArn, externalId: snowflakeStorageExternalId });
+    const entry = new SnowflakeEntry(this, 'Snowflake', { environment, trust: trust.api });
+    const storage = new SnowflakeStorageRole(this, 'SnowflakeStorage', { rawBucket: this.rawBucket, trust: trust.storage });
     this.tables.grantHandler(entry.handler.fn);
     grantPublishing(this.bus, entry.handler.fn, PUBLISHED_DETAIL_TYPES['request-ingest']);
 
@@ -190,10 +188,33 @@ export class FloeStack extends Stack {
     this.alarms = alarms;
 
     new CfnOutput(this, 'BusName', { value: this.bus.eventBusName });
+    new CfnOutput(this, 'StateStore', { value: `dynamodb://${this.stackName}`, description: 'state: in floe.config.yaml' });
+    new CfnOutput(this, 'JobConnections', { value: (this.extraction.network?.connectionNames ?? []).join(',') || 'none', description: "the Glue NETWORK connections the extraction job runs through ('none': AWS's network)" });
     new CfnOutput(this, 'RawRoot', { value: rawRoot });
     new CfnOutput(this, 'GlueJobName', { value: this.extraction.jobName });
     new CfnOutput(this, 'SnowflakeStorageRoleArn', { value: storage.role.roleArn, description: "STORAGE_AWS_ROLE_ARN of Snowflake's storage integration (snowflake.storageRoleArn)" });
     new CfnOutput(this, 'AlarmTopicArn', { value: alarms.topic.topicArn, description: 'subscribe to hear about IngestFailed and dead letters' });
+  }
+
+  /**
+   * The start-later queue and its wiring: start-ingest sends a refused request there with a delay
+   * and reads it back (batches of one); a message it cannot handle five times lands in its
+   * dead-letter queue, which is alarmed. The visibility timeout is six times the function's, as
+   * Lambda's SQS event source asks.
+   * @see https://docs.aws.amazon.com/lambda/latest/dg/with-sqs.html#events-sqs-queueconfig
+   */
+  private startLaterQueue(startIngest: HandlerFunction): Queue {
+    const queue = new Queue(this, 'StartLater', {
+      retentionPeriod: Duration.days(1),
+      visibilityTimeout: Duration.minutes(6),
+      encryption: QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      deadLetterQueue: { queue: startIngest.deadLetterQueue, maxReceiveCount: 5 },
+    });
+    queue.grantSendMessages(startIngest.fn);
+    startIngest.fn.addEnvironment('FLOE_START_LATER_QUEUE_URL', queue.queueUrl);
+    startIngest.fn.addEventSource(new SqsEventSource(queue, { batchSize: 1 }));
+    return queue;
   }
 
   /**
@@ -213,6 +234,11 @@ export class FloeStack extends Stack {
     for (const [, queue] of failures) fn.fn.addEventSource(new SqsEventSource(queue, { batchSize: 1 }));
     return fn;
   }
+}
+
+/** The stack's event bus: named after the stack (a second stack in the same account and region gets its own). */
+export function busNameFor(stackName: string): string {
+  return `${stackName}-events`;
 }
 
 function pascal(name: string): string {

@@ -1,15 +1,14 @@
-import { CfnOutput, Duration, type CfnParameter } from 'aws-cdk-lib';
+import { CfnOutput, Duration, Stack } from 'aws-cdk-lib';
 import { AuthorizationType, EndpointType, LambdaIntegration, RestApi } from 'aws-cdk-lib/aws-apigateway';
 import { AnyPrincipal, ArnPrincipal, Effect, PolicyDocument, PolicyStatement, Role } from 'aws-cdk-lib/aws-iam';
+import type { RoleTrust } from './snowflake-trust.js';
 import { Construct } from 'constructs';
 import { HandlerFunction } from './handler-function.js';
 
 export interface SnowflakeEntryProps {
   environment: Record<string, string>;
-  /** Snowflake's IAM user (`API_AWS_IAM_USER_ARN` from `DESCRIBE API INTEGRATION`). */
-  snowflakeUserArn: CfnParameter;
-  /** `API_AWS_EXTERNAL_ID` from the same DESCRIBE. */
-  snowflakeExternalId: CfnParameter;
+  /** Snowflake's IAM user (`API_AWS_IAM_USER_ARN`) and `API_AWS_EXTERNAL_ID`, from `DESCRIBE API INTEGRATION` (infra/snowflake-trust.ts). */
+  trust: RoleTrust;
 }
 
 const STAGE = 'v1';
@@ -48,12 +47,13 @@ export class SnowflakeEntry extends Construct {
     });
     this.role = new Role(this, 'SnowflakeRole', {
       description: "Assumed by Snowflake's API integration to call floe's external function",
-      assumedBy: new ArnPrincipal(props.snowflakeUserArn.valueAsString),
-      externalIds: [props.snowflakeExternalId.valueAsString],
+      assumedBy: props.trust.principal,
+      externalIds: [props.trust.externalId],
       maxSessionDuration: Duration.hours(1),
     });
     const policy = snowflakeOnly(this.role.roleArn);
     this.api = new RestApi(this, 'Api', {
+      restApiName: `${Stack.of(this).stackName}-ingest`,
       description: 'floe: entry for Snowflake external functions',
       endpointTypes: [EndpointType.REGIONAL],
       cloudWatchRole: false,

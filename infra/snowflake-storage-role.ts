@@ -1,14 +1,13 @@
-import { Duration, type CfnParameter } from 'aws-cdk-lib';
-import { ArnPrincipal, Role } from 'aws-cdk-lib/aws-iam';
+import { Duration } from 'aws-cdk-lib';
+import { Role } from 'aws-cdk-lib/aws-iam';
+import type { RoleTrust } from './snowflake-trust.js';
 import type { Bucket } from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 
 export interface SnowflakeStorageRoleProps {
   rawBucket: Bucket;
-  /** Snowflake's IAM user (`STORAGE_AWS_IAM_USER_ARN` from `DESC INTEGRATION`). */
-  snowflakeUserArn: CfnParameter;
-  /** `STORAGE_AWS_EXTERNAL_ID` from the same DESC. */
-  externalId: CfnParameter;
+  /** Snowflake's IAM user (`STORAGE_AWS_IAM_USER_ARN`) and `STORAGE_AWS_EXTERNAL_ID`, from `DESC INTEGRATION` (infra/snowflake-trust.ts). */
+  trust: RoleTrust;
 }
 
 /**
@@ -22,8 +21,8 @@ export class SnowflakeStorageRole extends Construct {
     super(scope, id);
     this.role = new Role(this, 'Role', {
       description: "Assumed by Snowflake's storage integration to read floe's raw files",
-      assumedBy: new ArnPrincipal(props.snowflakeUserArn.valueAsString),
-      externalIds: [props.externalId.valueAsString],
+      assumedBy: props.trust.principal,
+      externalIds: [props.trust.externalId],
       maxSessionDuration: Duration.hours(1),
     });
     props.rawBucket.grantRead(this.role);

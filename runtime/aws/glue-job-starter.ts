@@ -6,12 +6,24 @@ import { FloeError } from '../../errors/floe-error.js';
 /** Glue errors that the same request will meet again: the job is missing or the call is malformed. */
 const TERMINAL_GLUE_ERRORS = new Set(['EntityNotFoundException', 'InvalidInputException', 'AccessDeniedException']);
 
-/** StartJobRun failed; `retryable` says whether a later delivery of the same request may succeed. */
+/**
+ * Glue's refusals for a limit on concurrent runs (the job's `maxConcurrentRuns`, the account's
+ * quota): a later attempt gets through once runs end.
+ * @see https://docs.aws.amazon.com/glue/latest/webapi/API_StartJobRun.html
+ */
+const CONCURRENCY_LIMIT_ERRORS = new Set(['ConcurrentRunsExceededException', 'ResourceNumberLimitExceededException']);
+
+/**
+ * StartJobRun failed; `retryable` says whether a later delivery of the same request may succeed,
+ * and `concurrencyLimit` whether it waits for runs to end (start-ingest queues it: start-later.ts).
+ */
 export class JobStartError extends FloeError {
   override readonly name = 'JobStartError';
+  readonly concurrencyLimit: boolean;
 
-  constructor(message: string, options: { cause?: unknown; retryable: boolean }) {
+  constructor(message: string, options: { cause?: unknown; retryable: boolean; concurrencyLimit?: boolean }) {
     super(message, options);
+    this.concurrencyLimit = options.concurrencyLimit ?? false;
   }
 }
 
@@ -43,11 +55,13 @@ export class GlueJobStarter implements JobStarter {
     } catch (error) {
       const code = (error as { name?: unknown }).name;
       const retryable = !(typeof code === 'string' && TERMINAL_GLUE_ERRORS.has(code));
+      const concurrencyLimit = typeof code === 'string' && CONCURRENCY_LIMIT_ERRORS.has(code);
       // The arguments are not quoted: they may name a secret, and the run id is enough to find them.
       throw new JobStartError(
         `could not start Glue job "${this.jobName}" for run ${runId}: ${(error as Error).message}` +
-          (retryable ? '; it can be retried' : '; check that the job exists and the role may start it'),
-        { cause: error, retryable },
+          (concurrencyLimit ? '; the job is at its limit of concurrent runs, so the start waits for one to end'
+            : retryable ? '; it can be retried' : '; check that the job exists and the role may start it'),
+        { cause: error, retryable, concurrencyLimit },
       );
     }
     if (!jobRunId) {

@@ -5,9 +5,8 @@ import { join } from 'node:path';
 import { App, Stack } from 'aws-cdk-lib';
 import { Match, type Template } from 'aws-cdk-lib/assertions';
 import type { CfnFunction } from 'aws-cdk-lib/aws-lambda';
-import { BUS_NAME } from '../../events/bus.js';
 import { routesFor } from '../../events/routes.js';
-import { glueRequirements } from '../../infra/extraction-job.js';
+import { WHEELHOUSE_ARGUMENT } from '../../infra/extraction-job.js';
 import type { FloeStack } from '../../infra/floe-stack.js';
 import { PUBLISHED_DETAIL_TYPES } from '../../infra/published-events.js';
 import { parseSourceSecrets } from '../../infra/source-secrets.js';
@@ -26,15 +25,20 @@ beforeAll(() => {
   resources = template.toJSON()['Resources'] as Record<string, Resource>;
 });
 
+/** Snowflake's IAM user once given; until then this account (infra/snowflake-trust.ts). */
+const SNOWFLAKE_PRINCIPAL = {
+  'Fn::If': ['SnowflakeUserKnown', { Ref: 'SnowflakeIamUserArn' }, { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':iam::', { Ref: 'AWS::AccountId' }, ':root']] }],
+};
+
 const ofType = (type: string) => Object.entries(resources).filter(([, resource]) => resource.Type === type);
 const logicalId = (construct: { node: { defaultChild?: unknown } }) =>
   Stack.of(stack).getLogicalId(construct.node.defaultChild as CfnFunction);
 
 describe('Stack: FloeStack events', () => {
-  it('creates the floe bus', () => {
+  it("creates the stack's bus, named after the stack", () => {
     // Assess
     template.resourceCountIs('AWS::Events::EventBus', 1);
-    template.hasResourceProperties('AWS::Events::EventBus', { Name: BUS_NAME });
+    template.hasResourceProperties('AWS::Events::EventBus', { Name: 'FloeTest-events' });
   });
 
   it('makes exactly one rule per route, with the routing table pattern and its handler as target', () => {
@@ -157,7 +161,7 @@ describe('Stack: FloeStack Lambdas', () => {
 });
 
 describe('Stack: FloeStack extraction job', () => {
-  it('is a Python 3.9 shell job with the script, the package and its requirements', () => {
+  it('is a Python 3.9 shell job with the script and the wheel set it installs, and no package index', () => {
     // Assess
     template.hasResourceProperties('AWS::Glue::Job', {
       Name: 'FloeTest-extract',
@@ -166,11 +170,12 @@ describe('Stack: FloeStack extraction job', () => {
       MaxRetries: 0,
       DefaultArguments: {
         '--job-language': 'python',
-        '--extra-py-files': { 'Fn::Sub': Match.stringLikeRegexp('\\.zip$') },
-        '--additional-python-modules': glueRequirements().join(','),
+        [WHEELHOUSE_ARGUMENT]: { 'Fn::Sub': Match.stringLikeRegexp('\\.zip$') },
       },
     });
-    expect(glueRequirements()).toEqual(expect.arrayContaining([expect.stringMatching(/^pyarrow/), expect.stringMatching(/^psycopg/)]));
+    const [, job] = ofType('AWS::Glue::Job')[0]!;
+    const args = JSON.stringify(job.Properties?.['DefaultArguments']);
+    expect(args).not.toMatch(/additional-python-modules|extra-py-files|index-url|pypi/);
   });
 
   it("reads exactly the sources' secrets and, for the warehouse steps, Snowflake's, by ARN", () => {
@@ -210,7 +215,7 @@ describe('Stack: FloeStack extraction job', () => {
 
     // Assess
     expect(role?.[1].Properties?.['AssumeRolePolicyDocument']).toMatchObject({
-      Statement: [{ Principal: { AWS: { Ref: 'SnowflakeIamUserArn' } }, Condition: { StringEquals: { 'sts:ExternalId': { Ref: 'SnowflakeStorageExternalId' } } } }],
+      Statement: [{ Principal: { AWS: SNOWFLAKE_PRINCIPAL }, Condition: { StringEquals: { 'sts:ExternalId': { Ref: 'SnowflakeStorageExternalId' } } } }],
     });
     const policies = ofType('AWS::IAM::Policy').filter(([, policy]) => JSON.stringify(policy.Properties?.['Roles']).includes(role![0]));
     const actions = policies.flatMap(([, policy]) => ((policy.Properties?.['PolicyDocument'] as { Statement: { Action: unknown }[] }).Statement).flatMap((st) => asArray(st.Action)));
@@ -309,7 +314,7 @@ describe('Stack: FloeStack Snowflake entry', () => {
           {
             Action: 'sts:AssumeRole',
             Effect: 'Allow',
-            Principal: { AWS: { Ref: 'SnowflakeIamUserArn' } },
+            Principal: { AWS: SNOWFLAKE_PRINCIPAL },
             Condition: { StringEquals: { 'sts:ExternalId': { Ref: 'SnowflakeExternalId' } } },
           },
         ],
@@ -352,8 +357,8 @@ describe('Stack: FloeStack Snowflake entry', () => {
 
 describe('Stack: FloeStack alarms', () => {
   it('alarms as soon as any dead-letter queue holds a message', () => {
-    // Prepare: every queue but the failures queues retries-exhausted reads
-    const failures = new Set(Object.values(stack.handlers).map((handler) => logicalId(handler.failures!)));
+    // Prepare: every queue but the failures queues retries-exhausted reads and start-ingest's start-later queue
+    const failures = new Set([...Object.values(stack.handlers).map((handler) => logicalId(handler.failures!)), logicalId(stack.startLater)]);
     const queues = ofType('AWS::SQS::Queue').map(([id]) => id).filter((id) => !failures.has(id));
 
     // Assess: one per Lambda, and the alarm rules' own
@@ -407,12 +412,12 @@ describe('Stack: FloeStack alarms', () => {
         Effect: 'Allow',
         Principal: { Service: 'events.amazonaws.com' },
         Condition: {
-          ArnEquals: { 'aws:SourceArn': [ruleArn('floe-alarm-ingest-failed'), ruleArn('floe-alarm-check-drift')] },
+          ArnEquals: { 'aws:SourceArn': [ruleArn('FloeTest-alarm-ingest-failed'), ruleArn('FloeTest-alarm-check-drift')] },
           StringEquals: { 'aws:SourceAccount': { Ref: 'AWS::AccountId' } },
         },
       }],
     });
-    expect(alarmRules.map(([, rule]) => rule.Properties?.['Name']).sort()).toEqual(['floe-alarm-check-drift', 'floe-alarm-ingest-failed']);
+    expect(alarmRules.map(([, rule]) => rule.Properties?.['Name']).sort()).toEqual(['FloeTest-alarm-check-drift', 'FloeTest-alarm-ingest-failed']);
     for (const [, rule] of alarmRules) {
       expect(rule.Properties?.['EventBusName']).toEqual({ Ref: logicalId(stack.bus) });
       expect(rule.Properties?.['Targets']).toEqual([expect.objectContaining({
@@ -485,6 +490,6 @@ describe('Infra: parseSourceSecrets', () => {
     // Act & Assess
     expect(() => parseSourceSecrets(bad)).toThrow(/expected a full Secrets Manager ARN/);
     expect(() => parseSourceSecrets(bad)).not.toThrow(/hunter2/);
-    expect(parseSourceSecrets(JSON.stringify(SOURCE_SECRETS))).toEqual(SOURCE_SECRETS);
+    expect(parseSourceSecrets(JSON.stringify(SOURCE_SECRETS))).toEqual({ clr: { secretArn: SOURCE_SECRETS.clr }, shop: { secretArn: SOURCE_SECRETS.shop } });
   });
 });

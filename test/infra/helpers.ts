@@ -1,6 +1,8 @@
 import { App } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { FloeStack } from '../../infra/floe-stack.js';
+import { parseSourceNetwork, type SourceNetwork } from '../../infra/source-network.js';
+import { parseSourceSecrets } from '../../infra/source-secrets.js';
 
 /** Source secrets the test stack is given: ARNs only, as in a real deployment. */
 /** Snowflake as the test stack is given it: a secret ARN, never a key or password. */
@@ -14,12 +16,26 @@ export const SOURCE_SECRETS = {
   shop: 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:floe/shop-GhIjKl',
 };
 
+/** The sources' network as the README's example gives it: an RDS instance in two private subnets. */
+export const NETWORK = {
+  vpcId: 'vpc-0a1b2c3d4e5f60718',
+  subnetIds: ['subnet-0aaa1111bbbb2222c', 'subnet-0ddd3333eeee4444f'],
+  availabilityZones: ['eu-west-1a', 'eu-west-1b'],
+  routeTableIds: ['rtb-0123456789abcdef0', 'rtb-0fedcba9876543210'],
+  sources: { clr: { securityGroupId: 'sg-0fedcba9876543210', port: 5432 } },
+};
+
 /** The stack as `cdk synth` builds it (real local esbuild bundling, no stubs), and its template. */
-export function synthFloeStack(): { stack: FloeStack; template: Template } {
+export function synthFloeStack(options: { network?: SourceNetwork; sourceSecrets?: unknown; stackName?: string } = {}): { stack: FloeStack; template: Template } {
   const app = new App();
-  const stack = new FloeStack(app, 'FloeTest', { sourceSecrets: SOURCE_SECRETS, snowflake: SNOWFLAKE });
+  const stack = new FloeStack(app, options.stackName ?? 'FloeTest', {
+    sourceSecrets: parseSourceSecrets(options.sourceSecrets ?? SOURCE_SECRETS), snowflake: SNOWFLAKE, network: options.network,
+  });
   return { stack, template: Template.fromStack(stack) };
 }
+
+/** The network context as `cdk synth -c floe:network=…` reads it. */
+export const PARSED_NETWORK = parseSourceNetwork(JSON.stringify(NETWORK))!;
 
 export type Resource = { Type: string; Properties?: Record<string, unknown> };
 

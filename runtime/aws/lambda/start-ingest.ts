@@ -4,23 +4,38 @@
  * Wires {@link createStartIngest} to the AWS adapters, built once per container from the
  * environment infra/floe-stack.ts gives this function, inside {@link createEventLambda}.
  * The connection (`secretsmanager:<arn>`) is never logged.
+ *
+ * A start Glue refuses for its limit of concurrent runs is not a failure: the event goes to the
+ * start-later queue (FLOE_START_LATER_QUEUE_URL, runtime/aws/start-later.ts) and comes back to
+ * this function from there, as an SQS record, after a delay that doubles each time.
  */
 import { GlueClient } from '@aws-sdk/client-glue';
-import type { Context } from 'aws-lambda';
+import { SQSClient } from '@aws-sdk/client-sqs';
+import type { Context, SQSEvent } from 'aws-lambda';
 import { GlueJobStarter } from '../glue-job-starter.js';
 import { createEventLambda, RUN_REQUEST_KEY, type EventLambda } from '../event-lambda.js';
 import { coreAdapters, LambdaConfigError, required, type CoreClients, type LambdaEnvironment } from '../lambda-environment.js';
+import { isConcurrencyLimit, StartLater, StartLaterMessageSchema } from '../start-later.js';
 import { createStartIngest } from '../../../functions/start-ingest/handler.js';
+import { createRetriesExhausted } from '../../../functions/retries-exhausted/handler.js';
 import { LEASE_TTL_MS } from '../../../pipeline/index.js';
+import type { FloeEvent } from '../../../events/index.js';
 
 const SERVICE = 'floe-start-ingest';
 
 /** The SDK clients the entry uses; tests inject clients pointed at moto. */
 export interface StartIngestClients extends CoreClients {
   glue?: GlueClient;
+  sqs?: SQSClient;
 }
 
-/** FLOE_SOURCE_SECRETS: `{"<source>": "<secret ARN>"}`. */
+/**
+ * The key of a delivery from the start-later queue: the run and the attempt, so each attempt runs
+ * once (SQS may deliver a message twice) while the first delivery's key stays spent.
+ */
+export const START_LATER_KEY = '[detail.runId, "replay-name", "floe-start-attempt"]';
+
+/** FLOE_SOURCE_SECRETS: `{"<source>": "<secret ARN>[?host=…&port=…&dbname=…]"}` (infra/source-secrets.ts). */
 function parseSourceSecrets(text: string): ReadonlyMap<string, string> {
   let parsed: unknown;
   try {
@@ -54,7 +69,7 @@ export function createLambdaHandler(env: LambdaEnvironment, clients: StartIngest
   const jobName = required(env, SERVICE, 'FLOE_GLUE_JOB_NAME');
   const secrets = parseSourceSecrets(required(env, SERVICE, 'FLOE_SOURCE_SECRETS'));
   const { logger, dynamodb, state, publisher } = coreAdapters(env, SERVICE, clients);
-  const handle = createStartIngest({
+  const start = createStartIngest({
     state,
     publisher,
     jobs: new GlueJobStarter({ client: clients.glue ?? new GlueClient({}), jobName }),
@@ -68,7 +83,50 @@ export function createLambdaHandler(env: LambdaEnvironment, clients: StartIngest
     },
     leaseTtlMs: LEASE_TTL_MS,
   });
-  return createEventLambda({ service: SERVICE, env, logger, dynamodb, handle, idempotencyKey: RUN_REQUEST_KEY });
+  const queueUrl = env['FLOE_START_LATER_QUEUE_URL'];
+  const later = queueUrl === undefined || queueUrl === ''
+    ? undefined
+    : new StartLater({ sqs: clients.sqs ?? new SQSClient({}), queueUrl, firstDelaySeconds: Number(env['FLOE_START_LATER_FIRST_DELAY_SECONDS'] ?? 30) });
+  const endRun = createRetriesExhausted({ state, publisher });
+
+  /** The attempt being handled: 1 from the bus; from the queue, what its message says. */
+  let attempt = { number: 1, waitingSince: null as Date | null, raw: null as unknown };
+  const handle = async (event: FloeEvent): Promise<void> => {
+    try {
+      await start(event);
+    } catch (error) {
+      if (later === undefined || !isConcurrencyLimit(error)) throw error;
+      const waitingSince = attempt.waitingSince ?? new Date();
+      const { queued, delaySeconds } = await later.defer(attempt.raw, attempt.number + 1, waitingSince);
+      if (queued) {
+        logger.info(`Glue is at its limit of concurrent runs: the start waits ${delaySeconds} s in the start-later queue`, { attempt: attempt.number + 1, waitingSince: waitingSince.toISOString() });
+        return;
+      }
+      logger.warn('Glue refused the start for longer than the job timeout: the run ends', { waitingSince: waitingSince.toISOString() });
+      await endRun({ handler: 'start-ingest', event, error: new Error(`${error.message} (refused since ${waitingSince.toISOString()}, longer than the job's timeout: other jobs hold the account's concurrent runs; raise the quota or the job's maxConcurrentRuns)`) });
+    }
+  };
+  const fromBus = createEventLambda({ service: SERVICE, env, logger, dynamodb, handle, idempotencyKey: RUN_REQUEST_KEY });
+  const fromQueue = createEventLambda({ service: SERVICE, env, logger, dynamodb, handle, idempotencyKey: START_LATER_KEY });
+
+  return async (event, context) => {
+    if (!isSqsEvent(event)) {
+      attempt = { number: 1, waitingSince: null, raw: event };
+      await fromBus(event, context);
+      return;
+    }
+    for (const record of event.Records) {
+      const message = StartLaterMessageSchema.parse(JSON.parse(record.body) as unknown);
+      attempt = { number: message.attempt, waitingSince: new Date(message.waitingSince), raw: message.event };
+      await fromQueue({ ...message.event, 'floe-start-attempt': message.attempt }, context);
+    }
+  };
+}
+
+/** A delivery from the start-later queue (Lambda's SQS event source) rather than from the bus. */
+function isSqsEvent(event: unknown): event is SQSEvent {
+  const records = (event as { Records?: unknown } | null)?.Records;
+  return Array.isArray(records) && records.every((record) => (record as { eventSource?: unknown }).eventSource === 'aws:sqs');
 }
 
 let cached: EventLambda | undefined;
