@@ -25,6 +25,8 @@ export { printable, printableJson } from './printable.js';
 export {
   missingCapability,
   missingOn,
+  missingOnRuntime,
+  runtimeKind,
   requireWarehouseCapability,
   warehouseKind,
   type WarehouseCapability,

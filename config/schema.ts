@@ -6,7 +6,7 @@ import { printable } from './printable.js';
 import { columnNameProblem, tableNameProblem } from './identifiers.js';
 import { RetrySettingsSchema, retryProblems } from './retry.js';
 import { parseSnowflakeWarehouseUrl, SnowflakeSettingsSchema } from './snowflake.js';
-import { CAPABILITY_USES, missingCapability, warehouseKind } from './warehouse-capabilities.js';
+import { CAPABILITY_USES, missingCapability, missingOnRuntime, warehouseKind } from './warehouse-capabilities.js';
 
 /**
  * The schema of `floe.config.yaml`. Its keys are a stable contract; objects are
@@ -256,6 +256,18 @@ export const FloeConfigSchema = ConfigObjectSchema.superRefine((config, ctx) => 
           message:
             `table ${printable(`${source.name}/${table.name}`)}: ${CAPABILITY_USES[key].what}, which a ${warehouseKind(config.warehouse)} warehouse cannot do yet: ${missing}. ` +
             `Remove ${key} from this table, or use a duckdb:// warehouse`,
+        });
+      }
+      for (const key of ['check', 'deletes'] as const) {
+        if (table[key] === undefined) continue;
+        const missing = missingOnRuntime(config.state, CAPABILITY_USES[key].capability);
+        if (missing === null || missingCapability(config.warehouse, CAPABILITY_USES[key].capability) !== null) continue;
+        ctx.addIssue({
+          code: 'custom',
+          path: ['sources', sourceIndex, 'tables', tableIndex, key],
+          message:
+            `table ${printable(`${source.name}/${table.name}`)}: ${CAPABILITY_USES[key].what}, which floe cannot do on AWS yet (state: ${config.state}): ${missing}. ` +
+            `Remove ${key} from this table, or run floe check where the source and a DuckDB warehouse are reachable`,
         });
       }
     });

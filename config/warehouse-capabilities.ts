@@ -40,6 +40,29 @@ export function missingCapability(warehouseUrl: string, capability: WarehouseCap
   return missingOn(warehouseKind(warehouseUrl), capability);
 }
 
+/** Where runs happen: `aws` when the state store is DynamoDB (the deployed stack), else `local`. */
+export type RuntimeKind = 'local' | 'aws';
+
+/** The runtime of a `state:` location (`dynamodb`, `dynamodb://<stack>` or a folder). */
+export function runtimeKind(stateLocation: string): RuntimeKind {
+  return /^dynamodb(:|$)/.test(stateLocation) ? 'aws' : 'local';
+}
+
+/** Why a runtime lacks a capability; absent: it has it. */
+const MISSING_ON_RUNTIME: Readonly<Record<RuntimeKind, Partial<Readonly<Record<WarehouseCapability, string>>>>> = {
+  local: {},
+  aws: {
+    check:
+      "on AWS the comparison would run in the check-after-merge Lambda, which is outside the sources' VPC, holds none of their secrets, " +
+      'and reads no DuckDB staging; it is not built there yet, so every check would fail after every merge',
+  },
+};
+
+/** Why the config's runtime (its `state:` store) cannot do `capability`, or null when it can. */
+export function missingOnRuntime(stateLocation: string, capability: WarehouseCapability): string | null {
+  return MISSING_ON_RUNTIME[runtimeKind(stateLocation)][capability] ?? null;
+}
+
 /** What a table asks for that needs a capability, as config validation words it. */
 export const CAPABILITY_USES: Readonly<Record<'check' | 'deletes', { capability: WarehouseCapability; what: string }>> = {
   check: { capability: 'check', what: 'check: after-merge compares staging with the source after each merge' },

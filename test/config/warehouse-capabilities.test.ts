@@ -67,3 +67,39 @@ describe('Config: what the warehouse cannot do yet is refused up front', () => {
     expect(missingCapability('duckdb:///tmp/w.duckdb', 'check')).toBeNull();
   });
 });
+
+describe('Config: what floe cannot do on AWS yet is refused up front, for a DynamoDB state store', () => {
+  it.each([
+    ['check', { check: 'after-merge' }, 'check: after-merge compares staging with the source after each merge'],
+    ['deletes', { deletes: 'detect' }, "deletes compares the source's primary keys with staging's after each merge"],
+  ])('refuses %s with state: dynamodb://Floe, saying why and what to do', async (key, settings, what) => {
+    // Prepare
+    const data = await validConfigData();
+    data['state'] = 'dynamodb://Floe';
+    Object.assign((data['sources'][0].tables as Record<string, unknown>[])[0]!, settings);
+
+    // Act
+    const error = await loadConfig(await writeConfig(data), { env: ENV }).catch((caught: unknown) => caught);
+
+    // Assess
+    expect(error).toBeInstanceOf(ConfigError);
+    expect((error as ConfigError).problems).toEqual([
+      `sources[0].tables[0].${key}: table clr/clr.availed_coupon_snapshots: ${what}, which floe cannot do on AWS yet (state: dynamodb://Floe): ` +
+        "on AWS the comparison would run in the check-after-merge Lambda, which is outside the sources' VPC, holds none of their secrets, " +
+        'and reads no DuckDB staging; it is not built there yet, so every check would fail after every merge. ' +
+        `Remove ${key} from this table, or run floe check where the source and a DuckDB warehouse are reachable`,
+    ]);
+  });
+
+  it('accepts the same table on AWS without check or deletes, and with them on a local state store', async () => {
+    // Prepare
+    const onAws = await validConfigData();
+    onAws['state'] = 'dynamodb';
+    const local = await validConfigData();
+    Object.assign((local['sources'][0].tables as Record<string, unknown>[])[0]!, { check: 'after-merge', deletes: 'detect' });
+
+    // Act & Assess
+    await expect(loadConfig(await writeConfig(onAws), { env: ENV })).resolves.toMatchObject({ state: 'dynamodb' });
+    await expect(loadConfig(await writeConfig(local), { env: ENV })).resolves.toBeDefined();
+  });
+});
