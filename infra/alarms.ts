@@ -78,9 +78,12 @@ export class Alarms extends Construct {
     });
     new Rule(this, 'CheckDrift', {
       ruleName: ruleNames.checkDrift,
-      description: 'floe: every CheckCompleted not in sync (check: after-merge) to the alarm topic',
+      description: 'floe: every CheckCompleted that found drift (check: after-merge) to the alarm topic',
       eventBus: props.bus,
-      eventPattern: { source: [FLOE_EVENT_SOURCE], detailType: [CHECK_COMPLETED], detail: { inSync: [false] } },
+      // Drift only: a check that could not run (status failed) compared nothing. On AWS no check runs
+      // yet (config validation refuses check: and deletes: for a DynamoDB state store), and an alarm
+      // for a check that never ran would fire after every merge.
+      eventPattern: { source: [FLOE_EVENT_SOURCE], detailType: [CHECK_COMPLETED], detail: { status: ['drift'] } },
       targets: [target],
     });
     const deadLetterQueues = { ...props.deadLetterQueues, AlarmDelivery: this.deliveryDeadLetters };

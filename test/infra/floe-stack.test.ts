@@ -432,11 +432,11 @@ describe('Stack: FloeStack alarms', () => {
     ]);
   });
 
-  it('sends every CheckCompleted that is not in sync to the alarm topic', () => {
+  it('sends every CheckCompleted that found drift to the alarm topic, and none for a check that could not run', () => {
     // Assess
     template.hasResourceProperties('AWS::Events::Rule', {
       EventBusName: { Ref: logicalId(stack.bus) },
-      EventPattern: { source: ['floe.pipeline'], 'detail-type': ['CheckCompleted'], detail: { inSync: [false] } },
+      EventPattern: { source: ['floe.pipeline'], 'detail-type': ['CheckCompleted'], detail: { status: ['drift'] } },
       Targets: [Match.objectLike({ Arn: { Ref: Match.stringLikeRegexp('AlarmsTopic') } })],
     });
   });
