@@ -4,6 +4,7 @@ import { readFileSync } from 'node:fs';
 import { CHECK_USAGE, checkCommand } from './check.js';
 import { DISCOVER_USAGE, discoverCommand } from './discover.js';
 import { REPLAY_USAGE, replayCommand } from './replay.js';
+import { REPORT_USAGE, reportCommand } from './report.js';
 import { LOGS_USAGE, logsCommand } from './logs.js';
 import { PUSH_USAGE, pushCommand } from './push.js';
 import { RUN_USAGE, runCommand } from './run.js';
@@ -25,6 +26,7 @@ const PURPOSE: Record<string, string> = {
   unlock: 'Frees the table lease a dead run still holds, and ends that run as failed.',
   check: "Compares each table's source with its staging table; --repair re-extracts exactly the rows that differ.",
   snowflake: "Prints (ddl) or runs (apply) the Snowflake objects floe needs.",
+  report: 'Writes one self-contained HTML page of the tables: freshness, lag, the last runs, failures, rejects, schema changes, checks, and a timeline.',
 };
 
 const COMMANDS: Record<string, Command> = {
@@ -37,6 +39,7 @@ const COMMANDS: Record<string, Command> = {
   unlock: unlockCommand,
   check: checkCommand,
   snowflake: snowflakeCommand,
+  report: reportCommand,
 };
 
 const USAGE = `usage:
@@ -48,7 +51,8 @@ const USAGE = `usage:
   ${PUSH_USAGE}
   ${UNLOCK_USAGE}
   ${CHECK_USAGE}
-  ${SNOWFLAKE_USAGE}`;
+  ${SNOWFLAKE_USAGE}
+  ${REPORT_USAGE}`;
 
 /** The package's version, from package.json beside this folder. */
 function version(): string {
