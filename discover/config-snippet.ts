@@ -26,15 +26,33 @@ export function configSnippet(tables: readonly DiscoveredTable[], options: { ind
     const problem = unconfigurable(table);
     if (problem !== null) return [`${pad}# ${problem}`];
     return [
-      `${pad}- name: ${scalar(table.name)}`,
+      `${pad}- name: ${scalar(table.name)}   # ${sizeOf(table)}`,
       `${pad}  primaryKey: [${table.primaryKey.map(scalar).join(', ')}]`,
       ...(table.incrementalColumn === null
-        ? []
-        : [`${pad}  incrementalColumn: ${scalar(table.incrementalColumn)}   ${INCREMENTAL_ASSUMPTION}`]),
-      ...(table.partitionColumn === null ? [] : [`${pad}  partitionColumn: ${scalar(table.partitionColumn)}`, `${pad}  partitions: 2`]),
+        ? [`${pad}  # full mode: no column the database sets on update, nor one named like updated_at`]
+        : [`${pad}  # ${table.incrementalColumn}: ${table.incrementalEvidence ?? ''}`, `${pad}  incrementalColumn: ${scalar(table.incrementalColumn)}   ${INCREMENTAL_ASSUMPTION}`]),
+      ...(table.partitionColumn === null ? [] : [`${pad}  partitionColumn: ${scalar(table.partitionColumn)}`, `${pad}  partitions: ${table.partitions}`]),
     ];
   });
   return lines.length === 0 ? '' : `${lines.join('\n')}\n`;
+}
+
+/** The catalog's estimate of the table, as a comment says it. */
+function sizeOf(table: DiscoveredTable): string {
+  const rows = table.estimatedRows === null ? 'rows not estimated yet' : `~${table.estimatedRows.toLocaleString('en-US')} rows`;
+  const bytes = table.estimatedBytes === null ? '' : `, ~${formatBytes(table.estimatedBytes)}`;
+  return `${rows}${bytes}${table.partitions > 1 ? `: ${table.partitions} parallel reads` : ''}`;
+}
+
+function formatBytes(bytes: number): string {
+  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
+  let value = bytes;
+  let unit = 0;
+  while (value >= 1024 && unit < units.length - 1) {
+    value /= 1024;
+    unit += 1;
+  }
+  return `${value < 10 && unit > 0 ? value.toFixed(1) : Math.round(value)} ${units[unit]}`;
 }
 
 /**

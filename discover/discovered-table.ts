@@ -3,7 +3,8 @@
  *
  * @example
  * {"schema":"clr","table":"users","name":"clr.users","primaryKey":["id"],
- *  "incrementalColumn":"updated_at","partitionColumn":"id"}
+ *  "incrementalColumn":"updated_at","incrementalEvidence":"set by a trigger on update, NOT NULL, indexed",
+ *  "partitionColumn":null,"partitions":1,"estimatedRows":1523,"estimatedBytes":262144}
  */
 export interface DiscoveredTable {
   /** The schema (PostgreSQL) or database (MySQL) the table lives in. */
@@ -13,17 +14,31 @@ export interface DiscoveredTable {
   name: string;
   /** Primary key columns in key order; empty when the table has no primary key. */
   primaryKey: string[];
-  /** A timestamp column named like `updated_at`, NOT NULL ones first; null → full mode. */
+  /** The column the table is read incrementally by; null → full mode. */
   incrementalColumn: string | null;
-  /** The key column when the key is one integer column; null → one partition. */
+  /** Why that column, in a few words (what the catalog says of it); null without one. */
+  incrementalEvidence: string | null;
+  /** The key column when the key is one integer column and the table is big enough to split; else null. */
   partitionColumn: string | null;
+  /** Parallel reads proposed from the table's size: 1 below {@link PARTITION_BYTES}. */
+  partitions: number;
+  /** The catalog's row estimate (null when the catalog has none yet, e.g. never analyzed). */
+  estimatedRows: number | null;
+  estimatedBytes: number | null;
 }
 
 /** A column as the catalogs describe it, reduced to what the suggestions need. */
 export interface CatalogColumn {
   name: string;
-  kind: 'integer' | 'timestamp' | 'other';
+  kind: 'integer' | 'timestamp' | 'date' | 'other';
   notNull: boolean;
+  /**
+   * What the database itself does to the column on every update, when it does: MySQL's
+   * `ON UPDATE CURRENT_TIMESTAMP`, or a PostgreSQL trigger that assigns it. Null when nothing.
+   */
+  setOnUpdate: string | null;
+  /** The column leads an index, so a window on it reads an index range, not the whole table. */
+  indexed: boolean;
 }
 
 /** A base table as the catalogs describe it: columns in table order, key columns in key order. */
@@ -32,6 +47,8 @@ export interface CatalogTable {
   table: string;
   columns: CatalogColumn[];
   primaryKey: string[];
+  estimatedRows: number | null;
+  estimatedBytes: number | null;
 }
 
 export interface DiscoverOptions {

@@ -6,14 +6,22 @@ import { sourceError } from './source-error.js';
 import { describeTable } from './suggestions.js';
 
 /** Base tables of the connection's database. Columns are aliased: MySQL 8 returns catalog names in upper case. */
-export const MYSQL_TABLES_SQL = `select table_schema as schema_name, table_name as table_name
+export const MYSQL_TABLES_SQL = `select table_schema as schema_name, table_name as table_name,
+  table_rows as estimated_rows, data_length as estimated_bytes
 from information_schema.tables
 where table_schema = database() and table_type = 'BASE TABLE'
 order by table_name`;
 
-/** Columns of the connection's database in table order, with their primary-key position. */
+/**
+ * Columns of the connection's database in table order, with their primary-key position, what the
+ * server does to them on update (`extra`: `on update CURRENT_TIMESTAMP`, MariaDB adding `()`), and
+ * whether an index leads with them.
+ * @see https://dev.mysql.com/doc/refman/8.0/en/information-schema-columns-table.html
+ */
 export const MYSQL_COLUMNS_SQL = `select c.table_name as table_name, c.column_name as column_name, c.is_nullable as is_nullable,
-  c.data_type as data_type, k.ordinal_position as key_position
+  c.data_type as data_type, k.ordinal_position as key_position, c.extra as extra,
+  exists (select 1 from information_schema.statistics s where s.table_schema = c.table_schema and s.table_name = c.table_name
+    and s.column_name = c.column_name and s.seq_in_index = 1) as indexed
 from information_schema.columns c
 left join information_schema.key_column_usage k
   on k.constraint_schema = c.table_schema and k.table_schema = c.table_schema and k.table_name = c.table_name
@@ -30,11 +38,14 @@ const KINDS: Record<string, CatalogColumn['kind']> = {
   bigint: 'integer',
   datetime: 'timestamp',
   timestamp: 'timestamp',
+  date: 'date',
 };
 
 interface TableRow {
   schema_name: string;
   table_name: string;
+  estimated_rows: number | string | null;
+  estimated_bytes: number | string | null;
 }
 interface ColumnRow {
   table_name: string;
@@ -42,7 +53,11 @@ interface ColumnRow {
   is_nullable: string;
   data_type: string;
   key_position: number | null;
+  extra: string | null;
+  indexed: number;
 }
+
+const number = (value: number | string | null): number | null => (value === null ? null : Number(value));
 
 /** Reads the catalog of a MySQL/MariaDB source's database; names come out unqualified, as the config takes them (qualified when they hold a '.'). */
 export async function discoverMysql(source: SourceConfig): Promise<DiscoveredTable[]> {
@@ -60,7 +75,13 @@ export async function discoverMysql(source: SourceConfig): Promise<DiscoveredTab
       const catalogTable: CatalogTable = {
         schema: row.schema_name,
         table: row.table_name,
-        columns: own.map((column) => ({ name: column.column_name, kind: KINDS[column.data_type.toLowerCase()] ?? 'other', notNull: column.is_nullable === 'NO' })),
+        columns: own.map((column) => ({
+          name: column.column_name, kind: KINDS[column.data_type.toLowerCase()] ?? 'other', notNull: column.is_nullable === 'NO',
+          setOnUpdate: /on update current_timestamp/i.test(column.extra ?? '') ? 'set ON UPDATE CURRENT_TIMESTAMP' : null,
+          indexed: Number(column.indexed) === 1,
+        })),
+        estimatedRows: number(row.estimated_rows),
+        estimatedBytes: number(row.estimated_bytes),
         primaryKey: own
           .filter((column) => column.key_position !== null)
           .sort((a, b) => Number(a.key_position) - Number(b.key_position))

@@ -20,7 +20,9 @@ describe('Discover: MySQL', () => {
       create table order_lines (line_no int, order_id bigint, updated_at datetime(6) null, note text, primary key (order_id, line_no));
       create table users (id int unsigned primary key, UpdatedAt datetime null, changed_at timestamp(6) not null default current_timestamp(6), name text);
       create table audit_log (at datetime, message text);
-      create table \`it's "quoted"\` (code varchar(20) primary key, updated_at date);
+      create table \`it's "quoted"\` (code varchar(20) primary key, created date);
+      create table film (film_id smallint unsigned primary key, title varchar(128), updated_at datetime null,
+        last_update timestamp not null default current_timestamp on update current_timestamp, key idx_last_update (last_update));
       create view user_names as select name from users;`);
   });
 
@@ -29,43 +31,47 @@ describe('Discover: MySQL', () => {
     await admin.end();
   });
 
-  it('describes the base tables of the connection database with their key in key order and suggested columns', async () => {
-    // Prepare
-    const expectedSchema = DATABASE;
-
+  it('proposes the column the server sets ON UPDATE CURRENT_TIMESTAMP over one named like updated_at, saying why', async () => {
     // Act
     const tables = await discoverMysql(source);
 
     // Assess
-    expect(tables).toEqual([
-      { schema: expectedSchema, table: 'audit_log', name: 'audit_log', primaryKey: [], incrementalColumn: null, partitionColumn: null },
-      { schema: expectedSchema, table: `it's "quoted"`, name: `it's "quoted"`, primaryKey: ['code'], incrementalColumn: null, partitionColumn: null },
-      { schema: expectedSchema, table: 'order_lines', name: 'order_lines', primaryKey: ['order_id', 'line_no'], incrementalColumn: 'updated_at', partitionColumn: null },
-      { schema: expectedSchema, table: 'users', name: 'users', primaryKey: ['id'], incrementalColumn: 'changed_at', partitionColumn: 'id' },
+    expect(tables.map((t) => [t.name, t.primaryKey, t.incrementalColumn, t.incrementalEvidence, t.partitionColumn, t.partitions])).toEqual([
+      ['audit_log', [], null, null, null, 1],
+      ['film', ['film_id'], 'last_update', 'set ON UPDATE CURRENT_TIMESTAMP, NOT NULL, indexed', null, 1],
+      [`it's "quoted"`, ['code'], null, null, null, 1],
+      ['order_lines', ['order_id', 'line_no'], 'updated_at', 'named like a last-change time, nullable: rows where it is NULL are seen only by full runs, not indexed: each run scans the table', null, 1],
+      ['users', ['id'], 'changed_at', 'named like a last-change time, NOT NULL, not indexed: each run scans the table', null, 1],
     ]);
+    expect(tables.every((t) => t.schema === DATABASE && t.estimatedRows === 0)).toBe(true);
   });
 
-  it('prints entries to paste under tables: and flags the table without a primary key as a comment', async () => {
+  it('prints entries to paste under tables:, each with its size and why its incremental column, and the table without a primary key as a comment', async () => {
     // Prepare
     const tables = await discoverMysql(source);
 
-    // Act
-    const snippet = configSnippet(tables);
+    // Act: sizes are the server's estimates, so the test reads them as a pattern
+    const snippet = configSnippet(tables).replace(/ {3}# ~0 rows, ~[\d.]+ KiB$/gm, '   # ~0 rows, ~N KiB');
 
     // Assess
     expect(snippet).toBe(
       [
         '      # no primary key: audit_log — floe needs one to merge; add a key or list it with primaryKey: [..] of unique columns',
-        `      - name: "it's \\"quoted\\""`,
+        '      - name: film   # ~0 rows, ~N KiB',
+        '        primaryKey: [film_id]',
+        '        # last_update: set ON UPDATE CURRENT_TIMESTAMP, NOT NULL, indexed',
+        '        incrementalColumn: last_update   # assumed stamped by the database clock; a client clock needs lookbackSeconds (README: incremental runs)',
+        `      - name: "it's \\"quoted\\""   # ~0 rows, ~N KiB`,
         '        primaryKey: [code]',
-        '      - name: order_lines',
+        '        # full mode: no column the database sets on update, nor one named like updated_at',
+        '      - name: order_lines   # ~0 rows, ~N KiB',
         '        primaryKey: [order_id, line_no]',
+        '        # updated_at: named like a last-change time, nullable: rows where it is NULL are seen only by full runs, not indexed: each run scans the table',
         '        incrementalColumn: updated_at   # assumed stamped by the database clock; a client clock needs lookbackSeconds (README: incremental runs)',
-        '      - name: users',
+        '      - name: users   # ~0 rows, ~N KiB',
         '        primaryKey: [id]',
+        '        # changed_at: named like a last-change time, NOT NULL, not indexed: each run scans the table',
         '        incrementalColumn: changed_at   # assumed stamped by the database clock; a client clock needs lookbackSeconds (README: incremental runs)',
-        '        partitionColumn: id',
-        '        partitions: 2',
         '',
       ].join('\n'),
     );
@@ -81,9 +87,10 @@ describe('Discover: MySQL', () => {
 
     // Assess
     expect(config.sources[0]?.tables.map((t) => [t.name, t.primaryKey, t.mode, t.partitions])).toEqual([
+      ['film', ['film_id'], 'incremental', 1],
       [`it's "quoted"`, ['code'], 'full', 1],
       ['order_lines', ['order_id', 'line_no'], 'incremental', 1],
-      ['users', ['id'], 'incremental', 2],
+      ['users', ['id'], 'incremental', 1],
     ]);
   });
 

@@ -19,7 +19,11 @@ describe('Discover: PostgreSQL', () => {
       create table ${SCHEMA}.order_lines (line_no int, order_id bigint, modified_at timestamptz, note text, primary key (order_id, line_no));
       create table ${SCHEMA}.users (id bigint primary key, updated_at timestamp, last_modified timestamp not null, name text);
       create table ${SCHEMA}.audit_log (at timestamp, message text);
-      create table ${SCHEMA}."it's ""quoted""" (code text primary key, updated_at date);
+      create table ${SCHEMA}."it's ""quoted""" (code text primary key, created date);
+      create table ${SCHEMA}.accounts (id bigint primary key, updated_at timestamptz, touched timestamptz not null default now());
+      create index on ${SCHEMA}.accounts (touched);
+      create function ${SCHEMA}.touch() returns trigger language plpgsql as $$ begin NEW.touched := now(); return NEW; end $$;
+      create trigger accounts_touch before update on ${SCHEMA}.accounts for each row execute function ${SCHEMA}.touch();
       create table ${SCHEMA}.events (id bigint primary key, updated_at timestamp) partition by range (id);
       create table ${SCHEMA}.events_1 partition of ${SCHEMA}.events for values from (0) to (100);
       create view ${SCHEMA}.user_names as select name from ${SCHEMA}.users;`);
@@ -30,49 +34,53 @@ describe('Discover: PostgreSQL', () => {
     await client.end();
   });
 
-  it('describes base tables, not views or partitions, with their key in key order, a NOT NULL updated_at-like column and an integer key to partition on', async () => {
-    // Prepare
-    const options = { schema: SCHEMA };
-
+  it('describes base tables, not views or partitions, proposing the column a trigger sets on update over one named like updated_at, saying why', async () => {
     // Act
-    const tables = await discoverPostgres(source, options);
+    const tables = await discoverPostgres(source, { schema: SCHEMA });
 
     // Assess
-    expect(tables).toEqual([
-      { schema: SCHEMA, table: 'audit_log', name: `${SCHEMA}.audit_log`, primaryKey: [], incrementalColumn: null, partitionColumn: null },
-      { schema: SCHEMA, table: 'events', name: `${SCHEMA}.events`, primaryKey: ['id'], incrementalColumn: 'updated_at', partitionColumn: 'id' },
-      { schema: SCHEMA, table: `it's "quoted"`, name: `${SCHEMA}.it's "quoted"`, primaryKey: ['code'], incrementalColumn: null, partitionColumn: null },
-      { schema: SCHEMA, table: 'order_lines', name: `${SCHEMA}.order_lines`, primaryKey: ['order_id', 'line_no'], incrementalColumn: 'modified_at', partitionColumn: null },
-      { schema: SCHEMA, table: 'users', name: `${SCHEMA}.users`, primaryKey: ['id'], incrementalColumn: 'last_modified', partitionColumn: 'id' },
+    expect(tables.map((t) => [t.table, t.primaryKey, t.incrementalColumn, t.incrementalEvidence, t.partitionColumn, t.partitions])).toEqual([
+      ['accounts', ['id'], 'touched', 'set by trigger accounts_touch on update, NOT NULL, indexed', null, 1],
+      ['audit_log', [], null, null, null, 1],
+      ['events', ['id'], 'updated_at', 'named like a last-change time, nullable: rows where it is NULL are seen only by full runs, not indexed: each run scans the table', null, 1],
+      [`it's "quoted"`, ['code'], null, null, null, 1],
+      ['order_lines', ['order_id', 'line_no'], 'modified_at', 'named like a last-change time, nullable: rows where it is NULL are seen only by full runs, not indexed: each run scans the table', null, 1],
+      ['users', ['id'], 'last_modified', 'named like a last-change time, NOT NULL, not indexed: each run scans the table', null, 1],
     ]);
+    // Never analyzed: PostgreSQL has no row estimate yet, and says so
+    expect(tables.map((t) => t.estimatedRows)).toEqual([null, null, null, null, null, null]);
   });
 
-  it('prints entries to paste under tables: and flags the table without a primary key as a comment', async () => {
+  it('prints entries to paste under tables:, each with its size and why its incremental column, and the table without a primary key as a comment', async () => {
     // Prepare
     const tables = await discoverPostgres(source, { schema: SCHEMA });
 
-    // Act
-    const snippet = configSnippet(tables);
+    // Act: sizes are the server's, so the test reads them as a pattern
+    const snippet = configSnippet(tables).replace(/ {3}# rows not estimated yet, ~[\d.]+ (B|KiB)$/gm, '   # rows not estimated yet, ~N');
 
     // Assess
     expect(snippet).toBe(
       [
+        '      - name: floe_discover_test.accounts   # rows not estimated yet, ~N',
+        '        primaryKey: [id]',
+        '        # touched: set by trigger accounts_touch on update, NOT NULL, indexed',
+        '        incrementalColumn: touched   # assumed stamped by the database clock; a client clock needs lookbackSeconds (README: incremental runs)',
         '      # no primary key: floe_discover_test.audit_log — floe needs one to merge; add a key or list it with primaryKey: [..] of unique columns',
-        '      - name: floe_discover_test.events',
+        '      - name: floe_discover_test.events   # rows not estimated yet, ~N',
         '        primaryKey: [id]',
+        '        # updated_at: named like a last-change time, nullable: rows where it is NULL are seen only by full runs, not indexed: each run scans the table',
         '        incrementalColumn: updated_at   # assumed stamped by the database clock; a client clock needs lookbackSeconds (README: incremental runs)',
-        '        partitionColumn: id',
-        '        partitions: 2',
-        `      - name: "floe_discover_test.it's \\"quoted\\""`,
+        `      - name: "floe_discover_test.it's \\"quoted\\""   # rows not estimated yet, ~N`,
         '        primaryKey: [code]',
-        '      - name: floe_discover_test.order_lines',
+        '        # full mode: no column the database sets on update, nor one named like updated_at',
+        '      - name: floe_discover_test.order_lines   # rows not estimated yet, ~N',
         '        primaryKey: [order_id, line_no]',
+        '        # modified_at: named like a last-change time, nullable: rows where it is NULL are seen only by full runs, not indexed: each run scans the table',
         '        incrementalColumn: modified_at   # assumed stamped by the database clock; a client clock needs lookbackSeconds (README: incremental runs)',
-        '      - name: floe_discover_test.users',
+        '      - name: floe_discover_test.users   # rows not estimated yet, ~N',
         '        primaryKey: [id]',
+        '        # last_modified: named like a last-change time, NOT NULL, not indexed: each run scans the table',
         '        incrementalColumn: last_modified   # assumed stamped by the database clock; a client clock needs lookbackSeconds (README: incremental runs)',
-        '        partitionColumn: id',
-        '        partitions: 2',
         '',
       ].join('\n'),
     );
@@ -88,10 +96,11 @@ describe('Discover: PostgreSQL', () => {
 
     // Assess
     expect(config.sources[0]?.tables.map((t) => [t.name, t.primaryKey, t.mode, t.partitions])).toEqual([
-      [`${SCHEMA}.events`, ['id'], 'incremental', 2],
+      [`${SCHEMA}.accounts`, ['id'], 'incremental', 1],
+      [`${SCHEMA}.events`, ['id'], 'incremental', 1],
       [`${SCHEMA}.it's "quoted"`, ['code'], 'full', 1],
       [`${SCHEMA}.order_lines`, ['order_id', 'line_no'], 'incremental', 1],
-      [`${SCHEMA}.users`, ['id'], 'incremental', 2],
+      [`${SCHEMA}.users`, ['id'], 'incremental', 1],
     ]);
   });
 
