@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 
 import { CHECK_USAGE, checkCommand } from './check.js';
 import { DISCOVER_USAGE, discoverCommand } from './discover.js';
+import { INIT_USAGE, initCommand } from './init.js';
 import { REPLAY_USAGE, replayCommand } from './replay.js';
 import { REPORT_USAGE, reportCommand } from './report.js';
 import { LOGS_USAGE, logsCommand } from './logs.js';
@@ -17,6 +18,7 @@ type Command = (argv: string[]) => Promise<number>;
 
 /** What each command is for, shown by `floe <command> --help` under its usage. */
 const PURPOSE: Record<string, string> = {
+  init: "Writes a complete, commented floe.config.yaml for a source from its catalog (the URL from an environment variable, never into the file).",
   run: 'Runs the choreography for the selected tables on embedded defaults: extraction, raw, staging, gold. Prints each step and a summary.',
   status: 'Per table: mode, committed watermark, last run and its rows, lease state, and lag since the last successful run.',
   logs: "The extraction job's log lines for a run, then the run's steps.",
@@ -30,6 +32,7 @@ const PURPOSE: Record<string, string> = {
 };
 
 const COMMANDS: Record<string, Command> = {
+  init: initCommand,
   run: runCommand,
   discover: discoverCommand,
   status: statusCommand,
@@ -43,6 +46,7 @@ const COMMANDS: Record<string, Command> = {
 };
 
 const USAGE = `usage:
+  ${INIT_USAGE}
   ${RUN_USAGE}
   ${STATUS_USAGE}
   ${LOGS_USAGE}

@@ -1,0 +1,56 @@
+import { mkdtemp, readFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+import pg from 'pg';
+
+import { initCommand } from '../../cli/init.js';
+import { loadConfig } from '../../config/index.js';
+import { runLocally } from '../../runtime/local/run.js';
+import { captureOutput } from './helpers.js';
+
+const PG_URL = process.env['FLOE_TEST_PG_URL'] ?? 'postgresql://postgres@127.0.0.1:5432/postgres';
+const SCHEMA = 'floe_init_test';
+
+describe('CLI: floe init', () => {
+  const client = new pg.Client({ connectionString: PG_URL });
+
+  beforeAll(async () => {
+    await client.connect();
+    await client.query(`drop schema if exists ${SCHEMA} cascade; create schema ${SCHEMA}`);
+    await client.query(`create table ${SCHEMA}.customers (id int primary key, name text, last_update timestamptz not null default now())`);
+    await client.query(`insert into ${SCHEMA}.customers select g, 'c' || g, now() - interval '1 day' from generate_series(1, 300) g`);
+    await client.query(`create table ${SCHEMA}.audit (at timestamptz, message text)`);
+  });
+
+  afterAll(async () => {
+    await client.query(`drop schema if exists ${SCHEMA} cascade`);
+    await client.end();
+  });
+
+  it('writes a config from the source alone that floe run takes as it is, the URL only by its variable', async () => {
+    // Prepare
+    const folder = await mkdtemp(join(tmpdir(), 'floe-init-'));
+    const file = join(folder, 'floe.config.yaml');
+    const env = { FLOE_INIT_TEST_URL: PG_URL.replace('postgres@', 'postgres:init-secret-9@') };
+
+    // Act
+    const init = await captureOutput(() => initCommand(['--url-env', 'FLOE_INIT_TEST_URL', '--schema', SCHEMA, '--out', file], env));
+    const text = await readFile(file, 'utf8');
+    const config = await loadConfig(file, { env });
+    const outcomes = await runLocally(config);
+    const again = await captureOutput(() => initCommand(['--url-env', 'FLOE_INIT_TEST_URL', '--schema', SCHEMA, '--out', file], env).catch((error: Error) => { process.stderr.write(error.message); return 2; }));
+
+    // Assess
+    expect(init.code).toBe(0);
+    expect(init.stdout).toBe(`${file}: source 'postgres', 1 of 2 table(s) configured\n`);
+    expect(text).toContain('connection: ${FLOE_INIT_TEST_URL}');
+    expect(text).not.toContain('init-secret-9');
+    expect(text).toMatch(/# last_update: named like a last-change time, NOT NULL, not indexed: each run scans the table\n\s+incrementalColumn: last_update/);
+    expect(text).toContain(`# no primary key: ${SCHEMA}.audit`);
+    expect(config.sources[0]?.tables.map((t) => [t.name, t.mode])).toEqual([[`${SCHEMA}.customers`, 'incremental']]);
+    expect(outcomes.map((o) => [o.table, o.failure, o.run?.rowsExtracted])).toEqual([[`${SCHEMA}.customers`, null, 300]]);
+    expect(again.code).toBe(2);
+    expect(again.stderr).toContain('exists: floe init does not overwrite a config (--force does)');
+  }, 120_000);
+});
