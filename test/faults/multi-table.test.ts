@@ -124,13 +124,10 @@ describe('A floe run of two tables killed at a kill point', () => {
 
     // Act
     const faulted = await floeRun(tables[0]!, { FLOE_FAULT: point });
-    // One at a time here and for unlock: floe status and unlock run in this process, their output captured.
-    const runs: DeadRun[] = [];
-    for (const table of tables) runs.push(await deadRunOf(table, logged));
+    const runs = await Promise.all(tables.map((table) => deadRunOf(table, logged)));
     await Promise.all([postgres.change(), mariadb.change()]);
     const held = runs.flatMap((run) => (run.leaseHolder === null ? [] : [run.leaseHolder]));
-    const unlocked: Awaited<ReturnType<typeof unlock>>[] = [];
-    for (const runId of held) unlocked.push(await unlock(tables[0]!, runId));
+    const unlocked = await Promise.all(held.map((runId) => unlock(tables[0]!, runId)));
     const recovery = await floeRun(tables[0]!);
     const assessments = await Promise.all(tables.map((table) => assess(table)));
     const leftRunning = await Promise.all(tables.map(async (table) =>

@@ -167,12 +167,22 @@ export function floeRun(project: Project, env: Record<string, string> = {}): Pro
   return floe(['run', '--config', project.configFile], env);
 }
 
+/** The capture in progress: captures take turns, since each swaps the process's one stdout and stderr. */
+let capturing: Promise<unknown> = Promise.resolve();
+
 /**
  * Runs a CLI command in this process with stdout and stderr captured (no jest spy, so the soak
  * script can use it too): status and unlock only read and write the state file, and starting a
- * process for each would cost more than the whole assessment.
+ * process for each would cost more than the whole assessment. Calls made at once run one after
+ * the other: two overlapping would take each other's output and leave stdout swapped.
  */
-async function captured(command: () => Promise<number>): Promise<{ code: number; stdout: string; stderr: string }> {
+function captured(command: () => Promise<number>): Promise<{ code: number; stdout: string; stderr: string }> {
+  const turn = capturing.then(() => capture(command));
+  capturing = turn.catch(() => undefined);
+  return turn;
+}
+
+async function capture(command: () => Promise<number>): Promise<{ code: number; stdout: string; stderr: string }> {
   const out: string[] = [];
   const err: string[] = [];
   const writeOut = process.stdout.write.bind(process.stdout);
