@@ -19,6 +19,8 @@ export interface TableCheck {
   status: 'in sync' | 'drift' | 'not loaded';
   /** The committed watermark the comparison stopped at; null compares every row. */
   watermark: string | null;
+  /** The primary key's columns and how their values compare: what {@link keyObject} reads keys by. */
+  key: Pick<CheckedColumn, 'name' | 'kind'>[];
   drift: Drift | null;
   seconds: number;
 }
@@ -81,7 +83,7 @@ export async function checkTable(
   // Rows marked deleted at the source (deletes: detect) are not compared: the source has none of them.
   const softDeleted = all.some((column) => sql.nameKey(column.name) === sql.nameKey(DELETED_AT));
   const { watermark } = await deps.state.getTableState(source.name, table.name);
-  const base = { source: source.name, table: table.name, watermark: null, drift: null };
+  const base = { source: source.name, table: table.name, watermark: null, key: [] as TableCheck['key'], drift: null };
   if (stored.length === 0) return { ...base, status: 'not loaded', seconds: (performance.now() - started) / 1000 };
 
   const inSource = await sourceColumns(deps.source, table.name);
@@ -123,5 +125,8 @@ export async function checkTable(
     { onRound: (round) => deps.progress?.(`${source.name}/${table.name}: ${roundText(round)}`) },
   );
   const inSync = drift.missing.length + drift.extra.length + drift.different.length === 0;
-  return { ...base, watermark: covered?.value ?? null, status: inSync ? 'in sync' : 'drift', drift, seconds: (performance.now() - started) / 1000 };
+  return {
+    ...base, watermark: covered?.value ?? null, key: key.map(({ name, kind }) => ({ name, kind })),
+    status: inSync ? 'in sync' : 'drift', drift, seconds: (performance.now() - started) / 1000,
+  };
 }

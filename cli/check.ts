@@ -3,6 +3,7 @@ import { parseArgs } from 'node:util';
 import { CheckError } from '../check/check-error.js';
 import { checkTable, type TableCheck } from '../check/check-table.js';
 import { keyValues } from '../check/compare.js';
+import { checkAsJson } from '../check/key-object.js';
 import { repairBatches } from '../check/repair-keys.js';
 import { openSourceSide, type SourceSide } from '../check/source-side.js';
 import { loadConfig, printable, printableJson, requireWarehouseCapability, selectTables, type FloeConfig, type SelectedTable } from '../config/index.js';
@@ -40,14 +41,14 @@ export async function checkCommand(argv: string[]): Promise<number> {
   const selected = selectTables(config, { source: values.source, table: values.table });
   const checks = await checkSelected(config, selected, values.json);
   if (!values.repair) {
-    if (values.json) process.stdout.write(`${printableJson(JSON.stringify(checks, null, 2))}\n`);
+    if (values.json) process.stdout.write(`${printableJson(JSON.stringify(checks.map(checkAsJson), null, 2))}\n`);
     else printReport(checks);
     return checks.some((check) => check.status === 'drift') ? 1 : 0;
   }
   if (!values.json) printReport(checks);
   const repairs = await repair(config, selected, checks, values.json);
   const after = repairs.some((run) => run.runId !== null) ? await checkSelected(config, selected, values.json) : checks;
-  if (values.json) process.stdout.write(`${printableJson(JSON.stringify({ before: checks, repairs, after }, null, 2))}\n`);
+  if (values.json) process.stdout.write(`${printableJson(JSON.stringify({ before: checks.map(checkAsJson), repairs, after: after.map(checkAsJson) }, null, 2))}\n`);
   else if (repairs.some((run) => run.runId !== null)) {
     process.stdout.write('after the repair:\n');
     printReport(after);

@@ -7,7 +7,8 @@ export const CHECK_COMPLETED = 'CheckCompleted';
 /** Keys shown per kind of difference; the counts say how many there are in all. */
 export const CHECK_SAMPLE_KEYS = 5;
 
-const SampleKeysSchema = z.array(z.array(z.string().nullable()).min(1)).max(CHECK_SAMPLE_KEYS);
+/** A key by its columns' names, numbers as numbers: `{"order_id": 1001, "line_no": 2}`. */
+const SampleKeysSchema = z.array(z.record(z.string(), z.union([z.string(), z.number(), z.null()]))).max(CHECK_SAMPLE_KEYS);
 
 /**
  * A table's source compared with its staging table (`floe check`), automatically after a merge
@@ -40,7 +41,7 @@ const SampleKeysSchema = z.array(z.array(z.string().nullable()).min(1)).max(CHEC
  *     "missing": 2,
  *     "extra": 1,
  *     "different": 0,
- *     "sampleKeys": { "missing": [["1001"], ["1002"]], "extra": [["77"]], "different": [] },
+ *     "sampleKeys": { "missing": [{ "id": 1001 }, { "id": 1002 }], "extra": [{ "id": 77 }], "different": [] },
  *     "seconds": 3.2
  *   }
  * }

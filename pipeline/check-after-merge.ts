@@ -1,7 +1,7 @@
 import { performance } from 'node:perf_hooks';
 
 import type { TableCheck } from '../check/check-table.js';
-import { keyValues } from '../check/compare.js';
+import { keyObject, type KeyObject } from '../check/key-object.js';
 import { CHECK_COMPLETED, CHECK_SAMPLE_KEYS, type CheckCompleted, type StageMergedEvent } from '../events/index.js';
 import type { StateStore } from '../state/index.js';
 import { onStageMerged } from './expected-run.js';
@@ -14,8 +14,8 @@ export interface CheckAfterMergeDeps {
   check: TableChecker;
 }
 
-function sample(keys: readonly string[]): (string | null)[][] {
-  return keys.slice(0, CHECK_SAMPLE_KEYS).map(keyValues);
+function sample(keys: readonly string[], check: TableCheck): KeyObject[] {
+  return keys.slice(0, CHECK_SAMPLE_KEYS).map((key) => keyObject(key, check.key));
 }
 
 /** A check's verdict as the event carries it. */
@@ -31,7 +31,7 @@ export function checkCompletedOf(ref: RunRef, check: TableCheck): CheckCompleted
     missing: drift?.missing.length ?? 0,
     extra: drift?.extra.length ?? 0,
     different: drift?.different.length ?? 0,
-    sampleKeys: { missing: sample(drift?.missing ?? []), extra: sample(drift?.extra ?? []), different: sample(drift?.different ?? []) },
+    sampleKeys: { missing: sample(drift?.missing ?? [], check), extra: sample(drift?.extra ?? [], check), different: sample(drift?.different ?? [], check) },
     ...(drift?.sampled === true ? { sampled: true as const } : {}),
     seconds: check.seconds,
   };

@@ -71,7 +71,7 @@ describe('Automatic check after StageMerged (check: after-merge)', () => {
 
     // Assess
     const [check] = checksIn(events);
-    expect(check).toMatchObject({ status: 'drift', inSync: false, missing: 0, extra: 1, different: 1, sampleKeys: { missing: [], extra: [['7']], different: [['42']] } });
+    expect(check).toMatchObject({ status: 'drift', inSync: false, missing: 0, extra: 1, different: 1, sampleKeys: { missing: [], extra: [{ id: 7 }], different: [{ id: 42 }] } });
     expect(() => parseEvent({ ...eventFixture('check-completed'), detail: check })).not.toThrow();
   });
 });

@@ -93,9 +93,9 @@ describe('floe check: source against staging', () => {
     const [events, items] = tables;
     expect(events).toMatchObject({
       status: 'drift',
-      drift: { missing: ['V20031', 'V30'], extra: ['V10', 'V99999'], different: ['V20', 'V25000'], changedSinceWatermark: 1 },
+      drift: { missing: [{ id: 20031 }, { id: 30 }], extra: [{ id: 10 }, { id: 99999 }], different: [{ id: 20 }, { id: 25000 }], changedSinceWatermark: 1 },
     });
-    expect(items).toMatchObject({ status: 'drift', drift: { missing: [], extra: [], different: ['V1', 'V2'], changedSinceWatermark: 0 } });
+    expect(items).toMatchObject({ status: 'drift', drift: { missing: [], extra: [], different: [{ id: 1 }, { id: 2 }], changedSinceWatermark: 0 } });
   });
 
   it('prints a summary a person can read, with sample keys, and each digest round as it ends', async () => {

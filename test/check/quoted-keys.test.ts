@@ -73,7 +73,7 @@ describe('floe check on MariaDB with NO_BACKSLASH_ESCAPES: keys with quotes and 
     const result = JSON.parse(stdout) as Repaired;
     const drift = result.before[0]?.drift;
     expect([drift?.missing, drift?.extra, drift?.different, drift?.changedSinceWatermark]).toEqual([
-      ["V'"], ['V`', 'Vit\\\'s "extra"'], ["V\\'"], 1,
+      [{ k: "'" }], [{ k: '`' }, { k: 'it\\\'s "extra"' }], [{ k: "\\'" }], 1,
     ]);
     expect(result.repairs.map((run) => [run.keys, run.failure])).toEqual([[4, null]]);
     expect(result.after.map((check) => [check.status, check.drift?.sourceRows, check.drift?.stagingRows])).toEqual([['in sync', 206, 207]]);

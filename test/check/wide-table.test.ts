@@ -53,6 +53,6 @@ describe('floe check: a table wider than one call of concat_ws', () => {
     const [inSync] = JSON.parse(before.stdout) as TableCheck[];
     const [drifted] = JSON.parse(after.stdout) as TableCheck[];
     expect([before.code, inSync?.status, inSync?.drift?.sourceRows]).toEqual([0, 'in sync', 200]);
-    expect([after.code, drifted?.drift?.different, drifted?.drift?.missing, drifted?.drift?.extra]).toEqual([1, ['V1', 'V5'], [], []]);
+    expect([after.code, drifted?.drift?.different, drifted?.drift?.missing, drifted?.drift?.extra]).toEqual([1, [{ id: 1 }, { id: 5 }], [], []]);
   });
 });

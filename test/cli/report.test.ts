@@ -33,7 +33,7 @@ async function projectWithRuns() {
   const check = {
     version: '0', id: 'c1', 'detail-type': 'CheckCompleted', source: 'floe.pipeline', account: 'local', time: at('12:04:00').toISOString(), region: 'local', resources: [],
     detail: { runId: 'r1', source: 'clr', table: 'clr.users', publishedAt: at('12:04:00').toISOString(), status: 'drift', inSync: false, watermark: '2025-11-05 12:00:00.000000+00:00',
-      missing: 1, extra: 0, different: 2, sampleKeys: { missing: [['7']], extra: [], different: [['8'], ['9']] }, seconds: 1.5 },
+      missing: 1, extra: 0, different: 2, sampleKeys: { missing: [{ id: 7 }], extra: [], different: [{ id: 8 }, { id: 9 }] }, seconds: 1.5 },
   };
   await mkdir(join(project.folder, 'state'), { recursive: true });
   await writeFile(join(project.folder, 'state', 'events.jsonl'), `${JSON.stringify(check)}\n`);
