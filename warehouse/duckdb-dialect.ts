@@ -21,6 +21,8 @@ export const duckDbDialect: SqlDialect = {
   label: 'DuckDB',
   identifier: quoteIdentifier,
   qualified: quoteQualifiedName,
+  schemaName: quoteIdentifier,
+  informationSchema: 'information_schema',
   storedName: (name) => name,
   nameKey: (name) => name.toLowerCase(),
   textType: 'VARCHAR',
@@ -33,6 +35,7 @@ export const duckDbDialect: SqlDialect = {
   canonicalType: canonicalDuckDbType,
   // DuckDB's ALTER … TYPE casts every value; schema-evolution.ts only asks for lossless casts.
   canAlterType: () => true,
+  copiesGrants: false,
   countWhere: (condition) => `count(*) filter (where ${condition})`,
   metadataStampedAfterLoad: false,
   // The warehouse file is attached under one name (see duckdb.ts); the catalog filter keeps other attached databases out.

@@ -95,6 +95,9 @@ export class DuckDbDriver implements WarehouseDriver {
     try {
       const connection = await instance.connect();
       await connection.run(`use ${CATALOG}`);
+      // As on Snowflake (snowflake-connection.ts): a TIMESTAMPTZ cast to a date, or printed, in UTC,
+      // whatever the machine's zone (https://duckdb.org/docs/stable/sql/data_types/timestamp#time-zones).
+      await connection.run("set TimeZone = 'UTC'");
       return new DuckDbDriver(connection, () => release(instance));
     } catch (error) {
       release(instance);

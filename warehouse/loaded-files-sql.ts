@@ -14,7 +14,7 @@ export const LOADED_FILES_TABLE: QualifiedName = { schema: WAREHOUSE_SCHEMAS.flo
 
 /** `raw`, `staging`, `gold` and `floe`. */
 export function createSchemasSql(dialect: SqlDialect): string[] {
-  return Object.values(WAREHOUSE_SCHEMAS).map((schema) => `create schema if not exists ${dialect.identifier(schema)}`);
+  return Object.values(WAREHOUSE_SCHEMAS).map((schema) => `create schema if not exists ${dialect.schemaName(schema)}`);
 }
 
 export function createLoadedFilesTableSql(dialect: SqlDialect): string {

@@ -1,7 +1,10 @@
 import type { BoundSql } from './table-sql.js';
 
-/** Double-quoted identifiers and single-quoted strings (Snowflake escapes with `\` too), then `$n`. */
-const TOKENS = /"(?:[^"]|"")*"|'(?:[^'\\]|\\.|'')*'|\$(\d+)/gs;
+/**
+ * Double-quoted identifiers, single-quoted strings (Snowflake escapes with `\` too) and `$$…$$`
+ * procedure bodies, then `$n`. A body's own `$1` (a column of `result_scan`) is not a placeholder.
+ */
+const TOKENS = /\$\$[\s\S]*?\$\$|"(?:[^"]|"")*"|'(?:[^'\\]|\\.|'')*'|\$(\d+)/gs;
 
 /**
  * Rewrites the shared generator's `$n` placeholders for Snowflake, skipping

@@ -23,6 +23,46 @@ export interface SnowflakeConnectionSettings {
   readonly endpoint?: { readonly host: string; readonly port: number; readonly protocol: 'http' | 'https' };
 }
 
+/** How long floe lets a statement run, and by when its caller must be done. */
+export interface SnowflakeTimeouts {
+  /**
+   * STATEMENT_TIMEOUT_IN_SECONDS for the session: Snowflake cancels any statement running longer
+   * (https://docs.snowflake.com/en/sql-reference/parameters#statement-timeout-in-seconds). Default
+   * {@link DEFAULT_STATEMENT_TIMEOUT_SECONDS}, below the Lambda's 15 minutes.
+   */
+  readonly statementTimeoutSeconds?: number;
+  /**
+   * When the caller must be done (epoch milliseconds), or undefined for no deadline: a Lambda's
+   * invocation ends at its timeout. A statement still running {@link DEADLINE_RESERVE_MS} before it
+   * is cancelled from here, and none starts after that, so no statement outlives the invocation
+   * that started it and runs beside the retry.
+   */
+  readonly deadline?: () => number | undefined;
+}
+
+/** 14 minutes: below the load-and-merge and build-gold Lambdas' 15 (infra/floe-stack.ts). */
+export const DEFAULT_STATEMENT_TIMEOUT_SECONDS = 840;
+/** What is kept, before a caller's deadline, to cancel a statement and roll its transaction back. */
+export const DEADLINE_RESERVE_MS = 15_000;
+
+/**
+ * What every floe session sets first, with one ALTER SESSION (https://docs.snowflake.com/en/sql-reference/sql/alter-session):
+ * - TIMEZONE = 'UTC': a Parquet timestamp adjusted to UTC loads with TIMESTAMP_LTZ semantics, and
+ *   a TIMESTAMP_TZ column takes its offset from the session's TIMEZONE, whose default is the
+ *   account's (America/Los_Angeles unless changed); `cast(x as date)` then groups by that zone
+ *   (https://docs.snowflake.com/en/sql-reference/parameters#timezone,
+ *   https://docs.snowflake.com/en/sql-reference/data-types-datetime#timestamp-ltz-timestamp-ntz-timestamp-tz).
+ *   floe's TIMESTAMP_TZ values are therefore stored at +00:00, as on DuckDB.
+ * - STATEMENT_TIMEOUT_IN_SECONDS and LOCK_TIMEOUT: no statement, nor its wait for a lock, runs
+ *   past it (https://docs.snowflake.com/en/sql-reference/parameters#lock-timeout).
+ * - ABORT_DETACHED_QUERY = TRUE: a statement whose client vanished (a Lambda killed mid-statement)
+ *   is aborted instead of running on (https://docs.snowflake.com/en/sql-reference/parameters#abort-detached-query).
+ */
+export function sessionSettingsSql(statementTimeoutSeconds: number): string {
+  const seconds = Math.max(1, Math.floor(statementTimeoutSeconds));
+  return `alter session set timezone = 'UTC' statement_timeout_in_seconds = ${seconds} lock_timeout = ${seconds} abort_detached_query = true`;
+}
+
 /** One statement's outcome: its rows (numbers of scale 0 as bigint, other NUMBERs as exact strings) and rows changed. */
 export interface SnowflakeResult {
   readonly rows: Record<string, unknown>[];
@@ -42,9 +82,11 @@ export class SnowflakeSession {
   private constructor(
     private readonly connection: snowflake.Connection,
     readonly settings: SnowflakeConnectionSettings,
+    private readonly timeouts: SnowflakeTimeouts,
   ) {}
 
-  static async open(settings: SnowflakeConnectionSettings): Promise<SnowflakeSession> {
+  /** Connects, then sets the session's time zone and timeouts ({@link sessionSettingsSql}). */
+  static async open(settings: SnowflakeConnectionSettings, timeouts: SnowflakeTimeouts = {}): Promise<SnowflakeSession> {
     const auth =
       'privateKey' in settings.credentials
         ? {
@@ -72,7 +114,14 @@ export class SnowflakeSession {
     } catch (error) {
       throw wrapSnowflakeError(`Connecting to Snowflake account ${settings.account} as ${settings.username}`, error);
     }
-    return new SnowflakeSession(connection, settings);
+    const session = new SnowflakeSession(connection, settings, timeouts);
+    try {
+      await session.run({ sql: sessionSettingsSql(timeouts.statementTimeoutSeconds ?? DEFAULT_STATEMENT_TIMEOUT_SECONDS), params: [] }, JSON.stringify({ app: 'floe', step: 'open' }));
+    } catch (error) {
+      await session.close().catch(() => undefined);
+      throw wrapSnowflakeError(`Setting the time zone and timeouts of the Snowflake session in ${settings.database}`, error);
+    }
+    return session;
   }
 
   /** Runs one statement with `$n` parameters bound; `queryTag` names the run it serves. */
@@ -92,7 +141,7 @@ export class SnowflakeSession {
         await this.execute({ sql: 'commit', params: [] }, queryTag);
         return result;
       } catch (error) {
-        await this.execute({ sql: 'rollback', params: [] }, queryTag).catch(() => undefined);
+        await this.execute({ sql: 'rollback', params: [] }, queryTag, { ending: true }).catch(() => undefined);
         throw error;
       }
     });
@@ -109,16 +158,32 @@ export class SnowflakeSession {
     return result;
   }
 
-  private execute(statement: BoundSql, queryTag: string): Promise<SnowflakeResult> {
+  /**
+   * How long a statement may run before it is cancelled from here: until {@link DEADLINE_RESERVE_MS}
+   * before the caller's deadline. A ROLLBACK (`ending`) may use the reserve. Undefined: no deadline.
+   */
+  private timeLeftMs(ending: boolean): number | undefined {
+    const deadline = this.timeouts.deadline?.();
+    if (deadline === undefined) return undefined;
+    return deadline - Date.now() - (ending ? DEADLINE_RESERVE_MS / 3 : DEADLINE_RESERVE_MS);
+  }
+
+  private execute(statement: BoundSql, queryTag: string, options: { ending?: boolean } = {}): Promise<SnowflakeResult> {
     const bound = toSnowflakeBinds(statement);
+    const timeLeft = this.timeLeftMs(options.ending === true);
+    if (timeLeft !== undefined && timeLeft <= 0) {
+      return Promise.reject(new WarehouseError(`Not starting a Snowflake statement: its caller's time is up (deadline in ${Math.round((timeLeft + DEADLINE_RESERVE_MS) / 1000)} s). A retry runs it.`, { retryable: true }));
+    }
     return new Promise((resolve, reject) => {
-      this.connection.execute({
+      let timer: NodeJS.Timeout | undefined;
+      const executing = this.connection.execute({
         sqlText: bound.sql,
         binds: bound.params.map((value) => (typeof value === 'bigint' ? value.toString() : value)),
         parameters: { QUERY_TAG: queryTag },
         // Numbers as text, converted below: JavaScript numbers would round BIGINT keys and decimals.
         fetchAsString: ['Number'],
         complete: (error, executed, rows) => {
+          if (timer !== undefined) clearTimeout(timer);
           if (error) {
             reject(error);
             return;
@@ -131,6 +196,14 @@ export class SnowflakeSession {
           }
         },
       });
+      if (timeLeft !== undefined) {
+        // Cancelling asks Snowflake to abort the statement (https://docs.snowflake.com/en/sql-reference/functions/system_cancel_query
+        // is the same from SQL); the caller learns now, while it can still roll back and report.
+        timer = setTimeout(() => {
+          const cancelled = new WarehouseError(`A Snowflake statement was cancelled after ${Math.round(timeLeft / 1000)} s: its caller's time was running out. A retry runs it again.`, { retryable: true });
+          executing.cancel(() => reject(cancelled));
+        }, timeLeft);
+      }
     });
   }
 }
@@ -145,6 +218,14 @@ function numberColumns(columns: readonly snowflake.Column[]): Map<string, 'whole
   return kinds;
 }
 
+/** A FLOAT as text: digits, or one of the spellings of infinity and NaN (`Number('-inf')` would be NaN). */
+function realNumber(text: string): number {
+  const word = text.trim().toLowerCase().replace(/^\+/, '');
+  if (word === 'inf' || word === 'infinity') return Number.POSITIVE_INFINITY;
+  if (word === '-inf' || word === '-infinity') return Number.NEGATIVE_INFINITY;
+  return Number(text);
+}
+
 function exactNumbers(row: Record<string, unknown>, numbers: ReadonlyMap<string, 'whole' | 'real'>): Record<string, unknown> {
   if (numbers.size === 0) return row;
   const converted: Record<string, unknown> = { ...row };
@@ -152,7 +233,7 @@ function exactNumbers(row: Record<string, unknown>, numbers: ReadonlyMap<string,
     const value = converted[name];
     if (typeof value !== 'string') continue;
     if (kind === 'whole' && /^-?\d+$/.test(value)) converted[name] = BigInt(value);
-    else if (kind === 'real') converted[name] = Number(value);
+    else if (kind === 'real') converted[name] = realNumber(value);
   }
   return converted;
 }

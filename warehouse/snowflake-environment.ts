@@ -19,4 +19,6 @@ export const SNOWFLAKE_ENV = {
   stage: 'FLOE_SNOWFLAKE_STAGE',
   /** `http://host:port` of an emulator or private endpoint, instead of the account's own URL. */
   endpoint: 'FLOE_SNOWFLAKE_ENDPOINT',
+  /** STATEMENT_TIMEOUT_IN_SECONDS of the session; default 840, below the Lambdas' 15 minutes. */
+  statementTimeoutSeconds: 'FLOE_SNOWFLAKE_STATEMENT_TIMEOUT_SECONDS',
 } as const;

@@ -1,4 +1,4 @@
-import { SnowflakeSession, type SnowflakeConnectionSettings, type SnowflakeCredentials } from './snowflake-connection.js';
+import { SnowflakeSession, type SnowflakeConnectionSettings, type SnowflakeCredentials, type SnowflakeTimeouts } from './snowflake-connection.js';
 import { credentialsFromSecret, secretReader, type ReadSecret } from './snowflake-credentials.js';
 import { DEFAULT_STAGE_NAMES } from './snowflake-sql.js';
 import { SnowflakeWarehouse } from './snowflake.js';
@@ -71,24 +71,37 @@ export async function snowflakeSettingsFromEnv(env: SnowflakeEnvironment, readSe
   };
 }
 
+/** The session's statement timeout from FLOE_SNOWFLAKE_STATEMENT_TIMEOUT_SECONDS (whole seconds), or the default. */
+function statementTimeoutFrom(env: SnowflakeEnvironment): number | undefined {
+  const text = value(env, SNOWFLAKE_ENV.statementTimeoutSeconds);
+  if (text === undefined) return undefined;
+  if (!/^[1-9][0-9]*$/.test(text)) throw new WarehouseError(`${SNOWFLAKE_ENV.statementTimeoutSeconds} must be a whole number of seconds, not ${JSON.stringify(text)}.`);
+  return Number(text);
+}
+
 /**
  * The Snowflake warehouse the load-and-merge and build-gold Lambda entries use, built from their
  * environment (SNOWFLAKE_ENV). Connects, and creates floe's schemas and bookkeeping table if
  * missing. Throws a non-retryable WarehouseError naming the missing variable; a failed connection
  * is retryable when the driver says so.
+ *
+ * `deadline`: when the current invocation must be done (epoch ms; a Lambda's
+ * `Date.now() + context.getRemainingTimeInMillis()`). A statement still running shortly before it
+ * is cancelled, so none outlives the invocation and runs beside its retry (snowflake-connection.ts).
  */
 export async function createSnowflakeWarehouse(
   env: SnowflakeEnvironment,
-  options: { readSecret?: ReadSecret; fileRowNumbers?: boolean } = {},
+  options: { readSecret?: ReadSecret; deadline?: SnowflakeTimeouts['deadline'] } = {},
 ): Promise<SnowflakeWarehouse> {
   const settings = await snowflakeSettingsFromEnv(env, options.readSecret);
   const stage = stageFrom(env);
-  const session = await SnowflakeSession.open(settings);
+  const statementTimeoutSeconds = statementTimeoutFrom(env);
+  const session = await SnowflakeSession.open(settings, {
+    ...(statementTimeoutSeconds === undefined ? {} : { statementTimeoutSeconds }),
+    ...(options.deadline === undefined ? {} : { deadline: options.deadline }),
+  });
   try {
-    return await SnowflakeWarehouse.open(session, {
-      stageNames: { ...DEFAULT_STAGE_NAMES, stage },
-      ...(options.fileRowNumbers === undefined ? {} : { fileRowNumbers: options.fileRowNumbers }),
-    });
+    return await SnowflakeWarehouse.open(session, { stageNames: { ...DEFAULT_STAGE_NAMES, stage } });
   } catch (error) {
     await session.close().catch(() => undefined);
     throw error;

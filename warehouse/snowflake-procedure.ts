@@ -1,9 +1,10 @@
 import { WAREHOUSE_SCHEMAS } from './naming.js';
 import type { QualifiedName } from './quote.js';
 import { replacePlaceholders } from './snowflake-binds.js';
-import { snowflakeDialect as dialect } from './snowflake-dialect.js';
+import { snowflakeDialectIn } from './snowflake-dialect.js';
 import { quoteSnowflakeString } from './snowflake-sql.js';
 import * as sql from './table-sql.js';
+import type { SqlDialect } from './sql-dialect.js';
 import type { TableDescription } from './table-description.js';
 import { WarehouseError } from './warehouse-error.js';
 
@@ -12,11 +13,17 @@ import { WarehouseError } from './warehouse-error.js';
  * and `FLOE.PROCESS_TABLE(table, run_id)` dispatching to it. Their statements
  * are the ones SnowflakeWarehouse runs from the client (`table-sql.ts`, same
  * functions, same dialect), with the run id read from the procedure's argument.
+ *
+ * They run with the caller's rights (`execute as caller`), so names resolve in the caller's
+ * session (https://docs.snowflake.com/en/developer-guide/stored-procedure/stored-procedures-rights):
+ * every name is qualified with floe's database, and a CALL from any database finds floe's tables.
+ * Replacing one keeps the grants others gave on it: COPY GRANTS
+ * (https://docs.snowflake.com/en/sql-reference/sql/create-procedure).
  */
 
-/** The per-table procedure: `FLOE."PROCESS__<warehouse table>"`. */
-export function processProcedureFor(description: TableDescription): QualifiedName {
-  return { schema: WAREHOUSE_SCHEMAS.floe, name: `process__${description.stagingTable.name}` };
+/** The per-table procedure: `FLOE."PROCESS__<warehouse table>"` (`schema`: another, for `floe snowflake verify`). */
+export function processProcedureFor(description: TableDescription, schema: string = WAREHOUSE_SCHEMAS.floe): QualifiedName {
+  return { schema, name: `process__${description.stagingTable.name}` };
 }
 
 export const PROCESS_TABLE_PROCEDURE: QualifiedName = { schema: WAREHOUSE_SCHEMAS.floe, name: 'process_table' };
@@ -37,8 +44,10 @@ function refuseDollarQuotes(description: TableDescription, body: string): void {
  * The procedure that moves one run from raw to staging: MERGE for incremental
  * tables, replace-in-one-transaction for full ones. Returns
  * `{inserted, updated, deleted}`, counted as SnowflakeWarehouse counts them.
+ * `droppedColumns`: staging columns the source no longer has, set NULL in the rows a MERGE updates.
  */
-export function createProcessProcedureSql(description: TableDescription): string {
+export function createProcessProcedureSql(description: TableDescription, database: string, droppedColumns: readonly string[] = [], schema: string = WAREHOUSE_SCHEMAS.floe): string {
+  const dialect = snowflakeDialectIn(database);
   const body = [
     'declare',
     '  rows_before number default 0;',
@@ -47,7 +56,7 @@ export function createProcessProcedureSql(description: TableDescription): string
     '  deleted number default 0;',
     'begin',
     '  begin transaction;',
-    indent(description.mode === 'incremental' ? incrementalBody(description) : fullModeBody(description), 2),
+    indent(description.mode === 'incremental' ? incrementalBody(dialect, description, droppedColumns) : fullModeBody(dialect, description), 2),
     // A failed statement must not leave the transaction open for the caller's session.
     'exception',
     '  when other then',
@@ -57,7 +66,8 @@ export function createProcessProcedureSql(description: TableDescription): string
   ].join('\n');
   refuseDollarQuotes(description, body);
   return [
-    `create or replace procedure ${dialect.qualified(processProcedureFor(description))}(run_id varchar)`,
+    `create or replace procedure ${dialect.qualified(processProcedureFor(description, schema))}(run_id varchar)`,
+    'copy grants',
     'returns variant',
     'language sql',
     'execute as caller',
@@ -69,7 +79,7 @@ export function createProcessProcedureSql(description: TableDescription): string
 }
 
 /** Incremental mode: a first load inserts the run; later ones MERGE it, newer versions winning. */
-function incrementalBody(description: TableDescription): string {
+function incrementalBody(dialect: SqlDialect, description: TableDescription, droppedColumns: readonly string[]): string {
   const staging = dialect.qualified(description.stagingTable);
   return [
     `select count(*) into :rows_before from ${staging};`,
@@ -79,7 +89,7 @@ function incrementalBody(description: TableDescription): string {
     '  commit;',
     "  return object_construct('inserted', inserted, 'updated', 0, 'deleted', 0);",
     'end if;',
-    inProcedure(sql.mergeStagingSql(dialect, description, '')),
+    inProcedure(sql.mergeStagingSql(dialect, description, '', false, droppedColumns)),
     'changed := SQLROWCOUNT;',
     `select count(*) - :rows_before into :inserted from ${staging};`,
     'commit;',
@@ -88,7 +98,7 @@ function incrementalBody(description: TableDescription): string {
 }
 
 /** Full mode: count by key first (into the variables), then replace staging. */
-function fullModeBody(description: TableDescription): string {
+function fullModeBody(dialect: SqlDialect, description: TableDescription): string {
   const compare = sql.compareSnapshotSql(dialect, description, '').sql.replace(
     /\nselect\n([\s\S]*?)\nfrom incoming/,
     (_match, columns: string) => `\nselect\n${columns}\ninto :inserted, :changed, :deleted\nfrom incoming`,
@@ -105,31 +115,41 @@ function fullModeBody(description: TableDescription): string {
  * `FLOE.PROCESS_TABLE(table_name, run_id)`: calls the table's procedure.
  * `table_name` is the warehouse table name (`shop__orders`), compared without
  * case; it only selects among fixed names, so it never becomes SQL text.
+ * With no table, the body only raises: a CASE needs at least one WHEN
+ * (https://docs.snowflake.com/en/sql-reference/snowflake-scripting/case).
  */
-export function createProcessTableProcedureSql(descriptions: readonly TableDescription[]): string {
+export function createProcessTableProcedureSql(descriptions: readonly TableDescription[], database: string, schema: string = WAREHOUSE_SCHEMAS.floe): string {
+  const dialect = snowflakeDialectIn(database);
   const branches = descriptions.map((description) =>
     [
       `    when ${quoteSnowflakeString(description.stagingTable.name.toLowerCase())} then`,
-      `      call ${dialect.qualified(processProcedureFor(description))}(:run_id);`,
+      `      call ${dialect.qualified(processProcedureFor(description, schema))}(:run_id);`,
     ].join('\n'),
   );
+  const dispatch =
+    branches.length === 0
+      ? ['  raise unknown_table;']
+      : [
+          '  case (lower(table_name))',
+          ...branches,
+          '    else',
+          '      raise unknown_table;',
+          '  end case;',
+          '  select $1 into :result from table(result_scan(last_query_id()));',
+          '  return result;',
+        ];
   const body = [
     'declare',
-    `  unknown_table exception (-20001, 'floe: no procedure for this table; run floe snowflake apply after its first extraction');`,
+    `  unknown_table exception (-20001, 'floe: no procedure for this table; add it to the config and run floe snowflake apply');`,
     '  result variant;',
     'begin',
-    '  case (lower(table_name))',
-    ...branches,
-    '    else',
-    '      raise unknown_table;',
-    '  end case;',
-    '  select $1 into :result from table(result_scan(last_query_id()));',
-    '  return result;',
+    ...dispatch,
     'end;',
   ].join('\n');
   if (body.split('$$').length > 1) throw new WarehouseError('A table name contains $$, which cannot appear in a Snowflake procedure body; rename it.');
   return [
-    `create or replace procedure ${dialect.qualified(PROCESS_TABLE_PROCEDURE)}(table_name varchar, run_id varchar)`,
+    `create or replace procedure ${dialect.qualified({ ...PROCESS_TABLE_PROCEDURE, schema })}(table_name varchar, run_id varchar)`,
+    'copy grants',
     'returns variant',
     'language sql',
     'execute as caller',

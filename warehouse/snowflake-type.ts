@@ -4,6 +4,20 @@ import type { WarehouseColumnType } from './sql-dialect.js';
 export const SNOWFLAKE_MAX_NUMBER_PRECISION = 38;
 
 /**
+ * The longest text and binary values Snowflake holds: a VARCHAR of 134,217,728 characters is also
+ * limited to 134,217,728 bytes, a BINARY to 67,108,864 bytes. Without a length a VARCHAR holds only
+ * 16,777,216 and a BINARY 8,388,608, and a longer value aborts the COPY of its file
+ * (https://docs.snowflake.com/en/sql-reference/data-types-text,
+ * https://docs.snowflake.com/en/sql-reference/data-types-unsupported). floe declares the maximum:
+ * the extraction job sets aside, by the table's `unrepresentable` policy, every value longer than
+ * these (glue/floe_extract/quarantine.py), so whatever reaches a file fits.
+ */
+export const SNOWFLAKE_MAX_TEXT_BYTES = 134_217_728;
+export const SNOWFLAKE_MAX_BINARY_BYTES = 67_108_864;
+const TEXT = `VARCHAR(${SNOWFLAKE_MAX_TEXT_BYTES})`;
+const BINARY = `BINARY(${SNOWFLAKE_MAX_BINARY_BYTES})`;
+
+/**
  * How one extracted column is stored in Snowflake: raw as COPY's MATCH_BY_COLUMN_NAME loads the
  * Parquet column exactly; staging differs only for JSON (text in raw, VARIANT in staging).
  */
@@ -24,12 +38,12 @@ const SIMPLE_TYPES: Readonly<Record<string, string>> = {
   double: 'FLOAT',
   float64: 'FLOAT',
   bool: 'BOOLEAN',
-  string: 'VARCHAR',
-  large_string: 'VARCHAR',
-  utf8: 'VARCHAR',
-  large_utf8: 'VARCHAR',
-  binary: 'BINARY',
-  large_binary: 'BINARY',
+  string: TEXT,
+  large_string: TEXT,
+  utf8: TEXT,
+  large_utf8: TEXT,
+  binary: BINARY,
+  large_binary: BINARY,
   'date32[day]': 'DATE',
   date32: 'DATE',
 };
@@ -52,12 +66,12 @@ const same = (sql: string): SnowflakeType => ({ raw: sql, staging: sql, inexact:
  * a zone) and their fraction digits; decimals keep precision and scale.
  *
  * @example snowflakeTypeForArrow('decimal128(12, 2)', 'numeric(12,2)') // NUMBER(12,2) in raw and staging
- * @example snowflakeTypeForArrow('string', 'jsonb') // { raw: 'VARCHAR', staging: 'VARIANT', inexact: null }
+ * @example snowflakeTypeForArrow('string', 'jsonb') // { raw: 'VARCHAR(134217728)', staging: 'VARIANT', inexact: null }
  */
 export function snowflakeTypeForArrow(arrowType: string, sourceType: string): SnowflakeType | null {
   const type = arrowType.trim();
   const simple = SIMPLE_TYPES[type];
-  if (simple === 'VARCHAR' && JSON_SOURCE.test(sourceType.trim())) return { raw: 'VARCHAR', staging: 'VARIANT', inexact: null };
+  if (simple === TEXT && JSON_SOURCE.test(sourceType.trim())) return { raw: TEXT, staging: 'VARIANT', inexact: null };
   if (simple !== undefined) return same(simple);
 
   const decimal = DECIMAL.exec(type);
@@ -65,7 +79,7 @@ export function snowflakeTypeForArrow(arrowType: string, sourceType: string): Sn
     const precision = Number(decimal[1]);
     const scale = Number(decimal[2]);
     if (precision <= SNOWFLAKE_MAX_NUMBER_PRECISION) return same(`NUMBER(${precision},${scale})`);
-    return { ...same('VARCHAR'), inexact: `is wider than Snowflake's NUMBER(${SNOWFLAKE_MAX_NUMBER_PRECISION}) and would not load exactly` };
+    return { ...same(TEXT), inexact: `is wider than Snowflake's NUMBER(${SNOWFLAKE_MAX_NUMBER_PRECISION}) and would not load exactly` };
   }
 
   const timestamp = TIMESTAMP.exec(type);
@@ -82,7 +96,8 @@ export function snowflakeTypeForArrow(arrowType: string, sourceType: string): Sn
 /**
  * The spelling Snowflake's information_schema gives a type (`data_type`, precision, scale), so a
  * stored column and a wanted type compare. Snowflake reports VARCHAR as TEXT and drops the
- * fraction digits of times from `data_type`.
+ * fraction digits of times from `data_type`. Lengths are not compared: a text column is TEXT whatever
+ * its length.
  */
 export function canonicalSnowflakeType(sqlType: string): string {
   const upper = sqlType.trim().toUpperCase().replaceAll(/\s+/g, '');

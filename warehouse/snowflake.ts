@@ -1,22 +1,31 @@
-import { WAREHOUSE_SCHEMAS } from './naming.js';
+import { isAbsolute, resolve, sep } from 'node:path';
+import { LOADED_FILES_TABLE } from './loaded-files-sql.js';
 import { SnowflakeSession } from './snowflake-connection.js';
-import { snowflakeDialect as dialect } from './snowflake-dialect.js';
+import { snowflakeDialectIn } from './snowflake-dialect.js';
 import { wrapSnowflakeError } from './snowflake-error.js';
-import { DEFAULT_STAGE_NAMES, copyFileIntoRawSql, stampCopiedRowsSql, type SnowflakeStageNames } from './snowflake-sql.js';
+import { createProcessProcedureSql } from './snowflake-procedure.js';
+import {
+  COPY_FILES_LIMIT,
+  copyRunIntoRawSql,
+  DEFAULT_STAGE_NAMES,
+  LOCAL_RAW_STAGE,
+  negativeUnsignedSql,
+  PARQUET_FORMAT_OPTIONS,
+  putFileSql,
+  stampRunRowsSql,
+  type SnowflakeStageNames,
+} from './snowflake-sql.js';
+import type { SqlDialect } from './sql-dialect.js';
 import { SqlWarehouse } from './sql-warehouse.js';
 import type { BoundSql } from './table-sql.js';
+import type { TableDescription } from './table-description.js';
 import type { Execute, RawFilesLoad, StatementResult, StepLabel, WarehouseDriver } from './warehouse-driver.js';
 import { WarehouseError } from './warehouse-error.js';
 
 /** How floe uses the account; the defaults are what `floe snowflake apply` creates. */
 export interface SnowflakeWarehouseOptions {
-  /** The external stage on the raw root and the Parquet file format. */
+  /** The external stage on an `s3://` raw root, and the Parquet file format. */
   readonly stageNames?: SnowflakeStageNames;
-  /**
-   * Write each row's position in its file to `_floe_row` (COPY's INCLUDE_METADATA). Default true;
-   * false only for an emulator that rejects the clause (fakesnow 0.12.1), where `_floe_row` stays NULL.
-   */
-  readonly fileRowNumbers?: boolean;
 }
 
 /** The query tag on every statement: Snowflake's query history then shows floe's run and step. */
@@ -24,23 +33,39 @@ export function floeQueryTag(step: string, runId?: string): string {
   return JSON.stringify({ app: 'floe', step, ...(runId === undefined ? {} : { runId }) });
 }
 
+/** True for a raw root on S3 (read through the external stage); false for a local folder (PUT to the internal stage). */
+const onS3 = (rawRoot: string): boolean => /^s3:\/\//i.test(rawRoot);
+
+/** A manifest path as a file under a local raw root, refused when it would leave it (as DuckDB refuses). */
+function localFile(rawRoot: string, path: string, runId: string): string {
+  const file = resolve(rawRoot, path);
+  if (isAbsolute(path) || path.split('/').some((segment) => segment === '..' || segment === '') || !file.startsWith(resolve(rawRoot) + sep)) {
+    throw new WarehouseError(`Cannot load run ${runId}: file path ${JSON.stringify(path)} leaves the raw root ${rawRoot}; nothing was loaded.`);
+  }
+  return file;
+}
+
+/** A COPY result row's file (Snowflake names it by its stage location) is a manifest path when it is, or ends with, that path. */
+const names = (copied: string, path: string): boolean => copied === path || copied.endsWith(`/${path}`);
+
 /**
- * Snowflake as a warehouse driver: one session, every statement tagged with floe's step and run.
- * DDL commits a Snowflake transaction, so the steps run it before their transactions. Raw is
- * loaded by COPY from the stage on the raw bucket, one file at a time.
+ * Snowflake as a warehouse driver: one session, every statement tagged with floe's step and run and
+ * every name qualified with floe's database. DDL commits a Snowflake transaction, so the steps run
+ * it before their transactions. Raw is loaded by one COPY per run (per {@link COPY_FILES_LIMIT}
+ * files) from the stage on the raw bucket, or, for a local raw folder, from an internal stage the
+ * files are PUT into first.
  */
 export class SnowflakeDriver implements WarehouseDriver {
-  readonly dialect = dialect;
+  readonly dialect: SqlDialect;
   readonly ddlCommits = true;
   private readonly stageNames: SnowflakeStageNames;
-  private readonly fileRowNumbers: boolean;
 
   constructor(
     private readonly session: SnowflakeSession,
     options: SnowflakeWarehouseOptions = {},
   ) {
+    this.dialect = snowflakeDialectIn(session.settings.database);
     this.stageNames = options.stageNames ?? DEFAULT_STAGE_NAMES;
-    this.fileRowNumbers = options.fileRowNumbers ?? true;
   }
 
   run(statement: BoundSql, label: StepLabel): Promise<StatementResult> {
@@ -52,28 +77,69 @@ export class SnowflakeDriver implements WarehouseDriver {
   }
 
   /**
-   * One COPY per file, so each file's rows can be stamped with its path and counted: COPY cannot
-   * add constants while matching by column name, so the run, file and extraction time are set on
-   * the rows it just added (the only rows without a run inside this transaction), and the rows
-   * that UPDATE changes are the rows the file held. `rawRoot` is unused: the stage sits on it.
+   * A local raw folder's files go to the internal stage `floe.raw_local` by PUT, each at its
+   * manifest path, as they are (no compression: Parquet is compressed inside). PUT overwrites, so
+   * putting a file again is harmless. Files on S3 are read where they are, through the external stage.
    */
-  async loadFiles(execute: Execute, { description, manifest, files }: RawFilesLoad): Promise<ReadonlyMap<string, number>> {
-    const landed = new Map<string, number>();
+  async stageFiles(execute: Execute, { manifest, files, rawRoot }: RawFilesLoad): Promise<void> {
+    if (onS3(rawRoot)) return;
+    const { dialect } = this;
+    await execute({ sql: `create file format if not exists ${dialect.qualified(this.stageNames.fileFormat)} type = parquet ${PARQUET_FORMAT_OPTIONS}`, params: [] });
+    const stage = this.stageNames.localStage ?? LOCAL_RAW_STAGE;
+    await execute({ sql: `create stage if not exists ${dialect.qualified(stage)}`, params: [] });
     for (const file of files) {
-      const { rows } = await execute({ sql: copyFileIntoRawSql(description, file.path, this.stageNames, this.fileRowNumbers), params: [] });
-      const status = String(rows[0]?.['status'] ?? '').toUpperCase();
-      const raw = dialect.qualified(description.rawTable);
-      if (status === 'LOAD_SKIPPED' || rows.length === 0 || status.includes('0 FILES PROCESSED')) {
-        throw new WarehouseError(
-          `COPY skipped file ${file.path} of run ${manifest.runId} into ${raw}: Snowflake's load history says it was loaded, but floe's ${WAREHOUSE_SCHEMAS.floe}.loaded_files has no record of it. Check raw for rows with _floe_file = '${file.path}' before reloading it by hand.`,
-        );
+      const folder = file.path.split('/').slice(0, -1).join('/');
+      // PUT reports a failed upload in its result, not as an error (https://docs.snowflake.com/en/sql-reference/sql/put).
+      const [put] = (await execute({ sql: putFileSql(dialect, localFile(rawRoot, file.path, manifest.runId), stage, folder), params: [] })).rows;
+      const status = String(put?.['status'] ?? '').toUpperCase();
+      if (status !== 'UPLOADED' && status !== 'SKIPPED') {
+        throw new WarehouseError(`PUT of file ${file.path} of run ${manifest.runId} into ${dialect.qualified(stage)} failed: ${String(put?.['message'] ?? (status || 'no status given'))}.`, { retryable: true });
       }
-      if (status !== 'LOADED') {
-        throw new WarehouseError(`COPY of file ${file.path} of run ${manifest.runId} into ${raw} ended ${status}: ${String(rows[0]?.['first_error'] ?? 'no error given')}.`);
+    }
+  }
+
+  /**
+   * One COPY names the run's files (at most {@link COPY_FILES_LIMIT} each), and one UPDATE stamps
+   * the rows they added (the only rows without a run inside this transaction) with the run and its
+   * extraction time. The rows per file are COPY's own count; the UPDATE must change exactly their
+   * sum. A file COPY skips (its load history says it was loaded) stops the load.
+   */
+  async loadFiles(execute: Execute, { description, manifest, files, rawRoot }: RawFilesLoad): Promise<ReadonlyMap<string, number>> {
+    const raw = this.dialect.qualified(description.rawTable);
+    const stage = onS3(rawRoot) ? this.stageNames.stage : (this.stageNames.localStage ?? LOCAL_RAW_STAGE);
+    const landed = new Map<string, number>();
+    for (let start = 0; start < files.length; start += COPY_FILES_LIMIT) {
+      const paths = files.slice(start, start + COPY_FILES_LIMIT).map((file) => file.path);
+      const { rows } = await execute({ sql: copyRunIntoRawSql(this.dialect, description, paths, { stage, fileFormat: this.stageNames.fileFormat }), params: [] });
+      for (const path of paths) {
+        const row = rows.find((candidate) => names(String(candidate['file'] ?? ''), path));
+        const status = String(row?.['status'] ?? 'LOAD_SKIPPED').toUpperCase();
+        if (status === 'LOAD_SKIPPED') {
+          throw new WarehouseError(
+            `COPY skipped file ${path} of run ${manifest.runId} into ${raw}: Snowflake's load history says it was loaded, but floe's ${this.dialect.qualified(LOADED_FILES_TABLE)} has no record of it. Check raw for rows with _floe_file = '${path}' before reloading it by hand.`,
+          );
+        }
+        if (status !== 'LOADED') {
+          throw new WarehouseError(`COPY of file ${path} of run ${manifest.runId} into ${raw} ended ${status}: ${String(row?.['first_error'] ?? 'no error given')}.`);
+        }
+        landed.set(path, Number(row?.['rows_loaded'] ?? 0));
       }
-      landed.set(file.path, (await execute(stampCopiedRowsSql(description, manifest.runId, file.path, manifest.startedAt))).rowsAffected);
+    }
+    await this.refuseNegativeUnsigned(execute, description, manifest.runId);
+    const copied = [...landed.values()].reduce((sum, rows) => sum + rows, 0);
+    const stamped = (await execute(stampRunRowsSql(this.dialect, description, manifest.runId, manifest.startedAt))).rowsAffected;
+    if (stamped !== copied) {
+      throw new WarehouseError(`COPY loaded ${copied} rows of run ${manifest.runId} into ${raw}, but ${stamped} rows were without a run after it; nothing was loaded. Another writer may be loading this table; run again.`, { retryable: true });
     }
     return landed;
+  }
+
+  /**
+   * The table's procedure (`floe.process__<table>`) follows its columns: regenerated, keeping its
+   * grants, whenever the steps created the staging table or changed its columns.
+   */
+  async afterSchemaChange(execute: Execute, description: TableDescription, droppedColumns: readonly string[]): Promise<void> {
+    await execute({ sql: createProcessProcedureSql(description, this.session.settings.database, droppedColumns), params: [] });
   }
 
   wrapError(doing: string, error: unknown): WarehouseError {
@@ -82,6 +148,19 @@ export class SnowflakeDriver implements WarehouseDriver {
 
   close(): Promise<void> {
     return this.session.close();
+  }
+
+  private async refuseNegativeUnsigned(execute: Execute, description: TableDescription, runId: string): Promise<void> {
+    const check = negativeUnsignedSql(this.dialect, description);
+    if (check === null) return;
+    const [row] = (await execute(check)).rows;
+    const unsigned = description.columns.filter((column) => column.arrowType.trim() === 'uint64');
+    const wrong = unsigned.filter((_column, index) => Number(row?.[`u${index}`] ?? 0) > 0).map((column) => column.name);
+    if (wrong.length > 0) {
+      throw new WarehouseError(
+        `Run ${runId}: Snowflake read unsigned 64-bit column(s) ${wrong.join(', ')} of table ${description.table} as signed, turning values above 9223372036854775807 negative; nothing was loaded. Run floe snowflake verify and report its output; meanwhile extract the column as text or decimal(20,0).`,
+      );
+    }
   }
 }
 

@@ -28,8 +28,12 @@ export interface SqlDialect {
   readonly label: 'DuckDB' | 'Snowflake';
   /** An identifier floe creates (schema, table, column), quoted as this warehouse stores it. */
   identifier(name: string): string;
-  /** `schema.table`, both parts through `identifier`. */
+  /** `schema.table` (Snowflake in a database: `database.schema.table`), each part through `identifier`. */
   qualified(table: QualifiedName): string;
+  /** A schema floe creates, as `identifier` quotes it (Snowflake in a database: `database.schema`). */
+  schemaName(schema: string): string;
+  /** Where the catalog's views are: `information_schema`, or Snowflake's `"DATABASE".information_schema`. */
+  readonly informationSchema: string;
   /**
    * A name as the warehouse's catalog lists it and as it names a result column aliased without
    * quotes: DuckDB keeps the spelling, Snowflake folds to upper case.
@@ -63,6 +67,11 @@ export interface SqlDialect {
    * changes are widenings at all is decided once, in `schema-evolution.ts`.
    */
   canAlterType(current: string, wanted: string): boolean;
+  /**
+   * True when `create or replace` must say COPY GRANTS to keep the grants on the table it replaces
+   * (Snowflake: https://docs.snowflake.com/en/sql-reference/sql/create-table#label-create-table-copy-grants).
+   */
+  readonly copiesGrants: boolean;
   /** Counts the rows meeting a condition (an aggregate). */
   countWhere(condition: string): string;
   /**

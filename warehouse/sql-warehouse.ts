@@ -4,7 +4,7 @@ import { buildGoldModels } from './gold-build.js';
 import { createLoadedFilesTableSql, createSchemasSql, loadedFilesSql, recordLoadedFileSql } from './loaded-files-sql.js';
 import { WAREHOUSE_SCHEMAS } from './naming.js';
 import type { QualifiedName } from './quote.js';
-import { ensureTableSql, evolveTableSql, existingColumnsFrom, type ExistingColumns } from './schema-ddl.js';
+import { droppedColumnsOf, ensureTableSql, evolveTableSql, existingColumnsFrom, type ExistingColumns } from './schema-ddl.js';
 import type { SqlDialect } from './sql-dialect.js';
 import * as sql from './table-sql.js';
 import type { ManifestLike, TableDescription } from './table-description.js';
@@ -65,19 +65,25 @@ export class SqlWarehouse implements Warehouse {
     await this.driver.close();
   }
 
-  /** Every table's DDL is planned (and refused, if it must be) before the first statement runs. */
+  /**
+   * Every table's DDL is planned (and refused, if it must be) before the first statement runs. Any
+   * change, a dropped column included, then reaches what the driver keeps in step with staging.
+   */
   evolveSchema(description: TableDescription, changes: readonly SchemaChange[], runId: string): Promise<void> {
     const tables = `${this.name(description.rawTable)} and ${this.name(description.stagingTable)}`;
     return this.step(`Evolving the schema of ${tables} for run ${runId}`, async () => {
-      if (changes.every((change) => change.change === 'dropped')) return;
-      this.refuseColumns(description, `Cannot change the schema of ${tables} for run ${runId}`);
+      if (changes.length === 0) return;
+      const onlyDropped = changes.every((change) => change.change === 'dropped');
+      if (!onlyDropped) this.refuseColumns(description, `Cannot change the schema of ${tables} for run ${runId}`);
       await this.ddl({ step: 'evolve-schema', runId }, async (execute) => {
         const statements: string[] = [];
         for (const [table, layer] of [[description.rawTable, 'raw'], [description.stagingTable, 'staging']] as const) {
           const existing = await this.columnsOf(execute, table);
-          if (existing.types.size > 0) statements.push(...evolveTableSql(this.dialect, table, layer, description, changes, existing));
+          if (existing.types.size > 0 && !onlyDropped) statements.push(...evolveTableSql(this.dialect, table, layer, description, changes, existing));
         }
         for (const statement of statements) await execute({ sql: statement, params: [] });
+        const staging = await this.columnsOf(execute, description.stagingTable);
+        if (staging.types.size > 0) await this.driver.afterSchemaChange?.(execute, description, droppedColumnsOf(description, staging));
       });
     });
   }
@@ -89,9 +95,15 @@ export class SqlWarehouse implements Warehouse {
       this.refuseColumns(description, `Cannot load run ${manifest.runId} into ${raw}`);
       return this.ddlThen(
         { step: 'load-raw', runId: manifest.runId },
-        (execute) => this.ensureTable(execute, description, 'raw'),
         async (execute) => {
-          const loaded = new Set((await execute(loadedFilesSql(this.dialect, description.rawTable))).rows.map((row) => String(row['file_path'])));
+          await this.ensureTable(execute, description, 'raw');
+          if (this.driver.stageFiles === undefined) return;
+          const loaded = await this.loadedFiles(execute, description);
+          const files = manifest.files.filter((file) => !loaded.has(file.path));
+          if (files.length > 0) await this.driver.stageFiles(execute, { description, manifest, files, rawRoot });
+        },
+        async (execute) => {
+          const loaded = await this.loadedFiles(execute, description);
           const files = manifest.files.filter((file) => !loaded.has(file.path));
           if (files.length === 0) return { rowsLoaded: 0, filesLoaded: 0, alreadyLoaded: manifest.files.length > 0 };
           const landed = await this.driver.loadFiles(execute, { description, manifest, files, rawRoot });
@@ -115,17 +127,17 @@ export class SqlWarehouse implements Warehouse {
   /**
    * Counts: MERGE reports only the rows it changed, so inserted is the growth of staging and
    * updated is the rest. Matched rows left alone (an older version arriving late) count as neither.
-   * Where DDL commits, the MERGE (or a first load's INSERT) runs without a transaction: it is one
-   * statement, atomic by itself, and the counts around it can only be skewed by another writer of
-   * the table, which floe's per-table lease keeps away (fakesnow also cannot MERGE inside one).
+   * The counts and the MERGE (or a first load's INSERT) share one transaction, so the counts are
+   * the MERGE's own.
    */
   mergeStaging(description: TableDescription, runId: string): Promise<StagingResult> {
     return this.step(`Merging run ${runId} into ${this.name(description.stagingTable)}`, () =>
       this.ddlThen(
         { step: 'merge-staging', runId },
         async (execute) => {
-          const { dropped } = await this.ensureTable(execute, description, 'staging');
+          const { dropped, changed } = await this.ensureTable(execute, description, 'staging');
           if (description.softDelete === true) await this.ensureDeletedAt(execute, description, await this.columnsOf(execute, description.stagingTable));
+          if (changed) await this.driver.afterSchemaChange?.(execute, description, dropped);
           return dropped;
         },
         async (execute, dropped) => {
@@ -141,7 +153,7 @@ export class SqlWarehouse implements Warehouse {
           const inserted = (await this.countRows(execute, description.stagingTable)) - before;
           return { inserted, updated: changed - inserted, deleted: 0 };
         },
-        { rowsInTransaction: false },
+        { rowsInTransaction: true },
       ),
     );
   }
@@ -151,7 +163,10 @@ export class SqlWarehouse implements Warehouse {
     return this.step(`Replacing ${this.name(description.stagingTable)} with run ${runId}`, () =>
       this.ddlThen(
         { step: 'replace-staging', runId },
-        (execute) => this.ensureTable(execute, description, 'staging'),
+        async (execute) => {
+          const { dropped, changed } = await this.ensureTable(execute, description, 'staging');
+          if (changed) await this.driver.afterSchemaChange?.(execute, description, dropped);
+        },
         async (execute) => {
           const [counts] = (await execute(sql.compareSnapshotSql(this.dialect, description, runId))).rows;
           const keysUnique = await this.runKeysAreUnique(execute, description, runId);
@@ -198,7 +213,7 @@ export class SqlWarehouse implements Warehouse {
         existingTables: async () => {
           const { rows } = await this.driver.run(
             {
-              sql: `select lower(table_schema) || '.' || lower(table_name) as "t" from information_schema.tables where table_schema in ($1, $2)`,
+              sql: `select lower(table_schema) || '.' || lower(table_name) as "t" from ${this.dialect.informationSchema}.tables where table_schema in ($1, $2)`,
               params: [this.dialect.storedName(WAREHOUSE_SCHEMAS.raw), this.dialect.storedName(WAREHOUSE_SCHEMAS.staging)],
             },
             label,
@@ -258,12 +273,16 @@ export class SqlWarehouse implements Warehouse {
     return (statement) => this.driver.run(statement, label);
   }
 
-  /** Creates the table or adds the columns it lacks; returns the columns it has that the description lacks. */
-  private async ensureTable(execute: Execute, description: TableDescription, layer: 'raw' | 'staging'): Promise<{ dropped: string[] }> {
+  /** Creates the table or adds the columns it lacks; returns the columns it has that the description lacks, and whether it changed. */
+  private async ensureTable(execute: Execute, description: TableDescription, layer: 'raw' | 'staging'): Promise<{ dropped: string[]; changed: boolean }> {
     const table = layer === 'raw' ? description.rawTable : description.stagingTable;
     const { statements, dropped } = ensureTableSql(this.dialect, table, layer, description, await this.columnsOf(execute, table));
     for (const statement of statements) await execute({ sql: statement, params: [] });
-    return { dropped };
+    return { dropped, changed: statements.length > 0 };
+  }
+
+  private async loadedFiles(execute: Execute, description: TableDescription): Promise<Set<string>> {
+    return new Set((await execute(loadedFilesSql(this.dialect, description.rawTable))).rows.map((row) => String(row['file_path'])));
   }
 
   private async ensureDeletedAt(execute: Execute, description: TableDescription, existing: ExistingColumns): Promise<void> {

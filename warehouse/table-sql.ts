@@ -275,7 +275,10 @@ export function replaceStagingSql(dialect: SqlDialect, description: TableDescrip
   ];
 }
 
-/** A gold model: the SELECT in `sql/gold/<name>.sql` materialised as `gold."<name>"`. */
+/**
+ * A gold model: the SELECT in `sql/gold/<name>.sql` materialised as `gold."<name>"`. Where the
+ * warehouse has grants (`copiesGrants`), the rebuilt table keeps those others gave on it.
+ */
 export function createGoldTableSql(dialect: SqlDialect, goldSchema: string, name: string, select: string): string {
-  return `create or replace table ${dialect.qualified({ schema: goldSchema, name })} as\n${select}`;
+  return `create or replace table ${dialect.qualified({ schema: goldSchema, name })}${dialect.copiesGrants ? ' copy grants' : ''} as\n${select}`;
 }

@@ -53,6 +53,17 @@ export interface WarehouseDriver {
    * the manifest. DuckDB reads the Parquet files itself; Snowflake COPYs them from its stage.
    */
   loadFiles(execute: Execute, load: RawFilesLoad): Promise<ReadonlyMap<string, number>>;
+  /**
+   * Before the load's transaction, puts the files where `loadFiles` reads them, if they are not
+   * there already (Snowflake: a local raw folder's files into an internal stage). Idempotent.
+   */
+  stageFiles?(execute: Execute, load: RawFilesLoad): Promise<void>;
+  /**
+   * After the steps created a staging table or changed its columns (`droppedColumns`: the columns
+   * staging keeps that the source no longer has): whatever the warehouse keeps in step with them
+   * (Snowflake regenerates the table's procedure). Runs as DDL, before the step's rows.
+   */
+  afterSchemaChange?(execute: Execute, description: TableDescription, droppedColumns: readonly string[]): Promise<void>;
   /** The driver's error as a WarehouseError saying what floe was doing, retryable when a retry can succeed. */
   wrapError(doing: string, error: unknown): WarehouseError;
   close(): Promise<void>;

@@ -1,7 +1,7 @@
 import { duckDbDialect } from '../../warehouse/duckdb-dialect.js';
 import { snowflakeDialect } from '../../warehouse/snowflake-dialect.js';
 import { createProcessProcedureSql, createProcessTableProcedureSql } from '../../warehouse/snowflake-procedure.js';
-import { copyFileIntoRawSql, DEFAULT_STAGE_NAMES, stampCopiedRowsSql } from '../../warehouse/snowflake-sql.js';
+import { copyRunIntoRawSql, DEFAULT_STAGE_NAMES, stampRunRowsSql } from '../../warehouse/snowflake-sql.js';
 import type { SqlDialect } from '../../warehouse/sql-dialect.js';
 import { describeTable, type ManifestLike } from '../../warehouse/table-description.js';
 import * as sql from '../../warehouse/table-sql.js';
@@ -50,10 +50,10 @@ function statements(dialect: SqlDialect): string[] {
   if (dialect.name === 'snowflake') {
     const file = `PostgreSQL/src/${TABLE}/2025-11-05/12/r1-0-0.parquet`;
     texts.push(
-      copyFileIntoRawSql(description, file, DEFAULT_STAGE_NAMES, true),
-      stampCopiedRowsSql(description, 'r1', file, '2025-11-05T12:00:00Z').sql,
-      createProcessProcedureSql(description),
-      createProcessTableProcedureSql([description]),
+      copyRunIntoRawSql(dialect, description, [file], DEFAULT_STAGE_NAMES),
+      stampRunRowsSql(dialect, description, 'r1', '2025-11-05T12:00:00Z').sql,
+      createProcessProcedureSql(description, 'ANALYTICS'),
+      createProcessTableProcedureSql([description], 'ANALYTICS'),
     );
   }
   return texts;
@@ -78,7 +78,7 @@ describe('Warehouse SQL on snowflake: names a procedure body cannot hold', () =>
     const description = describeTable(manifest('s.t', ['id', 'x$$; drop table canary; $$', 'a', 'b', 'c', 'updated_at']));
 
     // Act
-    const act = (): string => createProcessProcedureSql(description);
+    const act = (): string => createProcessProcedureSql(description, 'ANALYTICS');
 
     // Assess
     expect(act).toThrow(WarehouseError);

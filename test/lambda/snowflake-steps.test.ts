@@ -109,8 +109,8 @@ describe('Lambda entries load-and-merge and build-gold on Snowflake (fakesnow), 
       FLOE_SNOWFLAKE_ACCOUNT: 'floe-test', FLOE_SNOWFLAKE_USER: 'FLOE', FLOE_SNOWFLAKE_DATABASE: 'ANALYTICS',
       FLOE_SNOWFLAKE_SECRET_ARN: secret.ARN!, FLOE_SNOWFLAKE_ENDPOINT: `http://${endpoint.host}:${endpoint.port}`,
     };
-    // As deployed, but without COPY's INCLUDE_METADATA, which fakesnow lacks.
-    const openWarehouse = warehouseFromEnvironment(env, secretsmanager, { fileRowNumbers: false });
+    // As deployed: the production COPY (INCLUDE_METADATA, LOAD_UNCERTAIN_FILES) through the external stage.
+    const openWarehouse = warehouseFromEnvironment(env, secretsmanager);
     const loadAndMerge = createLoadAndMergeLambda(env, { dynamodb, eventbridge, s3, secretsmanager, openWarehouse });
     const buildGold = createBuildGoldLambda(env, { dynamodb, eventbridge, secretsmanager, openWarehouse });
     const manifest = JSON.parse(await readFile(join(rawRoot, '_manifests', `${runId}.json`), 'utf8')) as { totalRows: number; newWatermark: string; files: unknown[] };

@@ -170,7 +170,7 @@ describe('Schema evolution: the DDL planned for an existing table', () => {
     // Assess
     expect(changes.map((change) => change.change)).toEqual(['retyped']);
     expect(onSnowflake).toThrow(SchemaChangeError);
-    expect(onSnowflake).toThrow('column doc retyped from text to jsonb, but snowflake cannot alter "STAGING"."SHOP__ORDERS" from VARCHAR to VARIANT in place');
+    expect(onSnowflake).toThrow('column doc retyped from text to jsonb, but snowflake cannot alter "STAGING"."SHOP__ORDERS" from VARCHAR(134217728) to VARIANT in place');
     expect(evolveTableSql(snowflakeDialect, description.rawTable, 'raw', description, changes, snowflakeColumns({ ID: 'NUMBER(19,0)', DOC: 'TEXT' }))).toEqual([]);
     expect(evolveTableSql(duckDbDialect, description.stagingTable, 'staging', description, changes, duckdb)).toEqual([]);
   });

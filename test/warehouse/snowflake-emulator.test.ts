@@ -123,7 +123,9 @@ describe('Warehouse: SnowflakeWarehouse on the fakesnow emulator', () => {
     await warehouse.mergeStaging(describeTable(run), 'r-tagged');
 
     // Assess
-    const statements = (await emulator.statementsSeen()).slice(before);
+    // The driver asks again for a PUT's upload URL on its own (fakesnow's internal stage answers as
+    // Google Cloud Storage does, with a presigned URL), without floe's parameters: not floe's statement.
+    const statements = (await emulator.statementsSeen()).slice(before).filter((statement) => !(statement.queryTag === null && /^put 'file:\/\/[^/]/.test(statement.sql)));
     const tags = new Set(statements.map((statement) => statement.queryTag));
     expect(tags).toEqual(new Set([floeQueryTag('load-raw', 'r-tagged'), floeQueryTag('merge-staging', 'r-tagged')]));
     expect(statements.some((statement) => statement.sql.startsWith('copy into'))).toBe(true);

@@ -7,15 +7,19 @@ import { SnowflakeSession } from '../../warehouse/snowflake-connection.js';
 import { snowflakeAccountDdl } from '../../warehouse/snowflake-ddl.js';
 import { floeQueryTag, SnowflakeWarehouse } from '../../warehouse/snowflake.js';
 import type { TableDescription } from '../../warehouse/table-description.js';
-import { startFakesnow, type FakesnowServer } from '../fakesnow.js';
+import { startFakesnow, type FakesnowServer, type SeenStatement } from '../fakesnow.js';
 
 /**
- * Which account statements fakesnow 0.12.1 runs. It has no stored procedures, storage or API
- * integrations, or external functions; those statements are checked as golden SQL instead
- * (snowflake-ddl.test.ts) and the procedures' statements run directly through the adapter.
+ * Which account statements fakesnow 0.12.1 runs. It has no storage or API integrations, grants,
+ * ALTER FILE FORMAT, ALTER STAGE or external functions: those statements are checked as golden SQL
+ * (snowflake-sql.test.ts) and run on a real account by `floe snowflake verify`. CREATE PROCEDURE is
+ * kept by the test server (test/fakesnow_server.py), not created; the procedures' statements run
+ * directly through the adapter (snowflake-procedure.test.ts).
  */
 export const runsOnFakesnow = (sql: string): boolean =>
-  !/^create (or replace )?(procedure|storage integration|api integration|external function)/i.test(sql) && !/^create (if not exists )?(storage|api) integration/i.test(sql);
+  !/^create (or (replace|alter) )?(storage integration|api integration|external function)/i.test(sql) &&
+  !/^create (storage|api) integration if not exists/i.test(sql) &&
+  !/^(grant|alter file format|alter stage|use role)\b/i.test(sql);
 
 /** A fakesnow server, a scratch DuckDB that writes the Parquet files, and a fresh database per test. */
 export class SnowflakeEmulator {
@@ -31,8 +35,9 @@ export class SnowflakeEmulator {
   }
 
   /**
-   * An empty database with the account's objects applied (stage on a fresh local raw root) and
-   * a SnowflakeWarehouse on it. fakesnow rejects COPY's INCLUDE_METADATA, so file row numbers are off.
+   * An empty database with the account's objects applied and a SnowflakeWarehouse on it, the
+   * production driver unchanged. Raw files are written under a fresh local raw root, which the
+   * driver PUTs into the internal stage, as `floe run` does.
    */
   async freshWarehouse(descriptions: readonly TableDescription[] = []): Promise<{ warehouse: SnowflakeWarehouse; session: SnowflakeSession; rawRoot: string; cleanUp: () => void }> {
     this.databases += 1;
@@ -43,13 +48,28 @@ export class SnowflakeEmulator {
     for (const statement of snowflakeAccountDdl({ database, rawUrl: pathToFileURL(rawRoot).href }, descriptions)) {
       if (runsOnFakesnow(statement.sql)) await session.run({ sql: statement.sql, params: [] }, floeQueryTag('apply'));
     }
-    const warehouse = await SnowflakeWarehouse.open(session, { fileRowNumbers: false });
+    const warehouse = await SnowflakeWarehouse.open(session);
     return { warehouse, session, rawRoot, cleanUp: () => rmSync(dir, { recursive: true, force: true }) };
   }
 
   /** Statements the server received, with the query tag sent with each. */
-  statementsSeen(): Promise<{ sql: string; queryTag: string | null }[]> {
+  statementsSeen(): Promise<SeenStatement[]> {
     return this.server.statementsSeen();
+  }
+
+  /** The CREATE PROCEDURE statements the server kept. */
+  proceduresSeen(): Promise<string[]> {
+    return this.server.proceduresSeen();
+  }
+
+  /** Abort requests the driver sent. */
+  abortsSeen(): Promise<Record<string, unknown>[]> {
+    return this.server.abortsSeen();
+  }
+
+  /** Connection settings for another session on the same server. */
+  settings(database: string): ReturnType<FakesnowServer['settings']> {
+    return this.server.settings(database);
   }
 
   async stop(): Promise<void> {

@@ -35,7 +35,7 @@ describe('Warehouse: createSnowflakeWarehouse from the environment', () => {
     };
 
     // Act
-    const warehouse = await createSnowflakeWarehouse(envFor('FROM_ENV'), { readSecret, fileRowNumbers: false });
+    const warehouse = await createSnowflakeWarehouse(envFor('FROM_ENV'), { readSecret });
 
     // Assess
     const schemas = await warehouse.query("select schema_name as \"s\" from information_schema.schemata where schema_name in ('RAW', 'STAGING', 'GOLD', 'FLOE') order by 1");

@@ -36,18 +36,18 @@ describe('Warehouse: the statements inside the Snowflake procedures, run on fake
 
   it('merges a run into staging with the MERGE text of the incremental procedure', async () => {
     // Prepare
-    const { warehouse, rawRoot, cleanUp } = await emulator.freshWarehouse();
+    const { warehouse, session, rawRoot, cleanUp } = await emulator.freshWarehouse();
     const first = await writeFixtureRun(emulator.parquetWriter, rawRoot, { runId: 'r1', startedAt: T1, files: [orders([1, 'new', T1], [2, 'new', T1])] });
     const second = await writeFixtureRun(emulator.parquetWriter, rawRoot, { runId: 'r2', startedAt: T2, files: [orders([1, 'paid', T2], [1, 'stale', T1], [3, 'new', T2])] });
     for (const run of [first, second]) await warehouse.loadRaw(describeTable(run), run, rawRoot);
     await warehouse.mergeStaging(describeTable(first), 'r1');
-    const [insertFirstLoad, merge] = wrappedStatements(createProcessProcedureSql(describeTable(second)));
+    const [insertFirstLoad, merge] = wrappedStatements(createProcessProcedureSql(describeTable(second), session.settings.database));
 
     // Act
     const [result] = await warehouse.query(merge ?? '', ['r2']);
 
     // Assess
-    expect(insertFirstLoad).toMatch(/^insert into "STAGING"."SHOP__ORDERS"/);
+    expect(insertFirstLoad).toMatch(/^insert into "FLOE_TEST_\d+"."STAGING"."SHOP__ORDERS"/);
     expect(result).toEqual({ 'number of rows inserted': 1n, 'number of rows updated': 1n });
     const under = { warehouse, dialect: snowflakeDialect, rawRoot, writeRun: () => Promise.reject(new Error('unused')), close: () => warehouse.close() };
     expect(await readRows(under, 'staging', ['id', 'status', '_floe_run_id'])).toEqual([
@@ -61,13 +61,13 @@ describe('Warehouse: the statements inside the Snowflake procedures, run on fake
 
   it('counts and replaces staging with the statements of the full-mode procedure', async () => {
     // Prepare
-    const { warehouse, rawRoot, cleanUp } = await emulator.freshWarehouse();
+    const { warehouse, session, rawRoot, cleanUp } = await emulator.freshWarehouse();
     const full = { mode: 'full' as const, incrementalColumn: null };
     const first = await writeFixtureRun(emulator.parquetWriter, rawRoot, { ...full, runId: 'f1', startedAt: T1, files: [orders([1, 'a', T1], [2, 'b', T1])] });
     const second = await writeFixtureRun(emulator.parquetWriter, rawRoot, { ...full, runId: 'f2', startedAt: T2, files: [orders([2, 'b2', T2], [3, 'c', T2])] });
     for (const run of [first, second]) await warehouse.loadRaw(describeTable(run), run, rawRoot);
     await warehouse.replaceStaging(describeTable(first), 'f1');
-    const [compare, remove, insert] = wrappedStatements(createProcessProcedureSql(describeTable(second)));
+    const [compare, remove, insert] = wrappedStatements(createProcessProcedureSql(describeTable(second), session.settings.database));
 
     // Act
     const [counts] = await warehouse.query(compare ?? '', ['f2']);

@@ -1,4 +1,5 @@
-import { canonicalSnowflakeType, snowflakeTypeForArrow } from '../../warehouse/snowflake-type.js';
+import { readFileSync } from 'node:fs';
+import { canonicalSnowflakeType, SNOWFLAKE_MAX_BINARY_BYTES, SNOWFLAKE_MAX_TEXT_BYTES, snowflakeTypeForArrow } from '../../warehouse/snowflake-type.js';
 
 describe('Warehouse: Arrow types mapped to Snowflake', () => {
   it.each([
@@ -12,8 +13,8 @@ describe('Warehouse: Arrow types mapped to Snowflake', () => {
     ['double', 'double precision', 'FLOAT'],
     ['float', 'real', 'FLOAT'],
     ['bool', 'boolean', 'BOOLEAN'],
-    ['string', 'text', 'VARCHAR'],
-    ['binary', 'bytea', 'BINARY'],
+    ['string', 'text', 'VARCHAR(134217728)'],
+    ['binary', 'bytea', 'BINARY(67108864)'],
     ['date32[day]', 'date', 'DATE'],
     ['timestamp[us]', 'timestamp without time zone', 'TIMESTAMP_NTZ(6)'],
     ['timestamp[ms]', 'datetime(3)', 'TIMESTAMP_NTZ(3)'],
@@ -33,7 +34,7 @@ describe('Warehouse: Arrow types mapped to Snowflake', () => {
     const types = ['json', 'jsonb', 'JSON'].map((source) => snowflakeTypeForArrow('string', source));
 
     // Assess
-    expect(types).toEqual(Array(3).fill({ raw: 'VARCHAR', staging: 'VARIANT', inexact: null }));
+    expect(types).toEqual(Array(3).fill({ raw: 'VARCHAR(134217728)', staging: 'VARIANT', inexact: null }));
   });
 
   it('spells decimals wider than 38 digits VARCHAR and says why they cannot load exactly', () => {
@@ -41,7 +42,7 @@ describe('Warehouse: Arrow types mapped to Snowflake', () => {
     const type = snowflakeTypeForArrow('decimal256(50, 10)', 'numeric(50,10)');
 
     // Assess
-    expect(type?.raw).toBe('VARCHAR');
+    expect(type?.raw).toBe('VARCHAR(134217728)');
     expect(type?.inexact).toContain("is wider than Snowflake's NUMBER(38)");
   });
 
@@ -59,5 +60,21 @@ describe('Warehouse: Arrow types mapped to Snowflake', () => {
 
     // Assess
     expect(spelled).toEqual(['TEXT', 'NUMBER(19,0)', 'TIMESTAMP_TZ', 'NUMBER(12,2)', 'VARIANT']);
+  });
+
+  it("declares the longest VARCHAR and BINARY, exactly the lengths past which the extraction job sets a value aside", () => {
+    // Prepare: https://docs.snowflake.com/en/sql-reference/data-types-text (VARCHAR up to 134,217,728 bytes; BINARY 67,108,864)
+    const job = readFileSync(new URL('../../glue/floe_extract/quarantine.py', import.meta.url), 'utf8');
+    const limit = (name: string): number => Number(/^NAME = ([\d_]+)$/m.exec(job.replace(/^(TEXT|BINARY)_LIMIT_BYTES/gm, (found) => (found === name ? 'NAME' : found)))?.[1]?.replaceAll('_', ''));
+
+    // Act
+    const text = snowflakeTypeForArrow('large_string', 'text');
+    const binary = snowflakeTypeForArrow('large_binary', 'bytea');
+
+    // Assess: a longer value reaches no file, so none aborts a COPY; a shorter declaration would abort it
+    expect(limit('TEXT_LIMIT_BYTES')).toBe(SNOWFLAKE_MAX_TEXT_BYTES);
+    expect(limit('BINARY_LIMIT_BYTES')).toBe(SNOWFLAKE_MAX_BINARY_BYTES);
+    expect(text?.raw).toBe('VARCHAR(134217728)');
+    expect(binary?.raw).toBe('BINARY(67108864)');
   });
 });

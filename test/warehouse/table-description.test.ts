@@ -32,7 +32,7 @@ describe('Warehouse: describeTable', () => {
     expect(description.columns[3]).toEqual({ name: 'amount', arrowType: 'decimal128(12, 2)', sourceType: 'numeric(12,2)', nullable: true });
     expect(description.columns.map((column) => duckDbDialect.columnType(column, 'staging'))).toEqual(['BIGINT', 'INTEGER', 'VARCHAR', 'DECIMAL(12,2)', 'TIMESTAMPTZ']);
     expect(description.columns.map((column) => snowflakeDialect.columnType(column, 'staging'))).toEqual([
-      'NUMBER(19,0)', 'NUMBER(10,0)', 'VARCHAR', 'NUMBER(12,2)', 'TIMESTAMP_TZ(6)',
+      'NUMBER(19,0)', 'NUMBER(10,0)', 'VARCHAR(134217728)', 'NUMBER(12,2)', 'TIMESTAMP_TZ(6)',
     ]);
   });
 
