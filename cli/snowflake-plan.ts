@@ -2,8 +2,8 @@ import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ConfigError, parseSnowflakeWarehouseUrl, toTableConfigs, type FloeConfig, type TableConfig } from '../config/index.js';
 import { parseManifest, type Manifest } from '../events/index.js';
-import { snowflakeAccountDdl, type DdlStatement } from '../warehouse/snowflake-ddl.js';
-import { describeTable, type TableDescription } from '../warehouse/table-description.js';
+import { snowflakeAccountDdl, type DdlStatement, type SnowflakeAccountSettings } from '../warehouse/snowflake-ddl.js';
+import { describeTable, type ManifestLike, type TableDescription } from '../warehouse/table-description.js';
 
 /** The newest manifest per `source/table`, by the time the run started. */
 export function latestManifests(manifests: readonly Manifest[]): Map<string, Manifest> {
@@ -27,41 +27,62 @@ export async function readManifests(files: readonly string[], localRawRoot: stri
   return Promise.all(paths.map(async (path) => parseManifest(JSON.parse(await readFile(path, 'utf8')) as unknown, path)));
 }
 
-/** The table as configured (key, incremental column, mode are the config's) with the columns its newest run extracted. */
-function describeConfigured(table: TableConfig, manifest: Manifest): TableDescription {
+/** The table as configured (key, incremental column, mode are the config's) with the given columns. */
+function describeConfigured(table: TableConfig, columns: ManifestLike['columns'], runId: string): TableDescription {
   return describeTable({
-    ...manifest,
+    runId,
+    database: table.source,
+    table: table.table,
+    mode: table.mode,
     primaryKey: table.primaryKey,
     incrementalColumn: table.incrementalColumn ?? null,
-    mode: table.mode,
+    columns,
+    files: [],
+    totalRows: 0,
+    startedAt: new Date(0).toISOString(),
   });
 }
 
-/** The account DDL for a config, and the configured tables left out because no run has landed yet. */
-export function snowflakeDdlFor(config: FloeConfig, manifests: readonly Manifest[], rawUrl?: string): { statements: DdlStatement[]; waiting: string[] } {
+/** Reads a table's columns from its source's catalog (cli/snowflake-catalog.ts). */
+export type CatalogReader = (table: TableConfig) => Promise<ManifestLike['columns']>;
+
+/** The configured tables with no manifest yet, whose columns must come from the source's catalog. */
+export function tablesWithoutManifest(config: FloeConfig, manifests: readonly Manifest[]): TableConfig[] {
+  const latest = latestManifests(manifests);
+  return toTableConfigs(config).filter((table) => !latest.has(`${table.source}/${table.table}`));
+}
+
+/** The account settings of a `snowflake://` config: database, roles, integrations, the stage on an `s3://` raw root. */
+export function accountSettingsFor(config: FloeConfig, rawUrl?: string): SnowflakeAccountSettings {
   const url = parseSnowflakeWarehouseUrl(config.warehouse);
   if (url === null) throw new ConfigError(`warehouse is ${config.warehouse.split(':')[0] ?? ''}://…; floe snowflake needs warehouse: snowflake://<account>/<database>`);
-  const stageUrl = rawUrl ?? config.raw;
-  if (!/^(s3|file):\/\//.test(stageUrl)) throw new ConfigError(`raw is a local folder; Snowflake reads raw from S3: set raw: s3://bucket/prefix (or pass --raw-url)`);
+  const stageUrl = rawUrl ?? (/^(s3|file):\/\//.test(config.raw) ? config.raw : undefined);
   const settings = config.snowflake;
+  return {
+    database: url.database,
+    ...(url.role === undefined ? {} : { role: url.role }),
+    ...(settings?.adminRole === undefined ? {} : { adminRole: settings.adminRole }),
+    ...(stageUrl === undefined ? {} : { rawUrl: stageUrl }),
+    ...(settings?.storageRoleArn === undefined || stageUrl === undefined ? {} : { storageIntegration: { name: settings.storageIntegration, roleArn: settings.storageRoleArn } }),
+    ...(settings?.apiRoleArn === undefined || settings.ingestUrl === undefined
+      ? {}
+      : { ingest: { apiIntegration: settings.apiIntegration, roleArn: settings.apiRoleArn, url: settings.ingestUrl } }),
+  };
+}
+
+/**
+ * The account DDL for a config: every configured table's raw and staging tables and procedure, and
+ * the dispatcher with a branch per table. Columns come from the table's newest manifest, or, for a
+ * table never extracted, from its source's catalog (`readCatalog`), typed as the job will type them.
+ * A local raw folder needs no external stage: `floe run` PUTs its files into an internal one.
+ */
+export async function snowflakeDdlFor(config: FloeConfig, manifests: readonly Manifest[], readCatalog: CatalogReader, rawUrl?: string): Promise<DdlStatement[]> {
+  const settings = accountSettingsFor(config, rawUrl);
   const latest = latestManifests(manifests);
   const descriptions: TableDescription[] = [];
-  const waiting: string[] = [];
   for (const table of toTableConfigs(config)) {
     const manifest = latest.get(`${table.source}/${table.table}`);
-    if (manifest === undefined) waiting.push(`${table.source}/${table.table}`);
-    else descriptions.push(describeConfigured(table, manifest));
+    descriptions.push(manifest === undefined ? describeConfigured(table, await readCatalog(table), 'catalog') : describeConfigured(table, manifest.columns, manifest.runId));
   }
-  const statements = snowflakeAccountDdl(
-    {
-      database: url.database,
-      rawUrl: stageUrl,
-      ...(settings?.storageRoleArn === undefined ? {} : { storageIntegration: { name: settings.storageIntegration, roleArn: settings.storageRoleArn } }),
-      ...(settings?.apiRoleArn === undefined || settings.ingestUrl === undefined
-        ? {}
-        : { ingest: { apiIntegration: settings.apiIntegration, roleArn: settings.apiRoleArn, url: settings.ingestUrl } }),
-    },
-    descriptions,
-  );
-  return { statements, waiting };
+  return snowflakeAccountDdl(settings, descriptions);
 }

@@ -1,28 +1,21 @@
 import { parseArgs } from 'node:util';
-import { ConfigError, loadConfig, parseSnowflakeWarehouseUrl, printable, type FloeConfig } from '../config/index.js';
-import { SnowflakeSession, type SnowflakeCredentials } from '../warehouse/snowflake-connection.js';
+import { loadConfig, parseSnowflakeWarehouseUrl, printable } from '../config/index.js';
 import { formatDdlScript } from '../warehouse/snowflake-ddl.js';
-import { floeQueryTag } from '../warehouse/snowflake.js';
-import { wrapSnowflakeError } from '../warehouse/snowflake-error.js';
-import { readManifests, snowflakeDdlFor } from './snowflake-plan.js';
+import { openSnowflakeSession } from '../warehouse/snowflake-from-config.js';
+import { EXIT } from './error-report.js';
+import { planApply, runApply } from './snowflake-apply.js';
+import { catalogColumns } from './snowflake-catalog.js';
+import { accountSettingsFor, readManifests, snowflakeDdlFor, tablesWithoutManifest } from './snowflake-plan.js';
+import { verifyCommand } from './snowflake-verify.js';
 
-export const SNOWFLAKE_USAGE = 'floe snowflake ddl|apply [--config floe.config.yaml] [--manifest FILE]... [--raw-url s3://bucket/prefix]';
-
-/** Credentials from the variables the config's `snowflake:` section names; never from the file itself. */
-function credentialsFrom(config: FloeConfig): SnowflakeCredentials {
-  const privateKeyEnv = config.snowflake?.privateKeyEnv ?? 'FLOE_SNOWFLAKE_PRIVATE_KEY';
-  const passwordEnv = config.snowflake?.passwordEnv ?? 'FLOE_SNOWFLAKE_PASSWORD';
-  const privateKey = process.env[privateKeyEnv];
-  if (privateKey !== undefined && privateKey !== '') return { privateKey: privateKey.replaceAll('\\n', '\n') };
-  const password = process.env[passwordEnv];
-  if (password !== undefined && password !== '') return { password };
-  throw new ConfigError(`floe snowflake apply needs credentials: set ${privateKeyEnv} (key-pair) or ${passwordEnv}`);
-}
+export const SNOWFLAKE_USAGE = 'floe snowflake ddl|apply|verify [--config floe.config.yaml] [--manifest FILE]... [--raw-url s3://bucket/prefix]';
 
 /**
- * `ddl` prints everything the Snowflake account needs; `apply` runs it. Both are idempotent.
- * Tables come from the config, their columns from each table's newest manifest (the local raw
- * root's `_manifests/`, or `--manifest` files); tables with no run yet are listed and left out.
+ * `ddl` prints everything the Snowflake account needs; `apply` checks the roles' privileges, then
+ * runs it; `verify` runs floe's statements in a scratch schema and reports each. `ddl` and `apply`
+ * are idempotent. Every configured table gets its tables and procedure: columns from its newest
+ * manifest (the local raw root's `_manifests/`, or `--manifest` files), or, before its first run,
+ * from its source's catalog, typed as the extraction job types them.
  */
 export async function snowflakeCommand(argv: string[]): Promise<number> {
   const { values, positionals } = parseArgs({
@@ -35,39 +28,38 @@ export async function snowflakeCommand(argv: string[]): Promise<number> {
     },
   });
   const action = positionals[0];
-  if (action !== 'ddl' && action !== 'apply') {
+  if (action !== 'ddl' && action !== 'apply' && action !== 'verify') {
     process.stderr.write(`usage: ${SNOWFLAKE_USAGE}\n`);
-    return 2;
+    return EXIT.usage;
   }
-  const config = await loadConfig(values.config, { ignoreConnections: true });
+  const write = (line: string): void => void process.stdout.write(`${line}\n`);
+  if (action === 'verify') return verifyCommand(await loadConfig(values.config, { ignoreConnections: true }), write);
+
+  let config = await loadConfig(values.config, { ignoreConnections: true });
   const localRaw = /^[a-z][a-z0-9+.-]*:\/\//i.test(config.raw) ? undefined : config.raw;
   const manifests = await readManifests(values.manifest, localRaw);
-  const { statements, waiting } = snowflakeDdlFor(config, manifests, values['raw-url']);
-  for (const table of waiting) process.stderr.write(`${printable(table)}: no manifest yet, so no tables or procedure; run an extraction, then apply again\n`);
+  const fromCatalog = tablesWithoutManifest(config, manifests);
+  // Tables never extracted take their columns from the source: only then are connections read.
+  if (fromCatalog.length > 0) config = await loadConfig(values.config);
+  for (const table of fromCatalog) process.stderr.write(`${printable(`${table.source}/${table.table}`)}: no run yet; columns from the source's catalog\n`);
+  const statements = await snowflakeDdlFor(config, manifests, (table) => catalogColumns(config, table), values['raw-url']);
+  const settings = accountSettingsFor(config, values['raw-url']);
   if (action === 'ddl') {
-    process.stdout.write(formatDdlScript(statements));
-    return 0;
+    process.stdout.write(formatDdlScript(statements, { ...(settings.role === undefined ? {} : { role: settings.role }), ...(settings.adminRole === undefined ? {} : { adminRole: settings.adminRole }) }));
+    return EXIT.ok;
   }
-  const url = parseSnowflakeWarehouseUrl(config.warehouse);
-  if (url === null || url.user === undefined) throw new ConfigError('floe snowflake apply needs warehouse: snowflake://<account>/<database>?user=<user>');
-  const session = await SnowflakeSession.open({
-    account: url.account,
-    username: url.user,
-    database: url.database,
-    ...(url.warehouse === undefined ? {} : { warehouse: url.warehouse }),
-    ...(url.role === undefined ? {} : { role: url.role }),
-    credentials: credentialsFrom(config),
-  });
+  const session = await openSnowflakeSession(config);
   try {
-    for (const statement of statements) {
-      process.stderr.write(`-- ${printable(statement.purpose)}\n`);
-      await session.run({ sql: statement.sql, params: [] }, floeQueryTag('apply')).catch((error: unknown) => {
-        throw wrapSnowflakeError(`Applying "${statement.purpose}"`, error);
-      });
+    const plan = await planApply(session, settings, statements, parseSnowflakeWarehouseUrl(config.warehouse)?.warehouse);
+    if (plan.missing.length > 0) {
+      for (const line of plan.missing) process.stderr.write(`floe: ${printable(line)}\n`);
+      process.stderr.write(`floe: nothing was changed in Snowflake database ${printable(settings.database)}; grant the above (or set snowflake.adminRole), then apply again\n`);
+      return EXIT.failed;
     }
+    await runApply(session, settings, plan, (line) => process.stderr.write(`${printable(line)}\n`));
+    write(`${plan.statements.length} statement(s) applied to Snowflake database ${printable(settings.database)}`);
+    return EXIT.ok;
   } finally {
     await session.close();
   }
-  process.stdout.write(`${statements.length} statement(s) applied to Snowflake database ${url.database}\n`);
-  return 0;
 }

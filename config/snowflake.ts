@@ -41,6 +41,17 @@ export const SnowflakeSettingsSchema = z.strictObject({
   apiIntegration: z.string().min(1).default('floe_api'),
   apiRoleArn: ROLE_ARN.optional(),
   ingestUrl: z.url({ protocol: /^https$/ }).optional(),
+  /**
+   * The role `floe snowflake apply` creates the database and the integrations as, and grants floe's
+   * role (the URL's `role`) what its steps need: ACCOUNTADMIN, or a role with CREATE INTEGRATION and
+   * CREATE DATABASE on the account. Absent: floe's role does it all, and needs those itself.
+   */
+  adminRole: z.string().min(1).optional(),
+  /**
+   * STATEMENT_TIMEOUT_IN_SECONDS of every session floe opens (`floe run`, `floe snowflake …`); the
+   * Lambdas read FLOE_SNOWFLAKE_STATEMENT_TIMEOUT_SECONDS. Default 840, below the Lambdas' 15 minutes.
+   */
+  statementTimeoutSeconds: z.number().int().min(1).max(604_800).optional(),
   /** Where the credentials are: a Secrets Manager secret, or environment variables (their names). */
   secretArn: z.string().regex(/^arn:aws[a-z-]*:secretsmanager:/, { message: 'expected a Secrets Manager secret ARN' }).optional(),
   privateKeyEnv: ENV_NAME.default('FLOE_SNOWFLAKE_PRIVATE_KEY'),

@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { latestManifests, snowflakeDdlFor } from '../../cli/snowflake-plan.js';
+import { latestManifests, snowflakeDdlFor, tablesWithoutManifest, type CatalogReader } from '../../cli/snowflake-plan.js';
 import { ConfigError, parseConfig } from '../../config/index.js';
 import { parseManifest, type Manifest } from '../../events/index.js';
 
@@ -26,18 +26,33 @@ sources:
 
 const config = (text = CONFIG) => parseConfig(text, { file: 'floe.config.yaml', folder: '/tmp', env: {} });
 
-describe('CLI: floe snowflake ddl plans the account from the config and the newest manifests', () => {
-  it('builds tables and procedures for tables with a manifest and lists the ones still waiting', () => {
+/** The catalog reader's stand-in for these planning tests: test/cli/snowflake-ddl.test.ts reads real sources. */
+const catalog = (columns: Manifest['columns']): CatalogReader => async () => columns;
+const CUSTOMER_COLUMNS: Manifest['columns'] = [
+  { name: 'id', arrowType: 'int64', sourceType: 'bigint', nullable: false },
+  { name: 'name', arrowType: 'string', sourceType: 'text', nullable: true },
+];
+
+describe('CLI: floe snowflake ddl plans the account from the config, the newest manifests and the sources\' catalogs', () => {
+  it('builds tables and procedures for every table, from its manifest or else its catalog, and a dispatcher branch for each', async () => {
     // Prepare, Act
-    const { statements, waiting } = snowflakeDdlFor(config(), [manifest]);
+    const statements = await snowflakeDdlFor(config(), [manifest], catalog(CUSTOMER_COLUMNS));
 
     // Assess
     const purposes = statements.map((statement) => statement.purpose);
     expect(purposes).toContain('raw table of shop.sales.order items');
     expect(purposes).toContain('the incremental staging update of shop.sales.order items');
-    expect(statements.filter((statement) => /^create (storage integration|api integration|or replace external function)/.test(statement.sql))).toHaveLength(3);
+    expect(purposes).toContain('raw table of shop.sales.customers');
+    expect(purposes).toContain('the full staging update of shop.sales.customers');
+    const dispatcher = statements.find((statement) => statement.sql.includes('"PROCESS_TABLE"'))?.sql ?? '';
+    expect(dispatcher).toContain("when 'shop__sales__order items' then");
+    expect(dispatcher).toContain("when 'shop__sales__customers' then");
+    expect(statements.filter((statement) => /^create (storage integration|api integration|or alter external function)/.test(statement.sql))).toHaveLength(3);
     expect(statements[0]?.sql).toBe('create database if not exists "ANALYTICS"');
-    expect(waiting).toEqual(['shop/sales.customers']);
+  });
+
+  it('lists the tables without a manifest, whose columns must come from their source', () => {
+    expect(tablesWithoutManifest(config(), [manifest]).map((table) => table.table)).toEqual(['sales.customers']);
   });
 
   it('takes the columns from the newest run of a table', () => {
@@ -51,17 +66,29 @@ describe('CLI: floe snowflake ddl plans the account from the config and the newe
     expect(latest.get('shop/sales.order items')?.runId).toBe(manifest.runId);
   });
 
-  it('refuses a DuckDB config, and a snowflake URL carrying a password', () => {
+  it('makes no external stage for a local raw folder: floe run PUTs its files into an internal one', async () => {
+    // Prepare
+    const local = CONFIG.replace('raw: s3://floe-raw/landing', 'raw: ./raw');
+
+    // Act
+    const statements = await snowflakeDdlFor(config(local), [manifest], catalog(CUSTOMER_COLUMNS));
+
+    // Assess
+    expect(statements.some((statement) => /stage/i.test(statement.sql) && /^(create|alter) stage/.test(statement.sql))).toBe(false);
+    expect(statements.some((statement) => /storage integration/.test(statement.sql))).toBe(false);
+  });
+
+  it('refuses a DuckDB config, and a snowflake URL carrying a password', async () => {
     // Prepare
     const duckdb = CONFIG.replace(/warehouse: .*/, 'warehouse: duckdb://./w.duckdb');
     const withPassword = CONFIG.replace(/warehouse: .*/, 'warehouse: snowflake://acct/DB?user=FLOE&password=secret');
 
     // Act
-    const planDuckDb = (): unknown => snowflakeDdlFor(config(duckdb), [manifest]);
+    const planDuckDb = snowflakeDdlFor(config(duckdb), [manifest], catalog(CUSTOMER_COLUMNS));
     const loadWithPassword = (): unknown => config(withPassword);
 
     // Assess
-    expect(planDuckDb).toThrow(ConfigError);
+    await expect(planDuckDb).rejects.toThrow(ConfigError);
     expect(loadWithPassword).toThrow(/warehouse: expected snowflake:\/\/<account>\/<database>/);
     expect(loadWithPassword).not.toThrow(/secret/);
   });

@@ -1,0 +1,101 @@
+/**
+ * The table `floe snowflake verify` loads into a real account: one column per kind of column the
+ * extraction job writes (docs/types.md: every Arrow type, and JSON), each with its edge values,
+ * written to Parquet by DuckDB with the same logical types the job writes. For each column: the
+ * DuckDB expression of each row's value, how to read it back from Snowflake exactly, and what
+ * must come back. Pure data; warehouse/snowflake-verify.ts runs it.
+ */
+
+/** One column of the verify table. */
+export interface VerifyColumn {
+  readonly name: string;
+  readonly arrowType: string;
+  readonly sourceType: string;
+  /** The DuckDB expression of the value in row 1 and row 2 (the Parquet file's rows). */
+  readonly values: readonly [string, string];
+  /** A Snowflake expression reading the column `c` back exactly (text, a whole number, or the driver's value). */
+  readonly read: (c: string) => string;
+  /** What `read` must give for row 1 and row 2. */
+  readonly expected: readonly [unknown, unknown];
+  /** In staging, when it differs from raw (JSON parsed into VARIANT). */
+  readonly stagingRead?: (c: string) => string;
+  readonly stagingExpected?: readonly [unknown, unknown];
+}
+
+const text = (c: string): string => `cast(${c} as varchar)`;
+const days = (date: string): string => String(Date.parse(`${date}T00:00:00Z`) / 86_400_000);
+const micros = (iso: string): string => {
+  const [whole, fraction] = iso.split('.');
+  return String(BigInt(Date.parse(`${whole}Z`)) * 1000n + BigInt((fraction ?? '0').padEnd(6, '0')));
+};
+const TRICKY = 'tab\there, newline\nhere, backslash \\ and quote \' and emoji 😀';
+const duckText = (value: string): string =>
+  value
+    .split(/([\t\n])/)
+    .map((part) => (part === '\t' ? 'chr(9)' : part === '\n' ? 'chr(10)' : `'${part.replaceAll("'", "''")}'`))
+    .join(' || ');
+
+/** 16,777,217 bytes: one more than a VARCHAR without a length holds (https://docs.snowflake.com/en/sql-reference/data-types-text). */
+export const OVER_DEFAULT_VARCHAR = 16_777_217;
+
+export const VERIFY_COLUMNS: readonly VerifyColumn[] = [
+  { name: 'id', arrowType: 'int64', sourceType: 'bigint', values: ['1::bigint', '2::bigint'], read: text, expected: ['1', '2'] },
+  { name: 'i8', arrowType: 'int8', sourceType: 'tinyint(1)', values: ['(-128)::tinyint', '127::tinyint'], read: text, expected: ['-128', '127'] },
+  { name: 'i16', arrowType: 'int16', sourceType: 'smallint', values: ['(-32768)::smallint', '32767::smallint'], read: text, expected: ['-32768', '32767'] },
+  { name: 'i32', arrowType: 'int32', sourceType: 'integer', values: ['(-2147483648)::integer', '2147483647::integer'], read: text, expected: ['-2147483648', '2147483647'] },
+  { name: 'i64', arrowType: 'int64', sourceType: 'bigint', values: ['(-9223372036854775808)::bigint', '9223372036854775807::bigint'], read: text, expected: ['-9223372036854775808', '9223372036854775807'] },
+  { name: 'u8', arrowType: 'uint8', sourceType: 'tinyint unsigned', values: ['0::utinyint', '255::utinyint'], read: text, expected: ['0', '255'] },
+  { name: 'u16', arrowType: 'uint16', sourceType: 'smallint unsigned', values: ['0::usmallint', '65535::usmallint'], read: text, expected: ['0', '65535'] },
+  { name: 'u32', arrowType: 'uint32', sourceType: 'int unsigned', values: ['0::uinteger', '4294967295::uinteger'], read: text, expected: ['0', '4294967295'] },
+  // Above 2^63 − 1: Parquet keeps UINT64 in INT64's bits (snowflake-sql.ts, negativeUnsignedSql).
+  { name: 'u64', arrowType: 'uint64', sourceType: 'bigint unsigned', values: ['0::ubigint', '18446744073709551615::ubigint'], read: text, expected: ['0', '18446744073709551615'] },
+  { name: 'd10', arrowType: 'decimal128(10, 2)', sourceType: 'numeric(10,2)', values: ['(-99999999.99)::decimal(10,2)', '99999999.99::decimal(10,2)'], read: text, expected: ['-99999999.99', '99999999.99'] },
+  {
+    name: 'd38', arrowType: 'decimal128(38, 9)', sourceType: 'numeric(38,9)',
+    values: ['(-99999999999999999999999999999.999999999)::decimal(38,9)', '99999999999999999999999999999.999999999::decimal(38,9)'],
+    read: text, expected: ['-99999999999999999999999999999.999999999', '99999999999999999999999999999.999999999'],
+  },
+  { name: 'f32', arrowType: 'float', sourceType: 'real', values: ["'-3.4028235e38'::float", "'1.4e-45'::float"], read: (c) => c, expected: [Math.fround(-3.4028235e38), Math.fround(1.4e-45)] },
+  { name: 'f64', arrowType: 'double', sourceType: 'double precision', values: ["'5e-324'::double", "'1.7976931348623157e308'::double"], read: (c) => c, expected: [5e-324, 1.7976931348623157e308] },
+  { name: 'f64_special', arrowType: 'double', sourceType: 'double precision', values: ["'NaN'::double", "'-Infinity'::double"], read: (c) => c, expected: [Number.NaN, Number.NEGATIVE_INFINITY] },
+  { name: 'ok', arrowType: 'bool', sourceType: 'boolean', values: ['false', 'true'], read: (c) => c, expected: [false, true] },
+  // '' and '\N' stay text: the file format's NULL_IF = () (snowflake-sql.ts, PARQUET_FORMAT_OPTIONS).
+  { name: 'empty', arrowType: 'string', sourceType: 'text', values: ["''", 'null'], read: (c) => c, expected: ['', null] },
+  { name: 'backslash_n', arrowType: 'string', sourceType: 'text', values: ["'\\N'", "''"], read: (c) => c, expected: ['\\N', ''] },
+  { name: 'tricky', arrowType: 'string', sourceType: 'text', values: [duckText(TRICKY), "'ü'"], read: (c) => c, expected: [TRICKY, 'ü'] },
+  // Past the 16 MB of a VARCHAR without a length: floe declares VARCHAR(134217728).
+  { name: 'long_text', arrowType: 'string', sourceType: 'text', values: ["'x'", `repeat('x', ${OVER_DEFAULT_VARCHAR})`], read: (c) => `length(${c})`, expected: [1n, BigInt(OVER_DEFAULT_VARCHAR)] },
+  {
+    name: 'doc', arrowType: 'string', sourceType: 'json',
+    values: [`'{"a": 1, "a": 2}'`, `'[1, 2.50, {"b": null}]'`], read: (c) => c, expected: ['{"a": 1, "a": 2}', '[1, 2.50, {"b": null}]'],
+    // PostgreSQL's json keeps a key twice; PARSE_JSON(…, 'd') keeps its last value (snowflake-dialect.ts).
+    stagingRead: (c) => `to_json(${c})`, stagingExpected: ['{"a":2}', '[1,2.5,{"b":null}]'],
+  },
+  { name: 'blob', arrowType: 'binary', sourceType: 'bytea', values: ["''::blob", "'\\x00\\xFF'::blob"], read: (c) => `hex_encode(${c})`, expected: ['', '00FF'] },
+  { name: 'born_on', arrowType: 'date32[day]', sourceType: 'date', values: ["date '0001-01-01'", "date '9999-12-31'"], read: (c) => `datediff(day, '1970-01-01'::date, ${c})`, expected: [BigInt(days('0001-01-01')), BigInt(days('9999-12-31'))] },
+  {
+    name: 'local_at', arrowType: 'timestamp[us]', sourceType: 'timestamp(6)',
+    values: ["timestamp '0001-01-01 00:00:00.000001'", "timestamp '9999-12-31 23:59:59.999999'"],
+    read: (c) => `date_part(epoch_microsecond, ${c})`, expected: [BigInt(micros('0001-01-01T00:00:00.000001')), BigInt(micros('9999-12-31T23:59:59.999999'))],
+  },
+  {
+    // 01:30 UTC on the 6th is the 5th in every zone west of UTC: the session's TIMEZONE shows in the offset and the gold date.
+    name: 'zoned_at', arrowType: 'timestamp[us, tz=UTC]', sourceType: 'timestamptz',
+    values: ["timestamptz '2025-11-06 01:30:00+00'", "timestamptz '9999-12-31 23:59:59.999999+00'"],
+    read: (c) => `date_part(epoch_microsecond, ${c}) || ' ' || date_part(timezone_hour, ${c}) || ':' || date_part(timezone_minute, ${c})`,
+    expected: [`${micros('2025-11-06T01:30:00')} 0:0`, `${micros('9999-12-31T23:59:59.999999')} 0:0`],
+  },
+  {
+    name: 'at_time', arrowType: 'time64[us]', sourceType: 'time(6)', values: ["time '00:00:00'", "time '23:59:59.999999'"],
+    read: (c) => `datediff(microsecond, '00:00:00'::time, ${c})`, expected: [0n, 86_399_999_999n],
+  },
+  // Upper-casing `ß` is not a plain case change: the column keeps its name, and COPY matches it exactly (snowflake-dialect.ts).
+  { name: 'straße', arrowType: 'string', sourceType: 'text', values: ["'ß'", "'ss'"], read: (c) => c, expected: ['ß', 'ss'] },
+];
+
+/** The DuckDB SELECT writing the verify file of a run: both rows, or (`changed`) row 2 with a new `tricky` value. */
+export function verifyRunSelect(changed: boolean): string {
+  const row = (index: 0 | 1): string =>
+    `select ${VERIFY_COLUMNS.map((column) => `${column.name === 'tricky' && changed ? "'changed'" : column.values[index]} as "${column.name}"`).join(', ')}`;
+  return changed ? row(1) : `${row(0)} union all ${row(1)}`;
+}
