@@ -11,6 +11,7 @@ import { createStartIngest } from '../../functions/start-ingest/handler.js';
 import { failAfterRetries, publishAll } from '../../pipeline/index.js';
 import { LocalStateStore, type RunRecord } from '../../state/index.js';
 import { LocalRawStorage } from '../../storage/local.js';
+import { openSnowflakeWarehouse } from '../../warehouse/snowflake-from-config.js';
 import type { Warehouse } from '../../warehouse/warehouse.js';
 import { LocalBus, type LocalHandlers, type Redelivery } from './bus.js';
 import { localChecker } from './checker.js';
@@ -77,9 +78,10 @@ class RunEnds {
  * DuckDB, and the extraction job as a child process.
  */
 export async function openLocalPipeline(config: FloeConfig, options: LocalRunOptions): Promise<LocalPipeline> {
-  if (!config.warehouse.startsWith('duckdb://')) throw new LocalOnlyError(`warehouse ${config.warehouse}: floe run writes to a duckdb:// warehouse only, so far`);
+  const onSnowflake = config.warehouse.startsWith('snowflake://');
+  if (!onSnowflake && !config.warehouse.startsWith('duckdb://')) throw new LocalOnlyError(`warehouse ${config.warehouse}: floe run writes to a duckdb:// or snowflake:// warehouse`);
   if (config.raw.startsWith('s3://')) throw new LocalOnlyError(`raw ${config.raw}: floe run writes raw files to a folder`);
-  const warehouse = await localWarehouse(config.warehouse.slice('duckdb://'.length), options);
+  const warehouse = onSnowflake ? keptOpen(await openSnowflakeWarehouse(config)) : await localWarehouse(config.warehouse.slice('duckdb://'.length), options);
   // The warehouse first: a file another process holds for longer than floe waits stops the run
   // before anything of it is recorded or extracted.
   await warehouse.probe();
@@ -124,6 +126,11 @@ export async function openLocalPipeline(config: FloeConfig, options: LocalRunOpt
     },
     close: () => warehouse.close(),
   };
+}
+
+/** Snowflake serves many sessions at once: its warehouse stays open for the whole run, nothing to take turns at. */
+function keptOpen(warehouse: Warehouse): Warehouse & { probe(): Promise<void>; release(): Promise<void> } {
+  return Object.assign(warehouse, { probe: async () => undefined, release: async () => undefined });
 }
 
 /** The DuckDB file, taken by each step in turn (turn-taking-warehouse.ts); said once when another process holds it. */
