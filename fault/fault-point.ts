@@ -25,7 +25,9 @@ export const FAULT_POINTS = [
   'start-ingest:after-lease',
   // The run is recorded as running, no job started.
   'start-ingest:after-run-recorded',
-  // The job is running (it outlives this process), its job run id is not recorded, no GlueStarted.
+  // The job is started, its job run id is not recorded, no GlueStarted. On Glue the job outlives
+  // this process; locally it dies on its next write to the closed pipe, leaving data files and
+  // no manifest, which the next run reads again.
   'start-ingest:after-job-started',
   'bus:after-log:GlueStarted',
   // (The job's own points, glue/floe_extract/fault.py, come here.)
