@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qsl, quote, unquote, urlsplit
 
-from .errors import JobArgumentError, SourceUnavailableError
+from .errors import JobArgumentError, SourceRefusedError, SourceUnavailableError
 
 SECRET_PREFIX = "secretsmanager:"
 ENV_PREFIX = "env:"
@@ -206,6 +206,10 @@ def _from_secret(reference: str, engine: str) -> ConnectionSettings:
             raise JobArgumentError(
                 f"could not decrypt secret {secret_id!r}: the job role needs kms:Decrypt on the secret's KMS key "
                 f"(context floe:sourceSecrets.<source>.kmsKeyArn): {error}"
+            ) from None
+        if code in ("AccessDeniedException", "AccessDenied"):
+            raise SourceRefusedError(
+                f"could not read secret {secret_id!r}: the job role needs secretsmanager:GetSecretValue on it: {error}"
             ) from None
         raise SourceUnavailableError(f"could not read secret {secret_id!r} from Secrets Manager: {error}") from None
     except BotoCoreError as error:

@@ -27,7 +27,7 @@ class JobArgumentError(ExtractError):
 
 
 class SourceUnavailableError(ExtractError):
-    """The source could not be reached or refused the login. May succeed on retry."""
+    """The source could not be reached, was busy or dropped the connection. May succeed on retry."""
 
     retryable = True
     exit_code = 3
@@ -56,3 +56,17 @@ class IncompleteReadError(ExtractError):
     """The rows parsed do not add up to the rows the source says it sent. Terminal: a retry would read the same way."""
 
     exit_code = 7
+
+
+class SourceRefusedError(ExtractError):
+    """The source answered and refused this job: the login, the database's name or the TLS settings are wrong.
+
+    Terminal: retrying for an hour would only hide a wrong password, a typo in the database's name or a
+    certificate that does not verify behind a run that looks busy.
+    """
+
+    exit_code = 8
+    NOTE = "(not retried: the source refused this login, database or TLS setting)"
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message if self.NOTE in message else f"{message} {self.NOTE}")

@@ -44,6 +44,38 @@ def test_an_unreachable_server_fails_with_a_retryable_error(db: Database, table_
     assert result.log_records()[-1]["retryable"] is True
 
 
+def unknown_database_url(db: Database) -> str:
+    head, _, _ = db.url.rpartition("/")
+    return f"{head}/floe_no_such_database"
+
+
+@pytest.mark.parametrize("wrong", ["database", "user"])
+def test_a_refused_login_fails_at_once_without_retrying(
+    db: Database, table_name: str, run_job: Runner, wrong: str
+) -> None:
+    # A wrong database name or user is not an outage: retrying for the whole policy would only hide it.
+    wrong_user = db.url.replace("://root@", "://floe_nobody@").replace("://postgres@", "://floe_nobody@")
+    url = unknown_database_url(db) if wrong == "database" else wrong_user
+    assert url != db.url
+
+    result = run_job(db, table_name, connection=url, retry_attempts=5, retry_backoff_seconds=30)
+
+    assert_failed_cleanly(result, 8, "cannot connect to", "not retried")
+    assert "floe_no_such_database" in result.stderr or "floe_nobody" in result.stderr
+    records = result.log_records()
+    assert [r for r in records if r["event"] == "retry"] == []
+    assert records[-1]["retryable"] is False
+
+
+def test_tls_the_server_cannot_give_fails_at_once(postgres: Postgres, table_name: str, run_job: Runner) -> None:
+    # The test server runs without TLS (ssl = off), so sslmode=require can never succeed.
+    url = f"{postgres.url}?sslmode=require"
+
+    result = run_job(postgres, table_name, connection=url, retry_attempts=5, retry_backoff_seconds=30)
+
+    assert_failed_cleanly(result, 8, "server does not support SSL", "not retried")
+
+
 def test_an_unknown_table_is_named(db: Database, run_job: Runner) -> None:
     result = run_job(db, "no_such_table")
 
@@ -91,7 +123,9 @@ def test_bad_credentials_fail_and_never_show_the_password(mysql_db: MySQL, table
 
     result = run_job(mysql_db, table_name, connection=f"mysql://root:{PASSWORD}@127.0.0.1:3306/floe_test")
 
-    assert_failed_cleanly(result, 3, "cannot connect to mysql://root@127.0.0.1:3306/floe_test", "Access denied")
+    assert_failed_cleanly(
+        result, 8, "cannot connect to mysql://root@127.0.0.1:3306/floe_test", "Access denied", "not retried"
+    )
     assert PASSWORD not in result.stderr
     for path in result.raw_root.rglob("*"):
         if path.is_file():

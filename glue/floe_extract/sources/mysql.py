@@ -24,7 +24,13 @@ from mysql.connector.errors import get_mysql_exception
 
 from ..columns import Kind, SourceColumn, decimal_column
 from ..connection import ConnectionSettings, Redactor
-from ..errors import JobArgumentError, SourceSchemaError, SourceUnavailableError, UnrepresentableValueError
+from ..errors import (
+    JobArgumentError,
+    SourceRefusedError,
+    SourceSchemaError,
+    SourceUnavailableError,
+    UnrepresentableValueError,
+)
 from ..open_transactions import OpenTransactions, from_epoch
 from ..quarantine import Rejects
 from ..read_plan import Predicate
@@ -75,6 +81,27 @@ SESSION_SETUP = (
     "SET time_zone = '+00:00'",
     "SET SESSION net_write_timeout = 3600",
     "SET SESSION net_read_timeout = 3600",
+)
+
+
+# Server and client errors that mean this login, database or TLS setting is wrong, not that the
+# server is away or busy: retrying cannot help. MySQL's numbers
+# (https://dev.mysql.com/doc/mysql-errors/8.0/en/server-error-reference.html,
+# https://dev.mysql.com/doc/mysql-errors/8.0/en/client-error-reference.html) and MariaDB's own for a
+# locked account (https://mariadb.com/kb/en/mariadb-error-code-reference/).
+REFUSAL_ERRNOS = frozenset(
+    {
+        errorcode.ER_DBACCESS_DENIED_ERROR,  # 1044
+        errorcode.ER_ACCESS_DENIED_ERROR,  # 1045
+        errorcode.ER_BAD_DB_ERROR,  # 1049
+        1698,  # ER_ACCESS_DENIED_NO_PASSWORD_ERROR
+        1820,  # ER_MUST_CHANGE_PASSWORD
+        1862,  # ER_MUST_CHANGE_PASSWORD_LOGIN
+        2026,  # CR_SSL_CONNECTION_ERROR
+        3118,  # ER_ACCOUNT_HAS_BEEN_LOCKED (MySQL)
+        3159,  # ER_SECURE_TRANSPORT_REQUIRED
+        4151,  # ER_ACCOUNT_HAS_BEEN_LOCKED (MariaDB)
+    }
 )
 
 
@@ -190,9 +217,7 @@ class MySQLSource:
                 **self.settings.options,
             )
         except mysql.connector.Error as error:
-            raise SourceUnavailableError(
-                f"cannot connect to {self.settings.describe()}: {self.redactor(str(error.msg))}"
-            ) from None
+            raise self._connect_failure(error) from None
         try:
             cursor = conn.cursor()
             for statement in SESSION_SETUP:
@@ -203,10 +228,12 @@ class MySQLSource:
             cursor.close()
         except mysql.connector.Error as error:
             conn.close()
-            raise SourceUnavailableError(
-                f"cannot connect to {self.settings.describe()}: {self.redactor(str(error.msg))}"
-            ) from None
+            raise self._connect_failure(error) from None
         return conn
+
+    def _connect_failure(self, error: mysql.connector.Error) -> SourceUnavailableError | SourceRefusedError:
+        message = f"cannot connect to {self.settings.describe()}: {self.redactor(str(error.msg))}"
+        return (SourceRefusedError if error.errno in REFUSAL_ERRNOS else SourceUnavailableError)(message)
 
     def _query(self, query: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
         cursor = self._conn.cursor()

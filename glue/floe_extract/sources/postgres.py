@@ -30,6 +30,7 @@ from ..connection import ConnectionSettings, Redactor
 from ..errors import (
     IncompleteReadError,
     JobArgumentError,
+    SourceRefusedError,
     SourceSchemaError,
     SourceUnavailableError,
     UnrepresentableValueError,
@@ -82,6 +83,29 @@ SIMPLE_TYPES: dict[str, tuple[pa.DataType, Kind]] = {
     "timestamptz": (pa.timestamp("us", tz="UTC"), "timestamp"),
     "time": (pa.time64("us"), "other"),
 }
+
+
+# libpq reports a failed connection as text only (no SQLSTATE), so a refusal is told by the server's
+# FATAL message (lc_messages in English, the default) or libpq's own TLS message. Anything else,
+# a server starting up, too many clients, a refused TCP connection, is retried.
+# Server texts: https://www.postgresql.org/docs/current/errcodes-appendix.html (28000, 28P01, 3D000, 42501)
+_REFUSALS = (
+    "password authentication failed",
+    "no pg_hba.conf entry",
+    "pg_hba.conf rejects connection",
+    'role "',  # role "x" does not exist / is not permitted to log in
+    'database "',  # database "x" does not exist
+    "permission denied for database",
+    "server does not support SSL",
+    "SSL is not enabled on the server",
+    "certificate verify failed",
+    "root certificate file",
+    "server certificate for",
+)
+
+
+def _refused(message: str) -> bool:
+    return any(phrase in message for phrase in _REFUSALS)
 
 
 def _arrow_type(base: str, typtype: str, category: str, typmod: int) -> tuple[pa.DataType, Kind]:
@@ -205,7 +229,8 @@ class PostgresSource:
             self.writer_time_zone = str(conn.execute("SELECT current_setting('TimeZone')").fetchone()[0])  # type: ignore[index]
             conn.execute("SET TimeZone TO 'UTC'")
         except psycopg.Error as error:
-            raise SourceUnavailableError(
+            failure = SourceRefusedError if _refused(str(error)) else SourceUnavailableError
+            raise failure(
                 f"cannot connect to {self.settings.describe()}: {self.redactor(str(error)).strip()}"
             ) from None
         conn.autocommit = False
