@@ -6,7 +6,6 @@ import { quoteSnowflakeString } from './snowflake-sql.js';
 import * as sql from './table-sql.js';
 import type { SqlDialect } from './sql-dialect.js';
 import type { TableDescription } from './table-description.js';
-import { WarehouseError } from './warehouse-error.js';
 
 /**
  * Snowflake Scripting procedures: one per table performing its staging update,
@@ -33,11 +32,14 @@ const inProcedure = (statement: sql.BoundSql): string => `${replacePlaceholders(
 
 const indent = (text: string, spaces: number): string => text.split('\n').map((line) => `${' '.repeat(spaces)}${line}`).join('\n');
 
-/** The body sits between `$$`; a name containing `$$` would end it early. */
-function refuseDollarQuotes(description: TableDescription, body: string): void {
-  if (body.includes('$$')) {
-    throw new WarehouseError(`Table ${description.table} of source ${description.source} has a name or column containing '$$', which cannot appear in a Snowflake procedure body; rename it in the source or exclude it.`);
-  }
+/**
+ * The body between `$$`, as people read it; when a name in it holds `$$` (which would end the body
+ * early), as a string literal instead, which Snowflake takes as well
+ * (https://docs.snowflake.com/en/sql-reference/sql/create-procedure: "string literal delimiters
+ * (' or $$)").
+ */
+function delimitedBody(body: string): string[] {
+  return body.includes('$$') ? [quoteSnowflakeString(body)] : ['$$', body, '$$'];
 }
 
 /**
@@ -64,7 +66,6 @@ export function createProcessProcedureSql(description: TableDescription, databas
     '    raise;',
     'end;',
   ].join('\n');
-  refuseDollarQuotes(description, body);
   return [
     `create or replace procedure ${dialect.qualified(processProcedureFor(description, schema))}(run_id varchar)`,
     'copy grants',
@@ -72,9 +73,7 @@ export function createProcessProcedureSql(description: TableDescription, databas
     'language sql',
     'execute as caller',
     'as',
-    '$$',
-    body,
-    '$$',
+    ...delimitedBody(body),
   ].join('\n');
 }
 
@@ -146,7 +145,6 @@ export function createProcessTableProcedureSql(descriptions: readonly TableDescr
     ...dispatch,
     'end;',
   ].join('\n');
-  if (body.split('$$').length > 1) throw new WarehouseError('A table name contains $$, which cannot appear in a Snowflake procedure body; rename it.');
   return [
     `create or replace procedure ${dialect.qualified({ ...PROCESS_TABLE_PROCEDURE, schema })}(table_name varchar, run_id varchar)`,
     'copy grants',
@@ -154,9 +152,7 @@ export function createProcessTableProcedureSql(descriptions: readonly TableDescr
     'language sql',
     'execute as caller',
     'as',
-    '$$',
-    body,
-    '$$',
+    ...delimitedBody(body),
   ].join('\n');
 }
 
