@@ -108,13 +108,15 @@ export class FloeStack extends Stack {
       );
     }
     const warehouseEnvironment = props.snowflake === undefined ? {} : snowflakeEnvironment(props.snowflake);
+    // Each secret's ARN, with the address it lacks (an RDS-managed secret's) as ?host=…&port=…&dbname=…:
+    // start-ingest's FLOE_SOURCE_SECRETS, and the SourceSecrets output `floe aws verify` probes with.
+    const sourceSecrets = JSON.stringify(Object.fromEntries(Object.entries(props.sourceSecrets).map(([source, secret]) =>
+      [source, secretConnection(secret).slice('secretsmanager:'.length)])));
     const handlerEnvironment: Record<HandlerName, Record<string, string>> = {
       'start-ingest': {
         ...environment,
         FLOE_GLUE_JOB_NAME: this.extraction.jobName,
-        // Each secret's ARN, with the address it lacks (an RDS-managed secret's) as ?host=…&port=…&dbname=….
-        FLOE_SOURCE_SECRETS: JSON.stringify(Object.fromEntries(Object.entries(props.sourceSecrets).map(([source, secret]) =>
-          [source, secretConnection(secret).slice('secretsmanager:'.length)]))),
+        FLOE_SOURCE_SECRETS: sourceSecrets,
       },
       'glue-finished': environment,
       'load-and-merge': { ...environment, ...warehouseEnvironment },
@@ -192,6 +194,9 @@ export class FloeStack extends Stack {
     new CfnOutput(this, 'JobConnections', { value: (this.extraction.network?.connectionNames ?? []).join(',') || 'none', description: "the Glue NETWORK connections the extraction job runs through ('none': AWS's network)" });
     new CfnOutput(this, 'RawRoot', { value: rawRoot });
     new CfnOutput(this, 'GlueJobName', { value: this.extraction.jobName });
+    // ARNs and addresses only, never a value: CloudFormation shows outputs to anyone who may describe the stack.
+    // https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/outputs-section-structure.html
+    new CfnOutput(this, 'SourceSecrets', { value: sourceSecrets, description: "each source's secret ARN (and the address it lacks), as start-ingest gives the job" });
     new CfnOutput(this, 'SnowflakeStorageRoleArn', { value: storage.role.roleArn, description: "STORAGE_AWS_ROLE_ARN of Snowflake's storage integration (snowflake.storageRoleArn)" });
     new CfnOutput(this, 'AlarmTopicArn', { value: alarms.topic.topicArn, description: 'subscribe to hear about IngestFailed and dead letters' });
   }

@@ -76,8 +76,10 @@ export class SnowflakeEntry extends Construct {
       }),
     );
 
-    new CfnOutput(this, 'IngestUrl', { value: this.api.urlForPath('/ingest'), description: 'API_ALLOWED_PREFIXES / external function URL' });
-    new CfnOutput(this, 'SnowflakeRoleArn', { value: this.role.roleArn, description: 'API_AWS_ROLE_ARN of the API integration' });
+    // Keyed as the README names them, not by their path in the construct tree (SnowflakeIngestUrl2221BC9B):
+    // `floe aws verify` and a person reading DescribeStacks find them by these keys.
+    new CfnOutput(this, 'IngestUrl', { value: this.api.urlForPath('/ingest'), description: 'API_ALLOWED_PREFIXES / external function URL' }).overrideLogicalId('IngestUrl');
+    new CfnOutput(this, 'SnowflakeRoleArn', { value: this.role.roleArn, description: 'API_AWS_ROLE_ARN of the API integration' }).overrideLogicalId('SnowflakeRoleArn');
   }
 }
 

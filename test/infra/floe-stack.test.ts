@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { App, Stack } from 'aws-cdk-lib';
 import { Match, type Template } from 'aws-cdk-lib/assertions';
 import type { CfnFunction } from 'aws-cdk-lib/aws-lambda';
+import { STACK_OUTPUTS } from '../../cli/aws-verify-stack.js';
 import { routesFor } from '../../events/routes.js';
 import { WHEELHOUSE_ARGUMENT } from '../../infra/extraction-job.js';
 import type { FloeStack } from '../../infra/floe-stack.js';
@@ -453,6 +454,21 @@ describe('Stack: FloeStack alarms', () => {
     expect(actions).not.toContain('secretsmanager:');
     expect(actions).not.toContain('s3:');
     expect(actions).not.toContain('glue:');
+  });
+});
+
+describe('Stack: FloeStack outputs', () => {
+  it('keys every output floe aws verify reads as the README names it, and gives the source secrets exactly as start-ingest has them', () => {
+    // Prepare
+    const outputs = template.toJSON()['Outputs'] as Record<string, { Value: unknown }>;
+    const startIngest = Object.values(resources).find((resource) => resource.Type === 'AWS::Lambda::Function' &&
+      (resource.Properties?.['Environment'] as { Variables: Record<string, string> }).Variables['POWERTOOLS_SERVICE_NAME'] === 'floe-start-ingest')!;
+    const environment = (startIngest.Properties?.['Environment'] as { Variables: Record<string, string> }).Variables;
+
+    // Assess: ARNs only, never a value
+    expect(Object.keys(outputs)).toEqual(expect.arrayContaining([...STACK_OUTPUTS]));
+    expect(outputs['SourceSecrets']?.Value).toBe(environment['FLOE_SOURCE_SECRETS']);
+    expect(JSON.parse(outputs['SourceSecrets']!.Value as string)).toEqual(SOURCE_SECRETS);
   });
 });
 
