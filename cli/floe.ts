@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { readFileSync } from 'node:fs';
 
+import { AWS_USAGE, awsCommand } from './aws-verify.js';
 import { CHECK_USAGE, checkCommand } from './check.js';
 import { DISCOVER_USAGE, discoverCommand } from './discover.js';
 import { INIT_USAGE, initCommand } from './init.js';
@@ -28,6 +29,7 @@ const PURPOSE: Record<string, string> = {
   unlock: 'Frees the table lease a dead run still holds, and ends that run as failed.',
   check: "Compares each table's source with its staging table; --repair re-extracts exactly the rows that differ.",
   snowflake: "Prints (ddl) or runs (apply) the Snowflake objects floe needs.",
+  aws: "Checks a deployed stack line by line, the first thing to run after a deploy: its outputs, the table config in DynamoDB, the bus rules, a probe run of the Glue job per source (secret, network, login, SELECT, raw bucket), Snowflake's FLOE_INGEST round trip. Exit 1 if any check failed.",
   report: 'Writes one self-contained HTML page of the tables: freshness, lag, the last runs, failures, rejects, schema changes, checks, and a timeline.',
 };
 
@@ -42,6 +44,7 @@ const COMMANDS: Record<string, Command> = {
   unlock: unlockCommand,
   check: checkCommand,
   snowflake: snowflakeCommand,
+  aws: awsCommand,
   report: reportCommand,
 };
 
@@ -56,6 +59,7 @@ const USAGE = `usage:
   ${UNLOCK_USAGE}
   ${CHECK_USAGE}
   ${SNOWFLAKE_USAGE}
+  ${AWS_USAGE}
   ${REPORT_USAGE}`;
 
 /** The package's version, from package.json beside this folder. */

@@ -24,7 +24,9 @@ from typing import Any
 import boto3
 
 # moto resolves {"Ref": <AWS::Events::EventBus>} to its bus object, not the bus name CloudFormation
-# returns, and put_rule then fails (`'EventBus' object has no attribute 'split'`): the name instead.
+# returns, and put_rule then fails (`'EventBus' object has no attribute 'split'`), and an output of
+# the Ref reads `<moto.events.models.EventBus object at …>`: the name instead, in rules and outputs.
+# https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-resource-events-eventbus.html#aws-resource-events-eventbus-return-values
 def bus_ref_as_name(template: dict[str, Any]) -> list[str]:
     buses = {lid: r["Properties"]["Name"] for lid, r in template["Resources"].items() if r["Type"] == "AWS::Events::EventBus"}
     changed = []
@@ -34,6 +36,11 @@ def bus_ref_as_name(template: dict[str, Any]) -> list[str]:
         if resource["Type"] == "AWS::Events::Rule" and isinstance(ref, dict) and ref.get("Ref") in buses:
             props["EventBusName"] = buses[ref["Ref"]]
             changed.append(logical_id)
+    for output_id, output in template.get("Outputs", {}).items():
+        ref = output.get("Value")
+        if isinstance(ref, dict) and ref.get("Ref") in buses:
+            output["Value"] = buses[ref["Ref"]]
+            changed.append(output_id)
     return changed
 
 
