@@ -69,7 +69,15 @@ export interface SnowflakeResult {
   readonly rowsAffected: number;
 }
 
-snowflake.configure({ logLevel: 'ERROR' });
+/**
+ * The driver writes its own log to `snowflake.log` in the working folder by default: a user's
+ * project folder. floe reports every failure itself, with Snowflake's message; the driver's lines
+ * go to stderr only with FLOE_DEBUG=1.
+ */
+const driverLog = (message: string): void => {
+  if (process.env['FLOE_DEBUG'] === '1') process.stderr.write(`snowflake-sdk: ${message}\n`);
+};
+snowflake.configure({ logLevel: 'ERROR', customLogger: { error: driverLog, warn: driverLog, info: driverLog, debug: driverLog, trace: driverLog } });
 
 /**
  * One Snowflake session. Statements run one after another, because a
