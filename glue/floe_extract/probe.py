@@ -4,13 +4,14 @@ this role, reach the source and the raw bucket?
     python glue/extract.py --probe true --run-id probe-1 --engine postgres \\
         --connection secretsmanager:<arn> --table clr.users --raw-root s3://bucket
 
-In order, each step only if the one before passed:
+In order (`source` only once the secret resolved; `raw bucket` whatever came before):
 1. `secret`: the connection resolves (Secrets Manager through its endpoint, the KMS key if any);
 2. `source`: the job connects to the database (its subnets, security groups and the database's
    rules admit it; the login works) and reads the table's columns;
-3. `read`: the extraction's own SELECT of the table runs, for no rows (`WHERE 1 = 0`: the same
-   privileges as a real run, no data moved);
-4. `raw bucket`: a marker is written under `_probe/` in the raw root and deleted again.
+   then the extraction's own SELECT of the table runs, for no rows (`WHERE 1 = 0`: the same
+   privileges as a real run, no data moved); for PostgreSQL it also says which loop moves COPY's
+   rows in this process: the C extension, or (when it did not load, and why) the Python loop;
+3. `raw bucket`: a marker is written under `_probe/` in the raw root and deleted again.
 
 The outcome is printed as one JSON line and written to `_probe/<run id>.json` in the raw root
 (if it can be), where `floe aws verify` reads it. Exit code 0 when every step passed, else the
@@ -36,6 +37,19 @@ NOTHING = Predicate("1 = 0")
 def probe_key(run_id: str) -> str:
     """Where the outcome of probe `run_id` is written, under the raw root."""
     return f"_probe/{run_id}.json"
+
+
+def copy_pump() -> str:
+    """Which loop moves a PostgreSQL COPY's rows in this process (sources/libpq_copy.py), and why not C."""
+    from .sources import libpq_copy
+
+    if libpq_copy.available():
+        return "COPY rows move through the C extension"
+    try:
+        from .sources import _copy_pump  # type: ignore[attr-defined]  # noqa: F401
+    except ImportError as error:
+        return f"COPY rows move through the Python loop: the C extension did not load ({error})"
+    return "COPY rows move through the Python loop: psycopg's libpq is not among this process's libraries"
 
 
 def _pairs(argv: Sequence[str]) -> dict[str, str]:
@@ -88,7 +102,8 @@ def main(argv: Sequence[str]) -> int:
             rows = sum(batch.num_rows for batch in opened.read(NOTHING, 0))
         finally:
             opened.close()
-        return f"connected; {table} has {columns} columns; its SELECT ran ({rows} rows asked for and read)"
+        pump = f"; {copy_pump()}" if values["engine"] == "postgres" else ""
+        return f"connected; {table} has {columns} columns; its SELECT ran ({rows} rows asked for and read){pump}"
 
     def raw_bucket() -> str:
         nonlocal storage
