@@ -7,7 +7,8 @@ as an asset. Before anything else is imported, the set is installed from that ar
 package index and needs no route to the internet (only S3, through the VPC's gateway endpoint).
 Locally, without that argument, floe_extract is imported from beside this file.
 
-`--probe` makes the run a probe (floe_extract/probe.py, for `floe aws verify`) instead of an extraction.
+`--probe` makes the run a probe (floe_extract/probe.py, for `floe aws verify`) instead of an extraction;
+`--batch` makes it several tables' extractions (floe_extract/batch.py).
 
 Python shell jobs take Python libraries as .whl (not .egg) and have about 14 GiB under /tmp.
 @see https://docs.aws.amazon.com/glue/latest/dg/add-job-python.html
@@ -80,10 +81,12 @@ def prepare(argv: list[str]) -> None:
 def run(argv: list[str]) -> int:
     prepare(argv)
     if "--probe" in argv:
-        from floe_extract.probe import main as probe
+        from floe_extract.probe import main as entry
+    elif "--batch" in argv:
+        from floe_extract.batch import main as entry
     else:
-        from floe_extract.main import main as probe
-    return int(probe(argv) or 0)
+        from floe_extract.main import main as entry
+    return int(entry(argv) or 0)
 
 
 if __name__ == "__main__":
