@@ -29,9 +29,13 @@ function fixFor(step: string, error: string, source: string): string {
   }
   if (step === 'source' && error.startsWith('SourceUnavailableError')) {
     return `the database must admit the job: its security group must allow the job's security group on the database's port (context floe:network, sources.${source}), ` +
-      "and the secret's host, port, dbname, username and password must be the database's";
+      "and the secret's host and port must be the database's";
   }
-  if (step === 'source') return "the secret's user must see the table and may SELECT it (GRANT SELECT), and the table must exist as configured";
+  if (step === 'source' && error.startsWith('SourceRefusedError')) {
+    return "the database answered and refused the job: the secret's username, password and dbname must be the database's, and its TLS settings what the server offers";
+  }
+  if (step === 'source' && error.startsWith('SourceSchemaError')) return "the table must exist as configured (schema.table), and the secret's user see it";
+  if (step === 'source') return "the secret's user must see the table and may SELECT it (GRANT SELECT)";
   if (step === 'raw bucket') {
     return "the job's role must write the raw bucket (the stack grants it), and the job reach S3 through the gateway endpoint on its subnets' route tables";
   }

@@ -177,8 +177,8 @@ describe('floe aws verify: a stack created by moto\'s CloudFormation from the sy
     expect(everything).not.toMatch(new RegExp(`${PG_PASSWORD}|${MYSQL_PASSWORD}|postgres(ql)?://|mysql://`));
   }, 180_000);
 
-  it('fails a missing rule, a secret at the wrong port and a table config not pushed, saying what to fix and carrying the platform\'s words', async () => {
-    // Prepare: three ways a deployment goes wrong
+  it('fails a missing rule, a secret at the wrong port or with the wrong password and a table config not pushed, saying what to fix and carrying the platform\'s words', async () => {
+    // Prepare: four ways a deployment goes wrong
     const bus = `${STACK}-events`;
     const { Rules = [] } = await clients.eventbridge.send(new ListRulesCommand({ EventBusName: bus }));
     const loadAndMerge = Rules.find((rule) => rule.EventPattern?.includes('RawLanded'))!;
@@ -188,6 +188,7 @@ describe('floe aws verify: a stack created by moto\'s CloudFormation from the sy
       SecretId: pgSecretArn,
       SecretString: JSON.stringify({ engine: 'postgres', username: 'postgres', password: PG_PASSWORD, host: '127.0.0.1', port: 1, dbname: 'postgres' }),
     }));
+    await secrets.send(new PutSecretValueCommand({ SecretId: 'floe/mysrc', SecretString: `mysql://${MYSQL_USER}:not-${MYSQL_PASSWORD}@127.0.0.1:3306/${SCHEMA}` }));
     const [orders, items] = toTableConfigs(config);
     await new DynamoDbStateStore(clients.dynamodb, stateTableNamesFor(STACK)).putTableConfigs([{ ...items!, mode: 'incremental', incrementalColumn: 'id' }]);
 
@@ -200,8 +201,9 @@ describe('floe aws verify: a stack created by moto\'s CloudFormation from the sy
       `table config in DynamoDB table ${STACK}-table-config`,
       `rule RawLanded -> load-and-merge on bus ${bus}`,
       `probe pgsrc (${orders!.table}) source`,
+      'probe mysrc (items) source',
     ]);
-    expect(lines.filter((line) => line.status === 'ok')).toHaveLength(14);
+    expect(lines.filter((line) => line.status === 'ok')).toHaveLength(13);
     const line = (check: string) => printed.find((text) => text.startsWith(`FAIL    ${check}`));
     expect(line(`table config in DynamoDB table ${STACK}-table-config`)).toBe(
       `FAIL    table config in DynamoDB table ${STACK}-table-config: differs from ${configFile}: mysrc/items: incrementalColumn is "id" there, unset in the file, mode is "incremental" there, "full" in the file. Fix: push the file: floe push --config ${configFile}`,
@@ -216,9 +218,13 @@ describe('floe aws verify: a stack created by moto\'s CloudFormation from the sy
     expect(source.said?.by).toBe('the job');
     expect(source.said?.text).toMatch(/^SourceUnavailableError: cannot connect to postgres:\/\/postgres@127\.0\.0\.1:1\/postgres: .*Connection refused/);
     expect(line(`probe pgsrc (${orders!.table}) source`)).toMatch(/^FAIL    probe pgsrc \(floe_aws_verify\.orders\) source: failed\. Fix: .*\. The job said: SourceUnavailableError: cannot connect to postgres 127\.0\.0\.1:1\/postgres \(user postgres\): .*Connection refused Is the server running/);
-    expect(summary(lines)).toBe('18 checks: 14 ok, 3 FAIL, 1 skipped');
+    const login = failed[3]!;
+    expect(login.fix).toMatch(/^the database answered and refused the job: the secret's username, password and dbname/);
+    expect(login.said?.text).toMatch(/^SourceRefusedError: .*Access denied for user 'floe_aws_verify'/);
+    expect(summary(lines)).toBe('18 checks: 13 ok, 4 FAIL, 1 skipped');
     expect(verifyExitCode(lines)).toBe(1);
-    expect([...printed, ...[...played.values()].map((run) => run.output)].join('\n')).not.toContain(PG_PASSWORD);
+    const seen = [...printed, ...[...played.values()].map((run) => run.output)].join('\n');
+    for (const password of [PG_PASSWORD, MYSQL_PASSWORD]) expect(seen).not.toContain(password);
   }, 180_000);
   it('stops at a stack it cannot describe, with CloudFormation\'s words and where to look', async () => {
     // Act
