@@ -14,15 +14,36 @@ export type OpenWarehouse = () => Promise<Warehouse>;
 
 /**
  * The Snowflake warehouse from the function's environment, its secret read through `secrets`.
- * `fileRowNumbers: false` is for the emulator, which lacks COPY's INCLUDE_METADATA.
+ * `deadline` tells the driver when the current invocation must be done, so a statement is
+ * cancelled (and its transaction rolled back) before Lambda stops the function mid-statement.
  */
 export function warehouseFromEnvironment(
   env: LambdaEnvironment,
   secrets: SecretsManagerClient = new SecretsManagerClient({}),
-  options: { fileRowNumbers?: boolean } = {},
+  deadline: () => number | undefined = () => undefined,
 ): OpenWarehouse {
   const readSecret = secretReader(secrets);
-  return () => createSnowflakeWarehouse(env, { readSecret, ...options });
+  return () => createSnowflakeWarehouse(env, { readSecret, deadline });
+}
+
+/**
+ * When the invocation in progress must be done (epoch ms), from its Lambda context: the
+ * warehouse is kept by the container across invocations, each with its own time left.
+ */
+export class InvocationDeadline {
+  private endsAt: number | undefined;
+
+  readonly get = (): number | undefined => this.endsAt;
+
+  /** Runs `invocation` with the deadline its context gives (none when the context cannot tell). */
+  async during<T>(context: { getRemainingTimeInMillis?: () => number } | undefined, invocation: () => Promise<T>): Promise<T> {
+    this.endsAt = typeof context?.getRemainingTimeInMillis === 'function' ? Date.now() + context.getRemainingTimeInMillis() : undefined;
+    try {
+      return await invocation();
+    } finally {
+      this.endsAt = undefined;
+    }
+  }
 }
 
 /**

@@ -9,7 +9,7 @@ import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type { Context } from 'aws-lambda';
 import { createEventLambda, type EventLambda } from '../event-lambda.js';
 import { coreAdapters, required, type CoreClients, type LambdaEnvironment } from '../lambda-environment.js';
-import { lazyWarehouse, warehouseFromEnvironment, type OpenWarehouse } from '../warehouse-from-env.js';
+import { InvocationDeadline, lazyWarehouse, warehouseFromEnvironment, type OpenWarehouse } from '../warehouse-from-env.js';
 import { createBuildGold } from '../../../functions/build-gold/handler.js';
 
 const SERVICE = 'floe-build-gold';
@@ -29,9 +29,11 @@ export interface BuildGoldClients extends CoreClients {
 export function createLambdaHandler(env: LambdaEnvironment, clients: BuildGoldClients = {}): EventLambda {
   const goldDir = required(env, SERVICE, 'FLOE_GOLD_DIR');
   const { logger, dynamodb, state, publisher } = coreAdapters(env, SERVICE, clients);
-  const warehouse = lazyWarehouse(clients.openWarehouse ?? warehouseFromEnvironment(env, clients.secretsmanager));
+  const deadline = new InvocationDeadline();
+  const warehouse = lazyWarehouse(clients.openWarehouse ?? warehouseFromEnvironment(env, clients.secretsmanager, deadline.get));
   const handle = createBuildGold({ state, publisher, warehouse, goldDir });
-  return createEventLambda({ service: SERVICE, env, logger, dynamodb, handle });
+  const lambda = createEventLambda({ service: SERVICE, env, logger, dynamodb, handle });
+  return (event, context) => deadline.during(context, () => lambda(event, context));
 }
 
 let cached: EventLambda | undefined;

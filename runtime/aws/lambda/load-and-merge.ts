@@ -12,7 +12,7 @@ import type { RawStorage } from '../../../storage/raw-storage.js';
 import { S3RawStorage } from '../../../storage/s3.js';
 import { createEventLambda, type EventLambda } from '../event-lambda.js';
 import { coreAdapters, required, type CoreClients, type LambdaEnvironment } from '../lambda-environment.js';
-import { lazyWarehouse, warehouseFromEnvironment, type OpenWarehouse } from '../warehouse-from-env.js';
+import { InvocationDeadline, lazyWarehouse, warehouseFromEnvironment, type OpenWarehouse } from '../warehouse-from-env.js';
 import { createLoadAndMerge } from '../../../functions/load-and-merge/handler.js';
 
 const SERVICE = 'floe-load-and-merge';
@@ -36,9 +36,11 @@ export function createLambdaHandler(env: LambdaEnvironment, clients: LoadAndMerg
   const rawRoot = required(env, SERVICE, 'FLOE_RAW_ROOT');
   const { logger, dynamodb, state, publisher } = coreAdapters(env, SERVICE, clients);
   const raw = clients.raw ?? new S3RawStorage({ client: clients.s3 ?? new S3Client({}), root: rawRoot });
-  const warehouse = lazyWarehouse(clients.openWarehouse ?? warehouseFromEnvironment(env, clients.secretsmanager));
+  const deadline = new InvocationDeadline();
+  const warehouse = lazyWarehouse(clients.openWarehouse ?? warehouseFromEnvironment(env, clients.secretsmanager, deadline.get));
   const handle = createLoadAndMerge({ state, publisher, raw, warehouse });
-  return createEventLambda({ service: SERVICE, env, logger, dynamodb, handle });
+  const lambda = createEventLambda({ service: SERVICE, env, logger, dynamodb, handle });
+  return (event, context) => deadline.during(context, () => lambda(event, context));
 }
 
 let cached: EventLambda | undefined;
