@@ -3,9 +3,8 @@
 It needs a C compiler and Python's headers, and nothing of libpq: it calls the libpq psycopg loads.
 Everything else about the package is in pyproject.toml.
 
-FLOE_EXTRACT_PURE=1 leaves the extension out, for the pure-Python wheel (py3-none-any) of the Glue
-job's wheel set (glue/packaging/): an extension compiled here would be built for this machine's
-Python and C library, not for the Glue runtime's.
+FLOE_EXTRACT_PURE=1 leaves the extension out (a py3-none-any wheel). The Glue job's wheel set builds
+it with Python 3.9 and makes it manylinux2014 (glue/packaging/build_wheelhouse.py, README there).
 """
 
 import os
