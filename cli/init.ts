@@ -2,7 +2,7 @@ import { writeFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 
-import { ConfigError, printable, type Engine } from '../config/index.js';
+import { ConfigError, DEFAULT_MAX_CONNECTIONS, printable, type Engine } from '../config/index.js';
 import { configSnippet, scalar } from '../discover/config-snippet.js';
 import { discoverSource } from '../discover/discover-source.js';
 
@@ -71,7 +71,7 @@ export async function initCommand(argv: string[], env: NodeJS.ProcessEnv = proce
   const { engine, database } = sourceOf(url);
   const name = values.name ?? database.replace(/[^A-Za-z0-9_]/g, '_');
   const variable = fromEnv ?? `${name.toUpperCase().replace(/[^A-Z0-9_]/g, '_')}_URL`;
-  const tables = await discoverSource({ name, engine, connection: url, tables: [] }, { schema: values.schema });
+  const tables = await discoverSource({ name, engine, connection: url, maxConnections: DEFAULT_MAX_CONNECTIONS, tables: [] }, { schema: values.schema });
   const out = resolve(values.out);
   await writeFile(out, configText(name, engine, variable, configSnippet(tables) || '      []\n'), { flag: values.force ? 'w' : 'wx' }).catch((error: unknown) => {
     if ((error as { code?: unknown }).code === 'EEXIST') throw new ConfigError(`${out} exists: floe init does not overwrite a config (--force does)`);

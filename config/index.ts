@@ -2,6 +2,7 @@ export { ConfigError } from './errors.js';
 export { loadConfig, parseConfig, type LoadConfigOptions } from './load.js';
 export {
   CheckScheduleSchema,
+  DEFAULT_MAX_CONNECTIONS,
   DeletesSchema,
   EngineSchema,
   FloeConfigSchema,
@@ -17,7 +18,7 @@ export {
   type SourceConfig,
   type TableSpec,
 } from './schema.js';
-export { TableConfigSchema, toTableConfigs, type TableConfig } from './table-config.js';
+export { maxConnectionsOf, TableConfigSchema, toTableConfigs, type TableConfig } from './table-config.js';
 export { selectTables, tableKey, type SelectedTable, type TableFilter } from './tables.js';
 export { parseSnowflakeWarehouseUrl, SnowflakeSettingsSchema, type SnowflakeSettings, type SnowflakeWarehouseUrl } from './snowflake.js';
 export { ALLOWED_CONNECTION_PARAMETERS, CONNECTION_PARAMETERS_SET_BY_FLOE, connectionParameterProblem } from './connection-parameters.js';

@@ -50,6 +50,9 @@ export type Mode = z.infer<typeof ModeSchema>;
  */
 export const MAX_PARTITIONS = 64;
 
+/** A source's default `maxConnections`: a few parallel reads, far below any server's default limit. */
+export const DEFAULT_MAX_CONNECTIONS = 4;
+
 /** See `deletes` in {@link TableObjectSchema}. */
 export const DeletesSchema = z.enum(['detect', 'detect-hard']);
 export type Deletes = z.infer<typeof DeletesSchema>;
@@ -161,6 +164,12 @@ export const SourceObjectSchema = z.strictObject({
   connection: z.string().min(1),
   /** How the extraction job retries a failure that may pass; see ./retry.ts. Tables may override it. */
   retry: RetrySettingsSchema.optional(),
+  /**
+   * The most connections floe holds on this source at once, across its tables, their parts and
+   * checks: tables wait their turn (`queued`) rather than fail. Production sources run near their
+   * `max_connections`, and roles often carry a connection limit: give the role at least this many.
+   */
+  maxConnections: z.int().min(1).max(MAX_PARTITIONS).default(DEFAULT_MAX_CONNECTIONS),
   tables: z.array(TableSpecSchema).default([]),
 });
 
@@ -198,6 +207,15 @@ export const SourceConfigSchema = SourceObjectSchema.superRefine((source, ctx) =
     const earlier = first.get(table.name);
     if (earlier === undefined) first.set(table.name, index);
     else ctx.addIssue({ code: 'custom', path: ['tables', index, 'name'], message: `duplicate table '${table.name}' (also tables[${earlier}])` });
+  });
+  source.tables.forEach((table, index) => {
+    // Past MAX_PARTITIONS the table's own limit already speaks.
+    if (table.partitions > source.maxConnections && table.partitions <= MAX_PARTITIONS) {
+      ctx.addIssue({
+        code: 'custom', path: ['tables', index, 'partitions'],
+        message: `table ${source.name}/${table.name}: partitions ${table.partitions} is more than the source's maxConnections ${source.maxConnections} (each part holds a connection); lower partitions or raise maxConnections`,
+      });
+    }
   });
   for (const problem of source.retry === undefined ? [] : retryProblems(source.retry)) {
     ctx.addIssue({ code: 'custom', path: ['retry', ...problem.path], message: `source ${source.name}: ${problem.message}` });

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { mergeRetry, RetrySettingsSchema } from './retry.js';
-import { CheckScheduleSchema, DeletesSchema, EngineSchema, MAX_PARTITIONS, ModeSchema, UnrepresentableSchema, type FloeConfig } from './schema.js';
+import { CheckScheduleSchema, DEFAULT_MAX_CONNECTIONS, DeletesSchema, EngineSchema, MAX_PARTITIONS, ModeSchema, UnrepresentableSchema, type FloeConfig } from './schema.js';
 
 /**
  * The table config item pushed to the state store (DynamoDB on AWS, the state
@@ -35,6 +35,8 @@ export const TableConfigSchema = z.object({
   deletes: DeletesSchema.optional(),
   /** `after-merge`: check-after-merge compares the table after each StageMerged; absent: never automatically. */
   check: CheckScheduleSchema.optional(),
+  /** The source's `maxConnections`, repeated on each of its tables for start-ingest; absent (pushed before it existed): the default. */
+  maxConnections: z.int().min(1).max(MAX_PARTITIONS).optional(),
 });
 export type TableConfig = z.infer<typeof TableConfigSchema>;
 
@@ -58,7 +60,13 @@ export function toTableConfigs(config: FloeConfig): TableConfig[] {
         ...(table.unrepresentableColumns === undefined ? {} : { unrepresentableColumns: { ...table.unrepresentableColumns } }),
         ...(table.deletes === undefined ? {} : { deletes: table.deletes }),
         ...(table.check === undefined ? {} : { check: table.check }),
+        maxConnections: source.maxConnections,
       };
     }),
   );
+}
+
+/** The most connections floe holds on the table's source at once. */
+export function maxConnectionsOf(config: TableConfig): number {
+  return config.maxConnections ?? DEFAULT_MAX_CONNECTIONS;
 }

@@ -1,3 +1,4 @@
+import { DEFAULT_MAX_CONNECTIONS } from '../config/schema.js';
 import type { CatalogColumn, CatalogTable, DiscoveredTable } from './discovered-table.js';
 
 /**
@@ -14,10 +15,10 @@ function normalize(name: string): string {
   return name.toLowerCase().replaceAll('_', '');
 }
 
-/** A table this size or more is read in parallel parts: one part per this many bytes, up to {@link MAX_PARTITIONS}. */
+/** A table this size or more is read in parallel parts: one part per this many bytes, up to {@link MAX_SUGGESTED_PARTITIONS}. */
 export const PARTITION_BYTES = 2 * 1024 ** 3;
-/** Parts proposed at most: each is a connection and a thread of the one job. */
-export const MAX_PARTITIONS = 8;
+/** Parts proposed at most: each holds a connection, and a source's default `maxConnections` bounds them all. */
+export const MAX_SUGGESTED_PARTITIONS = DEFAULT_MAX_CONNECTIONS;
 
 /**
  * The column to read the table by, best first: one the database sets on every update
@@ -53,10 +54,10 @@ export function incrementalEvidence(column: CatalogColumn): string {
   ].join(', ');
 }
 
-/** Parallel reads for a table of `bytes`: one below {@link PARTITION_BYTES}, then one per that much, at most {@link MAX_PARTITIONS}. */
+/** Parallel reads for a table of `bytes`: one below {@link PARTITION_BYTES}, then one per that much, at most {@link MAX_SUGGESTED_PARTITIONS}. */
 export function suggestPartitions(bytes: number | null): number {
   if (bytes === null || bytes < PARTITION_BYTES) return 1;
-  return Math.min(MAX_PARTITIONS, Math.ceil(bytes / PARTITION_BYTES));
+  return Math.min(MAX_SUGGESTED_PARTITIONS, Math.ceil(bytes / PARTITION_BYTES));
 }
 
 /** The key column when the primary key is a single integer column, else null. */

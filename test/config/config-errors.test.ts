@@ -39,7 +39,7 @@ describe('Config: errors', () => {
     const { error, file } = await configError(data);
 
     // Assess
-    expect(error.message).toBe(`${file}: sources[1]: unknown key 'flavour' (expected one of: name, engine, connection, retry, tables)`);
+    expect(error.message).toBe(`${file}: sources[1]: unknown key 'flavour' (expected one of: name, engine, connection, retry, maxConnections, tables)`);
   });
 
   it('says a missing primaryKey is required', async () => {

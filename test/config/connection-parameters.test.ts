@@ -116,10 +116,26 @@ describe('Config: partitions', () => {
     );
   });
 
+  it('refuses more parts than the source\'s maxConnections, saying what to change', async () => {
+    // Prepare
+    const data = await validConfigData();
+    data['sources'][0].tables[0].partitions = 6;
+
+    // Act
+    const file = await writeConfig(data);
+    const error = await loadConfig(file, { env: { CLR_URL: PG_URL } }).then(() => null, (caught: unknown) => caught);
+
+    // Assess
+    expect((error as ConfigError).message).toBe(
+      `${file}: sources[0].tables[0].partitions: table clr/clr.availed_coupon_snapshots: partitions 6 is more than the source's maxConnections 4 (each part holds a connection); lower partitions or raise maxConnections`,
+    );
+  });
+
   it('accepts exactly the limit', async () => {
     // Prepare
     const data = await validConfigData();
     data['sources'][0].tables[0].partitions = MAX_PARTITIONS;
+    data['sources'][0].maxConnections = MAX_PARTITIONS;
 
     // Act
     const config = await loadConfig(await writeConfig(data), { env: { CLR_URL: PG_URL } });

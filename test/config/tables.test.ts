@@ -80,8 +80,9 @@ describe('Config: tables', () => {
         partitionColumn: 'id',
         partitions: 2,
         lookbackSeconds: 0,
+        maxConnections: 4,
       },
-      { source: 'clr', table: 'coupons', engine: 'postgres', primaryKey: ['id'], mode: 'full', partitions: 1, lookbackSeconds: 0 },
+      { source: 'clr', table: 'coupons', engine: 'postgres', primaryKey: ['id'], mode: 'full', partitions: 1, lookbackSeconds: 0, maxConnections: 4 },
       {
         source: 'shop',
         table: 'orders',
@@ -91,6 +92,7 @@ describe('Config: tables', () => {
         incrementalColumn: 'updated_at',
         partitions: 1,
         lookbackSeconds: 60,
+        maxConnections: 4,
       },
     ]);
     expect(JSON.stringify(items)).not.toContain('s3cr3t');

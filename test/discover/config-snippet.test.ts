@@ -62,7 +62,7 @@ describe('Discover: configSnippet', () => {
     ]);
   });
 
-  it('proposes parallel reads from the table\'s size: one part below 2 GiB, then one per 2 GiB up to 8, on a single integer key', () => {
+  it('proposes parallel reads from the table\'s size: one part below 2 GiB, then one per 2 GiB up to a source\'s default maxConnections (4), on a single integer key', () => {
     // Prepare
     const table = (bytes: number | null): CatalogTable => ({
       schema: 'clr', table: 'events', primaryKey: ['id'], estimatedRows: null, estimatedBytes: bytes,
@@ -70,10 +70,10 @@ describe('Discover: configSnippet', () => {
     });
 
     // Act
-    const described = [null, PARTITION_BYTES - 1, 5 * PARTITION_BYTES, 100 * PARTITION_BYTES].map((bytes) => describeTable(table(bytes), 'clr.events'));
+    const described = [null, PARTITION_BYTES - 1, 3 * PARTITION_BYTES, 100 * PARTITION_BYTES].map((bytes) => describeTable(table(bytes), 'clr.events'));
 
     // Assess
-    expect(described.map((d) => [d.partitionColumn, d.partitions])).toEqual([[null, 1], [null, 1], ['id', 5], ['id', 8]]);
-    expect(configSnippet([described[2]!], { indent: 0 }).split('\n').slice(0, 1)).toEqual(['- name: clr.events   # rows not estimated yet, ~10 GiB: 5 parallel reads']);
+    expect(described.map((d) => [d.partitionColumn, d.partitions])).toEqual([[null, 1], [null, 1], ['id', 3], ['id', 4]]);
+    expect(configSnippet([described[2]!], { indent: 0 }).split('\n').slice(0, 1)).toEqual(['- name: clr.events   # rows not estimated yet, ~6.0 GiB: 3 parallel reads']);
   });
 });

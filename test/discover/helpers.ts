@@ -9,7 +9,7 @@ export const MYSQL_URL = process.env['FLOE_TEST_MYSQL_URL'] ?? 'mysql://root@127
 
 /** A source as loadConfig would return it, with no tables configured yet. */
 export function sourceConfig(name: string, engine: Engine, connection: string): SourceConfig {
-  return { name, engine, connection, tables: [] };
+  return { name, engine, connection, maxConnections: 4, tables: [] };
 }
 
 /** Writes floe.config.yaml with one source whose `tables:` is the snippet, as a person would paste it. */

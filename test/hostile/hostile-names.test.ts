@@ -245,7 +245,7 @@ describe('floe run: hostile schema, table and column names', () => {
 
   it('has floe discover name both tables exactly as the config does', async () => {
     // Prepare
-    const source = (name: string, engine: 'postgres' | 'mysql', connection: string): SourceConfig => ({ name, engine, connection, tables: [] });
+    const source = (name: string, engine: 'postgres' | 'mysql', connection: string): SourceConfig => ({ name, engine, connection, maxConnections: 4, tables: [] });
 
     // Act
     const [pgTables, myTables] = await Promise.all([

@@ -142,7 +142,7 @@ export function describeRunHistory(name: string, freshStore: StoreFactory): void
         state: '/s',
         warehouse: 'duckdb:///w',
         gold: '/g',
-        sources: [{ name: 'clr', engine: 'postgres', connection: 'postgresql://h/db', tables: [{ name: 'users', primaryKey: ['id'], partitions: 1, lookbackSeconds: 0, mode: 'full' }] }],
+        sources: [{ name: 'clr', engine: 'postgres', connection: 'postgresql://h/db', maxConnections: 4, tables: [{ name: 'users', primaryKey: ['id'], partitions: 1, lookbackSeconds: 0, mode: 'full' }] }],
       });
       if (users === undefined) throw new Error('fixture has one table');
 
