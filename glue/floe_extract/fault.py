@@ -16,6 +16,10 @@ import signal
 from typing import Literal, get_args
 
 FAULT_VARIABLE = "FLOE_FAULT"
+# The process the point kills, when not the one reaching it: a Spark task (a Python worker of an
+# executor) reaching `extract:after-first-file` kills the job's driver, which is what a crash of the
+# job at that point is (spark/task.py sets it; local mode only, where the worker can reach the driver).
+FAULT_PID_VARIABLE = "FLOE_FAULT_PID"
 
 FaultPoint = Literal[
     # Connected, the table's columns read, nothing written.
@@ -34,6 +38,12 @@ FAULT_POINTS: tuple[FaultPoint, ...] = get_args(FaultPoint)
 
 
 def fault_point(name: FaultPoint) -> None:
-    """Die with SIGKILL if FLOE_FAULT names this point; otherwise return at once."""
+    """Die with SIGKILL if FLOE_FAULT names this point; otherwise return at once.
+
+    With FLOE_FAULT_PID set, that process (the job's driver) is killed first, then this one.
+    """
     if os.environ.get(FAULT_VARIABLE) == name:
+        target = os.environ.get(FAULT_PID_VARIABLE)
+        if target and int(target) != os.getpid():
+            os.kill(int(target), signal.SIGKILL)
         os.kill(os.getpid(), signal.SIGKILL)

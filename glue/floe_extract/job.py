@@ -30,6 +30,7 @@ from .parquet_sink import LandedFile, PartWriter, land_table
 from .quarantine import Rejects
 from .read_plan import EVERYTHING, KeyWindow, Part, Predicate, Window, describe_parts, split_parts
 from .run_log import Progress, RunLog
+from .size_estimate import SizeEstimate, estimate_size
 from .sources import Source, open_source
 from .storage import LocalStorage, S3Storage
 
@@ -93,6 +94,15 @@ def _max_value(batch: pa.RecordBatch, index: int, current: Any) -> Any:
 
 
 class ExtractionRun:
+    """One attempt of the Python job: every part read on a thread of this process.
+
+    The Spark job (spark/run.py) is this run with `_parts`, `_read_parts` and `discard` replaced:
+    the window, the watermark, the rejects and the manifest are decided here for both engines.
+    """
+
+    engine_name = "python"
+    """The manifest's `extractionEngine`: which job landed the files."""
+
     def __init__(self, args: JobArgs, storage: LocalStorage | S3Storage, log: RunLog, redactor: Redactor) -> None:
         self.args = args
         self.storage = storage
@@ -100,6 +110,7 @@ class ExtractionRun:
         self.redactor = redactor
         self._writers: list[PartWriter] = []
         self._rejects_file: LandedFile | None = None
+        self.size: SizeEstimate | None = None
 
     def execute(self) -> dict[str, Any]:
         """Land the run's files and return its manifest (not yet written); on failure, land nothing."""
@@ -129,6 +140,7 @@ class ExtractionRun:
         fault_point("extract:after-connect")
         try:
             incremental, partition = _check_columns(args, source)
+            self.size = estimate_size(source, args.engine)
             window, null_rows = self._window(source, incremental)
             where = window.predicate(source.quote) if window else EVERYTHING
             if args.keys is not None:
@@ -179,6 +191,8 @@ class ExtractionRun:
             "finishedAt": datetime.now(timezone.utc).isoformat(),
             "runTime": args.run_time.isoformat(),
             "extractorVersion": __version__,
+            "extractionEngine": self.engine_name,
+            "sourceSize": self.size.describe() if self.size else None,
         }
         return manifest
 

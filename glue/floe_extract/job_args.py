@@ -209,8 +209,12 @@ def read_identity(argv: Sequence[str]) -> RunIdentity | None:
     )
 
 
-def parse_job_args(argv: Sequence[str]) -> JobArgs:
-    """Parse and cross-check the job's arguments; raise JobArgumentError naming the argument at fault."""
+def parse_job_args(argv: Sequence[str], max_partitions: int = MAX_PARTITIONS) -> JobArgs:
+    """Parse and cross-check the job's arguments; raise JobArgumentError naming the argument at fault.
+
+    `max_partitions` is the engine's cap on `--partitions`: the Python job's connections and threads
+    (MAX_PARTITIONS), or the Spark job's ranges, which its executors' cores read a few at a time.
+    """
     raw = {k: v for k, v in _read_raw(argv).items() if v != ""}
     missing = [f"--{name}" for name in REQUIRED if name not in raw]
     if missing:
@@ -245,11 +249,13 @@ def parse_job_args(argv: Sequence[str]) -> JobArgs:
         raise JobArgumentError(f"table {table}: --keys reads the given keys whatever the watermark; use --mode full")
     partitions = _positive_int(raw, "partitions", 1, 1)
     partition_column = raw.get("partition-column")
-    if partitions > MAX_PARTITIONS:
-        raise JobArgumentError(
-            f"table {table}: --partitions {partitions} is more than {MAX_PARTITIONS} "
-            "(each partition holds a source connection and a thread)"
+    if partitions > max_partitions:
+        why = (
+            "each partition holds a source connection and a thread; tables that need more use the Spark engine"
+            if max_partitions == MAX_PARTITIONS
+            else "the ranges the Spark job reads"
         )
+        raise JobArgumentError(f"table {table}: --partitions {partitions} is more than {max_partitions} ({why})")
     if partitions > 1 and not partition_column:
         raise JobArgumentError(f"table {table}: --partitions {partitions} needs --partition-column")
 

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Callable, Sequence
+from typing import Any, Protocol
 
 from .connection import Redactor
 from .errors import ExtractError, JobArgumentError, StorageError
 from .fault import fault_point
 from .job import ExtractionRun, write_manifest
-from .job_args import RunIdentity, parse_job_args, read_identity
+from .job_args import MAX_PARTITIONS, JobArgs, RunIdentity, parse_job_args, read_identity
 from .layout import log_key, manifest_key
 from .retry import with_retries
 from .run_log import RunLog
@@ -18,11 +19,27 @@ from .storage import LocalStorage, S3Storage, open_storage
 PROGRAM = "floe-extract"
 
 
-def main(argv: Sequence[str] | None = None) -> int:
+class Run(Protocol):
+    """One attempt of an extraction: lands its files and returns the manifest, or takes them back."""
+
+    def execute(self) -> dict[str, Any]: ...
+
+    def discard(self) -> None: ...
+
+
+RunFactory = Callable[[JobArgs, "LocalStorage | S3Storage", RunLog, Redactor], Run]
+
+
+def main(
+    argv: Sequence[str] | None = None, run_factory: RunFactory = ExtractionRun, max_partitions: int = MAX_PARTITIONS
+) -> int:
+    """The job from its arguments to its exit code. An engine (the Spark job, spark/main.py) passes its own
+    `run_factory`, which replaces only how the rows are read and written; arguments, retries, the
+    manifest, the log and the exit codes stay these."""
     redactor = Redactor()
     argv = list(sys.argv[1:] if argv is None else argv)
     try:
-        args = parse_job_args(argv)
+        args = parse_job_args(argv, max_partitions)
     except JobArgumentError as error:
         identity = read_identity(argv)
         if identity is None:
@@ -33,7 +50,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     def extract(storage: LocalStorage | S3Storage, log: RunLog) -> str:
         def attempt(number: int) -> str:
-            run = ExtractionRun(args, storage, log, redactor)
+            run = run_factory(args, storage, log, redactor)
             manifest = run.execute()
             try:
                 fault_point("extract:before-manifest")

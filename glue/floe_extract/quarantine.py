@@ -146,6 +146,16 @@ class Rejects:
             changed = True
         return pa.RecordBatch.from_arrays(arrays, schema=batch.schema) if changed else batch
 
+    def rows(self) -> list[tuple[str, str, str, str, str, str]]:
+        """The recorded rejects, in REJECTS_SCHEMA's column order: what another process's run merges with `extend`."""
+        with self._lock:
+            return list(self._rows)
+
+    def extend(self, rows: Sequence[Sequence[str]]) -> None:
+        """Add rejects recorded elsewhere (a Spark task's, on an executor) to this run's."""
+        with self._lock:
+            self._rows.extend((r[0], r[1], r[2], r[3], r[4], r[5]) for r in rows)
+
     @property
     def count(self) -> int:
         with self._lock:

@@ -22,6 +22,31 @@ import pytest
 
 from floe_extract.main import main
 
+# The conformance suite: a test module marked `conformance` runs each test through both engines, the
+# Python job and the Spark job (local mode), with the same expectations. Spark's runs are marked
+# `spark` as well, so `pytest -m "not spark"` leaves them out (Spark takes seconds to start, once a session).
+EXTRACTION_ENGINES = ("python", pytest.param("spark", marks=pytest.mark.spark))
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    if "job_engine" in metafunc.fixturenames and metafunc.definition.get_closest_marker("conformance"):
+        metafunc.parametrize("job_engine", EXTRACTION_ENGINES)
+
+
+@pytest.fixture
+def job_engine() -> str:
+    """The engine `run_job` runs: the Python job, unless the test is part of the conformance suite."""
+    return "python"
+
+
+def engine_main(engine: str) -> Callable[[list[str]], int]:
+    """The job's entry for an engine, run in this process (Spark's session is shared by the whole test session)."""
+    if engine == "spark":
+        from floe_extract.spark.main import main as spark_main
+
+        return spark_main
+    return main
+
 PG_URL = os.environ.get("FLOE_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 MYSQL_HOST = os.environ.get("FLOE_TEST_MYSQL_HOST", "127.0.0.1")
 MYSQL_PORT = int(os.environ.get("FLOE_TEST_MYSQL_PORT", "3306"))
@@ -168,9 +193,10 @@ def job_argv(db: Database, table: str, run_id: str, raw_root: str, **arguments: 
 
 
 @pytest.fixture
-def run_job(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> Runner:
+def run_job(tmp_path: Path, capsys: pytest.CaptureFixture[str], job_engine: str) -> Runner:
     """Run the job in-process with Glue-style arguments; keyword names are the argument names with _."""
     counter = {"n": 0}
+    entry = engine_main(job_engine)
 
     def run(db: Database, table: str, **arguments: Any) -> JobResult:
         counter["n"] += 1
@@ -178,7 +204,7 @@ def run_job(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> Runner:
         raw_root = Path(arguments.pop("raw_root", tmp_path / "raw"))
         argv = job_argv(db, table, run_id, str(raw_root), **arguments)
         capsys.readouterr()
-        code = main(argv)
+        code = entry(argv)
         stderr = capsys.readouterr().err
         manifest_file = raw_root / "_manifests" / f"{run_id}.json"
         manifest = json.loads(manifest_file.read_text()) if manifest_file.exists() else None

@@ -111,6 +111,7 @@ def landed_digests(rows: list[dict[str, Any]]) -> dict[int, tuple[str | None, st
     return {row["id"]: (md5(row["doc"]), md5(row["data"])) for row in rows}
 
 
+@pytest.mark.conformance
 def test_large_values_in_the_first_row_land_with_every_other_row(
     db: Database, table_name: str, run_job: Runner
 ) -> None:
@@ -129,6 +130,7 @@ def test_large_values_in_the_first_row_land_with_every_other_row(
     assert landed_digests(result.rows()) == source.digests()
 
 
+@pytest.mark.conformance
 def test_large_values_anywhere_land_exactly(db: Database, table_name: str, run_job: Runner) -> None:
     # Prepare: rows around the parser's block size, runs of large rows, and a value whose CSV form
     # (quotes doubled) is twice its length
@@ -173,9 +175,12 @@ def test_many_large_values_are_read_with_bounded_memory(db: Database, table_name
     # Assess: 30 more documents are 240 MiB more data; holding even a third of them at once would show
     print(f"{db.engine}: peak RSS {few} MB with 6 documents of 8 MiB, {many} MB with 36")
     assert many - few < 80, f"peak RSS grew from {few} to {many} MB"
-    assert many < 600
+    # With numpy importable (the Spark engine's pandas brings it into the project's environment, not into the
+    # Glue Python shell job's wheel set) pyarrow loads it, and the same run peaks about 50 MB higher.
+    assert many < 660
 
 
+@pytest.mark.conformance
 @pytest.mark.parametrize("policy", ["quarantine", "coerce"])
 def test_values_longer_than_snowflake_holds_are_set_aside_and_recorded(
     db: Database, table_name: str, run_job: Runner, policy: str
@@ -205,6 +210,7 @@ def test_values_longer_than_snowflake_holds_are_set_aside_and_recorded(
     assert rejects[1]["reason"] == f"longer than the {TEXT_LIMIT_BYTES:,} bytes Snowflake holds in a VARCHAR"
 
 
+@pytest.mark.conformance
 def test_a_value_longer_than_snowflake_holds_fails_the_run_under_fail(
     db: Database, table_name: str, run_job: Runner
 ) -> None:

@@ -7,6 +7,9 @@ from datetime import datetime
 import pytest
 from conftest import Database, Runner
 
+# One conformance suite, two engines: each test runs on the Python job and on the Spark job.
+pytestmark = pytest.mark.conformance
+
 T0 = "2024-03-01 10:00:00"
 
 

@@ -11,6 +11,9 @@ import psycopg
 import pytest
 from conftest import MYSQL_HOST, MYSQL_PORT, PG_URL, Database, Runner
 
+# One conformance suite, two engines: each test runs on the Python job and on the Spark job.
+pytestmark = pytest.mark.conformance
+
 
 def incremental(**extra: object) -> dict[str, object]:
     return {"mode": "incremental", "incremental_column": "updated_at", "primary_key": "id", **extra}

@@ -5,6 +5,9 @@ from __future__ import annotations
 import pytest
 from conftest import Database, Runner
 
+# One conformance suite, two engines: each test runs on the Python job and on the Spark job.
+pytestmark = pytest.mark.conformance
+
 
 def make_orders(db: Database, table: str, count: int) -> None:
     timestamp = "timestamp(6)" if db.engine == "postgres" else "datetime(6)"

@@ -9,6 +9,9 @@ from decimal import Decimal
 import pytest
 from conftest import MySQL, Postgres, Runner
 
+# One conformance suite, two engines: each test runs on the Python job and on the Spark job.
+pytestmark = pytest.mark.conformance
+
 
 @pytest.fixture
 def hostile_postgres(postgres: Postgres, table_name: str) -> str:

@@ -11,6 +11,9 @@ from floe_extract.errors import JobArgumentError
 from floe_extract.job_args import parse_job_args
 from floe_extract.read_plan import KeyWindow
 
+# One conformance suite, two engines: each test runs on the Python job and on the Spark job.
+pytestmark = pytest.mark.conformance
+
 
 def make_pairs(db: Database, table: str) -> None:
     timestamp = "timestamp(6)" if db.engine == "postgres" else "datetime(6)"

@@ -7,7 +7,11 @@ from datetime import date, datetime, time, timezone
 from decimal import Decimal
 
 import pyarrow as pa
+import pytest
 from conftest import MySQL, Postgres, Runner
+
+# One conformance suite, two engines: each test runs on the Python job and on the Spark job.
+pytestmark = pytest.mark.conformance
 
 TRICKY_TEXT = 'tab\there, newline\nthere, "quotes", back\\slash, comma, 😀 ünïcödé, \\N'
 
