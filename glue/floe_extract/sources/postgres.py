@@ -36,11 +36,12 @@ from ..errors import (
     UnrepresentableValueError,
 )
 from ..open_transactions import OpenTransactions, utc
-from ..quarantine import Rejects
+from ..quarantine import Policy, Rejects
 from ..read_plan import Predicate
 from . import libpq_copy
 from .base import TableName
 from .libpq_copy import LibpqCopy
+from .postgres_arrays import ArrayColumn, ArrayShape
 from .postgres_copy import CopyPump, csv_options, raise_unrepresentable
 
 log = logging.getLogger(__name__)
@@ -52,10 +53,19 @@ SELECT a.attname,
        bt.typname,
        bt.typtype,
        bt.typcategory,
-       CASE WHEN t.typtype = 'd' THEN t.typtypmod ELSE a.atttypmod END
+       CASE WHEN t.typtype = 'd' THEN t.typtypmod ELSE a.atttypmod END,
+       a.attndims,
+       et.typname,
+       et.typtype,
+       et.typcategory,
+       CASE WHEN e.typtype = 'd' THEN e.typtypmod END,
+       e.typdelim,
+       format_type(e.oid, CASE WHEN e.typtype = 'd' THEN e.typtypmod ELSE a.atttypmod END)
 FROM pg_attribute a
 JOIN pg_type t ON t.oid = a.atttypid
 JOIN pg_type bt ON bt.oid = CASE WHEN t.typtype = 'd' THEN t.typbasetype ELSE t.oid END
+LEFT JOIN pg_type e ON e.oid = bt.typelem AND bt.typcategory = 'A' AND bt.typinput = 'array_in'::regproc
+LEFT JOIN pg_type et ON et.oid = CASE WHEN e.typtype = 'd' THEN e.typbasetype ELSE e.oid END
 WHERE a.attrelid = %s AND a.attnum > 0 AND NOT a.attisdropped
 ORDER BY a.attnum
 """
@@ -118,10 +128,24 @@ def _arrow_type(base: str, typtype: str, category: str, typmod: int) -> tuple[pa
             return pa.string(), "other"
         return decimal_column(precision, scale)
     if category == "A" or typtype == "e":
+        # An array the catalog query found no element of (int2vector, oidvector) prints as its own text.
         return pa.string(), "other"
     # Everything else without an exact Arrow counterpart (interval, inet, money,
     # xml, bit, ranges, ...) lands as PostgreSQL's own text for it.
     return SIMPLE_TYPES.get(base, (pa.string(), "other"))
+
+
+def _array_shape(row: tuple[Any, ...]) -> ArrayShape | None:
+    """An array column's element type, depth and delimiter from its catalog row; None for other columns.
+
+    The depth is the declared number of dimensions (`integer[][]`: 2), 1 when there is none (a column
+    made by CREATE TABLE AS, or typed by a domain over an array): see postgres_arrays.py.
+    """
+    typmod, dims, base, typtype, category, domain_typmod, delimiter, element_type = row[6:14]
+    if base is None:
+        return None
+    element, _ = _arrow_type(base, typtype, category, typmod if domain_typmod is None else domain_typmod)
+    return ArrayShape(element, max(int(dims), 1), str(delimiter), str(element_type))
 
 
 @dataclass(frozen=True)
@@ -193,6 +217,10 @@ class PostgresSource:
             self._conn.close()
             raise
         self._guards = self._make_guards()
+        self._arrays = {
+            index: ArrayColumn(str(table), self.columns[index], shape, self._policy(self.columns[index]))
+            for index, shape in self._array_shapes.items()
+        }
 
     def _make_guards(self) -> dict[int, Guard]:
         """Guards for the columns whose policy is not `fail` (without a rejects sink, every column fails)."""
@@ -273,10 +301,15 @@ class PostgresSource:
         row = self._conn.execute("SELECT to_regclass(%s)::oid", (qualified,)).fetchone()
         if row is None or row[0] is None:
             raise SourceSchemaError(f"table {self.table} not found in database {self.settings.dbname}")
-        columns = []
-        catalog = self._conn.execute(CATALOG_QUERY, (row[0],))
-        for name, source_type, nullable, base, typtype, category, typmod in catalog:
+        columns: list[SourceColumn] = []
+        self._array_shapes: dict[int, ArrayShape] = {}
+        for entry in self._conn.execute(CATALOG_QUERY, (row[0],)).fetchall():
+            name, source_type, nullable, base, typtype, category, typmod = entry[:7]
             arrow_type, kind = _arrow_type(base, typtype, category, typmod)
+            shape = _array_shape(entry)
+            if shape is not None:
+                self._array_shapes[len(columns)] = shape
+                arrow_type = shape.arrow_type
             columns.append(SourceColumn(name, source_type, arrow_type, bool(nullable), kind))
         return columns
 
@@ -426,13 +459,20 @@ class PostgresSource:
     def _finish(self, batch: pa.RecordBatch) -> pa.RecordBatch:
         arrays = list(batch.columns)
         nan_rows: dict[int, list[int]] = {}
+        array_rejects = {}
         for i, column in enumerate(self.columns):
-            if pa.types.is_binary(column.arrow_type):
+            if i in self._arrays:
+                arrays[i], array_rejects[i] = self._arrays[i].convert(arrays[i])
+            elif pa.types.is_binary(column.arrow_type):
                 arrays[i] = _decode_hex_bytea(arrays[i])
             elif self._converted_after_read(column):
                 arrays[i], nan_rows[i] = self._decimal(column, arrays[i])
         schema = pa.schema([pa.field(c.name, c.arrow_type, c.nullable) for c in self.columns])
         finished = pa.RecordBatch.from_arrays(arrays[: len(self.columns)], schema=schema)
+        for i, rejected in array_rejects.items():
+            for entry in rejected:
+                assert self.rejects is not None  # a value is set aside only under a policy other than fail
+                self.rejects.add(finished, [entry.row], self.columns[i], [entry.text], entry.reason, [entry.action])
         for i, rows in nan_rows.items():
             if rows:
                 assert self.rejects is not None  # NaN passes only a policy other than fail, which needs the sink
@@ -453,15 +493,16 @@ class PostgresSource:
         return finished
 
     def _converted_after_read(self, column: SourceColumn) -> bool:
-        """Read as text and converted after: bytea's hex (the CSV reader cannot make bytes of it), and
-        numeric(p,s) under a policy that sets NaN aside. Under `fail` the CSV reader converts numeric(p,s)
-        itself, in its threads, and NaN fails the read; elsewhere NaN is looked for after the read, which
-        costs a third of the two numeric comparisons a guard in the SELECT would add to every row."""
-        if pa.types.is_binary(column.arrow_type):
+        """Read as text and converted after: bytea's hex (the CSV reader cannot make bytes of it), arrays
+        (postgres_arrays.py: the CSV reader has no list type), and numeric(p,s) under a policy that
+        sets NaN aside. Under `fail` the CSV reader converts numeric(p,s) itself, in its threads, and NaN
+        fails the read; elsewhere NaN is looked for after the read, which costs a third of the two numeric
+        comparisons a guard in the SELECT would add to every row."""
+        if pa.types.is_binary(column.arrow_type) or pa.types.is_list(column.arrow_type):
             return True
         return pa.types.is_decimal(column.arrow_type) and self._policy(column) != "fail"
 
-    def _policy(self, column: SourceColumn) -> str:
+    def _policy(self, column: SourceColumn) -> Policy:
         return self.rejects.policy_for(column) if self.rejects is not None else "fail"
 
     def _decimal(self, column: SourceColumn, texts: pa.Array) -> tuple[pa.Array, list[int]]:
