@@ -12,8 +12,14 @@ import { duckDbFloatBits, duckDbFloatParts, postgresFloatBits, duckDbShortestDig
 
 export type CheckDialect = 'postgres' | 'mysql' | 'duckdb';
 
-/** How a column's values are compared, from its staging type (warehouse-side.ts) and, for a fixed decimal, the source's declared scale. */
-export type ValueKind = 'integer' | 'decimal' | 'fixed decimal' | 'float' | 'mysql float' | 'text' | 'boolean' | 'date' | 'timestamp' | 'timestamptz' | 'time' | 'binary';
+/** How a single value compares, from its staging type (warehouse-side.ts) and, for a fixed decimal, the source's declared scale. */
+export type ScalarKind = 'integer' | 'decimal' | 'fixed decimal' | 'float' | 'mysql float' | 'text' | 'boolean' | 'date' | 'timestamp' | 'timestamptz' | 'time' | 'binary';
+
+/** A PostgreSQL array's: its elements' kind and one `[]` per dimension, e.g. `integer[][]`. */
+export type ArrayKind = `${ScalarKind}[]${string}`;
+
+/** How a column's values are compared. */
+export type ValueKind = ScalarKind | ArrayKind;
 
 export interface CheckedColumn {
   readonly name: string;
@@ -63,8 +69,14 @@ export function preparedColumnsSql(dialect: CheckDialect, columns: readonly Chec
  */
 function valueText(dialect: CheckDialect, column: CheckedColumn, slot: number): string {
   const c = quoteFor(dialect, column.name);
+  const array = arrayKindOf(column.kind);
+  return array === null ? scalarText(dialect, column.kind as ScalarKind, c, slot, column.name) : arrayText(dialect, c, array, column.name);
+}
+
+/** {@link valueText} of a value `c` (a column, or an array's element) of a scalar kind. */
+function scalarText(dialect: CheckDialect, kind: ScalarKind, c: string, slot: number, name: string): string {
   const asText = dialect === 'mysql' ? `cast(${c} as char)` : dialect === 'postgres' ? `${c}::text` : `cast(${c} as varchar)`;
-  switch (column.kind) {
+  switch (kind) {
     case 'fixed decimal':
       // Declared with the scale staging has: every database prints exactly that many digits.
       return asText;
@@ -82,12 +94,12 @@ function valueText(dialect: CheckDialect, column: CheckedColumn, slot: number): 
       // See float-sql.ts. A float4 compares as the double it widens to, which is what staging holds.
       if (dialect === 'postgres') return postgresFloatBits(c);
       if (dialect === 'duckdb') return duckDbFloatBits(c);
-      throw new CheckError(`column ${column.name}: a MySQL float compares as 'mysql float'`);
+      throw new CheckError(`column ${name}: a MySQL float compares as 'mysql float'`);
     case 'mysql float':
       // See float-sql.ts. A FLOAT compares as the double it widens to, which is what staging holds.
       if (dialect === 'mysql') return mysqlShortestDigits(c, slot);
       if (dialect === 'duckdb') return duckDbShortestDigits(c, slot);
-      throw new CheckError(`column ${column.name}: a PostgreSQL float compares as 'float'`);
+      throw new CheckError(`column ${name}: a PostgreSQL float compares as 'float'`);
     case 'decimal':
       return dialect === 'postgres' ? `trim_scale(${c})::text` : trimmedFraction(dialect, asText);
     case 'timestamp':
@@ -104,6 +116,45 @@ function valueText(dialect: CheckDialect, column: CheckedColumn, slot: number): 
       if (dialect === 'mysql') return `lower(hex(cast(${c} as binary)))`;
       return `lower(hex(${c}))`;
   }
+}
+
+/** The element kind and number of dimensions of an array kind (`integer[][]`), or null for a scalar kind. */
+export function arrayKindOf(kind: ValueKind): { readonly element: ScalarKind; readonly depth: number } | null {
+  const match = /^(.*?)((?:\[\])+)$/.exec(kind);
+  return match === null ? null : { element: match[1] as ScalarKind, depth: (match[2] ?? '').length / 2 };
+}
+
+/** The array kind of elements of `element` kind, `depth` dimensions deep. */
+export function arrayKind(element: ScalarKind, depth: number): ArrayKind {
+  return `${element}${'[]'.repeat(depth)}` as ArrayKind;
+}
+
+/** An array element's name inside the expressions below: floe's prefix keeps it apart from source columns. */
+const ELEMENT = '_floe_element';
+
+/**
+ * An array as its dimensions, then its elements in storage order (row-major), each marked present
+ * (`V…`, rendered as a scalar value of its kind) or NULL (`N`): `[1:2][1:2]:V1␞N␞V3␞V4`. PostgreSQL
+ * prints the dimensions with `array_dims` (NULL for an empty array, read as ''), lower bounds
+ * included: a source array whose lower bounds are not 1 differs from staging's list, which has none,
+ * as a value set aside should (https://www.postgresql.org/docs/current/functions-array.html);
+ * `unnest` reads a multidimensional array's elements in storage order, as DuckDB's `flatten`
+ * concatenates nested lists (https://duckdb.org/docs/stable/sql/functions/list).
+ */
+function arrayText(dialect: CheckDialect, c: string, array: { element: ScalarKind; depth: number }, name: string): string {
+  const marked = (e: string): string => `case when ${e} is null then 'N' else concat('V', ${scalarText(dialect, array.element, e, 0, name)}) end`;
+  if (dialect === 'postgres') {
+    const elements = `array(select ${marked(ELEMENT)} from unnest(${c}) as ${ELEMENT}(${ELEMENT}))`;
+    return `case when ${c} is null then null else concat(array_dims(${c}), ':', array_to_string(${elements}, ${SEPARATOR.postgres})) end`;
+  }
+  if (dialect === 'duckdb') {
+    let flat = c;
+    for (let level = 1; level < array.depth; level += 1) flat = `flatten(${flat})`;
+    const dims = Array.from({ length: array.depth }, (_, level) => `'[1:' || len(${c}${'[1]'.repeat(level)}) || ']'`).join(' || ');
+    const elements = `list_transform(${flat}, lambda ${ELEMENT}: ${marked(ELEMENT)})`;
+    return `case when ${c} is null then null else concat(case when len(${c}) = 0 then '' else ${dims} end, ':', array_to_string(${elements}, ${SEPARATOR.duckdb})) end`;
+  }
+  throw new CheckError(`column ${name}: MySQL has no arrays`);
 }
 
 /** A value marked as present (`V…`) or NULL (`N`), so NULL never equals any text. */

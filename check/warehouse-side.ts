@@ -3,7 +3,7 @@ import { duckDbDialect } from '../warehouse/duckdb-dialect.js';
 import type { QualifiedName } from '../warehouse/quote.js';
 import type { SqlDialect } from '../warehouse/sql-dialect.js';
 import type { Warehouse } from '../warehouse/warehouse.js';
-import type { CheckDialect, ValueKind } from './canonical-sql.js';
+import { arrayKind, type CheckDialect, type ScalarKind, type ValueKind } from './canonical-sql.js';
 import { CheckError } from './check-error.js';
 import type { CheckSide } from './compare.js';
 
@@ -28,22 +28,30 @@ export interface WarehouseCheckSide {
   decimalScale(storedType: string): number | null;
 }
 
-/** DuckDB's staging types, in the spelling of its catalog (canonicalDuckDbType). */
+/** A DuckDB scalar type's kind, in the spelling of its catalog; null for one floe check cannot compare. */
+function duckDbScalarKind(type: string): ScalarKind | null {
+  if (/^(U?TINYINT|U?SMALLINT|U?INTEGER|U?BIGINT|HUGEINT|UHUGEINT)$/.test(type)) return 'integer';
+  if (/^DECIMAL\(\d+,\d+\)$/.test(type)) return 'decimal';
+  if (type === 'DOUBLE' || type === 'FLOAT') return 'float';
+  if (type === 'VARCHAR') return 'text';
+  if (type === 'BOOLEAN') return 'boolean';
+  if (type === 'DATE') return 'date';
+  if (type === 'TIMESTAMP') return 'timestamp';
+  if (type === 'TIMESTAMP WITH TIME ZONE') return 'timestamptz';
+  if (type === 'TIME') return 'time';
+  if (type === 'BLOB') return 'binary';
+  return null;
+}
+
+/** DuckDB's staging types, in the spelling of its catalog (canonicalDuckDbType); a LIST compares as an array of its element's kind. */
 const duckDbSide: WarehouseCheckSide = {
   warehouse: duckDbDialect,
   dialect: 'duckdb',
   valueKindOf: (type) => {
-    if (/^(U?TINYINT|U?SMALLINT|U?INTEGER|U?BIGINT|HUGEINT|UHUGEINT)$/.test(type)) return 'integer';
-    if (/^DECIMAL\(\d+,\d+\)$/.test(type)) return 'decimal';
-    if (type === 'DOUBLE' || type === 'FLOAT') return 'float';
-    if (type === 'VARCHAR') return 'text';
-    if (type === 'BOOLEAN') return 'boolean';
-    if (type === 'DATE') return 'date';
-    if (type === 'TIMESTAMP') return 'timestamp';
-    if (type === 'TIMESTAMP WITH TIME ZONE') return 'timestamptz';
-    if (type === 'TIME') return 'time';
-    if (type === 'BLOB') return 'binary';
-    return null;
+    const list = /^(.*?)((?:\[\])+)$/.exec(type);
+    if (list === null) return duckDbScalarKind(type);
+    const element = duckDbScalarKind(list[1] ?? '');
+    return element === null ? null : arrayKind(element, (list[2] ?? '').length / 2);
   },
   decimalScale: (type) => {
     const match = /^DECIMAL\(\d+,(\d+)\)$/.exec(type);

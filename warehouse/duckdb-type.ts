@@ -1,3 +1,4 @@
+import { arrowListOf } from './arrow-list.js';
 import type { WarehouseColumnType } from './sql-dialect.js';
 
 /** DuckDB's largest DECIMAL precision; wider decimals cannot be stored exactly as numbers. */
@@ -39,12 +40,20 @@ const same = (sql: string): WarehouseColumnType => ({ raw: sql, staging: sql, in
  *
  * Decimals wider than 38 digits are spelled VARCHAR, with `inexact` saying why floe refuses to load
  * them: DuckDB's Parquet reader turns such decimals into DOUBLEs, which would round them.
- * Returns null for a type floe does not know; the caller names the column.
+ * Returns null for a type floe does not know; the caller names the column. A list is a DuckDB LIST
+ * of its element's type, nested as deep (`list<item: list<item: int32>>` is `INTEGER[][]`;
+ * https://duckdb.org/docs/stable/sql/data_types/list), which DuckDB's Parquet reader fills from a
+ * Parquet LIST column (https://duckdb.org/docs/stable/data/parquet/overview).
  *
  * @example duckDbTypeForArrow('decimal128(12, 2)') // { raw: 'DECIMAL(12,2)', staging: 'DECIMAL(12,2)', inexact: null }
  * @example duckDbTypeForArrow('timestamp[us, tz=UTC]') // { raw: 'TIMESTAMPTZ', staging: 'TIMESTAMPTZ', inexact: null }
  */
 export function duckDbTypeForArrow(arrowType: string): WarehouseColumnType | null {
+  const list = arrowListOf(arrowType);
+  if (list !== null) {
+    const element = duckDbTypeForArrow(list.element);
+    return element === null ? null : { ...same(`${element.raw}${'[]'.repeat(list.depth)}`), inexact: element.inexact };
+  }
   const type = arrowType.trim();
   const simple = SIMPLE_TYPES[type];
   if (simple !== undefined) return same(simple);
@@ -67,8 +76,10 @@ export function duckDbTypeForArrow(arrowType: string): WarehouseColumnType | nul
   return null;
 }
 
-/** The spelling DuckDB's information_schema uses for a type, so stored and wanted types compare. */
+/** The spelling DuckDB's information_schema uses for a type, so stored and wanted types compare (a LIST's element too). */
 export function canonicalDuckDbType(sqlType: string): string {
+  const list = /^(.*?)((?:\s*\[\])+)$/.exec(sqlType.trim());
+  if (list !== null) return `${canonicalDuckDbType(list[1] ?? '')}${'[]'.repeat((list[2] ?? '').split('[').length - 1)}`;
   const upper = sqlType.trim().toUpperCase().replaceAll(/\s*,\s*/g, ',');
   const aliases: Readonly<Record<string, string>> = {
     TIMESTAMPTZ: 'TIMESTAMP WITH TIME ZONE',

@@ -1,3 +1,4 @@
+import { arrowListOf } from './arrow-list.js';
 import type { WarehouseColumnType } from './sql-dialect.js';
 
 /** Snowflake's largest NUMBER precision; wider decimals cannot be stored exactly as numbers. */
@@ -58,6 +59,21 @@ const JSON_SOURCE = /^jsonb?$/i;
 const same = (sql: string): SnowflakeType => ({ raw: sql, staging: sql, inexact: null });
 
 /**
+ * A list (a PostgreSQL array) of any element type and depth, in raw and staging alike: Snowflake's
+ * semi-structured ARRAY, whose elements are VARIANT values, so an ARRAY of ARRAYs holds a
+ * multidimensional array (https://docs.snowflake.com/en/sql-reference/data-types-semistructured#array).
+ * Parquet is a semi-structured format to Snowflake: a row is read as one semi-structured value, a
+ * LIST column as an ARRAY in it, and COPY … MATCH_BY_COLUMN_NAME loads each column's value into the
+ * table column of its name (https://docs.snowflake.com/en/user-guide/data-load-prepare#semi-structured-file-formats,
+ * https://docs.snowflake.com/en/sql-reference/sql/copy-into-table#copy-options-copyoptions). No
+ * VARIANT column is needed: every value is an array, and an ARRAY holds what a VARIANT holds, up to
+ * the same 128 MB, which the extraction job enforces (postgres_arrays.py). A typed ARRAY(INTEGER)
+ * is not used: which element conversions COPY applies into structured types is not documented for
+ * Parquet LIST columns; `floe snowflake verify` checks what an account makes of every element type.
+ */
+const ARRAY = 'ARRAY';
+
+/**
  * Maps an Arrow type as the manifest prints it (pyarrow's `str(type)`), and the
  * source type, to Snowflake. Returns null for a type floe does not know. Decimals wider than 38
  * digits are spelled VARCHAR, with `inexact` saying why floe refuses to load them.
@@ -69,6 +85,11 @@ const same = (sql: string): SnowflakeType => ({ raw: sql, staging: sql, inexact:
  * @example snowflakeTypeForArrow('string', 'jsonb') // { raw: 'VARCHAR(134217728)', staging: 'VARIANT', inexact: null }
  */
 export function snowflakeTypeForArrow(arrowType: string, sourceType: string): SnowflakeType | null {
+  const list = arrowListOf(arrowType);
+  if (list !== null) {
+    const element = snowflakeTypeForArrow(list.element, '');
+    return element === null ? null : { ...same(ARRAY), inexact: element.inexact };
+  }
   const type = arrowType.trim();
   const simple = SIMPLE_TYPES[type];
   if (simple === TEXT && JSON_SOURCE.test(sourceType.trim())) return { raw: TEXT, staging: 'VARIANT', inexact: null };

@@ -29,6 +29,20 @@ describe('Warehouse: Arrow types mapped to Snowflake', () => {
     expect(type).toEqual({ raw: snowflakeType, staging: snowflakeType, inexact: null });
   });
 
+  it.each([
+    ['list<item: int32>', 'integer[]'],
+    ['list<item: list<item: int32>>', 'integer[]'],
+    ['list<item: string>', 'jsonb[]'],
+    ['list<item: timestamp[us, tz=UTC]>', 'timestamp with time zone[]'],
+    ['list<item: binary>', 'bytea[]'],
+  ])('lands the Arrow list %s (source %s) as a semi-structured ARRAY in raw and staging', (arrowType, sourceType) => {
+    // Prepare, Act
+    const type = snowflakeTypeForArrow(arrowType, sourceType);
+
+    // Assess
+    expect(type).toEqual({ raw: 'ARRAY', staging: 'ARRAY', inexact: null });
+  });
+
   it('keeps JSON as text in raw and parses it into VARIANT in staging', () => {
     // Prepare, Act
     const types = ['json', 'jsonb', 'JSON'].map((source) => snowflakeTypeForArrow('string', source));
