@@ -19,10 +19,15 @@ from typing import Any
 from .sources import Source
 
 POSTGRES_QUERY = """
+WITH target AS (SELECT to_regclass(%s) AS oid),
+leaves AS (
+  -- A partitioned table's rows are its leaf partitions'; an ordinary table is its own (and has no tree).
+  SELECT relid AS oid FROM pg_partition_tree((SELECT oid FROM target)) WHERE isleaf
+  UNION ALL
+  SELECT oid FROM target WHERE NOT EXISTS (SELECT 1 FROM pg_partition_tree((SELECT oid FROM target)))
+)
 SELECT sum(greatest(c.reltuples, 0))::float8, bool_and(c.reltuples < 0), sum(pg_table_size(c.oid))::float8
-FROM pg_partition_tree(to_regclass(%s)) AS t
-JOIN pg_class c ON c.oid = t.relid
-WHERE t.isleaf
+FROM leaves JOIN pg_class c ON c.oid = leaves.oid
 """
 MYSQL_QUERY = (
     "SELECT table_rows, data_length FROM information_schema.tables WHERE table_schema = %s AND table_name = %s"

@@ -1,7 +1,9 @@
 """FLOE_FAULT: the job kills itself with SIGKILL at the named point, and leaves exactly what a crash there would.
 
 The job runs as a process of its own (a SIGKILL would end pytest too), with two partitions so
-that "after the first file" is a moment when one file has landed and the other has not.
+that "after the first file" is a moment when one file has landed and the other has not. Both
+engines have the same points: the Spark job's driver dies at each, the first file's point reached
+on an executor included (it kills the driver, fault.py).
 """
 
 from __future__ import annotations
@@ -20,21 +22,27 @@ from floe_extract.fault import FAULT_POINTS, FAULT_VARIABLE
 GLUE = Path(__file__).resolve().parents[1]
 
 
-def run_with_fault(postgres: Postgres, table: str, raw_root: Path, fault: str) -> subprocess.CompletedProcess[str]:
+SCRIPTS = ("extract.py", pytest.param("extract_spark.py", marks=pytest.mark.spark))
+
+
+def run_with_fault(
+    postgres: Postgres, table: str, raw_root: Path, fault: str, script: str = "extract.py"
+) -> subprocess.CompletedProcess[str]:
     postgres.execute(f"DROP TABLE IF EXISTS floe_test.{table}")
     postgres.execute(
         f"CREATE TABLE floe_test.{table} AS SELECT g AS id, 'row ' || g AS note FROM generate_series(1, 1000) g"
     )
     argv = job_argv(postgres, table, "faulted", str(raw_root), primary_key="id", partition_column="id", partitions=2)
     return subprocess.run(
-        [sys.executable, str(GLUE / "extract.py"), *argv],
+        [sys.executable, str(GLUE / script), *argv],
         capture_output=True,
         text=True,
-        env={**os.environ, FAULT_VARIABLE: fault},
+        env={**os.environ, FAULT_VARIABLE: fault, "FLOE_SPARK_MASTER": "local[2]"},
         check=False,
     )
 
 
+@pytest.mark.parametrize("script", SCRIPTS)
 @pytest.mark.parametrize(
     ("fault", "data_files", "manifest", "log"),
     [
@@ -47,10 +55,11 @@ def run_with_fault(postgres: Postgres, table: str, raw_root: Path, fault: str) -
     ],
 )
 def test_the_job_dies_at_the_named_point_leaving_what_a_crash_there_leaves(
-    postgres: Postgres, table_name: str, tmp_path: Path, fault: str, data_files: set[int], manifest: bool, log: bool
+    postgres: Postgres, table_name: str, tmp_path: Path, fault: str, data_files: set[int], manifest: bool, log: bool,
+    script: str,
 ) -> None:
     # Act
-    result = run_with_fault(postgres, table_name, tmp_path, fault)
+    result = run_with_fault(postgres, table_name, tmp_path, fault, script)
 
     # Assess: killed, no error line (nothing ran after the signal), and the files of the moment
     assert result.returncode == -signal.SIGKILL, result.stderr
