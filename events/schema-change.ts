@@ -18,7 +18,10 @@ export type ColumnType = z.infer<typeof ColumnTypeSchema>;
  * - `widened`: a wider type with the same values (int → bigint, numeric precision up, float → double);
  *   the warehouse columns were altered where their type changes.
  * - `retyped`: the source type changed but the Arrow type did not (varchar(50) → varchar(200), text
- *   → varchar): the warehouse type is the same, nothing was altered.
+ *   → varchar): the warehouse type is the same, nothing was altered. Also a column that landed as
+ *   text and now lands as a list (a PostgreSQL array loaded as its array text before floe landed
+ *   arrays as lists): applied only by a full run once the text column is renamed or dropped in raw
+ *   and staging (warehouse/schema-ddl.ts), which adds the list column.
  *
  * Changes that would lose data are never applied: the run fails (IngestFailed) naming the column.
  *

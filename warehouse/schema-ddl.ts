@@ -1,6 +1,7 @@
 import type { SchemaChange } from '../events/schema-change.js';
 import type { QualifiedName } from './quote.js';
-import { SchemaChangeError } from './schema-evolution.js';
+import { arrowListOf } from './arrow-list.js';
+import { arrayTextToList, SchemaChangeError } from './schema-evolution.js';
 import type { SqlDialect } from './sql-dialect.js';
 import { addColumnSql, alterColumnTypeSql, createRawTableSql, createStagingTableSql, DELETED_AT, META } from './table-sql.js';
 import type { ColumnDescription, TableDescription } from './table-description.js';
@@ -60,11 +61,15 @@ export function evolveTableSql(
   const statements: string[] = [];
   for (const column of description.columns) {
     const current = stored.get(existing.key(column.name));
+    const change = retyped.get(column.name);
+    if (change?.from !== undefined && arrayTextToList(change.from, column)) {
+      const refusal = arrayTextRefusal(dialect, description, column, current, description.mode === 'full');
+      if (refusal !== null) throw new SchemaChangeError(refusal);
+    }
     if (current === undefined) {
       statements.push(addColumnSql(dialect, table, column, layer));
       continue;
     }
-    const change = retyped.get(column.name);
     if (change === undefined) continue;
     const before = dialect.columnType(asBefore(column, change), layer);
     const wanted = dialect.columnType(column, layer);
@@ -79,6 +84,29 @@ export function evolveTableSql(
     if (existing.canonical(current) !== existing.canonical(wanted)) statements.push(alterColumnTypeSql(dialect, table, column, layer));
   }
   return statements;
+}
+
+/**
+ * Why a column that landed as text (PostgreSQL's array text, before floe landed arrays as lists) may
+ * not become a list in this run, or null when it may: only once the text column is gone from the
+ * table (renamed or dropped by hand), and only in a full run, which loads every row's list. floe
+ * never converts the text already loaded, and never lets lists and text share a column or staging
+ * hold lists for some rows only.
+ */
+export function arrayTextRefusal(dialect: SqlDialect, description: TableDescription, column: ColumnDescription, current: string | undefined, fullRun: boolean): string | null {
+  if (current === undefined && fullRun) return null;
+  const tables = `${dialect.qualified(description.rawTable)} and ${dialect.qualified(description.stagingTable)}`;
+  const wanted = dialect.columnType(column, 'staging');
+  const held = current === undefined ? `was loaded as text (PostgreSQL's array text) into ${tables}` : `holds text (${current}: PostgreSQL's array text) in ${tables}`;
+  const rename = `alter table … rename column ${dialect.identifier(column.name)} to ${dialect.identifier(`${column.name}_text`)}`;
+  const todo =
+    current === undefined
+      ? `Reload the table in full (floe run --full --source ${description.source} --table ${description.table}) so every row has its list.`
+      : `Rename (or drop) the column in both tables (${rename}), then reload the table in full (floe run --full --source ${description.source} --table ${description.table}).`;
+  return (
+    `Table ${description.table} of source ${description.source}: column ${column.name} ${held}, and this run extracts it as ${column.arrowType} (${wanted}). ` +
+    `floe converts none of the text already loaded and does not mix text and lists in one column: nothing of this run was loaded and the watermark stays. ${todo}`
+  );
 }
 
 /** Columns of an existing table that the run does not have (dropped at the source), floe's own excluded; stored names. */
@@ -115,6 +143,10 @@ export function ensureTableSql(
     if (current === undefined) {
       statements.push(addColumnSql(dialect, table, column, layer));
     } else if (existing.canonical(current) !== existing.canonical(wanted)) {
+      // Without a last known schema (state reset) an array's text column is still refused, as evolveTableSql refuses it.
+      if (arrowListOf(column.arrowType) !== null && existing.canonical(current) === existing.canonical(dialect.textType)) {
+        throw new SchemaChangeError(arrayTextRefusal(dialect, description, column, current, false) ?? '');
+      }
       throw new WarehouseError(
         `Column ${column.name} of ${dialect.qualified(table)} is ${current} in ${dialect.label}, but table ${description.table} now extracts it as ${column.arrowType} (${wanted}): a type change floe did not apply (it applies only widenings, found against the table's last known schema, before loading). Migrate the column by hand, or drop the table and reload in full mode.`,
       );

@@ -1,4 +1,5 @@
 import type { ColumnType, SchemaChange } from '../events/schema-change.js';
+import { arrowListOf } from './arrow-list.js';
 import { WarehouseError } from './warehouse-error.js';
 
 /**
@@ -80,6 +81,14 @@ export function wideningRefusal(fromArrow: string, toArrow: string): string | nu
   const to = normal(toArrow);
   if (from === to) return null;
 
+  // Arrays (lists) widen element by element, at the same depth: int[] → bigint[].
+  const fromList = arrowListOf(from);
+  const toList = arrowListOf(to);
+  if (fromList !== null && toList !== null && fromList.depth === toList.depth) {
+    const refusal = wideningRefusal(fromList.element, toList.element);
+    return refusal === null ? null : `its elements change: ${refusal}`;
+  }
+
   const fromNumber = exactNumber(from);
   const toNumber = exactNumber(to);
   if (fromNumber && toNumber) {
@@ -126,7 +135,10 @@ export function compareSchemas(known: readonly KnownColumn[], next: readonly Kno
       changes.push({ column: column.name, change: 'added', to: typeOf(column) });
       continue;
     }
-    if (normal(old.arrowType) !== normal(column.arrowType)) {
+    if (arrayTextToList(old, column)) {
+      // What the warehouse holds decides (schema-ddl.ts): text already loaded is never converted, nor mixed with lists.
+      changes.push({ column: column.name, change: 'retyped', from: typeOf(old), to: typeOf(column) });
+    } else if (normal(old.arrowType) !== normal(column.arrowType)) {
       const reason = wideningRefusal(old.arrowType, column.arrowType);
       if (reason === null) changes.push({ column: column.name, change: 'widened', from: typeOf(old), to: typeOf(column) });
       else incompatible.push({ column: column.name, from: typeOf(old), to: typeOf(column), reason });
@@ -138,6 +150,15 @@ export function compareSchemas(known: readonly KnownColumn[], next: readonly Kno
     if (!names.has(column.name)) changes.push({ column: column.name, change: 'dropped', from: typeOf(column) });
   }
   return { changes, incompatible };
+}
+
+/**
+ * A column that landed as text and now lands as a list: a PostgreSQL array loaded as its array text
+ * before floe landed arrays as lists (or a text column the source turned into an array). The
+ * manifests alone cannot judge it: the warehouse table decides (schema-ddl.ts, arrayTextRefusal).
+ */
+export function arrayTextToList(from: { readonly arrowType: string }, to: { readonly arrowType: string }): boolean {
+  return normal(from.arrowType) === 'string' && arrowListOf(to.arrowType) !== null;
 }
 
 /**

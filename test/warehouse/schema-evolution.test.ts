@@ -23,6 +23,8 @@ describe('Schema evolution: which type changes are widenings', () => {
     ['string', 'large_string'],
     ['timestamp[ms]', 'timestamp[us]'],
     ['timestamp[us, tz=UTC]', 'timestamp[ns, tz=UTC]'],
+    ['list<item: int32>', 'list<item: int64>'],
+    ['list<item: list<item: decimal128(10, 2)>>', 'list<element: list<element: decimal128(12, 2)>>'],
   ])('accepts %s → %s', (from, to) => {
     expect(wideningRefusal(from, to)).toBeNull();
   });
@@ -40,6 +42,9 @@ describe('Schema evolution: which type changes are widenings', () => {
     ['int64', 'float64', 'floe does not convert int64 to float64'],
     ['timestamp[us]', 'timestamp[us, tz=UTC]', 'gains or loses a time zone'],
     ['timestamp[us]', 'timestamp[ms]', 'fewer fraction digits'],
+    ['list<item: int64>', 'list<item: int32>', 'its elements change: it narrows the digits before the point from 19 to 10'],
+    ['list<item: int32>', 'list<item: list<item: int32>>', 'floe does not convert list<item: int32> to list<item: list<item: int32>>'],
+    ['list<item: string>', 'string', 'floe does not convert list<item: string> to string'],
   ])('refuses %s → %s', (from, to, reason) => {
     expect(wideningRefusal(from, to)).toContain(reason);
   });
@@ -173,5 +178,54 @@ describe('Schema evolution: the DDL planned for an existing table', () => {
     expect(onSnowflake).toThrow('column doc retyped from text to jsonb, but snowflake cannot alter "STAGING"."SHOP__ORDERS" from VARCHAR(134217728) to VARIANT in place');
     expect(evolveTableSql(snowflakeDialect, description.rawTable, 'raw', description, changes, snowflakeColumns({ ID: 'NUMBER(19,0)', DOC: 'TEXT' }))).toEqual([]);
     expect(evolveTableSql(duckDbDialect, description.stagingTable, 'staging', description, changes, duckdb)).toEqual([]);
+  });
+
+  describe('a column landed as array text that now lands as a list', () => {
+    const known = [column('id', 'bigint', 'int64'), column('tags', 'text[]', 'string')];
+    const next = [column('id', 'bigint', 'int64'), column('tags', 'text[]', 'list<item: string>')];
+    const arrays = (mode: 'full' | 'incremental') => ({
+      ...columns({ name: 'tags', sourceType: 'text[]', arrowType: 'list<item: string>' }), mode,
+    });
+    const duckdb = (types: Record<string, string>) => ({ types: new Map(Object.entries(types)), key: (name: string) => name.toLowerCase(), canonical: canonicalDuckDbType });
+
+    it('is not judged by the manifests alone: the warehouse table decides', () => {
+      // Act
+      const { changes, incompatible } = compareSchemas(known, next);
+
+      // Assess
+      expect(incompatible).toEqual([]);
+      expect(changes).toEqual([{ column: 'tags', change: 'retyped', from: { sourceType: 'text[]', arrowType: 'string' }, to: { sourceType: 'text[]', arrowType: 'list<item: string>' } }]);
+    });
+
+    it.each([
+      ['DuckDB', duckDbDialect, duckdb({ id: 'BIGINT', tags: 'VARCHAR' }), '"raw"."shop__orders" and "staging"."shop__orders"', 'VARCHAR[]'],
+      ['Snowflake', snowflakeDialect, snowflakeColumns({ ID: 'NUMBER(19,0)', TAGS: 'TEXT' }), '"RAW"."SHOP__ORDERS" and "STAGING"."SHOP__ORDERS"', 'ARRAY'],
+    ] as const)('is refused on %s while the text column is there, naming table, column and what to do', (_name, dialect, existing, tables, wanted) => {
+      // Prepare
+      const { changes } = compareSchemas(known, next);
+
+      // Act
+      const act = () => evolveTableSql(dialect, arrays('full').stagingTable, 'staging', arrays('full'), changes, existing);
+
+      // Assess
+      expect(act).toThrow(SchemaChangeError);
+      expect(act).toThrow(`Table orders of source shop: column tags holds text (${existing.types.get(dialect === duckDbDialect ? 'tags' : 'TAGS') ?? ''}: PostgreSQL's array text) in ${tables}, and this run extracts it as list<item: string> (${wanted}).`);
+      expect(act).toThrow('nothing of this run was loaded and the watermark stays. Rename (or drop) the column in both tables');
+      expect(act).toThrow('then reload the table in full (floe run --full --source shop --table orders).');
+    });
+
+    it('is refused in an incremental run even once the column is renamed, and adds the list column in a full one', () => {
+      // Prepare
+      const { changes } = compareSchemas(known, next);
+      const renamed = duckdb({ id: 'BIGINT', tags_text: 'VARCHAR' });
+
+      // Act
+      const incremental = () => evolveTableSql(duckDbDialect, arrays('incremental').rawTable, 'raw', arrays('incremental'), changes, renamed);
+      const full = evolveTableSql(duckDbDialect, arrays('full').rawTable, 'raw', arrays('full'), changes, renamed);
+
+      // Assess
+      expect(incremental).toThrow('Reload the table in full (floe run --full --source shop --table orders) so every row has its list.');
+      expect(full).toEqual(['alter table "raw"."shop__orders" add column "tags" VARCHAR[]']);
+    });
   });
 });
