@@ -5,6 +5,7 @@ conformance suite (the modules marked `conformance`)."""
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -17,7 +18,8 @@ from typing import Any
 from urllib.parse import quote
 
 import pytest
-from conftest import MySQL, Postgres, Runner, job_argv
+from conftest import JobResult, MySQL, Postgres, Runner, engine_main, job_argv
+from test_arrays import arrays_table, odd_arrays  # noqa: F401 - their tables, fixtures of this module too
 from test_run_log_redaction import spellings
 
 from floe_extract.connection import ConnectionSettings, Redactor
@@ -399,3 +401,55 @@ def test_a_whole_spark_run_with_a_password_leaves_it_nowhere_spark_or_the_jdbc_d
     for text in [d.stdout + d.stderr for d in done] + files:
         for spelling in spellings(password):
             assert spelling not in text
+
+
+# The same files from both engines --------------------------------------------------------------------
+
+
+def same_landing(python: Any, spark: Any) -> None:
+    """Both runs landed the same rows with the same Arrow schema, and set aside the same values."""
+    assert python.exit_code == 0, python.stderr
+    assert spark.exit_code == 0, spark.stderr
+    assert python.table().schema == spark.table().schema
+    assert python.table().sort_by("id").equals(spark.table().sort_by("id"))
+    def rejects(result: Any) -> list[dict[str, Any]]:
+        return [{k: v for k, v in row.items() if k != "run_id"} for row in result.rejected_values()]
+
+    assert rejects(python) == rejects(spark)
+    for key in ("totalRows", "newWatermark", "columns", "rejects"):
+        if key == "rejects":
+            assert python.manifest[key]["byColumn"] == spark.manifest[key]["byColumn"]
+        else:
+            assert python.manifest[key] == spark.manifest[key], key
+
+
+@pytest.fixture
+def run_both(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> Any:
+    """Runs a table through each engine (the Python job, then the Spark job) into raw roots of their own."""
+
+    def run(db: Any, table: str, **arguments: Any) -> tuple[JobResult, JobResult]:
+        results = []
+        for engine in ("python", "spark"):
+            raw_root = tmp_path / engine
+            run_id = f"{engine}{len(list(raw_root.glob('_manifests/*.json'))) + 1}"
+            extra = {"partition_column": "id", "partitions": 3} if engine == "spark" else {}
+            capsys.readouterr()
+            code = engine_main(engine)(job_argv(db, table, run_id, str(raw_root), **arguments, **extra))
+            manifest_file = raw_root / "_manifests" / f"{run_id}.json"
+            manifest = json.loads(manifest_file.read_text()) if manifest_file.exists() else None
+            results.append(JobResult(code, capsys.readouterr().err, raw_root, run_id, manifest))
+        return results[0], results[1]
+
+    return run
+
+
+@pytest.mark.parametrize("policy", ["quarantine", "coerce"])
+def test_arrays_land_as_the_python_job_lands_them(
+    postgres: Postgres, request: pytest.FixtureRequest, run_both: Any, policy: str
+) -> None:
+    for table in (request.getfixturevalue("arrays_table"), request.getfixturevalue("odd_arrays")):
+        # Act
+        python, spark = run_both(postgres, table, primary_key="id", unrepresentable=policy)
+
+        # Assess
+        same_landing(python, spark)

@@ -17,6 +17,7 @@ The conformance suite (tests/spark) holds both engines to the same values, type 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -44,6 +45,11 @@ def convert(
             arrays.append(raw.cast(pa.binary()))
         elif read.arrives == "double":
             arrays.append(raw.cast(pa.float64()).cast(read.column.arrow_type))
+        elif engine == "postgres" and read.array is not None:
+            lists, entries = _postgres_array(table, read, raw)
+            arrays.append(lists)
+            for entry in entries:
+                pending.append((read.column, [entry.row], [entry.text], entry.reason, [entry.action]))
         elif engine == "postgres":
             array, rejected = _postgres_text(table, columns, read, raw)
             arrays.append(array)
@@ -97,6 +103,14 @@ def _postgres_text(
         return pc.cast(texts, target), nan_rows
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as error:
         raise_unrepresentable(table, columns, pa.ArrowInvalid(str(error)), column)
+
+
+def _postgres_array(table: str, read: ColumnRead, texts: pa.Array) -> tuple[pa.Array, list[Any]]:
+    """PostgreSQL's array text as lists, by the Python job's own ArrayColumn (sources/postgres_arrays.py)."""
+    from ..sources.postgres_arrays import ArrayColumn
+
+    policy: Any = read.policy
+    return ArrayColumn(table, read.column, read.array, policy).convert(texts.cast(pa.string()))
 
 
 def _mysql_text(table: str, read: ColumnRead, texts: pa.Array) -> tuple[pa.Array, list[tuple[int, str]]]:

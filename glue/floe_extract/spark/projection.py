@@ -54,6 +54,8 @@ class ColumnRead:
     policy: str
     guard: Any = None
     """PostgreSQL's Guard (sources/postgres.py) when the column's unrepresentable values are replaced in SQL."""
+    array: Any = None
+    """PostgreSQL's ArrayShape (sources/postgres_arrays.py) of an array column: its text becomes lists."""
 
 
 def identifier(engine: str, name: str) -> str:
@@ -81,12 +83,16 @@ def _postgres_reads(source: Source, rejects: Rejects) -> list[ColumnRead]:
     from ..sources.postgres import _guard
 
     own_cast = _text_cast_functions(source)
+    shapes: dict[int, Any] = dict(getattr(source, "_array_shapes", {}))  # the source's array columns, by index
     reads = []
-    for column in source.columns:
+    for index, column in enumerate(source.columns):
         quoted = identifier("postgres", column.name)
         policy = rejects.policy_for(column)
         guard = _guard(column, quoted, policy) if policy != "fail" else None
-        if pa.types.is_binary(column.arrow_type):
+        if index in shapes:
+            # An array's text (array_out: no cast function of its own) becomes lists as the Python job's do.
+            reads.append(ColumnRead(column, f"{quoted}::text", "text", policy, array=shapes[index]))
+        elif pa.types.is_binary(column.arrow_type):
             reads.append(ColumnRead(column, quoted, "bytes", policy))
         elif guard is not None:
             reads.append(ColumnRead(column, f"({guard.select(quoted)})::text", "text", policy, guard))
