@@ -2,6 +2,7 @@ import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ConfigError, parseSnowflakeWarehouseUrl, toTableConfigs, type FloeConfig, type TableConfig } from '../config/index.js';
 import { parseManifest, type Manifest } from '../events/index.js';
+import { extractionMode } from '../pipeline/job-arguments.js';
 import { snowflakeAccountDdl, type DdlStatement, type SnowflakeAccountSettings } from '../warehouse/snowflake-ddl.js';
 import { describeTable, type ManifestLike, type TableDescription } from '../warehouse/table-description.js';
 
@@ -27,13 +28,16 @@ export async function readManifests(files: readonly string[], localRawRoot: stri
   return Promise.all(paths.map(async (path) => parseManifest(JSON.parse(await readFile(path, 'utf8')) as unknown, path)));
 }
 
-/** The table as configured (key, incremental column, mode are the config's) with the given columns. */
+/**
+ * The table as configured (key, incremental column, mode are the config's) with the given columns.
+ * An `append` table is described as its runs' manifests describe it: incremental, without a key.
+ */
 function describeConfigured(table: TableConfig, columns: ManifestLike['columns'], runId: string): TableDescription {
   return describeTable({
     runId,
     database: table.source,
     table: table.table,
-    mode: table.mode,
+    mode: extractionMode(table.mode),
     primaryKey: table.primaryKey,
     incrementalColumn: table.incrementalColumn ?? null,
     columns,

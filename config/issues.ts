@@ -103,6 +103,7 @@ export function describeConfigIssues(issues: readonly z.core.$ZodIssue[], data: 
         problems.push({ key, text: `${key}: ${issue.message}` });
     }
   }
-  // "unknown key 'primarykey' (did you mean primaryKey?)" already says primaryKey is missing.
-  return problems.filter(({ key, text }) => !(suggested.has(key) && text.startsWith(`${key}: required`))).map(({ text }) => text);
+  // "unknown key 'primarykey' (did you mean primaryKey?)" already says primaryKey is missing, and
+  // what its absence means (a table without a key cannot run incrementally) follows from that.
+  return problems.filter(({ key }) => !suggested.has(key)).map(({ text }) => text);
 }

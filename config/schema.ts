@@ -4,6 +4,7 @@ import { warehouseTableName } from './warehouse-table-name.js';
 import { connectionParameterProblem } from './connection-parameters.js';
 import { printable } from './printable.js';
 import { columnNameProblem, tableNameProblem } from './identifiers.js';
+import { modeProblems } from './table-mode.js';
 import { RetrySettingsSchema, retryProblems } from './retry.js';
 import { parseSnowflakeWarehouseUrl, SnowflakeSettingsSchema } from './snowflake.js';
 import { CAPABILITY_USES, missingCapability, missingOnRuntime, warehouseKind } from './warehouse-capabilities.js';
@@ -38,8 +39,19 @@ const SOURCE_NAME = /^[A-Za-z0-9][A-Za-z0-9_.=-]{0,127}$/;
 export const EngineSchema = z.enum(['postgres', 'mysql']);
 export type Engine = z.infer<typeof EngineSchema>;
 
-export const ModeSchema = z.enum(['full', 'incremental']);
+/**
+ * How a table's runs reach staging: `full` replaces it with everything read (one row per key, or
+ * every row as it is for a table without a key); `incremental` MERGEs the rows past the watermark
+ * on the primary key; `append` adds the rows past the watermark of a table without a key, whose
+ * rows are only ever inserted (a log). See README, "Configuration reference".
+ */
+export const ModeSchema = z.enum(['full', 'incremental', 'append']);
 export type Mode = z.infer<typeof ModeSchema>;
+
+/** The mode a table runs in: its `mode`, else `incremental` with an incremental column and `full` without. */
+function modeOf(table: { readonly mode?: Mode | undefined; readonly incrementalColumn?: string | undefined }): Mode {
+  return table.mode ?? (table.incrementalColumn === undefined ? 'full' : 'incremental');
+}
 
 /**
  * The most ranges one table is read in. Each is read on its own thread over its own source
@@ -77,8 +89,11 @@ const KeyColumnSchema = nameSchema((name) => columnNameProblem(name, { key: true
 export const TableObjectSchema = z.strictObject({
   /** `table` or `schema.table`, matched exactly by the extraction job (no case folding). */
   name: nameSchema(tableNameProblem),
-  /** Columns that identify a row; MERGE into staging keys on them. */
-  primaryKey: z.array(KeyColumnSchema).min(1),
+  /**
+   * Columns that identify a row; MERGE into staging keys on them. Absent for a table without a
+   * key: `mode: full` (each run replaces staging with every row, duplicates kept) or `mode: append`.
+   */
+  primaryKey: z.array(KeyColumnSchema).min(1).optional(),
   /** Column compared with the watermark; absent means full mode. */
   incrementalColumn: ColumnSchema.optional(),
   /** Integer, date or timestamp column used to split the read into ranges. */
@@ -87,7 +102,7 @@ export const TableObjectSchema = z.strictObject({
   partitions: z.int().min(1).default(1),
   /** Re-read this much before the watermark, to catch rows committed late. */
   lookbackSeconds: z.int().min(0).default(0),
-  /** Default: `incremental` when `incrementalColumn` is set, else `full`. */
+  /** Default: `incremental` when `incrementalColumn` is set, else `full`. `append`: see {@link ModeSchema}. */
   mode: ModeSchema.optional(),
   /** Overrides the source's `retry`, key by key. */
   retry: RetrySettingsSchema.optional(),
@@ -125,20 +140,21 @@ export const TableSpecSchema = TableObjectSchema.superRefine((table, ctx) => {
   if (table.partitions > 1 && table.partitionColumn === undefined) {
     ctx.addIssue({ code: 'custom', path: ['partitions'], message: `${table.partitions} partitions need partitionColumn` });
   }
-  table.primaryKey.forEach((column, index) => {
-    if (table.primaryKey.indexOf(column) !== index) {
+  const primaryKey = table.primaryKey ?? [];
+  primaryKey.forEach((column, index) => {
+    if (primaryKey.indexOf(column) !== index) {
       ctx.addIssue({ code: 'custom', path: ['primaryKey', index], message: `column '${column}' is listed twice` });
     }
   });
-  const mode = table.mode ?? (table.incrementalColumn === undefined ? 'full' : 'incremental');
-  if (table.deletes !== undefined && mode === 'full') {
+  for (const { path, message } of modeProblems(table)) ctx.addIssue({ code: 'custom', path: [path], message });
+  if (table.deletes !== undefined && modeOf(table) === 'full') {
     ctx.addIssue({
       code: 'custom', path: ['deletes'],
       message: 'deletes applies to incremental tables: a full-mode run replaces staging, so rows gone from the source are already removed',
     });
   }
   for (const [column, policy] of Object.entries(table.unrepresentableColumns ?? {})) {
-    const role = table.primaryKey.includes(column) ? 'a primary-key' : column === table.incrementalColumn ? 'the incremental' : null;
+    const role = primaryKey.includes(column) ? 'a primary-key' : column === table.incrementalColumn ? 'the incremental' : null;
     if (role !== null && policy !== 'fail') {
       ctx.addIssue({
         code: 'custom', path: ['unrepresentableColumns', column],
@@ -148,7 +164,9 @@ export const TableSpecSchema = TableObjectSchema.superRefine((table, ctx) => {
   }
 }).transform((table) => ({
   ...table,
-  mode: table.mode ?? (table.incrementalColumn === undefined ? ('full' as const) : ('incremental' as const)),
+  // Empty for a table without a key: the job's `--primary-key` is then empty too.
+  primaryKey: table.primaryKey ?? [],
+  mode: modeOf(table),
 }));
 export type TableSpec = z.infer<typeof TableSpecSchema>;
 

@@ -19,7 +19,8 @@ export const TableConfigSchema = z.object({
   /** `table` or `schema.table`: the job's `--table`. */
   table: z.string().min(1),
   engine: EngineSchema,
-  primaryKey: z.array(z.string().min(1)).min(1),
+  /** Empty for a table without a key (mode `full` or `append`). */
+  primaryKey: z.array(z.string().min(1)),
   mode: ModeSchema,
   incrementalColumn: z.string().min(1).optional(),
   partitionColumn: z.string().min(1).optional(),

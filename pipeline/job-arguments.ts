@@ -1,4 +1,5 @@
 import { retryPolicy, type RetrySettings } from '../config/retry.js';
+import type { Mode } from '../config/schema.js';
 
 /**
  * The extraction job's arguments for one run, named exactly as `glue/README.md` documents them:
@@ -11,8 +12,10 @@ export interface ExtractionTable {
   /** A URL, or `secretsmanager:<id>`: on AWS only the latter, since job arguments are visible in the console. */
   connection: string;
   table: string;
+  /** Empty for a table without a key. */
   primaryKey: readonly string[];
-  mode: 'full' | 'incremental';
+  /** The table's mode; the job knows `full` and `incremental` only (see {@link extractionMode}). */
+  mode: Mode;
   incrementalColumn?: string | undefined;
   partitionColumn?: string | undefined;
   partitions?: number | undefined;
@@ -34,6 +37,14 @@ export interface ExtractionRun {
   keys?: readonly (readonly string[])[] | undefined;
 }
 
+/**
+ * What the job reads in a table's mode: `append` reads the rows past the watermark, as
+ * `incremental` does; only what load-and-merge does with them differs (it merges nothing).
+ */
+export function extractionMode(mode: Mode): 'full' | 'incremental' {
+  return mode === 'full' ? 'full' : 'incremental';
+}
+
 export function extractionJobArguments(table: ExtractionTable, run: ExtractionRun): Record<string, string> {
   const args: Record<string, string> = {
     '--run-id': run.runId,
@@ -42,7 +53,7 @@ export function extractionJobArguments(table: ExtractionTable, run: ExtractionRu
     '--connection': table.connection,
     '--table': table.table,
     '--primary-key': table.primaryKey.join(','),
-    '--mode': table.mode,
+    '--mode': extractionMode(table.mode),
     '--raw-root': run.rawRoot,
     '--run-time': run.runTime.toISOString(),
   };
@@ -56,12 +67,12 @@ export function extractionJobArguments(table: ExtractionTable, run: ExtractionRu
   if (table.unrepresentableColumns && Object.keys(table.unrepresentableColumns).length > 0) {
     args['--unrepresentable-columns'] = JSON.stringify(table.unrepresentableColumns);
   }
-  if (table.mode === 'incremental' && !table.incrementalColumn) {
-    throw new Error(`table ${table.source}/${table.table}: incremental mode needs an incremental column`);
+  if (table.mode !== 'full' && !table.incrementalColumn) {
+    throw new Error(`table ${table.source}/${table.table}: ${table.mode} mode needs an incremental column`);
   }
   // Given in full mode too: the job then reports the largest value it read as the new watermark.
   if (table.incrementalColumn) args['--incremental-column'] = table.incrementalColumn;
-  if (table.mode === 'incremental') {
+  if (table.mode !== 'full') {
     if (run.watermark !== null) args['--watermark'] = run.watermark;
     if (table.lookbackSeconds) args['--lookback-seconds'] = String(table.lookbackSeconds);
   }

@@ -15,7 +15,7 @@ import { published, type DeleteFinder, type Published } from './ports.js';
 import { RefusedEvent, refusal } from './refusal.js';
 import { repairStaging } from './repair.js';
 import { ReplayRefused, refuseRollback } from './rollback-guard.js';
-import { readsWindow, runKindOf, type RunKind, type RunRef } from './run.js';
+import { readsPastWatermark, readsWindow, runKindOf, type RunKind, type RunRef } from './run.js';
 import { schemaChangesOf } from './schema-changes.js';
 
 export interface LoadAndMergeDeps {
@@ -134,12 +134,19 @@ async function landRun(deps: LoadAndMergeDeps, plan: RunPlan): Promise<Landed> {
   return { rowsLoaded, counts };
 }
 
-/** Staging as the run's kind says: replaced by a full run, merged by an incremental one, repaired by keys. */
+/** Staging as the run's kind says: replaced by a full run, merged by an incremental one, appended to by an append run, repaired by keys. */
 async function updateStaging(warehouse: Warehouse, plan: RunPlan): Promise<StagingResult> {
   const { description, ref, kind, noRows } = plan;
   if (kind.kind === 'repair') return repairStaging(warehouse, description, kind.keys, ref.runId, noRows);
   if (noRows) return { inserted: 0, updated: 0, deleted: 0 };
-  return kind.kind === 'full' ? warehouse.replaceStaging(description, ref.runId) : warehouse.mergeStaging(description, ref.runId);
+  switch (kind.kind) {
+    case 'full':
+      return warehouse.replaceStaging(description, ref.runId);
+    case 'incremental':
+      return warehouse.mergeStaging(description, ref.runId);
+    case 'append':
+      return warehouse.appendStaging(description, ref.runId);
+  }
 }
 
 /** Nothing new, nothing deleted and no column changed: staging is as gold last saw it. */
@@ -156,7 +163,7 @@ async function commitRun(deps: LoadAndMergeDeps, plan: RunPlan, result: Landed, 
   const { ref, manifest, kind } = plan;
   const { counts } = result;
   if (!plan.replayed) await requireLease(deps.state, ref);
-  if (kind.kind !== 'repair' && (manifest.newWatermark !== null || kind.kind === 'incremental')) {
+  if (kind.kind !== 'repair' && (manifest.newWatermark !== null || readsPastWatermark(kind))) {
     await deps.state.commitWatermark(ref.source, ref.table, ref.runId, manifest.newWatermark);
   }
   faultPoint('load-and-merge:after-watermark');

@@ -12,15 +12,27 @@ export type RepairKeys = readonly (readonly (string | null)[])[];
 
 /**
  * What a run does, decided once from its manifest instead of from flags: `full` replaces staging
- * with what it read; `incremental` merges what it read past the watermark; `repair` reads exactly
- * the keys `floe check --repair` asked for, removes their staging rows and merges them back, and
- * never moves the watermark.
+ * with what it read; `incremental` merges what it read past the watermark; `append` (an incremental
+ * run of a table without a primary key, which config allows only in `mode: append`) adds what it
+ * read past the watermark, restating what staging holds of its window; `repair` reads exactly the
+ * keys `floe check --repair` asked for, removes their staging rows and merges them back, and never
+ * moves the watermark.
  */
-export type RunKind = { readonly kind: 'full' } | { readonly kind: 'incremental' } | { readonly kind: 'repair'; readonly keys: RepairKeys };
+export type RunKind =
+  | { readonly kind: 'full' }
+  | { readonly kind: 'incremental' }
+  | { readonly kind: 'append' }
+  | { readonly kind: 'repair'; readonly keys: RepairKeys };
 
-export function runKindOf(manifest: Pick<Manifest, 'mode' | 'keys'>): RunKind {
+export function runKindOf(manifest: Pick<Manifest, 'mode' | 'keys' | 'primaryKey'>): RunKind {
   if (manifest.keys !== undefined) return { kind: 'repair', keys: manifest.keys };
+  if (manifest.mode === 'incremental' && manifest.primaryKey.length === 0) return { kind: 'append' };
   return { kind: manifest.mode };
+}
+
+/** The run read everything past the committed watermark: its new watermark is committed, even when it read nothing. */
+export function readsPastWatermark(kind: RunKind): boolean {
+  return kind.kind === 'incremental' || kind.kind === 'append';
 }
 
 /** The run reads only what is past a point (or exact keys), so it may read no row at all and change nothing. */

@@ -5,7 +5,7 @@ import { faultPoint } from '../fault/fault-point.js';
 import type { StateStore } from '../state/index.js';
 import { onIngestRequested } from './expected-run.js';
 import { failRun } from './fail-run.js';
-import { extractionJobArguments } from './job-arguments.js';
+import { extractionJobArguments, extractionMode } from './job-arguments.js';
 import { endExpiredHolder, TableBusy } from './lease.js';
 import { published, type JobStarter, type Published } from './ports.js';
 import { refusal } from './refusal.js';
@@ -68,7 +68,7 @@ async function startJob(deps: StartRunDeps, event: IngestRequestedEvent, config:
   // A repair run reads its keys whatever the watermark: in full mode, which commits none.
   const mode = keys !== undefined ? 'full' : event.detail.mode ?? config.mode;
   const { watermark } = await deps.state.getTableState(source, table);
-  const effectiveWatermark = mode === 'incremental' ? watermark : null;
+  const effectiveWatermark = extractionMode(mode) === 'incremental' ? watermark : null;
   if (isNew) await deps.state.startRun({ runId, source, table, mode, requestedAt: event.detail.publishedAt });
   faultPoint('start-ingest:after-run-recorded');
   const jobArguments = extractionJobArguments(
@@ -87,7 +87,7 @@ async function startJob(deps: StartRunDeps, event: IngestRequestedEvent, config:
     publishedAt: now().toISOString(),
     jobName: deps.jobs.jobName,
     jobRunId,
-    mode,
+    mode: extractionMode(mode),
     watermark: effectiveWatermark,
     rawRoot: deps.rawRoot,
     runTime: startedAt.toISOString(),

@@ -3,7 +3,7 @@ import { createProcessProcedureSql, createProcessTableProcedureSql } from './sno
 import { createLoadedFilesTableSql, createSchemasSql } from './loaded-files-sql.js';
 import { DEFAULT_STAGE_NAMES, PARQUET_FORMAT_OPTIONS, quoteSnowflakeString, type SnowflakeStageNames } from './snowflake-sql.js';
 import { createRawTableSql, createStagingTableSql } from './table-sql.js';
-import type { TableDescription } from './table-description.js';
+import { stagingWriteOf, type TableDescription } from './table-description.js';
 import { WAREHOUSE_SCHEMAS } from './naming.js';
 import { printable } from '../config/printable.js';
 import { FLOE_INGEST_MAX_BATCH_ROWS } from '../events/index.js';
@@ -158,7 +158,7 @@ export function snowflakeAccountDdl(settings: SnowflakeAccountSettings, descript
     statements.push(
       { purpose: `raw table of ${table}`, sql: createRawTableSql(dialect, description) },
       { purpose: `staging table of ${table}`, sql: createStagingTableSql(dialect, description) },
-      { purpose: `the ${description.mode} staging update of ${table}`, sql: createProcessProcedureSql(description, settings.database) },
+      { purpose: `the ${stagingWriteOf(description) === 'append' ? 'append' : description.mode} staging update of ${table}`, sql: createProcessProcedureSql(description, settings.database) },
     );
   }
   statements.push({ purpose: 'PROCESS_TABLE(table, run_id): dispatches to the table’s procedure', sql: createProcessTableProcedureSql(descriptions, settings.database) });

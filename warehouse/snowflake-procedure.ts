@@ -5,7 +5,7 @@ import { snowflakeDialectIn } from './snowflake-dialect.js';
 import { quoteSnowflakeString } from './snowflake-sql.js';
 import * as sql from './table-sql.js';
 import type { SqlDialect } from './sql-dialect.js';
-import type { TableDescription } from './table-description.js';
+import { stagingWriteOf, type TableDescription } from './table-description.js';
 
 /**
  * Snowflake Scripting procedures: one per table performing its staging update,
@@ -44,7 +44,8 @@ function delimitedBody(body: string): string[] {
 
 /**
  * The procedure that moves one run from raw to staging: MERGE for incremental
- * tables, replace-in-one-transaction for full ones. Returns
+ * tables, replace-in-one-transaction for full ones, and for a table without a key
+ * replace or append (see table-sql.ts, `appendStagingSql`). Returns
  * `{inserted, updated, deleted}`, counted as SnowflakeWarehouse counts them.
  * `droppedColumns`: staging columns the source no longer has, set NULL in the rows a MERGE updates.
  */
@@ -58,7 +59,7 @@ export function createProcessProcedureSql(description: TableDescription, databas
     '  deleted number default 0;',
     'begin',
     '  begin transaction;',
-    indent(description.mode === 'incremental' ? incrementalBody(dialect, description, droppedColumns) : fullModeBody(dialect, description), 2),
+    indent(bodyFor(dialect, description, droppedColumns), 2),
     // A failed statement must not leave the transaction open for the caller's session.
     'exception',
     '  when other then',
@@ -75,6 +76,17 @@ export function createProcessProcedureSql(description: TableDescription, databas
     'as',
     ...delimitedBody(body),
   ].join('\n');
+}
+
+function bodyFor(dialect: SqlDialect, description: TableDescription, droppedColumns: readonly string[]): string {
+  switch (stagingWriteOf(description)) {
+    case 'merge':
+      return incrementalBody(dialect, description, droppedColumns);
+    case 'replace':
+      return description.primaryKey.length === 0 ? keylessBody(dialect, description, 'replace') : fullModeBody(dialect, description);
+    case 'append':
+      return keylessBody(dialect, description, 'append');
+  }
 }
 
 /** Incremental mode: a first load inserts the run; later ones MERGE it, newer versions winning. */
@@ -107,6 +119,23 @@ function fullModeBody(dialect: SqlDialect, description: TableDescription): strin
     ...sql.replaceStagingSql(dialect, description, '').map(inProcedure),
     'commit;',
     "return object_construct('inserted', inserted, 'updated', changed, 'deleted', deleted);",
+  ].join('\n');
+}
+
+/**
+ * A table without a primary key: count the rows as multisets (into the variables), then replace
+ * staging with the run's rows (`replace`), or the rows the run restates with them (`append`). Both
+ * statements commit together: a reader never sees staging emptied or half-replaced, as Snowflake
+ * applies a transaction's statements as one unit and shows other sessions only committed data
+ * (https://docs.snowflake.com/en/sql-reference/transactions).
+ */
+function keylessBody(dialect: SqlDialect, description: TableDescription, write: 'replace' | 'append'): string {
+  const statements = write === 'replace' ? sql.replaceStagingSql(dialect, description, '', true) : sql.appendStagingSql(dialect, description, '');
+  return [
+    inProcedure(sql.compareRowsSql(dialect, description, '', write, ['inserted', 'deleted'])),
+    ...statements.map(inProcedure),
+    'commit;',
+    "return object_construct('inserted', inserted, 'updated', 0, 'deleted', deleted);",
   ].join('\n');
 }
 

@@ -7,7 +7,7 @@ import type { QualifiedName } from './quote.js';
 import { droppedColumnsOf, ensureTableSql, evolveTableSql, existingColumnsFrom, type ExistingColumns } from './schema-ddl.js';
 import type { SqlDialect } from './sql-dialect.js';
 import * as sql from './table-sql.js';
-import type { ManifestLike, TableDescription } from './table-description.js';
+import { stagingWriteOf, type ManifestLike, type TableDescription } from './table-description.js';
 import type { Execute, StepLabel, WarehouseDriver } from './warehouse-driver.js';
 import type { GoldModelResult, RawLoadResult, StagingResult, Warehouse } from './warehouse.js';
 import { WarehouseError } from './warehouse-error.js';
@@ -131,8 +131,11 @@ export class SqlWarehouse implements Warehouse {
    * the MERGE's own.
    */
   mergeStaging(description: TableDescription, runId: string): Promise<StagingResult> {
-    return this.step(`Merging run ${runId} into ${this.name(description.stagingTable)}`, () =>
-      this.ddlThen(
+    return this.step(`Merging run ${runId} into ${this.name(description.stagingTable)}`, () => {
+      if (description.primaryKey.length === 0) {
+        throw new WarehouseError(`Cannot merge run ${runId} into ${this.name(description.stagingTable)}: the table has no primary key to merge on; its runs are appended or replace staging.`);
+      }
+      return this.ddlThen(
         { step: 'merge-staging', runId },
         async (execute) => {
           const { dropped, changed } = await this.ensureTable(execute, description, 'staging');
@@ -154,11 +157,15 @@ export class SqlWarehouse implements Warehouse {
           return { inserted, updated: changed - inserted, deleted: 0 };
         },
         { rowsInTransaction: true },
-      ),
-    );
+      );
+    });
   }
 
-  /** Counts by key: only in the run (inserted), in both (updated, changed or not), only in staging (deleted). */
+  /**
+   * Counts by key: only in the run (inserted), in both (updated, changed or not), only in staging
+   * (deleted). Without a key, rows are counted as multisets: only in the run (inserted), only in
+   * staging (deleted); a changed row is one of each.
+   */
   replaceStaging(description: TableDescription, runId: string): Promise<StagingResult> {
     return this.step(`Replacing ${this.name(description.stagingTable)} with run ${runId}`, () =>
       this.ddlThen(
@@ -168,8 +175,10 @@ export class SqlWarehouse implements Warehouse {
           if (changed) await this.driver.afterSchemaChange?.(execute, description, dropped);
         },
         async (execute) => {
-          const [counts] = (await execute(sql.compareSnapshotSql(this.dialect, description, runId))).rows;
-          const keysUnique = await this.runKeysAreUnique(execute, description, runId);
+          const keyless = description.primaryKey.length === 0;
+          const compare = keyless ? sql.compareRowsSql(this.dialect, description, runId, 'replace') : sql.compareSnapshotSql(this.dialect, description, runId);
+          const [counts] = (await execute(compare)).rows;
+          const keysUnique = keyless || (await this.runKeysAreUnique(execute, description, runId));
           for (const statement of sql.replaceStagingSql(this.dialect, description, runId, keysUnique)) await execute(statement);
           faultPoint('warehouse:during-merge');
           const count = (name: string) => Number(counts?.[this.dialect.storedName(name)] ?? 0);
@@ -178,6 +187,30 @@ export class SqlWarehouse implements Warehouse {
         { rowsInTransaction: true },
       ),
     );
+  }
+
+  /** Counts as multisets, over the rows the run restates: only in the run (inserted), only in staging (deleted). */
+  appendStaging(description: TableDescription, runId: string): Promise<StagingResult> {
+    return this.step(`Appending run ${runId} to ${this.name(description.stagingTable)}`, () => {
+      if (stagingWriteOf(description) !== 'append') {
+        throw new WarehouseError(`Cannot append run ${runId} to ${this.name(description.stagingTable)}: only an incremental run of a table without a primary key is appended.`);
+      }
+      return this.ddlThen(
+        { step: 'append-staging', runId },
+        async (execute) => {
+          const { dropped, changed } = await this.ensureTable(execute, description, 'staging');
+          if (changed) await this.driver.afterSchemaChange?.(execute, description, dropped);
+        },
+        async (execute) => {
+          const [counts] = (await execute(sql.compareRowsSql(this.dialect, description, runId, 'append'))).rows;
+          for (const statement of sql.appendStagingSql(this.dialect, description, runId)) await execute(statement);
+          faultPoint('warehouse:during-merge');
+          const count = (name: string) => Number(counts?.[this.dialect.storedName(name)] ?? 0);
+          return { inserted: count('inserted'), updated: 0, deleted: count('deleted') };
+        },
+        { rowsInTransaction: true },
+      );
+    });
   }
 
   prepareDeleteDetection(description: TableDescription, runId: string): Promise<boolean> {

@@ -42,6 +42,7 @@ export interface TableDescription {
   readonly table: string;
   readonly rawTable: QualifiedName;
   readonly stagingTable: QualifiedName;
+  /** Empty for a table without a key: staging then holds every row as it came, duplicates included. */
   readonly primaryKey: readonly string[];
   readonly incrementalColumn: string | null;
   readonly mode: 'full' | 'incremental';
@@ -59,9 +60,8 @@ export const RESERVED_COLUMN_NAMES = ['_floe_run_id', '_floe_file', '_floe_extra
 /**
  * Builds the table description from a manifest.
  *
- * Guarantees: no column takes a name floe reserves; no two column names differ only in case; the primary key (required:
- * staging holds one row per key) and the incremental column are extracted
- * columns. Throws a non-retryable WarehouseError naming table and column otherwise. Types are not
+ * Guarantees: no column takes a name floe reserves; no two column names differ only in case; the
+ * primary key (none for a table without one) and the incremental column are extracted columns. Throws a non-retryable WarehouseError naming table and column otherwise. Types are not
  * judged here: whether a warehouse can hold a column is its dialect's question, asked by the steps.
  */
 export function describeTable(manifest: ManifestLike): TableDescription {
@@ -84,9 +84,6 @@ export function describeTable(manifest: ManifestLike): TableDescription {
   }
 
   const names = new Set(columns.map((column) => column.name));
-  if (manifest.primaryKey.length === 0) {
-    throw new WarehouseError(`The manifest of ${where} has no primary key; set primaryKey for this table so staging can keep one row per key.`);
-  }
   for (const key of manifest.primaryKey) {
     if (!names.has(key)) throw new WarehouseError(`Primary key column ${key} of ${where} is not among the extracted columns.`);
   }
@@ -108,6 +105,19 @@ export function describeTable(manifest: ManifestLike): TableDescription {
     mode: manifest.mode,
     columns,
   };
+}
+
+/**
+ * How a run's rows reach staging, from its description: `merge` (incremental, one row per key,
+ * newer versions winning), `replace` (full: staging becomes the run's rows, one per key, or every
+ * row as it came for a table without a key), `append` (incremental without a key: the run's rows
+ * are added, restating the rows staging already holds from the run's window; see table-sql.ts).
+ */
+export type StagingWrite = 'merge' | 'replace' | 'append';
+
+export function stagingWriteOf(description: Pick<TableDescription, 'mode' | 'primaryKey'>): StagingWrite {
+  if (description.mode === 'full') return 'replace';
+  return description.primaryKey.length === 0 ? 'append' : 'merge';
 }
 
 /** The columns of a run's rejects file (glue/floe_extract/quarantine.py, REJECTS_SCHEMA). */

@@ -155,7 +155,8 @@ export function runKeysAreUniqueSql(dialect: SqlDialect, description: TableDescr
 
 /**
  * One row per primary key from a run's raw rows: the newest by incremental
- * column, then extraction time, then position in the file. $1 run id.
+ * column, then extraction time, then position in the file. A table without a key keeps every
+ * row of the run, duplicates included: its staging is a multiset. $1 run id.
  */
 export function dedupedRunRowsSql(dialect: SqlDialect, description: TableDescription, keysUnique = false): string {
   const p = pieces(dialect);
@@ -173,7 +174,7 @@ export function dedupedRunRowsSql(dialect: SqlDialect, description: TableDescrip
     `select ${values.join(', ')}, ${p.runId}, ${p.extractedAt}`,
     `from ${dialect.qualified(description.rawTable)}`,
     `where ${p.runId} = $1`,
-    ...(keysUnique ? [] : [`qualify row_number() over (partition by ${p.list(description.primaryKey)} order by ${order.join(', ')}) = 1`]),
+    ...(keysUnique || description.primaryKey.length === 0 ? [] : [`qualify row_number() over (partition by ${p.list(description.primaryKey)} order by ${order.join(', ')}) = 1`]),
   ].join('\n');
 }
 
@@ -272,6 +273,72 @@ export function replaceStagingSql(dialect: SqlDialect, description: TableDescrip
   return [
     { sql: `delete from ${dialect.qualified(description.stagingTable)}`, params: [] },
     insertRunRowsSql(dialect, description, runId, keysUnique),
+  ];
+}
+
+/**
+ * Append (a table without a key, incremental): the staging rows a run restates. Runs of one table
+ * read overlapping windows by design: the watermark stays behind open transactions, lookback reads
+ * before it, and a run that died after its rows reached staging but before its watermark commit is
+ * read again by the next. Each run's snapshot holds every row of its window that any earlier run
+ * saw there (rows are only inserted), so staging's rows from the smallest incremental value the run
+ * read on are exactly what the run brings again: they are replaced, not added twice. A first run
+ * also reads the rows whose incremental column is NULL, and restates those. $1 run id.
+ */
+function restatedByRunSql(dialect: SqlDialect, description: TableDescription): string {
+  const p = pieces(dialect);
+  const incremental = description.incrementalColumn;
+  if (incremental === null) throw new Error(`table ${description.table} has no incremental column to append by`);
+  const column = p.q(incremental);
+  const raw = `${dialect.qualified(description.rawTable)} as run_rows`;
+  return [
+    `${column} >= (select min(run_rows.${column}) from ${raw} where run_rows.${p.runId} = $1)`,
+    `   or (${column} is null and exists (select 1 from ${raw} where run_rows.${p.runId} = $1 and run_rows.${column} is null))`,
+  ].join('\n');
+}
+
+/**
+ * A table without a key, counted before staging changes: rows only in the run (inserted) and only
+ * in staging (deleted), as multisets (a row twice in the run and once in staging is one inserted),
+ * over all of staging (`replace`) or the rows the run restates (`append`). Rows compare by a 64-bit
+ * hash of their values, the same function on both warehouses: DuckDB's `hash`
+ * (https://duckdb.org/docs/stable/sql/functions/utility, `hash(value, ...)`) and Snowflake's `HASH`
+ * (https://docs.snowflake.com/en/sql-reference/functions/hash), each taking any number of values and
+ * hashing NULL too. A collision could only miscount, never change what lands. `into`: Snowflake
+ * Scripting variables to select the counts into. $1 run id.
+ */
+export function compareRowsSql(dialect: SqlDialect, description: TableDescription, runId: string, write: 'replace' | 'append', into?: readonly string[]): BoundSql {
+  const p = pieces(dialect);
+  const incoming = description.columns.map((column) => dialect.stagingValue(column, p.q(column.name)));
+  const staged = description.columns.map((column) => p.q(column.name));
+  const restated = write === 'append' ? ` where ${restatedByRunSql(dialect, description).replaceAll('\n', '\n  ')}` : '';
+  const more = (side: string, other: string) => `case when ${side}.copies > coalesce(${other}.copies, 0) then ${side}.copies - coalesce(${other}.copies, 0) else 0 end`;
+  const sql = [
+    'with incoming as (',
+    `  select row_hash, count(*) as copies from (select hash(${incoming.join(', ')}) as row_hash from ${dialect.qualified(description.rawTable)} where ${p.runId} = $1) as hashed group by row_hash`,
+    '), staged as (',
+    `  select row_hash, count(*) as copies from (select hash(${staged.join(', ')}) as row_hash from ${dialect.qualified(description.stagingTable)}${restated}) as hashed group by row_hash`,
+    ')',
+    'select',
+    `  coalesce(sum(${more('incoming', 'staged')}), 0) as inserted,`,
+    `  coalesce(sum(${more('staged', 'incoming')}), 0) as deleted`,
+    ...(into === undefined ? [] : [`into ${into.map((name) => `:${name}`).join(', ')}`]),
+    'from incoming',
+    'full outer join staged on incoming.row_hash = staged.row_hash',
+  ].join('\n');
+  return { sql, params: [runId] };
+}
+
+/**
+ * Append: the staging rows the run restates (see {@link restatedByRunSql}) give way to all of the
+ * run's rows, duplicates kept. Applying a run twice leaves what applying it once left, so neither a
+ * redelivered RawLanded nor a replay adds a row twice. The caller runs both statements in one
+ * transaction. $1 run id.
+ */
+export function appendStagingSql(dialect: SqlDialect, description: TableDescription, runId: string): BoundSql[] {
+  return [
+    { sql: `delete from ${dialect.qualified(description.stagingTable)}\nwhere ${restatedByRunSql(dialect, description)}`, params: [runId] },
+    insertRunRowsSql(dialect, description, runId),
   ];
 }
 

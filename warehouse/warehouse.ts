@@ -54,8 +54,18 @@ export interface Warehouse {
   loadRaw(description: TableDescription, manifest: ManifestLike, rawRoot: string): Promise<RawLoadResult>;
   /** Incremental mode: merges a run's raw rows into staging; newer versions win. */
   mergeStaging(description: TableDescription, runId: string): Promise<StagingResult>;
-  /** Full mode: staging becomes the run's rows, atomically; rows gone from the source are deleted. */
+  /**
+   * Full mode: staging becomes the run's rows, atomically; rows gone from the source are deleted.
+   * Without a primary key every row of the run lands, duplicates included.
+   */
   replaceStaging(description: TableDescription, runId: string): Promise<StagingResult>;
+  /**
+   * Append (an incremental run of a table without a primary key): in one transaction, the staging
+   * rows the run reads again (those from the smallest incremental value it read on; see
+   * `appendStagingSql`) give way to all of the run's rows. Idempotent per run: applying a run twice
+   * leaves what once did. Throws for a description that is not appended.
+   */
+  appendStaging(description: TableDescription, runId: string): Promise<StagingResult>;
   /**
    * Delete detection, before reading staging's keys: adds `_floe_deleted_at` to an existing staging
    * table of a `softDelete` description that lacks it. Returns false when staging does not exist

@@ -80,6 +80,7 @@ export function lazyWarehouse(open: OpenWarehouse): Warehouse {
     loadRaw: (...args) => call((w) => w.loadRaw(...args)),
     mergeStaging: (...args) => call((w) => w.mergeStaging(...args)),
     replaceStaging: (...args) => call((w) => w.replaceStaging(...args)),
+    appendStaging: (...args) => call((w) => w.appendStaging(...args)),
     prepareDeleteDetection: (...args) => call((w) => w.prepareDeleteDetection(...args)),
     applyDetectedDeletes: (...args) => call((w) => w.applyDetectedDeletes(...args)),
     buildGold: (...args) => call((w) => w.buildGold(...args)),

@@ -18,7 +18,7 @@ export function warehouseWaitMs(env: NodeJS.ProcessEnv = process.env): number {
 /**
  * The local DuckDB warehouse, taken only while a step uses it: opened on a step's first call
  * (waiting, up to a bound and saying so, while another `floe run` holds the file: DuckDB lets one
- * process open it at a time) and let go when the bus has delivered the step's event
+ * process open it at a time) and let go when the bus has delivered the last event it has queued
  * ({@link release}). Extractions take minutes and use no warehouse, so two `floe run`s on one
  * warehouse take turns at its steps instead of the second failing.
  */
@@ -67,6 +67,9 @@ export class TurnTakingWarehouse implements Warehouse {
   }
   replaceStaging(description: TableDescription, runId: string): Promise<StagingResult> {
     return this.warehouse().then((w) => w.replaceStaging(description, runId));
+  }
+  appendStaging(description: TableDescription, runId: string): Promise<StagingResult> {
+    return this.warehouse().then((w) => w.appendStaging(description, runId));
   }
   prepareDeleteDetection(description: TableDescription, runId: string): Promise<boolean> {
     return this.warehouse().then((w) => w.prepareDeleteDetection(description, runId));

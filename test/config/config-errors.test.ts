@@ -42,7 +42,7 @@ describe('Config: errors', () => {
     expect(error.message).toBe(`${file}: sources[1]: unknown key 'flavour' (expected one of: name, engine, connection, retry, maxConnections, tables)`);
   });
 
-  it('says a missing primaryKey is required', async () => {
+  it('says an incremental table without primaryKey has nothing to merge on, and what to use instead', async () => {
     // Prepare
     const data = await validConfigData();
     delete data['sources'][0].tables[0].primaryKey;
@@ -51,7 +51,10 @@ describe('Config: errors', () => {
     const { error, file } = await configError(data);
 
     // Assess
-    expect(error.message).toBe(`${file}: sources[0].tables[0].primaryKey: required (a list)`);
+    expect(error.message).toBe(
+      `${file}: sources[0].tables[0].primaryKey: table clr.availed_coupon_snapshots: incremental mode merges rows on primaryKey, and none is set; ` +
+        'set primaryKey, or use mode: append (rows only ever inserted, such as a log: each run adds the new ones) or mode: full (each run replaces the table)',
+    );
   });
 
   it('says an empty primaryKey must not be empty', async () => {

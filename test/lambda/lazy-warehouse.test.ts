@@ -10,7 +10,7 @@ function countingOpener(failures: (Error & { retryable?: boolean })[]) {
       throw new Error('not used in this test');
     };
     return {
-      evolveSchema: refuse, loadRaw: refuse, mergeStaging: refuse, replaceStaging: refuse, buildGold: refuse,
+      evolveSchema: refuse, loadRaw: refuse, mergeStaging: refuse, replaceStaging: refuse, appendStaging: refuse, buildGold: refuse,
       prepareDeleteDetection: refuse, applyDetectedDeletes: refuse,
       query: async () => {
         const failure = failures.shift();

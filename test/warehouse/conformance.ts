@@ -1,4 +1,5 @@
 import { describeDeletes } from './conformance/deletes.js';
+import { describeKeyless } from './conformance/keyless.js';
 import { describeRawAndStaging } from './conformance/raw-and-staging.js';
 import { describeSchemaEvolution } from './conformance/schema-evolution.js';
 import type { WarehouseFactory } from './conformance/warehouse-factory.js';
@@ -13,4 +14,5 @@ export function describeWarehouse(name: string, fresh: WarehouseFactory): void {
   describeRawAndStaging(name, fresh);
   describeSchemaEvolution(name, fresh);
   describeDeletes(name, fresh);
+  describeKeyless(name, fresh);
 }

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { duckDbDialect } from '../../warehouse/duckdb-dialect.js';
 import { snowflakeDialect } from '../../warehouse/snowflake-dialect.js';
 import { columnsRefusal } from '../../warehouse/sql-warehouse.js';
-import { describeTable, type ManifestLike } from '../../warehouse/table-description.js';
+import { describeTable, stagingWriteOf, type ManifestLike } from '../../warehouse/table-description.js';
 
 const manifest = JSON.parse(
   readFileSync(new URL('../fixtures/warehouse/manifest-order-items.json', import.meta.url), 'utf8'),
@@ -61,11 +61,23 @@ describe('Warehouse: describeTable', () => {
     expect(columnsRefusal(duckDbDialect, describeTable(manifest))).toBeNull();
   });
 
-  it('throws when the manifest has no primary key', () => {
+  it('describes a table without a primary key as replaced in full mode and appended otherwise', () => {
     // Prepare
-    const bad = { ...structuredClone(manifest), primaryKey: [] };
+    const keyless = { ...structuredClone(manifest), primaryKey: [] };
+
+    // Act
+    const writes = [stagingWriteOf(describeTable(keyless)), stagingWriteOf(describeTable({ ...keyless, mode: 'full' }))];
+
+    // Assess
+    expect(writes).toEqual(['append', 'replace']);
+    expect([stagingWriteOf(describeTable(manifest)), stagingWriteOf(describeTable({ ...manifest, mode: 'full' }))]).toEqual(['merge', 'replace']);
+  });
+
+  it('throws naming the column when a key column is not extracted', () => {
+    // Prepare
+    const bad = { ...structuredClone(manifest), primaryKey: ['no_such_column'] };
 
     // Act, Assess
-    expect(() => describeTable(bad)).toThrow('has no primary key');
+    expect(() => describeTable(bad)).toThrow('Primary key column no_such_column of table');
   });
 });
