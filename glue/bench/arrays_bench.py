@@ -1,17 +1,18 @@
 #!/usr/bin/env python3
 """Rows per second of the PostgreSQL extraction on tables with and without array columns.
 
-    .venv/bin/python glue/bench/arrays_bench.py [--rows 1000000] [--repeat 5] [--job glue/extract.py]
+    .venv/bin/python glue/bench/arrays_bench.py [--rows 1000000] [--repeat 5] [--job glue/extract.py ...]
 
 Seeds (once per row count) four PostgreSQL tables in schema `floe_bench_arrays`:
   - `narrow`: bigint key, int, text, timestamptz: no arrays, the path every other table takes;
   - `int_array`: bigint key, int, and an `int[]` of 0 to 4 elements (every 10th NULL);
   - `text_array`: bigint key, int, and a `text[]` of 2 elements, one with a space (so quoted);
   - `grid`: bigint key, int, and an `int[][]` of 2×2.
-Then runs `--job` (the extraction job's entry; point it at an older checkout's glue/extract.py to
-compare) `--repeat` times per table, alternating tables, and prints the best wall time and rows/s of
-each. Each run writes zstd Parquet to a scratch folder with `--unrepresentable quarantine`, floe's
-default, and is checked to land every row.
+Then runs each `--job` (the extraction job's entry; give an older checkout's glue/extract.py too to
+compare, e.g. one from `git archive`) `--repeat` times per table, alternating jobs and tables so a
+busy machine slows each alike, and prints the best wall time and rows/s of each. Each run writes
+zstd Parquet to a scratch folder with `--unrepresentable quarantine`, floe's default, and is checked
+to land every row.
 """
 
 from __future__ import annotations
@@ -87,20 +88,23 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--repeat", type=int, default=5)
-    parser.add_argument("--job", type=Path, default=ROOT / "glue/extract.py")
+    parser.add_argument("--job", type=Path, action="append", help="repeatable (default: this checkout's job)")
     parser.add_argument("--only", help="comma-separated table names (default: all four)")
     args = parser.parse_args()
     tables = args.only.split(",") if args.only else list(TABLES)
+    jobs: list[Path] = args.job or [ROOT / "glue/extract.py"]
     seed(args.rows)
-    best = {table: float("inf") for table in tables}
+    best = {(job, table): float("inf") for job in jobs for table in tables}
     with tempfile.TemporaryDirectory() as scratch:
         for _ in range(args.repeat):
             for table in tables:
-                best[table] = min(best[table], run_job(args.job, table, args.rows, Path(scratch) / table))
-    print(f"job: {args.job}, {args.rows:,} rows, best of {args.repeat}")
-    for table in tables:
-        print(f"{table:<11} {best[table]:6.2f} s  {args.rows / best[table]:>12,.0f} rows/s")
-
+                for job in jobs:
+                    seconds = run_job(job, table, args.rows, Path(scratch) / table)
+                    best[job, table] = min(best[job, table], seconds)
+    for job in jobs:
+        print(f"job: {job}, {args.rows:,} rows, best of {args.repeat}")
+        for table in tables:
+            print(f"  {table:<11} {best[job, table]:6.2f} s  {args.rows / best[job, table]:>12,.0f} rows/s")
 
 if __name__ == "__main__":
     main()

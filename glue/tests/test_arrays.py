@@ -283,14 +283,20 @@ def test_a_table_without_arrays_reads_as_before(postgres: Postgres, table_name: 
 def test_many_rows_mix_the_bulk_split_and_the_parser_in_row_order(
     postgres: Postgres, table_name: str, run_job: Runner
 ) -> None:
-    # Prepare: 200,000 rows, every seventh array needing the parser (a quoted element), in batches of many blocks.
+    # Prepare: 200,000 rows in batches of many blocks; the bulk split takes quoted elements without escapes
+    # at any depth, the parser the rest (an escaped quote every seventh row, a 2-D value with one every 17th).
     postgres.execute(f"DROP TABLE IF EXISTS floe_test.{table_name}")
-    postgres.execute(f"CREATE TABLE floe_test.{table_name} (id int PRIMARY KEY, tags text[], ints int[])")
+    postgres.execute(
+        f"CREATE TABLE floe_test.{table_name} (id int PRIMARY KEY, tags text[], ints int[], pairs text[][])"
+    )
     postgres.execute(
         f"""INSERT INTO floe_test.{table_name}
             SELECT g,
-                   CASE WHEN g % 7 = 0 THEN ARRAY['x y', g::text] WHEN g % 11 = 0 THEN '{{}}' ELSE ARRAY[g::text] END,
-                   CASE WHEN g % 13 = 0 THEN NULL ELSE ARRAY[g, NULL, -g] END
+                   CASE WHEN g % 7 = 0 THEN ARRAY['x "y"', g::text] WHEN g % 11 = 0 THEN '{{}}'
+                        ELSE ARRAY['x y', '', 'NULL', NULL, g::text] END,
+                   CASE WHEN g % 13 = 0 THEN NULL ELSE ARRAY[g, NULL, -g] END,
+                   CASE WHEN g % 17 = 0 THEN ARRAY[ARRAY['a\\b', 'c']] WHEN g % 19 = 0 THEN '{{}}'
+                        ELSE ARRAY[ARRAY['p q', g::text], ARRAY[NULL, 'NULL']] END
             FROM generate_series(1, 200000) g"""
     )
 
@@ -300,6 +306,11 @@ def test_many_rows_mix_the_bulk_split_and_the_parser_in_row_order(
     # Assess
     assert result.exit_code == 0, result.stderr
     landed = result.table().sort_by("id").to_pydict()
-    expected_tags = [["x y", str(g)] if g % 7 == 0 else [] if g % 11 == 0 else [str(g)] for g in range(1, 200001)]
-    assert landed["tags"] == expected_tags
-    assert landed["ints"] == [None if g % 13 == 0 else [g, None, -g] for g in range(1, 200001)]
+    numbers = range(1, 200001)
+    assert landed["tags"] == [
+        ['x "y"', str(g)] if g % 7 == 0 else [] if g % 11 == 0 else ["x y", "", "NULL", None, str(g)] for g in numbers
+    ]
+    assert landed["ints"] == [None if g % 13 == 0 else [g, None, -g] for g in numbers]
+    assert landed["pairs"] == [
+        [["a\\b", "c"]] if g % 17 == 0 else [] if g % 19 == 0 else [["p q", str(g)], [None, "NULL"]] for g in numbers
+    ]
