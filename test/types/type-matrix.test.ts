@@ -15,6 +15,7 @@ import { snowflakeTypeForArrow } from '../../warehouse/snowflake-type.js';
 import { MYSQL_URL, PG_URL, uniqueName } from '../faults/source-table.js';
 import { captureOutput } from '../cli/helpers.js';
 import { MYSQL_MATRIX, POSTGRES_MATRIX, type Comparison, type MatrixColumn } from './type-matrix.js';
+import { pgArrayElements, type ArrayElements } from './pg-array-text.js';
 
 /**
  * Every type of the matrix, source → Parquet → raw → staging on DuckDB through `floe run`: each
@@ -28,8 +29,17 @@ const ENGINE_TITLES = { postgres: 'PostgreSQL', mysql: 'MySQL and MariaDB' } as 
 const TABLE = 'matrix';
 
 /** DuckDB's text for a staged value, in the source's spelling where the two print one value differently. */
-function stagedText(comparison: Comparison, name: string): string {
-  const c = `"${name}"`;
+function stagedText(column: MatrixColumn): string {
+  const c = `"${column.name}"`;
+  if (column.elements === undefined) return valueText(column.comparison, c);
+  // An array as JSON of its elements' texts, nested as deep as the LIST.
+  const depth = column.duckDbType.split('[]').length - 1;
+  const elements = (list: string, level: number): string =>
+    `list_transform(${list}, lambda x${level}: ${level === depth ? valueText(column.elements ?? 'text', `x${level}`) : elements(`x${level}`, level + 1)})`;
+  return `cast(to_json(${elements(c, 1)}) as varchar)`;
+}
+
+function valueText(comparison: Comparison, c: string): string {
   switch (comparison) {
     case 'boolean':
       return `case when ${c} is null then null when ${c} then 't' else 'f' end`;
@@ -40,6 +50,14 @@ function stagedText(comparison: Comparison, name: string): string {
     case 'float':
       return `cast(${c} as varchar)`;
   }
+}
+
+/** Source and staged text of one array, made comparable: its elements, each made comparable, as JSON. */
+function comparableArray(column: MatrixColumn, side: 'source' | 'staged', text: string | null): string | null {
+  if (text === null) return null;
+  const nested: ArrayElements = side === 'source' ? pgArrayElements(text) : (JSON.parse(text) as ArrayElements);
+  const each = (items: ArrayElements): unknown[] => items.map((item) => (Array.isArray(item) ? each(item) : comparable(column.elements ?? 'text', 'postgres', item)));
+  return JSON.stringify(each(nested));
 }
 
 /** Source and staged text of one value, made comparable. */
@@ -161,7 +179,7 @@ describe.each([postgresEngine(), mysqlEngine()])('The type matrix from $name', (
       stagedTypes = new Map((await warehouse.query(
         'select column_name, data_type from information_schema.columns where table_schema = $1 and table_name = $2', ['staging', stagingTable],
       )).map((row) => [String(row['column_name']), String(row['data_type'])]));
-      const columns = engine.matrix.map((c) => `${stagedText(c.comparison, c.name)} as "${c.name}"`);
+      const columns = engine.matrix.map((c) => `${stagedText(c)} as "${c.name}"`);
       const rows = await warehouse.query(`select id, ${columns.join(', ')} from staging."${stagingTable}" order by id`);
       staged = new Map(rows.map((row) => [Number(row['id']), row]));
     } finally {
@@ -185,10 +203,12 @@ describe.each([postgresEngine(), mysqlEngine()])('The type matrix from $name', (
     const source = await engine.sourceTexts();
 
     // Act
+    const sourceText = (row: number) => source.get(row)?.[column.name] ?? null;
+    const stagedValue = (row: number) => (staged.get(row)?.[column.name] as string | null | undefined) ?? null;
     const pairs = ROWS.map((row) => ({
       row,
-      source: comparable(column.comparison, engine.name, source.get(row)?.[column.name] ?? null),
-      staged: comparable(column.comparison, engine.name, (staged.get(row)?.[column.name] as string | null | undefined) ?? null),
+      source: column.elements ? comparableArray(column, 'source', sourceText(row)) : comparable(column.comparison, engine.name, sourceText(row)),
+      staged: column.elements ? comparableArray(column, 'staged', stagedValue(row)) : comparable(column.comparison, engine.name, stagedValue(row)),
     }));
 
     // Assess

@@ -3,7 +3,9 @@
  * staged value is compared with the source's own text for it. The source's text is what the
  * server prints (PostgreSQL's output functions, MySQL's text protocol); the staged value is
  * DuckDB's `cast(... as varchar)`, put in the source's spelling only where the two print the same
- * value differently (booleans, floats' NaN, bytes as hex, a timestamp's zero fraction).
+ * value differently (booleans, floats' NaN, bytes as hex, a timestamp's zero fraction). An array is
+ * compared element by element: the source's array text split into its elements, against the LIST's
+ * elements, each as its element type compares.
  */
 
 /** How DuckDB's text of a staged value is turned into the source's spelling of the same value. */
@@ -21,10 +23,17 @@ export interface MatrixColumn {
   duckDbType: string;
   /** How docs/types.md names the type, when not by {@link type}. */
   label?: string;
+  /** An array: staged as a LIST, compared element by element, each element as this says. */
+  elements?: Comparison;
 }
 
 const col = (name: string, type: string, duckDbType: string, values: (string | null)[], comparison: Comparison = 'text'): MatrixColumn => ({
   name, type, values, comparison, duckDbType,
+});
+
+/** An array column: its values compared element by element (and by their nesting), each element as `elements` says. */
+const array = (name: string, type: string, duckDbType: string, values: (string | null)[], elements: Comparison = 'text'): MatrixColumn => ({
+  ...col(name, type, duckDbType, values), elements,
 });
 
 export const POSTGRES_MATRIX: readonly MatrixColumn[] = [
@@ -51,9 +60,22 @@ export const POSTGRES_MATRIX: readonly MatrixColumn[] = [
   col('c_uuid', 'uuid', 'VARCHAR', ["'a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11'", "'00000000-0000-0000-0000-000000000000'", "'ffffffff-ffff-ffff-ffff-ffffffffffff'"]),
   col('c_json', 'json', 'VARCHAR', [`'{"k": [1, 2.50, "ü"], "n": {"deep": [[{}]]}}'`, "'[]'", "'\"\\\\u00e9\"'"]),
   col('c_jsonb', 'jsonb', 'VARCHAR', [`'{"b": 1, "a": {"c": null}}'`, `'{"big": 123456789012345678901234567890}'`, "'\"ü\"'"]),
-  col('c_int_array', 'integer[]', 'VARCHAR', ["'{1,NULL,3}'", "'{}'", "'{-1}'"]),
-  col('c_text_array', 'text[]', 'VARCHAR', [`'{"a b",NULL,"c,d","e\\"f"}'`, "'{}'", "'{ü}'"]),
-  col('c_int_matrix', 'integer[][]', 'VARCHAR', ["'{{1,2},{3,4}}'", "'{{NULL}}'", "'{}'"]),
+  array('c_int_array', 'integer[]', 'INTEGER[]', ["'{1,NULL,3}'", "'{}'", "'{-2147483648,2147483647}'"]),
+  array('c_text_array', 'text[]', 'VARCHAR[]', [`'{"a b",NULL,"c,d","e\\"f"}'`, "'{}'", "ARRAY['', 'NULL', E'back\\\\slash', E'tab\\there', 'ü']"]),
+  array('c_int_matrix', 'integer[][]', 'INTEGER[][]', ["'{{1,2},{3,4}}'", "'{{NULL}}'", "'{}'"]),
+  array('c_numeric_array', 'numeric(10,2)[]', 'DECIMAL(10,2)[]', ["'{1.50,NULL,-99999999.99}'", "'{}'", "'{0.01}'"]),
+  array('c_double_array', 'double precision[]', 'DOUBLE[]', ["'{NaN,Infinity,-Infinity,0.1,-0}'", "'{}'", "'{-1.7976931348623157e308,5e-324}'"], 'float'),
+  array('c_boolean_array', 'boolean[]', 'BOOLEAN[]', ["'{t,f,NULL}'", "'{}'", "'{true}'"], 'boolean'),
+  array('c_char_array', 'char(3)[]', 'VARCHAR[]', [`'{a,"b c",NULL}'`, "'{}'", "'{abc}'"]),
+  array('c_bytea_array', 'bytea[]', 'BLOB[]', ["ARRAY['\\x00ff'::bytea, ''::bytea, NULL]", "'{}'", "ARRAY['\\x5c4e'::bytea]"], 'bytes'),
+  array('c_date_array', 'date[]', 'DATE[]', ["'{2024-02-29,0001-01-01,9999-12-31}'", "'{NULL}'", "'{}'"]),
+  array('c_timestamptz_array', 'timestamptz[]', 'TIMESTAMP WITH TIME ZONE[]', [`'{"2024-06-01 12:00:00.000001+05:30","1900-01-01 00:00:00+00"}'`, "'{NULL}'", "'{}'"], 'timestamp'),
+  array('c_time_array', 'time(6)[]', 'TIME[]', ["'{00:00:00,23:59:59.999999}'", "'{}'", "'{12:34:56.5}'"]),
+  array('c_interval_array', 'interval[]', 'VARCHAR[]', [`'{"1 year 2 mons 3 days 04:05:06.789",-00:00:01}'`, "'{}'", "'{0}'"]),
+  array('c_uuid_array', 'uuid[]', 'VARCHAR[]', ["'{a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11,NULL}'", "'{}'", "'{ffffffff-ffff-ffff-ffff-ffffffffffff}'"]),
+  array('c_jsonb_array', 'jsonb[]', 'VARCHAR[]', [`ARRAY['{"b": 1, "a": [1, 2.50]}'::jsonb, 'null'::jsonb, NULL]`, "'{}'", `ARRAY['"ü"'::jsonb]`]),
+  array('c_inet_array', 'inet[]', 'VARCHAR[]', ["'{192.168.0.1/24,::1}'", "'{}'", "'{10.0.0.1}'"]),
+  { ...array('c_enum_array', 'floe_matrix_mood[]', 'VARCHAR[]', ["'{happy,sad}'", "'{}'", "'{ok,NULL}'"]), label: 'an enum[]' },
   { ...col('c_enum', 'floe_matrix_mood', 'VARCHAR', ["'happy'", "'sad'", "'ok'"]), label: 'an enum' },
   { ...col('c_domain', 'floe_matrix_positive', 'INTEGER', ['1', '2147483647', '42']), label: 'a domain over integer' },
   col('c_inet', 'inet', 'VARCHAR', ["'192.168.0.1/24'", "'::1'", "'10.0.0.1'"]),
