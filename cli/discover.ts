@@ -8,7 +8,7 @@ export const DISCOVER_USAGE = 'floe discover --source S [--config floe.config.ya
 
 /**
  * Prints config entries for the source's base tables to stdout and
- * "N tables, M without a primary key" to stderr. A source that cannot be reached or read is
+ * "N tables, M without a key (A appended, F in full mode), U keyed by a unique index" to stderr. A source that cannot be reached or read is
  * one line naming the source, never its connection string (exit 1, cli/error-report.ts).
  */
 export async function discoverCommand(argv: string[]): Promise<number> {
@@ -29,6 +29,11 @@ export async function discoverCommand(argv: string[]): Promise<number> {
   const tables = await discoverSource(source, { schema: values.schema });
   process.stdout.write(configSnippet(tables));
   const withoutKey = tables.filter((table) => table.primaryKey.length === 0).length;
-  process.stderr.write(`${tables.length} ${tables.length === 1 ? 'table' : 'tables'}, ${withoutKey} without a primary key\n`);
+  const byIndex = tables.filter((table) => table.keyEvidence !== null).length;
+  const appended = tables.filter((table) => table.mode === 'append').length;
+  process.stderr.write(
+    `${tables.length} ${tables.length === 1 ? 'table' : 'tables'}, ${withoutKey} without a key (${appended} appended, ${withoutKey - appended} in full mode), ` +
+      `${byIndex} keyed by a unique index\n`,
+  );
   return 0;
 }

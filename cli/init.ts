@@ -3,7 +3,7 @@ import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 
 import { ConfigError, DEFAULT_MAX_CONNECTIONS, printable, type Engine } from '../config/index.js';
-import { configSnippet, scalar } from '../discover/config-snippet.js';
+import { cannotConfigure, configSnippet, scalar } from '../discover/config-snippet.js';
 import { discoverSource } from '../discover/discover-source.js';
 
 export const INIT_USAGE = 'floe init (--url-env VAR | --url URL) [--name NAME] [--schema X] [--out floe.config.yaml] [--force]';
@@ -47,7 +47,7 @@ ${tables}`;
 /**
  * Writes a complete, commented floe.config.yaml for one source, from its catalog: every base
  * table with its key, the column to read it incrementally by (and why), parallel reads for big
- * ones. It asks for nothing it can find out: the engine and the source's name come from the URL,
+ * ones; a table without a key in `append` or `full` mode, saying why. It asks for nothing it can find out: the engine and the source's name come from the URL,
  * which it reads from an environment variable (a URL on the command line shows in `ps`) and never
  * writes into the file.
  */
@@ -77,7 +77,7 @@ export async function initCommand(argv: string[], env: NodeJS.ProcessEnv = proce
     if ((error as { code?: unknown }).code === 'EEXIST') throw new ConfigError(`${out} exists: floe init does not overwrite a config (--force does)`);
     throw error;
   });
-  const configured = tables.filter((table) => table.primaryKey.length > 0).length;
+  const configured = tables.filter((table) => cannotConfigure(table) === null).length;
   process.stdout.write(`${printable(out)}: source '${printable(name)}', ${configured} of ${tables.length} table(s) configured${fromEnv === undefined ? `; export ${variable} with the source's URL before floe run` : ''}\n`);
   return 0;
 }

@@ -1,14 +1,18 @@
 import { columnNameProblem, tableNameProblem } from '../config/identifiers.js';
+import { printable } from '../config/printable.js';
 import type { DiscoveredTable } from './discovered-table.js';
 
 /**
- * YAML to paste under a source's `tables:`, one entry per table with a primary
- * key, indented for the layout of the README (`tables:` at 4 spaces, entries at 6).
+ * YAML to paste under a source's `tables:`, one entry per table, indented for the layout of the
+ * README (`tables:` at 4 spaces, entries at 6).
  *
- * Each entry has `name`, `primaryKey`, `incrementalColumn` when one was found
- * (else the table runs in full mode) and `partitionColumn` with `partitions: 2`
- * when the key is one integer column. Tables without a primary key, and tables
- * whose names floe cannot take, come out as comments rather than entries.
+ * Each entry has `name`; `primaryKey` (the declared one, or a unique index over NOT NULL columns,
+ * said why); `incrementalColumn` when one was found (else the table runs in full mode); and
+ * `partitionColumn` with `partitions` when the key is one integer column of a big table. A table
+ * with neither key nor unique index gets `mode: append` with the column stamped at insert, or
+ * `mode: full`, each with a comment saying why. Only tables whose names floe cannot take come out
+ * as comments rather than entries. Comments carry catalog names made printable: a name holding a
+ * newline cannot end one and start YAML.
  *
  * @example
  * ```yaml
@@ -17,20 +21,25 @@ import type { DiscoveredTable } from './discovered-table.js';
  *         incrementalColumn: updated_at   # assumed stamped by the database clock; a client clock needs lookbackSeconds (README: incremental runs)
  *         partitionColumn: id
  *         partitions: 2
- *       # no primary key: clr.audit — floe needs one to merge; add a key or list it with primaryKey: [..] of unique columns
+ *       - name: clr.audit   # ~1,523 rows
+ *         # no primary key, nor a column the database stamps on insert or one named like created_at: each run replaces the table, duplicate rows kept
+ *         mode: full
  * ```
  */
 export function configSnippet(tables: readonly DiscoveredTable[], options: { indent?: number } = {}): string {
   const pad = ' '.repeat(options.indent ?? 6);
+  const comment = (text: string): string => `${pad}  # ${printable(text)}`;
   const lines = tables.flatMap((table) => {
-    const problem = unconfigurable(table);
-    if (problem !== null) return [`${pad}# ${problem}`];
+    const problem = cannotConfigure(table);
+    if (problem !== null) return [`${pad}# ${printable(problem)}`];
     return [
       `${pad}- name: ${scalar(table.name)}   # ${sizeOf(table)}`,
-      `${pad}  primaryKey: [${table.primaryKey.map(scalar).join(', ')}]`,
+      ...(table.primaryKey.length === 0
+        ? [comment(table.modeEvidence ?? 'no primary key'), `${pad}  mode: ${table.mode}`]
+        : [...(table.keyEvidence === null ? [] : [comment(table.keyEvidence)]), `${pad}  primaryKey: [${table.primaryKey.map(scalar).join(', ')}]`]),
       ...(table.incrementalColumn === null
-        ? [`${pad}  # full mode: no column the database sets on update, nor one named like updated_at`]
-        : [`${pad}  # ${table.incrementalColumn}: ${table.incrementalEvidence ?? ''}`, `${pad}  incrementalColumn: ${scalar(table.incrementalColumn)}   ${INCREMENTAL_ASSUMPTION}`]),
+        ? table.primaryKey.length === 0 ? [] : [comment('full mode: no column the database sets on update, nor one named like updated_at')]
+        : [comment(`${table.incrementalColumn}: ${table.incrementalEvidence ?? ''}`), `${pad}  incrementalColumn: ${scalar(table.incrementalColumn)}   ${INCREMENTAL_ASSUMPTION}`]),
       ...(table.partitionColumn === null ? [] : [`${pad}  partitionColumn: ${scalar(table.partitionColumn)}`, `${pad}  partitions: ${table.partitions}`]),
     ];
   });
@@ -62,10 +71,7 @@ function formatBytes(bytes: number): string {
 const INCREMENTAL_ASSUMPTION = '# assumed stamped by the database clock; a client clock needs lookbackSeconds (README: incremental runs)';
 
 /** Why a table cannot be an entry as it stands, or null when it can: the config's own rules (config/identifiers.ts). */
-function unconfigurable(table: DiscoveredTable): string | null {
-  if (table.primaryKey.length === 0) {
-    return `no primary key: ${scalar(table.name)} — floe needs one to merge; add a key or list it with primaryKey: [..] of unique columns`;
-  }
+export function cannotConfigure(table: DiscoveredTable): string | null {
   const problem =
     tableNameProblem(table.name) ??
     readsBackProblem(table) ??

@@ -19,7 +19,7 @@ order by table_name`;
  * @see https://dev.mysql.com/doc/refman/8.0/en/information-schema-columns-table.html
  */
 export const MYSQL_COLUMNS_SQL = `select c.table_name as table_name, c.column_name as column_name, c.is_nullable as is_nullable,
-  c.data_type as data_type, k.ordinal_position as key_position, c.extra as extra,
+  c.data_type as data_type, k.ordinal_position as key_position, c.extra as extra, c.column_default as column_default,
   exists (select 1 from information_schema.statistics s where s.table_schema = c.table_schema and s.table_name = c.table_name
     and s.column_name = c.column_name and s.seq_in_index = 1) as indexed
 from information_schema.columns c
@@ -28,6 +28,19 @@ left join information_schema.key_column_usage k
   and k.column_name = c.column_name and k.constraint_name = 'PRIMARY'
 where c.table_schema = database()
 order by c.table_name, c.ordinal_position`;
+
+/**
+ * Unique indexes of the connection's database other than the primary key, columns in index order;
+ * a functional key part (MySQL 8) has no column name.
+ * @see https://dev.mysql.com/doc/refman/8.0/en/information-schema-statistics-table.html
+ */
+export const MYSQL_UNIQUE_INDEXES_SQL = `select s.table_name as table_name, s.index_name as index_name, s.column_name as column_name
+from information_schema.statistics s
+where s.table_schema = database() and s.non_unique = 0 and s.index_name <> 'PRIMARY'
+order by s.table_name, s.index_name, s.seq_in_index`;
+
+/** A default of the clock: MySQL 8 lists `CURRENT_TIMESTAMP`, MariaDB `current_timestamp()`, either with a precision. */
+const CLOCK_DEFAULT = /^(current_timestamp|now|localtimestamp|localtime)(\(\d*\))?$/i;
 
 const KINDS: Record<string, CatalogColumn['kind']> = {
   tinyint: 'integer',
@@ -54,7 +67,20 @@ interface ColumnRow {
   data_type: string;
   key_position: number | null;
   extra: string | null;
+  column_default: string | null;
   indexed: number;
+}
+interface UniqueIndexRow {
+  table_name: string;
+  index_name: string;
+  column_name: string | null;
+}
+
+/** A table's unique indexes on plain columns, from the statistics rows in index order. */
+function uniqueIndexesOf(table: string, rows: readonly UniqueIndexRow[]): { name: string; columns: string[] }[] {
+  const indexes = new Map<string, (string | null)[]>();
+  for (const row of rows.filter((r) => r.table_name === table)) indexes.set(row.index_name, [...(indexes.get(row.index_name) ?? []), row.column_name]);
+  return [...indexes].flatMap(([name, columns]) => (columns.every((column) => column !== null) ? [{ name, columns: columns as string[] }] : []));
 }
 
 const number = (value: number | string | null): number | null => (value === null ? null : Number(value));
@@ -70,6 +96,7 @@ export async function discoverMysql(source: SourceConfig): Promise<DiscoveredTab
   try {
     const [tables] = await connection.query<Array<TableRow & mysql.RowDataPacket>>(MYSQL_TABLES_SQL);
     const [columns] = await connection.query<Array<ColumnRow & mysql.RowDataPacket>>(MYSQL_COLUMNS_SQL);
+    const [uniqueIndexes] = await connection.query<Array<UniqueIndexRow & mysql.RowDataPacket>>(MYSQL_UNIQUE_INDEXES_SQL);
     return tables.map((row) => {
       const own = columns.filter((column) => column.table_name === row.table_name);
       const catalogTable: CatalogTable = {
@@ -78,8 +105,10 @@ export async function discoverMysql(source: SourceConfig): Promise<DiscoveredTab
         columns: own.map((column) => ({
           name: column.column_name, kind: KINDS[column.data_type.toLowerCase()] ?? 'other', notNull: column.is_nullable === 'NO',
           setOnUpdate: /on update current_timestamp/i.test(column.extra ?? '') ? 'set ON UPDATE CURRENT_TIMESTAMP' : null,
+          setOnInsert: CLOCK_DEFAULT.test(column.column_default ?? '') ? 'stamped on insert by its default CURRENT_TIMESTAMP' : null,
           indexed: Number(column.indexed) === 1,
         })),
+        uniqueIndexes: uniqueIndexesOf(row.table_name, uniqueIndexes),
         estimatedRows: number(row.estimated_rows),
         estimatedBytes: number(row.estimated_bytes),
         primaryKey: own

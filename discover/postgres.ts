@@ -31,14 +31,46 @@ order by n.nspname, c.relname`;
  */
 export const POSTGRES_COLUMNS_SQL = `select c.oid::int8::text as table_oid, a.attname as column_name, a.attnotnull as not_null,
   bt.typname as type_name, array_position(pk.conkey, a.attnum) as key_position,
-  exists (select 1 from pg_catalog.pg_index i where i.indrelid = c.oid and i.indkey[0] = a.attnum) as indexed
+  exists (select 1 from pg_catalog.pg_index i where i.indrelid = c.oid and i.indkey[0] = a.attnum) as indexed,
+  case when a.attgenerated = '' then pg_catalog.pg_get_expr(d.adbin, d.adrelid) end as default_expression
 from pg_catalog.pg_class c
 join pg_catalog.pg_attribute a on a.attrelid = c.oid and a.attnum > 0 and not a.attisdropped
 join pg_catalog.pg_type t on t.oid = a.atttypid
 join pg_catalog.pg_type bt on bt.oid = case when t.typtype = 'd' then t.typbasetype else t.oid end
 left join pg_catalog.pg_constraint pk on pk.conrelid = c.oid and pk.contype = 'p'
+left join pg_catalog.pg_attrdef d on d.adrelid = c.oid and d.adnum = a.attnum
 where c.oid = any($1::oid[])
 order by c.oid, a.attnum`;
+
+/**
+ * Unique indexes of those tables (unique constraints included) other than the primary key: valid,
+ * not partial, on plain columns only (an expression's attnum is 0), their key columns in order
+ * (INCLUDE columns after indnkeyatts left out).
+ * @see https://www.postgresql.org/docs/current/catalog-pg-index.html
+ */
+export const POSTGRES_UNIQUE_INDEXES_SQL = `select i.indrelid::int8::text as table_oid, ci.relname::text as index_name,
+  array_agg(a.attname::text order by k.ord) as columns
+from pg_catalog.pg_index i
+join pg_catalog.pg_class ci on ci.oid = i.indexrelid
+cross join lateral unnest(i.indkey::int2[]) with ordinality as k(attnum, ord)
+left join pg_catalog.pg_attribute a on a.attrelid = i.indrelid and a.attnum = k.attnum
+where i.indrelid = any($1::oid[]) and i.indisunique and not i.indisprimary and i.indisvalid and i.indpred is null
+  and k.ord <= i.indnkeyatts
+group by i.indrelid, ci.relname
+having bool_and(k.attnum > 0)
+order by 1, 2`;
+
+/**
+ * Defaults that stamp a row with the database's clock when it is inserted. Only the function's name
+ * reaches the comment floe discover prints: a default's text may hold anything, a newline included.
+ */
+const CLOCK_DEFAULT = /\b(now|clock_timestamp|statement_timestamp|transaction_timestamp)\(\)|\b(current_timestamp|localtimestamp|current_date)\b/i;
+
+function insertStamp(defaultExpression: string | null): string | null {
+  const match = defaultExpression === null ? null : CLOCK_DEFAULT.exec(defaultExpression);
+  if (match === null) return null;
+  return `stamped on insert by its default ${match[1] === undefined ? (match[2] ?? '').toUpperCase() : `${match[1].toLowerCase()}()`}`;
+}
 
 /**
  * BEFORE UPDATE row triggers of those tables (tgtype bits: row 1, before 2, update 16) and their
@@ -89,6 +121,12 @@ interface ColumnRow {
   type_name: string;
   key_position: number | null;
   indexed: boolean;
+  default_expression: string | null;
+}
+interface UniqueIndexRow {
+  table_oid: string;
+  index_name: string;
+  columns: string[];
 }
 
 /** Reads the catalog of a PostgreSQL source; names come out schema-qualified (`schema.table`). */
@@ -105,6 +143,7 @@ export async function discoverPostgres(source: SourceConfig, options: DiscoverOp
     const oids = tables.rows.map((row) => row.table_oid);
     const columns = await client.query<ColumnRow>(POSTGRES_COLUMNS_SQL, [oids]);
     const triggers = await client.query<TriggerRow>(POSTGRES_UPDATE_TRIGGERS_SQL, [oids]);
+    const uniqueIndexes = await client.query<UniqueIndexRow>(POSTGRES_UNIQUE_INDEXES_SQL, [oids]);
     return tables.rows.map((row) => {
       const own = columns.rows.filter((column) => column.table_oid === row.table_oid);
       const ownTriggers = triggers.rows.filter((trigger) => trigger.table_oid === row.table_oid);
@@ -113,8 +152,9 @@ export async function discoverPostgres(source: SourceConfig, options: DiscoverOp
         table: row.table_name,
         columns: own.map((column) => ({
           name: column.column_name, kind: KINDS[column.type_name] ?? 'other', notNull: column.not_null,
-          setOnUpdate: triggerSetting(column.column_name, ownTriggers), indexed: column.indexed,
+          setOnUpdate: triggerSetting(column.column_name, ownTriggers), setOnInsert: insertStamp(column.default_expression), indexed: column.indexed,
         })),
+        uniqueIndexes: uniqueIndexes.rows.filter((index) => index.table_oid === row.table_oid).map((index) => ({ name: index.index_name, columns: index.columns })),
         // A table never analyzed has no estimate (reltuples -1); its size is still known.
         estimatedRows: row.never_analyzed === true || row.estimated_rows === null ? null : Math.round(row.estimated_rows),
         estimatedBytes: row.estimated_bytes === null ? null : Math.round(row.estimated_bytes),

@@ -1,5 +1,6 @@
 import { DEFAULT_MAX_CONNECTIONS } from '../config/schema.js';
 import type { CatalogColumn, CatalogTable, DiscoveredTable } from './discovered-table.js';
+import { APPEND_EVIDENCE, appendEvidence, fullModeEvidence, suggestAppendColumn, uniqueKeyEvidence, uniqueKeyOf } from './keyless-tables.js';
 
 /**
  * Column names that usually mean "set on every write", best first, for when the catalog says
@@ -67,18 +68,36 @@ export function suggestPartitionColumn(columns: readonly CatalogColumn[], primar
   return columns.find((column) => column.name === only)?.kind === 'integer' ? only : null;
 }
 
+/** Key, mode and the column to read by: from the primary key, else a unique index, else as a table without a key. */
+function howToRead(table: CatalogTable): Pick<DiscoveredTable, 'primaryKey' | 'keyEvidence' | 'mode' | 'modeEvidence' | 'incrementalColumn' | 'incrementalEvidence'> {
+  const unique = table.primaryKey.length > 0 ? null : uniqueKeyOf(table);
+  const key = unique?.columns ?? table.primaryKey;
+  const changing = suggestIncrementalColumn(table.columns);
+  if (key.length > 0) {
+    return {
+      primaryKey: [...key], keyEvidence: unique === null ? null : uniqueKeyEvidence(unique),
+      mode: changing === null ? 'full' : 'incremental', modeEvidence: null,
+      incrementalColumn: changing?.name ?? null, incrementalEvidence: changing === null ? null : incrementalEvidence(changing),
+    };
+  }
+  // A column set on update, or named like one, says rows change, and only a key could merge a change.
+  const appendBy = changing === null ? suggestAppendColumn(table.columns) : null;
+  if (appendBy === null) {
+    return { primaryKey: [], keyEvidence: null, mode: 'full', modeEvidence: fullModeEvidence(changing), incrementalColumn: null, incrementalEvidence: null };
+  }
+  return { primaryKey: [], keyEvidence: null, mode: 'append', modeEvidence: APPEND_EVIDENCE, incrementalColumn: appendBy.name, incrementalEvidence: appendEvidence(appendBy) };
+}
+
 /** The engine-neutral description of a catalog table; `name` is how the config will refer to it. */
 export function describeTable(table: CatalogTable, name: string): DiscoveredTable {
-  const incremental = suggestIncrementalColumn(table.columns);
-  const splitBy = suggestPartitionColumn(table.columns, table.primaryKey);
+  const read = howToRead(table);
+  const splitBy = suggestPartitionColumn(table.columns, read.primaryKey);
   const partitions = splitBy === null ? 1 : suggestPartitions(table.estimatedBytes);
   return {
     schema: table.schema,
     table: table.table,
     name,
-    primaryKey: [...table.primaryKey],
-    incrementalColumn: incremental?.name ?? null,
-    incrementalEvidence: incremental === null ? null : incrementalEvidence(incremental),
+    ...read,
     partitionColumn: partitions > 1 ? splitBy : null,
     partitions,
     estimatedRows: table.estimatedRows,

@@ -21,6 +21,7 @@ describe('CLI: floe init', () => {
     await client.query(`create table ${SCHEMA}.customers (id int primary key, name text, last_update timestamptz not null default now())`);
     await client.query(`insert into ${SCHEMA}.customers select g, 'c' || g, now() - interval '1 day' from generate_series(1, 300) g`);
     await client.query(`create table ${SCHEMA}.audit (at timestamptz, message text)`);
+    await client.query(`insert into ${SCHEMA}.audit values ('2025-01-01 00:00:00+00', 'same'), ('2025-01-01 00:00:00+00', 'same')`);
   });
 
   afterAll(async () => {
@@ -43,13 +44,14 @@ describe('CLI: floe init', () => {
 
     // Assess
     expect(init.code).toBe(0);
-    expect(init.stdout).toBe(`${file}: source 'postgres', 1 of 2 table(s) configured\n`);
+    expect(init.stdout).toBe(`${file}: source 'postgres', 2 of 2 table(s) configured\n`);
     expect(text).toContain('connection: ${FLOE_INIT_TEST_URL}');
     expect(text).not.toContain('init-secret-9');
     expect(text).toMatch(/# last_update: named like a last-change time, NOT NULL, not indexed: each run scans the table\n\s+incrementalColumn: last_update/);
-    expect(text).toContain(`# no primary key: ${SCHEMA}.audit`);
-    expect(config.sources[0]?.tables.map((t) => [t.name, t.mode])).toEqual([[`${SCHEMA}.customers`, 'incremental']]);
-    expect(outcomes.map((o) => [o.table, o.failure, o.run?.rowsExtracted])).toEqual([[`${SCHEMA}.customers`, null, 300]]);
+    expect(text).toContain(`- name: ${SCHEMA}.audit`);
+    expect(text).toMatch(/# no primary key, nor a column the database stamps on insert or one named like created_at: each run replaces the table, duplicate rows kept\n\s+mode: full\n/);
+    expect(config.sources[0]?.tables.map((t) => [t.name, t.mode])).toEqual([[`${SCHEMA}.audit`, 'full'], [`${SCHEMA}.customers`, 'incremental']]);
+    expect(outcomes.map((o) => [o.table, o.failure, o.run?.rowsExtracted])).toEqual([[`${SCHEMA}.audit`, null, 2], [`${SCHEMA}.customers`, null, 300]]);
     expect(again.code).toBe(2);
     expect(again.stderr).toContain('exists: floe init does not overwrite a config (--force does)');
   }, 120_000);

@@ -3,7 +3,8 @@ import type { CatalogTable, DiscoveredTable } from '../../discover/discovered-ta
 import { describeTable, PARTITION_BYTES } from '../../discover/suggestions.js';
 
 const USERS: DiscoveredTable = {
-  schema: 'clr', table: 'users', name: 'clr.users', primaryKey: ['id'], incrementalColumn: 'updated_at', incrementalEvidence: 'named like a last-change time, NOT NULL, indexed',
+  schema: 'clr', table: 'users', name: 'clr.users', primaryKey: ['id'], keyEvidence: null, mode: 'incremental', modeEvidence: null,
+  incrementalColumn: 'updated_at', incrementalEvidence: 'named like a last-change time, NOT NULL, indexed',
   partitionColumn: null, partitions: 1, estimatedRows: 1523, estimatedBytes: 262_144,
 };
 
@@ -65,8 +66,8 @@ describe('Discover: configSnippet', () => {
   it('proposes parallel reads from the table\'s size: one part below 2 GiB, then one per 2 GiB up to a source\'s default maxConnections (4), on a single integer key', () => {
     // Prepare
     const table = (bytes: number | null): CatalogTable => ({
-      schema: 'clr', table: 'events', primaryKey: ['id'], estimatedRows: null, estimatedBytes: bytes,
-      columns: [{ name: 'id', kind: 'integer', notNull: true, setOnUpdate: null, indexed: true }],
+      schema: 'clr', table: 'events', primaryKey: ['id'], uniqueIndexes: [], estimatedRows: null, estimatedBytes: bytes,
+      columns: [{ name: 'id', kind: 'integer', notNull: true, setOnUpdate: null, setOnInsert: null, indexed: true }],
     });
 
     // Act

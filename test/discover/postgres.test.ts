@@ -19,6 +19,10 @@ describe('Discover: PostgreSQL', () => {
       create table ${SCHEMA}.order_lines (line_no int, order_id bigint, modified_at timestamptz, note text, primary key (order_id, line_no));
       create table ${SCHEMA}.users (id bigint primary key, updated_at timestamp, last_modified timestamp not null, name text);
       create table ${SCHEMA}.audit_log (at timestamp, message text);
+      create table ${SCHEMA}.access_log (path text, logged_at timestamptz not null default now(), status int);
+      create table ${SCHEMA}.tag_links (tag text not null, post_id bigint not null, note text, unique (post_id, tag));
+      create table ${SCHEMA}.sessions (token text unique, seen_at timestamp);
+      create unique index sessions_lower_token on ${SCHEMA}.sessions (lower(token));
       create table ${SCHEMA}."it's ""quoted""" (code text primary key, created date);
       create table ${SCHEMA}.accounts (id bigint primary key, updated_at timestamptz, touched timestamptz not null default now());
       create index on ${SCHEMA}.accounts (touched);
@@ -40,18 +44,35 @@ describe('Discover: PostgreSQL', () => {
 
     // Assess
     expect(tables.map((t) => [t.table, t.primaryKey, t.incrementalColumn, t.incrementalEvidence, t.partitionColumn, t.partitions])).toEqual([
+      ['access_log', [], 'logged_at', 'stamped on insert by its default now(), NOT NULL, not indexed: each run scans the table', null, 1],
       ['accounts', ['id'], 'touched', 'set by trigger accounts_touch on update, NOT NULL, indexed', null, 1],
       ['audit_log', [], null, null, null, 1],
       ['events', ['id'], 'updated_at', 'named like a last-change time, nullable: rows where it is NULL are seen only by full runs, not indexed: each run scans the table', null, 1],
       [`it's "quoted"`, ['code'], null, null, null, 1],
       ['order_lines', ['order_id', 'line_no'], 'modified_at', 'named like a last-change time, nullable: rows where it is NULL are seen only by full runs, not indexed: each run scans the table', null, 1],
+      ['sessions', [], null, null, null, 1],
+      ['tag_links', ['post_id', 'tag'], null, null, null, 1],
       ['users', ['id'], 'last_modified', 'named like a last-change time, NOT NULL, not indexed: each run scans the table', null, 1],
     ]);
     // Never analyzed: PostgreSQL has no row estimate yet, and says so
-    expect(tables.map((t) => t.estimatedRows)).toEqual([null, null, null, null, null, null]);
+    expect(tables.map((t) => t.estimatedRows)).toEqual([null, null, null, null, null, null, null, null, null]);
   });
 
-  it('prints entries to paste under tables:, each with its size and why its incremental column, and the table without a primary key as a comment', async () => {
+  it('proposes for a table without a primary key: a unique constraint over NOT NULL columns as the key, append by a column stamped on insert, else full', async () => {
+    // Act: sessions' unique index is over a nullable column, and its other over an expression: no key
+    const tables = await discoverPostgres(source, { schema: SCHEMA });
+
+    // Assess
+    const keyless = tables.filter((t) => ['access_log', 'audit_log', 'sessions', 'tag_links'].includes(t.table));
+    expect(keyless.map((t) => [t.table, t.mode, t.primaryKey, t.keyEvidence, t.modeEvidence])).toEqual([
+      ['access_log', 'append', [], null, 'no primary key; rows taken as only ever inserted, as in a log: each run adds the new ones (a row updated at the source would be added again)'],
+      ['audit_log', 'full', [], null, 'no primary key, nor a column the database stamps on insert or one named like created_at: each run replaces the table, duplicate rows kept'],
+      ['sessions', 'full', [], null, 'no primary key, nor a column the database stamps on insert or one named like created_at: each run replaces the table, duplicate rows kept'],
+      ['tag_links', 'full', ['post_id', 'tag'], 'no primary key; unique index tag_links_post_id_tag_key on NOT NULL columns post_id, tag identifies each row, so it serves as the key', null],
+    ]);
+  });
+
+  it('prints entries to paste under tables:, each with its size and why its incremental column, and each table without a primary key with its mode and why', async () => {
     // Prepare
     const tables = await discoverPostgres(source, { schema: SCHEMA });
 
@@ -61,11 +82,18 @@ describe('Discover: PostgreSQL', () => {
     // Assess
     expect(snippet).toBe(
       [
+        '      - name: floe_discover_test.access_log   # rows not estimated yet, ~N',
+        '        # no primary key; rows taken as only ever inserted, as in a log: each run adds the new ones (a row updated at the source would be added again)',
+        '        mode: append',
+        '        # logged_at: stamped on insert by its default now(), NOT NULL, not indexed: each run scans the table',
+        '        incrementalColumn: logged_at   # assumed stamped by the database clock; a client clock needs lookbackSeconds (README: incremental runs)',
         '      - name: floe_discover_test.accounts   # rows not estimated yet, ~N',
         '        primaryKey: [id]',
         '        # touched: set by trigger accounts_touch on update, NOT NULL, indexed',
         '        incrementalColumn: touched   # assumed stamped by the database clock; a client clock needs lookbackSeconds (README: incremental runs)',
-        '      # no primary key: floe_discover_test.audit_log — floe needs one to merge; add a key or list it with primaryKey: [..] of unique columns',
+        '      - name: floe_discover_test.audit_log   # rows not estimated yet, ~N',
+        '        # no primary key, nor a column the database stamps on insert or one named like created_at: each run replaces the table, duplicate rows kept',
+        '        mode: full',
         '      - name: floe_discover_test.events   # rows not estimated yet, ~N',
         '        primaryKey: [id]',
         '        # updated_at: named like a last-change time, nullable: rows where it is NULL are seen only by full runs, not indexed: each run scans the table',
@@ -77,6 +105,13 @@ describe('Discover: PostgreSQL', () => {
         '        primaryKey: [order_id, line_no]',
         '        # modified_at: named like a last-change time, nullable: rows where it is NULL are seen only by full runs, not indexed: each run scans the table',
         '        incrementalColumn: modified_at   # assumed stamped by the database clock; a client clock needs lookbackSeconds (README: incremental runs)',
+        '      - name: floe_discover_test.sessions   # rows not estimated yet, ~N',
+        '        # no primary key, nor a column the database stamps on insert or one named like created_at: each run replaces the table, duplicate rows kept',
+        '        mode: full',
+        '      - name: floe_discover_test.tag_links   # rows not estimated yet, ~N',
+        '        # no primary key; unique index tag_links_post_id_tag_key on NOT NULL columns post_id, tag identifies each row, so it serves as the key',
+        '        primaryKey: [post_id, tag]',
+        '        # full mode: no column the database sets on update, nor one named like updated_at',
         '      - name: floe_discover_test.users   # rows not estimated yet, ~N',
         '        primaryKey: [id]',
         '        # last_modified: named like a last-change time, NOT NULL, not indexed: each run scans the table',
@@ -96,10 +131,14 @@ describe('Discover: PostgreSQL', () => {
 
     // Assess
     expect(config.sources[0]?.tables.map((t) => [t.name, t.primaryKey, t.mode, t.partitions])).toEqual([
+      [`${SCHEMA}.access_log`, [], 'append', 1],
       [`${SCHEMA}.accounts`, ['id'], 'incremental', 1],
+      [`${SCHEMA}.audit_log`, [], 'full', 1],
       [`${SCHEMA}.events`, ['id'], 'incremental', 1],
       [`${SCHEMA}.it's "quoted"`, ['code'], 'full', 1],
       [`${SCHEMA}.order_lines`, ['order_id', 'line_no'], 'incremental', 1],
+      [`${SCHEMA}.sessions`, [], 'full', 1],
+      [`${SCHEMA}.tag_links`, ['post_id', 'tag'], 'full', 1],
       [`${SCHEMA}.users`, ['id'], 'incremental', 1],
     ]);
   });
