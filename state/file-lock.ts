@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
-import { link, open, readFile, rename, stat, unlink } from 'node:fs/promises';
+import { closeSync, openSync, readFileSync, unlinkSync, writeSync } from 'node:fs';
+import { link, readFile, rename, stat, unlink } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { StateError } from './errors.js';
 
@@ -18,7 +19,8 @@ interface LockOwner {
   token: string;
 }
 
-function isAlive(pid: number): boolean {
+/** Whether process `pid` runs on this host (EPERM: it does, as another user). */
+export function isAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;
@@ -64,22 +66,44 @@ async function breakLock(lockPath: string, seen: string): Promise<void> {
   await unlink(aside);
 }
 
+/** The last caller queued for each lock path in this process. */
+const queues = new Map<string, Promise<void>>();
+
 /**
  * Run `fn` holding an exclusive lock: a file created with O_EXCL (`wx`) holding
- * pid, host and time. Works across processes on one machine.
+ * pid, host and time. Works across processes on one machine. Callers in the same
+ * process take turns in memory first, so they do not poll the file for each other.
  */
 export async function withFileLock<T>(lockPath: string, options: FileLockOptions, fn: () => Promise<T>): Promise<T> {
-  const owner: LockOwner = { pid: process.pid, hostname: hostname(), createdAt: '', token: randomBytes(8).toString('hex') };
+  // The wait in memory counts against the timeout too: a caller behind a stuck holder gives up in time.
   const deadline = Date.now() + options.timeoutMs;
+  const previous = queues.get(lockPath) ?? Promise.resolve();
+  let done!: () => void;
+  const turn = new Promise<void>((resolve) => { done = resolve; });
+  const mine = previous.then(() => turn);
+  queues.set(lockPath, mine);
+  await previous;
+  try {
+    return await withLockFile(lockPath, options, deadline, fn);
+  } finally {
+    done();
+    if (queues.get(lockPath) === mine) queues.delete(lockPath);
+  }
+}
+
+async function withLockFile<T>(lockPath: string, options: FileLockOptions, deadline: number, fn: () => Promise<T>): Promise<T> {
+  const owner: LockOwner = { pid: process.pid, hostname: hostname(), createdAt: '', token: randomBytes(8).toString('hex') };
   let seen = '';
   for (let attempt = 0; ; attempt += 1) {
     try {
-      const handle = await open(lockPath, 'wx');
+      // Synchronous: a lock is taken and dropped for every write of the state store, and these
+      // calls on a small file cost microseconds where a thread-pool round trip costs tens.
+      const fd = openSync(lockPath, 'wx');
       try {
         owner.createdAt = new Date().toISOString();
-        await handle.writeFile(JSON.stringify(owner), 'utf8');
+        writeSync(fd, JSON.stringify(owner));
       } finally {
-        await handle.close();
+        closeSync(fd);
       }
       break;
     } catch (error) {
@@ -102,7 +126,12 @@ export async function withFileLock<T>(lockPath: string, options: FileLockOptions
   try {
     return await fn();
   } finally {
-    const current = await readFile(lockPath, 'utf8').catch(() => '');
-    if (parseOwner(current)?.token === owner.token) await unlink(lockPath);
+    let current = '';
+    try {
+      current = readFileSync(lockPath, 'utf8');
+    } catch {
+      // Gone: nothing to release.
+    }
+    if (parseOwner(current)?.token === owner.token) unlinkSync(lockPath);
   }
 }
