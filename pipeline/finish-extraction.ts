@@ -1,7 +1,7 @@
 import { FloeError, isRetryable } from '../errors/floe-error.js';
 import { RAW_LANDED, type GlueJobStateChangeEvent, type Manifest } from '../events/index.js';
 import { faultPoint } from '../fault/fault-point.js';
-import type { StateStore } from '../state/index.js';
+import type { RunRecord, StateStore } from '../state/index.js';
 import type { RawStorage } from '../storage/raw-storage.js';
 import { onGlueJobEnded, unknownJobRun } from './expected-run.js';
 import { failRun } from './fail-run.js';
@@ -20,24 +20,40 @@ export class ExtractionFailed extends FloeError {
 }
 
 /**
- * Glue Job State Change → maps the job run back to floe's run and reads its manifest: RawLanded
- * when the job succeeded and wrote one, IngestFailed otherwise. The end of a job run no run
- * recorded, or of a run that already ended, is refused; a second end of the same run is a duplicate.
+ * Glue Job State Change → maps the job run back to floe's runs (one per table it extracted) and
+ * reads each run's manifest: RawLanded for each table that wrote one, whatever became of the job
+ * run (the manifest is written last, so its table landed whole), IngestFailed for each that did
+ * not, with the cause the job recorded for that table (its log), else the job run's own message.
+ * The end of a job run no run recorded is refused; a run that already ended is refused; a second
+ * end of the same run is a duplicate.
  */
 export async function finishExtraction(deps: FinishExtractionDeps, event: GlueJobStateChangeEvent): Promise<Published[]> {
-  const { jobRunId, state: jobState, message } = event.detail;
-  const run = await deps.state.findRunByJobRunId(jobRunId);
-  if (run === null) return [refusal('glue-finished', event, { runId: null, source: null, table: null }, unknownJobRun(jobRunId))];
+  const runs = await deps.state.findRunsByJobRunId(event.detail.jobRunId);
+  if (runs.length === 0) return [refusal('glue-finished', event, { runId: null, source: null, table: null }, unknownJobRun(event.detail.jobRunId))];
+  const outcomes: Published[] = [];
+  for (const run of runs) outcomes.push(...(await finishRun(deps, event, run)));
+  return outcomes;
+}
+
+async function finishRun(deps: FinishExtractionDeps, event: GlueJobStateChangeEvent, run: RunRecord): Promise<Published[]> {
+  const { state: jobState, message } = event.detail;
   const ref: RunRef = { runId: run.runId, source: run.source, table: run.table };
   const verdict = onGlueJobEnded(run, event['replay-name'] !== undefined);
   if (verdict === 'duplicate') return [];
   if (verdict !== 'act') return [refusal('glue-finished', event, ref, verdict.refused)];
   try {
-    // TIMEOUT and STOPPED say nothing about the data: requesting the run again may work. FAILED carries the job's own verdict.
-    if (jobState !== 'SUCCEEDED') return [await failRun(deps.state, ref, 'extract', new ExtractionFailed(message, { retryable: jobState !== 'FAILED', context: ref }))];
     const manifestUrl = deps.raw.manifestUrl(ref.runId);
     const manifest = await deps.raw.readManifest(ref.runId);
-    if (!manifest) return [await failRun(deps.state, ref, 'extract', new ExtractionFailed(`the job succeeded but wrote no manifest at ${manifestUrl}`, { retryable: true, context: ref }))];
+    if (!manifest) {
+      if (jobState === 'SUCCEEDED') return [await failRun(deps.state, ref, 'extract', new ExtractionFailed(`the job succeeded but wrote no manifest at ${manifestUrl}`, { retryable: true, context: ref }))];
+      // TIMEOUT and STOPPED say nothing about the data: requesting the run again may work. FAILED
+      // carries the job's own verdict, per table in its log.
+      const recorded = await deps.raw.readJobError(ref);
+      const failure = recorded === null
+        ? new ExtractionFailed(message, { retryable: jobState !== 'FAILED', context: ref })
+        : new ExtractionFailed(recorded.message, { retryable: recorded.retryable, context: ref });
+      return [await failRun(deps.state, ref, 'extract', failure)];
+    }
     faultPoint('glue-finished:after-manifest-read');
     await recordExtraction(deps.state, ref.runId, manifestUrl, manifest);
     faultPoint('glue-finished:before-raw-landed');
@@ -66,6 +82,8 @@ async function recordExtraction(state: StateStore, runId: string, manifestUrl: s
     rowsExtracted: manifest.totalRows,
     ...(manifest.watermarkHeld ? { watermarkHeld: manifest.watermarkHeld } : {}),
     ...(unseen !== undefined && unseen !== 0 ? { unseenTransactions: { count: unseen, privilege: manifest.openTransactions?.privilege ?? 'the privilege to see them' } } : {}),
+    // What `engine: auto` decides the table's next run by, where the source is out of reach (runtime/aws/recorded-sizer.ts).
+    ...(manifest.sourceSize ? { sourceSize: manifest.sourceSize } : {}),
   });
   await state.recordStep(runId, { name: 'extract', startedAt: manifest.startedAt, finishedAt: manifest.finishedAt, rows: manifest.totalRows });
 }

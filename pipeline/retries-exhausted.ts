@@ -22,7 +22,7 @@ export async function failAfterRetries(state: StateStore, handler: HandlerName, 
   const step = STEP_OF[handler];
   if (step === null) return [];
   const run = event['detail-type'] === GLUE_JOB_STATE_CHANGE
-    ? await state.findRunByJobRunId(event.detail.jobRunId)
+    ? ((await state.findRunsByJobRunId(event.detail.jobRunId))[0] ?? null)
     : event.detail.runId === null ? null : await state.getRun(event.detail.runId);
   if (run === null || run.status !== 'running') return [];
   return [await failRun(state, { runId: run.runId, source: run.source, table: run.table }, step, error)];

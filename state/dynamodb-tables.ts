@@ -4,7 +4,7 @@ import { CreateTableCommand, waitUntilTableExists, type CreateTableCommandInput,
 export interface StateTableNames {
   /** Table config items, one per configured table. */
   tableConfig: string;
-  /** Runtime state per table: watermark, lease, newest run. */
+  /** Runtime state per table (watermark, lease, newest run) and per source (connection slots). */
   runtime: string;
   /** Run history, one item per run. */
   runs: string;
@@ -34,6 +34,7 @@ export const RUNS_BY_REQUESTED_AT = 'byRequestedAt';
  * |-------------|----------------------|-------------------|---------------------------------------|
  * | tableConfig | `pk` = "source/table"| —                 | `TableConfig` fields + `pk`           |
  * | runtime     | `pk` = "source/table"| —                 | `TableState` fields + `pk`            |
+ * | runtime     | `pk` = "slots:source"| —                 | `SourceSlots` fields + `pk`           |
  * | runs        | `runId`              | —                 | `RunRecord` fields + the keys below   |
  *
  * Global secondary indexes on runs (attributes the store adds to each run item):

@@ -9,6 +9,7 @@ import {
   type DynamoDBClient,
   type TransactWriteItem,
 } from '@aws-sdk/client-dynamodb';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { z } from 'zod';
 import { TableConfigSchema, type TableConfig } from '../config/table-config.js';
 import { tableKey } from '../config/tables.js';
@@ -23,6 +24,7 @@ import {
   RunRecordSchema,
   RunStepSchema,
   RunUpdateSchema,
+  SourceSlotsSchema,
   TableStateSchema,
   type LeaseResult,
   type NewRun,
@@ -30,8 +32,11 @@ import {
   type RunRecord,
   type RunStep,
   type RunUpdate,
+  type SlotGrant,
+  type SourceSlots,
   type TableState,
 } from './items.js';
+import { checkSlotRequest, grantSlots, releaseSlots } from './source-slots.js';
 import type { ListRunsQuery, StartRunOptions, StateStore } from './store.js';
 
 export {
@@ -71,9 +76,11 @@ const emptyTableState = (source: string, table: string): TableState => ({ source
  * decides as the local store does, and writes with a condition that holds only
  * if what it read is still true; a lost race reads again. The lease is one
  * conditional write: taken when no run holds it or the holder's lease expired,
- * renewed when the same run holds it. Writes that touch a run and its table's
- * state together are one transaction. Items are validated with the zod schemas
- * when read. Throttling, timeouts and 5xx answers become retryable `StateError`s.
+ * renewed when the same run holds it. A source's connection slots are one item
+ * with a version, replaced only if the version is still the one read. Writes
+ * that touch a run and its table's state together are one transaction. Items
+ * are validated with the zod schemas when read. Throttling, timeouts and 5xx
+ * answers become retryable `StateError`s.
  */
 export class DynamoDbStateStore implements StateStore {
   private readonly now: () => Date;
@@ -353,21 +360,68 @@ export class DynamoDbStateStore implements StateStore {
     return runs.slice(0, limit);
   }
 
-  async findRunByJobRunId(jobRunId: string): Promise<RunRecord | null> {
-    const page = await this.attempt(`find run of Glue job run ${jobRunId}`, () =>
+  async findRunsByJobRunId(jobRunId: string): Promise<RunRecord[]> {
+    const runs: RunRecord[] = [];
+    let startKey: Item | undefined;
+    do {
+      const page = await this.attempt(`find runs of Glue job run ${jobRunId}`, () =>
+        this.client.send(
+          new QueryCommand({
+            TableName: this.tables.runs,
+            IndexName: RUNS_BY_JOB_RUN_ID,
+            KeyConditionExpression: '#jobRunId = :jobRunId',
+            ExpressionAttributeNames: { '#jobRunId': 'jobRunId' },
+            ExpressionAttributeValues: { ':jobRunId': { S: jobRunId } },
+            ...(startKey === undefined ? {} : { ExclusiveStartKey: startKey }),
+          }),
+        ),
+      );
+      for (const item of page.Items ?? []) runs.push(this.parseRun(item));
+      startKey = page.LastEvaluatedKey;
+    } while (startKey !== undefined);
+    return runs.sort((a, b) => Date.parse(a.requestedAt) - Date.parse(b.requestedAt) || (a.runId < b.runId ? -1 : a.runId > b.runId ? 1 : 0));
+  }
+
+  /** One item per source in the runtime table (`items.ts`), replaced only if its version is still the one read. */
+  async acquireSourceSlots(source: string, holder: string, want: number, limit: number, now: Date, ttlMs: number): Promise<SlotGrant> {
+    const request = { source, holder, want, limit, now, ttlMs };
+    checkSlotRequest(request);
+    return this.retryRaces(`connection slots of ${source} for ${holder}`, async () => {
+      const current = await this.getSourceSlots(source);
+      const { next, grant } = grantSlots(current, request);
+      if (next !== null) await this.putSourceSlots(next, current);
+      return grant;
+    }, SLOT_ATTEMPTS);
+  }
+
+  async releaseSourceSlots(source: string, holder: string): Promise<void> {
+    await this.retryRaces(`release of the connection slots of ${source} by ${holder}`, async () => {
+      const current = await this.getSourceSlots(source);
+      const next = releaseSlots(current, holder);
+      if (next !== null) await this.putSourceSlots(next, current);
+    }, SLOT_ATTEMPTS);
+  }
+
+  private async getSourceSlots(source: string): Promise<SourceSlots | null> {
+    const key = sourceSlotsKey(source);
+    const item = await this.getItem(this.tables.runtime, key, `source slots ${key.pk?.S ?? ''}`);
+    return item === null ? null : this.parse(SourceSlotsSchema, item, ['pk'], `${this.tables.runtime} item ${key.pk?.S ?? ''}`);
+  }
+
+  /** Write `next` if the item is still `read` (absent, or at the same version); a lost race is a condition failure. */
+  private async putSourceSlots(next: SourceSlots, read: SourceSlots | null): Promise<void> {
+    const key = sourceSlotsKey(next.source);
+    await this.attempt(`put source slots ${key.pk?.S ?? ''}`, () =>
       this.client.send(
-        new QueryCommand({
-          TableName: this.tables.runs,
-          IndexName: RUNS_BY_JOB_RUN_ID,
-          KeyConditionExpression: '#jobRunId = :jobRunId',
-          ExpressionAttributeNames: { '#jobRunId': 'jobRunId' },
-          ExpressionAttributeValues: { ':jobRunId': { S: jobRunId } },
-          Limit: 1,
+        new PutItemCommand({
+          TableName: this.tables.runtime,
+          Item: { ...toItem(next), ...key },
+          ...(read === null
+            ? { ConditionExpression: 'attribute_not_exists(#pk)', ExpressionAttributeNames: { '#pk': 'pk' } }
+            : { ConditionExpression: '#version = :version', ExpressionAttributeNames: { '#version': 'version' }, ExpressionAttributeValues: { ':version': { N: String(read.version) } } }),
         }),
       ),
     );
-    const found = page.Items?.[0];
-    return found === undefined ? null : this.parseRun(found);
   }
 
   private async requireRun(runId: string): Promise<RunRecord> {
@@ -400,16 +454,18 @@ export class DynamoDbStateStore implements StateStore {
     }
   }
 
-  /** Repeat a read-decide-write round while its conditional write loses a race. */
-  private async retryRaces<T>(what: string, round: () => Promise<T>): Promise<T> {
+  /** Repeat a read-decide-write round while its conditional write loses a race, waiting a little longer, at random, each time. */
+  private async retryRaces<T>(what: string, round: () => Promise<T>, attempts = this.maxAttempts): Promise<T> {
     for (let attempt = 1; ; attempt += 1) {
       try {
         return await round();
       } catch (error) {
         if (!isConditionFailure(error)) throw error;
-        if (attempt >= this.maxAttempts) {
+        if (attempt >= attempts) {
           throw new StateError(`${what}: lost ${attempt} races with concurrent writers; retry later`, { retryable: true, cause: error });
         }
+        // Random, so writers that lost together do not collide again on the next round.
+        await sleep(Math.random() * Math.min(200, 2 ** attempt * 5));
       }
     }
   }
@@ -432,6 +488,13 @@ export class DynamoDbStateStore implements StateStore {
 }
 
 const runtimeKey = (source: string, table: string): Item => ({ pk: { S: tableKey(source, table) } });
+/** A source's slots item, in the runtime table beside the tables' items: a table's key holds a `/`, a source name never does. */
+const sourceSlotsKey = (source: string): Item => ({ pk: { S: `slots:${source}` } });
+/**
+ * Every holder of a source writes its one slots item, so races are likelier than on a table's
+ * items, where one run at a time writes: more rounds before giving up.
+ */
+const SLOT_ATTEMPTS = 24;
 const runKey = (runId: string): Item => ({ runId: { S: runId } });
 const notStarted = (runId: string) => new StateError(`run ${runId} is not in the state store; start it with startRun first`, { retryable: false });
 

@@ -1,12 +1,14 @@
 import { z } from 'zod';
 import { ModeSchema } from '../config/schema.js';
 import { RunIdSchema } from '../events/floe-detail.js';
-import { WatermarkHeldSchema } from '../events/manifest.js';
+import { ManifestSourceSizeSchema, WatermarkHeldSchema } from '../events/manifest.js';
+import { ExtractionEngineSchema } from '../config/extraction-engine.js';
 import { SchemaChangeSchema } from '../events/schema-change.js';
 
 /**
- * The items the state store keeps: the same shapes in the local state file and,
- * later, in DynamoDB. Table config items are {@link ../config/table-config.ts}.
+ * The items the state store keeps: the same shapes in the local store's files
+ * (one file per item, `local-layout.ts`) and in DynamoDB (one item each,
+ * `dynamodb-tables.ts`). Table config items are {@link ../config/table-config.ts}.
  */
 
 /** Run ids name files and manifests, so they follow the extraction job's rule (one rule, with the events'). */
@@ -125,6 +127,12 @@ export const RunUpdateSchema = z.object({
   watermarkHeld: WatermarkHeldSchema.optional(),
   /** Set when floe's role could not see when the source's open transactions started: what to grant. */
   unseenTransactions: z.object({ count: z.int().min(0).nullable(), privilege: z.string().min(1) }).optional(),
+  /** The job that extracted the run: the table's `engine`, or what `auto` chose (config/extraction-engine.ts). */
+  extractionEngine: ExtractionEngineSchema.optional(),
+  /** Why that engine, as `floe run` and `floe status` show it (`engine: spark`, `auto: ~42 GB ≥ 20 GB; 4 × G.1X`). */
+  engineReason: z.string().min(1).optional(),
+  /** The source catalog's estimate of the table when the run read it (the manifest's `sourceSize`). */
+  sourceSize: ManifestSourceSizeSchema.optional(),
 });
 export type RunUpdate = z.infer<typeof RunUpdateSchema>;
 
@@ -153,6 +161,32 @@ export const LeaseResultSchema = z.discriminatedUnion('acquired', [
   z.object({ acquired: z.literal(false), heldBy: RunIdSchema, since: InstantSchema, expiresAt: InstantSchema }),
 ]);
 export type LeaseResult = z.infer<typeof LeaseResultSchema>;
+
+/** One holder's share of a source's connection slots, until it expires. */
+export const SlotHolderSchema = z.object({ holder: z.string().min(1), slots: z.int().min(1), expiresAt: InstantSchema });
+export type SlotHolder = z.infer<typeof SlotHolderSchema>;
+
+/**
+ * The connection slots held on one source, so floe bounds the connections it opens on a source
+ * across processes and Glue job runs. One item per source; `version` grows with every write, so
+ * DynamoDB replaces the item only if nobody changed it since it was read (optimistic locking). A
+ * holder whose `expiresAt` has passed holds nothing; writes drop such holders. Holders are
+ * ordered by name. On DynamoDB the item is in the runtime table, key `pk` = `slots:<source>` (a
+ * table's key always holds a `/`, a source name never does, so the two never meet).
+ *
+ * @example
+ * {"source":"clr","version":7,"holders":[{"holder":"r20251105T120000Z-0a1b2c","slots":2,"expiresAt":"2025-11-05T12:15:00.000Z"}]}
+ */
+export const SourceSlotsSchema = z.object({
+  source: z.string().min(1),
+  version: z.int().min(0),
+  holders: z.array(SlotHolderSchema),
+});
+export type SourceSlots = z.infer<typeof SourceSlotsSchema>;
+
+/** The answer of `acquireSourceSlots`: what the caller now holds (0: none free), and every live holder after the call. */
+export const SlotGrantSchema = z.object({ granted: z.int().min(0), holders: z.array(SlotHolderSchema) });
+export type SlotGrant = z.infer<typeof SlotGrantSchema>;
 
 /** A run error from anything thrown: floe errors keep their name and `retryable`; others count as not retryable. */
 export function runErrorFrom(error: unknown): RunError {

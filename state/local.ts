@@ -1,11 +1,15 @@
-import { mkdir, readFile } from 'node:fs/promises';
+import { mkdir, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { z } from 'zod';
 import { TableConfigSchema, type TableConfig } from '../config/table-config.js';
 import { tableKey } from '../config/tables.js';
-import { removeLeftoverTempFiles, writeFileAtomic } from './atomic-file.js';
+import { removeDeadWritersTempFiles, writeFileAtomic } from './atomic-file.js';
 import { StateError } from './errors.js';
-import { withFileLock } from './file-lock.js';
+import { withFileLock, type FileLockOptions } from './file-lock.js';
+import { itemText, readItem, readItemText } from './local-item-file.js';
+import { LocalLayout } from './local-layout.js';
+import { migrateVersion1 } from './local-migration.js';
+import { addRunEntry, runEntries, runIdsOfJobRun } from './local-run-index.js';
+import { ItemChanges, replayJournal } from './local-transaction.js';
 import {
   NewRunSchema,
   RunErrorSchema,
@@ -13,6 +17,7 @@ import {
   RunRecordSchema,
   RunStepSchema,
   RunUpdateSchema,
+  SourceSlotsSchema,
   TableStateSchema,
   type LeaseResult,
   type NewRun,
@@ -20,18 +25,11 @@ import {
   type RunRecord,
   type RunStep,
   type RunUpdate,
+  type SlotGrant,
   type TableState,
 } from './items.js';
+import { checkSlotRequest, grantSlots, releaseSlots } from './source-slots.js';
 import type { ListRunsQuery, StartRunOptions, StateStore } from './store.js';
-
-/** The whole local state: the same items DynamoDB will hold, keyed the same way. */
-const StateDocumentSchema = z.object({
-  version: z.literal(1),
-  tableConfigs: z.record(z.string(), TableConfigSchema),
-  tables: z.record(z.string(), TableStateSchema),
-  runs: z.record(z.string(), RunRecordSchema),
-});
-type StateDocument = z.infer<typeof StateDocumentSchema>;
 
 export interface LocalStateStoreOptions {
   /** Clock for `finishedAt` and commit times; default the system clock. */
@@ -42,213 +40,283 @@ export interface LocalStateStoreOptions {
   lockStaleMs?: number;
 }
 
-const emptyDocument = (): StateDocument => ({ version: 1, tableConfigs: {}, tables: {}, runs: {} });
 const emptyTableState = (source: string, table: string): TableState => ({ source, table, watermark: null, watermarkRunId: null, activeRun: null });
+const notStarted = (runId: string) => new StateError(`run ${runId} is not in the state store; start it with startRun first`, { retryable: false });
+const byTable = (a: TableConfig, b: TableConfig): number => (a.table < b.table ? -1 : a.table > b.table ? 1 : 0);
 
 /**
- * {@link StateStore} in one JSON document, `FOLDER/state.json`.
+ * {@link StateStore} in a folder, one file per item (the layout is in `local-layout.ts`), so what
+ * an operation costs does not grow with the number of tables or the length of the history.
  *
- * Every mutation takes an exclusive lock file, reads, applies, and replaces the
- * document atomically (temp file, fsync, rename, fsync of the folder), so a
- * crash never leaves a torn `state.json` and conditional writes (the lease) hold
- * across processes. Reads take no lock: they always see a whole document.
+ * Every file is replaced whole (temp file, fsync, rename, fsync of its folder), so readers take no
+ * lock and never see part of an item. Writers take a lock per table (its state and its runs) or per
+ * source (its connection slots), files created with O_EXCL, so conditional writes (the lease, the
+ * watermark commit, the slots) hold across processes; a change of several items goes through the
+ * scope's journal, so a crash never leaves half of it (`local-transaction.ts`). A version-1
+ * `state.json` is migrated when the store is first used (`local-migration.ts`).
  */
 export class LocalStateStore implements StateStore {
-  readonly file: string;
-  private readonly lockFile: string;
+  readonly layout: LocalLayout;
   private readonly now: () => Date;
-  private readonly lockTimeoutMs: number;
-  private readonly lockStaleMs: number;
+  private readonly lock: FileLockOptions;
+  private opened: Promise<void> | undefined;
+  private writable: Promise<void> | undefined;
 
   constructor(readonly folder: string, options: LocalStateStoreOptions = {}) {
-    this.file = join(folder, 'state.json');
-    this.lockFile = join(folder, 'state.json.lock');
+    this.layout = new LocalLayout(folder);
     this.now = options.now ?? (() => new Date());
-    this.lockTimeoutMs = options.lockTimeoutMs ?? 45_000;
-    this.lockStaleMs = options.lockStaleMs ?? 30_000;
+    this.lock = { timeoutMs: options.lockTimeoutMs ?? 45_000, staleMs: options.lockStaleMs ?? 30_000 };
   }
 
   async putTableConfigs(configs: readonly TableConfig[]): Promise<void> {
     const items = configs.map((config) => TableConfigSchema.parse(config));
-    await this.mutate((doc) => {
-      for (const item of items) doc.tableConfigs[tableKey(item.source, item.table)] = item;
-    });
+    await this.openForWriting();
+    // A plain put, as on DynamoDB: the last writer wins, and a config pushed unchanged writes nothing.
+    await Promise.all(
+      items.map(async (item) => {
+        const file = this.layout.tableConfig(item.source, item.table);
+        const text = itemText(item);
+        if ((await readItemText(file)) !== text) await writeFileAtomic(file, text, this.layout.temp);
+      }),
+    );
   }
 
   async getTableConfig(source: string, table: string): Promise<TableConfig | null> {
-    return (await this.read()).tableConfigs[tableKey(source, table)] ?? null;
+    await this.open();
+    return readItem(this.layout.tableConfig(source, table), TableConfigSchema);
   }
 
   async listTableConfigs(source: string): Promise<TableConfig[]> {
-    const configs = Object.values((await this.read()).tableConfigs).filter((config) => config.source === source);
-    return configs.sort((a, b) => (a.table < b.table ? -1 : a.table > b.table ? 1 : 0));
+    await this.open();
+    const folder = this.layout.tableConfigs(source);
+    const names = await readdir(folder).catch((error: NodeJS.ErrnoException) => {
+      if (error.code === 'ENOENT') return [];
+      throw error;
+    });
+    const configs = await Promise.all(names.filter((name) => name.endsWith('.json')).map((name) => readItem(join(folder, name), TableConfigSchema)));
+    return configs.filter((config): config is TableConfig => config !== null).sort(byTable);
   }
 
   async getTableState(source: string, table: string): Promise<TableState> {
-    return (await this.read()).tables[tableKey(source, table)] ?? emptyTableState(source, table);
+    await this.open();
+    return (await readItem(this.layout.runtime(source, table), TableStateSchema)) ?? emptyTableState(source, table);
   }
 
   async acquireLease(source: string, table: string, runId: string, now: Date, ttlMs: number): Promise<LeaseResult> {
     RunIdSchema.parse(runId);
     if (!(ttlMs > 0)) throw new StateError(`lease ttl must be a positive number of milliseconds, got ${ttlMs}`, { retryable: false });
-    return this.mutate((doc) => {
-      const state = tableStateIn(doc, source, table);
+    return this.withTable(source, table, async (changes) => {
+      const file = this.layout.runtime(source, table);
+      const state = (await changes.get(file, TableStateSchema)) ?? emptyTableState(source, table);
       const active = state.activeRun;
       if (active !== null && active.runId !== runId && Date.parse(active.expiresAt) > now.getTime()) {
         return { acquired: false, heldBy: active.runId, since: active.since, expiresAt: active.expiresAt };
       }
       const since = active?.runId === runId ? active.since : now.toISOString();
       const expiresAt = new Date(now.getTime() + ttlMs).toISOString();
-      state.activeRun = { runId, since, expiresAt };
+      changes.put(file, { ...state, activeRun: { runId, since, expiresAt } });
       return { acquired: true, since, expiresAt };
     });
   }
 
   async releaseLease(source: string, table: string, runId: string): Promise<boolean> {
-    return this.mutate((doc) => {
-      const state = doc.tables[tableKey(source, table)];
+    return this.withTable(source, table, async (changes) => {
+      const file = this.layout.runtime(source, table);
+      const state = await changes.get(file, TableStateSchema);
       if (state?.activeRun?.runId !== runId) return false;
-      state.activeRun = null;
+      changes.put(file, { ...state, activeRun: null });
       return true;
     });
   }
 
   async commitWatermark(source: string, table: string, runId: string, watermark: string | null): Promise<{ committed: boolean }> {
     RunIdSchema.parse(runId);
-    return this.mutate((doc) => {
-      const run = doc.runs[runId];
-      if (run !== undefined && (run.source !== source || run.table !== table)) {
+    return this.withTable(source, table, async (changes) => {
+      const runFile = this.layout.run(runId);
+      const run = await changes.get(runFile, RunRecordSchema);
+      if (run !== null && (run.source !== source || run.table !== table)) {
         throw new StateError(`run ${runId} belongs to ${tableKey(run.source, run.table)}, not ${tableKey(source, table)}`, { retryable: false });
       }
-      const state = tableStateIn(doc, source, table);
-      if (run?.watermarkCommittedAt !== undefined || (run === undefined && state.watermarkRunId === runId)) return { committed: false };
-      state.watermark = watermark;
-      state.watermarkRunId = runId;
-      if (run !== undefined) run.watermarkCommittedAt = this.now().toISOString();
+      const stateFile = this.layout.runtime(source, table);
+      const state = (await changes.get(stateFile, TableStateSchema)) ?? emptyTableState(source, table);
+      if (run?.watermarkCommittedAt !== undefined || (run === null && state.watermarkRunId === runId)) return { committed: false };
+      changes.put(stateFile, { ...state, watermark, watermarkRunId: runId });
+      if (run !== null) changes.put(runFile, { ...run, watermarkCommittedAt: this.now().toISOString() });
       return { committed: true };
     });
   }
 
   async startRun(run: NewRun, options: StartRunOptions = {}): Promise<RunRecord> {
     const item = NewRunSchema.parse(run);
-    return this.mutate((doc) => {
-      const existing = doc.runs[item.runId];
-      if (existing !== undefined) {
-        if (existing.source !== item.source || existing.table !== item.table) {
-          throw new StateError(`run ${item.runId} already exists for ${tableKey(existing.source, existing.table)}`, { retryable: false });
+    return this.withTable(item.source, item.table, (changes) =>
+      // The run's own lock too: two tables' starts of one run id must not both create it.
+      this.withLock(`run ${item.runId}`, async () => {
+        const runFile = this.layout.run(item.runId);
+        const existing = await changes.get(runFile, RunRecordSchema);
+        if (existing !== null) {
+          if (existing.source !== item.source || existing.table !== item.table) {
+            throw new StateError(`run ${item.runId} already exists for ${tableKey(existing.source, existing.table)}`, { retryable: false });
+          }
+          return existing;
         }
-        return existing;
-      }
-      const record: RunRecord = { ...item, status: 'running', steps: [] };
-      doc.runs[item.runId] = record;
-      const state = tableStateIn(doc, item.source, item.table);
-      if (options.asLastRun !== false && (state.lastRun === undefined || Date.parse(state.lastRun.requestedAt) <= Date.parse(item.requestedAt))) {
-        state.lastRun = { runId: item.runId, status: 'running', requestedAt: item.requestedAt };
-      }
-      return record;
-    });
+        await addRunEntry(this.layout.runOfTable(item.source, item.table, item.requestedAt, item.runId), item.runId);
+        if (item.jobRunId !== undefined) await addRunEntry(this.layout.runOfJobRun(item.jobRunId, item.runId), item.runId);
+        const record: RunRecord = { ...item, status: 'running', steps: [] };
+        changes.put(runFile, record);
+        const stateFile = this.layout.runtime(item.source, item.table);
+        const state = (await changes.get(stateFile, TableStateSchema)) ?? emptyTableState(item.source, item.table);
+        if (options.asLastRun !== false && (state.lastRun === undefined || Date.parse(state.lastRun.requestedAt) <= Date.parse(item.requestedAt))) {
+          changes.put(stateFile, { ...state, lastRun: { runId: item.runId, status: 'running', requestedAt: item.requestedAt } });
+        }
+        // Committed here, inside the run's lock: the next start of this run id must find the file.
+        await changes.commit();
+        return record;
+      }),
+    );
   }
 
   async recordStep(runId: string, step: RunStep): Promise<void> {
     const item = RunStepSchema.parse(step);
-    await this.mutate((doc) => {
-      const run = runIn(doc, runId);
-      const index = run.steps.findIndex((existing) => existing.name === item.name);
-      if (index === -1) run.steps.push(item);
-      else run.steps[index] = item;
+    await this.withRun(runId, async (run, changes, runFile) => {
+      const steps = [...run.steps];
+      const index = steps.findIndex((existing) => existing.name === item.name);
+      if (index === -1) steps.push(item);
+      else steps[index] = item;
+      changes.put(runFile, { ...run, steps });
     });
   }
 
   async updateRun(runId: string, update: RunUpdate): Promise<void> {
     const item = RunUpdateSchema.parse(update);
-    await this.mutate((doc) => {
-      Object.assign(runIn(doc, runId), item);
+    const fields = Object.fromEntries(Object.entries(item).filter(([, value]) => value !== undefined));
+    await this.withRun(runId, async (run, changes, runFile) => {
+      if (item.jobRunId !== undefined) await addRunEntry(this.layout.runOfJobRun(item.jobRunId, runId), runId);
+      changes.put(runFile, { ...run, ...fields });
     });
   }
 
   async finishRun(runId: string, status: 'succeeded' | 'failed', error?: RunError): Promise<void> {
     const runError = error === undefined ? undefined : RunErrorSchema.parse(error);
-    await this.mutate((doc) => {
-      const run = runIn(doc, runId);
+    await this.withRun(runId, async (run, changes, runFile) => {
       if (run.status === status && run.finishedAt !== undefined) return;
-      run.status = status;
-      run.finishedAt = this.now().toISOString();
-      if (runError === undefined) delete run.error;
-      else run.error = runError;
-      const state = doc.tables[tableKey(run.source, run.table)];
-      if (state?.lastRun?.runId === runId) state.lastRun = { runId, status, requestedAt: run.requestedAt, finishedAt: run.finishedAt };
+      const finished: RunRecord = { ...run, status, finishedAt: this.now().toISOString() };
+      if (runError === undefined) delete finished.error;
+      else finished.error = runError;
+      changes.put(runFile, finished);
+      const stateFile = this.layout.runtime(run.source, run.table);
+      const state = await changes.get(stateFile, TableStateSchema);
+      if (state?.lastRun?.runId === runId) {
+        changes.put(stateFile, { ...state, lastRun: { runId, status, requestedAt: run.requestedAt, finishedAt: finished.finishedAt } });
+      }
     });
   }
 
   async getRun(runId: string): Promise<RunRecord | null> {
-    return (await this.read()).runs[runId] ?? null;
+    await this.open();
+    return readItem(this.layout.run(runId), RunRecordSchema);
   }
 
+  /** Reads only the names of the asked table's index, then the runs it returns. */
   async listRuns(query: ListRunsQuery): Promise<RunRecord[]> {
-    const runs = Object.values((await this.read()).runs).filter(
-      (run) => (query.source === undefined || run.source === query.source) && (query.table === undefined || run.table === query.table),
-    );
-    runs.sort((a, b) => (a.requestedAt === b.requestedAt ? b.runId.localeCompare(a.runId) : Date.parse(b.requestedAt) - Date.parse(a.requestedAt)));
-    return runs.slice(0, Math.max(0, query.limit));
-  }
-
-  async findRunByJobRunId(jobRunId: string): Promise<RunRecord | null> {
-    return Object.values((await this.read()).runs).find((run) => run.jobRunId === jobRunId) ?? null;
-  }
-
-  /** The current document; a missing file is an empty state. */
-  private async read(): Promise<StateDocument> {
-    let text: string;
-    try {
-      text = await readFile(this.file, 'utf8');
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return emptyDocument();
-      throw new StateError(`cannot read ${this.file}`, { retryable: true, cause: error });
-    }
-    let json: unknown;
-    try {
-      json = JSON.parse(text);
-    } catch (error) {
-      throw new StateError(`${this.file} is not valid JSON; floe never writes it in place, so restore it from a backup or delete it to start over`, {
-        retryable: false,
-        cause: error,
+    await this.open();
+    const limit = Math.max(0, query.limit);
+    const entries = await runEntries(this.layout, query);
+    const runs = new Map<string, RunRecord>();
+    for (let next = 0; next < entries.length && runs.size < limit; ) {
+      const batch = entries.slice(next, next + limit - runs.size);
+      next += batch.length;
+      const read = await Promise.all(batch.map((entry) => readItem(this.layout.run(entry.runId), RunRecordSchema)));
+      read.forEach((run, index) => {
+        // An entry whose run was never written (a crash between the two), or is another's, is no run of this listing.
+        if (run === null || Date.parse(run.requestedAt) !== Date.parse(batch[index]?.requestedAt ?? '')) return;
+        if ((query.source === undefined || run.source === query.source) && (query.table === undefined || run.table === query.table)) runs.set(run.runId, run);
       });
     }
-    const parsed = StateDocumentSchema.safeParse(json);
-    if (!parsed.success) {
-      const issue = parsed.error.issues[0];
-      throw new StateError(`${this.file} is not a floe state file (${issue?.path.map(String).join('.') ?? ''}: ${issue?.message ?? 'invalid'})`, {
-        retryable: false,
-        cause: parsed.error,
-      });
-    }
-    return parsed.data;
+    return [...runs.values()];
   }
 
-  /** Lock, read, apply `change`, write atomically if anything changed, unlock. */
-  private async mutate<T>(change: (doc: StateDocument) => T): Promise<T> {
-    await mkdir(this.folder, { recursive: true });
-    return withFileLock(this.lockFile, { timeoutMs: this.lockTimeoutMs, staleMs: this.lockStaleMs }, async () => {
-      await removeLeftoverTempFiles(this.file);
-      const doc = await this.read();
-      const before = JSON.stringify(doc);
-      const result = change(doc);
-      const after = JSON.stringify(doc, null, 2);
-      if (JSON.stringify(doc) !== before) await writeFileAtomic(this.file, `${after}\n`);
+  async findRunsByJobRunId(jobRunId: string): Promise<RunRecord[]> {
+    await this.open();
+    const runs = await Promise.all((await runIdsOfJobRun(this.layout, jobRunId)).map((runId) => this.getRun(runId)));
+    return runs
+      .filter((run): run is RunRecord => run?.jobRunId === jobRunId)
+      .sort((a, b) => Date.parse(a.requestedAt) - Date.parse(b.requestedAt) || (a.runId < b.runId ? -1 : a.runId > b.runId ? 1 : 0));
+  }
+
+  async acquireSourceSlots(source: string, holder: string, want: number, limit: number, now: Date, ttlMs: number): Promise<SlotGrant> {
+    const request = { source, holder, want, limit, now, ttlMs };
+    checkSlotRequest(request);
+    return this.withScope(`source ${source}`, async (changes) => {
+      const file = this.layout.sourceSlots(source);
+      const { next, grant } = grantSlots(await changes.get(file, SourceSlotsSchema), request);
+      if (next !== null) changes.put(file, next);
+      return grant;
+    });
+  }
+
+  async releaseSourceSlots(source: string, holder: string): Promise<void> {
+    await this.withScope(`source ${source}`, async (changes) => {
+      const file = this.layout.sourceSlots(source);
+      const next = releaseSlots(await changes.get(file, SourceSlotsSchema), holder);
+      if (next !== null) changes.put(file, next);
+    });
+  }
+
+  /** Migrate a version-1 state file and clear dead writers' temp files, once per store, before anything is read. */
+  private open(): Promise<void> {
+    this.opened ??= (async () => {
+      await migrateVersion1(this.layout, this.lock);
+      await removeDeadWritersTempFiles(this.layout.temp);
+    })().catch((error: unknown) => {
+      this.opened = undefined;
+      throw error;
+    });
+    return this.opened;
+  }
+
+  /** Reading creates nothing; the first write creates the folders locks and temp files need. */
+  private openForWriting(): Promise<void> {
+    this.writable ??= (async () => {
+      await mkdir(this.layout.locks, { recursive: true });
+      await mkdir(this.layout.temp, { recursive: true });
+      await this.open();
+    })().catch((error: unknown) => {
+      this.writable = undefined;
+      throw error;
+    });
+    return this.writable;
+  }
+
+  private async withLock<T>(scope: string, work: () => Promise<T>): Promise<T> {
+    await this.openForWriting();
+    return withFileLock(this.layout.lock(scope), this.lock, work);
+  }
+
+  /** Lock the scope, finish what a dead writer left in its journal, decide, commit. */
+  private async withScope<T>(scope: string, change: (changes: ItemChanges) => Promise<T>): Promise<T> {
+    return this.withLock(scope, async () => {
+      await replayJournal(this.layout, scope);
+      const changes = new ItemChanges(this.layout, scope);
+      const result = await change(changes);
+      await changes.commit();
       return result;
     });
   }
-}
 
-function tableStateIn(doc: StateDocument, source: string, table: string): TableState {
-  const key = tableKey(source, table);
-  const state = doc.tables[key] ?? emptyTableState(source, table);
-  doc.tables[key] = state;
-  return state;
-}
+  /** A table's state and its runs change under the table's lock. */
+  private withTable<T>(source: string, table: string, change: (changes: ItemChanges) => Promise<T>): Promise<T> {
+    return this.withScope(`table ${tableKey(source, table)}`, change);
+  }
 
-function runIn(doc: StateDocument, runId: string): RunRecord {
-  const run = doc.runs[runId];
-  if (run === undefined) throw new StateError(`run ${runId} is not in the state store; start it with startRun first`, { retryable: false });
-  return run;
+  /** Change a run under its table's lock; its table is read first, without the lock: a run never changes table. */
+  private async withRun(runId: string, change: (run: RunRecord, changes: ItemChanges, runFile: string) => Promise<void>): Promise<void> {
+    const known = await this.getRun(runId);
+    if (known === null) throw notStarted(runId);
+    await this.withTable(known.source, known.table, async (changes) => {
+      const runFile = this.layout.run(runId);
+      const run = await changes.get(runFile, RunRecordSchema);
+      if (run === null) throw notStarted(runId);
+      await change(run, changes, runFile);
+    });
+  }
 }

@@ -1,5 +1,5 @@
 import type { TableConfig } from '../config/table-config.js';
-import type { LeaseResult, NewRun, RunError, RunRecord, RunStep, RunUpdate, TableState } from './items.js';
+import type { LeaseResult, NewRun, RunError, RunRecord, RunStep, RunUpdate, SlotGrant, TableState } from './items.js';
 
 /** How {@link StateStore.startRun} records a run. */
 export interface StartRunOptions {
@@ -18,9 +18,9 @@ export interface ListRunsQuery {
 }
 
 /**
- * Table config and runtime metadata. Locally a state file (`LocalStateStore`);
- * on AWS DynamoDB, with the same items (see `items.ts`). Every mutation is
- * idempotent, because events are delivered at least once.
+ * Table config and runtime metadata. Locally a folder of files, one per item
+ * (`LocalStateStore`); on AWS DynamoDB, with the same items (see `items.ts`).
+ * Every mutation is idempotent, because events are delivered at least once.
  */
 export interface StateStore {
   /** Upsert table config items (pushed from `floe.config.yaml`); tables not listed are left alone. */
@@ -60,6 +60,22 @@ export interface StateStore {
   getRun(runId: string): Promise<RunRecord | null>;
   /** Runs newest first (by `requestedAt`, then run id). */
   listRuns(query: ListRunsQuery): Promise<RunRecord[]>;
-  /** The run whose Glue job run this is (glue-finished maps "Glue Job State Change" back to a floe run). */
-  findRunByJobRunId(jobRunId: string): Promise<RunRecord | null>;
+  /**
+   * The runs a Glue job run was started for (glue-finished maps "Glue Job State Change" back to
+   * floe's runs; one job run may extract several tables, each its own run), oldest first (by
+   * `requestedAt`, then run id); empty when none.
+   */
+  findRunsByJobRunId(jobRunId: string): Promise<RunRecord[]>;
+
+  /**
+   * Hold up to `want` of the `limit` connection slots of `source` for `ttlMs` from `now`, so the
+   * connections floe opens on a source stay bounded across processes and job runs. Grants
+   * `min(want, limit - slots held by other holders whose expiry is after now)`, possibly 0. Asking
+   * again as the same holder renews: the holder then holds what this call granted (asking twice
+   * for 2 holds 2, not 4), with the new expiry. A grant of 0 leaves the holder holding nothing.
+   * Returns the grant and every live holder after the call.
+   */
+  acquireSourceSlots(source: string, holder: string, want: number, limit: number, now: Date, ttlMs: number): Promise<SlotGrant>;
+  /** Give back whatever `holder` holds on `source`; holding nothing is fine. */
+  releaseSourceSlots(source: string, holder: string): Promise<void>;
 }

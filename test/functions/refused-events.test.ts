@@ -1,4 +1,4 @@
-import { mkdir, mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -16,8 +16,8 @@ import { ORDER_COLUMNS, writeFixtureRun } from '../fixtures/warehouse/parquet-ru
 
 /**
  * Events on the bus are claims, checked against the run they name: each handler refuses an event
- * its run cannot have caused, publishing EventRefused and nothing else. The state file is compared
- * byte for byte: no step, no end of the run, no lease released.
+ * its run cannot have caused, publishing EventRefused and nothing else. What the state store holds
+ * is compared whole: no step, no end of the run, no lease released.
  */
 
 const TABLE = { source: 'clr', table: 'clr.orders' };
@@ -39,8 +39,13 @@ async function prepare() {
   const raw = new LocalRawStorage(join(folder, 'raw'));
   const published: Published[] = [];
   const publisher = { publish: async (detailType: string, detail: object) => void published.push({ detailType, detail: detail as Record<string, unknown> }) };
-  const stateFile = (): Promise<string> => readFile(join(folder, 'state', 'state.json'), 'utf8');
-  return { folder, state, raw, published, publisher, stateFile };
+  // Everything the store holds for the tables these tests use: configs, table states, every run.
+  const stateNow = async (): Promise<string> => JSON.stringify({
+    configs: await state.listTableConfigs(TABLE.source),
+    tables: await Promise.all(['clr.orders', 'clr.users'].map((table) => state.getTableState(TABLE.source, table))),
+    runs: await state.listRuns({ limit: 1000 }),
+  });
+  return { folder, state, raw, published, publisher, stateNow };
 }
 
 /** A running run of the table, holding its lease, as start-ingest leaves it (job started, not ended). */
@@ -67,9 +72,9 @@ function expectOneRefusal(published: Published[], handler: string, refused: Floe
 describe('Handlers: an event for a run that is not recorded', () => {
   it('glue-finished refuses the end of a Glue job run no run recorded, naming the job run', async () => {
     // Prepare
-    const { state, raw, published, publisher, stateFile } = await prepare();
+    const { state, raw, published, publisher, stateNow } = await prepare();
     await extractingRun(state, 'r1');
-    const before = await stateFile();
+    const before = await stateNow();
     const fixture = eventFixture('glue-job-state-change');
     const event = parseEvent({ ...fixture, detail: { ...fixture.detail, jobRunId: 'jr_nobody' } });
 
@@ -79,14 +84,14 @@ describe('Handlers: an event for a run that is not recorded', () => {
     // Assess
     expectOneRefusal(published, 'glue-finished', event, 'no run has Glue job run jr_nobody: floe records the job run id of every job it starts');
     expect(published[0]?.detail).toMatchObject({ runId: null, source: null, table: null, jobRunId: 'jr_nobody' });
-    expect(await stateFile()).toBe(before);
+    expect(await stateNow()).toBe(before);
   });
 
   it('load-and-merge refuses a RawLanded of an unknown run, touching no warehouse table', async () => {
     // Prepare
-    const { folder, state, raw, published, publisher, stateFile } = await prepare();
+    const { folder, state, raw, published, publisher, stateNow } = await prepare();
     await extractingRun(state, 'r1');
-    const before = await stateFile();
+    const before = await stateNow();
     const warehouse = await DuckDbWarehouse.open(join(folder, 'warehouse.duckdb'));
     const event = eventOf('raw-landed', { runId: 'r-ghost', ...TABLE, manifestUrl: raw.manifestUrl('r-ghost') });
 
@@ -95,16 +100,16 @@ describe('Handlers: an event for a run that is not recorded', () => {
 
     // Assess
     expectOneRefusal(published, 'load-and-merge', event, 'run r-ghost is not recorded: floe publishes RawLanded only for runs it started');
-    expect(await stateFile()).toBe(before);
+    expect(await stateNow()).toBe(before);
     expect(await warehouse.query("select table_name from information_schema.tables where table_schema in ('raw', 'staging')")).toEqual([]);
     await warehouse.close();
   });
 
   it('build-gold refuses a StageMerged of an unknown run, building nothing', async () => {
     // Prepare
-    const { folder, state, published, publisher, stateFile } = await prepare();
+    const { folder, state, published, publisher, stateNow } = await prepare();
     await extractingRun(state, 'r1');
-    const before = await stateFile();
+    const before = await stateNow();
     const goldDir = join(folder, 'gold');
     await mkdir(goldDir);
     await writeFile(join(goldDir, 'totals.sql'), 'select 1 as one');
@@ -116,15 +121,15 @@ describe('Handlers: an event for a run that is not recorded', () => {
 
     // Assess
     expectOneRefusal(published, 'build-gold', event, 'run r-ghost is not recorded: floe publishes StageMerged only for runs it started');
-    expect(await stateFile()).toBe(before);
+    expect(await stateNow()).toBe(before);
     expect(await warehouse.query("select table_name from information_schema.tables where table_schema = 'gold'")).toEqual([]);
     await warehouse.close();
   });
 
   it('check-after-merge refuses a StageMerged of an unknown run, checking nothing', async () => {
     // Prepare
-    const { state, published, publisher, stateFile } = await prepare();
-    const before = await stateFile();
+    const { state, published, publisher, stateNow } = await prepare();
+    const before = await stateNow();
     const checked: string[] = [];
     const event = eventOf('stage-merged', { runId: 'r-ghost', ...TABLE });
 
@@ -134,19 +139,19 @@ describe('Handlers: an event for a run that is not recorded', () => {
     // Assess
     expectOneRefusal(published, 'check-after-merge', event, 'run r-ghost is not recorded: floe publishes StageMerged only for runs it started');
     expect(checked).toEqual([]);
-    expect(await stateFile()).toBe(before);
+    expect(await stateNow()).toBe(before);
   });
 
   it('start-ingest refuses an IngestRequested naming the run id of another table\'s run, starting no job', async () => {
     // Prepare: r1 extracts clr.orders; a request for clr.users reuses its id (an unknown run id is a new run, which start-ingest starts)
-    const { state, published, publisher, stateFile, folder } = await prepare();
+    const { state, published, publisher, stateNow, folder } = await prepare();
     await state.putTableConfigs([{ source: 'clr', table: 'clr.users', engine: 'postgres', primaryKey: ['id'], mode: 'full', partitions: 1, lookbackSeconds: 0 }]);
     await state.startRun({ runId: 'r1', ...TABLE, mode: 'incremental', requestedAt: NOW });
     await state.acquireLease(TABLE.source, TABLE.table, 'r1', new Date(), 60_000);
-    const before = await stateFile();
+    const before = await stateNow();
     const started: Record<string, string>[] = [];
     const handler = createStartIngest({
-      state, publisher, rawRoot: join(folder, 'raw'), connectionFor: () => 'postgresql://127.0.0.1/db', leaseTtlMs: 60_000,
+      state, publisher, raw: new LocalRawStorage(join(folder, 'raw')), connectionFor: () => 'postgresql://127.0.0.1/db', leaseTtlMs: 60_000,
       jobs: { jobName: 'floe-extract', startJobRun: async (args) => (started.push(args), { jobRunId: 'jr_1' }) },
     });
     const event = eventOf('ingest-requested', { runId: 'r1', source: 'clr', table: 'clr.users' });
@@ -157,16 +162,16 @@ describe('Handlers: an event for a run that is not recorded', () => {
     // Assess
     expectOneRefusal(published, 'start-ingest', event, 'run r1 is a run of clr/clr.orders, not of clr/clr.users');
     expect(started).toEqual([]);
-    expect(await stateFile()).toBe(before);
+    expect(await stateNow()).toBe(before);
   });
 });
 
 describe('Handler: build-gold and a StageMerged its run cannot have caused', () => {
   it('refuses StageMerged { noChange: true } for a run still extracting: the run goes on, its lease held', async () => {
     // Prepare
-    const { folder, state, published, publisher, stateFile } = await prepare();
+    const { folder, state, published, publisher, stateNow } = await prepare();
     await extractingRun(state, 'r1');
-    const before = await stateFile();
+    const before = await stateNow();
     const warehouse = await DuckDbWarehouse.open(join(folder, 'warehouse.duckdb'));
     const event = eventOf('stage-merged', { runId: 'r1', ...TABLE, noChange: true });
 
@@ -175,7 +180,7 @@ describe('Handler: build-gold and a StageMerged its run cannot have caused', () 
 
     // Assess
     expectOneRefusal(published, 'build-gold', event, 'run r1 has not merged (it is running; steps: start-ingest), so no StageMerged of it can be true');
-    expect(await stateFile()).toBe(before);
+    expect(await stateNow()).toBe(before);
     expect(await state.getRun('r1')).toMatchObject({ status: 'running' });
     expect((await state.getTableState(TABLE.source, TABLE.table)).activeRun).toMatchObject({ runId: 'r1' });
     await warehouse.close();
@@ -185,9 +190,9 @@ describe('Handler: build-gold and a StageMerged its run cannot have caused', () 
 describe('Handlers: an event the state of its run rules out', () => {
   it('load-and-merge refuses a RawLanded for a run still extracting (no manifest recorded): the run goes on, its lease held', async () => {
     // Prepare
-    const { folder, state, raw, published, publisher, stateFile } = await prepare();
+    const { folder, state, raw, published, publisher, stateNow } = await prepare();
     await extractingRun(state, 'r1');
-    const before = await stateFile();
+    const before = await stateNow();
     const warehouse = await DuckDbWarehouse.open(join(folder, 'warehouse.duckdb'));
     const event = eventOf('raw-landed', { runId: 'r1', ...TABLE, manifestUrl: raw.manifestUrl('r1') });
 
@@ -196,14 +201,14 @@ describe('Handlers: an event the state of its run rules out', () => {
 
     // Assess
     expectOneRefusal(published, 'load-and-merge', event, 'run r1 has no manifest recorded: its extraction was not seen to finish (steps: start-ingest)');
-    expect(await stateFile()).toBe(before);
+    expect(await stateNow()).toBe(before);
     expect((await state.getTableState(TABLE.source, TABLE.table)).activeRun).toMatchObject({ runId: 'r1' });
     await warehouse.close();
   });
 
   it('glue-finished refuses the end of a job whose run already ended (unlocked), and drops a second end once one was seen', async () => {
     // Prepare: r1 ended by floe unlock while its job ran; r2's job end was already handled
-    const { state, raw, published, publisher, stateFile } = await prepare();
+    const { state, raw, published, publisher, stateNow } = await prepare();
     await extractingRun(state, 'r1');
     await state.finishRun('r1', 'failed', { name: 'Unlocked', message: 'unlocked by floe unlock', retryable: true });
     await state.releaseLease(TABLE.source, TABLE.table, 'r1');
@@ -211,7 +216,7 @@ describe('Handlers: an event the state of its run rules out', () => {
     await state.updateRun('r2', { jobRunId: 'jr_r2' });
     await state.recordStep('r2', { name: 'extract', startedAt: NOW, error: { name: 'ExtractionFailed', message: 'connection refused', retryable: false } });
     await state.finishRun('r2', 'failed');
-    const before = await stateFile();
+    const before = await stateNow();
     const fixture = eventFixture('glue-job-state-change');
     const ended = (jobRunId: string) => parseEvent({ ...fixture, detail: { ...fixture.detail, jobRunId } });
     const handler = createGlueFinished({ state, raw, publisher });
@@ -223,7 +228,7 @@ describe('Handlers: an event the state of its run rules out', () => {
     // Assess
     expectOneRefusal(published, 'glue-finished', ended('jr_r1'), 'run r1 already ended (failed) before the end of its job was seen');
     expect(published[0]?.detail).toMatchObject({ runId: 'r1', source: 'clr', table: 'clr.orders', jobRunId: 'jr_r1' });
-    expect(await stateFile()).toBe(before);
+    expect(await stateNow()).toBe(before);
   });
 });
 
@@ -250,12 +255,12 @@ describe('Handler: load-and-merge and a manifest that is not the event\'s run', 
     ['another table', { runId: 'r1', table: 'clr.users' }, 'names table clr.users;'],
   ])('refuses a RawLanded whose manifest names %s, with nothing loaded and the run left as it was', async (_name, names, named) => {
     // Prepare: r1's job ended and glue-finished recorded its manifest, which now names something else
-    const { folder, state, raw, published, publisher, stateFile } = await prepare();
+    const { folder, state, raw, published, publisher, stateNow } = await prepare();
     const warehouse = await DuckDbWarehouse.open(join(folder, 'warehouse.duckdb'));
     await extractingRun(state, 'r1');
     await manifestAtR1(raw, warehouse, names);
     await state.updateRun('r1', { manifestUrl: raw.manifestUrl('r1'), rowsExtracted: 1 });
-    const before = await stateFile();
+    const before = await stateNow();
     const event = eventOf('raw-landed', { runId: 'r1', ...TABLE, manifestUrl: raw.manifestUrl('r1') });
 
     // Act
@@ -263,7 +268,7 @@ describe('Handler: load-and-merge and a manifest that is not the event\'s run', 
 
     // Assess
     expectOneRefusal(published, 'load-and-merge', event, new RegExp(`^manifest .*r1\\.json ${named} the event names run r1 of clr/clr\\.orders$`));
-    expect(await stateFile()).toBe(before);
+    expect(await stateNow()).toBe(before);
     expect(await warehouse.query("select table_name from information_schema.tables where table_schema in ('raw', 'staging')")).toEqual([]);
     await warehouse.close();
   });

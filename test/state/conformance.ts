@@ -1,6 +1,7 @@
 import { describeLeaseContention } from './conformance/lease-contention.js';
 import { describeLease } from './conformance/lease.js';
 import { describeRunHistory } from './conformance/run-history.js';
+import { describeSourceSlots } from './conformance/source-slots.js';
 import type { StoreFactory } from './conformance/store-factory.js';
 import { describeTableConfig } from './conformance/table-config.js';
 import { describeWatermark } from './conformance/watermark.js';
@@ -17,4 +18,5 @@ export function describeStateStore(name: string, freshStore: StoreFactory): void
   describeWatermark(name, freshStore);
   describeRunHistory(name, freshStore);
   describeLeaseContention(name, freshStore);
+  describeSourceSlots(name, freshStore);
 }

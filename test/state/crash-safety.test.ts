@@ -1,10 +1,11 @@
 import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { LocalStateStore } from '../../state/local.js';
-import { exited, forkScript, tempFolder } from './helpers.js';
+import { crashingWriter, exited, forkScript, tempFolder } from './helpers.js';
 
 const started = { source: 'clr', table: 'users', mode: 'full' as const, requestedAt: '2025-11-05T12:00:00.000Z' };
+const USERS_LOCK = 'table clr/users';
 
 /** A store with one committed watermark, and its folder. */
 async function storeWithState(options: ConstructorParameters<typeof LocalStateStore>[1] = {}): Promise<LocalStateStore> {
@@ -13,56 +14,56 @@ async function storeWithState(options: ConstructorParameters<typeof LocalStateSt
   return store;
 }
 
-describe('State: crash safety of the local state file', () => {
-  it('ignores a garbage temp file beside state.json and removes it on the next write', async () => {
+describe('State: crash safety of the local state store', () => {
+  it('recovers from a writer that died mid-write holding a table’s lock: item intact, lock broken once stale, temp file removed', async () => {
     // Prepare
     const store = await storeWithState();
-    const garbage = join(store.folder, `state.json.${process.pid}.0badc0ffee00.tmp`);
-    await writeFile(garbage, '{"version": 1, "tables": {"clr/us');
-
-    // Act
-    const before = await store.getTableState('clr', 'users');
-    await store.startRun({ runId: 'run-2', ...started });
-
-    // Assess
-    expect(before.watermark).toBe('100');
-    expect(await readdir(store.folder)).toEqual(['state.json']);
-  });
-
-  it('recovers from a writer that crashed mid-write holding the lock: state intact, lock broken once stale', async () => {
-    // Prepare
-    const store = await storeWithState({ lockStaleMs: 300 });
-    const child = await forkScript(
-      `import { open } from 'node:fs/promises';
-       import { withFileLock } from 'ROOT/state/file-lock.ts';
-       const [folder] = process.argv.slice(2);
-       await withFileLock(folder + '/state.json.lock', { timeoutMs: 5000, staleMs: 30000 }, async () => {
-         const temp = await open(folder + '/state.json.' + process.pid + '.abcdef012345.tmp', 'wx');
-         await temp.write('{"version":1,"tableConfigs":{},"tables":{"clr/users":{"watermark":"9');
-         process.exit(1); // the crash: no fsync, no rename, no unlock
-       });`,
-      [store.folder],
-    );
-    await exited(child);
-    const leftovers = await readdir(store.folder);
+    const died = await crashingWriter(store.folder, '/runtime/', '', `await store.acquireLease('clr', 'users', 'run-9', new Date(), 60000);`);
+    const leftTemp = await readdir(store.layout.temp);
+    const leftLocks = await readdir(store.layout.locks);
 
     // Act
     const during = await store.getTableState('clr', 'users');
-    const lease = await store.acquireLease('clr', 'users', 'run-2', new Date(), 60_000);
+    const next = new LocalStateStore(store.folder, { lockStaleMs: 300 });
+    const lease = await next.acquireLease('clr', 'users', 'run-2', new Date(), 60_000);
 
     // Assess
-    expect(leftovers.sort()).toEqual(['state.json', `state.json.${String(child.pid)}.abcdef012345.tmp`, 'state.json.lock']);
-    expect(during.watermark).toBe('100');
+    expect(died).toBe(9);
+    expect(leftTemp).toHaveLength(1);
+    expect(leftLocks).toEqual([basename(store.layout.lock(USERS_LOCK))]);
+    expect(during).toMatchObject({ watermark: '100', activeRun: null });
     expect(lease.acquired).toBe(true);
-    expect(await store.getTableState('clr', 'users')).toMatchObject({ watermark: '100', activeRun: { runId: 'run-2' } });
-    expect(await readdir(store.folder)).toEqual(['state.json']);
+    expect(await next.getTableState('clr', 'users')).toMatchObject({ watermark: '100', activeRun: { runId: 'run-2' } });
+    expect(await readdir(store.layout.temp)).toEqual([]);
+    expect(await readdir(store.layout.locks)).toEqual([]);
+  });
+
+  it('finishes a change of two items that a crash cut in half before the table is decided on again', async () => {
+    // Prepare: run-2's commit died with the table's watermark written and the run not yet marked
+    const store = await storeWithState({ lockStaleMs: 300 });
+    const newRun = (runId: string) => `await store.startRun({ runId: '${runId}', source: 'clr', table: 'users', mode: 'incremental', requestedAt: '2025-11-05T12:00:00.000Z' });`;
+    const died = await crashingWriter(store.folder, '/runs/', `${newRun('run-2')} ${newRun('run-3')}`, `await store.commitWatermark('clr', 'users', 'run-2', '200');`);
+    const halfway = [(await store.getTableState('clr', 'users')).watermarkRunId, (await store.getRun('run-2'))?.watermarkCommittedAt];
+
+    // Act: a later run commits, then run-2's commit is delivered again
+    const later = await store.commitWatermark('clr', 'users', 'run-3', '300');
+    const replayed = await store.commitWatermark('clr', 'users', 'run-2', '200');
+
+    // Assess: the watermark never went back to 200
+    expect(died).toBe(9);
+    expect(halfway).toEqual(['run-2', undefined]);
+    expect(later).toEqual({ committed: true });
+    expect(replayed).toEqual({ committed: false });
+    expect(await store.getTableState('clr', 'users')).toMatchObject({ watermark: '300', watermarkRunId: 'run-3' });
+    expect((await store.getRun('run-2'))?.watermarkCommittedAt).toEqual(expect.any(String));
+    expect(await readdir(store.layout.locks)).toEqual([]);
   });
 
   it('waits for a live holder and gives up with a retryable error naming it', async () => {
     // Prepare
     const store = await storeWithState({ lockTimeoutMs: 200 });
     const lock = { pid: process.pid, hostname: hostname(), createdAt: new Date().toISOString(), token: 'held-by-test' };
-    await writeFile(join(store.folder, 'state.json.lock'), JSON.stringify(lock));
+    await writeFile(store.layout.lock(USERS_LOCK), JSON.stringify(lock));
 
     // Act
     const act = store.startRun({ runId: 'run-2', ...started });
@@ -71,7 +72,7 @@ describe('State: crash safety of the local state file', () => {
     await expect(act).rejects.toMatchObject({
       name: 'StateError',
       retryable: true,
-      message: `${join(store.folder, 'state.json.lock')} is held by pid ${process.pid} on ${hostname()} since ${lock.createdAt}; gave up after 200 ms (delete it if no floe process is running)`,
+      message: `${store.layout.lock(USERS_LOCK)} is held by pid ${process.pid} on ${hostname()} since ${lock.createdAt}; gave up after 200 ms (delete it if no floe process is running)`,
     });
   });
 
@@ -81,7 +82,7 @@ describe('State: crash safety of the local state file', () => {
     const child = await forkScript('process.exit(0);', []);
     await exited(child);
     const lock = { pid: child.pid, hostname: hostname(), createdAt: new Date(Date.now() - 31_000).toISOString(), token: 'dead' };
-    await writeFile(join(store.folder, 'state.json.lock'), JSON.stringify(lock));
+    await writeFile(store.layout.lock(USERS_LOCK), JSON.stringify(lock));
 
     // Act
     await store.startRun({ runId: 'run-2', ...started });
@@ -90,12 +91,10 @@ describe('State: crash safety of the local state file', () => {
     expect(await store.getRun('run-2')).toMatchObject({ status: 'running' });
   });
 
-  it('says a state.json that is not JSON is not floe’s doing, without retrying', async () => {
+  it('says an item that is not JSON is not floe’s doing, naming the file, without retrying', async () => {
     // Prepare
-    const folder = join(await tempFolder(), 'state');
-    await mkdir(folder);
-    await writeFile(join(folder, 'state.json'), '{"version": 1, "tabl');
-    const store = new LocalStateStore(folder);
+    const store = await storeWithState();
+    await writeFile(store.layout.runtime('clr', 'users'), '{"source": "clr", "tabl');
 
     // Act
     const act = store.getTableState('clr', 'users');
@@ -104,18 +103,37 @@ describe('State: crash safety of the local state file', () => {
     await expect(act).rejects.toMatchObject({
       name: 'StateError',
       retryable: false,
-      message: `${join(folder, 'state.json')} is not valid JSON; floe never writes it in place, so restore it from a backup or delete it to start over`,
+      message: `${store.layout.runtime('clr', 'users')} is not valid JSON; floe writes every state file whole (a temp file renamed over it), so restore it from a backup or delete it`,
     });
   });
 
-  it('writes state.json as whole, readable JSON', async () => {
+  it('writes each item as whole, readable JSON in its own file', async () => {
     // Prepare
     const store = await storeWithState();
+    await store.putTableConfigs([{ source: 'clr', table: 'users', engine: 'postgres', primaryKey: ['id'], mode: 'full', partitions: 1, lookbackSeconds: 0 }]);
 
     // Act
-    const text = await readFile(join(store.folder, 'state.json'), 'utf8');
+    const state = await readFile(store.layout.runtime('clr', 'users'), 'utf8');
+    const config = await readFile(store.layout.tableConfig('clr', 'users'), 'utf8');
 
     // Assess
-    expect(JSON.parse(text)).toMatchObject({ version: 1, tables: { 'clr/users': { watermark: '100' } } });
+    expect(JSON.parse(state)).toEqual({ source: 'clr', table: 'users', watermark: '100', watermarkRunId: 'run-1', activeRun: null });
+    expect(JSON.parse(config)).toMatchObject({ source: 'clr', table: 'users', primaryKey: ['id'] });
+  });
+
+  it('reads a folder it may not write without creating anything in it', async () => {
+    // Prepare
+    const folder = join(await tempFolder(), 'state');
+    await mkdir(folder);
+    const store = new LocalStateStore(folder);
+
+    // Act
+    const state = await store.getTableState('clr', 'users');
+    const runs = await store.listRuns({ limit: 10 });
+
+    // Assess
+    expect(state.watermark).toBeNull();
+    expect(runs).toEqual([]);
+    expect(await readdir(folder)).toEqual([]);
   });
 });

@@ -44,3 +44,30 @@ export function exited(child: ChildProcess): Promise<number | null> {
     else child.once('exit', (code) => resolve(code));
   });
 }
+
+/**
+ * A child that opens the store in `folder`, runs `prepare`, then runs `act` and dies (SIGKILL: no
+ * finally, no unlock) at the first rename of a file whose path holds `dieAt` — after that file was
+ * written whole to its temp file, before it replaced anything.
+ */
+export async function crashingWriter(folder: string, dieAt: string, prepare: string, act: string): Promise<number | null> {
+  const child = await forkScript(
+    `import fs from 'node:fs';
+     import { syncBuiltinESMExports } from 'node:module';
+     import { LocalStateStore } from 'ROOT/state/local.ts';
+     const [folder, dieAt] = process.argv.slice(2);
+     const store = new LocalStateStore(folder);
+     ${prepare}
+     const rename = fs.renameSync;
+     fs.renameSync = (from, to) => {
+       if (String(to).includes(dieAt)) process.kill(process.pid, 'SIGKILL');
+       return rename(from, to);
+     };
+     syncBuiltinESMExports();
+     ${act}
+     process.exit(3); // not reached when the crash happened`,
+    [folder, dieAt],
+  );
+  await exited(child);
+  return child.signalCode === 'SIGKILL' ? 9 : child.exitCode;
+}

@@ -1,6 +1,6 @@
-import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { LeaseResult } from '../../state/items.js';
+import { LocalStateStore } from '../../state/local.js';
 import { exited, forkScript, nextMessage, tempFolder } from './helpers.js';
 
 const ROUNDS = 50;
@@ -36,13 +36,13 @@ describe('State: lease across processes', () => {
     await Promise.all(children.map((child) => exited(child)));
 
     // Assess
-    const state = JSON.parse(await readFile(join(folder, 'state.json'), 'utf8')) as { tables: Record<string, { activeRun: { runId: string } }> };
-    rounds.forEach((answers, round) => {
+    const store = new LocalStateStore(folder);
+    for (const [round, answers] of rounds.entries()) {
       const winners = answers.filter((answer) => answer.acquired);
       const losers = answers.filter((answer) => !answer.acquired);
       expect(winners).toHaveLength(1);
-      const holder = state.tables[`race/t${round}`]?.activeRun.runId;
+      const holder = (await store.getTableState('race', `t${round}`)).activeRun?.runId;
       expect(losers).toEqual([expect.objectContaining({ acquired: false, heldBy: holder })]);
-    });
+    }
   });
 });

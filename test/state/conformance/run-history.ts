@@ -45,13 +45,17 @@ export function describeRunHistory(name: string, freshStore: StoreFactory): void
       await store.startRun(run('run-c', '2025-11-05T14:00:00.000Z'));
       await store.startRun(run('run-o', '2025-11-05T15:00:00.000Z', 'orders'));
 
+      await store.startRun(run('run-d', '2025-11-05T13:00:00.000Z'));
+
       // Act
       const users = await store.listRuns({ source: 'clr', table: 'users', limit: 10 });
       const newestTwo = await store.listRuns({ limit: 2 });
+      const ofSource = await store.listRuns({ source: 'clr', limit: 3 });
 
-      // Assess
-      expect(users.map((r) => r.runId)).toEqual(['run-c', 'run-b', 'run-a']);
+      // Assess: runs requested at the same time by run id, newest first
+      expect(users.map((r) => r.runId)).toEqual(['run-c', 'run-d', 'run-b', 'run-a']);
       expect(newestTwo.map((r) => r.runId)).toEqual(['run-o', 'run-c']);
+      expect(ofSource.map((r) => r.runId)).toEqual(['run-o', 'run-c', 'run-d']);
     });
 
     it('replaces a step recorded twice under the same name', async () => {
@@ -71,20 +75,38 @@ export function describeRunHistory(name: string, freshStore: StoreFactory): void
       ]);
     });
 
-    it('finds a run by its Glue job run id', async () => {
-      // Prepare
+    it('finds every run of a Glue job run, oldest first, and none for a job run no run names', async () => {
+      // Prepare: one job run extracting three tables, each its own run; run-1 has no job run
       const store = await freshStore();
       await store.startRun(run('run-1', '2025-11-05T12:00:00.000Z'));
-      await store.startRun(run('run-2', '2025-11-05T13:00:00.000Z'));
-      await store.updateRun('run-2', { jobRunId: 'jr_abc', manifestUrl: 's3://bucket/raw/_manifests/run-2.json' });
+      await store.startRun(run('run-c', '2025-11-05T13:00:00.000Z', 'coupons'));
+      await store.startRun(run('run-a', '2025-11-05T13:00:00.000Z', 'orders'));
+      await store.startRun({ ...run('run-b', '2025-11-05T12:30:00.000Z', 'items'), jobRunId: 'jr_abc' });
+      await store.updateRun('run-c', { jobRunId: 'jr_abc', manifestUrl: 's3://bucket/raw/_manifests/run-c.json' });
+      await store.updateRun('run-a', { jobRunId: 'jr_abc' });
 
       // Act
-      const found = await store.findRunByJobRunId('jr_abc');
-      const missing = await store.findRunByJobRunId('jr_zzz');
+      const found = await store.findRunsByJobRunId('jr_abc');
+      const missing = await store.findRunsByJobRunId('jr_zzz');
+
+      // Assess: by requestedAt, then run id
+      expect(found.map((r) => r.runId)).toEqual(['run-b', 'run-a', 'run-c']);
+      expect(found[2]).toMatchObject({ runId: 'run-c', table: 'coupons', jobRunId: 'jr_abc', manifestUrl: 's3://bucket/raw/_manifests/run-c.json' });
+      expect(missing).toEqual([]);
+    });
+
+    it('finds a run under its new Glue job run id only, once the id is replaced', async () => {
+      // Prepare: the first job start was lost and the run started a second one
+      const store = await freshStore();
+      await store.startRun(run('run-1', '2025-11-05T12:00:00.000Z'));
+      await store.updateRun('run-1', { jobRunId: 'jr_first' });
+
+      // Act
+      await store.updateRun('run-1', { jobRunId: 'jr_second' });
 
       // Assess
-      expect(found).toMatchObject({ runId: 'run-2', jobRunId: 'jr_abc', manifestUrl: 's3://bucket/raw/_manifests/run-2.json' });
-      expect(missing).toBeNull();
+      expect(await store.findRunsByJobRunId('jr_first')).toEqual([]);
+      expect((await store.findRunsByJobRunId('jr_second')).map((r) => r.runId)).toEqual(['run-1']);
     });
 
     it('keeps the schema changes of a run as recorded', async () => {
