@@ -36,6 +36,10 @@ What fakesnow is taught (each a documented rule, cited):
   transaction and writes fakesnow's own catalog (a second DuckDB database, which one transaction
   may not write beside the target). The scratch table is kept out of both
   (https://docs.snowflake.com/en/sql-reference/transactions: DML, MERGE included, runs inside one).
+- An ARRAY column is ARRAY in information_schema.columns (DATA_TYPE), as Snowflake lists it
+  (https://docs.snowflake.com/en/sql-reference/info-schema/columns); fakesnow keeps ARRAY, OBJECT
+  and VARIANT alike as DuckDB JSON and lists all three as VARIANT. A column declared ARRAY is marked
+  with a DuckDB column comment, and the columns view reads the mark.
 - CREATE PROCEDURE: fakesnow has no stored procedures. The statement is answered as a success and
   kept (GET /floe-test/procedures) so tests compare it with the golden SQL; nothing is created, and
   CALL still fails.
@@ -54,6 +58,7 @@ from typing import Any
 
 import fakesnow.copy_into as copy_module
 import fakesnow.cursor as cursor_module
+import fakesnow.info_schema as info_module
 import fakesnow.server as server
 import fakesnow.transforms.stage as stage_module
 import pyarrow as pa
@@ -99,10 +104,47 @@ _transform = cursor_module.FakeSnowflakeCursor._transform
 
 
 def transform(self: Any, expression: exp.Expr, params: Any) -> exp.Expr:
+    declared_arrays.set(arrays_declared(expression))
     return _transform(self, expression.transform(binary_without_length, copy=False), params)
 
 
 cursor_module.FakeSnowflakeCursor._transform = transform  # type: ignore[method-assign]
+
+# ---------------------------------------------------------------- ARRAY columns in information_schema
+
+ARRAY_MARK = "floe-test: declared ARRAY"
+# The ARRAY columns a CREATE TABLE or ALTER TABLE … ADD COLUMN being run declares, by name.
+declared_arrays: contextvars.ContextVar[list[str]] = contextvars.ContextVar("declared_arrays", default=[])
+_VARIANT_CASE = "when columns.data_type='JSON' then 'VARIANT'"
+if _VARIANT_CASE not in info_module.SQL_CREATE_GLOBAL_INFORMATION_SCHEMA_COLUMNS_VIEW:
+    raise RuntimeError("fakesnow's information_schema.columns view changed: update fakesnow_server.py's ARRAY mark")
+_ARRAY_CASE = f"when columns.data_type='JSON' and ddb_columns.comment = '{ARRAY_MARK}' then 'ARRAY' "
+_COLUMNS_VIEW = info_module.SQL_CREATE_GLOBAL_INFORMATION_SCHEMA_COLUMNS_VIEW.replace(_VARIANT_CASE, _ARRAY_CASE + _VARIANT_CASE)
+info_module.SQL_CREATE_GLOBAL_INFORMATION_SCHEMA_COLUMNS_VIEW = _COLUMNS_VIEW
+# The server's shared instance made its views when fakesnow.server was imported: made again, with the mark.
+server.shared_fs.duck_conn.execute(_COLUMNS_VIEW.replace("create view if not exists", "create or replace view"))
+
+
+def arrays_declared(expression: exp.Expr) -> list[str]:
+    if not isinstance(expression, (exp.Create, exp.Alter)):
+        return []
+    return [
+        column.name
+        for column in expression.find_all(exp.ColumnDef)
+        if isinstance(column.args.get("kind"), exp.DataType) and column.args["kind"].this == exp.DataType.Type.ARRAY
+    ]
+
+
+def mark_arrays(self: Any, transformed: exp.Expr) -> None:
+    names = declared_arrays.get()
+    declared_arrays.set([])
+    table = transformed.find(exp.Table)
+    if not names or table is None:
+        return
+    for name in names:
+        column = exp.to_identifier(name, quoted=True).sql(dialect="duckdb")
+        self._duck_conn.execute(f"COMMENT ON COLUMN {table.sql(dialect='duckdb')}.{column} IS '{ARRAY_MARK}'")
+
 
 # ---------------------------------------------------------------- COPY INTO
 
@@ -209,7 +251,9 @@ _execute = cursor_module.FakeSnowflakeCursor._execute
 def execute(self: Any, transformed: exp.Expr, params: Any = None) -> None:
     scratch = isinstance(transformed, exp.Create) and isinstance(transformed.this, exp.Table) and transformed.this.name.lower() == "merge_candidates"
     if not scratch:
-        return _execute(self, transformed, params)
+        result = _execute(self, transformed, params)
+        mark_arrays(self, transformed)
+        return result
     transformed.args.pop("text_lengths", None)
     transformed.args.pop("table_comment", None)
     explicit = not self._conn._autocommit

@@ -89,6 +89,29 @@ export const VERIFY_COLUMNS: readonly VerifyColumn[] = [
     name: 'at_time', arrowType: 'time64[us]', sourceType: 'time(6)', values: ["time '00:00:00'", "time '23:59:59.999999'"],
     read: (c) => `datediff(microsecond, '00:00:00'::time, ${c})`, expected: [0n, 86_399_999_999n],
   },
+  // PostgreSQL arrays: Parquet LISTs COPY loads into ARRAY columns (snowflake-type.ts). Structure, NULL elements, numbers,
+  // strings and booleans are read as JSON; elements of other types cast back to their own type, exactly as their
+  // scalar columns are read, so a date stored as a DATE or as its text alike must come back as the same day.
+  { name: 'int_list', arrowType: 'list<item: int32>', sourceType: 'integer[]', values: ['[1, null, -2147483648]::integer[]', '[]::integer[]'], read: (c) => `to_json(${c})`, expected: ['[1,null,-2147483648]', '[]'] },
+  { name: 'text_list', arrowType: 'list<item: string>', sourceType: 'text[]', values: [`[${duckText('a "b", \\ ü')}, '', null]`, "['NULL']"], read: (c) => `to_json(${c})`, expected: [JSON.stringify(['a "b", \\ ü', '', null]), '["NULL"]'] },
+  { name: 'grid', arrowType: 'list<item: list<item: int32>>', sourceType: 'integer[]', values: ['[[1, 2], [3, null]]::integer[][]', '[]::integer[][]'], read: (c) => `to_json(${c})`, expected: ['[[1,2],[3,null]]', '[]'] },
+  { name: 'flag_list', arrowType: 'list<item: bool>', sourceType: 'boolean[]', values: ['[true, false, null]', '[false]'], read: (c) => `to_json(${c})`, expected: ['[true,false,null]', '[false]'] },
+  {
+    name: 'price_list', arrowType: 'list<item: decimal128(10, 2)>', sourceType: 'numeric(10,2)[]', values: ['[1.50, -99999999.99]::decimal(10,2)[]', '[0.01, 99999999.99]::decimal(10,2)[]'],
+    read: (c) => `${c}[0]::number(10,2)::varchar || ' ' || ${c}[1]::number(10,2)::varchar`, expected: ['1.50 -99999999.99', '0.01 99999999.99'],
+  },
+  { name: 'double_list', arrowType: 'list<item: double>', sourceType: 'double precision[]', values: ["['0.1'::double]", "['5e-324'::double]"], read: (c) => `${c}[0]::float`, expected: [0.1, 5e-324] },
+  {
+    name: 'day_list', arrowType: 'list<item: date32[day]>', sourceType: 'date[]', values: ["[date '0001-01-01', date '9999-12-31']", "[date '2024-02-29']"],
+    read: (c) => `datediff(day, '1970-01-01'::date, ${c}[0]::date) || ' ' || coalesce(datediff(day, '1970-01-01'::date, ${c}[1]::date)::varchar, '-')`,
+    expected: [`${days('0001-01-01')} ${days('9999-12-31')}`, `${days('2024-02-29')} -`],
+  },
+  {
+    name: 'instant_list', arrowType: 'list<item: timestamp[us, tz=UTC]>', sourceType: 'timestamp with time zone[]',
+    values: ["[timestamptz '2025-11-06 01:30:00.000001+00']", "[timestamptz '9999-12-31 23:59:59.999999+00']"],
+    read: (c) => `date_part(epoch_microsecond, ${c}[0]::timestamp_tz)`, expected: [BigInt(micros('2025-11-06T01:30:00.000001')), BigInt(micros('9999-12-31T23:59:59.999999'))],
+  },
+  { name: 'blob_list', arrowType: 'list<item: binary>', sourceType: 'bytea[]', values: ["['\\x00\\xFF'::blob, ''::blob]", "['\\xCA\\xFE'::blob]"], read: (c) => `hex_encode(${c}[0]::binary) || ',' || coalesce(hex_encode(${c}[1]::binary), '-')`, expected: ['00FF,', 'CAFE,-'] },
   // Upper-casing `ß` is not a plain case change: the column keeps its name, and COPY matches it exactly (snowflake-dialect.ts).
   { name: 'straße', arrowType: 'string', sourceType: 'text', values: ["'ß'", "'ss'"], read: (c) => c, expected: ['ß', 'ss'] },
 ];

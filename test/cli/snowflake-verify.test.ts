@@ -64,6 +64,10 @@ describe('CLI: floe snowflake verify on the fakesnow emulator', () => {
     expect(lines.some((line) => line === 'pass  raw: u64 (uint64)')).toBe(true);
     expect(lines.some((line) => line === 'pass  raw: long_text (string)')).toBe(true);
     expect(lines.some((line) => line === 'pass  raw: straße (string)')).toBe(true);
+    // PostgreSQL arrays: the Parquet LIST loads into ARRAY, each element reading back as its own type.
+    const arrays = ['int_list', 'text_list', 'grid', 'flag_list', 'price_list', 'double_list', 'day_list', 'instant_list', 'blob_list'];
+    expect(lines.filter((line) => arrays.some((name) => line.startsWith(`pass  staging: ${name} (list<`)))).toHaveLength(arrays.length);
+    expect(lines).toContain('pass  raw: grid (list<item: list<item: int32>>)');
     expect(lines.some((line) => line.startsWith('pass  gold: CREATE OR REPLACE … COPY GRANTS, dates of TIMESTAMP_TZ in UTC'))).toBe(true);
     expect(lines.some((line) => /^pass {2}clean up: drop schema floe_verify_[0-9a-f]{8}$/.test(line))).toBe(true);
     expect(lines.at(-1)).toMatch(/^\d+ check\(s\), 5 failed: report these lines/);

@@ -110,6 +110,48 @@ describe('Warehouse: SnowflakeWarehouse on the fakesnow emulator', () => {
     cleanUp();
   });
 
+  it('loads Parquet LIST columns (PostgreSQL arrays) into ARRAY columns, nested lists and NULL elements kept', async () => {
+    // Prepare: lists as the extraction job writes them (docs/types.md, Arrays)
+    const { warehouse, rawRoot, cleanUp } = await emulator.freshWarehouse();
+    const run = await writeFixtureRun(emulator.parquetWriter, rawRoot, {
+      runId: 'r1', startedAt: T1, table: 'tagged', mode: 'full', incrementalColumn: null,
+      columns: [
+        { name: 'id', arrowType: 'int64', sourceType: 'bigint' },
+        { name: 'tags', arrowType: 'list<item: string>', sourceType: 'text[]' },
+        { name: 'grid', arrowType: 'list<item: list<item: int32>>', sourceType: 'integer[]' },
+        { name: 'prices', arrowType: 'list<item: decimal128(10, 2)>', sourceType: 'numeric(10,2)[]' },
+      ],
+      files: [
+        "select 1::bigint as id, ['a \"b\"', null, '']::varchar[] as tags, [[1, 2], [3, null]]::integer[][] as grid, [1.50, null]::decimal(10,2)[] as prices " +
+          'union all select 2::bigint, []::varchar[], []::integer[][], null',
+      ],
+    });
+    const description = describeTable(run);
+
+    // Act
+    await warehouse.loadRaw(description, run, rawRoot);
+    await warehouse.mergeStaging(description, 'r1');
+
+    // Assess
+    const types = await warehouse.query('select column_name as "name", data_type as "type" from information_schema.columns where table_schema = $1 and table_name = $2 order by ordinal_position', ['STAGING', 'SHOP__TAGGED']);
+    expect(types.slice(1, 4).map((row) => `${String(row['name'])} ${String(row['type'])}`)).toEqual(['TAGS ARRAY', 'GRID ARRAY', 'PRICES ARRAY']);
+    const rows = await warehouse.query('select id as "id", to_json(tags) as "tags", to_json(grid) as "grid", prices[0]::number(10,2)::varchar as "price" from staging.shop__tagged order by id');
+    expect(rows).toEqual([
+      { id: 1n, tags: '["a \\"b\\"",null,""]', grid: '[[1,2],[3,null]]', price: '1.50' },
+      { id: 2n, tags: '[]', grid: '[]', price: null },
+    ]);
+    // A second run finds the ARRAY columns as it declared them, and merges into them.
+    const second = await writeFixtureRun(emulator.parquetWriter, rawRoot, {
+      runId: 'r2', startedAt: T1, table: 'tagged', mode: 'full', incrementalColumn: null, columns: run.columns,
+      files: ["select 2::bigint as id, ['x']::varchar[] as tags, [[5]]::integer[][] as grid, []::decimal(10,2)[] as prices"],
+    });
+    await warehouse.loadRaw(describeTable(second), second, rawRoot);
+    await warehouse.replaceStaging(describeTable(second), 'r2');
+    expect(await warehouse.query('select id as "id", to_json(tags) as "tags", to_json(grid) as "grid" from staging.shop__tagged order by id')).toEqual([{ id: 2n, tags: '["x"]', grid: '[[5]]' }]);
+    await warehouse.close();
+    cleanUp();
+  });
+
   it('sends a query tag naming the run and step with every statement of a load and merge', async () => {
     // Prepare
     const { warehouse, rawRoot, cleanUp } = await emulator.freshWarehouse();
