@@ -26,6 +26,15 @@ const withEdges = describeTable({
     { name: 'straße', arrowType: 'string', sourceType: 'text', nullable: true },
   ],
 });
+const withArrays = describeTable({
+  ...structuredClone(manifest),
+  columns: [
+    ...manifest.columns,
+    { name: 'tags', arrowType: 'list<item: string>', sourceType: 'text[]', nullable: true },
+    { name: 'grid', arrowType: 'list<item: list<item: int32>>', sourceType: 'integer[]', nullable: true },
+    { name: 'docs', arrowType: 'list<item: string>', sourceType: 'jsonb[]', nullable: true },
+  ],
+});
 const runId = manifest.runId;
 const [file] = manifest.files;
 
@@ -54,6 +63,17 @@ describe('Warehouse: Snowflake SQL generated from the same table description', (
 
   it('creates the staging table with VARIANT for a JSON source column', () => {
     expectGolden('create-staging-table.sql', createStagingTableSql(dialect, withJson));
+  });
+
+  it('lands PostgreSQL arrays as ARRAY in raw and staging, merged as COPY loaded them (jsonb[] elements stay text)', () => {
+    // Prepare, Act: https://docs.snowflake.com/en/sql-reference/data-types-semistructured#array (an ARRAY of ARRAYs for 2-D)
+    const tables = `${createRawTableSql(dialect, withArrays)};\n${createStagingTableSql(dialect, withArrays)}`;
+    const merge = mergeStagingSql(dialect, withArrays, runId);
+
+    // Assess
+    expectGolden('create-tables-with-arrays.sql', tables);
+    expect(merge.sql).toContain('"GRID" = incoming."GRID",\n  "DOCS" = incoming."DOCS"');
+    expect(merge.sql).not.toContain('parse_json');
   });
 
   it("copies a run's files in one COPY, recording file names and row numbers, loading files of uncertain status", () => {
