@@ -34,8 +34,10 @@ export async function runCommand(argv: string[]): Promise<number> {
     filter: { source: values.source, table: values.table },
     full: values.full,
     onEvent: (event) => {
-      const detail = event.detail as { source?: string; table?: string };
-      if (detail.source && detail.table) process.stderr.write(`${printable(`${detail.source}/${detail.table}`)}: ${event['detail-type']}\n`);
+      const detail = event.detail as { source?: string; table?: string; jobName?: string };
+      // GlueStarted names the job the table's engine picked (floe-extract, or floe-extract-spark).
+      const job = event['detail-type'] === 'GlueStarted' && detail.jobName ? ` (${detail.jobName})` : '';
+      if (detail.source && detail.table) process.stderr.write(`${printable(`${detail.source}/${detail.table}`)}: ${event['detail-type']}${printable(job)}\n`);
     },
     onJobOutput: (line) => process.stderr.write(`  ${printable(line)}\n`),
   });
@@ -53,10 +55,16 @@ function rejectsTableOf(outcome: TableOutcome): string {
 
 function resultText(outcome: TableOutcome): string {
   const notes = [
+    ...engineNotes(outcome.run),
     ...(outcome.run?.rejects ? [`completed with ${outcome.run.rejects} rejects (${rejectsTableOf(outcome)})`] : []),
     ...watermarkNotes(outcome.run),
   ];
   return ['ok', ...notes].join(', ');
+}
+
+/** A run the Spark job extracted says so, and why it was chosen; the Python job's runs, the usual case, say nothing. */
+export function engineNotes(run: { extractionEngine?: string | undefined; engineReason?: string | undefined } | null | undefined): string[] {
+  return run?.extractionEngine === 'spark' ? [`on spark (${run.engineReason ?? 'engine: spark'})`] : [];
 }
 
 function seconds(outcome: TableOutcome): string {

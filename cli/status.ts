@@ -36,6 +36,9 @@ export interface TableStatus {
     watermarkHeld?: WatermarkHeld;
     /** Present when floe's role could not see when the source's open transactions started. */
     unseenTransactions?: { count: number | null; privilege: string };
+    /** The job that extracted the run (`python` or `spark`) and why; absent for runs before engines were recorded. */
+    extractionEngine?: 'python' | 'spark';
+    engineReason?: string;
   } | null;
   /** `running` while a run holds an unexpired lease; `lease expired` when the holder stopped renewing it. */
   state: 'idle' | 'running' | 'lease expired';
@@ -105,6 +108,8 @@ export async function tableStatus(state: StateStore, { source, table }: Selected
             ...(run?.schemaChanges?.length ? { schemaChanges: run.schemaChanges } : {}),
             ...(run?.watermarkHeld ? { watermarkHeld: run.watermarkHeld } : {}),
             ...(run?.unseenTransactions ? { unseenTransactions: run.unseenTransactions } : {}),
+            ...(run?.extractionEngine ? { extractionEngine: run.extractionEngine } : {}),
+            ...(run?.engineReason ? { engineReason: run.engineReason } : {}),
           },
     state: active === null ? 'idle' : Date.parse(active.expiresAt) > now.getTime() ? 'running' : 'lease expired',
     activeRun: active,
@@ -129,7 +134,7 @@ function printStatuses(statuses: readonly TableStatus[]): void {
       `${s.source}/${s.table}`,
       s.mode,
       orDash(s.watermark),
-      s.lastRun?.runId ?? 'never run',
+      s.lastRun ? `${s.lastRun.runId}${s.lastRun.extractionEngine === 'spark' ? ' (spark)' : ''}` : 'never run',
       [s.lastRun?.rejects ? `${s.lastRun.status} with ${s.lastRun.rejects} rejects` : orDash(s.lastRun?.status), ...watermarkNotes(s.lastRun)].join(', '),
       s.lastRun?.finishedAt ? formatInstant(s.lastRun.finishedAt) : '-',
       stateText(s),

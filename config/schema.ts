@@ -5,6 +5,7 @@ import { connectionParameterProblem } from './connection-parameters.js';
 import { printable } from './printable.js';
 import { columnNameProblem, tableNameProblem } from './identifiers.js';
 import { modeProblems } from './table-mode.js';
+import { EngineChoiceSchema, MAX_SPARK_PARTITIONS, SparkSettingsSchema, TableSparkSchema } from './extraction-engine.js';
 import { RetrySettingsSchema, retryProblems } from './retry.js';
 import { parseSnowflakeWarehouseUrl, SnowflakeSettingsSchema } from './snowflake.js';
 import { CAPABILITY_USES, missingCapability, missingOnRuntime, warehouseKind } from './warehouse-capabilities.js';
@@ -98,8 +99,15 @@ export const TableObjectSchema = z.strictObject({
   incrementalColumn: ColumnSchema.optional(),
   /** Integer, date or timestamp column used to split the read into ranges. */
   partitionColumn: ColumnSchema.optional(),
-  /** Ranges read over separate connections, at most {@link MAX_PARTITIONS}. */
+  /**
+   * Ranges read over separate connections, at most {@link MAX_PARTITIONS}; with `engine: spark`, the
+   * ranges Spark's tasks read (at most {@link MAX_SPARK_PARTITIONS}; unset: one per 256 MiB of the table).
+   */
   partitions: z.int().min(1).default(1),
+  /** Which job extracts the table: `python`, `spark` or `auto` (default); see ./extraction-engine.ts. */
+  engine: EngineChoiceSchema.optional(),
+  /** The Spark job's workers for this table (`workerType`, `workers`), over the config's `spark:` section. */
+  spark: TableSparkSchema.optional(),
   /** Re-read this much before the watermark, to catch rows committed late. */
   lookbackSeconds: z.int().min(0).default(0),
   /** Default: `incremental` when `incrementalColumn` is set, else `full`. `append`: see {@link ModeSchema}. */
@@ -131,7 +139,13 @@ export const TableSpecSchema = TableObjectSchema.superRefine((table, ctx) => {
   if (table.mode === 'incremental' && table.incrementalColumn === undefined) {
     ctx.addIssue({ code: 'custom', path: ['mode'], message: 'incremental mode needs incrementalColumn (or set mode: full)' });
   }
-  if (table.partitions > MAX_PARTITIONS) {
+  if (table.engine === 'spark' && table.partitions > MAX_SPARK_PARTITIONS) {
+    ctx.addIssue({
+      code: 'custom', path: ['partitions'],
+      message: `table ${printable(table.name)}: ${table.partitions} partitions is more than the Spark engine's ${MAX_SPARK_PARTITIONS}`,
+    });
+  }
+  if (table.partitions > MAX_PARTITIONS && table.engine !== 'spark') {
     ctx.addIssue({
       code: 'custom', path: ['partitions'],
       message: `table ${printable(table.name)}: ${table.partitions} partitions is more than ${MAX_PARTITIONS} (each partition holds a source connection and a thread)`,
@@ -228,7 +242,8 @@ export const SourceConfigSchema = SourceObjectSchema.superRefine((source, ctx) =
   });
   source.tables.forEach((table, index) => {
     // Past MAX_PARTITIONS the table's own limit already speaks.
-    if (table.partitions > source.maxConnections && table.partitions <= MAX_PARTITIONS) {
+    // A Spark table's partitions are tasks, read a few at a time by its workers' cores, not connections held at once.
+    if (table.partitions > source.maxConnections && table.partitions <= MAX_PARTITIONS && table.engine !== 'spark') {
       ctx.addIssue({
         code: 'custom', path: ['tables', index, 'partitions'],
         message: `table ${source.name}/${table.name}: partitions ${table.partitions} is more than the source's maxConnections ${source.maxConnections} (each part holds a connection); lower partitions or raise maxConnections`,
@@ -269,6 +284,8 @@ export const ConfigObjectSchema = z.strictObject({
   gold: z.string().min(1).default('./sql/gold'),
   /** Snowflake account objects and where its credentials are; used when warehouse is snowflake://. */
   snowflake: SnowflakeSettingsSchema.optional(),
+  /** When `engine: auto` picks the Spark job, and its workers' type and most count (./extraction-engine.ts). */
+  spark: SparkSettingsSchema.optional(),
   sources: z.array(SourceConfigSchema).min(1),
 });
 

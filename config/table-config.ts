@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { EngineChoiceSchema, MAX_SPARK_PARTITIONS, SparkTableConfigSchema, sparkTableConfig } from './extraction-engine.js';
 import { mergeRetry, RetrySettingsSchema } from './retry.js';
 import { CheckScheduleSchema, DEFAULT_MAX_CONNECTIONS, DeletesSchema, EngineSchema, MAX_PARTITIONS, ModeSchema, UnrepresentableSchema, type FloeConfig } from './schema.js';
 
@@ -24,7 +25,8 @@ export const TableConfigSchema = z.object({
   mode: ModeSchema,
   incrementalColumn: z.string().min(1).optional(),
   partitionColumn: z.string().min(1).optional(),
-  partitions: z.int().min(1).max(MAX_PARTITIONS),
+  /** At most MAX_PARTITIONS for the Python job; a Spark table's ranges go up to MAX_SPARK_PARTITIONS. */
+  partitions: z.int().min(1).max(MAX_SPARK_PARTITIONS),
   lookbackSeconds: z.int().min(0),
   /** The table's retry settings over its source's; start-ingest fills what is unset from the defaults. */
   retry: RetrySettingsSchema.optional(),
@@ -38,6 +40,10 @@ export const TableConfigSchema = z.object({
   check: CheckScheduleSchema.optional(),
   /** The source's `maxConnections`, repeated on each of its tables for start-ingest; absent (pushed before it existed): the default. */
   maxConnections: z.int().min(1).max(MAX_PARTITIONS).optional(),
+  /** The table's `engine` (python, spark or auto); absent (pushed before engines existed): auto. */
+  extractionEngine: EngineChoiceSchema.optional(),
+  /** The Spark job's settings for this table: auto's threshold, worker type and count; absent: the defaults. */
+  spark: SparkTableConfigSchema.optional(),
 });
 export type TableConfig = z.infer<typeof TableConfigSchema>;
 
@@ -62,6 +68,9 @@ export function toTableConfigs(config: FloeConfig): TableConfig[] {
         ...(table.deletes === undefined ? {} : { deletes: table.deletes }),
         ...(table.check === undefined ? {} : { check: table.check }),
         maxConnections: source.maxConnections,
+        // Only what the config says: an item without them takes engine auto and the default Spark settings.
+        ...(table.engine === undefined ? {} : { extractionEngine: table.engine }),
+        ...(config.spark === undefined && table.spark === undefined ? {} : { spark: sparkTableConfig(config.spark, table.spark) }),
       };
     }),
   );

@@ -112,6 +112,10 @@ function filePathProblem(path: string, m: { runId: string; engine: 'postgres' | 
  * (`columns` shortened; the full file is test/fixtures/manifest.json.)
  * @see ../glue/README.md, "Manifest"
  */
+/** The source catalog's estimate of a table: rows (null before it was analyzed) and bytes on disk. */
+export const ManifestSourceSizeSchema = z.object({ rows: CountSchema.nullable(), bytes: CountSchema.nullable() });
+export type ManifestSourceSize = z.infer<typeof ManifestSourceSizeSchema>;
+
 export const ManifestSchema = z
   .object({
     manifestVersion: z.literal(1),
@@ -154,6 +158,14 @@ export const ManifestSchema = z
     finishedAt: instant,
     runTime: instant,
     extractorVersion: z.string().min(1),
+    /** Which job landed the files (`python` or `spark`); absent in manifests of jobs before the Spark engine. */
+    extractionEngine: z.enum(['python', 'spark']).optional(),
+    /**
+     * The source catalog's estimate of the whole table when the run read it (rows, bytes on disk):
+     * what `engine: auto` decides the table's next run by where the source is out of reach.
+     * Null when the catalog gave none; absent in manifests of jobs before it.
+     */
+    sourceSize: ManifestSourceSizeSchema.nullable().optional(),
   })
   .refine((m) => m.files.reduce((sum, f) => sum + f.rows, 0) === m.totalRows, {
     message: 'totalRows must equal the sum of files[].rows',

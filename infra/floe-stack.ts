@@ -18,6 +18,7 @@ import { SnowflakeStorageRole } from './snowflake-storage-role.js';
 import { secretConnection, type SourceSecrets } from './source-secrets.js';
 import type { SourceNetwork } from './source-network.js';
 import { SnowflakeTrust } from './snowflake-trust.js';
+import { SparkExtractionJob } from './spark-extraction-job.js';
 import { StateTables } from './state-tables.js';
 
 export interface FloeStackProps extends StackProps {
@@ -60,6 +61,8 @@ export class FloeStack extends Stack {
   readonly rawBucket: Bucket;
   readonly tables: StateTables;
   readonly extraction: ExtractionJob;
+  /** The Spark job, for tables whose engine is spark (or auto above its threshold): same role, network and choreography. */
+  readonly sparkExtraction: SparkExtractionJob;
   readonly handlers: Record<HandlerName, HandlerFunction>;
   /** Ends the run of an event whose handler's retries are spent (functions/retries-exhausted/). */
   readonly retriesExhausted: HandlerFunction;
@@ -98,7 +101,13 @@ export class FloeStack extends Stack {
       sourceSecrets: props.sourceSecrets,
       network: props.network,
     });
-    const routes = routesFor([this.extraction.jobName]);
+    this.sparkExtraction = new SparkExtractionJob(this, 'SparkExtraction', {
+      jobName: `${this.stackName}-extract-spark`,
+      role: this.extraction.role,
+      connectionNames: this.extraction.network?.connectionNames,
+    });
+    // Either job's end is a Glue Job State Change glue-finished maps back to its runs.
+    const routes = routesFor([this.extraction.jobName, this.sparkExtraction.jobName]);
 
     const environment = { FLOE_BUS_NAME: this.bus.eventBusName, FLOE_RAW_ROOT: rawRoot, ...this.tables.environment() };
     if (props.snowflake === undefined) {
@@ -116,6 +125,7 @@ export class FloeStack extends Stack {
       'start-ingest': {
         ...environment,
         FLOE_GLUE_JOB_NAME: this.extraction.jobName,
+        FLOE_GLUE_SPARK_JOB_NAME: this.sparkExtraction.jobName,
         FLOE_SOURCE_SECRETS: sourceSecrets,
       },
       'glue-finished': environment,
@@ -137,7 +147,7 @@ export class FloeStack extends Stack {
     this.handlers = handlers as Record<HandlerName, HandlerFunction>;
     this.retriesExhausted = this.retriesExhaustedFunction(environment);
     this.handlers['start-ingest'].fn.addToRolePolicy(
-      new PolicyStatement({ actions: ['glue:StartJobRun'], resources: [this.extraction.jobArn] }),
+      new PolicyStatement({ actions: ['glue:StartJobRun'], resources: [this.extraction.jobArn, this.sparkExtraction.jobArn] }),
     );
     this.startLater = this.startLaterQueue(this.handlers['start-ingest']);
     if (props.snowflake !== undefined) {
@@ -194,6 +204,7 @@ export class FloeStack extends Stack {
     new CfnOutput(this, 'JobConnections', { value: (this.extraction.network?.connectionNames ?? []).join(',') || 'none', description: "the Glue NETWORK connections the extraction job runs through ('none': AWS's network)" });
     new CfnOutput(this, 'RawRoot', { value: rawRoot });
     new CfnOutput(this, 'GlueJobName', { value: this.extraction.jobName });
+    new CfnOutput(this, 'GlueSparkJobName', { value: this.sparkExtraction.jobName, description: 'the extraction job for tables on the Spark engine' });
     // ARNs and addresses only, never a value: CloudFormation shows outputs to anyone who may describe the stack.
     // https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/outputs-section-structure.html
     new CfnOutput(this, 'SourceSecrets', { value: sourceSecrets, description: "each source's secret ARN (and the address it lacks), as start-ingest gives the job" });

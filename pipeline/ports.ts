@@ -4,7 +4,8 @@
  * connections (runtime/local/); EventBridge, Glue and Snowflake (runtime/aws/).
  */
 import type { TableCheck } from '../check/check-table.js';
-import type { FloeEvent, GlueJobStateChangeEvent } from '../events/index.js';
+import type { GlueWorkerType } from '../config/extraction-engine.js';
+import type { FloeEvent, GlueJobStateChangeEvent, ManifestSourceSize } from '../events/index.js';
 import type { TableDescription } from '../warehouse/table-description.js';
 
 /** Every event floe itself publishes (all but Glue's own state changes). */
@@ -30,11 +31,28 @@ export async function publishAll(publisher: Publisher, events: readonly Publishe
   for (const event of events) await publisher.publish(event.detailType, event.detail as never);
 }
 
-/** Starts the extraction job: Glue's StartJobRun on AWS, a child process locally. */
+/** The workers a Spark job run gets (Glue's StartJobRun `WorkerType` and `NumberOfWorkers`). */
+export interface JobCapacity {
+  workerType: GlueWorkerType;
+  workers: number;
+}
+
+/**
+ * Starts an extraction job: Glue's StartJobRun on AWS, a child process locally. One per engine:
+ * the Python job, and the Spark job, which takes the run's {@link JobCapacity} (the Python job
+ * runs on one machine and has none).
+ */
 export interface JobStarter {
   readonly jobName: string;
-  startJobRun(jobArguments: Record<string, string>): Promise<{ jobRunId: string }>;
+  startJobRun(jobArguments: Record<string, string>, capacity?: JobCapacity): Promise<{ jobRunId: string }>;
 }
+
+/**
+ * The source catalog's estimate of a table, for `engine: auto` (pipeline/extraction-engine.ts):
+ * locally read from the catalog, on AWS what the table's last run recorded from its manifest.
+ * Null when there is none.
+ */
+export type TableSizer = (table: { source: string; table: string }) => Promise<ManifestSourceSize | null>;
 
 /**
  * Finds the live staging keys the source no longer holds, up to `watermark` (check/deleted-keys.ts):

@@ -1,6 +1,6 @@
 import { StartJobRunCommand, type GlueClient } from '@aws-sdk/client-glue';
 
-import type { JobStarter } from '../../pipeline/index.js';
+import type { JobCapacity, JobStarter } from '../../pipeline/index.js';
 import { FloeError } from '../../errors/floe-error.js';
 
 /** Glue errors that the same request will meet again: the job is missing or the call is malformed. */
@@ -29,14 +29,15 @@ export class JobStartError extends FloeError {
 
 export interface GlueJobStarterOptions {
   client: GlueClient;
-  /** The Glue job created by the stack from `glue/`. */
+  /** The Glue job created by the stack from `glue/`: the Python job, or the Spark job. */
   jobName: string;
 }
 
 /**
  * Starts the extraction job on AWS Glue: the AWS twin of {@link LocalGlueRunner.startJobRun}.
  * The job-arguments map goes to StartJobRun unchanged (`--run-id`, `--raw-root`, …); on AWS its
- * `--connection` is a `secretsmanager:<id>`, since arguments are visible in the Glue console.
+ * `--connection` is a `secretsmanager:<id>`, since arguments are visible in the Glue console. A Spark
+ * run's capacity becomes the run's `WorkerType` and `NumberOfWorkers`, over the job's own.
  */
 export class GlueJobStarter implements JobStarter {
   readonly jobName: string;
@@ -47,11 +48,15 @@ export class GlueJobStarter implements JobStarter {
     this.jobName = options.jobName;
   }
 
-  async startJobRun(jobArguments: Record<string, string>): Promise<{ jobRunId: string }> {
+  async startJobRun(jobArguments: Record<string, string>, capacity?: JobCapacity): Promise<{ jobRunId: string }> {
     const runId = jobArguments['--run-id'] ?? '(no --run-id)';
     let jobRunId: string | undefined;
     try {
-      ({ JobRunId: jobRunId } = await this.client.send(new StartJobRunCommand({ JobName: this.jobName, Arguments: jobArguments })));
+      ({ JobRunId: jobRunId } = await this.client.send(new StartJobRunCommand({
+        JobName: this.jobName,
+        Arguments: jobArguments,
+        ...(capacity === undefined ? {} : { WorkerType: capacity.workerType, NumberOfWorkers: capacity.workers }),
+      })));
     } catch (error) {
       const code = (error as { name?: unknown }).name;
       const retryable = !(typeof code === 'string' && TERMINAL_GLUE_ERRORS.has(code));

@@ -44,7 +44,7 @@ describe('Stack: FloeStack events', () => {
 
   it('makes exactly one rule per route, with the routing table pattern and its handler as target', () => {
     // Prepare
-    const routes = routesFor([stack.extraction.jobName]);
+    const routes = routesFor([stack.extraction.jobName, stack.sparkExtraction.jobName]);
     const busId = logicalId(stack.bus);
     const busRules = ofType('AWS::Events::Rule').filter(([, rule]) => JSON.stringify(rule.Properties?.['EventBusName']) === JSON.stringify({ Ref: busId }));
 
@@ -69,12 +69,12 @@ describe('Stack: FloeStack events', () => {
     expect(lambdaRules).toHaveLength(routes.length);
   });
 
-  it("narrows the Glue route to the stack's own job and forwards its state changes from the default bus", () => {
+  it("narrows the Glue route to the stack's own jobs (Python and Spark) and forwards their state changes from the default bus", () => {
     // Prepare
-    const glueRoute = routesFor([stack.extraction.jobName]).find((route) => route.handler === 'glue-finished');
+    const glueRoute = routesFor([stack.extraction.jobName, stack.sparkExtraction.jobName]).find((route) => route.handler === 'glue-finished');
 
     // Assess
-    expect(glueRoute?.pattern.detail?.['jobName']).toEqual(['FloeTest-extract']);
+    expect(glueRoute?.pattern.detail?.['jobName']).toEqual(['FloeTest-extract', 'FloeTest-extract-spark']);
     template.hasResourceProperties('AWS::Events::Rule', {
       EventBusName: Match.absent(),
       EventPattern: glueRoute?.pattern,
