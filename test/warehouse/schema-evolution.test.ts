@@ -1,6 +1,6 @@
 import { canonicalDuckDbType } from '../../warehouse/duckdb-type.js';
 import { duckDbDialect } from '../../warehouse/duckdb-dialect.js';
-import { evolveTableSql } from '../../warehouse/schema-ddl.js';
+import { ensureTableSql, evolveTableSql } from '../../warehouse/schema-ddl.js';
 import { compareSchemas, SchemaChangeError, wideningRefusal, type KnownColumn } from '../../warehouse/schema-evolution.js';
 import { snowflakeCanAlterType, snowflakeDialect } from '../../warehouse/snowflake-dialect.js';
 import { canonicalSnowflakeType } from '../../warehouse/snowflake-type.js';
@@ -212,6 +212,15 @@ describe('Schema evolution: the DDL planned for an existing table', () => {
       expect(act).toThrow(`Table orders of source shop: column tags holds text (${existing.types.get(dialect === duckDbDialect ? 'tags' : 'TAGS') ?? ''}: PostgreSQL's array text) in ${tables}, and this run extracts it as list<item: string> (${wanted}).`);
       expect(act).toThrow('nothing of this run was loaded and the watermark stays. Rename (or drop) the column in both tables');
       expect(act).toThrow('then reload the table in full (floe run --full --source shop --table orders).');
+    });
+
+    it('is refused when loading too, where no last known schema judged the change (a state store made anew)', () => {
+      // Act
+      const act = () => ensureTableSql(duckDbDialect, arrays('full').rawTable, 'raw', arrays('full'), duckdb({ id: 'BIGINT', tags: 'VARCHAR' }));
+
+      // Assess
+      expect(act).toThrow(SchemaChangeError);
+      expect(act).toThrow('column tags holds text (VARCHAR: PostgreSQL\'s array text) in "raw"."shop__orders" and "staging"."shop__orders"');
     });
 
     it('is refused in an incremental run even once the column is renamed, and adds the list column in a full one', () => {
