@@ -82,5 +82,7 @@ async function sizeOf(config: TableConfig, sizer: TableSizer | undefined): Promi
 }
 
 function gigabytes(bytes: number): string {
-  return bytes >= 1e9 ? `${(bytes / 1e9).toFixed(bytes >= 1e10 ? 0 : 1)} GB` : `${Math.max(1, Math.round(bytes / 1e6))} MB`;
+  if (bytes < 1e9) return `${Math.max(1, Math.round(bytes / 1e6))} MB`;
+  const gb = bytes / 1e9;
+  return `${gb >= 100 ? gb.toFixed(0) : String(Number(gb.toFixed(1)))} GB`;
 }
