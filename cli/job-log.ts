@@ -1,9 +1,9 @@
-import { readFile, readdir } from 'node:fs/promises';
-import { join } from 'node:path';
+import { readFile } from 'node:fs/promises';
 
 import { S3Client } from '@aws-sdk/client-s3';
 
 import { printable } from '../config/index.js';
+import { findLocalJobLogs } from '../storage/local.js';
 import { readS3JobLogs } from '../storage/s3.js';
 
 /** One run's extraction log: where it is, and its lines. */
@@ -30,28 +30,6 @@ export async function readJobLogs(rawRoot: string, database: string, table: stri
   const found: JobLog[] = [];
   for (const file of await findLocalJobLogs(rawRoot, database, table, runId)) found.push({ location: file, lines: linesOf(await readFile(file, 'utf8')) });
   return found;
-}
-
-async function findLocalJobLogs(rawRoot: string, database: string, table: string, runId: string): Promise<string[]> {
-  const logsRoot = join(rawRoot, '_logs');
-  const found: string[] = [];
-  for (const engine of await subfolders(logsRoot)) {
-    const tableFolder = join(logsRoot, engine, database, table);
-    for (const day of await subfolders(tableFolder)) {
-      const names = await readdir(join(tableFolder, day));
-      if (names.includes(`${runId}.jsonl`)) found.push(join(tableFolder, day, `${runId}.jsonl`));
-    }
-  }
-  return found.sort();
-}
-
-async function subfolders(folder: string): Promise<string[]> {
-  try {
-    return (await readdir(folder, { withFileTypes: true })).filter((entry) => entry.isDirectory()).map((entry) => entry.name);
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
-    throw error;
-  }
 }
 
 /** Fields every record repeats (the run's identity); `floe logs` names the run once instead. */

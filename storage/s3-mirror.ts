@@ -7,7 +7,7 @@ import { pipeline } from 'node:stream/promises';
 import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 
 import type { Manifest } from '../events/index.js';
-import type { RawStorage } from './raw-storage.js';
+import type { JobBatch, JobError, RawStorage } from './raw-storage.js';
 import { RawStorageError, S3RawStorage, parseS3Root } from './s3.js';
 
 export interface S3MirrorOptions {
@@ -39,6 +39,14 @@ export class S3MirroredRawStorage implements RawStorage {
 
   manifestUrl(runId: string): string {
     return this.s3.manifestUrl(runId);
+  }
+
+  writeBatch(batchId: string, batch: JobBatch): Promise<string> {
+    return this.s3.writeBatch(batchId, batch);
+  }
+
+  readJobError(run: { source: string; table: string; runId: string }): Promise<JobError | null> {
+    return this.s3.readJobError(run);
   }
 
   async readManifest(runId: string): Promise<Manifest | null> {

@@ -1,7 +1,7 @@
-import { GetObjectCommand, ListObjectsV2Command, NoSuchKey, type S3Client } from '@aws-sdk/client-s3';
+import { GetObjectCommand, ListObjectsV2Command, NoSuchKey, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 
 import { EventValidationError, parseManifest, type Manifest } from '../events/index.js';
-import type { RawStorage } from './raw-storage.js';
+import { batchKey, lastJobError, type JobBatch, type JobError, type RawStorage } from './raw-storage.js';
 import { FloeError } from '../errors/floe-error.js';
 
 /** Errors S3 gives for a wrong bucket or missing permission: retrying the same request cannot help. */
@@ -80,8 +80,30 @@ export class S3RawStorage implements RawStorage {
     return parseManifest(raw, url);
   }
 
+  async writeBatch(batchId: string, batch: JobBatch): Promise<string> {
+    const key = this.keyOf(batchKey(batchId));
+    try {
+      await this.client.send(new PutObjectCommand({ Bucket: this.bucket, Key: key, Body: JSON.stringify(batch), ContentType: 'application/json' }));
+    } catch (error) {
+      const code = (error as { name?: unknown }).name;
+      const retryable = !(typeof code === 'string' && TERMINAL_S3_ERRORS.has(code));
+      throw new RawStorageError(`could not write the job batch s3://${this.bucket}/${key}: ${(error as Error).message}` +
+        (retryable ? '' : "; check the bucket name and the role's s3:PutObject permission on _batches/"), { cause: error, retryable });
+    }
+    return `s3://${this.bucket}/${key}`;
+  }
+
+  async readJobError(run: { source: string; table: string; runId: string }): Promise<JobError | null> {
+    const logs = await readS3JobLogs(this.client, this.root, run.source, run.table, run.runId);
+    const newest = logs.at(-1);
+    return newest === undefined ? null : lastJobError(newest.text.split('\n'));
+  }
+
   private manifestKey(runId: string): string {
-    const key = `_manifests/${runId}.json`;
+    return this.keyOf(`_manifests/${runId}.json`);
+  }
+
+  private keyOf(key: string): string {
     return this.prefix ? `${this.prefix}/${key}` : key;
   }
 }

@@ -19,8 +19,19 @@ export interface HandlerRetry {
   exhausted: (handler: HandlerName, event: FloeEvent, error: unknown) => Promise<void>;
 }
 
+/**
+ * A handler that may also take several events at once (start-ingest: the tables of one source start
+ * as one job run). The bus hands it every queued event routed to it alone, as a Lambda reading an
+ * SQS queue gets a batch of records.
+ */
+export type BatchingHandler = EventHandler & { batch: (events: readonly FloeEvent[]) => Promise<void> };
+
+function isBatching(handler: EventHandler | BatchingHandler): handler is BatchingHandler {
+  return typeof (handler as { batch?: unknown }).batch === 'function';
+}
+
 /** The handlers the bus delivers to, by name; the routing table says which gets which event. */
-export type LocalHandlers = Partial<Record<HandlerName, EventHandler>>;
+export type LocalHandlers = Partial<Record<HandlerName, EventHandler | BatchingHandler>>;
 
 export interface LocalBusOptions {
   /** Set here, or later with {@link LocalBus.subscribe} (handlers usually need the bus to publish on). */
@@ -37,8 +48,11 @@ export interface LocalBusOptions {
   redelivery?: Redelivery;
   /** Without it, a handler's failure is not retried and goes to {@link LocalBus.handlerErrors}. */
   retry?: HandlerRetry;
-  /** After each event has reached every handler it goes to (the local warehouse lets go of its file then). */
-  afterDelivery?: () => Promise<void>;
+  /**
+   * After each event has reached every handler it goes to, with the number of events still queued
+   * (the local warehouse lets go of its file once none is: a burst of steps keeps it open).
+   */
+  afterDelivery?: (queued: number) => Promise<void>;
 }
 
 /**
@@ -85,7 +99,11 @@ export class LocalBus implements Publisher {
   }
 
   async publish<T extends PublishedDetailType>(detailType: T, detail: DetailOf<T>): Promise<void> {
-    await this.publishEvent({
+    await this.publishEvent(this.envelope(detailType, detail));
+  }
+
+  private envelope<T extends PublishedDetailType>(detailType: T, detail: DetailOf<T>): unknown {
+    return {
       version: '0',
       id: randomUUID(),
       'detail-type': detailType,
@@ -95,23 +113,38 @@ export class LocalBus implements Publisher {
       region: 'local',
       resources: [],
       detail,
-    });
+    };
   }
 
   /** Publish a whole event (AWS-native ones such as Glue's state changes, or a replayed one). */
   async publishEvent(raw: unknown): Promise<void> {
-    const event = parseEvent(raw);
-    if (this.options.eventLog) {
+    await this.publishEvents([raw]);
+  }
+
+  /**
+   * Publish several events at once: all are recorded and queued before any is dispatched, so a
+   * handler that takes batches gets them together (`floe run`'s requests: one job run per source).
+   */
+  async publishEvents(raws: readonly unknown[]): Promise<void> {
+    const events = raws.map((raw) => parseEvent(raw));
+    if (this.options.eventLog && events.length > 0) {
       await mkdir(dirname(this.options.eventLog), { recursive: true });
-      await appendFile(this.options.eventLog, `${JSON.stringify(event)}\n`);
+      await appendFile(this.options.eventLog, events.map((event) => `${JSON.stringify(event)}\n`).join(''));
     }
-    const point = busFaultPoint(event['detail-type']);
-    if (point) faultPoint(point);
-    this.options.onEvent?.(event);
-    this.queue.push(event);
+    for (const event of events) {
+      const point = busFaultPoint(event['detail-type']);
+      if (point) faultPoint(point);
+      this.options.onEvent?.(event);
+      this.queue.push(event);
+    }
     this.draining ??= this.drain().finally(() => {
       this.draining = null;
     });
+  }
+
+  /** Publish several events of floe's own, as {@link publishEvents}. */
+  async publishAll<T extends PublishedDetailType>(detailType: T, details: readonly DetailOf<T>[]): Promise<void> {
+    await this.publishEvents(details.map((detail) => this.envelope(detailType, detail)));
   }
 
   /** How many copies {@link Redelivery} `held` keeps back. */
@@ -139,12 +172,38 @@ export class LocalBus implements Publisher {
 
   private async drain(): Promise<void> {
     for (let event = this.queue.shift(); event; event = this.queue.shift()) {
-      await this.dispatch(event);
-      await this.options.afterDelivery?.();
+      const batching = this.batchingHandlerOf(event);
+      if (batching === null) await this.dispatch(event);
+      else await this.dispatchBatch(batching.name, batching.handler, [event, ...this.takeQueued(batching.name)]);
+      await this.options.afterDelivery?.(this.queue.length);
     }
   }
 
-  private async dispatch(event: FloeEvent): Promise<void> {
+  private routesOf(event: FloeEvent): HandlerName[] {
+    return handlersFor(event, this.options.routes ?? ROUTES);
+  }
+
+  /** The one handler `event` goes to, when that handler takes batches; else null. */
+  private batchingHandlerOf(event: FloeEvent): { name: HandlerName; handler: BatchingHandler } | null {
+    const [name, ...more] = this.routesOf(event);
+    const handler = name === undefined || more.length > 0 ? undefined : this.handlers[name];
+    return handler !== undefined && name !== undefined && isBatching(handler) ? { name, handler } : null;
+  }
+
+  /** Removes and returns the queued events that go to `name` alone, in order; the others stay queued. */
+  private takeQueued(name: HandlerName): FloeEvent[] {
+    const taken: FloeEvent[] = [];
+    const kept: FloeEvent[] = [];
+    for (const event of this.queue) {
+      const routes = this.routesOf(event);
+      (routes.length === 1 && routes[0] === name ? taken : kept).push(event);
+    }
+    this.queue.splice(0, this.queue.length, ...kept);
+    return taken;
+  }
+
+  /** The deliveries of `event`: itself, and the copies {@link Redelivery} asks for now (held ones wait). */
+  private deliveriesOf(event: FloeEvent): FloeEvent[] {
     const deliveries = [event];
     const redelivery = this.options.redelivery;
     if (redelivery !== undefined && !this.copies.has(event)) {
@@ -155,20 +214,35 @@ export class LocalBus implements Publisher {
         (redelivery.timing === 'held' ? this.held : deliveries).push(copy);
       }
     }
-    for (const delivery of deliveries) {
-      for (const name of handlersFor(delivery, this.options.routes ?? ROUTES)) {
+    return deliveries;
+  }
+
+  private async dispatch(event: FloeEvent): Promise<void> {
+    for (const delivery of this.deliveriesOf(event)) {
+      for (const name of this.routesOf(delivery)) {
         const handler = this.handlers[name];
         if (handler) await this.deliver(name, handler, delivery);
       }
     }
   }
 
+  /** Several events to one batching handler at once, retried together while the failure may pass. */
+  private async dispatchBatch(name: HandlerName, handler: BatchingHandler, events: readonly FloeEvent[]): Promise<void> {
+    const deliveries = events.flatMap((event) => this.deliveriesOf(event));
+    await this.attempt(name, () => handler.batch(deliveries), deliveries);
+  }
+
   /** One handler, one event: retried while its error may pass, as Lambda would on AWS. */
   private async deliver(name: HandlerName, handler: EventHandler, event: FloeEvent): Promise<void> {
+    await this.attempt(name, () => handler(event), [event]);
+  }
+
+  /** Runs `work` for `events`, again while its error may pass; then ends each event's run, or records the error. */
+  private async attempt(name: HandlerName, work: () => Promise<void>, events: readonly FloeEvent[]): Promise<void> {
     const retry = this.options.retry;
     for (let attempt = 1; ; attempt += 1) {
       try {
-        await handler(event);
+        await work();
         return;
       } catch (error) {
         if (retry !== undefined && isRetryable(error)) {
@@ -176,11 +250,11 @@ export class LocalBus implements Publisher {
             await new Promise((resolve) => setTimeout(resolve, retry.backoffMs * 2 ** (attempt - 1)));
             continue;
           }
-          await retry.exhausted(name, event, error);
+          for (const event of events) await retry.exhausted(name, event, error);
           return;
         }
         // A failure no retry can fix, thrown rather than handled: on AWS it would be dead-lettered.
-        this.handlerErrors.push({ handler: name, event, error });
+        for (const event of events) this.handlerErrors.push({ handler: name, event, error });
         return;
       }
     }

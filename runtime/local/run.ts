@@ -15,11 +15,10 @@ export async function runLocally(config: FloeConfig, options: LocalRunOptions = 
   const pipeline = await openLocalPipeline(config, options);
   try {
     const requested = selected.map(({ source, table }) => ({ runId: newRunId(), source: source.name, table: table.name }));
-    for (const request of requested) {
-      const detail: IngestRequested = { ...request, publishedAt: new Date().toISOString(), requestedBy: 'floe run' };
-      if (options.full) detail.mode = 'full';
-      await pipeline.bus.publish(INGEST_REQUESTED, detail);
-    }
+    // Published together, so the tables of one source start as one job run.
+    await pipeline.bus.publishAll(INGEST_REQUESTED, requested.map((request): IngestRequested => ({
+      ...request, publishedAt: new Date().toISOString(), requestedBy: 'floe run', ...(options.full ? { mode: 'full' } : {}),
+    })));
     await pipeline.settle();
     return await Promise.all(requested.map((request) => pipeline.outcome(request)));
   } finally {

@@ -6,6 +6,7 @@ import { loadConfig, toTableConfigs } from '../../config/index.js';
 import { parseEvent } from '../../events/index.js';
 import { createStartIngest } from '../../functions/start-ingest/handler.js';
 import { LocalStateStore } from '../../state/index.js';
+import { LocalRawStorage } from '../../storage/local.js';
 
 const FIXTURES = join(process.cwd(), 'test', 'fixtures');
 
@@ -21,7 +22,7 @@ async function jobArgumentsFor(configText: string): Promise<Map<string, Record<s
     state,
     publisher: { publish: async () => undefined },
     jobs: { jobName: 'floe-extract', startJobRun: async (args) => (started.push(args), { jobRunId: `jr_${started.length}` }) },
-    rawRoot: join(folder, 'raw'),
+    raw: new LocalRawStorage(join(folder, 'raw')),
     connectionFor: () => 'postgresql://127.0.0.1/db',
     leaseTtlMs: 60_000,
   });

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { IngestRequestedSchema, parseEvent, REPAIR_KEYS_PER_RUN } from '../../events/index.js';
 import { createStartIngest } from '../../functions/start-ingest/handler.js';
 import { LocalStateStore } from '../../state/index.js';
+import { LocalRawStorage } from '../../storage/local.js';
 
 const FIXTURES = join(process.cwd(), 'test', 'fixtures');
 
@@ -16,7 +17,7 @@ function startIngestRecording(state: LocalStateStore, folder: string) {
     state,
     publisher: { publish: async (detailType, detail) => void published.push({ detailType, detail }) },
     jobs: { jobName: 'floe-extract', startJobRun: async (args) => (started.push(args), { jobRunId: 'jr_1' }) },
-    rawRoot: join(folder, 'raw'),
+    raw: new LocalRawStorage(join(folder, 'raw')),
     connectionFor: () => 'postgresql://127.0.0.1/db',
     leaseTtlMs: 60_000,
   });
