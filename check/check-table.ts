@@ -19,8 +19,13 @@ export interface TableCheck {
   status: 'in sync' | 'drift' | 'not loaded';
   /** The committed watermark the comparison stopped at; null compares every row. */
   watermark: string | null;
-  /** The primary key's columns and how their values compare: what {@link keyObject} reads keys by. */
+  /**
+   * The primary key's columns and how their values compare: what {@link keyObject} reads keys by.
+   * For a table without a key, every compared column: its rows are listed by all their values.
+   */
   key: Pick<CheckedColumn, 'name' | 'kind'>[];
+  /** The table has no primary key: rows were compared as a multiset, and `drift` lists rows, not keys. */
+  keyless?: true;
   drift: Drift | null;
   seconds: number;
 }
@@ -66,7 +71,9 @@ function roundText(round: RoundDone): string {
 
 /**
  * Compares one configured table's source with its staging table, over the rows the committed
- * watermark covers (every row for a table without an incremental column).
+ * watermark covers (every row for a table without an incremental column). A table without a
+ * primary key compares as a multiset of rows: the same per-row hashes, summed per range with the
+ * row counts, so two identical rows weigh twice; the rows that differ are listed by their values.
  */
 export async function checkTable(
   selected: SelectedTable,
@@ -96,7 +103,8 @@ export async function checkTable(
     const compareAs = sameScale ? 'fixed decimal' : kind === 'float' && deps.source.dialect === 'mysql' ? 'mysql float' : kind;
     return { name: column.name, kind: compareAs, notNull: declared?.notNull === true };
   });
-  const key = table.primaryKey.map((name) => {
+  const keyless = table.primaryKey.length === 0;
+  const key = keyless ? columns : table.primaryKey.map((name) => {
     const column = columns.find((c) => c.name === name);
     if (!column) throw new CheckError(`${where}: primary key column ${name} is not in ${sql.qualified(staging)}`);
     // Its digits are normalised per row for the hash only; keys are listed as each database prints them.
@@ -111,14 +119,14 @@ export async function checkTable(
     {
       side: deps.source,
       table: {
-        dialect: deps.source.dialect, from: quoteSourceTable(deps.source.dialect, table.name), key, columns,
+        dialect: deps.source.dialect, from: quoteSourceTable(deps.source.dialect, table.name), key, columns, multiset: keyless,
         ...(covered ? { watermark: { column: quoteFor(deps.source.dialect, covered.column), value: covered.value } } : {}),
       },
     },
     {
       side: warehouseAsCheckSide(deps.warehouse),
       table: {
-        dialect: warehouseSide.dialect, from: liveStagingFrom(sql.qualified(staging), softDeleted ? DELETED_AT : null, sql.identifier), key, columns,
+        dialect: warehouseSide.dialect, from: liveStagingFrom(sql.qualified(staging), softDeleted ? DELETED_AT : null, sql.identifier), key, columns, multiset: keyless,
         ...(covered ? { watermark: { column: sql.identifier(covered.column), value: covered.value, ...(incrementalType ? { sqlType: incrementalType } : {}) } } : {}),
       },
     },
@@ -126,7 +134,7 @@ export async function checkTable(
   );
   const inSync = drift.missing.length + drift.extra.length + drift.different.length === 0;
   return {
-    ...base, watermark: covered?.value ?? null, key: key.map(({ name, kind }) => ({ name, kind })),
+    ...base, watermark: covered?.value ?? null, key: key.map(({ name, kind }) => ({ name, kind })), ...(keyless ? { keyless: true as const } : {}),
     status: inSync ? 'in sync' : 'drift', drift, seconds: (performance.now() - started) / 1000,
   };
 }

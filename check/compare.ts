@@ -1,4 +1,4 @@
-import { keysPresentSql, rangeDigestSql, rowDigestSql, type BoundQuery, type CheckedTable } from './digest-sql.js';
+import { keysPresentSql, rangeDigestSql, rowCopiesSql, rowDigestSql, type BoundQuery, type CheckedTable } from './digest-sql.js';
 
 /** A database `floe check` reads: runs one query, rows as objects. */
 export interface CheckSide {
@@ -9,11 +9,15 @@ export interface CheckSide {
 export interface Drift {
   sourceRows: number;
   stagingRows: number;
-  /** Key texts (see {@link keyValues}) of rows in the source but not in staging. */
+  /**
+   * Key texts (see {@link keyValues}) of rows in the source but not in staging. For a table without
+   * a key, each row's text (all its values), once per copy missing: a row the source holds twice
+   * and staging once is listed once.
+   */
   missing: string[];
   /** In staging but not in the source. */
   extra: string[];
-  /** In both, with different values. */
+  /** In both, with different values. Never for a table without a key: a changed row is one missing and one extra. */
   different: string[];
   /** Rows that differ only because they changed after the committed watermark: not drift. */
   changedSinceWatermark: number;
@@ -97,6 +101,32 @@ async function ranges(side: CheckSide, query: BoundQuery): Promise<Map<string, R
   return new Map(rows.map((row) => [String(row['key_range']), { rows: Number(row['row_count']), hashSum: String(row['hash_sum']) }]));
 }
 
+/** Per row hash: how many rows have it, and one of them as text. */
+async function rowCopies(side: CheckSide, query: BoundQuery): Promise<Map<string, { copies: number; text: string }>> {
+  const rows = await side.query(query);
+  return new Map(rows.map((row) => [String(row['row_hash']), { copies: Number(row['copies']), text: String(row['row_text']) }]));
+}
+
+/**
+ * A table without a key, in the ranges that differ: the rows one side holds more copies of than
+ * the other, each listed once per copy it lacks. Rows are whole values, so none is "different", and
+ * none changed after the watermark: a changed row is another row.
+ */
+async function listCopies(
+  source: { side: CheckSide; table: CheckedTable },
+  staging: { side: CheckSide; table: CheckedTable },
+  length: number,
+  listed: readonly string[] | null,
+): Promise<{ missing: string[]; extra: string[] }> {
+  const [src, stg] = await Promise.all([
+    rowCopies(source.side, rowCopiesSql(source.table, length, listed)),
+    rowCopies(staging.side, rowCopiesSql(staging.table, length, listed)),
+  ]);
+  const surplus = (more: Map<string, { copies: number; text: string }>, less: Map<string, { copies: number; text: string }>): string[] =>
+    [...more].flatMap(([hash, { copies, text }]) => Array<string>(Math.max(copies - (less.get(hash)?.copies ?? 0), 0)).fill(text));
+  return { missing: surplus(src, stg).sort(), extra: surplus(stg, src).sort() };
+}
+
 async function rowHashes(side: CheckSide, query: BoundQuery): Promise<Map<string, string>> {
   const rows = await side.query(query);
   return new Map(rows.map((row) => [String(row['row_key']), String(row['row_hash'])]));
@@ -168,6 +198,10 @@ export async function compareTables(
     }
     const sampled = length > 0 && rowsInDiffering > maxRowsListed;
     const listed = length === 0 ? null : sampled ? sampleOf(differing, src, stg, rowLimit) : differing;
+    if (source.table.multiset === true) {
+      const { missing, extra } = await listCopies(source, staging, length, listed);
+      return { ...totals, missing, extra, different: [], changedSinceWatermark: 0, rounds, ...(sampled ? { sampled } : {}) };
+    }
     const [srcRows, stgRows] = await Promise.all([
       rowHashes(source.side, rowDigestSql(source.table, length, listed)),
       rowHashes(staging.side, rowDigestSql(staging.table, length, listed)),

@@ -17,7 +17,13 @@ export interface CheckedTable {
   readonly dialect: CheckDialect;
   /** Quoted table name, e.g. `"clr"."users"` or `` `shop`.`orders` ``. */
   readonly from: string;
+  /** The primary key; for a table without one (`multiset`), every compared column, so a row is listed by all its values. */
   readonly key: readonly CheckedColumn[];
+  /**
+   * The table has no primary key: its rows compare as a multiset (two identical rows are not one),
+   * by row hash and count, not key by key.
+   */
+  readonly multiset?: boolean;
   readonly columns: readonly CheckedColumn[];
   /** Only rows whose incremental column is at or before the watermark; `sqlType` is the type to read the text as, where the dialect needs it. */
   readonly watermark?: { readonly column: string; readonly value: string; readonly sqlType?: string };
@@ -94,6 +100,24 @@ export function rowDigestSql(table: CheckedTable, prefixLength: number, prefixes
   const params = new Params(table.dialect);
   const from = hashedRows(table, params, { withKey: true, readOnce: prefixes === null });
   return { sql: `select ${rowTextSql(table.dialect, table.key)} as row_key, ${HASH} as row_hash from ${from}${inPrefixes(table, params, prefixLength, prefixes)}`, params: params.values };
+}
+
+/**
+ * A table without a key, in the given ranges (every row for null): per distinct row hash, how many
+ * rows have it and one of them as text (all its values, as {@link rowTextSql} marks them). Copies
+ * of a row have one hash, so duplicates are counted, not merged.
+ */
+export function rowCopiesSql(table: CheckedTable, prefixLength: number, prefixes: readonly string[] | null): BoundQuery {
+  const params = new Params(table.dialect);
+  const from = hashedRows(table, params, { withKey: true, readOnce: prefixes === null });
+  const count = table.dialect === 'postgres' ? 'count(*)::text' : table.dialect === 'mysql' ? 'cast(count(*) as char)' : 'cast(count(*) as varchar)';
+  // Rows are matched by hash; the text only shows them, so floats and arrays print as each database prints them.
+  const plain = (kind: string) => kind === 'float' || kind === 'mysql float' || kind.endsWith('[]');
+  const shown = table.key.map((column) => (plain(column.kind) ? { ...column, kind: 'text' as const } : column));
+  return {
+    sql: `select ${HASH} as row_hash, ${count} as copies, min(${rowTextSql(table.dialect, shown)}) as row_text from ${from}${inPrefixes(table, params, prefixLength, prefixes)} group by ${HASH}`,
+    params: params.values,
+  };
 }
 
 /**

@@ -22,6 +22,12 @@ export async function repairBatches(check: TableCheck, primaryKey: readonly stri
   const drift = check.drift;
   if (check.status !== 'drift' || drift === null) return [];
   const where = `table ${check.source}/${check.table}`;
+  if (primaryKey.length === 0) {
+    throw new CheckError(
+      `${where} has no primary key, and floe check --repair re-extracts rows by key, so it cannot repair it; ` +
+        `a full run replaces its staging table with the source's rows (floe run --full --source ${check.source} --table ${check.table})`,
+    );
+  }
   if (drift.sampled === true) {
     throw new CheckError(`${where}: more rows differ than floe check lists, so it knows a sample of their keys only; reload the table instead (floe run --full)`);
   }

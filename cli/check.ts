@@ -160,8 +160,10 @@ function printReport(checks: readonly TableCheck[]): void {
     if (drift.sampled === true) {
       process.stdout.write(`${table}: the ranges that differ hold more rows than floe check lists, so the counts and keys are a sample's, and a row shown missing or extra may instead differ. Reload the table: floe run --full\n`);
     }
+    // A table without a key lists whole rows, each value in column order.
+    const listed = check.keyless === true ? `rows (${check.key.map((column) => column.name).join('/')})` : 'keys';
     for (const [kind, keys] of [['missing', drift.missing], ['extra', drift.extra], ['different', drift.different]] as const) {
-      if (keys.length > 0) process.stdout.write(`${table} ${kind} keys: ${sample(keys)}\n`);
+      if (keys.length > 0) process.stdout.write(`${table} ${kind} ${printable(listed)}: ${sample(keys)}\n`);
     }
   }
   const drifted = checks.filter((check) => check.status === 'drift').length;

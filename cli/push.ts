@@ -20,7 +20,7 @@ export async function pushCommand(argv: string[]): Promise<number> {
   await openStateStore(config).putTableConfigs(tables);
   printTable(
     ['table', 'mode', 'primary key', 'incremental column', 'partitions'],
-    tables.map((t) => [`${t.source}/${t.table}`, t.mode, t.primaryKey.join(', '), t.incrementalColumn ?? '-', String(t.partitions)]),
+    tables.map((t) => [`${t.source}/${t.table}`, t.mode, t.primaryKey.length === 0 ? '(none)' : t.primaryKey.join(', '), t.incrementalColumn ?? '-', String(t.partitions)]),
   );
   process.stdout.write(`${tables.length} table config(s) pushed to ${config.state}\n`);
   return 0;

@@ -49,6 +49,37 @@ describe('Check: hash-range comparison', () => {
     }
   });
 
+  it('compares a table without a key as a multiset: a copy too many or too few is drift, found by narrowing, listed once per copy', async () => {
+    // Prepare: 20 000 rows, many in identical pairs; then one copy of a pair dropped, one row tripled, one changed
+    const warehouse = await DuckDbWarehouse.open(':memory:');
+    const side: CheckSide = { query: ({ sql, params }) => warehouse.query(sql, params) };
+    const columns: CheckedColumn[] = [{ name: 'tenant', kind: 'text' }, { name: 'amount', kind: 'decimal' }];
+    const keyless = (name: string): CheckedTable => ({ dialect: 'duckdb', from: `"main"."${name}"`, key: columns, columns, multiset: true });
+    try {
+      await warehouse.query(`create table a as select 't' || (g % 10000) as tenant, ((g % 10000) * 1.10)::DECIMAL(12,2) as amount from range(20000) t(g)`);
+      await warehouse.query('create table b as select * from a');
+      await warehouse.query(`delete from b where rowid = (select min(rowid) from b where tenant = 't42')`);
+      await warehouse.query(`insert into b select * from a where tenant = 't7' limit 1`);
+      await warehouse.query(`update b set amount = 0 where tenant = 't9999' and rowid = (select min(rowid) from b where tenant = 't9999')`);
+
+      // Act
+      const drift = await compareTables({ side, table: keyless('a') }, { side, table: keyless('b') }, { rowLimit: 50 });
+
+      // Assess
+      expect(drift.rounds).toBeGreaterThan(1);
+      expect(drift).toMatchObject({
+        sourceRows: 20000,
+        stagingRows: 20000,
+        missing: ['Vt42\u001fV46.2', 'Vt9999\u001fV10998.9'],
+        extra: ['Vt7\u001fV7.7', 'Vt9999\u001fV0'],
+        different: [],
+        changedSinceWatermark: 0,
+      });
+    } finally {
+      await warehouse.close();
+    }
+  });
+
   it('narrows with the ranges passed as one parameter, and looks rows past the watermark up, whichever the source: PostgreSQL and MySQL against DuckDB', async () => {
     // Prepare: the same 3 000 rows at each source and in DuckDB, then drift, and a row changed after the watermark on each side
     const key: CheckedColumn[] = [{ name: 'id', kind: 'integer', notNull: true }];
