@@ -333,7 +333,11 @@ export function compareRowsSql(dialect: SqlDialect, description: TableDescriptio
  * Append: the staging rows the run restates (see {@link restatedByRunSql}) give way to all of the
  * run's rows, duplicates kept. Applying a run twice leaves what applying it once left, so neither a
  * redelivered RawLanded nor a replay adds a row twice. The caller runs both statements in one
- * transaction. $1 run id.
+ * transaction, so a reader sees staging before or after the run, never between: DuckDB's
+ * transactions are isolated snapshots (https://duckdb.org/docs/stable/sql/statements/transactions),
+ * Snowflake's commit as one unit (https://docs.snowflake.com/en/sql-reference/transactions). The
+ * DELETE's condition is a subquery on raw, which Snowflake's DELETE takes in its WHERE
+ * (https://docs.snowflake.com/en/sql-reference/sql/delete). $1 run id.
  */
 export function appendStagingSql(dialect: SqlDialect, description: TableDescription, runId: string): BoundSql[] {
   return [

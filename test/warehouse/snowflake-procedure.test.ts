@@ -84,4 +84,60 @@ describe('Warehouse: the statements inside the Snowflake procedures, run on fake
     await warehouse.close();
     cleanUp();
   });
+
+  it('appends a run of a table without a key with the statements of its procedure, in place of the rows the run reads again', async () => {
+    // Prepare: a2 reads from T1 again (a held-back watermark), so a1's row at T2 must not stay twice
+    const { warehouse, session, rawRoot, cleanUp } = await emulator.freshWarehouse();
+    const keyless = { primaryKey: [] as string[] };
+    const first = await writeFixtureRun(emulator.parquetWriter, rawRoot, { ...keyless, runId: 'a1', startedAt: T1, files: [orders([1, 'a', T1], [2, 'b', T2], [2, 'b', T2])] });
+    const second = await writeFixtureRun(emulator.parquetWriter, rawRoot, { ...keyless, runId: 'a2', startedAt: T2, files: [orders([2, 'b', T2], [2, 'b', T2], [3, 'c', T2])] });
+    for (const run of [first, second]) await warehouse.loadRaw(describeTable(run), run, rawRoot);
+    await warehouse.appendStaging(describeTable(first), 'a1');
+    const [compare, remove, insert] = wrappedStatements(createProcessProcedureSql(describeTable(second), session.settings.database));
+
+    // Act
+    const [counts] = await warehouse.query(compare ?? '', ['a2']);
+    await warehouse.query(remove ?? '', ['a2']);
+    await warehouse.query(insert ?? '', ['a2']);
+
+    // Assess
+    expect(remove).toMatch(/^delete from "FLOE_TEST_\d+"\."STAGING"\."SHOP__ORDERS"\n\s*where "UPDATED_AT" >= \(select min/);
+    expect([Number(counts?.['INSERTED']), Number(counts?.['DELETED'])]).toEqual([1, 0]);
+    const under = { warehouse, dialect: snowflakeDialect, rawRoot, writeRun: () => Promise.reject(new Error('unused')), close: () => warehouse.close() };
+    expect(await readRows(under, 'staging', ['id', 'status', '_floe_run_id'])).toEqual([
+      { id: 1, status: 'a', _floe_run_id: 'a1' },
+      { id: 2, status: 'b', _floe_run_id: 'a2' },
+      { id: 2, status: 'b', _floe_run_id: 'a2' },
+      { id: 3, status: 'c', _floe_run_id: 'a2' },
+    ]);
+    await warehouse.close();
+    cleanUp();
+  });
+
+  it('replaces staging of a table without a key with the statements of its full-mode procedure, duplicates kept', async () => {
+    // Prepare
+    const { warehouse, session, rawRoot, cleanUp } = await emulator.freshWarehouse();
+    const full = { mode: 'full' as const, incrementalColumn: null, primaryKey: [] as string[] };
+    const first = await writeFixtureRun(emulator.parquetWriter, rawRoot, { ...full, runId: 'f1', startedAt: T1, files: [orders([1, 'a', T1], [1, 'a', T1], [2, 'b', T1])] });
+    const second = await writeFixtureRun(emulator.parquetWriter, rawRoot, { ...full, runId: 'f2', startedAt: T2, files: [orders([1, 'a', T1], [3, 'c', T2], [3, 'c', T2])] });
+    for (const run of [first, second]) await warehouse.loadRaw(describeTable(run), run, rawRoot);
+    await warehouse.replaceStaging(describeTable(first), 'f1');
+    const [compare, remove, insert] = wrappedStatements(createProcessProcedureSql(describeTable(second), session.settings.database));
+
+    // Act
+    const [counts] = await warehouse.query(compare ?? '', ['f2']);
+    await warehouse.query(remove ?? '');
+    await warehouse.query(insert ?? '', ['f2']);
+
+    // Assess
+    expect([Number(counts?.['INSERTED']), Number(counts?.['DELETED'])]).toEqual([2, 2]);
+    const under = { warehouse, dialect: snowflakeDialect, rawRoot, writeRun: () => Promise.reject(new Error('unused')), close: () => warehouse.close() };
+    expect(await readRows(under, 'staging', ['id', 'status', '_floe_run_id'])).toEqual([
+      { id: 1, status: 'a', _floe_run_id: 'f2' },
+      { id: 3, status: 'c', _floe_run_id: 'f2' },
+      { id: 3, status: 'c', _floe_run_id: 'f2' },
+    ]);
+    await warehouse.close();
+    cleanUp();
+  });
 });

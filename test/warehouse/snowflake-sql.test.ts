@@ -4,7 +4,7 @@ import { snowflakeDialectIn } from '../../warehouse/snowflake-dialect.js';
 import { formatDdlScript, snowflakeAccountDdl } from '../../warehouse/snowflake-ddl.js';
 import { createProcessProcedureSql, createProcessTableProcedureSql } from '../../warehouse/snowflake-procedure.js';
 import { COPY_FILES_LIMIT, copyRunIntoRawSql, DEFAULT_STAGE_NAMES, LOCAL_RAW_STAGE, negativeUnsignedSql, putFileSql, stampRunRowsSql } from '../../warehouse/snowflake-sql.js';
-import { compareSnapshotSql, createGoldTableSql, createRawTableSql, createStagingTableSql, mergeStagingSql, replaceStagingSql } from '../../warehouse/table-sql.js';
+import { appendStagingSql, compareRowsSql, compareSnapshotSql, createGoldTableSql, createRawTableSql, createStagingTableSql, mergeStagingSql, replaceStagingSql } from '../../warehouse/table-sql.js';
 import { describeTable, type ManifestLike } from '../../warehouse/table-description.js';
 
 const fixtures = new URL('../fixtures/warehouse/', import.meta.url);
@@ -13,6 +13,13 @@ const DATABASE = 'ANALYTICS';
 const dialect = snowflakeDialectIn(DATABASE);
 const description = describeTable(manifest);
 const fullDescription = describeTable({ ...structuredClone(manifest), mode: 'full', incrementalColumn: null });
+/** The same table without a primary key: replaced in full mode, appended otherwise (issue 20). */
+const keylessFull = describeTable({ ...structuredClone(manifest), mode: 'full', primaryKey: [] });
+const appended = describeTable({
+  ...structuredClone(manifest),
+  primaryKey: [],
+  columns: [...manifest.columns, { name: 'payload', arrowType: 'string', sourceType: 'jsonb', nullable: true }],
+});
 const withJson = describeTable({
   ...structuredClone(manifest),
   columns: [...manifest.columns, { name: 'payload', arrowType: 'string', sourceType: 'jsonb', nullable: true }],
@@ -143,6 +150,31 @@ describe('Warehouse: Snowflake SQL generated from the same table description', (
     expectGolden('compare-snapshot.sql', compareSnapshotSql(dialect, fullDescription, runId).sql);
   });
 
+  it('replaces staging of a table without a key with every row of the run, duplicates kept, counted as multisets by HASH', () => {
+    // Prepare, Act
+    const statements = replaceStagingSql(dialect, keylessFull, runId, true).map((statement) => `${statement.sql};`).join('\n');
+    const counts = compareRowsSql(dialect, keylessFull, runId, 'replace');
+
+    // Assess: https://docs.snowflake.com/en/sql-reference/functions/hash (any number of values, NULL hashed too)
+    expectGolden('replace-staging-keyless.sql', statements.slice(0, -1));
+    expectGolden('compare-rows-replace.sql', counts.sql);
+    expect(statements).not.toContain('qualify');
+    expect(counts.params).toEqual([runId]);
+  });
+
+  it("appends a run of a table without a key in place of the staging rows it reads again, JSON parsed as for MERGE", () => {
+    // Prepare, Act
+    const statements = appendStagingSql(dialect, appended, runId);
+    const counts = compareRowsSql(dialect, appended, runId, 'append');
+
+    // Assess
+    expectGolden('append-staging.sql', statements.map((statement) => `${statement.sql};`).join('\n').slice(0, -1));
+    expectGolden('compare-rows-append.sql', counts.sql);
+    expect(statements[0]?.sql).toContain('"UPDATED_AT" >= (select min(run_rows."UPDATED_AT") from "ANALYTICS"."RAW"."SHOP__SALES__ORDER ITEMS" as run_rows where run_rows."_FLOE_RUN_ID" = $1)');
+    expect(statements[1]?.sql).toContain(`parse_json("PAYLOAD", 'd') as "PAYLOAD"`);
+    expect(statements.map((statement) => statement.params)).toEqual([[runId], [runId]]);
+  });
+
   it('rebuilds a gold model keeping the grants others gave on it', () => {
     // https://docs.snowflake.com/en/sql-reference/sql/create-table (COPY GRANTS)
     expect(createGoldTableSql(dialect, 'gold', 'daily', 'select 1 as x')).toBe('create or replace table "ANALYTICS"."GOLD"."DAILY" copy grants as\nselect 1 as x');
@@ -154,6 +186,21 @@ describe('Warehouse: Snowflake SQL generated from the same table description', (
 
   it('wraps the full-mode replace in a per-table procedure that counts into variables', () => {
     expectGolden('process-procedure-full.sql', createProcessProcedureSql(fullDescription, DATABASE));
+  });
+
+  it('wraps the replace of a table without a key in a procedure: counts into variables, then DELETE and INSERT in one transaction', () => {
+    // Prepare, Act
+    const procedure = createProcessProcedureSql(keylessFull, DATABASE);
+
+    // Assess: a transaction's statements commit as one unit, seen by other sessions only once committed
+    // (https://docs.snowflake.com/en/sql-reference/transactions)
+    expectGolden('process-procedure-keyless-full.sql', procedure);
+    expect(procedure.indexOf('begin transaction;')).toBeLessThan(procedure.indexOf('delete from'));
+    expect(procedure.indexOf('insert into')).toBeLessThan(procedure.indexOf('commit;'));
+  });
+
+  it('wraps the append of a table without a key in a procedure: counts, then the restated rows replaced, in one transaction', () => {
+    expectGolden('process-procedure-append.sql', createProcessProcedureSql(appended, DATABASE));
   });
 
   it('dispatches PROCESS_TABLE to the table procedure by fixed names only, a branch per table', () => {
