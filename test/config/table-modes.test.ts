@@ -1,5 +1,5 @@
 import { ConfigError } from '../../config/errors.js';
-import { loadConfig } from '../../config/load.js';
+import { loadConfig, parseConfig } from '../../config/load.js';
 import { TableConfigSchema, toTableConfigs } from '../../config/table-config.js';
 import { ENV, validConfigData, writeConfig } from './helpers.js';
 
@@ -77,12 +77,32 @@ describe('Config: tables without a primary key', () => {
     expect(full.message).toContain(`sources[0].tables[${full.index}].deletes: deletes applies to incremental tables: a full-mode run replaces staging`);
   });
 
-  it('keeps the partition rules of tables with a key: parts without partitionColumn are refused', async () => {
+  it('keeps the partition rules for a table without a key: parts without partitionColumn are refused', async () => {
     // Act
     const { message, index } = await problems({ name: 'app.audit_trail', partitions: 2 });
 
     // Assess
     expect(message).toContain(`sources[0].tables[${index}].partitions: 2 partitions need partitionColumn`);
+  });
+
+  it('keeps floe check refused on a Snowflake warehouse for a table without a key too', () => {
+    // Prepare
+    const text = [
+      'warehouse: snowflake://myorg-myaccount/ANALYTICS?user=FLOE&warehouse=FLOE_WH&role=FLOE',
+      'sources:',
+      '  - name: app',
+      '    engine: postgres',
+      '    connection: postgresql://reader@db.internal/app',
+      '    tables:',
+      '      - { name: app.access_log, mode: append, incrementalColumn: logged_at, check: after-merge }',
+    ].join('\n');
+
+    // Act
+    const act = () => parseConfig(text, { file: 'floe.config.yaml', folder: '/tmp', env: {} });
+
+    // Assess
+    expect(act).toThrow(ConfigError);
+    expect(act).toThrow('sources[0].tables[0].check: table app/app.access_log: check: after-merge compares staging with the source after each merge, which a snowflake warehouse cannot do yet');
   });
 
   it('names only the misspelled key when primaryKey is misspelled, not what its absence implies', async () => {

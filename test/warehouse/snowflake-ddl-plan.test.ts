@@ -51,6 +51,24 @@ describe('CLI: floe snowflake ddl plans the account from the config, the newest 
     expect(statements[0]?.sql).toBe('create database if not exists "ANALYTICS"');
   });
 
+  it('plans a procedure per table without a key from its mode: append restating what its run reads again, full replacing every row', async () => {
+    // Prepare
+    const text = CONFIG.replace(
+      '      - name: sales.customers\n        primaryKey: [id]\n',
+      '      - { name: sales.visits, mode: append, incrementalColumn: seen_at }\n      - { name: sales.tags }\n',
+    );
+    const columns: Manifest['columns'] = [...CUSTOMER_COLUMNS, { name: 'seen_at', arrowType: 'timestamp[us, tz=UTC]', sourceType: 'timestamptz', nullable: false }];
+
+    // Act
+    const statements = await snowflakeDdlFor(config(text), [manifest], catalog(columns));
+
+    // Assess
+    const procedure = (purpose: string) => statements.find((statement) => statement.purpose === purpose)?.sql ?? '';
+    expect(procedure('the append staging update of shop.sales.visits')).toContain('where "SEEN_AT" >= (select min(run_rows."SEEN_AT")');
+    expect(procedure('the full staging update of shop.sales.tags')).toContain('delete from "ANALYTICS"."STAGING"."SHOP__SALES__TAGS";');
+    expect(procedure('the full staging update of shop.sales.tags')).not.toContain('qualify');
+  });
+
   it('lists the tables without a manifest, whose columns must come from their source', () => {
     expect(tablesWithoutManifest(config(), [manifest]).map((table) => table.table)).toEqual(['sales.customers']);
   });
