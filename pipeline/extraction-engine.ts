@@ -25,11 +25,14 @@ export interface EngineDecision {
  * The engine of a table's next run. `python` and `spark` are the table's own choice; `auto` asks
  * the sizer and picks Spark when the estimate reaches the table's threshold and the table has a
  * partition column (without one Spark would read it in one task, no faster than the Python job).
- * A sizer that fails (the source out of reach) counts as no estimate: the job will say more.
+ * A sizer that fails (the source out of reach) counts as no estimate: the job will say more. A
+ * repair run always takes the Python job.
  */
-export async function decideEngine(config: TableConfig, sizer: TableSizer | undefined): Promise<EngineDecision> {
+export async function decideEngine(config: TableConfig, sizer: TableSizer | undefined, run: { repair?: boolean } = {}): Promise<EngineDecision> {
   const choice = config.extractionEngine ?? 'auto';
   if (choice === 'python') return { engine: 'python', reason: 'engine: python', estimate: null };
+  // A repair run reads a few keys (floe check --repair): a cluster would only add its start-up.
+  if (run.repair === true) return { engine: 'python', reason: 'a repair run reads its keys on the Python job', estimate: null };
   const spark = config.spark ?? sparkTableConfig(undefined, undefined);
   const estimate = await sizeOf(config, sizer);
   if (choice === 'spark') return sparkDecision(config, estimate, 'engine: spark');

@@ -23,6 +23,14 @@ describe('Pipeline: the engine of a run', () => {
     expect(spark).toMatchObject({ engine: 'spark', reason: 'engine: spark; 2 × G.1X', capacity: { workerType: 'G.1X', workers: 2 } });
   });
 
+  it('runs a repair run on the Python job, whatever the table says', async () => {
+    // Act
+    const decision = await decideEngine({ ...TABLE, extractionEngine: 'spark' }, sized(5e12), { repair: true });
+
+    // Assess
+    expect(decision).toMatchObject({ engine: 'python', reason: 'a repair run reads its keys on the Python job' });
+  });
+
   it('picks Spark for auto at the threshold and Python below it, saying the sizes', async () => {
     // Prepare: the default threshold, 20 GB
     const table = { ...TABLE, extractionEngine: 'auto' as const };

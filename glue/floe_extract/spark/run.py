@@ -128,7 +128,10 @@ class SparkExtractionRun(ExtractionRun):
         args = self.args
         reads = column_reads(args.engine, source, rejects)
         table = table_reference(args.engine, source)
-        settings = resolve_connection(args.connection, args.engine, self.redactor)
+        # The driver's own settings (a secret is read once per attempt, by the source).
+        settings: Any = getattr(source, "settings", None)
+        if settings is None:
+            settings = resolve_connection(args.connection, args.engine, self.redactor)
         jdbc = jdbc_source(settings, _uses_tls(source) if args.engine == "mysql" else None)
         if args.engine == "postgres":
             session_init = postgres_session_init(self._snapshot(source))
