@@ -89,7 +89,8 @@ _UNESCAPE = re.compile(r"\\(.)", re.S)
 def _tokenizer(delimiter: str) -> re.Pattern[str]:
     d = re.escape(delimiter)
     # Array output quotes every element holding braces, the delimiter, quotes, backslashes or
-    # white space (and empty strings and the text NULL); an unquoted NULL is a NULL element.
+    # white space (and empty strings and the text NULL), escaping " and \ with a backslash; an
+    # unquoted NULL is a NULL element (https://www.postgresql.org/docs/current/arrays.html#ARRAYS-IO).
     return re.compile(r'(\{)|(\})|' + d + r'|"((?:[^"\\]|\\.)*)"|([^{}"' + d + r"]+)", re.S)
 
 
