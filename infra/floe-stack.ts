@@ -89,6 +89,8 @@ export class FloeStack extends Stack {
       enforceSSL: true,
       lifecycleRules: [
         { id: 'expire-job-logs', prefix: '_logs/', expiration: Duration.days(props.logRetentionDays ?? 90) },
+        // A job run reads its batch of tables when it starts; a week covers any retry or replay of the run.
+        { id: 'expire-job-batches', prefix: '_batches/', expiration: Duration.days(7) },
         { id: 'abort-uploads', abortIncompleteMultipartUploadAfter: Duration.days(7) },
       ],
     });
@@ -149,6 +151,8 @@ export class FloeStack extends Stack {
     this.handlers['start-ingest'].fn.addToRolePolicy(
       new PolicyStatement({ actions: ['glue:StartJobRun'], resources: [this.extraction.jobArn, this.sparkExtraction.jobArn] }),
     );
+    // A job run of several tables reads them from a batch file start-ingest writes (glue/floe_extract/batch.py).
+    this.rawBucket.grantPut(this.handlers['start-ingest'].fn, '_batches/*');
     this.startLater = this.startLaterQueue(this.handlers['start-ingest']);
     if (props.snowflake !== undefined) {
       for (const name of ['load-and-merge', 'build-gold'] as const) {

@@ -33,10 +33,12 @@ export async function decideEngine(config: TableConfig, sizer: TableSizer | unde
   if (choice === 'python') return { engine: 'python', reason: 'engine: python', estimate: null };
   // A repair run reads a few keys (floe check --repair): a cluster would only add its start-up.
   if (run.repair === true) return { engine: 'python', reason: 'a repair run reads its keys on the Python job', estimate: null };
+  // Asked before the sizer: most tables have no partition column, and sizing each one costs a
+  // catalog query per table on every run.
+  if (choice === 'auto' && config.partitionColumn === undefined) return { engine: 'python', reason: 'auto: no partition column to split the read on', estimate: null };
   const spark = config.spark ?? sparkTableConfig(undefined, undefined);
   const estimate = await sizeOf(config, sizer);
   if (choice === 'spark') return sparkDecision(config, estimate, 'engine: spark');
-  if (config.partitionColumn === undefined) return { engine: 'python', reason: 'auto: no partition column to split the read on', estimate };
   if (estimate?.bytes == null) return { engine: 'python', reason: 'auto: no size estimate of the table yet', estimate };
   const above = estimate.bytes >= spark.autoAboveBytes;
   const reason = `auto: ~${gigabytes(estimate.bytes)} ${above ? '≥' : '<'} ${gigabytes(spark.autoAboveBytes)}`;

@@ -86,3 +86,22 @@ export function extractionJobArguments(table: ExtractionTable, run: ExtractionRu
   }
   return args;
 }
+
+/** The arguments a job run of several tables is given once, on its command line; each table's own go in the batch file. */
+export const SHARED_JOB_ARGUMENTS: readonly string[] = ['--engine', '--database', '--connection', '--raw-root'];
+
+/**
+ * The arguments of one job run extracting several tables of one source (glue/floe_extract/batch.py):
+ * what they share, the batch file's location, and the most source connections the job may hold.
+ * `tables` are each table's {@link extractionJobArguments}; they must agree on what they share.
+ */
+export function batchJobArguments(tables: readonly Record<string, string>[], batchUrl: string, maxConnections: number): Record<string, string> {
+  const [first] = tables;
+  if (first === undefined) throw new Error('a job batch needs at least one table');
+  const shared = Object.fromEntries(SHARED_JOB_ARGUMENTS.map((name) => [name, first[name] ?? '']));
+  for (const table of tables) {
+    const differs = SHARED_JOB_ARGUMENTS.find((name) => table[name] !== shared[name]);
+    if (differs !== undefined) throw new Error(`tables ${first['--table']} and ${table['--table']} differ in ${differs}: one job run reads one source`);
+  }
+  return { ...shared, '--batch': batchUrl, '--max-connections': String(maxConnections) };
+}

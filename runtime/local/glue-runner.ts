@@ -4,10 +4,19 @@ import { existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
+import type { ExtractionEngine } from '../../config/extraction-engine.js';
 import { GLUE_EVENT_SOURCE, GLUE_JOB_STATE_CHANGE, type GlueJobStateChangeEvent } from '../../events/index.js';
 
 /** The Glue job's name on AWS; the local runner reports under the same name. */
 export const EXTRACT_JOB_NAME = 'floe-extract';
+/** The Spark job's: run locally in Spark local mode (glue/extract_spark.py). */
+export const EXTRACT_SPARK_JOB_NAME = 'floe-extract-spark';
+
+/** Each engine's script in glue/, and the job name its runs report under. */
+const LOCAL_JOBS: Readonly<Record<ExtractionEngine, { script: string; jobName: string }>> = {
+  python: { script: 'extract.py', jobName: EXTRACT_JOB_NAME },
+  spark: { script: 'extract_spark.py', jobName: EXTRACT_SPARK_JOB_NAME },
+};
 
 const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const ERROR_PREFIX = 'floe-extract: error: ';
@@ -25,21 +34,41 @@ export interface LocalGlueRunnerOptions {
 /**
  * Starts `glue/extract.py` as a child process, as AWS Glue would start the job, and publishes a
  * `Glue Job State Change` event when it ends: SUCCEEDED, or FAILED with the job's one-line error.
- * `startJobRun` resolves as soon as the process is spawned, like Glue's StartJobRun.
+ * `startJobRun` resolves as soon as the run is accepted, like Glue's StartJobRun. The job runs of
+ * one source run one after another: each may hold the source's `maxConnections` (its
+ * `--max-connections`, or its table's parts), so together they never hold more.
  */
 export class LocalGlueRunner {
   private readonly python: string;
   private readonly running = new Set<Promise<void>>();
+  /** Per source (`--database`), the end of its last job run accepted. */
+  private readonly lastOfSource = new Map<string, Promise<void>>();
 
   constructor(private readonly options: LocalGlueRunnerOptions) {
     this.python = options.python ?? defaultPython();
   }
 
-  async startJobRun(jobArguments: Record<string, string>): Promise<{ jobRunId: string }> {
+  /** `engine` picks the script: the Python job, or the Spark job in local mode (`FLOE_SPARK_MASTER`, default all cores). */
+  async startJobRun(jobArguments: Record<string, string>, engine: ExtractionEngine = 'python'): Promise<{ jobRunId: string }> {
     const jobRunId = `jr_local_${randomUUID()}`;
+    const source = jobArguments['--database'] ?? '';
+    const before = this.lastOfSource.get(source);
+    if (before !== undefined) this.options.onOutput?.(`${source}: job run ${jobRunId} waits for the source's running job (its connections count against maxConnections)`);
+    const finished = (before ?? Promise.resolve()).then(() => this.run(jobRunId, jobArguments, LOCAL_JOBS[engine]));
+    this.lastOfSource.set(source, finished);
+    this.running.add(finished);
+    void finished.finally(() => {
+      this.running.delete(finished);
+      if (this.lastOfSource.get(source) === finished) this.lastOfSource.delete(source);
+    });
+    return { jobRunId };
+  }
+
+  /** Runs the job to its end and publishes its state change; never rejects. */
+  private run(jobRunId: string, jobArguments: Record<string, string>, job: { script: string; jobName: string }): Promise<void> {
     // A connection URL may hold a password: it goes through the environment, never the command line.
     const { '--connection': connection = '', ...rest } = jobArguments;
-    const argv = [join(REPO_ROOT, 'glue', 'extract.py'), ...Object.entries(rest).flat(), '--connection', `env:${CONNECTION_VARIABLE}`];
+    const argv = [join(REPO_ROOT, 'glue', job.script), ...Object.entries(rest).flat(), '--connection', `env:${CONNECTION_VARIABLE}`];
     const child = spawn(this.python, argv, {
       stdio: ['ignore', 'pipe', 'pipe'],
       env: { ...process.env, [CONNECTION_VARIABLE]: connection },
@@ -60,15 +89,12 @@ export class LocalGlueRunner {
     };
     child.stdout.on('data', lineReader());
     child.stderr.on('data', lineReader());
-    const finished = new Promise<void>((resolveRun) => {
-      child.on('error', (error) => void this.finish(jobRunId, 1, `could not start ${this.python}: ${error.message}`).then(resolveRun));
+    return new Promise<void>((resolveRun) => {
+      child.on('error', (error) => void this.finish(job.jobName, jobRunId, 1, `could not start ${this.python}: ${error.message}`).then(resolveRun));
       // A job killed by a signal (the OOM killer, a crash test's SIGKILL) has no exit code and printed no error line.
       child.on('close', (code, signal) =>
-        void this.finish(jobRunId, code ?? 1, lastError || (signal ? `the job was killed by ${signal}` : '')).then(resolveRun));
+        void this.finish(job.jobName, jobRunId, code ?? 1, lastError || (signal ? `the job was killed by ${signal}` : '')).then(resolveRun));
     });
-    this.running.add(finished);
-    void finished.finally(() => this.running.delete(finished));
-    return { jobRunId };
   }
 
   /** Resolves once every started job has ended and its state change was published. */
@@ -76,7 +102,7 @@ export class LocalGlueRunner {
     while (this.running.size > 0) await Promise.all([...this.running]);
   }
 
-  private async finish(jobRunId: string, exitCode: number, error: string): Promise<void> {
+  private async finish(jobName: string, jobRunId: string, exitCode: number, error: string): Promise<void> {
     const succeeded = exitCode === 0;
     await this.options.publish({
       version: '0',
@@ -88,7 +114,7 @@ export class LocalGlueRunner {
       region: 'local',
       resources: [],
       detail: {
-        jobName: EXTRACT_JOB_NAME,
+        jobName,
         jobRunId,
         state: succeeded ? 'SUCCEEDED' : 'FAILED',
         message: succeeded ? 'Job run succeeded' : error || `the job exited with code ${exitCode}`,

@@ -16,7 +16,8 @@ import type { Warehouse } from '../../warehouse/warehouse.js';
 import { LocalBus, type LocalHandlers, type Redelivery } from './bus.js';
 import { localChecker } from './checker.js';
 import { localDeleteFinder } from './delete-finder.js';
-import { EXTRACT_JOB_NAME, LocalGlueRunner } from './glue-runner.js';
+import { catalogSizer } from './catalog-sizer.js';
+import { EXTRACT_JOB_NAME, EXTRACT_SPARK_JOB_NAME, LocalGlueRunner } from './glue-runner.js';
 import { leaseTtlMs } from './lease-ttl.js';
 import { LocalOnlyError } from './local-only.js';
 import { TurnTakingWarehouse, warehouseWaitMs } from './turn-taking-warehouse.js';
@@ -48,6 +49,9 @@ export interface TableOutcome {
  */
 const HANDLER_ATTEMPTS = 3;
 const HANDLER_BACKOFF_MS = 500;
+
+/** Deliveries after which the local warehouse is let go even in a burst, bounding DuckDB's memory. */
+const WAREHOUSE_TURN_DELIVERIES = 30;
 
 export interface LocalPipeline {
   bus: LocalBus;
@@ -88,6 +92,7 @@ export async function openLocalPipeline(config: FloeConfig, options: LocalRunOpt
   const state = new LocalStateStore(config.state);
   await state.putTableConfigs(toTableConfigs(config));
   const ends = new RunEnds();
+  let deliveries = 0;
   const bus: LocalBus = new LocalBus({
     ...(options.redelivery ? { redelivery: options.redelivery } : {}),
     eventLog: join(config.state, 'events.jsonl'),
@@ -95,7 +100,13 @@ export async function openLocalPipeline(config: FloeConfig, options: LocalRunOpt
       ends.see(event);
       options.onEvent?.(event);
     },
-    afterDelivery: () => warehouse.release(),
+    // Kept while more events are queued (reopening DuckDB for each of a burst of steps costs more
+    // than the steps), let go every WAREHOUSE_TURN_DELIVERIES: DuckDB's memory grows with every table
+    // an open instance touched (300 tables: 510 MB, against 330 MB let go every 30; BENCHMARKS.md).
+    afterDelivery: async (queued) => {
+      deliveries += 1;
+      if (queued === 0 || deliveries % WAREHOUSE_TURN_DELIVERIES === 0) await warehouse.release();
+    },
     retry: {
       attempts: HANDLER_ATTEMPTS,
       backoffMs: HANDLER_BACKOFF_MS,
@@ -153,8 +164,10 @@ function localHandlers(
   const connections = new Map(config.sources.map((s) => [s.name, s.connection]));
   return {
     'start-ingest': createStartIngest({
-      state, publisher, rawRoot: raw.root, leaseTtlMs: leaseTtlMs(),
+      state, publisher, raw, leaseTtlMs: leaseTtlMs(),
       jobs: { jobName: EXTRACT_JOB_NAME, startJobRun: (args) => jobs.startJobRun(args) },
+      sparkJobs: { jobName: EXTRACT_SPARK_JOB_NAME, startJobRun: (args) => jobs.startJobRun(args, 'spark') },
+      sizer: catalogSizer(config),
       connectionFor: (source) => connections.get(source) ?? '',
     }),
     'glue-finished': createGlueFinished({ state, publisher, raw }),

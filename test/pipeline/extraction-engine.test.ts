@@ -52,7 +52,11 @@ describe('Pipeline: the engine of a run', () => {
     };
 
     // Act / Assess
-    expect(await decideEngine(unsplittable, sized(5e12))).toMatchObject({ engine: 'python', reason: 'auto: no partition column to split the read on' });
+    let sizerCalls = 0;
+    const counting: TableSizer = async (table) => (sizerCalls += 1, sized(5e12)(table));
+    expect(await decideEngine(unsplittable, counting)).toMatchObject({ engine: 'python', reason: 'auto: no partition column to split the read on' });
+    // Such a table is never sized: a catalog query per table on every run buys nothing for it.
+    expect(sizerCalls).toBe(0);
     expect(await decideEngine(TABLE, sized(null))).toMatchObject({ engine: 'python', reason: 'auto: no size estimate of the table yet' });
     expect(await decideEngine(TABLE, failing)).toMatchObject({ engine: 'python', estimate: null });
     expect(await decideEngine(TABLE, undefined)).toMatchObject({ engine: 'python' });

@@ -10,9 +10,11 @@
  * this function from there, as an SQS record, after a delay that doubles each time.
  */
 import { GlueClient } from '@aws-sdk/client-glue';
+import { S3Client } from '@aws-sdk/client-s3';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import type { Context, SQSEvent } from 'aws-lambda';
 import { GlueJobStarter } from '../glue-job-starter.js';
+import { recordedSizer } from '../recorded-sizer.js';
 import { createEventLambda, RUN_REQUEST_KEY, type EventLambda } from '../event-lambda.js';
 import { coreAdapters, LambdaConfigError, required, type CoreClients, type LambdaEnvironment } from '../lambda-environment.js';
 import { isConcurrencyLimit, StartLater, StartLaterMessageSchema } from '../start-later.js';
@@ -20,6 +22,7 @@ import { createStartIngest } from '../../../functions/start-ingest/handler.js';
 import { createRetriesExhausted } from '../../../functions/retries-exhausted/handler.js';
 import { LEASE_TTL_MS } from '../../../pipeline/index.js';
 import type { FloeEvent } from '../../../events/index.js';
+import { S3RawStorage } from '../../../storage/s3.js';
 
 const SERVICE = 'floe-start-ingest';
 
@@ -27,6 +30,8 @@ const SERVICE = 'floe-start-ingest';
 export interface StartIngestClients extends CoreClients {
   glue?: GlueClient;
   sqs?: SQSClient;
+  /** Writes a job run's batch of tables under FLOE_RAW_ROOT (`_batches/`). */
+  s3?: S3Client;
 }
 
 /**
@@ -67,13 +72,17 @@ class UnknownSourceError extends Error {
 export function createLambdaHandler(env: LambdaEnvironment, clients: StartIngestClients = {}): EventLambda {
   const rawRoot = required(env, SERVICE, 'FLOE_RAW_ROOT');
   const jobName = required(env, SERVICE, 'FLOE_GLUE_JOB_NAME');
+  // The Spark job (infra/spark-extraction-job.ts); a stack without one leaves Spark tables unable to start, saying so.
+  const sparkJobName = env['FLOE_GLUE_SPARK_JOB_NAME'];
   const secrets = parseSourceSecrets(required(env, SERVICE, 'FLOE_SOURCE_SECRETS'));
   const { logger, dynamodb, state, publisher } = coreAdapters(env, SERVICE, clients);
   const start = createStartIngest({
     state,
     publisher,
     jobs: new GlueJobStarter({ client: clients.glue ?? new GlueClient({}), jobName }),
-    rawRoot,
+    ...(sparkJobName ? { sparkJobs: new GlueJobStarter({ client: clients.glue ?? new GlueClient({}), jobName: sparkJobName }) } : {}),
+    sizer: recordedSizer(state),
+    raw: new S3RawStorage({ client: clients.s3 ?? new S3Client({}), root: rawRoot }),
     connectionFor: (source) => {
       const arn = secrets.get(source);
       if (arn === undefined) {
