@@ -42,14 +42,14 @@ const routeName = (route: Route) => `${route.pattern['detail-type'].join('|')} -
 
 /**
  * The bus has one enabled rule per route of the routing table (events/routes.ts, the Glue route
- * narrowed to the stack's job), each with a target; and the default bus has the rule forwarding the
+ * narrowed to the stack's jobs), each with a target; and the default bus has the rule forwarding the
  * job's state changes to floe's bus. Rules are found by their pattern, not their generated names; two
  * routes with one pattern (StageMerged) need two rules, told apart by the stack's descriptions.
  * @see https://docs.aws.amazon.com/eventbridge/latest/APIReference/API_ListRules.html
  * @see https://docs.aws.amazon.com/eventbridge/latest/APIReference/API_ListTargetsByRule.html
  */
-export async function checkRules(client: EventBridgeClient, bus: string, jobName: string): Promise<VerifyLine[]> {
-  const routes = routesFor([jobName]);
+export async function checkRules(client: EventBridgeClient, bus: string, jobNames: readonly string[]): Promise<VerifyLine[]> {
+  const routes = routesFor(jobNames);
   let rules: Rule[];
   try {
     rules = await listRules(client, bus);

@@ -4,7 +4,7 @@ import { fail, ok, type VerifyLine } from './aws-verify-line.js';
 
 /** The outputs of infra/floe-stack.ts that `floe aws verify` reads or the README tells users to use. */
 export const STACK_OUTPUTS = [
-  'BusName', 'StateStore', 'RawRoot', 'GlueJobName', 'JobConnections', 'SourceSecrets',
+  'BusName', 'StateStore', 'RawRoot', 'GlueJobName', 'GlueSparkJobName', 'JobConnections', 'SourceSecrets',
   'AlarmTopicArn', 'IngestUrl', 'SnowflakeRoleArn', 'SnowflakeStorageRoleArn',
 ] as const;
 export type StackOutputName = (typeof STACK_OUTPUTS)[number];

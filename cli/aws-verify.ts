@@ -77,9 +77,10 @@ export async function verifyAws(options: AwsVerifyOptions): Promise<VerifyLine[]
   const secrets = parseSourceSecrets(outputs.SourceSecrets);
   report(checkSourceSecrets(config, secrets));
 
-  const { BusName: bus, GlueJobName: jobName, RawRoot: rawRoot } = outputs;
+  const { BusName: bus, GlueJobName: jobName, GlueSparkJobName: sparkJobName, RawRoot: rawRoot } = outputs;
   if (bus === undefined || jobName === undefined) report(skipped('bus rules', 'needs the stack\'s BusName and GlueJobName outputs'));
-  else report(...(await checkRules(clients.eventbridge, bus, jobName)));
+  // The stack's Glue rules match both extraction jobs' state changes (a stack from before the Spark job, only the first).
+  else report(...(await checkRules(clients.eventbridge, bus, sparkJobName === undefined ? [jobName] : [jobName, sparkJobName])));
 
   if (jobName === undefined || rawRoot === undefined || secrets === undefined) {
     report(skipped('probe runs of the Glue job', 'need the stack\'s GlueJobName, RawRoot and SourceSecrets outputs'));

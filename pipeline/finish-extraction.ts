@@ -5,6 +5,7 @@ import type { RunRecord, StateStore } from '../state/index.js';
 import type { RawStorage } from '../storage/raw-storage.js';
 import { onGlueJobEnded, unknownJobRun } from './expected-run.js';
 import { failRun } from './fail-run.js';
+import { inParallel, STATE_PARALLELISM } from './in-parallel.js';
 import { published, type Published } from './ports.js';
 import { refusal } from './refusal.js';
 import type { RunRef } from './run.js';
@@ -30,9 +31,7 @@ export class ExtractionFailed extends FloeError {
 export async function finishExtraction(deps: FinishExtractionDeps, event: GlueJobStateChangeEvent): Promise<Published[]> {
   const runs = await deps.state.findRunsByJobRunId(event.detail.jobRunId);
   if (runs.length === 0) return [refusal('glue-finished', event, { runId: null, source: null, table: null }, unknownJobRun(event.detail.jobRunId))];
-  const outcomes: Published[] = [];
-  for (const run of runs) outcomes.push(...(await finishRun(deps, event, run)));
-  return outcomes;
+  return (await inParallel(runs, STATE_PARALLELISM, (run) => finishRun(deps, event, run))).flat();
 }
 
 async function finishRun(deps: FinishExtractionDeps, event: GlueJobStateChangeEvent, run: RunRecord): Promise<Published[]> {

@@ -10,6 +10,7 @@ import { batchJobArguments, extractionJobArguments, extractionMode, SHARED_JOB_A
 import { decideEngine, jobArgumentsFor, NoSparkJob, type EngineDecision } from './extraction-engine.js';
 import { endExpiredHolder, TableBusy } from './lease.js';
 import { published, type JobStarter, type Published, type TableSizer } from './ports.js';
+import { inParallel, STATE_PARALLELISM } from './in-parallel.js';
 import { refusal } from './refusal.js';
 import type { RunRef } from './run.js';
 
@@ -66,8 +67,7 @@ export async function startRuns(deps: StartRunDeps, events: readonly IngestReque
   // lease without a job for as short a time as can be.
   for (const requests of bySource(events)) {
     const ready: ReadyRun[] = [];
-    for (const event of requests) {
-      const taken = await takeTable(deps, event);
+    for (const taken of await inParallel(requests, STATE_PARALLELISM, (event) => takeTable(deps, event))) {
       if (taken === null) continue;
       if ('detailType' in taken) outcomes.push(taken);
       else ready.push(taken);
@@ -170,11 +170,10 @@ async function startBatch(deps: StartRunDeps, batch: readonly ReadyRun[]): Promi
     ({ jobRunId } = await jobs.startJobRun(jobArguments, first.decision.capacity));
   } catch (error) {
     if (isRetryable(error)) throw error;
-    return Promise.all(batch.map((run) => failRun(deps.state, run.ref, 'start-ingest', error)));
+    return inParallel(batch, STATE_PARALLELISM, (run) => failRun(deps.state, run.ref, 'start-ingest', error));
   }
   faultPoint('start-ingest:after-job-started');
-  const started: Published[] = [];
-  for (const run of batch) {
+  return inParallel(batch, STATE_PARALLELISM, async (run) => {
     const { runId, source, table } = run.ref;
     const keys = run.event.detail.keys;
     await deps.state.updateRun(runId, { jobRunId, extractionEngine: run.decision.engine, engineReason: run.decision.reason });
@@ -182,7 +181,7 @@ async function startBatch(deps: StartRunDeps, batch: readonly ReadyRun[]): Promi
       name: 'start-ingest', startedAt: run.startedAt.toISOString(), finishedAt: now().toISOString(),
       ...(keys !== undefined ? { details: { repairKeys: keys.length } } : {}),
     });
-    started.push(published(GLUE_STARTED, {
+    return published(GLUE_STARTED, {
       runId, source, table,
       publishedAt: now().toISOString(),
       jobName: jobs.jobName,
@@ -191,7 +190,6 @@ async function startBatch(deps: StartRunDeps, batch: readonly ReadyRun[]): Promi
       watermark: run.watermark,
       rawRoot: deps.raw.root,
       runTime: run.startedAt.toISOString(),
-    }));
-  }
-  return started;
+    });
+  });
 }

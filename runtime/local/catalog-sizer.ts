@@ -21,6 +21,9 @@ where (leaf.oid = pg_catalog.to_regclass($1) and leaf.relkind = 'r')
 export const MYSQL_SIZE_SQL = `select table_rows as estimated_rows, data_length as estimated_bytes
 from information_schema.tables where table_schema = coalesce(?, database()) and table_name = ?`;
 
+/** The longest a size estimate may take; past it the run starts without one (the Python job). */
+const SIZE_TIMEOUT_MS = 2_000;
+
 /** A sizer over the config's sources; a table of an unknown source has no estimate. */
 export function catalogSizer(config: FloeConfig): TableSizer {
   const sources = new Map(config.sources.map((source) => [source.name, source]));
@@ -32,7 +35,12 @@ export function catalogSizer(config: FloeConfig): TableSizer {
 }
 
 async function postgresSize(source: SourceConfig, table: string): Promise<ManifestSourceSize | null> {
-  const client = new pg.Client({ connectionString: source.connection, connectionTimeoutMillis: 10_000, application_name: 'floe run (size estimate)' });
+  // pg_table_size takes the table's lock: behind an ALTER TABLE (an ACCESS EXCLUSIVE lock) it would
+  // hold the run's start for as long, so it gives up soon and the run goes on without an estimate.
+  const client = new pg.Client({
+    connectionString: source.connection, connectionTimeoutMillis: 10_000, application_name: 'floe run (size estimate)',
+    lock_timeout: SIZE_TIMEOUT_MS, statement_timeout: SIZE_TIMEOUT_MS,
+  });
   client.on('error', () => undefined); // a dropped connection surfaces as the failed query
   await client.connect();
   try {
@@ -51,7 +59,8 @@ async function mysqlSize(source: SourceConfig, table: string): Promise<ManifestS
   try {
     const parts = splitName(table);
     const [schema, name] = parts.length === 2 ? parts : [null, parts[0]];
-    const [rows] = await connection.query<Array<{ estimated_rows: number | string | null; estimated_bytes: number | string | null } & mysql.RowDataPacket>>(MYSQL_SIZE_SQL, [schema, name]);
+    const [rows] = await connection.query<Array<{ estimated_rows: number | string | null; estimated_bytes: number | string | null } & mysql.RowDataPacket>>(
+      { sql: MYSQL_SIZE_SQL, timeout: SIZE_TIMEOUT_MS }, [schema, name]);
     const row = rows[0];
     if (row === undefined) return null;
     const number = (value: number | string | null): number | null => (value === null ? null : Number(value));

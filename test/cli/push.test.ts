@@ -59,7 +59,7 @@ describe('CLI: floe push and status on the stack\'s DynamoDB tables (moto)', () 
     const store = new DynamoDbStateStore(client, stateTableNamesFor(STACK));
     expect(await store.getTableConfig('clr', 'clr.users')).toEqual({
       source: 'clr', table: 'clr.users', engine: 'postgres', primaryKey: ['id'], mode: 'incremental',
-      incrementalColumn: 'updated_at', partitions: 1, lookbackSeconds: 0,
+      incrementalColumn: 'updated_at', partitions: 1, lookbackSeconds: 0, maxConnections: 4,
     });
     expect(status.code).toBe(0);
     expect((JSON.parse(status.stdout) as { table: string; state: string }[]).map((t) => [t.table, t.state])).toEqual([

@@ -256,7 +256,8 @@ describe('floe run: hostile schema, table and column names', () => {
     // Assess
     expect(pgTables.map((table) => [table.name, table.primaryKey, table.partitionColumn])).toEqual([
       [`${PG_SCHEMA}.canary`, [], null],
-      [CONFIGURED.pg, [KEY], KEY],
+      // A table this small is read in one part: no partition column is proposed (discover/suggestions.ts).
+      [CONFIGURED.pg, [KEY], null],
     ]);
     expect(myTables.map((table) => [table.name, table.primaryKey])).toEqual([
       ['canary', []],
