@@ -20,7 +20,9 @@ import { pgArrayElements, type ArrayElements } from './pg-array-text.js';
 /**
  * Every type of the matrix, source → Parquet → raw → staging on DuckDB through `floe run`: each
  * staged value is compared with the source server's own text for it, value by value, and each
- * staging column's DuckDB type with the documented one (docs/types.md).
+ * staging column's DuckDB type with the documented one (docs/types.md). Once per extraction engine,
+ * with the same expectations: the Python job, and the Spark job in local mode (its rows read in two
+ * ranges of the key, over JDBC).
  */
 
 const ROWS = [0, 1, 2, 3];
@@ -150,13 +152,17 @@ function mysqlEngine(): Engine {
   };
 }
 
-describe.each([postgresEngine(), mysqlEngine()])('The type matrix from $name', (engine) => {
+const EXTRACTION_ENGINES = ['python', 'spark'] as const;
+const RUNS = EXTRACTION_ENGINES.flatMap((extraction) => [postgresEngine(), mysqlEngine()].map((engine) => ({ ...engine, extraction })));
+
+describe.each(RUNS)('The type matrix from $name on the $extraction engine', (engine) => {
   let folder: string;
   let staged: Map<number, Record<string, unknown>>;
   let stagedTypes: Map<string, string>;
   let failure: string | null | undefined;
   let arrowTypes: Map<string, string>;
   let configFile: string;
+  let extractedBy: string;
 
   beforeAll(async () => {
     await engine.setUp();
@@ -165,12 +171,14 @@ describe.each([postgresEngine(), mysqlEngine()])('The type matrix from $name', (
     await writeFile(configFile, [
       'gold: ./gold', 'sources:', '  - name: src', `    engine: ${engine.name}`, `    connection: ${engine.url}`, '    tables:',
       `      - name: ${engine.schema}.${TABLE}`, '        primaryKey: [id]', '        mode: full',
+      ...(engine.extraction === 'spark' ? ['        engine: spark', '        partitionColumn: id', '        partitions: 2'] : []),
     ].join('\n'));
     const config = await loadConfig(configFile);
     failure = (await runLocally(config))[0]?.failure;
     const manifests = join(config.raw, '_manifests');
     const [manifestFile] = await readdir(manifests);
-    const manifest = JSON.parse(await readFile(join(manifests, manifestFile ?? 'none'), 'utf8')) as { columns: { name: string; arrowType: string }[] };
+    const manifest = JSON.parse(await readFile(join(manifests, manifestFile ?? 'none'), 'utf8')) as { columns: { name: string; arrowType: string }[]; extractionEngine: string };
+    extractedBy = manifest.extractionEngine;
     arrowTypes = new Map(manifest.columns.map((column) => [column.name, column.arrowType]));
     const warehouse = await DuckDbWarehouse.open(config.warehouse.slice('duckdb://'.length));
     try {
@@ -185,7 +193,7 @@ describe.each([postgresEngine(), mysqlEngine()])('The type matrix from $name', (
     } finally {
       await warehouse.close();
     }
-  }, 120_000);
+  }, 300_000);
 
   afterAll(async () => {
     await engine.tearDown();
@@ -195,6 +203,7 @@ describe.each([postgresEngine(), mysqlEngine()])('The type matrix from $name', (
   it('loads every row', () => {
     // Assess
     expect(failure).toBeNull();
+    expect(extractedBy).toBe(engine.extraction);
     expect([...staged.keys()]).toEqual(ROWS);
   });
 
