@@ -111,6 +111,8 @@ class ExtractionRun:
         self._writers: list[PartWriter] = []
         self._rejects_file: LandedFile | None = None
         self.size: SizeEstimate | None = None
+        # Rows the read is expected to give (progress lines' ETA); set once the window is known.
+        self.expected_rows: int | None = None
 
     def execute(self) -> dict[str, Any]:
         """Land the run's files and return its manifest (not yet written); on failure, land nothing."""
@@ -150,6 +152,7 @@ class ExtractionRun:
             keys = None if args.keys is None else len(args.keys)
             window_text = _window_text(source, incremental, window)
             self.log.record("plan", window=window_text, parts=describe_parts(parts), keys=keys)
+            self.expected_rows = self._expected_rows(window)
             files, rows, high = self._read_parts(source, parts, where, incremental, rejects)
             new_watermark = args.watermark
             held: dict[str, Any] | None = None
@@ -284,12 +287,21 @@ class ExtractionRun:
         low, high = source.min_max(partition, where)
         return split_parts(partition.name, low, high, self.args.partitions, source.quote)
 
+    def _expected_rows(self, window: Window | None) -> int | None:
+        """What the run will read, for its progress line: a repair's keys, or the catalog's estimate
+        when it reads the whole table (a full run, a first incremental one); else unknown."""
+        if self.args.keys is not None:
+            return len(self.args.keys)
+        if window is not None and window.lower is not None:
+            return None
+        return self.size.rows if self.size else None
+
     def _read_parts(
         self, source: Source, parts: list[Part], where: Predicate, incremental: SourceColumn | None, rejects: Rejects
     ) -> tuple[list[LandedFile], int, Any]:
         args = self.args
         schema = pa.schema([pa.field(c.name, c.arrow_type, c.nullable) for c in source.columns])
-        progress = Progress(self.log, args.table)
+        progress = Progress(self.log, args.table, expected_rows=self.expected_rows)
         incremental_index = source.columns.index(incremental) if incremental else None
 
         def key_for(part_name: str) -> str:

@@ -10,6 +10,7 @@ more, for text that arrived already escaped (an error quoting a JSON document).
 from __future__ import annotations
 
 import json
+import os
 import sys
 import threading
 import time
@@ -64,12 +65,22 @@ class RunLog:
 
 
 class Progress:
-    """Counts rows across parts and prints `table: rows, rows/s` every few seconds."""
+    """Counts rows across parts and prints `table: rows, rows/s` every few seconds.
 
-    def __init__(self, log: RunLog, table: str, every_seconds: float = 5.0) -> None:
+    When the run reads the whole table (or a repair's known keys), `expected_rows` is the catalog's
+    estimate of what it will read, and the line adds how far along it is and an ETA, the form
+    `floe run` draws its progress bar from: `t: 12,345 of ~100,000 rows (12%), 5,000 rows/s, ETA 18 s`.
+    An estimate, so a run may go past it: the line then says so instead of a negative ETA.
+    `FLOE_PROGRESS_SECONDS` sets how often (default 5).
+    """
+
+    def __init__(
+        self, log: RunLog, table: str, every_seconds: float | None = None, expected_rows: int | None = None
+    ) -> None:
         self._log = log
         self._table = table
-        self._every = every_seconds
+        self._every = every_seconds if every_seconds is not None else _progress_seconds()
+        self._expected = expected_rows if expected_rows else None
         self._rows = 0
         self._lock = threading.Lock()
         self._started = time.monotonic()
@@ -83,7 +94,7 @@ class Progress:
                 return
             self._last_report = now
             rows_so_far, elapsed = self._rows, now - self._started
-        self._log.say(f"{self._table}: {rows_so_far:,} rows, {rows_so_far / elapsed:,.0f} rows/s")
+        self._log.say(progress_line(self._table, rows_so_far, elapsed, self._expected))
 
     @property
     def rows(self) -> int:
@@ -92,3 +103,25 @@ class Progress:
     @property
     def elapsed(self) -> float:
         return time.monotonic() - self._started
+
+
+def progress_line(table: str, rows: int, elapsed: float, expected_rows: int | None) -> str:
+    """One progress line; `floe run` (cli/run-progress.ts) parses this exact form."""
+    rate = rows / max(elapsed, 1e-9)
+    if expected_rows is None:
+        return f"{table}: {rows:,} rows, {rate:,.0f} rows/s"
+    if rows > expected_rows:
+        return f"{table}: {rows:,} of ~{expected_rows:,} rows (past the estimate), {rate:,.0f} rows/s"
+    eta = (expected_rows - rows) / rate if rate > 0 else None
+    eta_text = "ETA unknown" if eta is None else f"ETA {eta:,.0f} s"
+    share = f"{100 * rows // expected_rows}%"
+    return f"{table}: {rows:,} of ~{expected_rows:,} rows ({share}), {rate:,.0f} rows/s, {eta_text}"
+
+
+def _progress_seconds() -> float:
+    """`FLOE_PROGRESS_SECONDS`, or 5; a value that is not a positive number is ignored, not fatal to the run."""
+    try:
+        seconds = float(os.environ.get("FLOE_PROGRESS_SECONDS", "5"))
+    except ValueError:
+        return 5.0
+    return seconds if seconds > 0 else 5.0
