@@ -4,14 +4,15 @@ import { SQSClient } from '@aws-sdk/client-sqs';
 import { GLUE_EVENT_SOURCE, handlersFor, parseEvent, routesFor, type HandlerName } from '../../events/index.js';
 import { EventBridgePublisher } from '../../runtime/aws/eventbridge-publisher.js';
 import { ensureRules } from '../../runtime/aws/eventbridge-rules.js';
-import { EXTRACT_JOB_NAME } from '../../runtime/local/glue-runner.js';
+import { EXTRACT_JOB_NAME, EXTRACT_SPARK_JOB_NAME } from '../../runtime/local/glue-runner.js';
 import { eventFixture, type EventFixtureName, type EventJson } from '../fixtures/events/load.js';
 import { startMoto, type MotoServer } from '../moto.js';
 import { createQueue, drainQueue, type TestQueue } from './queues.js';
 
 const BUS = 'floe-routing-test';
 const HANDLERS: readonly HandlerName[] = ['start-ingest', 'glue-finished', 'load-and-merge', 'build-gold', 'check-after-merge'];
-const ROUTES = routesFor([EXTRACT_JOB_NAME]);
+// Both extraction jobs, as the stack names them in its Glue rules (infra/floe-stack.ts).
+const ROUTES = routesFor([EXTRACT_JOB_NAME, EXTRACT_SPARK_JOB_NAME]);
 
 /** The routing table's answer for each fixture, spelled out. */
 const EXPECTED: ReadonlyArray<[EventFixtureName, readonly HandlerName[]]> = [
@@ -118,6 +119,21 @@ describe('Routing: EventBridge rules from the routing table (moto)', () => {
     // Assess
     const arrived = await delivered();
     expect(HANDLERS.map((handler) => arrived.get(handler)?.length)).toEqual([0, 1, 0, 0, 0]);
+  });
+
+  it.each(['SUCCEEDED', 'FAILED', 'TIMEOUT'])("delivers the Spark job's %s state change to glue-finished, as the Python job's", async (state) => {
+    // Prepare
+    const event = eventFixture('glue-job-state-change');
+    event.detail.jobName = EXTRACT_SPARK_JOB_NAME;
+    event.detail.state = state;
+
+    // Act
+    await putAwsEvent(event);
+
+    // Assess
+    const arrived = await delivered();
+    expect(HANDLERS.map((handler) => arrived.get(handler)?.length)).toEqual([0, 1, 0, 0, 0]);
+    expect((arrived.get('glue-finished')?.[0] as { detail: { jobName: string } }).detail.jobName).toBe(EXTRACT_SPARK_JOB_NAME);
   });
 
   it('delivers nothing for a state change of another Glue job', async () => {

@@ -2,7 +2,7 @@ import { CreateJobCommand, GetJobRunCommand, GlueClient } from '@aws-sdk/client-
 
 import { extractionJobArguments } from '../../pipeline/job-arguments.js';
 import { GlueJobStarter, JobStartError } from '../../runtime/aws/glue-job-starter.js';
-import { EXTRACT_JOB_NAME } from '../../runtime/local/glue-runner.js';
+import { EXTRACT_JOB_NAME, EXTRACT_SPARK_JOB_NAME } from '../../runtime/local/glue-runner.js';
 import { startMoto, type MotoServer } from '../moto.js';
 
 describe('Runtime: GlueJobStarter (moto)', () => {
@@ -17,6 +17,18 @@ describe('Runtime: GlueJobStarter (moto)', () => {
         Name: EXTRACT_JOB_NAME,
         Role: 'arn:aws:iam::123456789012:role/floe-extract',
         Command: { Name: 'pythonshell', ScriptLocation: 's3://floe-assets/glue/extract.py', PythonVersion: '3.9' },
+        ExecutionProperty: { MaxConcurrentRuns: 10 },
+      }),
+    );
+    // As infra/spark-extraction-job.ts defines it: the smallest run Glue takes, each run sized by start-ingest.
+    await glue.send(
+      new CreateJobCommand({
+        Name: EXTRACT_SPARK_JOB_NAME,
+        Role: 'arn:aws:iam::123456789012:role/floe-extract',
+        Command: { Name: 'glueetl', ScriptLocation: 's3://floe-assets/glue/extract_spark.py', PythonVersion: '3' },
+        GlueVersion: '5.1',
+        WorkerType: 'G.1X',
+        NumberOfWorkers: 2,
         ExecutionProperty: { MaxConcurrentRuns: 10 },
       }),
     );
@@ -66,6 +78,20 @@ describe('Runtime: GlueJobStarter (moto)', () => {
 
     // Assess
     expect(first.jobRunId).not.toBe(second.jobRunId);
+  });
+
+  it("starts a Spark run with the capacity start-ingest decided, over the job's own workers", async () => {
+    // Prepare
+    const starter = new GlueJobStarter({ client: glue, jobName: EXTRACT_SPARK_JOB_NAME });
+    const jobArguments = { '--run-id': 'r-spark-1', '--partition-column': 'id' };
+
+    // Act
+    const { jobRunId } = await starter.startJobRun(jobArguments, { workerType: 'G.2X', workers: 9 });
+
+    // Assess
+    const { JobRun } = await glue.send(new GetJobRunCommand({ JobName: EXTRACT_SPARK_JOB_NAME, RunId: jobRunId }));
+    expect([JobRun?.JobName, JobRun?.WorkerType, JobRun?.NumberOfWorkers]).toEqual([EXTRACT_SPARK_JOB_NAME, 'G.2X', 9]);
+    expect(JobRun?.Arguments).toEqual(jobArguments);
   });
 
   it('throws a terminal JobStartError naming the job and run when the job does not exist', async () => {
