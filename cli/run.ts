@@ -6,6 +6,7 @@ import { runLocally } from '../runtime/local/run.js';
 import { rawTableFor } from '../warehouse/naming.js';
 import { EXIT } from './error-report.js';
 import { watermarkNotes } from './run-notes.js';
+import { RunProgress, type Terminal } from './run-progress.js';
 import { printSchemaChanges } from './status.js';
 import { printTable } from './table-output.js';
 
@@ -18,7 +19,7 @@ export const EXIT_TABLE_BUSY = EXIT.busy;
  * Runs the choreography for the selected tables. Exits 0 if every one reached gold,
  * {@link EXIT_TABLE_BUSY} if the only ones that did not were busy with another run, 1 otherwise.
  */
-export async function runCommand(argv: string[]): Promise<number> {
+export async function runCommand(argv: string[], terminal: Terminal = process.stderr): Promise<number> {
   const { values } = parseArgs({
     args: argv,
     options: {
@@ -30,6 +31,7 @@ export async function runCommand(argv: string[]): Promise<number> {
   });
   const config = await loadConfig(values.config);
   const started = Date.now();
+  const progress = new RunProgress(terminal);
   const outcomes = await runLocally(config, {
     filter: { source: values.source, table: values.table },
     full: values.full,
@@ -37,10 +39,10 @@ export async function runCommand(argv: string[]): Promise<number> {
       const detail = event.detail as { source?: string; table?: string; jobName?: string };
       // GlueStarted names the job the table's engine picked (floe-extract, or floe-extract-spark).
       const job = event['detail-type'] === 'GlueStarted' && detail.jobName ? ` (${detail.jobName})` : '';
-      if (detail.source && detail.table) process.stderr.write(`${printable(`${detail.source}/${detail.table}`)}: ${event['detail-type']}${printable(job)}\n`);
+      if (detail.source && detail.table) progress.line(`${printable(`${detail.source}/${detail.table}`)}: ${event['detail-type']}${printable(job)}`);
     },
-    onJobOutput: (line) => process.stderr.write(`  ${printable(line)}\n`),
-  });
+    onJobOutput: (line) => progress.jobLine(printable(line)),
+  }).finally(() => progress.end());
   printSummary(outcomes, (Date.now() - started) / 1000);
   const failed = outcomes.filter((o) => o.failure !== null);
   if (failed.length === 0) return 0;
