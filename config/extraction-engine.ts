@@ -38,8 +38,21 @@ export type GlueWorkerType = z.infer<typeof GlueWorkerTypeSchema>;
  */
 export const MAX_SPARK_PARTITIONS = 4096;
 
-/** A Glue Spark job run has at least 2 workers (one runs the driver). */
+/**
+ * The fewest workers of a Glue Spark job run: one runs the driver, so a run of fewer would have no
+ * executor; Glue allocates a `glueetl` job 2 DPUs at least (the Jobs API's MaxCapacity).
+ * @see https://docs.aws.amazon.com/glue/latest/dg/aws-glue-api-jobs-job.html
+ */
 export const MIN_SPARK_WORKERS = 2;
+
+/**
+ * The most workers floe asks for in one run: the largest count the Glue API documents for a worker
+ * type (299 G.1X workers). A larger run is refused by the account's DPU quota long before, so the
+ * count is also bounded there; see Glue's service quotas.
+ * @see https://docs.aws.amazon.com/glue/latest/dg/aws-glue-api-dev-endpoint.html
+ * @see https://docs.aws.amazon.com/general/latest/gr/glue.html
+ */
+export const MAX_SPARK_WORKERS = 299;
 
 /**
  * The `spark:` section of floe.config.yaml: when `engine: auto` picks Spark, and the workers a Spark
@@ -59,14 +72,14 @@ export const SparkSettingsSchema = z.strictObject({
   /** The worker type of a Spark run whose table names none. */
   workerType: GlueWorkerTypeSchema.default('G.1X'),
   /** The most workers a Spark run sized from its table's estimate gets (a table's own `spark.workers` may ask for more). */
-  maxWorkers: z.int().min(MIN_SPARK_WORKERS).max(299).default(20),
+  maxWorkers: z.int().min(MIN_SPARK_WORKERS).max(MAX_SPARK_WORKERS).default(20),
 });
 export type SparkSettings = z.infer<typeof SparkSettingsSchema>;
 
 /** A table's own `spark:` settings: its worker type and count, instead of sizing them from its estimate. */
 export const TableSparkSchema = z.strictObject({
   workerType: GlueWorkerTypeSchema.optional(),
-  workers: z.int().min(MIN_SPARK_WORKERS).max(299).optional(),
+  workers: z.int().min(MIN_SPARK_WORKERS).max(MAX_SPARK_WORKERS).optional(),
 });
 export type TableSpark = z.infer<typeof TableSparkSchema>;
 

@@ -10,7 +10,11 @@ import { JOB_TIMEOUT_MINUTES } from '../pipeline/lease.js';
 import { DEFAULT_MAX_CONCURRENT_RUNS } from './extraction-job.js';
 import { repoPath } from './paths.js';
 
-/** The Glue version of the Spark job: Spark 3.5.6, Python 3.11, Java 17 (glue/pyproject.toml pins PySpark to it). */
+/**
+ * The Glue version of the Spark job: Spark 3.5.6, Python 3.11, Java 17 (glue/pyproject.toml pins
+ * PySpark to it, so local mode runs the Spark that Glue runs).
+ * @see https://docs.aws.amazon.com/glue/latest/dg/release-notes.html
+ */
 export const SPARK_GLUE_VERSION = '5.1';
 
 export interface SparkExtractionJobProps {
