@@ -114,7 +114,8 @@ export class RunProgress {
 
   private draw(): void {
     if (!this.terminal.isTTY || this.bars.size === 0) return;
-    const columns = this.terminal.columns ?? 100;
+    // A pseudo-terminal nobody sized reports 0 columns.
+    const columns = this.terminal.columns || 100;
     this.terminal.write([...this.bars.values()].map((bar) => `${progressBar(bar, columns)}\n`).join(''));
     this.drawn = this.bars.size;
   }
