@@ -17,6 +17,8 @@ import pg from 'pg';
 import { loadConfig } from '../config/index.js';
 import { runLocally } from '../runtime/local/run.js';
 import { localDeleteFinder } from '../runtime/local/delete-finder.js';
+import { SourceGate } from '../runtime/local/source-gate.js';
+import { LocalStateStore } from '../state/index.js';
 import { DuckDbWarehouse } from '../warehouse/duckdb.js';
 import { describeTable } from '../warehouse/table-description.js';
 import { LocalRawStorage } from '../storage/local.js';
@@ -51,7 +53,8 @@ async function main(): Promise<void> {
       '--engine', 'postgres', '--database', 'bench', '--connection', PG_URL, '--table', TABLE,
       '--primary-key', 'id', '--raw-root', join(folder, 'extract-only')], { stdio: 'ignore' }));
     const warehouse = await DuckDbWarehouse.open(config.warehouse.slice('duckdb://'.length));
-    const find = localDeleteFinder(config, warehouse);
+    const gate = new SourceGate({ state: new LocalStateStore(config.state), limits: new Map(config.sources.map((source) => [source.name, source.maxConnections])) });
+    const find = localDeleteFinder(config, warehouse, gate);
     const request = { source: 'bench', table: TABLE, description, watermark: manifest.newWatermark, runId: 'bench' };
     try {
       const [inSync, none] = await timed(() => find(request));

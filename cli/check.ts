@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { parseArgs } from 'node:util';
 
 import { CheckError } from '../check/check-error.js';
@@ -8,6 +9,7 @@ import { repairBatches } from '../check/repair-keys.js';
 import { openSourceSide, type SourceSide } from '../check/source-side.js';
 import { loadConfig, printable, printableJson, requireWarehouseCapability, selectTables, type FloeConfig, type SelectedTable } from '../config/index.js';
 import { repairLocally, type RepairRequest } from '../runtime/local/repair.js';
+import { SourceGate } from '../runtime/local/source-gate.js';
 import { DuckDbWarehouse } from '../warehouse/duckdb.js';
 import { openStateStore } from './state-store.js';
 import { printTable } from './table-output.js';
@@ -62,11 +64,19 @@ async function checkSelected(config: FloeConfig, selected: readonly SelectedTabl
   const state = openStateStore(config);
   const warehouse = await DuckDbWarehouse.open(config.warehouse.slice('duckdb://'.length));
   const sides = new Map<string, SourceSide>();
+  const held: { release(): Promise<void> }[] = [];
+  // One connection per source, one of its maxConnections: a check beside a floe run waits its turn.
+  const gate = new SourceGate({
+    state,
+    limits: new Map(config.sources.map((source) => [source.name, source.maxConnections])),
+    ...(quiet ? {} : { onQueued: (line: string) => process.stderr.write(`${printable(line)}\n`) }),
+  });
   const checks: TableCheck[] = [];
   try {
     for (const item of selected) {
       let side = sides.get(item.source.name);
       if (!side) {
+        held.push(await gate.take(item.source.name, `floe check (${randomUUID().slice(0, 8)})`, { want: 1 }));
         side = await openSourceSide(item.source);
         sides.set(item.source.name, side);
       }
@@ -76,6 +86,7 @@ async function checkSelected(config: FloeConfig, selected: readonly SelectedTabl
     }
   } finally {
     for (const side of sides.values()) await side.close().catch(() => undefined);
+    for (const share of held) await share.release().catch(() => undefined);
     await warehouse.close();
   }
   return checks;

@@ -4,6 +4,7 @@ import pg from 'pg';
 import type { FloeConfig, SourceConfig } from '../../config/index.js';
 import type { ManifestSourceSize } from '../../events/index.js';
 import type { TableSizer } from '../../pipeline/ports.js';
+import type { SourceGate } from './source-gate.js';
 
 /**
  * The catalog's estimate of a table, read from the source itself: locally the source is in reach,
@@ -25,12 +26,14 @@ from information_schema.tables where table_schema = coalesce(?, database()) and 
 const SIZE_TIMEOUT_MS = 2_000;
 
 /** A sizer over the config's sources; a table of an unknown source has no estimate. */
-export function catalogSizer(config: FloeConfig): TableSizer {
+export function catalogSizer(config: FloeConfig, gate: SourceGate): TableSizer {
   const sources = new Map(config.sources.map((source) => [source.name, source]));
   return async ({ source, table }) => {
     const found = sources.get(source);
     if (found === undefined) return null;
-    return found.engine === 'postgres' ? postgresSize(found, table) : mysqlSize(found, table);
+    // Without a free connection the run starts without an estimate (the Python job) rather than wait for one.
+    return gate.holdIfFree(source, `size estimate of ${source}/${table}`, () =>
+      (found.engine === 'postgres' ? postgresSize(found, table) : mysqlSize(found, table)));
   };
 }
 

@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url';
 
 import type { ExtractionEngine } from '../../config/extraction-engine.js';
 import { GLUE_EVENT_SOURCE, GLUE_JOB_STATE_CHANGE, type GlueJobStateChangeEvent } from '../../events/index.js';
+import type { SourceGate } from './source-gate.js';
 
 /** The Glue job's name on AWS; the local runner reports under the same name. */
 export const EXTRACT_JOB_NAME = 'floe-extract';
@@ -29,20 +30,21 @@ export interface LocalGlueRunnerOptions {
   onOutput?: (line: string) => void;
   /** Where the runner publishes the job's end, exactly as AWS would. */
   publish: (event: GlueJobStateChangeEvent) => Promise<void>;
+  /** Bounds the connections the job runs hold on their source, across job runs and processes. */
+  gate: SourceGate;
 }
 
 /**
  * Starts `glue/extract.py` as a child process, as AWS Glue would start the job, and publishes a
  * `Glue Job State Change` event when it ends: SUCCEEDED, or FAILED with the job's one-line error.
- * `startJobRun` resolves as soon as the run is accepted, like Glue's StartJobRun. The job runs of
- * one source run one after another: each may hold the source's `maxConnections` (its
- * `--max-connections`, or its table's parts), so together they never hold more.
+ * `startJobRun` resolves as soon as the run is accepted, like Glue's StartJobRun. A job run starts
+ * once it holds its share of the source's `maxConnections` (source-gate.ts), queued until then: a
+ * batch at least one connection and up to the limit (its `--max-connections` is what it got), a
+ * table its parts, a Spark run the limit.
  */
 export class LocalGlueRunner {
   private readonly python: string;
   private readonly running = new Set<Promise<void>>();
-  /** Per source (`--database`), the end of its last job run accepted. */
-  private readonly lastOfSource = new Map<string, Promise<void>>();
 
   constructor(private readonly options: LocalGlueRunnerOptions) {
     this.python = options.python ?? defaultPython();
@@ -52,15 +54,14 @@ export class LocalGlueRunner {
   async startJobRun(jobArguments: Record<string, string>, engine: ExtractionEngine = 'python'): Promise<{ jobRunId: string }> {
     const jobRunId = `jr_local_${randomUUID()}`;
     const source = jobArguments['--database'] ?? '';
-    const before = this.lastOfSource.get(source);
-    if (before !== undefined) this.options.onOutput?.(`${source}: job run ${jobRunId} waits for the source's running job (its connections count against maxConnections)`);
-    const finished = (before ?? Promise.resolve()).then(() => this.run(jobRunId, jobArguments, LOCAL_JOBS[engine]));
-    this.lastOfSource.set(source, finished);
+    const limit = this.options.gate.limitOf(source);
+    const batch = jobArguments['--batch'] !== undefined;
+    const range = engine === 'spark' ? { want: limit } : batch ? { want: limit, least: 1 } : { want: Number(jobArguments['--partitions'] ?? 1) };
+    const finished = this.options.gate
+      .hold(source, jobRunId, range, (granted) => this.run(jobRunId, batch ? { ...jobArguments, '--max-connections': String(granted) } : jobArguments, LOCAL_JOBS[engine]))
+      .catch((error: unknown) => this.finish(LOCAL_JOBS[engine].jobName, jobRunId, 1, `could not take the source's connections: ${error instanceof Error ? error.message : String(error)}`));
     this.running.add(finished);
-    void finished.finally(() => {
-      this.running.delete(finished);
-      if (this.lastOfSource.get(source) === finished) this.lastOfSource.delete(source);
-    });
+    void finished.finally(() => this.running.delete(finished));
     return { jobRunId };
   }
 

@@ -20,6 +20,7 @@ import { catalogSizer } from './catalog-sizer.js';
 import { EXTRACT_JOB_NAME, EXTRACT_SPARK_JOB_NAME, LocalGlueRunner } from './glue-runner.js';
 import { leaseTtlMs } from './lease-ttl.js';
 import { LocalOnlyError } from './local-only.js';
+import { SourceGate } from './source-gate.js';
 import { TurnTakingWarehouse, warehouseWaitMs } from './turn-taking-warehouse.js';
 
 export interface LocalRunOptions {
@@ -113,8 +114,13 @@ export async function openLocalPipeline(config: FloeConfig, options: LocalRunOpt
       exhausted: async (handler, event, error): Promise<void> => publishAll(bus, await failAfterRetries(state, handler, event, error)),
     },
   });
-  const jobs = new LocalGlueRunner({ publish: (event) => bus.publishEvent(event), ...(options.onJobOutput ? { onOutput: options.onJobOutput } : {}) });
-  bus.subscribe(localHandlers(config, { state, warehouse, bus, jobs }));
+  const gate = new SourceGate({
+    state,
+    limits: new Map(config.sources.map((source) => [source.name, source.maxConnections])),
+    ...(options.onJobOutput ? { onQueued: options.onJobOutput } : {}),
+  });
+  const jobs = new LocalGlueRunner({ publish: (event) => bus.publishEvent(event), gate, ...(options.onJobOutput ? { onOutput: options.onJobOutput } : {}) });
+  bus.subscribe(localHandlers(config, { state, warehouse, bus, jobs, gate }));
   return {
     bus,
     state,
@@ -157,9 +163,9 @@ async function localWarehouse(file: string, options: LocalRunOptions): Promise<T
 /** Every handler of the choreography, over the local adapters. */
 function localHandlers(
   config: FloeConfig,
-  adapters: { state: LocalStateStore; warehouse: Warehouse; bus: LocalBus; jobs: LocalGlueRunner },
+  adapters: { state: LocalStateStore; warehouse: Warehouse; bus: LocalBus; jobs: LocalGlueRunner; gate: SourceGate },
 ): LocalHandlers {
-  const { state, warehouse, bus: publisher, jobs } = adapters;
+  const { state, warehouse, bus: publisher, jobs, gate } = adapters;
   const raw = new LocalRawStorage(config.raw);
   const connections = new Map(config.sources.map((s) => [s.name, s.connection]));
   return {
@@ -167,12 +173,12 @@ function localHandlers(
       state, publisher, raw, leaseTtlMs: leaseTtlMs(),
       jobs: { jobName: EXTRACT_JOB_NAME, startJobRun: (args) => jobs.startJobRun(args) },
       sparkJobs: { jobName: EXTRACT_SPARK_JOB_NAME, startJobRun: (args) => jobs.startJobRun(args, 'spark') },
-      sizer: catalogSizer(config),
+      sizer: catalogSizer(config, gate),
       connectionFor: (source) => connections.get(source) ?? '',
     }),
     'glue-finished': createGlueFinished({ state, publisher, raw }),
-    'load-and-merge': createLoadAndMerge({ state, publisher, raw, warehouse, findDeletedKeys: localDeleteFinder(config, warehouse) }),
+    'load-and-merge': createLoadAndMerge({ state, publisher, raw, warehouse, findDeletedKeys: localDeleteFinder(config, warehouse, gate) }),
     'build-gold': createBuildGold({ state, publisher, warehouse, goldDir: config.gold }),
-    'check-after-merge': createCheckAfterMerge({ state, publisher, check: localChecker(config, warehouse, state) }),
+    'check-after-merge': createCheckAfterMerge({ state, publisher, check: localChecker(config, warehouse, state, gate) }),
   };
 }
