@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import {
   CreateQueueCommand,
   GetQueueAttributesCommand,
@@ -5,6 +6,7 @@ import {
   DeleteMessageCommand,
   type SQSClient,
 } from '@aws-sdk/client-sqs';
+import type { SQSEvent } from 'aws-lambda';
 
 /** An SQS queue standing in for a Lambda behind a rule (moto cannot invoke Lambdas). */
 export interface TestQueue {
@@ -34,4 +36,14 @@ export async function drainQueue(sqs: SQSClient, queue: TestQueue): Promise<unkn
       await sqs.send(new DeleteMessageCommand({ QueueUrl: queue.url, ReceiptHandle: message.ReceiptHandle }));
     }
   }
+}
+
+/** What Lambda's SQS event source hands start-ingest for one message of the start-later queue. */
+export function sqsEvent(queue: TestQueue, body: string): SQSEvent {
+  return {
+    Records: [{
+      messageId: randomUUID(), receiptHandle: 'test', body, attributes: { ApproximateReceiveCount: '1' } as never, messageAttributes: {},
+      md5OfBody: '', eventSource: 'aws:sqs', eventSourceARN: queue.arn, awsRegion: 'us-east-1',
+    }],
+  };
 }

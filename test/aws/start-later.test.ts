@@ -3,7 +3,6 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { EventBridgeClient, PutRuleCommand, PutTargetsCommand } from '@aws-sdk/client-eventbridge';
 import { CreateJobCommand, GetJobRunCommand, GetJobRunsCommand, GlueClient } from '@aws-sdk/client-glue';
 import { ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
-import type { SQSEvent } from 'aws-lambda';
 
 import { routesFor } from '../../events/index.js';
 import { ensureRules } from '../../runtime/aws/eventbridge-rules.js';
@@ -12,7 +11,7 @@ import { delayBefore, MAX_DELAY_SECONDS, StartLaterMessageSchema } from '../../r
 import { DynamoDbStateStore, createStateTables, createTables, idempotencyTableDefinition } from '../../state/dynamodb.js';
 import { startMoto, type MotoServer } from '../moto.js';
 import { lambdaContext } from './lambda-harness.js';
-import { createQueue, drainQueue, type TestQueue } from './queues.js';
+import { createQueue, drainQueue, sqsEvent, type TestQueue } from './queues.js';
 
 const BUS = 'floe-later-events';
 const JOB = 'floe-later-extract';
@@ -129,14 +128,4 @@ async function motoJobRunsProgress(server: MotoServer, transition: { progression
     method: 'POST', body: JSON.stringify({ model_name: 'glue::job_run', transition }),
   });
   if (!response.ok) throw new Error(`moto refused the transition: ${response.status}`);
-}
-
-/** What Lambda's SQS event source hands start-ingest for one message of the start-later queue. */
-function sqsEvent(queue: TestQueue, body: string): SQSEvent {
-  return {
-    Records: [{
-      messageId: randomUUID(), receiptHandle: 'test', body, attributes: { ApproximateReceiveCount: '1' } as never, messageAttributes: {},
-      md5OfBody: '', eventSource: 'aws:sqs', eventSourceARN: queue.arn, awsRegion: 'us-east-1',
-    }],
-  };
 }

@@ -10,6 +10,8 @@ import { S3RawStorage } from '../../../storage/s3.js';
 import { createEventLambda, type EventLambda } from '../event-lambda.js';
 import { coreAdapters, required, type CoreClients, type LambdaEnvironment } from '../lambda-environment.js';
 import { createGlueFinished } from '../../../functions/glue-finished/handler.js';
+import type { FloeEvent } from '../../../events/index.js';
+import { releaseSlotsOfJobRun } from '../source-slots.js';
 
 const SERVICE = 'floe-glue-finished';
 
@@ -25,11 +27,16 @@ export interface GlueFinishedClients extends CoreClients {
 export function createLambdaHandler(env: LambdaEnvironment, clients: GlueFinishedClients = {}): EventLambda {
   const rawRoot = required(env, SERVICE, 'FLOE_RAW_ROOT');
   const { logger, dynamodb, state, publisher } = coreAdapters(env, SERVICE, clients);
-  const handle = createGlueFinished({
+  const finish = createGlueFinished({
     state,
     publisher,
     raw: new S3RawStorage({ client: clients.s3 ?? new S3Client({}), root: rawRoot }),
   });
+  const handle = async (event: FloeEvent): Promise<void> => {
+    // The job run has ended, so its connections are closed: first of all, a waiting start may take them.
+    await releaseSlotsOfJobRun(state, event);
+    await finish(event);
+  };
   return createEventLambda({ service: SERVICE, env, logger, dynamodb, handle });
 }
 

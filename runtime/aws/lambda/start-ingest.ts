@@ -17,6 +17,7 @@ import { GlueJobStarter } from '../glue-job-starter.js';
 import { recordedSizer } from '../recorded-sizer.js';
 import { createEventLambda, RUN_REQUEST_KEY, type EventLambda } from '../event-lambda.js';
 import { coreAdapters, LambdaConfigError, required, type CoreClients, type LambdaEnvironment } from '../lambda-environment.js';
+import { SourceSlotsJobStarter } from '../source-slots.js';
 import { isConcurrencyLimit, StartLater, StartLaterMessageSchema } from '../start-later.js';
 import { createStartIngest } from '../../../functions/start-ingest/handler.js';
 import { createRetriesExhausted } from '../../../functions/retries-exhausted/handler.js';
@@ -79,8 +80,9 @@ export function createLambdaHandler(env: LambdaEnvironment, clients: StartIngest
   const start = createStartIngest({
     state,
     publisher,
-    jobs: new GlueJobStarter({ client: clients.glue ?? new GlueClient({}), jobName }),
-    ...(sparkJobName ? { sparkJobs: new GlueJobStarter({ client: clients.glue ?? new GlueClient({}), jobName: sparkJobName }) } : {}),
+    // Each job run holds its share of the source's maxConnections (source-slots.ts); none free, it waits in the start-later queue.
+    jobs: new SourceSlotsJobStarter(new GlueJobStarter({ client: clients.glue ?? new GlueClient({}), jobName }), state),
+    ...(sparkJobName ? { sparkJobs: new SourceSlotsJobStarter(new GlueJobStarter({ client: clients.glue ?? new GlueClient({}), jobName: sparkJobName }), state, true) } : {}),
     sizer: recordedSizer(state),
     raw: new S3RawStorage({ client: clients.s3 ?? new S3Client({}), root: rawRoot }),
     connectionFor: (source) => {
