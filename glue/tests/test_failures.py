@@ -11,6 +11,9 @@ from pathlib import Path
 import pytest
 from conftest import Database, MySQL, Postgres, Runner
 
+# One conformance suite, two engines: the tests marked `conformance` run on the Python job and on the Spark job.
+# Not the COPY killed mid-read: it names the Python job's statement; tests/test_spark.py cuts a Spark task's connection.
+
 GLUE = Path(__file__).resolve().parents[1]
 PASSWORD = "Pw-7c1d-NEVER-LOG-ME"
 
@@ -35,6 +38,7 @@ def assert_failed_cleanly(result: object, code: int, *phrases: str) -> None:
     assert len(records) == 1 and records[0]["message"] == errors[0].removeprefix("floe-extract: error: ")
 
 
+@pytest.mark.conformance
 def test_an_unreachable_server_fails_with_a_retryable_error(db: Database, table_name: str, run_job: Runner) -> None:
     url = db.url.replace(":5432/", ":1/").replace(":3306/", ":1/")
 
@@ -49,6 +53,7 @@ def unknown_database_url(db: Database) -> str:
     return f"{head}/floe_no_such_database"
 
 
+@pytest.mark.conformance
 @pytest.mark.parametrize("wrong", ["database", "user"])
 def test_a_refused_login_fails_at_once_without_retrying(
     db: Database, table_name: str, run_job: Runner, wrong: str
@@ -67,6 +72,7 @@ def test_a_refused_login_fails_at_once_without_retrying(
     assert records[-1]["retryable"] is False
 
 
+@pytest.mark.conformance
 def test_tls_the_server_cannot_give_fails_at_once(postgres: Postgres, table_name: str, run_job: Runner) -> None:
     # The test server runs without TLS (ssl = off), so sslmode=require can never succeed.
     url = f"{postgres.url}?sslmode=require"
@@ -76,12 +82,14 @@ def test_tls_the_server_cannot_give_fails_at_once(postgres: Postgres, table_name
     assert_failed_cleanly(result, 8, "server does not support SSL", "not retried")
 
 
+@pytest.mark.conformance
 def test_an_unknown_table_is_named(db: Database, run_job: Runner) -> None:
     result = run_job(db, "no_such_table")
 
     assert_failed_cleanly(result, 4, "table floe_test.no_such_table not found")
 
 
+@pytest.mark.conformance
 @pytest.mark.parametrize("role", ["incremental_column", "partition_column", "primary_key"])
 def test_an_unknown_column_is_named_with_its_role(db: Database, table_name: str, run_job: Runner, role: str) -> None:
     make_small(db, table_name)
@@ -92,6 +100,7 @@ def test_an_unknown_column_is_named_with_its_role(db: Database, table_name: str,
     assert_failed_cleanly(result, 4, f"{role.replace('_', ' ')}", "'nope' is not a column", "columns: id, note")
 
 
+@pytest.mark.conformance
 def test_incremental_mode_without_an_incremental_column_fails_before_connecting(
     postgres: Postgres, run_job: Runner
 ) -> None:
@@ -100,6 +109,7 @@ def test_incremental_mode_without_an_incremental_column_fails_before_connecting(
     assert_failed_cleanly(result, 2, "--mode incremental needs --incremental-column")
 
 
+@pytest.mark.conformance
 def test_a_non_ordered_incremental_column_is_refused(db: Database, table_name: str, run_job: Runner) -> None:
     make_small(db, table_name)
 
@@ -108,6 +118,7 @@ def test_a_non_ordered_incremental_column_is_refused(db: Database, table_name: s
     assert_failed_cleanly(result, 2, "incremental column note", "integer, decimal(p,s), date or timestamp")
 
 
+@pytest.mark.conformance
 def test_a_malformed_watermark_is_named(db: Database, table_name: str, run_job: Runner) -> None:
     timestamp = "timestamp" if db.engine == "postgres" else "datetime"
     db.execute(f"DROP TABLE IF EXISTS floe_test.{table_name}")
@@ -118,6 +129,7 @@ def test_a_malformed_watermark_is_named(db: Database, table_name: str, run_job: 
     assert_failed_cleanly(result, 2, "--watermark 'yesterday-ish' is not a valid", "column changed")
 
 
+@pytest.mark.conformance
 def test_bad_credentials_fail_and_never_show_the_password(mysql_db: MySQL, table_name: str, run_job: Runner) -> None:
     make_small(mysql_db, table_name)
 
@@ -132,6 +144,7 @@ def test_bad_credentials_fail_and_never_show_the_password(mysql_db: MySQL, table
             assert PASSWORD not in path.read_text(errors="replace"), path
 
 
+@pytest.mark.conformance
 def test_a_whole_run_with_a_password_leaves_it_in_no_output(mysql_db: MySQL, table_name: str, run_job: Runner) -> None:
     # Prepare
     make_small(mysql_db, table_name)
@@ -153,6 +166,7 @@ def test_a_whole_run_with_a_password_leaves_it_in_no_output(mysql_db: MySQL, tab
         assert PASSWORD not in text
 
 
+@pytest.mark.conformance
 def test_a_rerun_with_the_same_run_id_overwrites_its_files(db: Database, table_name: str, run_job: Runner) -> None:
     make_small(db, table_name)
     first = run_job(db, table_name, run_id="again", run_time="2025-11-05T12:00:00Z")
@@ -166,6 +180,7 @@ def test_a_rerun_with_the_same_run_id_overwrites_its_files(db: Database, table_n
     assert len(list(second.raw_root.rglob("*.parquet"))) == 1
 
 
+@pytest.mark.conformance
 def test_the_glue_script_runs_as_a_command(postgres: Postgres, table_name: str, tmp_path: Path) -> None:
     make_small(postgres, table_name)
     base = [sys.executable, str(GLUE / "extract.py"), "--engine", "postgres", "--database", "clr",
@@ -201,7 +216,8 @@ def test_a_connection_killed_mid_read_fails_the_run_instead_of_landing_part_of_t
         while not killed and time.monotonic() < deadline:
             rows = postgres.query(
                 "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-                "WHERE application_name = 'floe-extract' AND query LIKE 'COPY%'"
+                "WHERE application_name = 'floe-extract' AND query LIKE 'COPY%%' AND query LIKE %s",
+                (f"%{table_name}%",),
             )
             killed.extend(1 for (done,) in rows if done)
             time.sleep(0.02)
@@ -216,6 +232,7 @@ def test_a_connection_killed_mid_read_fails_the_run_instead_of_landing_part_of_t
     assert_failed_cleanly(result, 3, "lost the connection", "while reading")
 
 
+@pytest.mark.conformance
 def test_a_manifest_that_cannot_be_written_fails_retryably_in_one_line_and_takes_its_files_back(
     postgres: Postgres, table_name: str, run_job: Runner, tmp_path: Path
 ) -> None:
@@ -232,6 +249,7 @@ def test_a_manifest_that_cannot_be_written_fails_retryably_in_one_line_and_takes
     assert list(raw_root.rglob("*.parquet")) == []  # the data files it had landed are taken back
 
 
+@pytest.mark.conformance
 def test_a_failing_part_stops_the_others_and_leaves_no_data_files(
     postgres: Postgres, table_name: str, run_job: Runner
 ) -> None:
@@ -252,6 +270,7 @@ def test_a_failing_part_stops_the_others_and_leaves_no_data_files(
     )
 
 
+@pytest.mark.conformance
 @pytest.mark.parametrize(
     ("engine", "query", "phrase"),
     [
@@ -270,6 +289,7 @@ def test_connection_options_floe_sets_or_does_not_know_are_refused(
     assert_failed_cleanly(result, 2, phrase)
 
 
+@pytest.mark.conformance
 def test_a_connection_can_come_from_an_environment_variable_kept_off_the_command_line(
     postgres: Postgres, table_name: str, run_job: Runner, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -284,6 +304,7 @@ def test_a_connection_can_come_from_an_environment_variable_kept_off_the_command
     assert_failed_cleanly(unset, 2, "environment variable 'FLOE_TEST_UNSET_CONNECTION', which is not set")
 
 
+@pytest.mark.conformance
 def test_a_run_whose_log_cannot_be_written_fails_without_its_manifest_or_data_files(
     postgres: Postgres, table_name: str, run_job: Runner, tmp_path: Path
 ) -> None:
@@ -301,6 +322,7 @@ def test_a_run_whose_log_cannot_be_written_fails_without_its_manifest_or_data_fi
     assert list(raw_root.rglob("*.parquet")) == []
 
 
+@pytest.mark.conformance
 def test_a_job_whose_console_went_away_fails_without_leaving_data_files(postgres: Postgres, tmp_path: Path) -> None:
     # Prepare: what an orphaned local job sees once the floe run that started it was killed
     table = "console_gone"
