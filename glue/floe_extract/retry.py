@@ -15,7 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TypeVar
 
-from .errors import ExtractError
+from .errors import ExtractError, SourceUnavailableError
 from .run_log import RunLog
 
 T = TypeVar("T")
@@ -37,6 +37,26 @@ class RetryPolicy:
         return float(min(self.backoff_seconds * 2 ** (attempt - 1), self.max_backoff_seconds))
 
 
+def lost_connection(error: BaseException, table: str) -> SourceUnavailableError | None:
+    """A driver's error for a connection the server or the network ended, wherever in an attempt it came.
+
+    The readers say so themselves while rows stream; a session ended between two statements (a
+    failover, `pg_terminate_backend`, MySQL's "server has gone away") surfaces from whichever query
+    came next, and is the same failure: worth another attempt, never "unexpected".
+    """
+    import mysql.connector.errors
+    import psycopg
+
+    # The MySQL client's own codes for a session gone (CR_SERVER_GONE_ERROR, CR_SERVER_LOST,
+    # CR_SERVER_LOST_EXTENDED): Connector/Python raises them as InterfaceError or OperationalError.
+    # https://dev.mysql.com/doc/mysql-errors/8.0/en/client-error-reference.html
+    gone = isinstance(error, mysql.connector.errors.Error) and error.errno in (2006, 2013, 2055)
+    if isinstance(error, (psycopg.OperationalError, mysql.connector.errors.OperationalError)) or gone:
+        said = " ".join(str(error).split())
+        return SourceUnavailableError(f"table {table}: lost the connection to the source: {said}")
+    return None
+
+
 def with_retries(
     attempt: Callable[[int], T],
     policy: RetryPolicy,
@@ -51,7 +71,13 @@ def with_retries(
     """
     for number in range(1, policy.attempts + 1):
         try:
-            return attempt(number)
+            try:
+                return attempt(number)
+            except Exception as raised:  # noqa: BLE001 - only a driver's lost connection is converted; the rest goes on as it was
+                lost = lost_connection(raised, table)
+                if lost is None:
+                    raise
+                raise lost from raised
         except ExtractError as error:
             if not error.retryable or number == policy.attempts:
                 if number == 1:

@@ -13,14 +13,17 @@ import time
 from pathlib import Path
 from typing import Any
 
+import mysql.connector
+import psycopg
 import pytest
-from conftest import Database, Postgres, Runner
+from conftest import MYSQL_HOST, MYSQL_PORT, PG_URL, Database, Postgres, Runner
 
 from floe_extract import main as main_module
 from floe_extract import retry as retry_module
 from floe_extract.errors import JobArgumentError
 from floe_extract.job_args import parse_job_args
 from floe_extract.retry import RetryPolicy
+from floe_extract.run_log import RunLog
 
 ROWS = 2_000
 # Read last by partition 1 of 2 (ids 1..2000 split at 1000), so partition 0 lands its file first.
@@ -238,3 +241,44 @@ def test_a_storage_failure_that_clears_during_the_wait_is_retried_without_leftov
     assert result.manifest is not None
     landed = sorted(str(p.relative_to(raw_root)) for p in raw_root.rglob("*.parquet"))
     assert landed == sorted(f["path"] for f in result.manifest["files"])
+
+
+@pytest.mark.parametrize("engine", ["postgres", "mysql"])
+def test_a_session_ended_between_statements_is_a_retryable_failure_not_an_unexpected_one(
+    engine: str, request: pytest.FixtureRequest, tmp_path: Path
+) -> None:
+    """The readers name a connection lost while rows stream; one ended between two statements (a
+    failover, an administrator's kill) comes out of whichever query is next, as the driver's own
+    error: the attempt is retried, and the next one lands."""
+    # Prepare: a session of the job's driver, ended by the server as an administrator would end it
+    db: Database = request.getfixturevalue("postgres" if engine == "postgres" else "mysql_db")
+    if engine == "postgres":
+        session: Any = psycopg.connect(PG_URL, autocommit=True)
+        pid = session.execute("SELECT pg_backend_pid()").fetchone()[0]
+        db.query("SELECT pg_terminate_backend(%s)", (pid,))
+    else:
+        session = mysql.connector.connect(host=MYSQL_HOST, port=MYSQL_PORT, user="root", autocommit=True)
+        cursor = session.cursor()
+        cursor.execute("SELECT CONNECTION_ID()")
+        (pid,) = cursor.fetchone()
+        db.execute(f"KILL {int(pid)}")
+    attempts: list[int] = []
+
+    def attempt(number: int) -> str:
+        attempts.append(number)
+        if number == 1:
+            if engine == "postgres":
+                session.execute("SELECT 1")
+            else:
+                session.cursor().execute("SELECT 1")
+        return "landed"
+
+    # Act
+    policy = RetryPolicy(attempts=2, backoff_seconds=0.01)
+    result = retry_module.with_retries(attempt, policy, RunLog({}, str), "floe_test.t")
+
+    # Assess
+    assert result == "landed"
+    assert attempts == [1, 2]
+    lost = retry_module.lost_connection(ValueError("not a connection"), "floe_test.t")
+    assert lost is None
