@@ -1,3 +1,5 @@
+import { printable } from '../config/index.js';
+import { describeSchemaChange, type SchemaChange } from '../events/index.js';
 import type { RunRecord } from '../state/index.js';
 
 /**
@@ -10,4 +12,14 @@ export function watermarkNotes(run: Pick<RunRecord, 'watermarkHeld' | 'unseenTra
   if (run?.watermarkHeld) notes.push(`watermark held ${Math.round(run.watermarkHeld.seconds)} s behind an open transaction`);
   if (run?.unseenTransactions) notes.push(`open transactions unseen (grant ${run.unseenTransactions.privilege})`);
   return notes;
+}
+
+/** Below a table of runs: each run's schema changes, one line per table; nothing when none changed. */
+export function printSchemaChanges(runs: readonly { table: string; runId: string | undefined; changes: readonly SchemaChange[] | undefined }[]): void {
+  const changed = runs.filter((run) => run.changes !== undefined && run.changes.length > 0);
+  if (changed.length === 0) return;
+  process.stdout.write('schema changes:\n');
+  for (const run of changed) {
+    process.stdout.write(`  ${printable(`${run.table} (run ${run.runId ?? '-'}): ${(run.changes ?? []).map(describeSchemaChange).join('; ')}`)}\n`);
+  }
 }

@@ -5,9 +5,8 @@ import { type TableOutcome } from '../runtime/local/pipeline.js';
 import { runLocally } from '../runtime/local/run.js';
 import { rawTableFor } from '../warehouse/naming.js';
 import { EXIT } from './error-report.js';
-import { watermarkNotes } from './run-notes.js';
+import { printSchemaChanges, watermarkNotes } from './run-notes.js';
 import { RunProgress, type Terminal } from './run-progress.js';
-import { printSchemaChanges } from './status.js';
 import { printTable } from './table-output.js';
 
 export const RUN_USAGE = 'floe run [--config floe.config.yaml] [--source S] [--table T] [--full]';

@@ -1,9 +1,9 @@
 import { parseArgs } from 'node:util';
 
-import { loadConfig, printable, printableJson, selectTables, type Mode, type SelectedTable } from '../config/index.js';
-import { describeSchemaChange, type SchemaChange, type WatermarkHeld } from '../events/index.js';
+import { loadConfig, printableJson, selectTables, type Mode, type SelectedTable } from '../config/index.js';
+import type { SchemaChange, WatermarkHeld } from '../events/index.js';
 import type { ActiveRun, RunStatus, StateStore } from '../state/index.js';
-import { watermarkNotes } from './run-notes.js';
+import { printSchemaChanges, watermarkNotes } from './run-notes.js';
 import { openStateStore } from './state-store.js';
 import { printTable } from './table-output.js';
 import { formatDuration, formatInstant } from './time-format.js';
@@ -145,14 +145,4 @@ function printStatuses(statuses: readonly TableStatus[]): void {
     ]),
   );
   printSchemaChanges(statuses.map((s) => ({ table: `${s.source}/${s.table}`, runId: s.lastRun?.runId, changes: s.lastRun?.schemaChanges })));
-}
-
-/** Below a table of runs: each run's schema changes, one line per table; nothing when none changed. */
-export function printSchemaChanges(runs: readonly { table: string; runId: string | undefined; changes: readonly SchemaChange[] | undefined }[]): void {
-  const changed = runs.filter((run) => run.changes !== undefined && run.changes.length > 0);
-  if (changed.length === 0) return;
-  process.stdout.write('schema changes:\n');
-  for (const run of changed) {
-    process.stdout.write(`  ${printable(`${run.table} (run ${run.runId ?? '-'}): ${(run.changes ?? []).map(describeSchemaChange).join('; ')}`)}\n`);
-  }
 }
