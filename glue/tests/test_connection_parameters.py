@@ -113,7 +113,8 @@ def test_allowed_parameters_reach_libpq(postgres: Postgres, table_name: str, run
     # Assess
     assert ok.exit_code == 0, ok.stderr
     assert [r["id"] for r in ok.rows()] == [1, 2]
-    assert_failed_cleanly(required, 3, "server does not support SSL")
+    # A TLS refusal is the source refusing floe, which no retry fixes (SourceRefusedError, exit 8).
+    assert_failed_cleanly(required, 8, "server does not support SSL")
 
 
 def test_a_mysql_run_takes_its_tls_flags(mysql_db: MySQL, table_name: str, run_job: Runner) -> None:
