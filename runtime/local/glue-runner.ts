@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 
 import type { ExtractionEngine } from '../../config/extraction-engine.js';
 import { GLUE_EVENT_SOURCE, GLUE_JOB_STATE_CHANGE, type GlueJobStateChangeEvent } from '../../events/index.js';
-import type { SourceGate } from './source-gate.js';
+import type { Share, SourceGate } from './source-gate.js';
 
 /** The Glue job's name on AWS; the local runner reports under the same name. */
 export const EXTRACT_JOB_NAME = 'floe-extract';
@@ -40,7 +40,8 @@ export interface LocalGlueRunnerOptions {
  * `startJobRun` resolves as soon as the run is accepted, like Glue's StartJobRun. A job run starts
  * once it holds its share of the source's `maxConnections` (source-gate.ts), queued until then: a
  * batch at least one connection and up to the limit (its `--max-connections` is what it got), a
- * table its parts, a Spark run the limit.
+ * table its parts, a Spark run the limit. A queued job run lives in this process: a floe killed
+ * while it waits leaves its run to `floe unlock` or the lease's expiry, as a kill before the start would.
  */
 export class LocalGlueRunner {
   private readonly python: string;
@@ -57,9 +58,19 @@ export class LocalGlueRunner {
     const limit = this.options.gate.limitOf(source);
     const batch = jobArguments['--batch'] !== undefined;
     const range = engine === 'spark' ? { want: limit } : batch ? { want: limit, least: 1 } : { want: Number(jobArguments['--partitions'] ?? 1) };
-    const finished = this.options.gate
-      .hold(source, jobRunId, range, (granted) => this.run(jobRunId, batch ? { ...jobArguments, '--max-connections': String(granted) } : jobArguments, LOCAL_JOBS[engine]))
-      .catch((error: unknown) => this.finish(LOCAL_JOBS[engine].jobName, jobRunId, 1, `could not take the source's connections: ${error instanceof Error ? error.message : String(error)}`));
+    const job = LOCAL_JOBS[engine];
+    const runHolding = async (share: Share): Promise<void> => {
+      try {
+        await this.run(jobRunId, batch ? { ...jobArguments, '--max-connections': String(share.granted) } : jobArguments, job);
+      } finally {
+        await share.release();
+      }
+    };
+    // With connections free now, the job starts before this returns, as a Glue job run is started
+    // once StartJobRun answers: a floe killed right after still leaves the job to run to its end.
+    const now = await this.options.gate.tryTake(source, jobRunId, range);
+    const finished = (now !== null ? runHolding(now) : this.options.gate.take(source, jobRunId, range).then(runHolding))
+      .catch((error: unknown) => this.finish(job.jobName, jobRunId, 1, `could not take the source's connections: ${error instanceof Error ? error.message : String(error)}`));
     this.running.add(finished);
     void finished.finally(() => this.running.delete(finished));
     return { jobRunId };

@@ -8,6 +8,12 @@ const RENEW_EVERY_MS = SLOT_TTL_MS / 3;
 const FIRST_POLL_MS = 100;
 const MOST_POLL_MS = 2_000;
 
+/** Connections held on a source, renewed until released. */
+export interface Share {
+  granted: number;
+  release(): Promise<void>;
+}
+
 export interface SourceGateOptions {
   state: Pick<StateStore, 'acquireSourceSlots' | 'releaseSourceSlots'>;
   /** Each source's `maxConnections`. */
@@ -53,11 +59,27 @@ export class SourceGate {
   }
 
   /** {@link hold} for work that is not one call: the share is held, and renewed, until `release`. */
-  async take(source: string, holder: string, range: { want: number; least?: number }): Promise<{ granted: number; release(): Promise<void> }> {
+  async take(source: string, holder: string, range: { want: number; least?: number }): Promise<Share> {
+    const { limit, want, least } = this.bounds(source, range);
+    return this.held(source, holder, await this.acquire(source, holder, want, least, limit), limit);
+  }
+
+  /** {@link take} without waiting: null when the source has too few connections free now. */
+  async tryTake(source: string, holder: string, range: { want: number; least?: number }): Promise<Share | null> {
+    const { limit, want, least } = this.bounds(source, range);
+    const grant = await this.options.state.acquireSourceSlots(source, holder, want, limit, new Date(), this.ttlMs);
+    if (grant.granted >= least) return this.held(source, holder, grant.granted, limit);
+    if (grant.granted > 0) await this.options.state.releaseSourceSlots(source, holder);
+    return null;
+  }
+
+  private bounds(source: string, range: { want: number; least?: number }): { limit: number; want: number; least: number } {
     const limit = this.limitOf(source);
     const want = Math.max(1, Math.min(range.want, limit));
-    const least = Math.max(1, Math.min(range.least ?? want, want));
-    const granted = await this.acquire(source, holder, want, least, limit);
+    return { limit, want, least: Math.max(1, Math.min(range.least ?? want, want)) };
+  }
+
+  private held(source: string, holder: string, granted: number, limit: number): Share {
     const renewal = setInterval(() => {
       void this.options.state.acquireSourceSlots(source, holder, granted, limit, new Date(), this.ttlMs).catch(() => undefined);
     }, RENEW_EVERY_MS);

@@ -56,13 +56,18 @@ describe('Runtime: the source gate (maxConnections across job runs, checks and p
 
     // Act
     const estimate = await gate.holdIfFree('clr', 'size estimate', async () => 'estimated');
+    const notNow = await gate.tryTake('clr', 'another job', { want: 1 });
     await job.release();
+    const now = await gate.tryTake('clr', 'another job', { want: 1 });
+    await now?.release();
     const failed = gate.hold('clr', 'check', { want: 1 }, async () => {
       throw new Error('connection refused');
     });
 
     // Assess
     expect(estimate).toBeNull();
+    expect(notNow).toBeNull();
+    expect(now?.granted).toBe(1);
     await expect(failed).rejects.toThrow('connection refused');
     expect((await state.acquireSourceSlots('clr', 'observer', 0, 1, new Date(), 1000)).holders).toEqual([]);
     expect(() => gate.limitOf('shop')).toThrow('source shop is not in the config');
