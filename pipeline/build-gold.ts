@@ -51,9 +51,8 @@ export async function buildGold(deps: BuildGoldDeps, event: StageMergedEvent): P
       const message = failed.map((m) => `gold model ${m.name}.sql: ${m.error ?? 'failed'}`).join('; ');
       return [goldBuilt, await failRun(deps.state, ref, 'build-gold', new GoldModelFailed(message, { context: { ...ref, step: 'build-gold' } }))];
     }
-    await deps.state.recordStep(runId, { name: 'build-gold', startedAt, finishedAt: new Date().toISOString(), details: { models: models.length, skipped: skip } });
     faultPoint('build-gold:after-build');
-    await deps.state.finishRun(runId, 'succeeded');
+    await deps.state.finishRun(runId, 'succeeded', undefined, { name: 'build-gold', startedAt, finishedAt: new Date().toISOString(), details: { models: models.length, skipped: skip } });
     return [goldBuilt];
   } catch (error) {
     if (isRetryable(error)) throw error;

@@ -13,8 +13,7 @@ export async function failRun(state: StateStore, run: RunRef, step: IngestStep, 
   const runError = runErrorFrom(error);
   const now = new Date().toISOString();
   if (await state.getRun(run.runId)) {
-    await state.recordStep(run.runId, { name: step, startedAt: now, finishedAt: now, error: runError });
-    await state.finishRun(run.runId, 'failed', runError);
+    await state.finishRun(run.runId, 'failed', runError, { name: step, startedAt: now, finishedAt: now, error: runError });
   }
   await state.releaseLease(run.source, run.table, run.runId);
   return published(INGEST_FAILED, {

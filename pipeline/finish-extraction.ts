@@ -83,6 +83,5 @@ async function recordExtraction(state: StateStore, runId: string, manifestUrl: s
     ...(unseen !== undefined && unseen !== 0 ? { unseenTransactions: { count: unseen, privilege: manifest.openTransactions?.privilege ?? 'the privilege to see them' } } : {}),
     // What `engine: auto` decides the table's next run by, where the source is out of reach (runtime/aws/recorded-sizer.ts).
     ...(manifest.sourceSize ? { sourceSize: manifest.sourceSize } : {}),
-  });
-  await state.recordStep(runId, { name: 'extract', startedAt: manifest.startedAt, finishedAt: manifest.finishedAt, rows: manifest.totalRows });
+  }, { name: 'extract', startedAt: manifest.startedAt, finishedAt: manifest.finishedAt, rows: manifest.totalRows });
 }

@@ -173,8 +173,7 @@ async function commitRun(deps: LoadAndMergeDeps, plan: RunPlan, result: Landed, 
     ...(counts.deleted > 0 ? { deleted: counts.deleted } : {}),
     ...(plan.schemaChanges.length > 0 ? { schemaChanges: plan.schemaChanges } : {}),
     ...(rejects > 0 ? { rejects } : {}),
-  });
-  await deps.state.recordStep(ref.runId, {
+  }, {
     name: 'load-and-merge', startedAt, finishedAt: new Date().toISOString(), rows: result.rowsLoaded,
     details: { ...counts, noChange: noChange(plan, result), schemaChanges: plan.schemaChanges.length, rejects },
   });

@@ -176,8 +176,7 @@ async function startBatch(deps: StartRunDeps, batch: readonly ReadyRun[]): Promi
   return inParallel(batch, STATE_PARALLELISM, async (run) => {
     const { runId, source, table } = run.ref;
     const keys = run.event.detail.keys;
-    await deps.state.updateRun(runId, { jobRunId, extractionEngine: run.decision.engine, engineReason: run.decision.reason });
-    await deps.state.recordStep(runId, {
+    await deps.state.updateRun(runId, { jobRunId, extractionEngine: run.decision.engine, engineReason: run.decision.reason }, {
       name: 'start-ingest', startedAt: run.startedAt.toISOString(), finishedAt: now().toISOString(),
       ...(keys !== undefined ? { details: { repairKeys: keys.length } } : {}),
     });

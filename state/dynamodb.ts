@@ -274,7 +274,14 @@ export class DynamoDbStateStore implements StateStore {
     });
   }
 
-  async updateRun(runId: string, update: RunUpdate): Promise<void> {
+  async updateRun(runId: string, update: RunUpdate, step?: RunStep): Promise<void> {
+    await this.setRunFields(runId, update);
+    // Two writes here (the step goes through recordStep's read and condition on the list); the fields
+    // come first, so a crash between leaves the facts without their step, never a step without them.
+    if (step !== undefined) await this.recordStep(runId, step);
+  }
+
+  private async setRunFields(runId: string, update: RunUpdate): Promise<void> {
     const item = RunUpdateSchema.parse(update);
     const fields = Object.entries(item).filter(([, value]) => value !== undefined);
     if (fields.length === 0) {
@@ -293,7 +300,8 @@ export class DynamoDbStateStore implements StateStore {
     }
   }
 
-  async finishRun(runId: string, status: 'succeeded' | 'failed', error?: RunError): Promise<void> {
+  async finishRun(runId: string, status: 'succeeded' | 'failed', error?: RunError, step?: RunStep): Promise<void> {
+    if (step !== undefined) await this.recordStep(runId, step);
     const runError = error === undefined ? undefined : RunErrorSchema.parse(error);
     await this.retryRaces(`finish of run ${runId}`, async () => {
       const run = await this.requireRun(runId);

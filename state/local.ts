@@ -178,27 +178,29 @@ export class LocalStateStore implements StateStore {
   async recordStep(runId: string, step: RunStep): Promise<void> {
     const item = RunStepSchema.parse(step);
     await this.withRun(runId, async (run, changes, runFile) => {
-      const steps = [...run.steps];
-      const index = steps.findIndex((existing) => existing.name === item.name);
-      if (index === -1) steps.push(item);
-      else steps[index] = item;
-      changes.put(runFile, { ...run, steps });
+      changes.put(runFile, { ...run, steps: withStep(run.steps, item) });
     });
   }
 
-  async updateRun(runId: string, update: RunUpdate): Promise<void> {
+  async updateRun(runId: string, update: RunUpdate, step?: RunStep): Promise<void> {
     const item = RunUpdateSchema.parse(update);
+    const stepItem = step === undefined ? undefined : RunStepSchema.parse(step);
     const fields = Object.fromEntries(Object.entries(item).filter(([, value]) => value !== undefined));
     await this.withRun(runId, async (run, changes, runFile) => {
       if (item.jobRunId !== undefined) await addRunEntry(this.layout.runOfJobRun(item.jobRunId, runId), runId);
-      changes.put(runFile, { ...run, ...fields });
+      changes.put(runFile, { ...run, ...fields, ...(stepItem === undefined ? {} : { steps: withStep(run.steps, stepItem) }) });
     });
   }
 
-  async finishRun(runId: string, status: 'succeeded' | 'failed', error?: RunError): Promise<void> {
+  async finishRun(runId: string, status: 'succeeded' | 'failed', error?: RunError, step?: RunStep): Promise<void> {
     const runError = error === undefined ? undefined : RunErrorSchema.parse(error);
-    await this.withRun(runId, async (run, changes, runFile) => {
-      if (run.status === status && run.finishedAt !== undefined) return;
+    const stepItem = step === undefined ? undefined : RunStepSchema.parse(step);
+    await this.withRun(runId, async (runAsRead, changes, runFile) => {
+      const run = stepItem === undefined ? runAsRead : { ...runAsRead, steps: withStep(runAsRead.steps, stepItem) };
+      if (runAsRead.status === status && runAsRead.finishedAt !== undefined) {
+        if (stepItem !== undefined) changes.put(runFile, run);
+        return;
+      }
       const finished: RunRecord = { ...run, status, finishedAt: this.now().toISOString() };
       if (runError === undefined) delete finished.error;
       else finished.error = runError;
@@ -319,4 +321,10 @@ export class LocalStateStore implements StateStore {
       await change(run, changes, runFile);
     });
   }
+}
+
+/** The run's steps with `step` added, or in place of the step of its name. */
+function withStep(steps: readonly RunStep[], step: RunStep): RunStep[] {
+  const index = steps.findIndex((existing) => existing.name === step.name);
+  return index === -1 ? [...steps, step] : steps.map((existing, at) => (at === index ? step : existing));
 }

@@ -53,10 +53,17 @@ export interface StateStore {
   startRun(run: NewRun, options?: StartRunOptions): Promise<RunRecord>;
   /** Add or replace (by step name) a step of the run. */
   recordStep(runId: string, step: RunStep): Promise<void>;
-  /** Set facts learned during the run (Glue job run id, manifest URL, row counts). */
-  updateRun(runId: string, update: RunUpdate): Promise<void>;
-  /** Mark the run finished; the same status again keeps the first `finishedAt`. */
-  finishRun(runId: string, status: 'succeeded' | 'failed', error?: RunError): Promise<void>;
+  /**
+   * Set facts learned during the run (Glue job run id, manifest URL, row counts); with `step`, the
+   * step that learned them is recorded too, as {@link recordStep} would (in the same write where
+   * the store can: a step's end is one write, not two).
+   */
+  updateRun(runId: string, update: RunUpdate, step?: RunStep): Promise<void>;
+  /**
+   * Mark the run finished; the same status again keeps the first `finishedAt`. With `step`, the
+   * step that finished it is recorded too, as {@link recordStep} would, even when the run had ended.
+   */
+  finishRun(runId: string, status: 'succeeded' | 'failed', error?: RunError, step?: RunStep): Promise<void>;
   getRun(runId: string): Promise<RunRecord | null>;
   /** Runs newest first (by `requestedAt`, then run id). */
   listRuns(query: ListRunsQuery): Promise<RunRecord[]>;

@@ -75,6 +75,32 @@ export function describeRunHistory(name: string, freshStore: StoreFactory): void
       ]);
     });
 
+    it('records a step with the facts it learned, and with the end of the run, even a run already ended', async () => {
+      // Prepare
+      const store = await freshStore();
+      await store.startRun(run('run-1', '2025-11-05T12:00:00.000Z'));
+      await store.recordStep('run-1', { name: 'extract', startedAt: '2025-11-05T12:00:01.000Z' });
+
+      // Act
+      await store.updateRun('run-1', { manifestUrl: 's3://bucket/raw/_manifests/run-1.json', rowsExtracted: 3 },
+        { name: 'extract', startedAt: '2025-11-05T12:00:01.000Z', finishedAt: '2025-11-05T12:02:00.000Z', rows: 3 });
+      await store.finishRun('run-1', 'succeeded', undefined, { name: 'build-gold', startedAt: '2025-11-05T12:03:00.000Z', details: { models: 1 } });
+      const ended = await store.getRun('run-1');
+      await store.finishRun('run-1', 'succeeded', undefined, { name: 'build-gold', startedAt: '2025-11-05T12:09:00.000Z', details: { models: 2 } });
+
+      // Assess: the extract step replaced in place, build-gold added; a second end keeps the first finishedAt but takes its step
+      expect(ended).toMatchObject({
+        status: 'succeeded', manifestUrl: 's3://bucket/raw/_manifests/run-1.json', rowsExtracted: 3,
+        steps: [
+          { name: 'extract', startedAt: '2025-11-05T12:00:01.000Z', finishedAt: '2025-11-05T12:02:00.000Z', rows: 3 },
+          { name: 'build-gold', startedAt: '2025-11-05T12:03:00.000Z', details: { models: 1 } },
+        ],
+      });
+      const again = await store.getRun('run-1');
+      expect(again?.finishedAt).toBe(ended?.finishedAt);
+      expect(again?.steps[1]).toEqual({ name: 'build-gold', startedAt: '2025-11-05T12:09:00.000Z', details: { models: 2 } });
+    });
+
     it('finds every run of a Glue job run, oldest first, and none for a job run no run names', async () => {
       // Prepare: one job run extracting three tables, each its own run; run-1 has no job run
       const store = await freshStore();
