@@ -7,6 +7,7 @@ import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { Logger } from '@aws-lambda-powertools/logger';
 import type { LogLevel } from '@aws-lambda-powertools/logger/types';
 
+import { FloeError } from '../../errors/floe-error.js';
 import { EVENT_REFUSED } from '../../events/index.js';
 import { EventBridgePublisher } from './eventbridge-publisher.js';
 import type { Publisher } from '../../pipeline/index.js';
@@ -16,9 +17,8 @@ import type { StateTableNames } from '../../state/dynamodb-tables.js';
 export type LambdaEnvironment = Readonly<Record<string, string | undefined>>;
 
 /** A configuration problem of the deployment: retrying the same invocation cannot fix it. */
-export class LambdaConfigError extends Error {
+export class LambdaConfigError extends FloeError {
   override readonly name = 'LambdaConfigError';
-  readonly retryable = false;
 }
 
 export function required(env: LambdaEnvironment, service: string, name: string): string {

@@ -21,6 +21,7 @@ import { SourceSlotsJobStarter } from '../source-slots.js';
 import { isConcurrencyLimit, StartLater, StartLaterMessageSchema } from '../start-later.js';
 import { createStartIngest } from '../../../functions/start-ingest/handler.js';
 import { createRetriesExhausted } from '../../../functions/retries-exhausted/handler.js';
+import { FloeError } from '../../../errors/floe-error.js';
 import { LEASE_TTL_MS } from '../../../pipeline/index.js';
 import type { FloeEvent } from '../../../events/index.js';
 import { S3RawStorage } from '../../../storage/s3.js';
@@ -61,9 +62,8 @@ function parseSourceSecrets(text: string): ReadonlyMap<string, string> {
 }
 
 /** No secret for the source: the run fails (the handler's failure path), retrying will not help. */
-class UnknownSourceError extends Error {
+class UnknownSourceError extends FloeError {
   override readonly name = 'UnknownSourceError';
-  readonly retryable = false;
 }
 
 /**
