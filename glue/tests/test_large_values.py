@@ -19,11 +19,14 @@ from floe_extract.quarantine import BINARY_LIMIT_BYTES, TEXT_LIMIT_BYTES
 from floe_extract.sources.postgres_copy import BLOCK_BYTES
 
 MIB = 1024 * 1024
+# The job's own peak: VmHWM starts again at exec, while getrusage's ru_maxrss keeps the high-water
+# mark of the process that forked it (pytest, which holds a Spark session once the Spark tests ran).
 MEASURE = (
-    "import resource, sys\n"
+    "import re, sys\n"
     "from floe_extract.main import main\n"
     "code = main(sys.argv[1:])\n"
-    "print('peak-rss-kb', resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, file=sys.stderr)\n"
+    "status = open('/proc/self/status').read()\n"
+    "print('peak-rss-kb', re.search(r'VmHWM:\\s*(\\d+)', status).group(1), file=sys.stderr)\n"
     "sys.exit(code)\n"
 )
 
