@@ -1,11 +1,10 @@
-import { spawn } from 'node:child_process';
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 import pg from 'pg';
 
-import { repoRoot } from '../state/helpers.js';
+import { floe } from '../faults/project.js';
 
 const ADMIN_URL = process.env['FLOE_TEST_PG_URL'] ?? 'postgresql://postgres@127.0.0.1:5432/postgres';
 const SCHEMA = `floe_conn_limit_${process.pid}`;
@@ -13,15 +12,6 @@ const ROLE = `floe_conn_limit_${process.pid}`;
 /** The source's maxConnections, and the role's own CONNECTION LIMIT: one more connection would be refused. */
 const LIMIT = 2;
 const TABLES = ['a', 'b', 'c', 'd', 'e', 'f'];
-
-/** A floe command as a person runs it: its own process, its exit code and what it printed. */
-function floe(args: readonly string[]): Promise<{ code: number; output: string }> {
-  const child = spawn(join(repoRoot, 'node_modules', '.bin', 'tsx'), [join(repoRoot, 'cli', 'floe.ts'), ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let output = '';
-  child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  return new Promise((resolve) => child.on('close', (code) => resolve({ code: code ?? 1, output })));
-}
 
 /**
  * Issue 20: `maxConnections` bounds every connection floe opens on a source at once, across the
@@ -103,10 +93,10 @@ describe('floe run and floe check under a role with a connection limit', () => {
     // Assess
     expect(first).toMatchObject({ code: 0 });
     expect(left).toMatchObject({ code: 0 });
-    expect(left.output).toMatch(/a\s+incremental\s+300\s/);
+    expect(left.stdout).toMatch(/a\s+incremental\s+300\s/);
     expect(right).toMatchObject({ code: 0 });
-    expect(right.output).toMatch(/b\s+incremental\s+\d+\s+0\s+\d+\s+428\s/);
-    expect(check.output).not.toMatch(/too many connections|error/i);
+    expect(right.stdout).toMatch(/b\s+incremental\s+\d+\s+0\s+\d+\s+428\s/);
+    expect(check.stdout + check.stderr).not.toMatch(/too many connections|error/i);
     expect([0, 1]).toContain(check.code);
     expect(most).toBeGreaterThan(0);
     expect(most).toBeLessThanOrEqual(LIMIT);
