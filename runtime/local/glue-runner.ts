@@ -63,7 +63,8 @@ export class LocalGlueRunner {
       try {
         await this.run(jobRunId, batch ? { ...jobArguments, '--max-connections': String(share.granted) } : jobArguments, job);
       } finally {
-        await share.release();
+        // The job has ended and said so; a share not given back expires with its lease (SLOT_TTL_MS).
+        await share.release().catch(() => undefined);
       }
     };
     // With connections free now, the job starts before this returns, as a Glue job run is started
