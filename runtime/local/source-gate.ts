@@ -98,13 +98,12 @@ export class SourceGate {
    * what may be skipped (a size estimate) rather than hold up the run behind a job.
    */
   async holdIfFree<T>(source: string, holder: string, work: () => Promise<T>): Promise<T | null> {
-    const limit = this.limitOf(source);
-    const grant = await this.options.state.acquireSourceSlots(source, holder, 1, limit, new Date(), this.ttlMs);
-    if (grant.granted === 0) return null;
+    const share = await this.tryTake(source, holder, { want: 1 });
+    if (share === null) return null;
     try {
       return await work();
     } finally {
-      await this.options.state.releaseSourceSlots(source, holder);
+      await share.release();
     }
   }
 
