@@ -55,6 +55,7 @@ export async function verifyCommand(config: FloeConfig, write: (line: string) =>
         runs,
         statementTimeoutSeconds: config.snowflake?.statementTimeoutSeconds ?? DEFAULT_STATEMENT_TIMEOUT_SECONDS,
         ...(config.snowflake?.ingestUrl === undefined ? {} : { ingest: { source: `floe-verify-no-such-source-${randomBytes(3).toString('hex')}` } }),
+        ...(config.raw.startsWith('s3://') ? { rawRoot: config.raw } : {}),
       });
       for (const check of checks) write(formatVerifyLine(check));
       const failed = checks.filter((check) => !check.ok).length;

@@ -8,7 +8,8 @@ import { startLoopbackServer, VENV_BIN } from './loopback-server.js';
  * in Snowflake's JSON result format (fakesnow answers in Arrow, which the Node driver cannot read),
  * and teaches fakesnow the documented Snowflake behaviours floe's statements need and fakesnow
  * lacks, each listed and cited there (ALTER SESSION's time zone and timeouts, BINARY(n), COPY's
- * INCLUDE_METADATA and LOAD_UNCERTAIN_FILES, MERGE inside a transaction, PUT to an internal stage;
+ * INCLUDE_METADATA and LOAD_UNCERTAIN_FILES, an external stage on S3 (from `s3Endpoint`), MERGE
+ * inside a transaction, PUT to an internal stage;
  * CREATE PROCEDURE is kept, not created). Statements are still parsed and run by fakesnow;
  * `floe snowflake verify` runs every taught statement on a real account.
  */
@@ -38,8 +39,10 @@ export interface FakesnowServer {
  * Starts fakesnow on 127.0.0.1 and resolves once it accepts a login. Each test file starts its
  * own; every server keeps its databases in memory, so files never share tables.
  */
-export async function startFakesnow(): Promise<FakesnowServer> {
+export async function startFakesnow(options: { s3Endpoint?: string } = {}): Promise<FakesnowServer> {
   const server = await startLoopbackServer({
+    // An external stage on s3:// reads its objects from this endpoint (a moto server).
+    ...(options.s3Endpoint === undefined ? {} : { env: { FLOE_TEST_S3_ENDPOINT: options.s3Endpoint } }),
     name: 'fakesnow',
     command: join(VENV_BIN, 'python'),
     args: (port) => [SERVER, '127.0.0.1', String(port)],

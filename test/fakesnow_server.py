@@ -30,6 +30,11 @@ What fakesnow is taught (each a documented rule, cited):
   https://docs.snowflake.com/en/user-guide/querying-metadata); FILES from an internal stage;
   MATCH_BY_COLUMN_NAME = CASE_INSENSITIVE into a column named exactly as the file names it (fakesnow
   upper-cases the table's names and then misses a column whose upper case differs, as `straße`'s).
+- An external stage on `s3://bucket/prefix` reads the bucket's objects, as Snowflake's does through
+  its storage integration (https://docs.snowflake.com/en/sql-reference/sql/create-stage): fakesnow's
+  DuckDB has no S3 reader here, so the FILES a COPY names are fetched from the S3 endpoint the test
+  gives (FLOE_TEST_S3_ENDPOINT, a moto server) into a local folder first. Without that variable an
+  s3:// stage is left to fakesnow, which cannot read it.
 - PUT to a stage location in quotes, which a path with spaces needs
   (https://docs.snowflake.com/en/sql-reference/sql/put).
 - MERGE inside an explicit transaction: fakesnow's MERGE makes a scratch table, which commits the
@@ -52,8 +57,10 @@ import contextvars
 import datetime
 import gzip
 import json
+import os
 import re
 import sys
+import tempfile
 from typing import Any
 
 import fakesnow.copy_into as copy_module
@@ -217,7 +224,27 @@ def match_parquet_columns(parquet: list[str], target: list[str], mode: Any) -> d
 def source_urls(source: str, files: list[str]) -> list[str]:
     if copy_module.stage.is_internal(source):
         return [f"{source.rstrip('/')}/{file}" for file in files] or [source]
-    return _source_urls(source, files)
+    urls = _source_urls(source, files)
+    endpoint = os.environ.get("FLOE_TEST_S3_ENDPOINT")
+    if not source.startswith("s3://") or endpoint is None:
+        return urls
+    return [fetched_from_s3(url, endpoint) for url in urls]
+
+
+# Objects fetched from S3, kept at bucket/key so a file fetched twice is the same path (load history).
+S3_FETCHED = tempfile.mkdtemp(prefix="fakesnow-s3-")
+
+
+def fetched_from_s3(url: str, endpoint: str) -> str:
+    import boto3
+
+    bucket, _, key = url[len("s3://") :].partition("/")
+    target = os.path.join(S3_FETCHED, bucket, key)
+    os.makedirs(os.path.dirname(target), exist_ok=True)
+    # moto accepts any credentials; these keep boto3 from looking for the machine's own.
+    client = boto3.client("s3", endpoint_url=endpoint, region_name="us-east-1", aws_access_key_id="testing", aws_secret_access_key="testing")
+    client.download_file(bucket, key, target)
+    return target
 
 
 cursor_module.copy_into = copy_into

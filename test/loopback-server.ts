@@ -20,6 +20,8 @@ export interface LoopbackServerOptions {
   /** Resolves true once the server answers; throwing counts as not yet. */
   isUp: (port: number) => Promise<boolean>;
   timeoutMs: number;
+  /** Variables added to this process's environment for the server. */
+  env?: Record<string, string>;
 }
 
 /**
@@ -28,7 +30,7 @@ export interface LoopbackServerOptions {
  */
 export async function startLoopbackServer(options: LoopbackServerOptions): Promise<LoopbackServer> {
   const port = await freePort();
-  const child = spawn(options.command, options.args(port), { stdio: ['ignore', 'ignore', 'pipe'] });
+  const child = spawn(options.command, options.args(port), { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, ...options.env } });
   let stderr = '';
   child.stderr?.on('data', (chunk: Buffer) => {
     stderr = (stderr + chunk.toString('utf8')).slice(-4000);

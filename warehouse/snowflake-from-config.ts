@@ -2,6 +2,7 @@ import { ConfigError, parseSnowflakeWarehouseUrl, type FloeConfig } from '../con
 import { SnowflakeSession, type SnowflakeConnectionSettings, type SnowflakeCredentials } from './snowflake-connection.js';
 import { credentialsFromSecret, secretReader, type ReadSecret } from './snowflake-credentials.js';
 import { SNOWFLAKE_ENV } from './snowflake-environment.js';
+import { requireRawStage } from './snowflake-raw-stage.js';
 import { SnowflakeWarehouse } from './snowflake.js';
 
 type Environment = Readonly<Record<string, string | undefined>>;
@@ -54,6 +55,7 @@ export async function openSnowflakeSession(config: FloeConfig, env: Environment 
 export async function openSnowflakeWarehouse(config: FloeConfig, env: Environment = process.env): Promise<SnowflakeWarehouse> {
   const session = await openSnowflakeSession(config, env);
   try {
+    if (config.raw.startsWith('s3://')) await requireRawStage(session, config.raw);
     return await SnowflakeWarehouse.open(session);
   } catch (error) {
     await session.close().catch(() => undefined);

@@ -1,5 +1,6 @@
 import { WAREHOUSE_SCHEMAS } from './naming.js';
 import type { SnowflakeSession } from './snowflake-connection.js';
+import { requireRawStage } from './snowflake-raw-stage.js';
 import { snowflakeDialectIn, snowflakeIdentifier as q } from './snowflake-dialect.js';
 import { INGEST_FUNCTION } from './snowflake-ddl.js';
 import { createProcessProcedureSql, createProcessTableProcedureSql, PROCESS_TABLE_PROCEDURE, processProcedureFor } from './snowflake-procedure.js';
@@ -32,6 +33,8 @@ export interface VerifyOptions {
   readonly statementTimeoutSeconds: number;
   /** When FLOE_INGEST is configured: call it for a source that does not exist, which asks for nothing. */
   readonly ingest?: { readonly source: string };
+  /** An `s3://` raw root: floe run's check that the external stage reads it, run as floe runs it. */
+  readonly rawRoot?: string;
 }
 
 const message = (error: unknown): string => (error instanceof Error ? error.message : String(error)).replaceAll(/\s+/g, ' ').trim();
@@ -78,6 +81,9 @@ export async function verifySnowflake(options: VerifyOptions): Promise<VerifyChe
     const timeout = await parameter('STATEMENT_TIMEOUT_IN_SECONDS');
     if (timeout !== String(options.statementTimeoutSeconds)) throw new Error(`STATEMENT_TIMEOUT_IN_SECONDS is ${timeout}`);
   });
+
+  const { rawRoot } = options;
+  if (rawRoot !== undefined) await check(`external stage: SHOW STAGES finds floe's stage on raw ${rawRoot}`, async () => `reads ${await requireRawStage(session, rawRoot)}`);
 
   const scratch = options.scratch;
   if (!(await check(`scratch schema ${scratch}`, async () => void (await run(`create schema ${dialect.schemaName(scratch)}`))))) return checks;

@@ -11,6 +11,7 @@ import { createStartIngest } from '../../functions/start-ingest/handler.js';
 import { failAfterRetries, publishAll } from '../../pipeline/index.js';
 import { LocalStateStore, type RunRecord } from '../../state/index.js';
 import { LocalRawStorage } from '../../storage/local.js';
+import type { RawStorage } from '../../storage/raw-storage.js';
 import type { Warehouse } from '../../warehouse/warehouse.js';
 import { LocalBus, type LocalHandlers, type Redelivery } from './bus.js';
 import { localChecker } from './checker.js';
@@ -84,7 +85,6 @@ class RunEnds {
 export async function openLocalPipeline(config: FloeConfig, options: LocalRunOptions): Promise<LocalPipeline> {
   const onSnowflake = config.warehouse.startsWith('snowflake://');
   if (!onSnowflake && !config.warehouse.startsWith('duckdb://')) throw new LocalOnlyError(`warehouse ${config.warehouse}: floe run writes to a duckdb:// or snowflake:// warehouse`);
-  if (config.raw.startsWith('s3://')) throw new LocalOnlyError(`raw ${config.raw}: floe run writes raw files to a folder`);
   // Imported only for a Snowflake warehouse: its SDK costs a local run on DuckDB 0.35 s and 45 MB.
   const warehouse = onSnowflake
     ? keptOpen(await (await import('../../warehouse/snowflake-from-config.js')).openSnowflakeWarehouse(config))
@@ -92,6 +92,7 @@ export async function openLocalPipeline(config: FloeConfig, options: LocalRunOpt
   // The warehouse first: a file another process holds for longer than floe waits stops the run
   // before anything of it is recorded or extracted.
   await warehouse.probe();
+  const raw = await rawLayer(config, onSnowflake);
   const state = new LocalStateStore(config.state);
   await state.putTableConfigs(toTableConfigs(config));
   const ends = new RunEnds();
@@ -122,7 +123,7 @@ export async function openLocalPipeline(config: FloeConfig, options: LocalRunOpt
     ...(options.onJobOutput ? { onQueued: options.onJobOutput } : {}),
   });
   const jobs = new LocalGlueRunner({ publish: (event) => bus.publishEvent(event), gate, ...(options.onJobOutput ? { onOutput: options.onJobOutput } : {}) });
-  bus.subscribe(localHandlers(config, { state, warehouse, bus, jobs, gate }));
+  bus.subscribe(localHandlers(config, { state, warehouse, bus, jobs, gate, raw }));
   return {
     bus,
     state,
@@ -143,8 +144,39 @@ export async function openLocalPipeline(config: FloeConfig, options: LocalRunOpt
       const failure = ends.failures.get(request.runId) ?? (run?.status === 'succeeded' ? null : 'the run did not finish');
       return { ...request, run, failure, busy: ends.busy.has(request.runId) };
     },
-    close: () => warehouse.close(),
+    close: async () => {
+      raw.close();
+      await warehouse.close();
+    },
   };
+}
+
+/** Where the job lands (its `--raw-root`, and the manifests the steps read), and where the warehouse loads from. */
+interface RawLayer {
+  landing: RawStorage;
+  loading: RawStorage;
+  close(): void;
+}
+
+/**
+ * The raw folder, or the config's `s3://bucket/prefix` through the AWS SDK's usual credentials and
+ * region (environment, profile), as the job reaches it through boto3's. Snowflake reads S3 itself,
+ * through the external stage `floe snowflake apply` made on the raw root; local DuckDB loads a copy
+ * of each run's files kept under the state folder (`raw-mirror/`).
+ */
+async function rawLayer(config: FloeConfig, onSnowflake: boolean): Promise<RawLayer> {
+  if (!config.raw.startsWith('s3://')) {
+    const folder = new LocalRawStorage(config.raw);
+    return { landing: folder, loading: folder, close: () => undefined };
+  }
+  // Imported only for an S3 raw root: a local run on a raw folder never loads the S3 SDK.
+  const [{ S3Client }, { S3RawStorage }, { S3MirroredRawStorage }] = await Promise.all([
+    import('@aws-sdk/client-s3'), import('../../storage/s3.js'), import('../../storage/s3-mirror.js'),
+  ]);
+  const client = new S3Client({});
+  const landing = new S3RawStorage({ client, root: config.raw });
+  const loading = onSnowflake ? landing : new S3MirroredRawStorage({ client, root: config.raw, mirror: join(config.state, 'raw-mirror') });
+  return { landing, loading, close: () => client.destroy() };
 }
 
 /** Snowflake serves many sessions at once: its warehouse stays open for the whole run, nothing to take turns at. */
@@ -165,10 +197,10 @@ async function localWarehouse(file: string, options: LocalRunOptions): Promise<T
 /** Every handler of the choreography, over the local adapters. */
 function localHandlers(
   config: FloeConfig,
-  adapters: { state: LocalStateStore; warehouse: Warehouse; bus: LocalBus; jobs: LocalGlueRunner; gate: SourceGate },
+  adapters: { state: LocalStateStore; warehouse: Warehouse; bus: LocalBus; jobs: LocalGlueRunner; gate: SourceGate; raw: RawLayer },
 ): LocalHandlers {
   const { state, warehouse, bus: publisher, jobs, gate } = adapters;
-  const raw = new LocalRawStorage(config.raw);
+  const { landing: raw, loading } = adapters.raw;
   const connections = new Map(config.sources.map((s) => [s.name, s.connection]));
   return {
     'start-ingest': createStartIngest({
@@ -179,7 +211,7 @@ function localHandlers(
       connectionFor: (source) => connections.get(source) ?? '',
     }),
     'glue-finished': createGlueFinished({ state, publisher, raw }),
-    'load-and-merge': createLoadAndMerge({ state, publisher, raw, warehouse, findDeletedKeys: localDeleteFinder(config, warehouse, gate) }),
+    'load-and-merge': createLoadAndMerge({ state, publisher, raw: loading, warehouse, findDeletedKeys: localDeleteFinder(config, warehouse, gate) }),
     'build-gold': createBuildGold({ state, publisher, warehouse, goldDir: config.gold }),
     'check-after-merge': createCheckAfterMerge({ state, publisher, check: localChecker(config, warehouse, state, gate) }),
   };

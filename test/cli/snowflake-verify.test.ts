@@ -74,6 +74,24 @@ describe('CLI: floe snowflake verify on the fakesnow emulator', () => {
     expect(code).toBe(1);
   });
 
+  it("on an s3:// raw root, checks that floe's external stage reads it, as floe run does before extracting", async () => {
+    // Prepare: a stage on another location than the config's raw root
+    const s3Config = join(folder, 'floe-s3.config.yaml');
+    await writeFile(s3Config, ['raw: s3://floe-verify-raw/landing', 'state: ./state', 'warehouse: snowflake://floe-test/VERIFY_DB?user=floe', 'sources:', '  - name: pg', '    engine: postgres', '    connection: postgresql://u@localhost/db', '    tables:', '      - name: t', '        primaryKey: [id]', ''].join('\n'));
+    const session = await SnowflakeSession.open(server.settings('VERIFY_DB'));
+    await session.run({ sql: 'create schema if not exists "VERIFY_DB"."FLOE"', params: [] }, 'test');
+    await session.run({ sql: `create stage if not exists "VERIFY_DB"."FLOE"."RAW_STAGE" url = 's3://floe-verify-elsewhere/'`, params: [] }, 'test');
+    await session.close();
+
+    // Act
+    const { stdout } = await captureOutput(() => snowflakeCommand(['verify', '--config', s3Config]));
+
+    // Assess
+    expect(stdout.split('\n')).toContain(
+      "FAIL  external stage: SHOW STAGES finds floe's stage on raw s3://floe-verify-raw/landing: raw is s3://floe-verify-raw/landing, but the external stage \"VERIFY_DB\".\"FLOE\".\"RAW_STAGE\" reads s3://floe-verify-elsewhere/: run `floe snowflake apply` with this config first, which creates it on raw: s3://floe-verify-raw/landing.",
+    );
+  });
+
   it('leaves nothing behind: the scratch schema is dropped', async () => {
     // Prepare
     const session = await SnowflakeSession.open(server.settings('VERIFY_DB'));
