@@ -1,18 +1,6 @@
 #!/usr/bin/env node
 import { readFileSync } from 'node:fs';
 
-import { AWS_USAGE, awsCommand } from './aws-verify.js';
-import { CHECK_USAGE, checkCommand } from './check.js';
-import { DISCOVER_USAGE, discoverCommand } from './discover.js';
-import { INIT_USAGE, initCommand } from './init.js';
-import { REPLAY_USAGE, replayCommand } from './replay.js';
-import { REPORT_USAGE, reportCommand } from './report.js';
-import { LOGS_USAGE, logsCommand } from './logs.js';
-import { PUSH_USAGE, pushCommand } from './push.js';
-import { RUN_USAGE, runCommand } from './run.js';
-import { SNOWFLAKE_USAGE, snowflakeCommand } from './snowflake.js';
-import { STATUS_USAGE, statusCommand } from './status.js';
-import { UNLOCK_USAGE, unlockCommand } from './unlock.js';
 import { describeError, EXIT, exitCodeOf } from './error-report.js';
 
 type Command = (argv: string[]) => Promise<number>;
@@ -33,34 +21,30 @@ const PURPOSE: Record<string, string> = {
   report: 'Writes one self-contained HTML page of the tables: freshness, lag, the last runs, failures, rejects, schema changes, checks, and a timeline.',
 };
 
-const COMMANDS: Record<string, Command> = {
-  init: initCommand,
-  run: runCommand,
-  discover: discoverCommand,
-  status: statusCommand,
-  logs: logsCommand,
-  replay: replayCommand,
-  push: pushCommand,
-  unlock: unlockCommand,
-  check: checkCommand,
-  snowflake: snowflakeCommand,
-  aws: awsCommand,
-  report: reportCommand,
+/**
+ * Each command's module, loaded only when that command runs: `floe run` does not pay for the AWS
+ * SDK clients, Snowflake's driver or the report's renderer it never uses (memory and start-up).
+ */
+const COMMANDS: Record<string, () => Promise<{ usage: string; command: Command }>> = {
+  init: async () => { const m = await import('./init.js'); return { usage: m.INIT_USAGE, command: m.initCommand }; },
+  run: async () => { const m = await import('./run.js'); return { usage: m.RUN_USAGE, command: m.runCommand }; },
+  status: async () => { const m = await import('./status.js'); return { usage: m.STATUS_USAGE, command: m.statusCommand }; },
+  logs: async () => { const m = await import('./logs.js'); return { usage: m.LOGS_USAGE, command: m.logsCommand }; },
+  discover: async () => { const m = await import('./discover.js'); return { usage: m.DISCOVER_USAGE, command: m.discoverCommand }; },
+  replay: async () => { const m = await import('./replay.js'); return { usage: m.REPLAY_USAGE, command: m.replayCommand }; },
+  push: async () => { const m = await import('./push.js'); return { usage: m.PUSH_USAGE, command: m.pushCommand }; },
+  unlock: async () => { const m = await import('./unlock.js'); return { usage: m.UNLOCK_USAGE, command: m.unlockCommand }; },
+  check: async () => { const m = await import('./check.js'); return { usage: m.CHECK_USAGE, command: m.checkCommand }; },
+  snowflake: async () => { const m = await import('./snowflake.js'); return { usage: m.SNOWFLAKE_USAGE, command: m.snowflakeCommand }; },
+  aws: async () => { const m = await import('./aws-verify.js'); return { usage: m.AWS_USAGE, command: m.awsCommand }; },
+  report: async () => { const m = await import('./report.js'); return { usage: m.REPORT_USAGE, command: m.reportCommand }; },
 };
 
-const USAGE = `usage:
-  ${INIT_USAGE}
-  ${RUN_USAGE}
-  ${STATUS_USAGE}
-  ${LOGS_USAGE}
-  ${DISCOVER_USAGE}
-  ${REPLAY_USAGE}
-  ${PUSH_USAGE}
-  ${UNLOCK_USAGE}
-  ${CHECK_USAGE}
-  ${SNOWFLAKE_USAGE}
-  ${AWS_USAGE}
-  ${REPORT_USAGE}`;
+/** Every command's usage line, in the order of {@link COMMANDS}; loads every command's module. */
+async function usage(): Promise<string> {
+  const lines = await Promise.all(Object.values(COMMANDS).map(async (load) => (await load()).usage));
+  return `usage:\n${lines.map((line) => `  ${line}`).join('\n')}`;
+}
 
 /** The package's version, from package.json beside this folder. */
 function version(): string {
@@ -77,17 +61,17 @@ async function main(): Promise<number> {
     return EXIT.ok;
   }
   if (name !== undefined && HELP_FLAGS.has(name)) {
-    process.stdout.write(`floe ${version()}: move PostgreSQL and MySQL/MariaDB into Snowflake and keep them in sync\n\n${USAGE}\n\nfloe <command> --help says more of one command.\n`);
+    process.stdout.write(`floe ${version()}: move PostgreSQL and MySQL/MariaDB into Snowflake and keep them in sync\n\n${await usage()}\n\nfloe <command> --help says more of one command.\n`);
     return EXIT.ok;
   }
-  const command = name === undefined ? undefined : COMMANDS[name];
-  if (!command || name === undefined) {
-    process.stderr.write(`${name === undefined ? '' : `floe: unknown command ${JSON.stringify(name)}\n`}${USAGE}\n`);
+  const load = name === undefined || !Object.hasOwn(COMMANDS, name) ? undefined : COMMANDS[name];
+  if (!load || name === undefined) {
+    process.stderr.write(`${name === undefined ? '' : `floe: unknown command ${JSON.stringify(name)}\n`}${await usage()}\n`);
     return EXIT.usage;
   }
+  const { usage: commandUsage, command } = await load();
   if (rest.some((arg) => HELP_FLAGS.has(arg))) {
-    const usage = USAGE.split('\n').filter((line) => line.trim().startsWith(`floe ${name}`)).map((line) => line.trim());
-    process.stdout.write(`usage:\n${usage.map((line) => `  ${line}`).join('\n')}\n\n${PURPOSE[name] ?? ''}\n`);
+    process.stdout.write(`usage:\n  ${commandUsage}\n\n${PURPOSE[name] ?? ''}\n`);
     return EXIT.ok;
   }
   try {
