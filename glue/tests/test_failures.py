@@ -72,6 +72,26 @@ def test_a_refused_login_fails_at_once_without_retrying(
     assert records[-1]["retryable"] is False
 
 
+def test_a_role_at_its_connection_limit_is_retried_not_refused(
+    postgres: Postgres, table_name: str, run_job: Runner
+) -> None:
+    # `too many connections for role "x"` names a role but is no refusal: another job's backends may
+    # still be exiting (floe bounds its connections to the role's limit, PostgreSQL counts them
+    # until they have gone).
+    postgres.execute(
+        "DO $$ BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'floe_no_slots') "
+        "THEN CREATE ROLE floe_no_slots LOGIN CONNECTION LIMIT 0; END IF; END $$"
+    )
+    url = postgres.url.replace("://postgres@", "://floe_no_slots@")
+
+    result = run_job(postgres, table_name, connection=url, retry_attempts=2, retry_backoff_seconds=0)
+
+    assert_failed_cleanly(result, 3, "cannot connect to", 'too many connections for role "floe_no_slots"')
+    records = result.log_records()
+    assert [r for r in records if r["event"] == "retry"] != []
+    assert records[-1]["retryable"] is True
+
+
 @pytest.mark.conformance
 def test_tls_the_server_cannot_give_fails_at_once(postgres: Postgres, table_name: str, run_job: Runner) -> None:
     # The test server runs without TLS (ssl = off), so sslmode=require can never succeed.

@@ -99,6 +99,8 @@ SIMPLE_TYPES: dict[str, tuple[pa.DataType, Kind]] = {
 # FATAL message (lc_messages in English, the default) or libpq's own TLS message. Anything else,
 # a server starting up, too many clients, a refused TCP connection, is retried.
 # Server texts: https://www.postgresql.org/docs/current/errcodes-appendix.html (28000, 28P01, 3D000, 42501)
+# A role at its CONNECTION LIMIT is told `too many connections for role "x"` (53300): a moment's
+# overlap (another job's backends still exiting), retried, though it names a role.
 _REFUSALS = (
     "password authentication failed",
     "no pg_hba.conf entry",
@@ -115,7 +117,7 @@ _REFUSALS = (
 
 
 def _refused(message: str) -> bool:
-    return any(phrase in message for phrase in _REFUSALS)
+    return "too many connections" not in message and any(phrase in message for phrase in _REFUSALS)
 
 
 def _arrow_type(base: str, typtype: str, category: str, typmod: int) -> tuple[pa.DataType, Kind]:
