@@ -69,12 +69,12 @@ async function main(): Promise<number> {
     process.stderr.write(`${name === undefined ? '' : `floe: unknown command ${JSON.stringify(name)}\n`}${await usage()}\n`);
     return EXIT.usage;
   }
-  const { usage: commandUsage, command } = await load();
-  if (rest.some((arg) => HELP_FLAGS.has(arg))) {
-    process.stdout.write(`usage:\n  ${commandUsage}\n\n${PURPOSE[name] ?? ''}\n`);
-    return EXIT.ok;
-  }
   try {
+    const { usage: commandUsage, command } = await load();
+    if (rest.some((arg) => HELP_FLAGS.has(arg))) {
+      process.stdout.write(`usage:\n  ${commandUsage}\n\n${PURPOSE[name] ?? ''}\n`);
+      return EXIT.ok;
+    }
     return await command(rest);
   } catch (error) {
     process.stderr.write(`${describeError(error)}\n`);

@@ -1,4 +1,4 @@
-import { GetObjectCommand, ListObjectsV2Command, NoSuchKey, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { GetObjectCommand, HeadBucketCommand, ListObjectsV2Command, NoSuchKey, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 
 import { EventValidationError, parseManifest, type Manifest } from '../events/index.js';
 import { batchKey, lastJobError, type JobBatch, type JobError, type RawStorage } from './raw-storage.js';
@@ -52,6 +52,23 @@ export class S3RawStorage implements RawStorage {
 
   manifestUrl(runId: string): string {
     return `s3://${this.bucket}/${this.manifestKey(runId)}`;
+  }
+
+  /**
+   * Before a run extracts anything: the bucket exists and the client has a region and credentials,
+   * else a one-line error naming what to fix. HeadBucket answers 403 to a role without
+   * s3:ListBucket on the bucket (https://docs.aws.amazon.com/AmazonS3/latest/API/API_HeadBucket.html),
+   * which floe's writes and reads of known keys do not need: that answer lets the run go on.
+   */
+  async probe(): Promise<void> {
+    try {
+      await this.client.send(new HeadBucketCommand({ Bucket: this.bucket }));
+    } catch (error) {
+      const { name, message, $metadata } = error as { name?: string; message?: string; $metadata?: { httpStatusCode?: number } };
+      if ($metadata?.httpStatusCode === 403) return;
+      const fix = $metadata?.httpStatusCode === 404 ? 'the bucket does not exist' : /region/i.test(message ?? '') ? 'set AWS_REGION (or a region in your AWS profile)' : "check the machine's AWS credentials and network";
+      throw new RawStorageError(`raw ${this.root}: cannot reach bucket ${this.bucket} (${name ?? 'Error'}: ${message ?? 'no message'}): ${fix}; nothing was extracted`, { cause: error, retryable: false });
+    }
   }
 
   async readManifest(runId: string): Promise<Manifest | null> {

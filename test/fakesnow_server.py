@@ -35,6 +35,8 @@ What fakesnow is taught (each a documented rule, cited):
   DuckDB has no S3 reader here, so the FILES a COPY names are fetched from the S3 endpoint the test
   gives (FLOE_TEST_S3_ENDPOINT, a moto server) into a local folder first. Without that variable an
   s3:// stage is left to fakesnow, which cannot read it.
+- CREATE STAGE … STORAGE_INTEGRATION = name: SHOW STAGES lists the integration
+  (https://docs.snowflake.com/en/sql-reference/sql/show-stages); fakesnow keeps it NULL.
 - PUT to a stage location in quotes, which a path with spaces needs
   (https://docs.snowflake.com/en/sql-reference/sql/put).
 - MERGE inside an explicit transaction: fakesnow's MERGE makes a scratch table, which commits the
@@ -252,6 +254,34 @@ copy_module._inserts = inserts
 copy_module._source_urls = source_urls
 copy_module._get_table_columns = table_columns
 copy_module._match_parquet_columns = match_parquet_columns
+
+# ---------------------------------------------------------------- CREATE STAGE … STORAGE_INTEGRATION
+
+_create_stage = stage_module.create_stage
+# The column SHOW STAGES lists a stage's storage integration in, in fakesnow's stages table.
+STORAGE_INTEGRATION_COLUMN = 13
+
+
+def create_stage(expression: exp.Expr, *args: Any, **kwargs: Any) -> exp.Expr:
+    """A stage's STORAGE_INTEGRATION is listed by SHOW STAGES; fakesnow keeps it NULL."""
+    properties = expression.args.get("properties")
+    integration = next(
+        (
+            prop.args["value"].name
+            for prop in (properties.expressions if properties else [])
+            if isinstance(prop, exp.Property) and prop.name.upper() == "STORAGE_INTEGRATION"
+        ),
+        None,
+    )
+    transformed = _create_stage(expression, *args, **kwargs)
+    if integration is not None and isinstance(transformed, exp.Insert):
+        select = transformed.expression
+        select.expressions[STORAGE_INTEGRATION_COLUMN] = exp.Literal.string(integration.upper())
+    return transformed
+
+
+stage_module.create_stage = create_stage
+cursor_module.transforms.create_stage = create_stage
 
 # ---------------------------------------------------------------- PUT to a quoted stage location
 

@@ -1,4 +1,5 @@
-import { mkdir } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
+import { mkdir, rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 
 import { toTableConfigs, type FloeConfig, type TableFilter } from '../../config/index.js';
@@ -52,7 +53,7 @@ const HANDLER_ATTEMPTS = 3;
 const HANDLER_BACKOFF_MS = 500;
 
 /** Deliveries after which the local warehouse is let go even in a burst, bounding DuckDB's memory. */
-const WAREHOUSE_TURN_DELIVERIES = 30;
+const WAREHOUSE_TURN_DELIVERIES = 20;
 
 export interface LocalPipeline {
   bus: LocalBus;
@@ -91,10 +92,17 @@ export async function openLocalPipeline(config: FloeConfig, options: LocalRunOpt
     : await localWarehouse(config.warehouse.slice('duckdb://'.length), options);
   // The warehouse first: a file another process holds for longer than floe waits stops the run
   // before anything of it is recorded or extracted.
-  await warehouse.probe();
-  const raw = await rawLayer(config, onSnowflake);
+  let raw: RawLayer | undefined;
   const state = new LocalStateStore(config.state);
-  await state.putTableConfigs(toTableConfigs(config));
+  try {
+    await warehouse.probe();
+    raw = await rawLayer(config, onSnowflake);
+    await state.putTableConfigs(toTableConfigs(config));
+  } catch (error) {
+    await raw?.close().catch(() => undefined);
+    await warehouse.close().catch(() => undefined);
+    throw error;
+  }
   const ends = new RunEnds();
   let deliveries = 0;
   const bus: LocalBus = new LocalBus({
@@ -145,7 +153,7 @@ export async function openLocalPipeline(config: FloeConfig, options: LocalRunOpt
       return { ...request, run, failure, busy: ends.busy.has(request.runId) };
     },
     close: async () => {
-      raw.close();
+      await raw.close();
       await warehouse.close();
     },
   };
@@ -155,28 +163,49 @@ export async function openLocalPipeline(config: FloeConfig, options: LocalRunOpt
 interface RawLayer {
   landing: RawStorage;
   loading: RawStorage;
-  close(): void;
+  close(): Promise<void>;
 }
 
 /**
  * The raw folder, or the config's `s3://bucket/prefix` through the AWS SDK's usual credentials and
  * region (environment, profile), as the job reaches it through boto3's. Snowflake reads S3 itself,
  * through the external stage `floe snowflake apply` made on the raw root; local DuckDB loads a copy
- * of each run's files kept under the state folder (`raw-mirror/`).
+ * of each run's files, kept under the state folder (`raw-mirror/<this process>/`) until the
+ * pipeline closes: raw in DuckDB holds the rows, and a replay copies its run's files again.
  */
 async function rawLayer(config: FloeConfig, onSnowflake: boolean): Promise<RawLayer> {
   if (!config.raw.startsWith('s3://')) {
     const folder = new LocalRawStorage(config.raw);
-    return { landing: folder, loading: folder, close: () => undefined };
+    return { landing: folder, loading: folder, close: async () => undefined };
   }
   // Imported only for an S3 raw root: a local run on a raw folder never loads the S3 SDK.
   const [{ S3Client }, { S3RawStorage }, { S3MirroredRawStorage }] = await Promise.all([
     import('@aws-sdk/client-s3'), import('../../storage/s3.js'), import('../../storage/s3-mirror.js'),
   ]);
-  const client = new S3Client({});
+  // boto3 in the job reads AWS_DEFAULT_REGION too; the SDK only AWS_REGION. S3 answers a bucket asked
+  // in another region with a redirect, which boto3 follows and the SDK follows only when told
+  // (https://docs.aws.amazon.com/sdk-for-javascript/v3/developer-guide/migrate-s3.html, "Amazon S3 region redirects").
+  const region = process.env['AWS_REGION'] ?? process.env['AWS_DEFAULT_REGION'];
+  const client = new S3Client({ followRegionRedirects: true, ...(region === undefined || region === '' ? {} : { region }) });
   const landing = new S3RawStorage({ client, root: config.raw });
-  const loading = onSnowflake ? landing : new S3MirroredRawStorage({ client, root: config.raw, mirror: join(config.state, 'raw-mirror') });
-  return { landing, loading, close: () => client.destroy() };
+  try {
+    await landing.probe();
+  } catch (error) {
+    client.destroy();
+    throw error;
+  }
+  if (onSnowflake) return { landing, loading: landing, close: async () => client.destroy() };
+  // One folder per process: two runs on one state folder never delete each other's copies.
+  const mirror = join(config.state, 'raw-mirror', `${process.pid}-${randomBytes(4).toString('hex')}`);
+  const loading = new S3MirroredRawStorage({ client, root: config.raw, mirror });
+  return {
+    landing,
+    loading,
+    close: async () => {
+      client.destroy();
+      await rm(mirror, { recursive: true, force: true });
+    },
+  };
 }
 
 /** Snowflake serves many sessions at once: its warehouse stays open for the whole run, nothing to take turns at. */

@@ -75,7 +75,7 @@ describe('floe run with raw on S3 (moto)', () => {
     return (await client.query<{ row: string }>(`select id || '|' || customer || '|' || amount as row from ${TABLE} order by id`)).rows.map((row) => row.row);
   }
 
-  it('on DuckDB: lands the files in the bucket, loads them from a copy under the state folder, then only what changed', async () => {
+  it('on DuckDB: lands the files in the bucket, loads them from a copy under the state folder (gone at the end), then only what changed', async () => {
     // Prepare
     const config = await loadConfig(await project('duck', `duckdb://${join(folder, 'duck.duckdb')}`, 'floe-raw-duck'));
 
@@ -92,14 +92,31 @@ describe('floe run with raw on S3 (moto)', () => {
     const parquet = (await keysUnder('floe-raw-duck', `landing/PostgreSQL/pg/${TABLE}/`)).filter((key) => key.endsWith('.parquet'));
     expect(parquet).toHaveLength(2);
     expect(await keysUnder('floe-raw-duck', `landing/_manifests/${first?.runId ?? ''}.json`)).toHaveLength(1);
-    const mirrored = await readdir(join(folder, 'duck-state', 'raw-mirror', 'PostgreSQL', 'pg', TABLE), { recursive: true });
-    expect(mirrored.filter((file) => file.endsWith('.parquet'))).toHaveLength(2);
+    expect(await readdir(join(folder, 'duck-state', 'raw-mirror'))).toEqual([]);
     const instance = await DuckDBInstance.create(join(folder, 'duck.duckdb'), { access_mode: 'READ_ONLY' });
     const connection = await instance.connect();
     const staged = (await connection.runAndReadAll(`select id || '|' || customer || '|' || amount as row from staging.pg__${SCHEMA}__orders order by id`)).getRowObjectsJS();
     connection.closeSync();
     instance.closeSync();
     expect(staged.map((row) => row['row'])).toEqual(await sourceRows());
+  });
+
+  it('refuses before extracting when the bucket does not exist, or no region is set', async () => {
+    // Prepare
+    const config = await loadConfig(await project('no-bucket', `duckdb://${join(folder, 'no-bucket.duckdb')}`, 'floe-raw-made'));
+    const elsewhere = { ...config, raw: 's3://floe-raw-never-made/landing' };
+
+    // Act
+    const missing = await runLocally(elsewhere).catch((error: unknown) => error);
+    delete process.env['AWS_REGION'];
+    delete process.env['AWS_DEFAULT_REGION'];
+    const regionless = await runLocally(config).catch((error: unknown) => error).finally(() => Object.assign(process.env, { AWS_REGION: 'us-east-1', AWS_DEFAULT_REGION: 'us-east-1' }));
+
+    // Assess
+    expect(String(missing)).toContain('raw s3://floe-raw-never-made/landing: cannot reach bucket floe-raw-never-made (NotFound: ');
+    expect(String(missing)).toContain('the bucket does not exist; nothing was extracted');
+    expect(String(regionless)).toContain('set AWS_REGION (or a region in your AWS profile); nothing was extracted');
+    expect(await keysUnder('floe-raw-made', '')).toEqual([]);
   });
 
   describe('on Snowflake (fakesnow)', () => {
@@ -135,7 +152,8 @@ describe('floe run with raw on S3 (moto)', () => {
       // Prepare: a stage made for another raw root
       const session = await SnowflakeSession.open(fakesnow.settings('S3_OTHER'));
       await session.run({ sql: 'create database if not exists "S3_OTHER"', params: [] }, 'test');
-      for (const statement of snowflakeAccountDdl({ database: 'S3_OTHER', rawUrl: 's3://floe-raw-elsewhere/landing' }, [])) {
+      const storageIntegration = { name: 'FLOE_S3', roleArn: 'arn:aws:iam::123456789012:role/floe-snowflake' };
+      for (const statement of snowflakeAccountDdl({ database: 'S3_OTHER', rawUrl: 's3://floe-raw-elsewhere/landing', storageIntegration }, [])) {
         if (runsOnFakesnow(statement.sql)) await session.run({ sql: statement.sql, params: [] }, floeQueryTag('apply'));
       }
       await session.close();
@@ -149,11 +167,30 @@ describe('floe run with raw on S3 (moto)', () => {
       expect(await keysUnder('floe-raw-other', '')).toEqual([]);
     });
 
+    it('refuses before extracting when the external stage has no way into a private bucket', async () => {
+      // Prepare: the stage on the right location, made without snowflake.storageRoleArn (no integration)
+      const session = await SnowflakeSession.open(fakesnow.settings('S3_OPEN'));
+      await session.run({ sql: 'create database if not exists "S3_OPEN"', params: [] }, 'test');
+      for (const statement of snowflakeAccountDdl({ database: 'S3_OPEN', rawUrl: 's3://floe-raw-open/landing' }, [])) {
+        if (runsOnFakesnow(statement.sql)) await session.run({ sql: statement.sql, params: [] }, floeQueryTag('apply'));
+      }
+      await session.close();
+      const config = await loadConfig(await project('sf-open', 'snowflake://floe-test/S3_OPEN?user=floe', 'floe-raw-open'));
+
+      // Act
+      const run = runLocally(config);
+
+      // Assess
+      await expect(run).rejects.toThrow('the external stage "S3_OPEN"."FLOE"."RAW_STAGE" reads s3://floe-raw-open/landing/ with neither a storage integration nor credentials, so Snowflake cannot read a private bucket: set snowflake.storageRoleArn');
+      expect(await keysUnder('floe-raw-open', '')).toEqual([]);
+    });
+
     it('extracts to the bucket and COPYs through the external stage, no PUT, then loads only what changed', async () => {
       // Prepare: the account as `floe snowflake apply` leaves it, but for what fakesnow cannot create
       const config = await loadConfig(await project('sf', 'snowflake://floe-test/S3_DB?user=floe', 'floe-raw-sf'));
       const session = await SnowflakeSession.open(fakesnow.settings('S3_DB'));
-      for (const statement of snowflakeAccountDdl({ database: 'S3_DB', rawUrl: config.raw }, [])) {
+      const storageIntegration = { name: 'FLOE_S3', roleArn: 'arn:aws:iam::123456789012:role/floe-snowflake' };
+      for (const statement of snowflakeAccountDdl({ database: 'S3_DB', rawUrl: config.raw, storageIntegration }, [])) {
         if (runsOnFakesnow(statement.sql)) await session.run({ sql: statement.sql, params: [] }, floeQueryTag('apply'));
       }
       await client.query(`update ${TABLE} set customer = 'again', updated_at = timestamptz '2026-01-02 12:00:00+00' where id = 9`);

@@ -99,14 +99,16 @@ SIMPLE_TYPES: dict[str, tuple[pa.DataType, Kind]] = {
 # FATAL message (lc_messages in English, the default) or libpq's own TLS message. Anything else,
 # a server starting up, too many clients, a refused TCP connection, is retried.
 # Server texts: https://www.postgresql.org/docs/current/errcodes-appendix.html (28000, 28P01, 3D000, 42501)
-# A role at its CONNECTION LIMIT is told `too many connections for role "x"` (53300): a moment's
-# overlap (another job's backends still exiting), retried, though it names a role.
+# A role or database at its CONNECTION LIMIT is told `too many connections for role "x"` (53300): a
+# moment's overlap (another job's backends still exiting), retried; so the phrases below name what
+# is wrong with a role or database, never just the word.
 _REFUSALS = (
     "password authentication failed",
     "no pg_hba.conf entry",
     "pg_hba.conf rejects connection",
-    'role "',  # role "x" does not exist / is not permitted to log in
-    'database "',  # database "x" does not exist
+    '" does not exist',  # role "x" / database "x" does not exist
+    "is not permitted to log in",
+    "is not currently accepting connections",  # ALTER DATABASE … ALLOW_CONNECTIONS false
     "permission denied for database",
     "server does not support SSL",
     "SSL is not enabled on the server",
@@ -117,7 +119,7 @@ _REFUSALS = (
 
 
 def _refused(message: str) -> bool:
-    return "too many connections" not in message and any(phrase in message for phrase in _REFUSALS)
+    return any(phrase in message for phrase in _REFUSALS)
 
 
 def _arrow_type(base: str, typtype: str, category: str, typmod: int) -> tuple[pa.DataType, Kind]:
