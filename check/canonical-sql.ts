@@ -1,16 +1,18 @@
 /**
  * The same row, rendered as the same text in every database floe check reads, so its md5 can be
- * compared across them: the source (PostgreSQL or MySQL) and the warehouse (DuckDB: the only
- * warehouse whose side is built, see warehouse-side.ts). The text is PostgreSQL's own output for
- * each value: a PostgreSQL source, the production database the check must spare, renders with its
- * cheapest functions, and MySQL and DuckDB reproduce that text. Each column's rendering follows its
+ * compared across them: the source (PostgreSQL or MySQL) and the warehouse (DuckDB or Snowflake,
+ * see warehouse-side.ts; Snowflake's spellings are in snowflake-text-sql.ts). The text is
+ * PostgreSQL's own output for each value: a PostgreSQL source, the production database the check
+ * must spare, renders with its cheapest functions, and the others reproduce that text. Each column's rendering follows its
  * value kind, which the warehouse's side derives from its staging type.
  */
 import { quoteIdentifier } from '../warehouse/quote.js';
+import { snowflakeIdentifier } from '../warehouse/snowflake-dialect.js';
 import { CheckError } from './check-error.js';
 import { duckDbFloatBits, duckDbFloatParts, postgresFloatBits, duckDbShortestDigits, mysqlShortestDigits, preparedName } from './float-sql.js';
+import { snowflakeArrayText, snowflakeJoined, snowflakeScalarText } from './snowflake-text-sql.js';
 
-export type CheckDialect = 'postgres' | 'mysql' | 'duckdb';
+export type CheckDialect = 'postgres' | 'mysql' | 'duckdb' | 'snowflake';
 
 /** How a single value compares, from its staging type (warehouse-side.ts) and, for a fixed decimal, the source's declared scale. */
 export type ScalarKind = 'integer' | 'decimal' | 'fixed decimal' | 'float' | 'mysql float' | 'text' | 'boolean' | 'date' | 'timestamp' | 'timestamptz' | 'time' | 'binary';
@@ -26,12 +28,19 @@ export interface CheckedColumn {
   readonly kind: ValueKind;
   /** NOT NULL at the source: its value needs no place in the row's null mask. */
   readonly notNull?: boolean;
+  /**
+   * For an array in a warehouse whose arrays hold untyped elements (Snowflake's ARRAY of VARIANT):
+   * the type each element is read as, e.g. `NUMBER(10,2)`.
+   */
+  readonly elementType?: string;
 }
 
 /** The unit separator: cannot be confused with a value's own characters in any realistic column. */
-const SEPARATOR = { postgres: 'chr(31)', mysql: 'char(31)', duckdb: 'chr(31)' } as const;
+const SEPARATOR = { postgres: 'chr(31)', mysql: 'char(31)', duckdb: 'chr(31)', snowflake: 'chr(31)' } as const;
 
+/** A column's name as `dialect` quotes it; Snowflake's as floe stores it there (snowflake-dialect.ts). */
 export function quoteFor(dialect: CheckDialect, name: string): string {
+  if (dialect === 'snowflake') return snowflakeIdentifier(name);
   if (dialect !== 'mysql') return quoteIdentifier(name);
   if (name.length === 0 || name.includes('\u0000')) throw new Error(`The SQL identifier ${JSON.stringify(name)} is empty or contains a NUL character.`);
   return `\`${name.replaceAll('`', '``')}\``;
@@ -70,11 +79,12 @@ export function preparedColumnsSql(dialect: CheckDialect, columns: readonly Chec
 function valueText(dialect: CheckDialect, column: CheckedColumn, slot: number): string {
   const c = quoteFor(dialect, column.name);
   const array = arrayKindOf(column.kind);
-  return array === null ? scalarText(dialect, column.kind as ScalarKind, c, slot, column.name) : arrayText(dialect, c, array, column.name);
+  return array === null ? scalarText(dialect, column.kind as ScalarKind, c, slot, column.name) : arrayText(dialect, c, array, column);
 }
 
 /** {@link valueText} of a value `c` (a column, or an array's element) of a scalar kind. */
 function scalarText(dialect: CheckDialect, kind: ScalarKind, c: string, slot: number, name: string): string {
+  if (dialect === 'snowflake') return snowflakeScalarText(kind, c, name);
   const asText = dialect === 'mysql' ? `cast(${c} as char)` : dialect === 'postgres' ? `${c}::text` : `cast(${c} as varchar)`;
   switch (kind) {
     case 'fixed decimal':
@@ -141,7 +151,12 @@ const ELEMENT = '_floe_element';
  * `unnest` reads a multidimensional array's elements in storage order, as DuckDB's `flatten`
  * concatenates nested lists (https://duckdb.org/docs/stable/sql/functions/list).
  */
-function arrayText(dialect: CheckDialect, c: string, array: { element: ScalarKind; depth: number }, name: string): string {
+function arrayText(dialect: CheckDialect, c: string, array: { element: ScalarKind; depth: number }, column: CheckedColumn): string {
+  const name = column.name;
+  if (dialect === 'snowflake') {
+    if (column.elementType === undefined) throw new CheckError(`column ${name}: a Snowflake ARRAY compares only once its elements' type is known`);
+    return snowflakeArrayText(c, array, column.elementType, SEPARATOR.snowflake, name);
+  }
   const marked = (e: string): string => `case when ${e} is null then 'N' else concat('V', ${scalarText(dialect, array.element, e, 0, name)}) end`;
   if (dialect === 'postgres') {
     const elements = `array(select ${marked(ELEMENT)} from unnest(${c}) as ${ELEMENT}(${ELEMENT}))`;
@@ -171,7 +186,7 @@ const JOINED_PER_CALL = 90;
  * text is the same: a group of NULLs only becomes ''.
  */
 function joined(dialect: CheckDialect, parts: readonly string[]): string {
-  const join = (items: readonly string[]) => `concat_ws(${SEPARATOR[dialect]}, ${items.join(', ')})`;
+  const join = (items: readonly string[]) => (dialect === 'snowflake' ? snowflakeJoined(items, SEPARATOR.snowflake) : `concat_ws(${SEPARATOR[dialect]}, ${items.join(', ')})`);
   if (parts.length <= JOINED_PER_CALL) return join(parts);
   const groups: string[] = [];
   for (let start = 0; start < parts.length; start += JOINED_PER_CALL) groups.push(join(parts.slice(start, start + JOINED_PER_CALL)));
@@ -202,7 +217,8 @@ function nullMasks(dialect: CheckDialect, columns: readonly CheckedColumn[]): st
 }
 
 /**
- * md5 of the row, lower-case hex in every dialect: its null masks, then its values. Cheaper than
+ * md5 of the row, lower-case hex in every dialect (Snowflake's too: https://docs.snowflake.com/en/sql-reference/functions/md5):
+ * its null masks, then its values. Cheaper than
  * marking each value (see {@link rowTextSql}), which copies every value once more.
  */
 export function rowHashSql(dialect: CheckDialect, columns: readonly CheckedColumn[]): string {
@@ -213,6 +229,8 @@ export function rowHashSql(dialect: CheckDialect, columns: readonly CheckedColum
 export function hashNumberSql(dialect: CheckDialect, md5Sql: string): string {
   if (dialect === 'postgres') return `('x' || substr(${md5Sql}, 1, 15))::bit(60)::int8`;
   if (dialect === 'mysql') return `cast(conv(substr(${md5Sql}, 1, 15), 16, 10) as unsigned)`;
+  // The hexadecimal format element X: https://docs.snowflake.com/en/sql-reference/sql-format-models#fixed-position-numeric-formats
+  if (dialect === 'snowflake') return `to_number(substr(${md5Sql}, 1, 15), 'XXXXXXXXXXXXXXX')`;
   return `('0x' || substr(${md5Sql}, 1, 15))::UBIGINT`;
 }
 
@@ -220,10 +238,12 @@ export function hashNumberSql(dialect: CheckDialect, md5Sql: string): string {
 export function sumAsTextSql(dialect: CheckDialect, valueSql: string): string {
   if (dialect === 'postgres') return `coalesce(sum(${valueSql}), 0)::text`;
   if (dialect === 'mysql') return `cast(coalesce(sum(${valueSql}), 0) as char)`;
+  // A NUMBER(38,0) sum holds millions of 60-bit hashes exactly.
+  if (dialect === 'snowflake') return `to_varchar(coalesce(sum(${valueSql}), 0))`;
   return `cast(coalesce(sum(${valueSql}::HUGEINT), 0) as varchar)`;
 }
 
-/** The bound-parameter marker for the n-th (1-based) value. */
+/** The bound-parameter marker for the n-th (1-based) value; Snowflake's `$n` become the driver's `?` (warehouse/snowflake-binds.ts). */
 export function placeholder(dialect: CheckDialect, n: number): string {
   return dialect === 'mysql' ? '?' : `$${n}`;
 }

@@ -69,15 +69,22 @@ function roundText(round: RoundDone): string {
   return `round ${round.round}, ${where}: ${count(round.sourceRows)} source rows, ${count(round.stagingRows)} staging rows in ${round.seconds.toFixed(1)} s${rate}, ${verdict}`;
 }
 
+/** A column as the table's last merged run extracted it: what a warehouse's stored type may not say (a Snowflake ARRAY's elements). */
+export interface KnownColumn {
+  readonly name: string;
+  readonly arrowType: string;
+}
+
 /**
  * Compares one configured table's source with its staging table, over the rows the committed
  * watermark covers (every row for a table without an incremental column). A table without a
  * primary key compares as a multiset of rows: the same per-row hashes, summed per range with the
  * row counts, so two identical rows weigh twice; the rows that differ are listed by their values.
+ * `knownColumns`: the columns of the table's last merged run, by source name.
  */
 export async function checkTable(
   selected: SelectedTable,
-  deps: { source: SourceSide; warehouse: Warehouse; state: StateStore; progress?: (line: string) => void },
+  deps: { source: SourceSide; warehouse: Warehouse; state: StateStore; knownColumns?: readonly KnownColumn[]; progress?: (line: string) => void },
 ): Promise<TableCheck> {
   const started = performance.now();
   const { source, table } = selected;
@@ -94,14 +101,24 @@ export async function checkTable(
   if (stored.length === 0) return { ...base, status: 'not loaded', seconds: (performance.now() - started) / 1000 };
 
   const inSource = await sourceColumns(deps.source, table.name);
-  const compared = inSource.size === 0 ? stored : stored.filter((column) => inSource.has(column.name));
+  // Staging's names as the source spells them (Snowflake stores them upper-cased); each side quotes them its own way.
+  const sourceName = new Map([...inSource.keys()].map((name) => [sql.nameKey(name), name]));
+  const compared = (inSource.size === 0 ? stored : stored.filter((column) => sourceName.has(sql.nameKey(column.name))))
+    .map((column) => ({ ...column, name: sourceName.get(sql.nameKey(column.name)) ?? column.name }));
+  const arrowTypes = new Map((deps.knownColumns ?? []).map((column) => [sql.nameKey(column.name), column.arrowType]));
   const columns: CheckedColumn[] = compared.map((column) => {
-    const kind = warehouseSide.valueKindOf(column.type);
-    if (kind === null) throw new CheckError(`${where}: column ${column.name} is ${column.type} in staging, which floe check cannot compare yet`);
+    const arrowType = arrowTypes.get(sql.nameKey(column.name));
+    const kind = warehouseSide.valueKindOf(column.type, arrowType);
+    if (kind === null) {
+      // A Snowflake ARRAY says nothing of its elements: their type comes from the last merged run's manifest.
+      const unknown = arrowType === undefined ? "; an array's elements are known from the manifest of the table's last merged run, and none was found" : '';
+      throw new CheckError(`${where}: column ${column.name} is ${column.type} in staging, which floe check cannot compare yet${unknown}`);
+    }
     const declared = inSource.get(column.name);
     const sameScale = kind === 'decimal' && declared?.scale !== null && declared?.scale === warehouseSide.decimalScale(column.type);
     const compareAs = sameScale ? 'fixed decimal' : kind === 'float' && deps.source.dialect === 'mysql' ? 'mysql float' : kind;
-    return { name: column.name, kind: compareAs, notNull: declared?.notNull === true };
+    const elementType = warehouseSide.elementType(column.type, arrowType);
+    return { name: column.name, kind: compareAs, notNull: declared?.notNull === true, ...(elementType === null ? {} : { elementType }) };
   });
   const keyless = table.primaryKey.length === 0;
   const key = keyless ? columns : table.primaryKey.map((name) => {
@@ -113,7 +130,7 @@ export async function checkTable(
   });
   const incremental = table.incrementalColumn;
   const covered = incremental !== undefined && watermark !== null ? { column: incremental, value: watermark } : null;
-  const incrementalType = stored.find((column) => column.name === incremental)?.type;
+  const incrementalType = incremental === undefined ? undefined : stored.find((column) => sql.nameKey(column.name) === sql.nameKey(incremental))?.type;
 
   const drift = await compareTables(
     {

@@ -45,6 +45,30 @@ function watermarkFilter(table: CheckedTable, params: Params): string {
   return ` where ${table.watermark.column} <= ${table.watermark.sqlType ? `cast(${value} as ${table.watermark.sqlType})` : value}`;
 }
 
+/**
+ * A result column's name as every dialect returns it in lower case: Snowflake upper-cases a name
+ * unless quoted (https://docs.snowflake.com/en/sql-reference/identifiers-syntax#double-quoted-identifiers).
+ */
+function resultName(dialect: CheckDialect, name: string): string {
+  return dialect === 'snowflake' ? `"${name}"` : name;
+}
+
+/** `count(*)` as text. */
+function countText(dialect: CheckDialect): string {
+  if (dialect === 'postgres') return 'count(*)::text';
+  if (dialect === 'mysql') return 'cast(count(*) as char)';
+  return dialect === 'snowflake' ? 'to_varchar(count(*))' : 'cast(count(*) as varchar)';
+}
+
+/**
+ * A Snowflake set of texts from one JSON array parameter: FLATTEN's VALUE column
+ * (https://docs.snowflake.com/en/sql-reference/functions/flatten), each a VARIANT string cast to
+ * its text (https://docs.snowflake.com/en/user-guide/querying-semistructured#explicitly-casting-values).
+ */
+function snowflakeTexts(json: string): string {
+  return `select value::varchar from table(flatten(input => parse_json(${json})))`;
+}
+
 /** The alias of each row's md5 in {@link hashedRows}: floe's prefix keeps it apart from source columns. */
 const HASH = '_floe_hash';
 
@@ -73,6 +97,7 @@ function inPrefixes(table: CheckedTable, params: Params, prefixLength: number, p
   // A semi-join hashes the set on every version (PostgreSQL 13 compares `= any(array)` element by element).
   if (table.dialect === 'postgres') return ` where ${prefix} in (select unnest(string_to_array(${params.add(prefixes.join(','))}, ',')))`;
   if (table.dialect === 'duckdb') return ` where ${prefix} in (select unnest(string_split(${params.add(prefixes.join(','))}, ',')))`;
+  if (table.dialect === 'snowflake') return ` where ${prefix} in (${snowflakeTexts(params.add(JSON.stringify(prefixes)))})`;
   return ` where ${prefix} in (select p from json_table(${params.add(JSON.stringify(prefixes))}, '$[*]' columns (p varchar(32) path '$')) as prefixes)`;
 }
 
@@ -83,13 +108,13 @@ function inPrefixes(table: CheckedTable, params: Params, prefixLength: number, p
  */
 export function rangeDigestSql(table: CheckedTable, prefixLength: number, within: { length: number; prefixes: readonly string[] } | null): BoundQuery {
   const params = new Params(table.dialect);
-  const count = table.dialect === 'postgres' ? 'count(*)::text' : table.dialect === 'mysql' ? 'cast(count(*) as char)' : 'cast(count(*) as varchar)';
+  const name = (column: string) => resultName(table.dialect, column);
   const whole = prefixLength === 0 && within === null;
   const from = hashedRows(table, params, { withKey: false, readOnce: whole });
   const filter = within === null ? '' : inPrefixes(table, params, within.length, within.prefixes);
   const range = `substr(${HASH}, 1, ${prefixLength})`;
-  const digest = `${count} as row_count, ${sumAsTextSql(table.dialect, hashNumberSql(table.dialect, HASH))} as hash_sum from ${from}${filter}`;
-  return { sql: whole ? `select '' as key_range, ${digest}` : `select ${range} as key_range, ${digest} group by ${range}`, params: params.values };
+  const digest = `${countText(table.dialect)} as ${name('row_count')}, ${sumAsTextSql(table.dialect, hashNumberSql(table.dialect, HASH))} as ${name('hash_sum')} from ${from}${filter}`;
+  return { sql: whole ? `select '' as ${name('key_range')}, ${digest}` : `select ${range} as ${name('key_range')}, ${digest} group by ${range}`, params: params.values };
 }
 
 /**
@@ -99,7 +124,8 @@ export function rangeDigestSql(table: CheckedTable, prefixLength: number, within
 export function rowDigestSql(table: CheckedTable, prefixLength: number, prefixes: readonly string[] | null): BoundQuery {
   const params = new Params(table.dialect);
   const from = hashedRows(table, params, { withKey: true, readOnce: prefixes === null });
-  return { sql: `select ${rowTextSql(table.dialect, table.key)} as row_key, ${HASH} as row_hash from ${from}${inPrefixes(table, params, prefixLength, prefixes)}`, params: params.values };
+  const name = (column: string) => resultName(table.dialect, column);
+  return { sql: `select ${rowTextSql(table.dialect, table.key)} as ${name('row_key')}, ${HASH} as ${name('row_hash')} from ${from}${inPrefixes(table, params, prefixLength, prefixes)}`, params: params.values };
 }
 
 /**
@@ -110,12 +136,12 @@ export function rowDigestSql(table: CheckedTable, prefixLength: number, prefixes
 export function rowCopiesSql(table: CheckedTable, prefixLength: number, prefixes: readonly string[] | null): BoundQuery {
   const params = new Params(table.dialect);
   const from = hashedRows(table, params, { withKey: true, readOnce: prefixes === null });
-  const count = table.dialect === 'postgres' ? 'count(*)::text' : table.dialect === 'mysql' ? 'cast(count(*) as char)' : 'cast(count(*) as varchar)';
+  const name = (column: string) => resultName(table.dialect, column);
   // Rows are matched by hash; the text only shows them, so floats and arrays print as each database prints them.
   const plain = (kind: string) => kind === 'float' || kind === 'mysql float' || kind.endsWith('[]');
   const shown = table.key.map((column) => (plain(column.kind) ? { ...column, kind: 'text' as const } : column));
   return {
-    sql: `select ${HASH} as row_hash, ${count} as copies, min(${rowTextSql(table.dialect, shown)}) as row_text from ${from}${inPrefixes(table, params, prefixLength, prefixes)} group by ${HASH}`,
+    sql: `select ${HASH} as ${name('row_hash')}, ${countText(table.dialect)} as ${name('copies')}, min(${rowTextSql(table.dialect, shown)}) as ${name('row_text')} from ${from}${inPrefixes(table, params, prefixLength, prefixes)} group by ${HASH}`,
     params: params.values,
   };
 }
@@ -133,6 +159,8 @@ export function keysPresentSql(table: CheckedTable, keys: readonly string[]): Bo
       ? `${key} in (select jsonb_array_elements_text(${list}::jsonb))`
       : table.dialect === 'duckdb'
         ? `${key} in (select unnest(from_json(${list}, '["VARCHAR"]')))`
-        : `cast(${key} as binary) in (select cast(k as binary) from json_table(${list}, '$[*]' columns (k longtext path '$')) as listed_keys)`;
-  return { sql: `select ${key} as row_key from ${table.from} where ${member}`, params: params.values };
+        : table.dialect === 'snowflake'
+          ? `${key} in (${snowflakeTexts(list)})`
+          : `cast(${key} as binary) in (select cast(k as binary) from json_table(${list}, '$[*]' columns (k longtext path '$')) as listed_keys)`;
+  return { sql: `select ${key} as ${resultName(table.dialect, 'row_key')} from ${table.from} where ${member}`, params: params.values };
 }

@@ -2,7 +2,8 @@
  * How floats compare across databases. From PostgreSQL, by their 64 bits, which PostgreSQL and
  * DuckDB both reach exactly (their shortest decimal texts differ where a shorter one lies exactly
  * halfway between two doubles). From MySQL, which has no way to the bits, by their shortest
- * decimal digits and exponent, which MySQL and DuckDB print alike in different notations.
+ * decimal digits and exponent, which MySQL and DuckDB print alike in different notations. Snowflake
+ * reaches the bits from PostgreSQL too, by arithmetic; from MySQL it is not built (snowflake-text-sql.ts).
  */
 
 /** A double's IEEE 754 bits as 16 hex digits; NaN as `NaN`, whatever its payload. */
@@ -62,4 +63,36 @@ export function duckDbShortestDigits(c: string, slot: number): string {
 /** A prepared value's column: floe's prefix keeps it apart from source columns. */
 export function preparedName(slot: number): string {
   return `"_floe_float_${slot}"`;
+}
+
+/**
+ * The same bits from Snowflake, which has no way to a FLOAT's bits but arithmetic: each step below
+ * is exact in binary floating point, so the bits are the double's own. The exponent is LOG's
+ * (https://docs.snowflake.com/en/sql-reference/functions/log) floor, corrected by one either way
+ * where LOG rounds across a power of two; dividing by that power of two (POWER:
+ * https://docs.snowflake.com/en/sql-reference/functions/pow) leaves the significand in [1, 2), whose
+ * 52 fraction bits are then a whole number below 2^53. Subnormals (below 2^-1022) are 2^-1074 times
+ * theirs. The 64 bits are summed as an exact NUMBER and printed with the hexadecimal format element
+ * `X` (https://docs.snowflake.com/en/sql-reference/sql-format-models#fixed-position-numeric-formats;
+ * `FM` drops the padding, LPAD restores the leading zeros). NaN, ±infinity and zeros are named
+ * (https://docs.snowflake.com/en/sql-reference/data-types-numeric#special-values), a zero's sign
+ * read from ATAN2 (https://docs.snowflake.com/en/sql-reference/functions/atan2), which is -π for -0.
+ */
+export function snowflakeFloatBits(c: string): string {
+  const x = `cast(${c} as float)`;
+  const special = `${x} = 'NaN'::float or ${x} in ('inf'::float, '-inf'::float) or ${x} = 0`;
+  // A finite, non-zero magnitude for LOG and POWER, whatever value the branch not taken holds.
+  const a = `iff(${special}, 1, abs(${x}))`;
+  const guess = `floor(log(2, ${a}))`;
+  const exponent = `(${guess} - iff(power(2, ${guess}) > ${a}, 1, 0) + iff(power(2, ${guess} + 1) <= ${a}, 1, 0))`;
+  const subnormal = `${a} < power(2, -1022)`;
+  const fraction = `iff(${subnormal}, ${a} * power(2, 1022) * power(2, 52), (${a} / power(2, ${exponent}) - 1) * power(2, 52))`;
+  const high = `iff(${subnormal}, 0, ${exponent} + 1023) + iff(${x} < 0, 2048, 0)`;
+  const bits = `cast(${fraction} as number(20, 0)) + cast(${high} as number(5, 0)) * 4503599627370496`;
+  return (
+    `case when ${x} is null then null when ${x} = 'NaN'::float then 'NaN' ` +
+    `when ${x} = 'inf'::float then '7ff0000000000000' when ${x} = '-inf'::float then 'fff0000000000000' ` +
+    `when ${x} = 0 then iff(atan2(${x}, -1) < 0, '8000000000000000', '0000000000000000') ` +
+    `else lpad(lower(to_char(${bits}, 'FMXXXXXXXXXXXXXXXX')), 16, '0') end`
+  );
 }

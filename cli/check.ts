@@ -8,9 +8,11 @@ import { checkAsJson } from '../check/key-object.js';
 import { repairBatches } from '../check/repair-keys.js';
 import { openSourceSide, type SourceSide } from '../check/source-side.js';
 import { loadConfig, printable, printableJson, requireWarehouseCapability, selectTables, type FloeConfig, type SelectedTable } from '../config/index.js';
+import { knownColumnsOf } from '../runtime/local/checker.js';
 import { repairLocally, type RepairRequest } from '../runtime/local/repair.js';
 import { SourceGate } from '../runtime/local/source-gate.js';
 import { DuckDbWarehouse } from '../warehouse/duckdb.js';
+import type { Warehouse } from '../warehouse/warehouse.js';
 import { openStateStore } from './state-store.js';
 import { printTable } from './table-output.js';
 
@@ -59,10 +61,16 @@ export async function checkCommand(argv: string[]): Promise<number> {
   return failed || after.some((check) => check.status === 'drift') ? 1 : 0;
 }
 
+/** The config's warehouse, DuckDB or Snowflake (whose SDK is loaded only for it, as floe run loads it). */
+async function openWarehouse(config: FloeConfig): Promise<Warehouse> {
+  if (config.warehouse.startsWith('snowflake://')) return (await import('../warehouse/snowflake-from-config.js')).openSnowflakeWarehouse(config);
+  return DuckDbWarehouse.open(config.warehouse.slice('duckdb://'.length));
+}
+
 /** One check of every selected table; the warehouse and source connections are closed after. */
 async function checkSelected(config: FloeConfig, selected: readonly SelectedTable[], quiet: boolean): Promise<TableCheck[]> {
   const state = openStateStore(config);
-  const warehouse = await DuckDbWarehouse.open(config.warehouse.slice('duckdb://'.length));
+  const warehouse = await openWarehouse(config);
   const sides = new Map<string, SourceSide>();
   const held: { release(): Promise<void> }[] = [];
   // One connection per source, one of its maxConnections: a check beside a floe run waits its turn.
@@ -82,7 +90,8 @@ async function checkSelected(config: FloeConfig, selected: readonly SelectedTabl
       }
       if (!quiet) process.stderr.write(`checking ${printable(`${item.source.name}/${item.table.name}`)}\n`);
       const progress = quiet ? undefined : (line: string) => process.stderr.write(`  ${printable(line)}\n`);
-      checks.push(await checkTable(item, { source: side, warehouse, state, ...(progress ? { progress } : {}) }));
+      const knownColumns = await knownColumnsOf(config, state, item.source.name, item.table.name);
+      checks.push(await checkTable(item, { source: side, warehouse, state, knownColumns, ...(progress ? { progress } : {}) }));
     }
   } finally {
     for (const side of sides.values()) await side.close().catch(() => undefined);
@@ -107,7 +116,7 @@ interface RepairRun {
  * runtime/local-repair.ts). The warehouse is closed while they run: the pipeline opens its own.
  */
 async function repair(config: FloeConfig, selected: readonly SelectedTable[], checks: readonly TableCheck[], quiet: boolean): Promise<RepairRun[]> {
-  const warehouse = await DuckDbWarehouse.open(config.warehouse.slice('duckdb://'.length));
+  const warehouse = await openWarehouse(config);
   const requests: RepairRequest[] = [];
   const refused: RepairRun[] = [];
   try {

@@ -320,7 +320,7 @@ export const FloeConfigSchema = ConfigObjectSchema.superRefine((config, ctx) => 
           path: ['sources', sourceIndex, 'tables', tableIndex, key],
           message:
             `table ${printable(`${source.name}/${table.name}`)}: ${CAPABILITY_USES[key].what}, which floe cannot do on AWS yet (state: ${config.state}): ${missing}. ` +
-            `Remove ${key} from this table, or run floe check where the source and a DuckDB warehouse are reachable`,
+            `Remove ${key} from this table, or run floe check (or floe run) from a machine that reaches the source and the warehouse`,
         });
       }
     });

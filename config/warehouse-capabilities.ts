@@ -19,10 +19,7 @@ export type WarehouseCapability = 'check';
 /** Why a kind of warehouse lacks a capability; absent: it has it. */
 const MISSING: Readonly<Record<WarehouseKind, Partial<Readonly<Record<WarehouseCapability, string>>>>> = {
   duckdb: {},
-  snowflake: {
-    check:
-      "floe check's warehouse side (how each staging value is printed so its hash matches the source's) is built for DuckDB only, so far",
-  },
+  snowflake: {},
 };
 
 /** The kind of a `warehouse:` URL (`duckdb://…` or `snowflake://…`). */
@@ -53,8 +50,8 @@ const MISSING_ON_RUNTIME: Readonly<Record<RuntimeKind, Partial<Readonly<Record<W
   local: {},
   aws: {
     check:
-      "on AWS the comparison would run in the check-after-merge Lambda, which is outside the sources' VPC, holds none of their secrets, " +
-      'and reads no DuckDB staging; it is not built there yet, so every check would fail after every merge',
+      "on AWS the comparison would run in the check-after-merge Lambda, which is outside the sources' VPC and holds none of their " +
+      'secrets; it is not built there yet, so every check would fail after every merge',
   },
 };
 
@@ -73,7 +70,7 @@ export const CAPABILITY_USES: Readonly<Record<'check' | 'deletes', { capability:
  * For a command that needs a capability (`floe check`): throws a ConfigError, before anything
  * connects, when the config's warehouse lacks it.
  *
- * @example requireWarehouseCapability(config, 'check', 'floe check') // throws on a snowflake:// warehouse
+ * @example requireWarehouseCapability(config, 'check', 'floe check') // throws where MISSING names the warehouse's kind
  */
 export function requireWarehouseCapability(config: { readonly warehouse: string }, capability: WarehouseCapability, command: string, file?: string): void {
   const missing = missingCapability(config.warehouse, capability);

@@ -9,7 +9,8 @@ import { startLoopbackServer, VENV_BIN } from './loopback-server.js';
  * and teaches fakesnow the documented Snowflake behaviours floe's statements need and fakesnow
  * lacks, each listed and cited there (ALTER SESSION's time zone and timeouts, BINARY(n), COPY's
  * INCLUDE_METADATA and LOAD_UNCERTAIN_FILES, an external stage on S3 (from `s3Endpoint`), MERGE
- * inside a transaction, PUT to an internal stage;
+ * inside a transaction, PUT to an internal stage, floe check's TRANSFORM over an ARRAY, hexadecimal
+ * formats, TIME formats and RTRIM's characters;
  * CREATE PROCEDURE is kept, not created). Statements are still parsed and run by fakesnow;
  * `floe snowflake verify` runs every taught statement on a real account.
  */

@@ -47,6 +47,13 @@ What fakesnow is taught (each a documented rule, cited):
   (https://docs.snowflake.com/en/sql-reference/info-schema/columns); fakesnow keeps ARRAY, OBJECT
   and VARIANT alike as DuckDB JSON and lists all three as VARIANT. A column declared ARRAY is marked
   with a DuckDB column comment, and the columns view reads the mark.
+- floe check's Snowflake side (check/snowflake-text-sql.ts): TRANSFORM over a semi-structured ARRAY,
+  its lambda seeing VARIANT elements, a VARIANT string cast to VARCHAR without JSON's quotes
+  (https://docs.snowflake.com/en/sql-reference/functions/transform); the hexadecimal format element
+  X in TO_NUMBER and TO_CHAR (https://docs.snowflake.com/en/sql-reference/sql-format-models);
+  TO_VARCHAR of a TIME with a format (https://docs.snowflake.com/en/sql-reference/functions/to_char);
+  RTRIM/LTRIM/TRIM with the characters to remove, which fakesnow dropped
+  (https://docs.snowflake.com/en/sql-reference/functions/rtrim).
 - CREATE PROCEDURE: fakesnow has no stored procedures. The statement is answered as a success and
   kept (GET /floe-test/procedures) so tests compare it with the golden SQL; nothing is created, and
   CALL still fails.
@@ -114,10 +121,94 @@ _transform = cursor_module.FakeSnowflakeCursor._transform
 
 def transform(self: Any, expression: exp.Expr, params: Any) -> exp.Expr:
     declared_arrays.set(arrays_declared(expression))
-    return _transform(self, expression.transform(binary_without_length, copy=False), params)
+    taught = expression.transform(binary_without_length, copy=False).transform(transform_over_array, copy=False)
+    return _transform(self, taught.transform(hex_numbers, copy=False).transform(time_to_varchar, copy=False), params)
 
 
 cursor_module.FakeSnowflakeCursor._transform = transform  # type: ignore[method-assign]
+
+# ---------------------------------------------------------------- floe check's functions
+
+
+def transform_over_array(node: exp.Expr) -> exp.Expr:
+    """TRANSFORM over a semi-structured ARRAY: its lambda sees each element as a VARIANT
+    (https://docs.snowflake.com/en/sql-reference/functions/transform), and a VARIANT string cast to
+    VARCHAR is the string itself, without JSON's quotes
+    (https://docs.snowflake.com/en/user-guide/querying-semistructured#explicitly-casting-values).
+    fakesnow keeps an ARRAY as DuckDB JSON, which DuckDB's list_transform refuses: the array is read
+    as a list of JSON values, and the element's cast to VARCHAR reads the JSON string's value."""
+    if not isinstance(node, exp.Transform):
+        return node
+    node.set("this", exp.Anonymous(this="from_json", expressions=[node.this, exp.Literal.string('["JSON"]')]))
+    lambda_ = node.expression
+    names = {arg.name.upper() for arg in lambda_.expressions} if isinstance(lambda_, exp.Lambda) else set()
+
+    def unquoted(inner: exp.Expr) -> exp.Expr:
+        text_cast = isinstance(inner, exp.Cast) and inner.to.this in (exp.DataType.Type.VARCHAR, exp.DataType.Type.TEXT)
+        if text_cast and isinstance(inner.this, (exp.Identifier, exp.Column)) and inner.this.name.upper() in names:
+            return exp.Anonymous(this="json_extract_string", expressions=[inner.this, exp.Literal.string("$")])
+        return inner
+
+    if isinstance(lambda_, exp.Lambda):
+        lambda_.set("this", lambda_.this.transform(unquoted, copy=False))
+    return node
+
+
+def trim_cast_varchar(node: exp.Expr) -> exp.Expr:
+    """RTRIM/LTRIM/TRIM with characters to remove (https://docs.snowflake.com/en/sql-reference/functions/rtrim):
+    fakesnow casts the input to VARCHAR, as Snowflake does, but drops the characters and the side,
+    so `rtrim('0.', '.')` trimmed spaces from both ends. The cast is kept, and so are they."""
+    if not isinstance(node, exp.Trim):
+        return node
+    operand = node.this
+    if isinstance(operand, exp.Cast) and operand.to.this in (exp.DataType.Type.VARCHAR, exp.DataType.Type.TEXT):
+        return node
+    node.set("this", exp.Cast(this=operand, to=exp.DataType(this=exp.DataType.Type.VARCHAR, nested=False, prefix=False)))
+    return node
+
+
+cursor_module.transforms.trim_cast_varchar = trim_cast_varchar
+
+
+HEX_FORMAT = re.compile(r"^X+$", re.IGNORECASE)
+HEX_PRINT_FORMAT = re.compile(r"^FMX+$", re.IGNORECASE)
+
+
+def hex_numbers(node: exp.Expr) -> exp.Expr:
+    """The hexadecimal format element X (https://docs.snowflake.com/en/sql-reference/sql-format-models#fixed-position-numeric-formats):
+    TO_NUMBER(text, 'XXX…') reads hexadecimal digits as a number, TO_CHAR(number, 'FMXXX…') prints
+    one in upper-case hexadecimal digits without padding (FM). sqlglot drops the format, and
+    fakesnow refuses it."""
+    fmt = node.args.get("format") if isinstance(node, (exp.ToNumber, exp.ToChar)) else None
+    if not isinstance(fmt, exp.Literal):
+        return node
+    if isinstance(node, exp.ToNumber) and HEX_FORMAT.match(fmt.name):
+        hex_text = exp.DPipe(this=exp.Literal.string("0x"), expression=node.this)
+        return exp.cast(exp.cast(hex_text, exp.DataType.build("UBIGINT", dialect="duckdb")), exp.DataType.build("DECIMAL(38, 0)"))
+    if isinstance(node, exp.ToChar) and HEX_PRINT_FORMAT.match(fmt.name):
+        return exp.Anonymous(this="hex", expressions=[exp.cast(node.this, exp.DataType.build("UBIGINT", dialect="duckdb"))])
+    return node
+
+
+TIME_ONLY_FORMAT = re.compile(r"^HH24:MI:SS(\.FF[0-9]?)?$", re.IGNORECASE)
+
+
+def time_to_varchar(node: exp.Expr) -> exp.Expr:
+    """TO_VARCHAR(time, 'HH24:MI:SS.FF6') (https://docs.snowflake.com/en/sql-reference/functions/to_char,
+    https://docs.snowflake.com/en/sql-reference/date-time-input-output#time-formats): DuckDB's
+    strftime takes no TIME, so the time is put on a day first."""
+    fmt = node.args.get("format") if isinstance(node, (exp.ToChar, exp.TimeToStr)) else None
+    if not isinstance(fmt, exp.Literal):
+        return node
+    if isinstance(node, exp.ToChar) and TIME_ONLY_FORMAT.match(fmt.name):
+        with_fraction = fmt.name.upper().endswith("FF6")
+    elif isinstance(node, exp.TimeToStr) and fmt.name in ("%H:%M:%S", "%H:%M:%S.%f"):
+        with_fraction = fmt.name.endswith("%f")
+    else:
+        return node
+    on_a_day = exp.Add(this=exp.cast(exp.Literal.string("1970-01-01"), exp.DataType.build("DATE")), expression=exp.cast(node.this, exp.DataType.build("TIME")))
+    return exp.Anonymous(this="strftime", expressions=[on_a_day, exp.Literal.string("%H:%M:%S.%f" if with_fraction else "%H:%M:%S")])
+
 
 # ---------------------------------------------------------------- ARRAY columns in information_schema
 

@@ -20,6 +20,12 @@ export interface VerifyColumn {
   /** In staging, when it differs from raw (JSON parsed into VARIANT). */
   readonly stagingRead?: (c: string) => string;
   readonly stagingExpected?: readonly [unknown, unknown];
+  /**
+   * The same two values as PostgreSQL expressions, for a column floe check compares: `floe snowflake
+   * verify` prints staging's values as floe check does and compares them with what PostgreSQL prints
+   * ({@link VERIFY_CHECK_TEXTS}, which a test computes on a real PostgreSQL).
+   */
+  readonly postgres?: readonly [string, string];
 }
 
 const text = (c: string): string => `cast(${c} as varchar)`;
@@ -29,6 +35,8 @@ const micros = (iso: string): string => {
   return String(BigInt(Date.parse(`${whole}Z`)) * 1000n + BigInt((fraction ?? '0').padEnd(6, '0')));
 };
 const TRICKY = 'tab\there, newline\nhere, backslash \\ and quote \' and emoji 😀';
+/** A PostgreSQL string literal (standard_conforming_strings: a backslash is itself). */
+const pgText = (value: string): string => `'${value.replaceAll("'", "''")}'`;
 const duckText = (value: string): string =>
   value
     .split(/([\t\n])/)
@@ -39,30 +47,31 @@ const duckText = (value: string): string =>
 export const OVER_DEFAULT_VARCHAR = 16_777_217;
 
 export const VERIFY_COLUMNS: readonly VerifyColumn[] = [
-  { name: 'id', arrowType: 'int64', sourceType: 'bigint', values: ['1::bigint', '2::bigint'], read: text, expected: ['1', '2'] },
+  { name: 'id', arrowType: 'int64', sourceType: 'bigint', values: ['1::bigint', '2::bigint'], read: text, expected: ['1', '2'], postgres: ['1::bigint', '2::bigint'] },
   { name: 'i8', arrowType: 'int8', sourceType: 'tinyint(1)', values: ['(-128)::tinyint', '127::tinyint'], read: text, expected: ['-128', '127'] },
   { name: 'i16', arrowType: 'int16', sourceType: 'smallint', values: ['(-32768)::smallint', '32767::smallint'], read: text, expected: ['-32768', '32767'] },
   { name: 'i32', arrowType: 'int32', sourceType: 'integer', values: ['(-2147483648)::integer', '2147483647::integer'], read: text, expected: ['-2147483648', '2147483647'] },
-  { name: 'i64', arrowType: 'int64', sourceType: 'bigint', values: ['(-9223372036854775808)::bigint', '9223372036854775807::bigint'], read: text, expected: ['-9223372036854775808', '9223372036854775807'] },
+  { name: 'i64', arrowType: 'int64', sourceType: 'bigint', values: ['(-9223372036854775808)::bigint', '9223372036854775807::bigint'], read: text, expected: ['-9223372036854775808', '9223372036854775807'], postgres: ['(-9223372036854775808)::bigint', '9223372036854775807::bigint'] },
   { name: 'u8', arrowType: 'uint8', sourceType: 'tinyint unsigned', values: ['0::utinyint', '255::utinyint'], read: text, expected: ['0', '255'] },
   { name: 'u16', arrowType: 'uint16', sourceType: 'smallint unsigned', values: ['0::usmallint', '65535::usmallint'], read: text, expected: ['0', '65535'] },
   { name: 'u32', arrowType: 'uint32', sourceType: 'int unsigned', values: ['0::uinteger', '4294967295::uinteger'], read: text, expected: ['0', '4294967295'] },
   // Above 2^63 − 1: Parquet keeps UINT64 in INT64's bits (snowflake-sql.ts, negativeUnsignedSql).
-  { name: 'u64', arrowType: 'uint64', sourceType: 'bigint unsigned', values: ['0::ubigint', '18446744073709551615::ubigint'], read: text, expected: ['0', '18446744073709551615'] },
-  { name: 'd10', arrowType: 'decimal128(10, 2)', sourceType: 'numeric(10,2)', values: ['(-99999999.99)::decimal(10,2)', '99999999.99::decimal(10,2)'], read: text, expected: ['-99999999.99', '99999999.99'] },
+  { name: 'u64', arrowType: 'uint64', sourceType: 'bigint unsigned', values: ['0::ubigint', '18446744073709551615::ubigint'], read: text, expected: ['0', '18446744073709551615'], postgres: ['0::numeric', '18446744073709551615::numeric'] },
+  { name: 'd10', arrowType: 'decimal128(10, 2)', sourceType: 'numeric(10,2)', values: ['(-99999999.99)::decimal(10,2)', '99999999.99::decimal(10,2)'], read: text, expected: ['-99999999.99', '99999999.99'], postgres: ['(-99999999.99)::numeric(10,2)', '99999999.99::numeric(10,2)'] },
   {
     name: 'd38', arrowType: 'decimal128(38, 9)', sourceType: 'numeric(38,9)',
     values: ['(-99999999999999999999999999999.999999999)::decimal(38,9)', '99999999999999999999999999999.999999999::decimal(38,9)'],
     read: text, expected: ['-99999999999999999999999999999.999999999', '99999999999999999999999999999.999999999'],
+    postgres: ['(-99999999999999999999999999999.999999999)::numeric(38,9)', '99999999999999999999999999999.999999999::numeric(38,9)'],
   },
-  { name: 'f32', arrowType: 'float', sourceType: 'real', values: ["'-3.4028235e38'::float", "'1.4e-45'::float"], read: (c) => c, expected: [Math.fround(-3.4028235e38), Math.fround(1.4e-45)] },
-  { name: 'f64', arrowType: 'double', sourceType: 'double precision', values: ["'5e-324'::double", "'1.7976931348623157e308'::double"], read: (c) => c, expected: [5e-324, 1.7976931348623157e308] },
-  { name: 'f64_special', arrowType: 'double', sourceType: 'double precision', values: ["'NaN'::double", "'-Infinity'::double"], read: (c) => c, expected: [Number.NaN, Number.NEGATIVE_INFINITY] },
-  { name: 'ok', arrowType: 'bool', sourceType: 'boolean', values: ['false', 'true'], read: (c) => c, expected: [false, true] },
+  { name: 'f32', arrowType: 'float', sourceType: 'real', values: ["'-3.4028235e38'::float", "'1.4e-45'::float"], read: (c) => c, expected: [Math.fround(-3.4028235e38), Math.fround(1.4e-45)], postgres: ["'-3.4028235e38'::real", "'1.4e-45'::real"] },
+  { name: 'f64', arrowType: 'double', sourceType: 'double precision', values: ["'5e-324'::double", "'1.7976931348623157e308'::double"], read: (c) => c, expected: [5e-324, 1.7976931348623157e308], postgres: ["'5e-324'::float8", "'1.7976931348623157e308'::float8"] },
+  { name: 'f64_special', arrowType: 'double', sourceType: 'double precision', values: ["'NaN'::double", "'-Infinity'::double"], read: (c) => c, expected: [Number.NaN, Number.NEGATIVE_INFINITY], postgres: ["'NaN'::float8", "'-Infinity'::float8"] },
+  { name: 'ok', arrowType: 'bool', sourceType: 'boolean', values: ['false', 'true'], read: (c) => c, expected: [false, true], postgres: ['false', 'true'] },
   // '' and '\N' stay text: the file format's NULL_IF = () (snowflake-sql.ts, PARQUET_FORMAT_OPTIONS).
-  { name: 'empty', arrowType: 'string', sourceType: 'text', values: ["''", 'null'], read: (c) => c, expected: ['', null] },
+  { name: 'empty', arrowType: 'string', sourceType: 'text', values: ["''", 'null'], read: (c) => c, expected: ['', null], postgres: ["''", 'null::text'] },
   { name: 'backslash_n', arrowType: 'string', sourceType: 'text', values: ["'\\N'", "''"], read: (c) => c, expected: ['\\N', ''] },
-  { name: 'tricky', arrowType: 'string', sourceType: 'text', values: [duckText(TRICKY), "'ü'"], read: (c) => c, expected: [TRICKY, 'ü'] },
+  { name: 'tricky', arrowType: 'string', sourceType: 'text', values: [duckText(TRICKY), "'ü'"], read: (c) => c, expected: [TRICKY, 'ü'], postgres: [pgText(TRICKY), "'ü'"] },
   // Past the 16 MB of a VARCHAR without a length: floe declares VARCHAR(134217728).
   { name: 'long_text', arrowType: 'string', sourceType: 'text', values: ["'x'", `repeat('x', ${OVER_DEFAULT_VARCHAR})`], read: (c) => `length(${c})`, expected: [1n, BigInt(OVER_DEFAULT_VARCHAR)] },
   {
@@ -71,12 +80,13 @@ export const VERIFY_COLUMNS: readonly VerifyColumn[] = [
     // PostgreSQL's json keeps a key twice; PARSE_JSON(…, 'd') keeps its last value (snowflake-dialect.ts).
     stagingRead: (c) => `to_json(${c})`, stagingExpected: ['{"a":2}', '[1,2.5,{"b":null}]'],
   },
-  { name: 'blob', arrowType: 'binary', sourceType: 'bytea', values: ["''::blob", "'\\x00\\xFF'::blob"], read: (c) => `hex_encode(${c})`, expected: ['', '00FF'] },
-  { name: 'born_on', arrowType: 'date32[day]', sourceType: 'date', values: ["date '0001-01-01'", "date '9999-12-31'"], read: (c) => `datediff(day, '1970-01-01'::date, ${c})`, expected: [BigInt(days('0001-01-01')), BigInt(days('9999-12-31'))] },
+  { name: 'blob', arrowType: 'binary', sourceType: 'bytea', values: ["''::blob", "'\\x00\\xFF'::blob"], read: (c) => `hex_encode(${c})`, expected: ['', '00FF'], postgres: ["''::bytea", "'\\x00ff'::bytea"] },
+  { name: 'born_on', arrowType: 'date32[day]', sourceType: 'date', values: ["date '0001-01-01'", "date '9999-12-31'"], read: (c) => `datediff(day, '1970-01-01'::date, ${c})`, expected: [BigInt(days('0001-01-01')), BigInt(days('9999-12-31'))], postgres: ["date '0001-01-01'", "date '9999-12-31'"] },
   {
     name: 'local_at', arrowType: 'timestamp[us]', sourceType: 'timestamp(6)',
     values: ["timestamp '0001-01-01 00:00:00.000001'", "timestamp '9999-12-31 23:59:59.999999'"],
     read: (c) => `date_part(epoch_microsecond, ${c})`, expected: [BigInt(micros('0001-01-01T00:00:00.000001')), BigInt(micros('9999-12-31T23:59:59.999999'))],
+    postgres: ["timestamp '0001-01-01 00:00:00.000001'", "timestamp '9999-12-31 23:59:59.999999'"],
   },
   {
     // 01:30 UTC on the 6th is the 5th in every zone west of UTC: the session's TIMEZONE shows in the offset and the gold date.
@@ -84,36 +94,41 @@ export const VERIFY_COLUMNS: readonly VerifyColumn[] = [
     values: ["timestamptz '2025-11-06 01:30:00+00'", "timestamptz '9999-12-31 23:59:59.999999+00'"],
     read: (c) => `date_part(epoch_microsecond, ${c}) || ' ' || date_part(timezone_hour, ${c}) || ':' || date_part(timezone_minute, ${c})`,
     expected: [`${micros('2025-11-06T01:30:00')} 0:0`, `${micros('9999-12-31T23:59:59.999999')} 0:0`],
+    postgres: ["timestamptz '2025-11-06 01:30:00+00'", "timestamptz '9999-12-31 23:59:59.999999+00'"],
   },
   {
     name: 'at_time', arrowType: 'time64[us]', sourceType: 'time(6)', values: ["time '00:00:00'", "time '23:59:59.999999'"],
     read: (c) => `datediff(microsecond, '00:00:00'::time, ${c})`, expected: [0n, 86_399_999_999n],
+    postgres: ["time '00:00:00'", "time '23:59:59.999999'"],
   },
   // PostgreSQL arrays: Parquet LISTs COPY loads into ARRAY columns (snowflake-type.ts). Structure, NULL elements, numbers,
   // strings and booleans are read as JSON; elements of other types cast back to their own type, exactly as their
   // scalar columns are read, so a date stored as a DATE or as its text alike must come back as the same day.
-  { name: 'int_list', arrowType: 'list<item: int32>', sourceType: 'integer[]', values: ['[1, null, -2147483648]::integer[]', '[]::integer[]'], read: (c) => `to_json(${c})`, expected: ['[1,null,-2147483648]', '[]'] },
-  { name: 'text_list', arrowType: 'list<item: string>', sourceType: 'text[]', values: [`[${duckText('a "b", \\ ü')}, '', null]`, "['NULL']"], read: (c) => `to_json(${c})`, expected: [JSON.stringify(['a "b", \\ ü', '', null]), '["NULL"]'] },
-  { name: 'grid', arrowType: 'list<item: list<item: int32>>', sourceType: 'integer[]', values: ['[[1, 2], [3, null]]::integer[][]', '[]::integer[][]'], read: (c) => `to_json(${c})`, expected: ['[[1,2],[3,null]]', '[]'] },
-  { name: 'flag_list', arrowType: 'list<item: bool>', sourceType: 'boolean[]', values: ['[true, false, null]', '[false]'], read: (c) => `to_json(${c})`, expected: ['[true,false,null]', '[false]'] },
+  { name: 'int_list', arrowType: 'list<item: int32>', sourceType: 'integer[]', values: ['[1, null, -2147483648]::integer[]', '[]::integer[]'], read: (c) => `to_json(${c})`, expected: ['[1,null,-2147483648]', '[]'], postgres: ['array[1, null, -2147483648]::integer[]', "'{}'::integer[]"] },
+  { name: 'text_list', arrowType: 'list<item: string>', sourceType: 'text[]', values: [`[${duckText('a "b", \\ ü')}, '', null]`, "['NULL']"], read: (c) => `to_json(${c})`, expected: [JSON.stringify(['a "b", \\ ü', '', null]), '["NULL"]'], postgres: [`array[${pgText('a "b", \\ ü')}, '', null]::text[]`, "array['NULL']::text[]"] },
+  { name: 'grid', arrowType: 'list<item: list<item: int32>>', sourceType: 'integer[]', values: ['[[1, 2], [3, null]]::integer[][]', '[]::integer[][]'], read: (c) => `to_json(${c})`, expected: ['[[1,2],[3,null]]', '[]'], postgres: ["'{{1,2},{3,NULL}}'::integer[]", "'{}'::integer[]"] },
+  { name: 'flag_list', arrowType: 'list<item: bool>', sourceType: 'boolean[]', values: ['[true, false, null]', '[false]'], read: (c) => `to_json(${c})`, expected: ['[true,false,null]', '[false]'], postgres: ["'{t,f,NULL}'::boolean[]", "'{f}'::boolean[]"] },
   {
     name: 'price_list', arrowType: 'list<item: decimal128(10, 2)>', sourceType: 'numeric(10,2)[]', values: ['[1.50, -99999999.99]::decimal(10,2)[]', '[0.01, 99999999.99]::decimal(10,2)[]'],
     read: (c) => `${c}[0]::number(10,2)::varchar || ' ' || ${c}[1]::number(10,2)::varchar`, expected: ['1.50 -99999999.99', '0.01 99999999.99'],
+    postgres: ["'{1.50,-99999999.99}'::numeric(10,2)[]", "'{0.01,99999999.99}'::numeric(10,2)[]"],
   },
-  { name: 'double_list', arrowType: 'list<item: double>', sourceType: 'double precision[]', values: ["['0.1'::double]", "['5e-324'::double]"], read: (c) => `${c}[0]::float`, expected: [0.1, 5e-324] },
+  { name: 'double_list', arrowType: 'list<item: double>', sourceType: 'double precision[]', values: ["['0.1'::double]", "['5e-324'::double]"], read: (c) => `${c}[0]::float`, expected: [0.1, 5e-324], postgres: ["array['0.1'::float8]", "array['5e-324'::float8]"] },
   {
     name: 'day_list', arrowType: 'list<item: date32[day]>', sourceType: 'date[]', values: ["[date '0001-01-01', date '9999-12-31']", "[date '2024-02-29']"],
     read: (c) => `datediff(day, '1970-01-01'::date, ${c}[0]::date) || ' ' || coalesce(datediff(day, '1970-01-01'::date, ${c}[1]::date)::varchar, '-')`,
     expected: [`${days('0001-01-01')} ${days('9999-12-31')}`, `${days('2024-02-29')} -`],
+    postgres: ["array[date '0001-01-01', date '9999-12-31']", "array[date '2024-02-29']"],
   },
   {
     name: 'instant_list', arrowType: 'list<item: timestamp[us, tz=UTC]>', sourceType: 'timestamp with time zone[]',
     values: ["[timestamptz '2025-11-06 01:30:00.000001+00']", "[timestamptz '9999-12-31 23:59:59.999999+00']"],
     read: (c) => `date_part(epoch_microsecond, ${c}[0]::timestamp_tz)`, expected: [BigInt(micros('2025-11-06T01:30:00.000001')), BigInt(micros('9999-12-31T23:59:59.999999'))],
+    postgres: ["array[timestamptz '2025-11-06 01:30:00.000001+00']", "array[timestamptz '9999-12-31 23:59:59.999999+00']"],
   },
-  { name: 'blob_list', arrowType: 'list<item: binary>', sourceType: 'bytea[]', values: ["['\\x00\\xFF'::blob, ''::blob]", "['\\xCA\\xFE'::blob]"], read: (c) => `hex_encode(${c}[0]::binary) || ',' || coalesce(hex_encode(${c}[1]::binary), '-')`, expected: ['00FF,', 'CAFE,-'] },
+  { name: 'blob_list', arrowType: 'list<item: binary>', sourceType: 'bytea[]', values: ["['\\x00\\xFF'::blob, ''::blob]", "['\\xCA\\xFE'::blob]"], read: (c) => `hex_encode(${c}[0]::binary) || ',' || coalesce(hex_encode(${c}[1]::binary), '-')`, expected: ['00FF,', 'CAFE,-'], postgres: ["array['\\x00ff'::bytea, ''::bytea]", "array['\\xcafe'::bytea]"] },
   // Upper-casing `ß` is not a plain case change: the column keeps its name, and COPY matches it exactly (snowflake-dialect.ts).
-  { name: 'straße', arrowType: 'string', sourceType: 'text', values: ["'ß'", "'ss'"], read: (c) => c, expected: ['ß', 'ss'] },
+  { name: 'straße', arrowType: 'string', sourceType: 'text', values: ["'ß'", "'ss'"], read: (c) => c, expected: ['ß', 'ss'], postgres: ["'ß'", "'ss'"] },
 ];
 
 /** The DuckDB SELECT writing the verify file of a run: both rows, or (`changed`) row 2 with a new `tricky` value. */

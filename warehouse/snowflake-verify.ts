@@ -6,6 +6,7 @@ import { INGEST_FUNCTION } from './snowflake-ddl.js';
 import { createProcessProcedureSql, createProcessTableProcedureSql, PROCESS_TABLE_PROCEDURE, processProcedureFor } from './snowflake-procedure.js';
 import { PARQUET_FORMAT_OPTIONS, quoteSnowflakeString, type SnowflakeStageNames } from './snowflake-sql.js';
 import { floeQueryTag, SnowflakeDriver } from './snowflake.js';
+import { verifyCheckLines } from './snowflake-verify-check.js';
 import { VERIFY_COLUMNS } from './snowflake-verify-values.js';
 import * as sql from './table-sql.js';
 import { describeTable, type ManifestLike, type TableDescription } from './table-description.js';
@@ -118,7 +119,11 @@ export async function verifySnowflake(options: VerifyOptions): Promise<VerifyChe
       const count = await driver.transaction(label, async (execute) => (await execute(sql.insertRunRowsSql(dialect, description, first.manifest.runId))).rowsAffected);
       if (count !== 2) throw new Error(`inserted ${count} rows, expected 2`);
     }));
-    if (inserted) await compareValues(checks, run, dialect.qualified(description.stagingTable), 'staging', first.manifest.runId);
+    if (inserted) {
+      await compareValues(checks, run, dialect.qualified(description.stagingTable), 'staging', first.manifest.runId);
+      const thisRun = `${q(sql.META.runId)} = ${quoteSnowflakeString(first.manifest.runId)}`;
+      checks.push(...(await verifyCheckLines(run, dialect.qualified(description.stagingTable), thisRun)));
+    }
 
     const secondLoaded = put && inserted && (await check('COPY: the second run', async () => {
       await driver.transaction({ ...label, runId: second.manifest.runId }, (execute) => driver.loadFiles(execute, { description, manifest: second.manifest, files: second.manifest.files, rawRoot: second.rawRoot }));

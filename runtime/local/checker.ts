@@ -1,27 +1,39 @@
 import { randomUUID } from 'node:crypto';
 
-import { checkTable } from '../../check/check-table.js';
+import { checkTable, type KnownColumn } from '../../check/check-table.js';
 import { openSourceSide } from '../../check/source-side.js';
 import { selectTables, type FloeConfig } from '../../config/index.js';
 import type { TableChecker } from '../../pipeline/index.js';
+import { lastKnownColumns } from '../../pipeline/schema-changes.js';
 import type { StateStore } from '../../state/index.js';
+import { LocalRawStorage } from '../../storage/local.js';
 import type { Warehouse } from '../../warehouse/warehouse.js';
 import type { SourceGate } from './source-gate.js';
 
 /**
+ * The columns of a table's last merged run, from its manifest in the local raw folder: what floe
+ * check needs to know of a column its warehouse does not say (a Snowflake ARRAY's elements). None
+ * for a raw root on S3, which a local check does not read.
+ */
+export async function knownColumnsOf(config: FloeConfig, state: StateStore, source: string, table: string): Promise<readonly KnownColumn[]> {
+  if (/^s3:\/\//i.test(config.raw)) return [];
+  return (await lastKnownColumns(state, new LocalRawStorage(config.raw), { runId: '', source, table })) ?? [];
+}
+
+/**
  * The automatic check for `floe run` (tables with `check: after-merge`): `floe check` of one table,
  * reading the source with its configured connection (opened per check, closed after, one of the
- * source's maxConnections) and staging
- * in the local DuckDB warehouse.
+ * source's maxConnections) and staging in the run's warehouse.
  */
 export function localChecker(config: FloeConfig, warehouse: Warehouse, state: StateStore, gate: SourceGate): TableChecker {
   return async ({ source, table }) => {
     const [selected] = selectTables(config, { source, table });
     if (!selected) throw new Error(`table ${source}/${table} is not in the config`);
+    const knownColumns = await knownColumnsOf(config, state, source, table);
     return gate.hold(source, `check of ${source}/${table} (${randomUUID().slice(0, 8)})`, { want: 1 }, async () => {
       const side = await openSourceSide(selected.source);
       try {
-        return await checkTable(selected, { source: side, warehouse, state });
+        return await checkTable(selected, { source: side, warehouse, state, knownColumns });
       } finally {
         await side.close().catch(() => undefined);
       }

@@ -26,10 +26,26 @@ describe("floe check: each warehouse's side", () => {
     expect(built).toBe(missingOn(dialect.name, 'check') === null);
   });
 
-  it('refuses a Snowflake warehouse by name, saying why', () => {
-    expect(() => checkSideFor(snowflakeDialect)).toThrow(
-      "floe check cannot read a Snowflake warehouse yet: floe check's warehouse side (how each staging value is printed so its hash matches the source's) is built for DuckDB only, so far.",
-    );
+  it('compares each Snowflake staging type, a NUMBER of scale 0 as an integer and an ARRAY by its Arrow element type', () => {
+    // Prepare
+    const side = checkSideFor(snowflakeDialect);
+    const description = describeTable({
+      runId: 'r1', database: 'shop', table: 'kinds', mode: 'full', primaryKey: ['c0'], incrementalColumn: null,
+      columns: [...ARROW_TYPES, 'list<item: list<item: decimal128(10, 2)>>'].map((arrowType, index) => ({ name: `c${index}`, arrowType, sourceType: 'x', nullable: true })),
+      files: [], totalRows: 0, startedAt: '2025-11-05T12:00:00Z',
+    });
+
+    // Act
+    const kinds = description.columns.map((column) => side.valueKindOf(snowflakeDialect.columnType(column, 'staging'), column.arrowType));
+    const elements = description.columns.map((column) => side.elementType(snowflakeDialect.columnType(column, 'staging'), column.arrowType));
+
+    // Assess
+    expect(kinds).toEqual(['integer', 'integer', 'integer', 'decimal', 'float', 'float', 'boolean', 'text', 'binary', 'date', 'timestamp', 'timestamptz', 'time', 'decimal[][]']);
+    expect(elements).toEqual([...ARROW_TYPES.map(() => null), 'NUMBER(10,2)']);
+    expect(side.decimalScale('NUMBER(12,2)')).toBe(2);
+    // An ARRAY says nothing of its elements: without the Arrow type, it cannot be compared.
+    expect(side.valueKindOf('ARRAY')).toBeNull();
+    expect(side.valueKindOf('VARIANT', 'string')).toBeNull();
   });
 
   it('compares a DuckDB staging column the same whether its type is read from the catalog or as floe declares it', async () => {

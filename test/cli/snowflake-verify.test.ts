@@ -4,6 +4,7 @@ import { join } from 'node:path';
 
 import { snowflakeCommand } from '../../cli/snowflake.js';
 import { SnowflakeSession } from '../../warehouse/snowflake-connection.js';
+import { verifyCheckedColumns } from '../../warehouse/snowflake-verify-check.js';
 import { startFakesnow, type FakesnowServer } from '../fakesnow.js';
 import { captureOutput } from './helpers.js';
 
@@ -68,6 +69,9 @@ describe('CLI: floe snowflake verify on the fakesnow emulator', () => {
     const arrays = ['int_list', 'text_list', 'grid', 'flag_list', 'price_list', 'double_list', 'day_list', 'instant_list', 'blob_list'];
     expect(lines.filter((line) => arrays.some((name) => line.startsWith(`pass  staging: ${name} (list<`)))).toHaveLength(arrays.length);
     expect(lines).toContain('pass  raw: grid (list<item: list<item: int32>>)');
+    // floe check's Snowflake side: each value printed as PostgreSQL prints it, and the rows' digest PostgreSQL's.
+    expect(lines.filter((line) => line.startsWith('pass  floe check: '))).toHaveLength(verifyCheckedColumns().length + 1);
+    expect(lines).toContain('pass  floe check: grid (integer[][]) prints as PostgreSQL does');
     expect(lines.some((line) => line.startsWith('pass  gold: CREATE OR REPLACE … COPY GRANTS, dates of TIMESTAMP_TZ in UTC'))).toBe(true);
     expect(lines.some((line) => /^pass {2}clean up: drop schema floe_verify_[0-9a-f]{8}$/.test(line))).toBe(true);
     expect(lines.at(-1)).toMatch(/^\d+ check\(s\), 5 failed: report these lines/);
