@@ -33,8 +33,8 @@ describe('floe check on a Snowflake warehouse, on the fakesnow emulator', () => 
   let folder: string;
   let configFile: string;
 
-  async function check(): Promise<{ code: number; tables: TableCheck[] }> {
-    const { code, stdout } = await captureOutput(() => checkCommand(['--config', configFile, '--json']));
+  async function check(filter: string[]): Promise<{ code: number; tables: TableCheck[] }> {
+    const { code, stdout } = await captureOutput(() => checkCommand(['--config', configFile, '--json', ...filter]));
     return { code, tables: JSON.parse(stdout) as TableCheck[] };
   }
 
@@ -65,6 +65,8 @@ describe('floe check on a Snowflake warehouse, on the fakesnow emulator', () => 
        '{0}', array[null]::text[], '{{5},{6}}', '{0.01}', array[timestamptz '2025-01-01 00:00:00+00'], '2025-01-01 00:00:04+00')`);
     await client.query(`update ${schema}.kinds set blobs = array['\\x00ff'::bytea, null, '\\x'::bytea], flags = '{t,NULL,f}', days = '{2024-02-29,0001-01-01}',
       ratios = array[0.1, 'NaN', '-0', '-Infinity', null]::float8[], times = '{00:00:00,12:00:00.5}', locals = '{"2025-01-01 00:00:00.1"}' where id = 1`);
+    await client.query(`create table ${schema}.orders (order_id bigint, line_no int, placed_at timestamptz(6) not null, primary key (order_id, line_no));
+      insert into ${schema}.orders select g, g % 3, timestamptz '2025-01-01 00:00:00+00' + g * interval '1 second' from generate_series(1, 50) g`);
     server = await startFakesnow();
     await inStaging('create database if not exists "CHECK_DB"');
     folder = await mkdtemp(join(tmpdir(), 'floe-sf-check-'));
@@ -73,7 +75,8 @@ describe('floe check on a Snowflake warehouse, on the fakesnow emulator', () => 
     await writeFile(configFile, [
       'raw: ./raw', 'state: ./state', 'gold: ./gold', 'warehouse: snowflake://floe-test/CHECK_DB?user=floe',
       'sources:', '  - name: pg', '    engine: postgres', `    connection: ${PG_URL}`, '    tables:',
-      `      - name: ${schema}.kinds`, '        primaryKey: [id]', '        incrementalColumn: updated_at', '        check: after-merge', '',
+      `      - name: ${schema}.kinds`, '        primaryKey: [id]', '        incrementalColumn: updated_at', '        check: after-merge',
+      `      - name: ${schema}.orders`, '        primaryKey: [order_id, line_no]', '        incrementalColumn: placed_at', '        deletes: detect', '',
     ].join('\n'));
     const endpoint = server.settings('CHECK_DB').endpoint;
     process.env['FLOE_SNOWFLAKE_ENDPOINT'] = `http://${endpoint?.host ?? ''}:${endpoint?.port ?? 0}`;
@@ -95,8 +98,8 @@ describe('floe check on a Snowflake warehouse, on the fakesnow emulator', () => 
     const events: FloeEvent[] = [];
 
     // Act
-    const [run] = await runLocally(config, { onEvent: (event) => events.push(event) });
-    const { code, tables } = await check();
+    const [run] = await runLocally(config, { filter: { table: `${schema}.kinds` }, onEvent: (event) => events.push(event) });
+    const { code, tables } = await check(['--table', `${schema}.kinds`]);
 
     // Assess
     expect(run?.failure).toBeNull();
@@ -112,10 +115,33 @@ describe('floe check on a Snowflake warehouse, on the fakesnow emulator', () => 
     await inStaging(`update staging.pg__${schema}__kinds set "TAGS" = array_construct('a b', 'changed') where "ID" = 1`);
 
     // Act
-    const { code, tables } = await check();
+    const { code, tables } = await check(['--table', `${schema}.kinds`]);
 
     // Assess
     expect(code).toBe(1);
     expect(tables[0]).toMatchObject({ status: 'drift', drift: { missing: [], extra: [], different: [{ id: 1 }] } });
   }, 120_000);
+
+  it("detects rows deleted at the source by comparing composite keys with staging's, and marks them", async () => {
+    // Prepare
+    const config = await loadConfig(configFile);
+    const only = { filter: { table: `${schema}.orders` } };
+    const [first] = await runLocally(config, only);
+    await client.query(`delete from ${schema}.orders where order_id in (7, 31)`);
+
+    // Act
+    const [second] = await runLocally(config, only);
+    const session = await SnowflakeSession.open(server.settings('CHECK_DB'));
+    const marked = await session.run({ sql: `select "ORDER_ID" as "id" from staging.pg__${schema}__orders where "_FLOE_DELETED_AT" is not null order by 1`, params: [] }, 'test');
+    await session.close();
+    const { code, tables } = await check(['--table', `${schema}.orders`]);
+
+    // Assess
+    expect(first?.failure).toBeNull();
+    expect(second?.failure).toBeNull();
+    expect(second?.run).toMatchObject({ status: 'succeeded', deleted: 2 });
+    expect(marked.rows.map((row) => String(row['id']))).toEqual(['7', '31']);
+    expect(tables.map((table) => [table.status, table.drift?.sourceRows, table.drift?.stagingRows])).toEqual([['in sync', 48, 48]]);
+    expect(code).toBe(0);
+  }, 180_000);
 });

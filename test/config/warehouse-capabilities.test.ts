@@ -79,6 +79,21 @@ describe('Config: what floe cannot do on AWS yet is refused up front, for a Dyna
     ]);
   });
 
+  it('refuses check on AWS with a Snowflake warehouse too: the reason is the runtime, not the warehouse', async () => {
+    // Prepare
+    const data = await validConfigData();
+    data['state'] = 'dynamodb';
+    data['warehouse'] = SNOWFLAKE;
+    Object.assign((data['sources'][0].tables as Record<string, unknown>[])[0]!, { check: 'after-merge' });
+
+    // Act
+    const error = await loadConfig(await writeConfig(data), { env: ENV }).catch((caught: unknown) => caught);
+
+    // Assess
+    expect(error).toBeInstanceOf(ConfigError);
+    expect((error as ConfigError).problems).toEqual([expect.stringMatching(/^sources\[0\]\.tables\[0\]\.check: .*, which floe cannot do on AWS yet \(state: dynamodb\): on AWS the comparison would run in the check-after-merge Lambda/)]);
+  });
+
   it('accepts the same table on AWS without check or deletes, and with them on a local state store', async () => {
     // Prepare
     const onAws = await validConfigData();
