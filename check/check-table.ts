@@ -5,12 +5,12 @@ import type { StateStore } from '../state/index.js';
 import { stagingTableFor } from '../warehouse/naming.js';
 import { DELETED_AT } from '../warehouse/table-sql.js';
 import type { Warehouse } from '../warehouse/warehouse.js';
-import { quoteFor, quoteSourceTable, type CheckedColumn } from './canonical-sql.js';
+import { quoteFor, quoteSourceTable, type CheckDialect, type CheckedColumn } from './canonical-sql.js';
 import { CheckError } from './check-error.js';
 import { compareTables, type Drift, type RoundDone } from './compare.js';
 import { liveStagingFrom } from './deleted-keys.js';
 import type { SourceSide } from './source-side.js';
-import { stagingColumnsOf, warehouseAsCheckSide, warehouseCheckSide } from './warehouse-side.js';
+import { stagingColumnsOf, warehouseAsCheckSide, warehouseCheckSide, type WarehouseCheckSide } from './warehouse-side.js';
 
 /** One table's verdict. */
 export interface TableCheck {
@@ -59,6 +59,40 @@ async function sourceColumns(side: SourceSide, table: string): Promise<Map<strin
   }));
 }
 
+/**
+ * The staging columns to compare (those the source still has; every one when its catalog could not
+ * be read), named as the source spells them (Snowflake stores them upper-cased; each side quotes
+ * a name its own way), each with how its values compare.
+ */
+function checkedColumns(
+  stored: readonly { name: string; type: string }[],
+  inSource: ReadonlyMap<string, SourceColumn>,
+  known: readonly KnownColumn[],
+  side: WarehouseCheckSide,
+  sourceDialect: CheckDialect,
+  where: string,
+): CheckedColumn[] {
+  const key = (name: string) => side.warehouse.nameKey(name);
+  const sourceName = new Map([...known.map((column) => column.name), ...inSource.keys()].map((name) => [key(name), name]));
+  const stillThere = new Set([...inSource.keys()].map(key));
+  const arrowTypes = new Map(known.map((column) => [key(column.name), column.arrowType]));
+  return stored.filter((column) => inSource.size === 0 || stillThere.has(key(column.name))).map((column) => {
+    const name = sourceName.get(key(column.name)) ?? column.name;
+    const arrowType = arrowTypes.get(key(column.name));
+    const kind = side.valueKindOf(column.type, arrowType);
+    if (kind === null) {
+      // A Snowflake ARRAY says nothing of its elements: their type comes from the last merged run's manifest.
+      const unknown = arrowType === undefined ? "; an array's elements are known from the manifest of the table's last merged run, and none was found" : '';
+      throw new CheckError(`${where}: column ${name} is ${column.type} in staging, which floe check cannot compare yet${unknown}`);
+    }
+    const declared = inSource.get(name);
+    const sameScale = kind === 'decimal' && declared?.scale !== null && declared?.scale === side.decimalScale(column.type);
+    const compareAs = sameScale ? 'fixed decimal' : kind === 'float' && sourceDialect === 'mysql' ? 'mysql float' : kind;
+    const elementType = side.elementType(column.type, arrowType);
+    return { name, kind: compareAs, notNull: declared?.notNull === true, ...(elementType === null ? {} : { elementType }) };
+  });
+}
+
 /** A digest round as a progress line, e.g. `round 1, whole table: 2,000,000 source rows, 2,000,000 staging rows in 4.1 s (487,805 rows/s), in sync`. */
 function roundText(round: RoundDone): string {
   const count = (n: number) => n.toLocaleString('en-US');
@@ -101,25 +135,7 @@ export async function checkTable(
   if (stored.length === 0) return { ...base, status: 'not loaded', seconds: (performance.now() - started) / 1000 };
 
   const inSource = await sourceColumns(deps.source, table.name);
-  // Staging's names as the source spells them (Snowflake stores them upper-cased); each side quotes them its own way.
-  const sourceName = new Map([...inSource.keys()].map((name) => [sql.nameKey(name), name]));
-  const compared = (inSource.size === 0 ? stored : stored.filter((column) => sourceName.has(sql.nameKey(column.name))))
-    .map((column) => ({ ...column, name: sourceName.get(sql.nameKey(column.name)) ?? column.name }));
-  const arrowTypes = new Map((deps.knownColumns ?? []).map((column) => [sql.nameKey(column.name), column.arrowType]));
-  const columns: CheckedColumn[] = compared.map((column) => {
-    const arrowType = arrowTypes.get(sql.nameKey(column.name));
-    const kind = warehouseSide.valueKindOf(column.type, arrowType);
-    if (kind === null) {
-      // A Snowflake ARRAY says nothing of its elements: their type comes from the last merged run's manifest.
-      const unknown = arrowType === undefined ? "; an array's elements are known from the manifest of the table's last merged run, and none was found" : '';
-      throw new CheckError(`${where}: column ${column.name} is ${column.type} in staging, which floe check cannot compare yet${unknown}`);
-    }
-    const declared = inSource.get(column.name);
-    const sameScale = kind === 'decimal' && declared?.scale !== null && declared?.scale === warehouseSide.decimalScale(column.type);
-    const compareAs = sameScale ? 'fixed decimal' : kind === 'float' && deps.source.dialect === 'mysql' ? 'mysql float' : kind;
-    const elementType = warehouseSide.elementType(column.type, arrowType);
-    return { name: column.name, kind: compareAs, notNull: declared?.notNull === true, ...(elementType === null ? {} : { elementType }) };
-  });
+  const columns = checkedColumns(stored, inSource, deps.knownColumns ?? [], warehouseSide, deps.source.dialect, where);
   const keyless = table.primaryKey.length === 0;
   const key = keyless ? columns : table.primaryKey.map((name) => {
     const column = columns.find((c) => c.name === name);

@@ -53,7 +53,7 @@ export function snowflakeScalarText(kind: ScalarKind, c: string, name: string): 
       return snowflakeFloatBits(c);
     case 'mysql float':
       throw new CheckError(
-        `column ${name}: floe check cannot compare a MySQL float with Snowflake yet (MySQL prints its shortest digits, and Snowflake has no exact way to them); exclude the column from the check by comparing on DuckDB, or extract it as decimal`,
+        `column ${name}: floe check cannot compare a MySQL float or double on a Snowflake warehouse yet: from MySQL a double compares by its shortest decimal digits, which Snowflake's SQL has no exact way to (nor MySQL's to its bits, which floe compares from PostgreSQL)`,
       );
   }
 }

@@ -1,6 +1,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 
 import { rowHashSql } from '../../check/canonical-sql.js';
+import { CheckError } from '../../check/check-error.js';
 import { keysPresentSql, rangeDigestSql, rowCopiesSql, rowDigestSql, type CheckedTable } from '../../check/digest-sql.js';
 import { snowflakeDialectIn } from '../../warehouse/snowflake-dialect.js';
 import { verifyCheckedColumns } from '../../warehouse/snowflake-verify-check.js';
@@ -47,5 +48,13 @@ describe("floe check: Snowflake's side as SQL", () => {
 
   it('counts the copies of each row of a table without a key', () => {
     expectGolden('row-copies.sql', rowCopiesSql({ ...staging, key: columns, multiset: true }, 0, null).sql);
+  });
+
+  it('refuses a MySQL float, naming the column: Snowflake has no exact way to its shortest digits', () => {
+    expect(() => rowHashSql('snowflake', [{ name: 'ratio', kind: 'mysql float' }])).toThrow(
+      new CheckError(
+        "column ratio: floe check cannot compare a MySQL float or double on a Snowflake warehouse yet: from MySQL a double compares by its shortest decimal digits, which Snowflake's SQL has no exact way to (nor MySQL's to its bits, which floe compares from PostgreSQL)",
+      ),
+    );
   });
 });

@@ -2,6 +2,7 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
+import mysql from 'mysql2/promise';
 import pg from 'pg';
 
 import type { TableCheck } from '../../check/check-table.js';
@@ -13,6 +14,8 @@ import { SnowflakeSession } from '../../warehouse/snowflake-connection.js';
 import { captureOutput } from '../cli/helpers.js';
 import { startFakesnow, type FakesnowServer } from '../fakesnow.js';
 import { PG_URL, uniqueName } from '../faults/source-table.js';
+
+const MYSQL_URL = process.env['FLOE_TEST_MYSQL_URL'] ?? 'mysql://root@127.0.0.1:3306/mysql';
 
 /**
  * `floe run` then `floe check` on a snowflake:// warehouse (the fakesnow emulator), from a real
@@ -28,6 +31,7 @@ import { PG_URL, uniqueName } from '../faults/source-table.js';
 describe('floe check on a Snowflake warehouse, on the fakesnow emulator', () => {
   const schema = uniqueName('floe_sf_check');
   const client = new pg.Client({ connectionString: PG_URL });
+  let mariadb: mysql.Connection;
   const saved = { ...process.env };
   let server: FakesnowServer;
   let folder: string;
@@ -67,6 +71,14 @@ describe('floe check on a Snowflake warehouse, on the fakesnow emulator', () => 
       ratios = array[0.1, 'NaN', '-0', '-Infinity', null]::float8[], times = '{00:00:00,12:00:00.5}', locals = '{"2025-01-01 00:00:00.1"}' where id = 1`);
     await client.query(`create table ${schema}.orders (order_id bigint, line_no int, placed_at timestamptz(6) not null, primary key (order_id, line_no));
       insert into ${schema}.orders select g, g % 3, timestamptz '2025-01-01 00:00:00+00' + g * interval '1 second' from generate_series(1, 50) g`);
+    mariadb = await mysql.createConnection(MYSQL_URL);
+    await mariadb.query(`drop database if exists ${schema}`);
+    await mariadb.query(`create database ${schema} character set utf8mb4`);
+    await mariadb.query(`create table ${schema}.items (id int primary key, name varchar(50), price decimal(10,2), big bigint unsigned, flag tinyint(1),
+      made datetime(6), stamped timestamp(6) null, day date, at_time time(6), data blob, updated_at datetime(6) not null)`);
+    await mariadb.query(`insert into ${schema}.items values
+      (1, 'tea 🍵', 3.50, 18446744073709551615, 1, '2025-01-01 10:00:00.000001', '2025-01-01 10:00:00.5', '2024-02-29', '12:00:00.5', x'00ff', '2025-01-01 00:00:01'),
+      (2, null, 0.00, 0, 0, '1000-01-01 00:00:00', null, null, '00:00:00', x'', '2025-01-01 00:00:02')`);
     server = await startFakesnow();
     await inStaging('create database if not exists "CHECK_DB"');
     folder = await mkdtemp(join(tmpdir(), 'floe-sf-check-'));
@@ -76,7 +88,9 @@ describe('floe check on a Snowflake warehouse, on the fakesnow emulator', () => 
       'raw: ./raw', 'state: ./state', 'gold: ./gold', 'warehouse: snowflake://floe-test/CHECK_DB?user=floe',
       'sources:', '  - name: pg', '    engine: postgres', `    connection: ${PG_URL}`, '    tables:',
       `      - name: ${schema}.kinds`, '        primaryKey: [id]', '        incrementalColumn: updated_at', '        check: after-merge',
-      `      - name: ${schema}.orders`, '        primaryKey: [order_id, line_no]', '        incrementalColumn: placed_at', '        deletes: detect', '',
+      `      - name: ${schema}.orders`, '        primaryKey: [order_id, line_no]', '        incrementalColumn: placed_at', '        deletes: detect',
+      '  - name: my', '    engine: mysql', `    connection: ${MYSQL_URL.replace(/\/mysql$/, `/${schema}`)}`, '    tables:',
+      `      - name: ${schema}.items`, '        primaryKey: [id]', '        incrementalColumn: updated_at', '',
     ].join('\n'));
     const endpoint = server.settings('CHECK_DB').endpoint;
     process.env['FLOE_SNOWFLAKE_ENDPOINT'] = `http://${endpoint?.host ?? ''}:${endpoint?.port ?? 0}`;
@@ -87,6 +101,8 @@ describe('floe check on a Snowflake warehouse, on the fakesnow emulator', () => 
     process.env = saved;
     await client.query(`drop schema if exists ${schema} cascade`);
     await client.end();
+    await mariadb?.query(`drop database if exists ${schema}`);
+    await mariadb?.end();
     await server?.stop();
     await rm(folder, { recursive: true, force: true });
   });
@@ -142,6 +158,20 @@ describe('floe check on a Snowflake warehouse, on the fakesnow emulator', () => 
     expect(second?.run).toMatchObject({ status: 'succeeded', deleted: 2 });
     expect(marked.rows.map((row) => String(row['id']))).toEqual(['7', '31']);
     expect(tables.map((table) => [table.status, table.drift?.sourceRows, table.drift?.stagingRows])).toEqual([['in sync', 48, 48]]);
+    expect(code).toBe(0);
+  }, 180_000);
+
+  it('checks a MariaDB table of every kind MySQL compares on Snowflake (unsigned, tinyint(1), datetime, timestamp, time, blob) in sync', async () => {
+    // Prepare
+    const config = await loadConfig(configFile);
+
+    // Act
+    const [run] = await runLocally(config, { filter: { source: 'my' } });
+    const { code, tables } = await check(['--source', 'my']);
+
+    // Assess
+    expect(run?.failure).toBeNull();
+    expect(tables.map((table) => [table.status, table.drift?.sourceRows, table.drift?.stagingRows])).toEqual([['in sync', 2, 2]]);
     expect(code).toBe(0);
   }, 180_000);
 });
