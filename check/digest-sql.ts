@@ -137,8 +137,9 @@ export function rowCopiesSql(table: CheckedTable, prefixLength: number, prefixes
   const params = new Params(table.dialect);
   const from = hashedRows(table, params, { withKey: true, readOnce: prefixes === null });
   const name = (column: string) => resultName(table.dialect, column);
-  // Rows are matched by hash; the text only shows them, so floats and arrays print as each database prints them.
-  const plain = (kind: string) => kind === 'float' || kind === 'mysql float' || kind.endsWith('[]');
+  // Rows are matched by hash; the text only shows them, so floats and arrays print as each database
+  // prints them, but for Snowflake's ARRAY, which has no implicit text: it prints as floe check prints it.
+  const plain = (kind: string) => kind === 'float' || kind === 'mysql float' || (kind.endsWith('[]') && table.dialect !== 'snowflake');
   const shown = table.key.map((column) => (plain(column.kind) ? { ...column, kind: 'text' as const } : column));
   return {
     sql: `select ${HASH} as ${name('row_hash')}, ${countText(table.dialect)} as ${name('copies')}, min(${rowTextSql(table.dialect, shown)}) as ${name('row_text')} from ${from}${inPrefixes(table, params, prefixLength, prefixes)} group by ${HASH}`,

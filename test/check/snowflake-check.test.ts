@@ -71,6 +71,8 @@ describe('floe check on a Snowflake warehouse, on the fakesnow emulator', () => 
       ratios = array[0.1, 'NaN', '-0', '-Infinity', null]::float8[], times = '{00:00:00,12:00:00.5}', locals = '{"2025-01-01 00:00:00.1"}' where id = 1`);
     await client.query(`create table ${schema}.orders (order_id bigint, line_no int, placed_at timestamptz(6) not null, primary key (order_id, line_no));
       insert into ${schema}.orders select g, g % 3, timestamptz '2025-01-01 00:00:00+00' + g * interval '1 second' from generate_series(1, 50) g`);
+    await client.query(`create table ${schema}.visits (page text, tags text[], seen_at timestamptz(6) not null);
+      insert into ${schema}.visits values ('/', '{a,b}', '2025-01-01 00:00:01+00'), ('/', '{a,b}', '2025-01-01 00:00:01+00'), ('/about', '{x}', '2025-01-01 00:00:02+00')`);
     mariadb = await mysql.createConnection(MYSQL_URL);
     await mariadb.query(`drop database if exists ${schema}`);
     await mariadb.query(`create database ${schema} character set utf8mb4`);
@@ -89,6 +91,7 @@ describe('floe check on a Snowflake warehouse, on the fakesnow emulator', () => 
       'sources:', '  - name: pg', '    engine: postgres', `    connection: ${PG_URL}`, '    tables:',
       `      - name: ${schema}.kinds`, '        primaryKey: [id]', '        incrementalColumn: updated_at', '        check: after-merge',
       `      - name: ${schema}.orders`, '        primaryKey: [order_id, line_no]', '        incrementalColumn: placed_at', '        deletes: detect',
+      `      - name: ${schema}.visits`, '        mode: append', '        incrementalColumn: seen_at',
       '  - name: my', '    engine: mysql', `    connection: ${MYSQL_URL.replace(/\/mysql$/, `/${schema}`)}`, '    tables:',
       `      - name: ${schema}.items`, '        primaryKey: [id]', '        incrementalColumn: updated_at', '',
     ].join('\n'));
@@ -138,6 +141,17 @@ describe('floe check on a Snowflake warehouse, on the fakesnow emulator', () => 
     expect(tables[0]).toMatchObject({ status: 'drift', drift: { missing: [], extra: [], different: [{ id: 1 }] } });
   }, 120_000);
 
+  it('repairs that drift by re-extracting the key through the pipeline, and finds the table in sync after', async () => {
+    // Act
+    const { code, stdout } = await captureOutput(() => checkCommand(['--config', configFile, '--json', '--repair', '--table', `${schema}.kinds`]));
+    const report = JSON.parse(stdout) as { repairs: { keys: number; failure: string | null }[]; after: TableCheck[] };
+
+    // Assess
+    expect(report.repairs).toEqual([expect.objectContaining({ keys: 1, failure: null })]);
+    expect(report.after.map((table) => table.status)).toEqual(['in sync']);
+    expect(code).toBe(0);
+  }, 180_000);
+
   it("detects rows deleted at the source by comparing composite keys with staging's, and marks them", async () => {
     // Prepare
     const config = await loadConfig(configFile);
@@ -173,5 +187,21 @@ describe('floe check on a Snowflake warehouse, on the fakesnow emulator', () => 
     expect(run?.failure).toBeNull();
     expect(tables.map((table) => [table.status, table.drift?.sourceRows, table.drift?.stagingRows])).toEqual([['in sync', 2, 2]]);
     expect(code).toBe(0);
+  }, 180_000);
+
+  it('checks a table without a key as a multiset of rows, a duplicate row weighing twice', async () => {
+    // Prepare
+    const config = await loadConfig(configFile);
+    const [run] = await runLocally(config, { filter: { table: `${schema}.visits` } });
+    const before = await check(['--table', `${schema}.visits`]);
+    await inStaging(`delete from staging.pg__${schema}__visits where "PAGE" = '/about'`);
+
+    // Act
+    const after = await check(['--table', `${schema}.visits`]);
+
+    // Assess
+    expect(run?.failure).toBeNull();
+    expect(before.tables.map((table) => [table.status, table.keyless, table.drift?.sourceRows, table.drift?.stagingRows])).toEqual([['in sync', true, 3, 3]]);
+    expect(after.tables[0]).toMatchObject({ status: 'drift', drift: { sourceRows: 3, stagingRows: 2, missing: [{ page: '/about', tags: '{x}' }], extra: [] } });
   }, 180_000);
 });
