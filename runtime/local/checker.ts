@@ -6,18 +6,16 @@ import { selectTables, type FloeConfig } from '../../config/index.js';
 import type { TableChecker } from '../../pipeline/index.js';
 import { lastKnownColumns } from '../../pipeline/schema-changes.js';
 import type { StateStore } from '../../state/index.js';
-import { LocalRawStorage } from '../../storage/local.js';
+import type { RawStorage } from '../../storage/raw-storage.js';
 import type { Warehouse } from '../../warehouse/warehouse.js';
 import type { SourceGate } from './source-gate.js';
 
 /**
- * The columns of a table's last merged run, from its manifest in the local raw folder: what floe
- * check needs to know of a column its warehouse does not say (a Snowflake ARRAY's elements). None
- * for a raw root on S3, which a local check does not read.
+ * The columns of a table's last merged run, from its manifest where the job landed it: what floe
+ * check needs to know of a column its warehouse does not say (a Snowflake ARRAY's elements).
  */
-export async function knownColumnsOf(config: FloeConfig, state: StateStore, source: string, table: string): Promise<readonly KnownColumn[]> {
-  if (/^s3:\/\//i.test(config.raw)) return [];
-  return (await lastKnownColumns(state, new LocalRawStorage(config.raw), { runId: '', source, table })) ?? [];
+export async function knownColumnsOf(raw: RawStorage, state: StateStore, source: string, table: string): Promise<readonly KnownColumn[]> {
+  return (await lastKnownColumns(state, raw, { runId: '', source, table })) ?? [];
 }
 
 /**
@@ -25,11 +23,12 @@ export async function knownColumnsOf(config: FloeConfig, state: StateStore, sour
  * reading the source with its configured connection (opened per check, closed after, one of the
  * source's maxConnections) and staging in the run's warehouse.
  */
-export function localChecker(config: FloeConfig, warehouse: Warehouse, state: StateStore, gate: SourceGate): TableChecker {
+export function localChecker(config: FloeConfig, adapters: { warehouse: Warehouse; state: StateStore; gate: SourceGate; raw: RawStorage }): TableChecker {
+  const { warehouse, state, gate, raw } = adapters;
   return async ({ source, table }) => {
     const [selected] = selectTables(config, { source, table });
     if (!selected) throw new Error(`table ${source}/${table} is not in the config`);
-    const knownColumns = await knownColumnsOf(config, state, source, table);
+    const knownColumns = await knownColumnsOf(raw, state, source, table);
     return gate.hold(source, `check of ${source}/${table} (${randomUUID().slice(0, 8)})`, { want: 1 }, async () => {
       const side = await openSourceSide(selected.source);
       try {

@@ -160,7 +160,7 @@ export async function openLocalPipeline(config: FloeConfig, options: LocalRunOpt
 }
 
 /** Where the job lands (its `--raw-root`, and the manifests the steps read), and where the warehouse loads from. */
-interface RawLayer {
+export interface RawLayer {
   landing: RawStorage;
   loading: RawStorage;
   close(): Promise<void>;
@@ -173,7 +173,7 @@ interface RawLayer {
  * of each run's files, kept under the state folder (`raw-mirror/<this process>/`) until the
  * pipeline closes: raw in DuckDB holds the rows, and a replay copies its run's files again.
  */
-async function rawLayer(config: FloeConfig, onSnowflake: boolean): Promise<RawLayer> {
+export async function rawLayer(config: FloeConfig, onSnowflake: boolean): Promise<RawLayer> {
   if (!config.raw.startsWith('s3://')) {
     const folder = new LocalRawStorage(config.raw);
     return { landing: folder, loading: folder, close: async () => undefined };
@@ -242,6 +242,6 @@ function localHandlers(
     'glue-finished': createGlueFinished({ state, publisher, raw }),
     'load-and-merge': createLoadAndMerge({ state, publisher, raw: loading, warehouse, findDeletedKeys: localDeleteFinder(config, warehouse, gate) }),
     'build-gold': createBuildGold({ state, publisher, warehouse, goldDir: config.gold }),
-    'check-after-merge': createCheckAfterMerge({ state, publisher, check: localChecker(config, warehouse, state, gate) }),
+    'check-after-merge': createCheckAfterMerge({ state, publisher, check: localChecker(config, { warehouse, state, gate, raw }) }),
   };
 }
