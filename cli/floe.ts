@@ -7,7 +7,7 @@ type Command = (argv: string[]) => Promise<number>;
 
 /** What each command is for, shown by `floe <command> --help` under its usage. */
 const PURPOSE: Record<string, string> = {
-  init: "Writes a complete, commented floe.config.yaml for a source from its catalog (the URL from an environment variable, never into the file).",
+  init: "Writes a complete, commented floe.config.yaml for a source from its catalog (the URL from an environment variable, never into the file), or from an existing config's source (--from).",
   run: 'Runs the choreography for the selected tables on embedded defaults: extraction, raw, staging, gold. Prints each step and a summary.',
   status: 'Per table: mode, committed watermark, last run and its rows, lease state, and lag since the last successful run.',
   logs: "The extraction job's log lines for a run, then the run's steps.",

@@ -1,11 +1,11 @@
-import { mkdtemp, readFile } from 'node:fs/promises';
+import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 import pg from 'pg';
 
 import { initCommand } from '../../cli/init.js';
-import { loadConfig } from '../../config/index.js';
+import { ConfigError, loadConfig } from '../../config/index.js';
 import { runLocally } from '../../runtime/local/run.js';
 import { captureOutput } from './helpers.js';
 
@@ -55,4 +55,54 @@ describe('CLI: floe init', () => {
     expect(again.code).toBe(2);
     expect(again.stderr).toContain('exists: floe init does not overwrite a config (--force does)');
   }, 120_000);
+
+  it("writes a config from an existing config's source: its settings and connection as written, every table discovered anew", async () => {
+    // Prepare: a config that lists one table of the schema, with settings of its own
+    const folder = await mkdtemp(join(tmpdir(), 'floe-init-from-'));
+    const from = join(folder, 'old.yaml');
+    const env = { FLOE_INIT_FROM_URL: PG_URL.replace('postgres@', 'postgres:from-secret-7@') };
+    await writeFile(from, [
+      'raw: ./lake/raw', 'state: ./lake/state', 'warehouse: duckdb://./lake/w.duckdb', 'gold: ./gold',
+      'sources:', '  - name: shop', '    engine: postgres', '    connection: ${FLOE_INIT_FROM_URL}', '    maxConnections: 3', '    tables:',
+      `      - name: ${SCHEMA}.customers`, '        primaryKey: [id]', '',
+    ].join('\n'));
+    const out = join(folder, 'floe.config.yaml');
+
+    // Act
+    const init = await captureOutput(() => initCommand(['--from', from, '--schema', SCHEMA, '--out', out], env));
+    const text = await readFile(out, 'utf8');
+    const config = await loadConfig(out, { env });
+
+    // Assess
+    expect(init.code).toBe(0);
+    expect(init.stdout).toBe(`${out}: source 'shop', 2 of 2 table(s) configured\n`);
+    expect(text).toMatch(/^# floe\.config\.yaml, written by floe init from source 'shop' of .*old\.yaml\./);
+    expect(text).toContain('raw: ./lake/raw');
+    expect(text).toContain('connection: ${FLOE_INIT_FROM_URL}');
+    expect(text).toContain('export FLOE_INIT_FROM_URL=…');
+    expect(text).not.toContain('from-secret-7');
+    expect(config).toMatchObject({ raw: join(folder, 'lake/raw'), warehouse: `duckdb://${join(folder, 'lake/w.duckdb')}` });
+    expect(config.sources.map((source) => [source.name, source.maxConnections, source.tables.map((table) => table.name)])).toEqual([['shop', 3, [`${SCHEMA}.audit`, `${SCHEMA}.customers`]]]);
+  });
+
+  it('keeps the old file’s places when the new one is written elsewhere, and asks which source where there are several', async () => {
+    // Prepare
+    const folder = await mkdtemp(join(tmpdir(), 'floe-init-from-'));
+    const from = join(folder, 'old.yaml');
+    const env = { FLOE_INIT_FROM_URL: PG_URL };
+    const source = (name: string) => [`  - name: ${name}`, '    engine: postgres', '    connection: ${FLOE_INIT_FROM_URL}', '    tables: []'];
+    await writeFile(from, ['raw: ./raw', 'state: ./state', 'warehouse: duckdb://./w.duckdb', 'sources:', ...source('a'), ...source('b'), ''].join('\n'));
+    const elsewhere = join(await mkdtemp(join(tmpdir(), 'floe-init-out-')), 'floe.config.yaml');
+
+    // Act
+    const ambiguous = await initCommand(['--from', from, '--out', elsewhere], env).catch((error: unknown) => error);
+    await captureOutput(() => initCommand(['--from', from, '--source', 'b', '--schema', SCHEMA, '--out', elsewhere], env));
+    const config = await loadConfig(elsewhere, { env });
+
+    // Assess
+    expect(ambiguous).toBeInstanceOf(ConfigError);
+    expect((ambiguous as ConfigError).message).toBe(`${from} has 2 sources (a, b): say which with --source`);
+    expect(config).toMatchObject({ raw: join(folder, 'raw'), state: join(folder, 'state'), warehouse: `duckdb://${join(folder, 'w.duckdb')}` });
+    expect(config.sources.map((s) => s.name)).toEqual(['b']);
+  });
 });
