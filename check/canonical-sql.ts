@@ -3,8 +3,8 @@
  * compared across them: the source (PostgreSQL or MySQL) and the warehouse (DuckDB or Snowflake,
  * see warehouse-side.ts; Snowflake's spellings are in snowflake-text-sql.ts). The text is
  * PostgreSQL's own output for each value: a PostgreSQL source, the production database the check
- * must spare, renders with its cheapest functions, and the others reproduce that text. Each column's rendering follows its
- * value kind, which the warehouse's side derives from its staging type.
+ * must spare, renders with its cheapest functions, and the others reproduce that text. Each
+ * column's rendering follows its value kind, which the warehouse's side derives from its staging type.
  */
 import { quoteIdentifier } from '../warehouse/quote.js';
 import { snowflakeIdentifier } from '../warehouse/snowflake-dialect.js';
@@ -217,9 +217,9 @@ function nullMasks(dialect: CheckDialect, columns: readonly CheckedColumn[]): st
 }
 
 /**
- * md5 of the row, lower-case hex in every dialect (Snowflake's too: https://docs.snowflake.com/en/sql-reference/functions/md5):
- * its null masks, then its values. Cheaper than
- * marking each value (see {@link rowTextSql}), which copies every value once more.
+ * md5 of the row, lower-case hex in every dialect (Snowflake's too:
+ * https://docs.snowflake.com/en/sql-reference/functions/md5): its null masks, then its values.
+ * Cheaper than marking each value (see {@link rowTextSql}), which copies every value once more.
  */
 export function rowHashSql(dialect: CheckDialect, columns: readonly CheckedColumn[]): string {
   return `md5(${joined(dialect, [...nullMasks(dialect, columns), ...columns.map((column, slot) => valueText(dialect, column, slot))])})`;
