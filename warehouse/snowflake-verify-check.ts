@@ -49,7 +49,7 @@ export const VERIFY_CHECK_TEXTS: Readonly<Record<string, readonly [string, strin
   grid: ["V[1:2][1:2]:V1\u001fV2\u001fV3\u001fN", "V:"],
   flag_list: ["V[1:3]:Vtrue\u001fVfalse\u001fN", "V[1:1]:Vfalse"],
   price_list: ["V[1:2]:V1.5\u001fV-99999999.99", "V[1:2]:V0.01\u001fV99999999.99"],
-  double_list: ["V[1:1]:V3fb999999999999a", "V[1:1]:V0000000000000001"],
+  double_list: ["V[1:1]:V3fb999999999999a", "V[1:2]:V0000000000000001\u001fV8000000000000000"],
   day_list: ["V[1:2]:V0001-01-01\u001fV9999-12-31", "V[1:1]:V2024-02-29"],
   instant_list: ["V[1:1]:V2025-11-06 01:30:00.000001+00", "V[1:1]:V9999-12-31 23:59:59.999999+00"],
   blob_list: ["V[1:2]:V00ff\u001fV", "V[1:1]:Vcafe"],
@@ -57,7 +57,7 @@ export const VERIFY_CHECK_TEXTS: Readonly<Record<string, readonly [string, strin
 };
 
 /** Row count and hash sum of both rows over {@link verifyCheckedColumns}, as PostgreSQL computes them. */
-export const VERIFY_CHECK_DIGEST = { rows: '2', hashSum: '1122233868814181047' } as const;
+export const VERIFY_CHECK_DIGEST = { rows: '2', hashSum: '674624830066752242' } as const;
 
 /** The statement printing a column's canonical text per row of `table`, ordered by id. */
 export function columnTextSql(column: CheckedColumn, table: string, where: string): string {
