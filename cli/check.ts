@@ -9,7 +9,7 @@ import { repairBatches } from '../check/repair-keys.js';
 import { openSourceSide, type SourceSide } from '../check/source-side.js';
 import { loadConfig, printable, printableJson, requireWarehouseCapability, selectTables, type FloeConfig, type SelectedTable } from '../config/index.js';
 import { knownColumnsOf } from '../runtime/local/checker.js';
-import { rawLayer } from '../runtime/local/pipeline.js';
+import { rawLayer, type RawLayer } from '../runtime/local/pipeline.js';
 import { repairLocally, type RepairRequest } from '../runtime/local/repair.js';
 import { SourceGate } from '../runtime/local/source-gate.js';
 import { DuckDbWarehouse } from '../warehouse/duckdb.js';
@@ -72,8 +72,14 @@ async function openWarehouse(config: FloeConfig): Promise<Warehouse> {
 async function checkSelected(config: FloeConfig, selected: readonly SelectedTable[], quiet: boolean): Promise<TableCheck[]> {
   const state = openStateStore(config);
   const warehouse = await openWarehouse(config);
-  // The runs' manifests: a Snowflake ARRAY's elements are known from them.
-  const raw = await rawLayer(config, config.warehouse.startsWith('snowflake://'));
+  // A Snowflake ARRAY's elements are known from the runs' manifests; DuckDB's staging types say them.
+  let raw: RawLayer | null = null;
+  try {
+    if (config.warehouse.startsWith('snowflake://')) raw = await rawLayer(config, true);
+  } catch (error) {
+    await warehouse.close().catch(() => undefined);
+    throw error;
+  }
   const sides = new Map<string, SourceSide>();
   const held: { release(): Promise<void> }[] = [];
   // One connection per source, one of its maxConnections: a check beside a floe run waits its turn.
@@ -93,13 +99,13 @@ async function checkSelected(config: FloeConfig, selected: readonly SelectedTabl
       }
       if (!quiet) process.stderr.write(`checking ${printable(`${item.source.name}/${item.table.name}`)}\n`);
       const progress = quiet ? undefined : (line: string) => process.stderr.write(`  ${printable(line)}\n`);
-      const knownColumns = await knownColumnsOf(raw.landing, state, item.source.name, item.table.name);
+      const knownColumns = raw === null ? [] : await knownColumnsOf(raw.landing, state, item.source.name, item.table.name);
       checks.push(await checkTable(item, { source: side, warehouse, state, knownColumns, ...(progress ? { progress } : {}) }));
     }
   } finally {
     for (const side of sides.values()) await side.close().catch(() => undefined);
     for (const share of held) await share.release().catch(() => undefined);
-    raw.close();
+    await raw?.close().catch(() => undefined);
     await warehouse.close();
   }
   return checks;
