@@ -65,3 +65,16 @@ export type TableChecker = (table: { source: string; table: string }) => Promise
 
 /** A handler as a runtime calls it: one event in, its effects and publications done when it resolves. */
 export type EventHandler = (event: FloeEvent) => Promise<void>;
+
+/** One event of a batch that its handler could not finish, and why: the runtime retries it alone, or ends its run. */
+export interface EventFailure {
+  event: FloeEvent;
+  error: unknown;
+}
+
+/**
+ * A handler that also takes several events at once (start-ingest: the tables of one source start
+ * as one job run). `batch` resolves with the events it could not finish, each with its own error,
+ * so one event's failure is retried alone (the local bus; on AWS, a partial batch response).
+ */
+export type BatchEventHandler = EventHandler & { batch: (events: readonly FloeEvent[]) => Promise<EventFailure[]> };

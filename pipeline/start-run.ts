@@ -54,23 +54,43 @@ interface ReadyRun {
 }
 
 /**
+ * What became of one request: the event to publish for it (GlueStarted, IngestFailed,
+ * EventRefused; null for a duplicate), or the error that kept it from starting, which a later
+ * delivery of the same request may get past (a throttled store, Glue or the source's connections
+ * at their limit). Nothing of a request that failed so is undone: its run and lease are as a retry
+ * needs them (onIngestRequested acts on a run recorded without a job run).
+ */
+export type StartOutcome =
+  | { event: IngestRequestedEvent; published: Published | null }
+  | { event: IngestRequestedEvent; error: unknown };
+
+/**
  * IngestRequested(s) → each run takes its table's lease and is recorded; the runs of one source
  * start as one extraction job run (up to {@link MAX_TABLES_PER_JOB_RUN} tables, one `--batch`), a
- * lone run as a job run of its own; each run gets its own GlueStarted naming the job run. A
- * request delivered twice starts one job: a run that already has a job run id, or ended, is a
- * duplicate. A busy table ends the request's run as failed (TableBusy). Two deliveries at the same
- * moment are kept apart by the caller (on Lambda, idempotency per run id).
+ * lone run as a job run of its own; each run gets its own GlueStarted naming the job run. One
+ * outcome per request, in no promised order: one request's failure (its table, or its batch's
+ * start) leaves the others' outcomes standing. A request delivered twice starts one job: a run
+ * that already has a job run id, or ended, is a duplicate. A busy table ends the request's run as
+ * failed (TableBusy). Two deliveries at the same moment are kept apart by the caller (on Lambda,
+ * idempotency per run id).
  */
-export async function startRuns(deps: StartRunDeps, events: readonly IngestRequestedEvent[]): Promise<Published[]> {
-  const outcomes: Published[] = [];
+export async function startRuns(deps: StartRunDeps, events: readonly IngestRequestedEvent[]): Promise<StartOutcome[]> {
+  const outcomes: StartOutcome[] = [];
   // Source by source, each started before the next source's tables are taken: a table holds its
   // lease without a job for as short a time as can be.
   for (const requests of bySource(events)) {
     const ready: ReadyRun[] = [];
-    for (const taken of await inParallel(requests, STATE_PARALLELISM, (event) => takeTable(deps, event))) {
-      if (taken === null) continue;
-      if ('detailType' in taken) outcomes.push(taken);
-      else ready.push(taken);
+    const taken = await inParallel(requests, STATE_PARALLELISM, async (event): Promise<ReadyRun | StartOutcome> => {
+      try {
+        const result = await takeTable(deps, event);
+        return result === null || 'detailType' in result ? { event, published: result } : result;
+      } catch (error) {
+        return { event, error };
+      }
+    });
+    for (const outcome of taken) {
+      if ('ref' in outcome) ready.push(outcome);
+      else outcomes.push(outcome);
     }
     for (const batch of batchesOf(ready)) outcomes.push(...(await startBatch(deps, batch)));
   }
@@ -147,9 +167,11 @@ function batchesOf(ready: readonly ReadyRun[]): ReadyRun[][] {
   return batches;
 }
 
-/** Starts one job run for `batch` and returns each run's GlueStarted; a start that cannot succeed fails every run of it. */
-async function startBatch(deps: StartRunDeps, batch: readonly ReadyRun[]): Promise<Published[]> {
-  const now = deps.now ?? (() => new Date());
+/**
+ * Starts one job run for `batch` and returns each run's GlueStarted; a start that cannot succeed
+ * fails every run of it (IngestFailed), one that may succeed later is each run's error.
+ */
+async function startBatch(deps: StartRunDeps, batch: readonly ReadyRun[]): Promise<StartOutcome[]> {
   const [first] = batch;
   if (first === undefined) return [];
   let jobRunId: string;
@@ -169,13 +191,19 @@ async function startBatch(deps: StartRunDeps, batch: readonly ReadyRun[]): Promi
       }), maxConnections);
     ({ jobRunId } = await jobs.startJobRun(jobArguments, first.decision.capacity));
   } catch (error) {
-    if (isRetryable(error)) throw error;
-    return inParallel(batch, STATE_PARALLELISM, (run) => failRun(deps.state, run.ref, 'start-ingest', error));
+    if (isRetryable(error)) return batch.map((run) => ({ event: run.event, error }));
+    return inParallel(batch, STATE_PARALLELISM, (run) => outcomeOf(run.event, () => failRun(deps.state, run.ref, 'start-ingest', error)));
   }
   faultPoint('start-ingest:after-job-started');
-  return inParallel(batch, STATE_PARALLELISM, async (run) => {
-    const { runId, source, table } = run.ref;
-    const keys = run.event.detail.keys;
+  return inParallel(batch, STATE_PARALLELISM, (run) => recordJobRun(deps, run, jobs.jobName, jobRunId));
+}
+
+/** The run's job run is recorded (glue-finished finds the run by it) → its GlueStarted; or why not. */
+async function recordJobRun(deps: StartRunDeps, run: ReadyRun, jobName: string, jobRunId: string): Promise<StartOutcome> {
+  const now = deps.now ?? (() => new Date());
+  const { runId, source, table } = run.ref;
+  const keys = run.event.detail.keys;
+  return outcomeOf(run.event, async () => {
     await deps.state.updateRun(runId, { jobRunId, extractionEngine: run.decision.engine, engineReason: run.decision.reason }, {
       name: 'start-ingest', startedAt: run.startedAt.toISOString(), finishedAt: now().toISOString(),
       ...(keys !== undefined ? { details: { repairKeys: keys.length } } : {}),
@@ -183,7 +211,7 @@ async function startBatch(deps: StartRunDeps, batch: readonly ReadyRun[]): Promi
     return published(GLUE_STARTED, {
       runId, source, table,
       publishedAt: now().toISOString(),
-      jobName: jobs.jobName,
+      jobName,
       jobRunId,
       mode: extractionMode(run.mode),
       watermark: run.watermark,
@@ -191,4 +219,13 @@ async function startBatch(deps: StartRunDeps, batch: readonly ReadyRun[]): Promi
       runTime: run.startedAt.toISOString(),
     });
   });
+}
+
+/** `event`'s outcome: what `work` returns to publish, or the error it threw. */
+async function outcomeOf(event: IngestRequestedEvent, work: () => Promise<Published | null>): Promise<StartOutcome> {
+  try {
+    return { event, published: await work() };
+  } catch (error) {
+    return { event, error };
+  }
 }

@@ -6,7 +6,7 @@ import { isRetryable } from '../../errors/floe-error.js';
 import { FLOE_EVENT_SOURCE, ROUTES, handlersFor, parseEvent } from '../../events/index.js';
 import type { FloeEvent, HandlerName, Route } from '../../events/index.js';
 import { busFaultPoint, faultPoint } from '../../fault/fault-point.js';
-import type { DetailOf, EventHandler, PublishedDetailType, Publisher } from '../../pipeline/index.js';
+import type { BatchEventHandler, DetailOf, EventFailure, EventHandler, PublishedDetailType, Publisher } from '../../pipeline/index.js';
 
 /**
  * How the bus retries a handler whose failure may pass (its error is `retryable`), as Lambda's
@@ -22,9 +22,9 @@ export interface HandlerRetry {
 /**
  * A handler that may also take several events at once (start-ingest: the tables of one source start
  * as one job run). The bus hands it every queued event routed to it alone, as a Lambda reading an
- * SQS queue gets a batch of records.
+ * SQS queue gets a batch of records, and retries only the events it reports failed.
  */
-export type BatchingHandler = EventHandler & { batch: (events: readonly FloeEvent[]) => Promise<void> };
+export type BatchingHandler = BatchEventHandler;
 
 function isBatching(handler: EventHandler | BatchingHandler): handler is BatchingHandler {
   return typeof (handler as { batch?: unknown }).batch === 'function';
@@ -226,37 +226,48 @@ export class LocalBus implements Publisher {
     }
   }
 
-  /** Several events to one batching handler at once, retried together while the failure may pass. */
+  /** Several events to one batching handler at once; those it reports failed are retried, alone, while their failure may pass. */
   private async dispatchBatch(name: HandlerName, handler: BatchingHandler, events: readonly FloeEvent[]): Promise<void> {
     const deliveries = events.flatMap((event) => this.deliveriesOf(event));
-    await this.attempt(name, () => handler.batch(deliveries), deliveries);
+    await this.attempt(name, (pending) => handler.batch(pending), deliveries);
   }
 
   /** One handler, one event: retried while its error may pass, as Lambda would on AWS. */
   private async deliver(name: HandlerName, handler: EventHandler, event: FloeEvent): Promise<void> {
-    await this.attempt(name, () => handler(event), [event]);
+    await this.attempt(name, async ([pending]) => {
+      try {
+        await handler(pending!);
+        return [];
+      } catch (error) {
+        return [{ event: pending!, error }];
+      }
+    }, [event]);
   }
 
-  /** Runs `work` for `events`, again while its error may pass; then ends each event's run, or records the error. */
-  private async attempt(name: HandlerName, work: () => Promise<void>, events: readonly FloeEvent[]): Promise<void> {
+  /**
+   * Runs `work` for `events`, then again for those that failed with an error that may pass; once
+   * the attempts are spent each such event's run is ended, and an error no retry can fix is recorded.
+   */
+  private async attempt(name: HandlerName, work: (events: readonly FloeEvent[]) => Promise<EventFailure[]>, events: readonly FloeEvent[]): Promise<void> {
     const retry = this.options.retry;
-    for (let attempt = 1; ; attempt += 1) {
+    let pending = events;
+    for (let attempt = 1; pending.length > 0; attempt += 1) {
+      let failures: EventFailure[];
       try {
-        await work();
-        return;
+        failures = await work(pending);
       } catch (error) {
-        if (retry !== undefined && isRetryable(error)) {
-          if (attempt < retry.attempts) {
-            await new Promise((resolve) => setTimeout(resolve, retry.backoffMs * 2 ** (attempt - 1)));
-            continue;
-          }
-          for (const event of events) await retry.exhausted(name, event, error);
-          return;
-        }
-        // A failure no retry can fix, thrown rather than handled: on AWS it would be dead-lettered.
-        for (const event of events) this.handlerErrors.push({ handler: name, event, error });
+        failures = pending.map((event) => ({ event, error }));
+      }
+      // A failure no retry can fix, thrown rather than handled: on AWS it would be dead-lettered.
+      const retried = retry === undefined ? [] : failures.filter((failure) => isRetryable(failure.error));
+      for (const failure of failures) if (!retried.includes(failure)) this.handlerErrors.push({ handler: name, ...failure });
+      if (retry === undefined || retried.length === 0) return;
+      if (attempt >= retry.attempts) {
+        for (const failure of retried) await retry.exhausted(name, failure.event, failure.error);
         return;
       }
+      await new Promise((resolve) => setTimeout(resolve, retry.backoffMs * 2 ** (attempt - 1)));
+      pending = retried.map((failure) => failure.event);
     }
   }
 }

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 import { IngestRequestedSchema, parseEvent, REPAIR_KEYS_PER_RUN } from '../../events/index.js';
+import { FloeError } from '../../errors/floe-error.js';
 import { createStartIngest } from '../../functions/start-ingest/handler.js';
 import { LocalStateStore } from '../../state/index.js';
 import { LocalRawStorage } from '../../storage/local.js';
@@ -85,5 +86,54 @@ describe('Handler: start-ingest', () => {
     // Act / Assess
     expect(IngestRequestedSchema.safeParse(detail).success).toBe(false);
     expect(IngestRequestedSchema.safeParse({ ...detail, keys: keys.slice(1) }).success).toBe(true);
+  });
+
+  it('starts each source of a batch as one job run, and gives back, each with its error, the requests of a source whose start may succeed later', async () => {
+    // Prepare: two tables on clr, one on shop; Glue refuses shop's job run for now
+    const folder = await mkdtemp(join(tmpdir(), 'floe-start-ingest-'));
+    const state = new LocalStateStore(join(folder, 'state'));
+    const tables = [['clr', 'clr.a'], ['clr', 'clr.b'], ['shop', 'shop.c']] as const;
+    await state.putTableConfigs(tables.map(([source, table]) => ({
+      source, table, engine: 'postgres' as const, primaryKey: ['id'], mode: 'full' as const, partitions: 1, lookbackSeconds: 0,
+    })));
+    const published: { detailType: string; detail: object }[] = [];
+    const started: Record<string, string>[] = [];
+    let refuseShop = true;
+    const handler = createStartIngest({
+      state,
+      publisher: { publish: async (detailType, detail) => void published.push({ detailType, detail }) },
+      jobs: {
+        jobName: 'floe-extract',
+        startJobRun: async (args) => {
+          if (refuseShop && args['--database'] === 'shop') throw new FloeError('Glue is at its limit of concurrent runs', { retryable: true });
+          started.push(args);
+          return { jobRunId: `jr_${started.length}` };
+        },
+      },
+      raw: new LocalRawStorage(join(folder, 'raw')),
+      connectionFor: () => 'postgresql://127.0.0.1/db',
+      leaseTtlMs: 60_000,
+    });
+    const fixture = JSON.parse(await readFile(join(FIXTURES, 'events', 'ingest-requested.json'), 'utf8')) as { detail: object };
+    const events = tables.map(([source, table], index) => parseEvent({ ...fixture, detail: { ...fixture.detail, runId: `r-${index}`, source, table, mode: 'full' } }));
+
+    // Act
+    const failures = await handler.batch(events);
+
+    // Assess: clr's two tables in one job run (a batch file), announced; shop's request back with Glue's error, its run waiting
+    expect(started).toEqual([expect.objectContaining({ '--database': 'clr', '--batch': expect.stringContaining('_batches/') })]);
+    expect(published.map((event) => [event.detailType, (event.detail as { runId: string }).runId])).toEqual([['GlueStarted', 'r-0'], ['GlueStarted', 'r-1']]);
+    expect(failures).toEqual([{ event: events[2], error: expect.objectContaining({ message: 'Glue is at its limit of concurrent runs', retryable: true }) }]);
+    expect(await state.getRun('r-2')).toMatchObject({ status: 'running' });
+    expect((await state.getRun('r-2'))?.jobRunId).toBeUndefined();
+
+    // Act: the same batch again once Glue takes shop's run (a whole redelivery, as the local bus's retry of the batch was)
+    refuseShop = false;
+    const again = await handler.batch(events);
+
+    // Assess: only shop's run starts; clr's are duplicates
+    expect(again).toEqual([]);
+    expect(started.map((args) => args['--database'])).toEqual(['clr', 'shop']);
+    expect(published.map((event) => (event.detail as { runId: string }).runId)).toEqual(['r-0', 'r-1', 'r-2']);
   });
 });
