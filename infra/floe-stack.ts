@@ -1,10 +1,10 @@
 import { Annotations, CfnOutput, Duration, Stack, type StackProps } from 'aws-cdk-lib';
 import { EventBus, Rule, type EventPattern as CdkEventPattern } from 'aws-cdk-lib/aws-events';
-import { EventBus as EventBusTarget, LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
+import { EventBus as EventBusTarget, LambdaFunction, SqsQueue } from 'aws-cdk-lib/aws-events-targets';
 import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import { BlockPublicAccess, Bucket, BucketEncryption } from 'aws-cdk-lib/aws-s3';
-import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
+import type { Queue } from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
 import { FLOE_EVENT_SOURCE, GLUE_EVENT_SOURCE } from '../events/bus.js';
 import { routesFor, type EventPattern, type HandlerName } from '../events/routes.js';
@@ -19,6 +19,7 @@ import { secretConnection, type SourceSecrets } from './source-secrets.js';
 import type { SourceNetwork } from './source-network.js';
 import { SnowflakeTrust } from './snowflake-trust.js';
 import { SparkExtractionJob } from './spark-extraction-job.js';
+import { StartIngestQueues } from './start-ingest-queues.js';
 import { StateTables } from './state-tables.js';
 
 export interface FloeStackProps extends StackProps {
@@ -34,7 +35,8 @@ export interface FloeStackProps extends StackProps {
 
 /** Per handler: how long one event may take, what it may touch beyond state and the bus, what it carries. */
 const HANDLERS: Record<HandlerName, { timeout: Duration; memorySize: number; readsRaw: boolean; bundledFolders?: Record<string, string> }> = {
-  'start-ingest': { timeout: Duration.minutes(1), memorySize: 512, readsRaw: false },
+  // A batch of up to START_INGEST_BATCH_SIZE requests (start-ingest-queues.ts): a few seconds of state writes, job starts and publishing.
+  'start-ingest': { timeout: Duration.minutes(2), memorySize: 512, readsRaw: false },
   'glue-finished': { timeout: Duration.minutes(1), memorySize: 512, readsRaw: true },
   'load-and-merge': { timeout: Duration.minutes(15), memorySize: 1024, readsRaw: true },
   'build-gold': { timeout: Duration.minutes(15), memorySize: 512, readsRaw: false, bundledFolders: { gold: 'sql/gold' } },
@@ -67,6 +69,8 @@ export class FloeStack extends Stack {
   /** Ends the run of an event whose handler's retries are spent (functions/retries-exhausted/). */
   readonly retriesExhausted: HandlerFunction;
   readonly alarms: Alarms;
+  /** Where the bus delivers IngestRequested, for start-ingest to read in batches. */
+  readonly ingest: Queue;
   /** Where start-ingest puts a request Glue refused for its concurrent-run limit (runtime/aws/start-later.ts). */
   readonly startLater: Queue;
 
@@ -153,7 +157,9 @@ export class FloeStack extends Stack {
     );
     // A job run of several tables reads them from a batch file start-ingest writes (glue/floe_extract/batch.py).
     this.rawBucket.grantPut(this.handlers['start-ingest'].fn, '_batches/*');
-    this.startLater = this.startLaterQueue(this.handlers['start-ingest']);
+    ({ ingest: this.ingest, startLater: this.startLater } = new StartIngestQueues(this, 'StartIngestQueues', {
+      startIngest: this.handlers['start-ingest'], timeout: HANDLERS['start-ingest'].timeout,
+    }));
     if (props.snowflake !== undefined) {
       for (const name of ['load-and-merge', 'build-gold'] as const) {
         this.handlers[name].fn.addToRolePolicy(new PolicyStatement({ actions: ['secretsmanager:GetSecretValue'], resources: [props.snowflake.secretArn] }));
@@ -162,17 +168,16 @@ export class FloeStack extends Stack {
 
     for (const route of routes) {
       const handler = this.handlers[route.handler];
+      // What EventBridge cannot deliver after its retries lands in the handler's dead-letter queue.
+      const delivery = { deadLetterQueue: handler.deadLetterQueue, retryAttempts: 8, maxEventAge: Duration.hours(2) };
       new Rule(this, `${pascal(route.handler)}Route`, {
         description: `floe route: ${route.pattern['detail-type'].join(', ')} → ${route.handler}`,
         eventBus: this.bus,
         eventPattern: cdkEventPattern(route.pattern),
-        targets: [
-          new LambdaFunction(handler.fn, {
-            deadLetterQueue: handler.deadLetterQueue,
-            retryAttempts: 8,
-            maxEventAge: Duration.hours(2),
-          }),
-        ],
+        // start-ingest reads its events from the ingest queue, in batches. The SqsQueue target gives
+        // EventBridge sqs:SendMessage in the queue's policy, for this rule only (aws:SourceArn).
+        // https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-use-resource-based.html#eb-sqs-permissions
+        targets: [route.handler === 'start-ingest' ? new SqsQueue(this.ingest, delivery) : new LambdaFunction(handler.fn, delivery)],
       });
     }
 
@@ -214,27 +219,6 @@ export class FloeStack extends Stack {
     new CfnOutput(this, 'SourceSecrets', { value: sourceSecrets, description: "each source's secret ARN (and the address it lacks), as start-ingest gives the job" });
     new CfnOutput(this, 'SnowflakeStorageRoleArn', { value: storage.role.roleArn, description: "STORAGE_AWS_ROLE_ARN of Snowflake's storage integration (snowflake.storageRoleArn)" });
     new CfnOutput(this, 'AlarmTopicArn', { value: alarms.topic.topicArn, description: 'subscribe to hear about IngestFailed and dead letters' });
-  }
-
-  /**
-   * The start-later queue and its wiring: start-ingest sends a refused request there with a delay
-   * and reads it back (batches of one); a message it cannot handle five times lands in its
-   * dead-letter queue, which is alarmed. The visibility timeout is six times the function's, as
-   * Lambda's SQS event source asks.
-   * @see https://docs.aws.amazon.com/lambda/latest/dg/with-sqs.html#events-sqs-queueconfig
-   */
-  private startLaterQueue(startIngest: HandlerFunction): Queue {
-    const queue = new Queue(this, 'StartLater', {
-      retentionPeriod: Duration.days(1),
-      visibilityTimeout: Duration.minutes(6),
-      encryption: QueueEncryption.SQS_MANAGED,
-      enforceSSL: true,
-      deadLetterQueue: { queue: startIngest.deadLetterQueue, maxReceiveCount: 5 },
-    });
-    queue.grantSendMessages(startIngest.fn);
-    startIngest.fn.addEnvironment('FLOE_START_LATER_QUEUE_URL', queue.queueUrl);
-    startIngest.fn.addEventSource(new SqsEventSource(queue, { batchSize: 1 }));
-    return queue;
   }
 
   /**

@@ -38,7 +38,11 @@ export const LAMBDA_TASK_ROOT = '/var/task';
 export class HandlerFunction extends Construct {
   readonly fn: NodejsFunction;
   readonly deadLetterQueue: Queue;
-  /** Invocation records of events whose retries are spent; absent without `retriesEnd`. */
+  /**
+   * Invocation records of events whose retries are spent; absent without `retriesEnd`. start-ingest,
+   * which reads its events from a queue, gets there the records its ingest queue moves on
+   * (infra/start-ingest-queues.ts).
+   */
   readonly failures: Queue | undefined;
 
   constructor(scope: Construct, id: string, props: HandlerFunctionProps) {

@@ -25,7 +25,7 @@ export const EVENT_DELIVERY_KEY = '[id, "replay-name"]';
 export const RUN_REQUEST_KEY = '[detail.runId, "replay-name"]';
 
 /** Longer than any retry window (Lambda's maximum event age, 6 h), so a late retry still finds its record. */
-const IDEMPOTENCY_SECONDS = 24 * 60 * 60;
+export const IDEMPOTENCY_SECONDS = 24 * 60 * 60;
 
 /** Lambda always passes a context: its remaining time bounds how long a crashed delivery blocks the key. */
 export type EventLambda = (event: unknown, context: Context) => Promise<void>;
@@ -41,7 +41,7 @@ export interface EventLambdaOptions {
 }
 
 /** Keys every log line of one event carries, so a person can follow one run or one Glue job run. */
-function keysOf(event: FloeEvent): Record<string, string> {
+export function keysOf(event: FloeEvent): Record<string, string> {
   const detail = event.detail as Record<string, unknown>;
   const keys: Record<string, string> = {};
   for (const name of ['runId', 'source', 'table', 'jobName', 'jobRunId'] as const) {

@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { PutEventsCommand, type EventBridgeClient } from '@aws-sdk/client-eventbridge';
-import { SendMessageCommand } from '@aws-sdk/client-sqs';
+import { SendMessageCommand, SetQueueAttributesCommand } from '@aws-sdk/client-sqs';
 import { GetJobRunsCommand, type GlueClient } from '@aws-sdk/client-glue';
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
@@ -17,12 +17,14 @@ import { createLambdaHandler as createGlueFinishedLambda } from '../../runtime/a
 import { createLambdaHandler as createLoadAndMergeLambda } from '../../runtime/aws/lambda/load-and-merge.js';
 import { createLambdaHandler as createStartIngestLambda } from '../../runtime/aws/lambda/start-ingest.js';
 import type { SqsLambda } from '../../runtime/aws/lambda/retries-exhausted.js';
+import type { SqsEventLambda } from '../../runtime/aws/sqs-event-lambda.js';
+import { START_INGEST_RECEIVES } from '../../infra/start-ingest-queues.js';
 import { ensureGlueForwarding, ensureRules } from '../../runtime/aws/eventbridge-rules.js';
 import type { RawStorage } from '../../storage/raw-storage.js';
 import type { Warehouse } from '../../warehouse/warehouse.js';
 import type { AwsTestConfig } from '../moto.js';
 import { repoRoot } from '../state/helpers.js';
-import { createQueue, drainQueue, type TestQueue } from './queues.js';
+import { createQueue, deliverBatch, drainQueue, sqsEvent as queueRecord, withAccount, type TestQueue } from './queues.js';
 
 /** The Lambda runtime's context, as much of it as the entries read (remaining time for idempotency). */
 export function lambdaContext(functionName: string): Context {
@@ -50,8 +52,12 @@ export interface HarnessOptions {
   jobName: string;
   /** Glue job runs already played, so a later round never runs one twice. */
   jobRunsPlayed: Set<string>;
-  /** The queue behind each handler's rule, and the Lambda entry its messages are given to. */
-  handlers: Record<HandlerName, { queue: TestQueue; lambda: EventLambda }>;
+  /**
+   * The queue behind each handler's rule, and the Lambda entry its messages are given to: as an
+   * EventBridge target invokes a Lambda, or (start-ingest) as Lambda's SQS event source reads its
+   * ingest queue, in batches.
+   */
+  handlers: Record<Exclude<HandlerName, 'start-ingest'>, { queue: TestQueue; lambda: EventLambda }> & { 'start-ingest': { queue: TestQueue; lambda: SqsEventLambda } };
   /**
    * Lambda's part after a handler's attempts are spent: each handler's on-failure queue, and the
    * retries-exhausted entry that reads them. Without it, a handler that throws stops the harness.
@@ -110,9 +116,23 @@ export interface HarnessRecord {
  * no job is left.
  */
 export async function runUntilQuiet(options: HarnessOptions, record: HarnessRecord): Promise<void> {
+  const exhausted = options.retriesExhausted;
+  const ingest = options.handlers['start-ingest'].queue;
+  // The stack's redrive: a record start-ingest failed on its last receive goes to its failures queue (infra/start-ingest-queues.ts).
+  if (exhausted !== undefined) {
+    await options.sqs.send(new SetQueueAttributesCommand({ QueueUrl: ingest.url, Attributes: {
+      RedrivePolicy: JSON.stringify({ deadLetterTargetArn: exhausted.failures['start-ingest'].arn, maxReceiveCount: START_INGEST_RECEIVES }),
+    } }));
+  }
   for (let round = 0; round < 200; round += 1) {
     let progressed = false;
-    for (const [name, { queue, lambda }] of Object.entries(options.handlers) as [HandlerName, HarnessOptions['handlers'][HandlerName]][]) {
+    const { records, response } = await deliverBatch(options.sqs, ingest, (event) => options.handlers['start-ingest'].lambda(event, lambdaContext('floe-start-ingest')));
+    for (const one of records) record.delivered.push({ handler: 'start-ingest', event: JSON.parse(one.body) as unknown });
+    progressed ||= records.length > 0;
+    if (exhausted === undefined && response.batchItemFailures.length > 0) {
+      throw new Error(`start-ingest failed on records ${response.batchItemFailures.map((failure) => failure.itemIdentifier).join(', ')}; its log says why`);
+    }
+    for (const [name, { queue, lambda }] of Object.entries(options.handlers).filter(([name]) => name !== 'start-ingest') as [HandlerName, { queue: TestQueue; lambda: EventLambda }][]) {
       for (const message of await drainQueue(options.sqs, queue)) {
         // moto's target input drops the envelope's `account`, which real EventBridge delivers.
         const event = { account: '123456789012', ...(message as object) };
@@ -121,10 +141,10 @@ export async function runUntilQuiet(options: HarnessOptions, record: HarnessReco
         progressed = true;
       }
     }
-    if (options.retriesExhausted !== undefined) {
-      for (const [name, queue] of Object.entries(options.retriesExhausted.failures) as [HandlerName, TestQueue][]) {
+    if (exhausted !== undefined) {
+      for (const [name, queue] of Object.entries(exhausted.failures) as [HandlerName, TestQueue][]) {
         for (const body of await drainQueue(options.sqs, queue)) {
-          await options.retriesExhausted.lambda(sqsEvent(queue, body), lambdaContext('floe-retries-exhausted'));
+          await exhausted.lambda(queueRecord(queue, withAccount(JSON.stringify(body))), lambdaContext('floe-retries-exhausted'));
           record.delivered.push({ handler: name, event: body });
           progressed = true;
         }
@@ -142,6 +162,21 @@ export async function runUntilQuiet(options: HarnessOptions, record: HarnessReco
     if (!progressed) return;
   }
   throw new Error('the choreography did not settle within 200 rounds');
+}
+
+/**
+ * One event given to a handler's Lambda entry once more, as its trigger delivers it: a record of
+ * the ingest queue for start-ingest (a failed record is thrown), the event itself for the others.
+ */
+export async function deliverAgain(options: HarnessOptions, name: HandlerName, event: unknown): Promise<void> {
+  const context = lambdaContext(`floe-${name}`);
+  if (name !== 'start-ingest') {
+    await options.handlers[name].lambda(event, context);
+    return;
+  }
+  const { queue, lambda } = options.handlers['start-ingest'];
+  const { batchItemFailures } = await lambda(queueRecord(queue, JSON.stringify(event)), context);
+  if (batchItemFailures.length > 0) throw new Error(`start-ingest failed on the event ${JSON.stringify(event).slice(0, 200)}; its log says why`);
 }
 
 /**
@@ -172,16 +207,6 @@ async function invokeAsAsync(options: HarnessOptions, name: HandlerName, lambda:
     responsePayload: { errorType: last instanceof Error ? last.name : 'Error', errorMessage: last instanceof Error ? last.message : String(last) },
   };
   await options.sqs.send(new SendMessageCommand({ QueueUrl: exhausted.failures[name].url, MessageBody: JSON.stringify(invocationRecord) }));
-}
-
-/** What Lambda's SQS event source hands the function for one message. */
-function sqsEvent(queue: TestQueue, body: unknown): Parameters<SqsLambda>[0] {
-  return {
-    Records: [{
-      messageId: randomUUID(), receiptHandle: 'test', body: JSON.stringify(body), attributes: {} as never, messageAttributes: {},
-      md5OfBody: '', eventSource: 'aws:sqs', eventSourceARN: queue.arn, awsRegion: 'us-east-1',
-    }],
-  };
 }
 
 /** The job as Glue would run it: the same script and arguments; AWS calls go to moto. */

@@ -38,6 +38,8 @@ describe('Source connections on AWS APIs (moto): a job run past the source\'s ma
   const clients = {} as { dynamodb: DynamoDBClient; eventbridge: EventBridgeClient; glue: GlueClient; sqs: SQSClient; s3: S3Client };
   let state: DynamoDbStateStore;
   let later: TestQueue;
+  /** Where the bus's rule delivers IngestRequested (infra/start-ingest-queues.ts). */
+  let ingest: TestQueue;
   let env: Record<string, string>;
 
   beforeAll(async () => {
@@ -54,6 +56,7 @@ describe('Source connections on AWS APIs (moto): a job run past the source\'s ma
       Command: { Name: 'pythonshell', ScriptLocation: 's3://floe-assets/glue/extract.py', PythonVersion: '3.9' },
     }));
     later = await createQueue(clients.sqs, 'floe-slots-start-later');
+    ingest = await createQueue(clients.sqs, 'floe-slots-ingest');
     const sink = await createQueue(clients.sqs, 'floe-slots-published');
     await ensureRules(clients.eventbridge, BUS, routesFor([JOB]), {
       'start-ingest': sink.arn, 'glue-finished': sink.arn, 'load-and-merge': sink.arn, 'build-gold': sink.arn, 'check-after-merge': sink.arn,
@@ -66,7 +69,7 @@ describe('Source connections on AWS APIs (moto): a job run past the source\'s ma
     env = {
       FLOE_BUS_NAME: BUS, FLOE_RAW_ROOT: 's3://floe-slots-raw', FLOE_TABLE_CONFIG_TABLE: TABLES.tableConfig, FLOE_RUNTIME_TABLE: TABLES.runtime,
       FLOE_RUNS_TABLE: TABLES.runs, FLOE_IDEMPOTENCY_TABLE: 'floe-slots-idempotency', FLOE_GLUE_JOB_NAME: JOB,
-      FLOE_SOURCE_SECRETS: JSON.stringify({ clr: SECRET_ARN }), FLOE_START_LATER_QUEUE_URL: later.url,
+      FLOE_SOURCE_SECRETS: JSON.stringify({ clr: SECRET_ARN }), FLOE_START_LATER_QUEUE_URL: later.url, FLOE_START_LATER_QUEUE_ARN: later.arn,
       FLOE_START_LATER_FIRST_DELAY_SECONDS: '0', POWERTOOLS_LOG_LEVEL: 'SILENT',
     };
   });
@@ -83,8 +86,8 @@ describe('Source connections on AWS APIs (moto): a job run past the source\'s ma
     const jobRuns = async () => (await clients.glue.send(new GetJobRunsCommand({ JobName: JOB }))).JobRuns ?? [];
 
     // Act: two tables of one source requested, each read in 2 parts
-    await startIngest(requested('r-slots-a', 'shop.a'), lambdaContext('floe-start-ingest'));
-    await startIngest(requested('r-slots-b', 'shop.b'), lambdaContext('floe-start-ingest'));
+    expect(await startIngest(sqsEvent(ingest, JSON.stringify(requested('r-slots-a', 'shop.a'))), lambdaContext('floe-start-ingest'))).toEqual({ batchItemFailures: [] });
+    expect(await startIngest(sqsEvent(ingest, JSON.stringify(requested('r-slots-b', 'shop.b'))), lambdaContext('floe-start-ingest'))).toEqual({ batchItemFailures: [] });
 
     // Assess: a holds both connections; b waits, holding its table, with no job and no failure
     expect((await jobRuns()).map((run) => run.Arguments?.['--run-id'])).toEqual(['r-slots-a']);
@@ -100,7 +103,7 @@ describe('Source connections on AWS APIs (moto): a job run past the source\'s ma
     await glueFinished(envelope('Glue Job State Change', 'aws.glue', {
       jobName: JOB, severity: 'ERROR', state: 'FAILED', jobRunId, message: 'connection refused',
     }), lambdaContext('floe-glue-finished'));
-    await startIngest(sqsEvent(later, JSON.stringify(waiting[0])), lambdaContext('floe-start-ingest'));
+    expect(await startIngest(sqsEvent(later, JSON.stringify(waiting[0])), lambdaContext('floe-start-ingest'))).toEqual({ batchItemFailures: [] });
 
     // Assess: b's job started with the source's connections; nothing is left waiting
     expect((await jobRuns()).map((run) => run.Arguments?.['--run-id']).sort()).toEqual(['r-slots-a', 'r-slots-b']);

@@ -31,6 +31,8 @@ describe('Concurrency on AWS APIs (moto): a start past the job\'s maxConcurrentR
   const clients = {} as { dynamodb: DynamoDBClient; eventbridge: EventBridgeClient; glue: GlueClient; sqs: SQSClient };
   let state: DynamoDbStateStore;
   let later: TestQueue;
+  /** Where the bus's rule delivers IngestRequested (infra/start-ingest-queues.ts). */
+  let ingest: TestQueue;
   let published: TestQueue;
   let env: Record<string, string>;
 
@@ -50,6 +52,7 @@ describe('Concurrency on AWS APIs (moto): a start past the job\'s maxConcurrentR
     // moto ends a job run as soon as it is looked at; hold runs in STARTING until the test lets them end.
     await motoJobRunsProgress(moto, { progression: 'manual', times: 1_000_000 });
     later = await createQueue(clients.sqs, 'floe-later-start-later');
+    ingest = await createQueue(clients.sqs, 'floe-later-ingest');
     published = await createQueue(clients.sqs, 'floe-later-published');
     await ensureRules(clients.eventbridge, BUS, routesFor([JOB]), {
       'start-ingest': published.arn, 'glue-finished': published.arn, 'load-and-merge': published.arn, 'build-gold': published.arn, 'check-after-merge': published.arn,
@@ -64,7 +67,7 @@ describe('Concurrency on AWS APIs (moto): a start past the job\'s maxConcurrentR
     env = {
       FLOE_BUS_NAME: BUS, FLOE_RAW_ROOT: 's3://floe-later-raw', FLOE_TABLE_CONFIG_TABLE: TABLES.tableConfig, FLOE_RUNTIME_TABLE: TABLES.runtime,
       FLOE_RUNS_TABLE: TABLES.runs, FLOE_IDEMPOTENCY_TABLE: 'floe-later-idempotency', FLOE_GLUE_JOB_NAME: JOB,
-      FLOE_SOURCE_SECRETS: JSON.stringify({ clr: SECRET_ARN }), FLOE_START_LATER_QUEUE_URL: later.url,
+      FLOE_SOURCE_SECRETS: JSON.stringify({ clr: SECRET_ARN }), FLOE_START_LATER_QUEUE_URL: later.url, FLOE_START_LATER_QUEUE_ARN: later.arn,
       // No wait in the test: SQS would hold the message 30 s, then 60 s, …
       FLOE_START_LATER_FIRST_DELAY_SECONDS: '0', POWERTOOLS_LOG_LEVEL: 'SILENT',
     };
@@ -80,8 +83,8 @@ describe('Concurrency on AWS APIs (moto): a start past the job\'s maxConcurrentR
     const startIngest = createStartIngestLambda(env, clients);
 
     // Act: two tables requested; Glue takes one
-    await startIngest(requested('r-later-a', 'shop.a'), lambdaContext('floe-start-ingest'));
-    await startIngest(requested('r-later-b', 'shop.b'), lambdaContext('floe-start-ingest'));
+    expect(await startIngest(sqsEvent(ingest, JSON.stringify(requested('r-later-a', 'shop.a'))), lambdaContext('floe-start-ingest'))).toEqual({ batchItemFailures: [] });
+    expect(await startIngest(sqsEvent(ingest, JSON.stringify(requested('r-later-b', 'shop.b'))), lambdaContext('floe-start-ingest'))).toEqual({ batchItemFailures: [] });
 
     // Assess: b waits, holding its table, with no job and no failure
     const { Messages: waiting = [] } = await clients.sqs.send(new ReceiveMessageCommand({ QueueUrl: later.url, MaxNumberOfMessages: 10, AttributeNames: ['All'], MessageAttributeNames: ['All'] }));
@@ -95,7 +98,7 @@ describe('Concurrency on AWS APIs (moto): a start past the job\'s maxConcurrentR
     expect(announced.map((event) => [event['detail-type'], event.detail.runId])).toEqual([['GlueStarted', 'r-later-a']]);
 
     // Act: while a still runs, the queued attempt is refused again and goes back, one attempt further
-    await startIngest(sqsEvent(later, waiting[0]!.Body!), lambdaContext('floe-start-ingest'));
+    expect(await startIngest(sqsEvent(later, waiting[0]!.Body!), lambdaContext('floe-start-ingest'))).toEqual({ batchItemFailures: [] });
     const again = (await drainQueue(clients.sqs, later)).map((body) => StartLaterMessageSchema.parse(body));
     expect(again.map((next) => next.attempt)).toEqual([3]);
     expect(again[0]?.waitingSince).toBe(message.waitingSince);
@@ -104,7 +107,7 @@ describe('Concurrency on AWS APIs (moto): a start past the job\'s maxConcurrentR
     await motoJobRunsProgress(moto, { progression: 'immediate' });
     const [first] = (await clients.glue.send(new GetJobRunsCommand({ JobName: JOB }))).JobRuns ?? [];
     expect((await clients.glue.send(new GetJobRunCommand({ JobName: JOB, RunId: first!.Id! }))).JobRun?.JobRunState).toBe('SUCCEEDED');
-    await startIngest(sqsEvent(later, JSON.stringify(again[0])), lambdaContext('floe-start-ingest'));
+    expect(await startIngest(sqsEvent(later, JSON.stringify(again[0])), lambdaContext('floe-start-ingest'))).toEqual({ batchItemFailures: [] });
 
     // Assess: b's job started, recorded, announced; nothing failed
     const runB = await state.getRun('r-later-b');

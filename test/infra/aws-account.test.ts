@@ -11,6 +11,7 @@ import type { FloeStack } from '../../infra/floe-stack.js';
 import { parseSourceNetwork } from '../../infra/source-network.js';
 import { parseSourceSecrets } from '../../infra/source-secrets.js';
 import { PENDING_EXTERNAL_ID } from '../../infra/snowflake-trust.js';
+import { START_INGEST_BATCH_SIZE } from '../../infra/start-ingest-queues.js';
 import { JOB_TIMEOUT_MINUTES, LEASE_TTL_MS } from '../../pipeline/lease.js';
 import { repoRoot } from '../state/helpers.js';
 import { NETWORK, PARSED_NETWORK, allStatements, asArray, synthFloeStack, type Resource } from './helpers.js';
@@ -193,7 +194,7 @@ describe('Stack in a real account: leases, secrets, concurrency, names', () => {
     const fnId = idOf(stack.handlers['start-ingest'].fn.node.defaultChild as CfnResource);
 
     // Assess
-    template.hasResourceProperties('AWS::Lambda::EventSourceMapping', { FunctionName: { Ref: fnId }, EventSourceArn: { 'Fn::GetAtt': [queueId, 'Arn'] }, BatchSize: 1 });
+    template.hasResourceProperties('AWS::Lambda::EventSourceMapping', { FunctionName: { Ref: fnId }, EventSourceArn: { 'Fn::GetAtt': [queueId, 'Arn'] }, BatchSize: START_INGEST_BATCH_SIZE });
     expect(JSON.stringify(resources[fnId]?.Properties?.['Environment'])).toContain(`"FLOE_START_LATER_QUEUE_URL":{"Ref":"${queueId}"}`);
     expect(resources[queueId]?.Properties?.['RedrivePolicy']).toEqual({ deadLetterTargetArn: { 'Fn::GetAtt': [idOf(stack.handlers['start-ingest'].deadLetterQueue.node.defaultChild as CfnResource), 'Arn'] }, maxReceiveCount: 5 });
   });

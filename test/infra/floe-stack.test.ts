@@ -10,6 +10,7 @@ import { routesFor } from '../../events/routes.js';
 import { WHEELHOUSE_ARGUMENT } from '../../infra/extraction-job.js';
 import type { FloeStack } from '../../infra/floe-stack.js';
 import { PUBLISHED_DETAIL_TYPES } from '../../infra/published-events.js';
+import { START_INGEST_BATCH_SIZE, START_INGEST_RECEIVES } from '../../infra/start-ingest-queues.js';
 import { parseSourceSecrets } from '../../infra/source-secrets.js';
 import { SNOWFLAKE, SOURCE_SECRETS, allStatements, asArray, functionStatements, synthFloeStack, type Resource } from './helpers.js';
 import { stateTableDefinitions } from '../../state/dynamodb-tables.js';
@@ -42,7 +43,7 @@ describe('Stack: FloeStack events', () => {
     template.hasResourceProperties('AWS::Events::EventBus', { Name: 'FloeTest-events' });
   });
 
-  it('makes exactly one rule per route, with the routing table pattern and its handler as target', () => {
+  it('makes exactly one rule per route, with the routing table pattern and its handler (start-ingest: its ingest queue) as target', () => {
     // Prepare
     const routes = routesFor([stack.extraction.jobName, stack.sparkExtraction.jobName]);
     const busId = logicalId(stack.bus);
@@ -51,22 +52,23 @@ describe('Stack: FloeStack events', () => {
     for (const route of routes) {
       // Act: StageMerged has two routes (build-gold, check-after-merge), so a rule is its pattern and its target
       const handler = stack.handlers[route.handler];
+      const target = route.handler === 'start-ingest' ? logicalId(stack.ingest) : logicalId(handler.fn);
       const matching = busRules.filter(([, rule]) =>
         JSON.stringify(rule.Properties?.['EventPattern']) === JSON.stringify(route.pattern) &&
-        JSON.stringify(rule.Properties?.['Targets']).includes(`"${logicalId(handler.fn)}"`));
+        JSON.stringify(rule.Properties?.['Targets']).includes(`"${target}"`));
 
       // Assess
       expect(matching).toHaveLength(1);
       expect(matching[0]?.[1].Properties?.['Targets']).toEqual([
         expect.objectContaining({
-          Arn: { 'Fn::GetAtt': [logicalId(handler.fn), 'Arn'] },
+          Arn: { 'Fn::GetAtt': [target, 'Arn'] },
           DeadLetterConfig: { Arn: { 'Fn::GetAtt': [logicalId(handler.deadLetterQueue), 'Arn'] } },
           RetryPolicy: { MaximumRetryAttempts: 8, MaximumEventAgeInSeconds: 7200 },
         }),
       ]);
     }
-    const lambdaRules = busRules.filter(([, rule]) => JSON.stringify(rule.Properties?.['Targets']).includes('Function'));
-    expect(lambdaRules).toHaveLength(routes.length);
+    const handlerRules = busRules.filter(([, rule]) => /Function|Ingest/.test(JSON.stringify(rule.Properties?.['Targets'])));
+    expect(handlerRules).toHaveLength(routes.length);
   });
 
   it("narrows the Glue route to the stack's own jobs (Python and Spark) and forwards their state changes from the default bus", () => {
@@ -158,6 +160,79 @@ describe('Stack: FloeStack Lambdas', () => {
     expect(glueStatements).toHaveLength(1);
     expect(glueStatements[0]).toMatchObject({ Action: 'glue:StartJobRun', Effect: 'Allow' });
     expect(JSON.stringify(glueStatements[0]?.['Resource'])).toContain(':job/FloeTest-extract');
+  });
+});
+
+describe('Stack: FloeStack start-ingest queues', () => {
+  const startIngestId = () => logicalId(stack.handlers['start-ingest'].fn);
+  const mappingOf = (queue: { node: { defaultChild?: unknown } }) => ofType('AWS::Lambda::EventSourceMapping')
+    .map(([, mapping]) => mapping.Properties ?? {})
+    .find((mapping) => JSON.stringify(mapping['EventSourceArn']) === JSON.stringify({ 'Fn::GetAtt': [logicalId(queue), 'Arn'] }));
+
+  it('lets EventBridge send to the ingest queue for the IngestRequested rule only', () => {
+    // Prepare: the rule that targets the queue, and the queue's policy
+    const [ruleId] = ofType('AWS::Events::Rule').find(([, rule]) => JSON.stringify(rule.Properties?.['Targets']).includes(`"${logicalId(stack.ingest)}"`))!;
+    const policies = ofType('AWS::SQS::QueuePolicy').filter(([, policy]) => JSON.stringify(policy.Properties?.['Queues']).includes(`"${logicalId(stack.ingest)}"`));
+    const statements = policies.flatMap(([, policy]) => asArray((policy.Properties?.['PolicyDocument'] as { Statement: unknown }).Statement) as Record<string, unknown>[]);
+
+    // Assess: sqs:SendMessage for events.amazonaws.com, conditioned on this rule's ARN (the EventBridge guide's SQS permissions)
+    expect(statements).toContainEqual(expect.objectContaining({
+      Effect: 'Allow',
+      Principal: { Service: 'events.amazonaws.com' },
+      Action: expect.arrayContaining(['sqs:SendMessage']),
+      Condition: { ArnEquals: { 'aws:SourceArn': { 'Fn::GetAtt': [ruleId, 'Arn'] } } },
+    }));
+    const grantsToEventBridge = statements.filter((statement) => JSON.stringify(statement['Principal']).includes('events.amazonaws.com'));
+    expect(grantsToEventBridge).toHaveLength(1);
+  });
+
+  it('reads both queues in batches that report their failed records, within Lambda\'s limits', () => {
+    for (const queue of [stack.ingest, stack.startLater]) {
+      // Act
+      const mapping = mappingOf(queue);
+
+      // Assess: the function is start-ingest; a batch over 10 needs a window of 1 to 300 s; at most 10,000 from a standard queue
+      expect(mapping).toMatchObject({ FunctionName: { Ref: startIngestId() }, BatchSize: START_INGEST_BATCH_SIZE, FunctionResponseTypes: ['ReportBatchItemFailures'] });
+      expect(mapping?.['BatchSize']).toBeLessThanOrEqual(10_000);
+      expect(mapping?.['MaximumBatchingWindowInSeconds']).toBeGreaterThanOrEqual(1);
+      expect(mapping?.['MaximumBatchingWindowInSeconds']).toBeLessThanOrEqual(300);
+    }
+  });
+
+  it("hides a record start-ingest reads for at least six times the function's timeout", () => {
+    // Prepare
+    const timeout = Number(resources[startIngestId()]?.Properties?.['Timeout']);
+
+    for (const queue of [stack.ingest, stack.startLater]) {
+      // Assess
+      expect(Number(resources[logicalId(queue)]?.Properties?.['VisibilityTimeout'])).toBeGreaterThanOrEqual(6 * timeout);
+    }
+    expect(timeout).toBeGreaterThan(0);
+  });
+
+  it("moves a record start-ingest failed five times to its failures queue (retries-exhausted ends the run), whose own failures are dead letters with an alarm", () => {
+    // Prepare
+    const startIngest = stack.handlers['start-ingest'];
+
+    // Assess
+    expect(resources[logicalId(stack.ingest)]?.Properties?.['RedrivePolicy']).toEqual({
+      deadLetterTargetArn: { 'Fn::GetAtt': [logicalId(startIngest.failures!), 'Arn'] }, maxReceiveCount: START_INGEST_RECEIVES,
+    });
+    expect(resources[logicalId(startIngest.failures!)]?.Properties?.['RedrivePolicy']).toEqual({
+      deadLetterTargetArn: { 'Fn::GetAtt': [logicalId(startIngest.deadLetterQueue), 'Arn'] }, maxReceiveCount: 5,
+    });
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      Dimensions: [{ Name: 'QueueName', Value: { 'Fn::GetAtt': [logicalId(startIngest.deadLetterQueue), 'QueueName'] } }],
+    });
+  });
+
+  it('tells start-ingest both queues: where to send a deferred request, and how to know one coming back', () => {
+    // Prepare
+    const variables = (resources[startIngestId()]?.Properties?.['Environment'] as { Variables: Record<string, unknown> }).Variables;
+
+    // Assess
+    expect(variables['FLOE_START_LATER_QUEUE_URL']).toEqual({ Ref: logicalId(stack.startLater) });
+    expect(variables['FLOE_START_LATER_QUEUE_ARN']).toEqual({ 'Fn::GetAtt': [logicalId(stack.startLater), 'Arn'] });
   });
 });
 
@@ -358,8 +433,8 @@ describe('Stack: FloeStack Snowflake entry', () => {
 
 describe('Stack: FloeStack alarms', () => {
   it('alarms as soon as any dead-letter queue holds a message', () => {
-    // Prepare: every queue but the failures queues retries-exhausted reads and start-ingest's start-later queue
-    const failures = new Set([...Object.values(stack.handlers).map((handler) => logicalId(handler.failures!)), logicalId(stack.startLater)]);
+    // Prepare: every queue but the failures queues retries-exhausted reads and start-ingest's ingest and start-later queues
+    const failures = new Set([...Object.values(stack.handlers).map((handler) => logicalId(handler.failures!)), logicalId(stack.ingest), logicalId(stack.startLater)]);
     const queues = ofType('AWS::SQS::Queue').map(([id]) => id).filter((id) => !failures.has(id));
 
     // Assess: one per Lambda, and the alarm rules' own

@@ -14,7 +14,7 @@ import { EventBridgePublisher } from '../../runtime/aws/eventbridge-publisher.js
 import { createStateTables, createTables, DynamoDbStateStore, idempotencyTableDefinition } from '../../state/dynamodb.js';
 import { S3MirroredRawStorage } from '../../storage/s3-mirror.js';
 import { DuckDbWarehouse } from '../../warehouse/duckdb.js';
-import { choreographyHandlers, choreographyQueues, lambdaContext, runUntilQuiet, type HarnessOptions, type HarnessRecord } from '../aws/lambda-harness.js';
+import { choreographyHandlers, choreographyQueues, deliverAgain, runUntilQuiet, type HarnessOptions, type HarnessRecord } from '../aws/lambda-harness.js';
 import { startMoto, type MotoServer } from '../moto.js';
 
 const PG_URL = process.env['FLOE_TEST_PG_URL'] ?? 'postgresql://postgres@127.0.0.1:5432/postgres';
@@ -120,9 +120,8 @@ describe('Lambda entries: every event delivered again, late and out of order (mo
 
       // Act: every delivery again, newest first, with its id and with a new one; then whatever that published
       for (const { handler, event } of [...deliveredOnce].reverse()) {
-        const lambda = harness.handlers[handler].lambda;
-        await lambda(structuredClone(event), lambdaContext(`floe-${handler}`));
-        await lambda({ ...structuredClone(event as object), id: `retried-${(event as { id: string }).id}` }, lambdaContext(`floe-${handler}`));
+        await deliverAgain(harness, handler, structuredClone(event));
+        await deliverAgain(harness, handler, { ...structuredClone(event as object), id: `retried-${(event as { id: string }).id}` });
       }
       await runUntilQuiet(harness, record);
 

@@ -10,7 +10,7 @@ import { createLambdaHandler as createStartIngestLambda } from '../../runtime/aw
 import { routesFor } from '../../events/index.js';
 import { ensureRules } from '../../runtime/aws/eventbridge-rules.js';
 import { DynamoDbStateStore, createStateTables, createTables, idempotencyTableDefinition } from '../../state/dynamodb.js';
-import { createQueue, drainQueue, type TestQueue } from '../aws/queues.js';
+import { createQueue, drainQueue, sqsEvent, type TestQueue } from '../aws/queues.js';
 import { repoRoot } from '../state/helpers.js';
 import { startMoto, type MotoServer } from '../moto.js';
 import { lambdaContext } from '../aws/lambda-harness.js';
@@ -48,6 +48,8 @@ describe('Lambda entries: start-ingest then glue-finished (moto)', () => {
   let sqs: SQSClient;
   let state: DynamoDbStateStore;
   let loadAndMerge: TestQueue;
+  /** Where the bus's rule delivers IngestRequested, for start-ingest (infra/start-ingest-queues.ts). */
+  let ingest: TestQueue;
 
   beforeAll(async () => {
     moto = await startMoto({ serial: true });
@@ -68,6 +70,7 @@ describe('Lambda entries: start-ingest then glue-finished (moto)', () => {
     // The bus and its rules, with SQS queues standing in for the Lambdas (moto cannot invoke them).
     const sink = await createQueue(sqs, 'floe-lambda-other-handlers');
     loadAndMerge = await createQueue(sqs, 'floe-lambda-load-and-merge');
+    ingest = await createQueue(sqs, 'floe-lambda-ingest');
     await ensureRules(eventbridge, BUS, routesFor([JOB]), {
       'start-ingest': sink.arn, 'glue-finished': sink.arn, 'load-and-merge': loadAndMerge.arn, 'build-gold': sink.arn, 'check-after-merge': sink.arn,
     });
@@ -92,8 +95,8 @@ describe('Lambda entries: start-ingest then glue-finished (moto)', () => {
       runId, source: 'clr', table: 'floe_fixture.coupons', publishedAt: new Date().toISOString(), requestedBy: 'test',
     });
 
-    // Act: start-ingest
-    await startIngest(requested, lambdaContext('floe-start-ingest'));
+    // Act: start-ingest, given the request as a record of its ingest queue
+    expect(await startIngest(sqsEvent(ingest, JSON.stringify(requested)), lambdaContext('floe-start-ingest'))).toEqual({ batchItemFailures: [] });
 
     // Assess: the job run, the run record, the lease
     const { JobRuns = [] } = await glue.send(new GetJobRunsCommand({ JobName: JOB }));
@@ -185,8 +188,8 @@ describe('Lambda entries: start-ingest then glue-finished (moto)', () => {
 
     // Act
     await Promise.all([
-      startIngest(envelope('IngestRequested', 'floe.pipeline', detail), lambdaContext('floe-start-ingest')),
-      startIngest(envelope('IngestRequested', 'floe.pipeline', detail), lambdaContext('floe-start-ingest')),
+      startIngest(sqsEvent(ingest, JSON.stringify(envelope('IngestRequested', 'floe.pipeline', detail))), lambdaContext('floe-start-ingest')),
+      startIngest(sqsEvent(ingest, JSON.stringify(envelope('IngestRequested', 'floe.pipeline', detail))), lambdaContext('floe-start-ingest')),
     ]);
 
     // Assess
@@ -202,8 +205,12 @@ describe('Lambda entries: start-ingest then glue-finished (moto)', () => {
     expect(() => createGlueFinishedLambda(withoutRoot)).toThrow(/FLOE_RAW_ROOT/);
   });
 
-  it('refuses an invalid event as not retryable', async () => {
+  it('fails a record whose event breaks its contract, alone', async () => {
+    // Prepare
     const startIngest = createStartIngestLambda(ENV, { dynamodb, eventbridge, glue });
-    await expect(startIngest({ 'detail-type': 'IngestRequested', detail: {} }, lambdaContext('floe-start-ingest'))).rejects.toMatchObject({ name: 'EventValidationError', retryable: false });
+    const invalid = sqsEvent(ingest, JSON.stringify({ 'detail-type': 'IngestRequested', detail: {} }));
+
+    // Act / Assess
+    expect(await startIngest(invalid, lambdaContext('floe-start-ingest'))).toEqual({ batchItemFailures: [{ itemIdentifier: invalid.Records[0]!.messageId }] });
   });
 });

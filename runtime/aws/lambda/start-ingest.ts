@@ -2,20 +2,30 @@
  * AWS Lambda entry for start-ingest (bundled by infra/, see HandlerFunction).
  *
  * Wires {@link createStartIngest} to the AWS adapters, built once per container from the
- * environment infra/floe-stack.ts gives this function, inside {@link createEventLambda}.
+ * environment infra/floe-stack.ts gives this function, inside {@link createSqsEventLambda}.
  * The connection (`secretsmanager:<arn>`) is never logged.
  *
- * A start Glue refuses for its limit of concurrent runs is not a failure: the event goes to the
- * start-later queue (FLOE_START_LATER_QUEUE_URL, runtime/aws/start-later.ts) and comes back to
- * this function from there, as an SQS record, after a delay that doubles each time.
+ * IngestRequested reaches it through the ingest queue (the bus's rule targets the queue), read by
+ * an SQS event source that gathers a burst of requests (a `floe` request for 300 tables, an
+ * external function's batch) into one invocation: the tables of one source start as one job run.
+ * Each record is its own event: one that fails is named in the partial batch response and retried
+ * alone, the others done.
+ *
+ * A start Glue refuses for its limit of concurrent runs, or the source's maxConnections, is not a
+ * failure: the event goes to the start-later queue (FLOE_START_LATER_QUEUE_URL,
+ * runtime/aws/start-later.ts) and comes back to this function from there, as a record of that
+ * queue (FLOE_START_LATER_QUEUE_ARN), after a delay that doubles each time; requests deferred
+ * together come back together, and start as one job run again.
  */
 import { GlueClient } from '@aws-sdk/client-glue';
 import { S3Client } from '@aws-sdk/client-s3';
 import { SQSClient } from '@aws-sdk/client-sqs';
-import type { Context, SQSEvent } from 'aws-lambda';
+import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
+import { z } from 'zod';
 import { GlueJobStarter } from '../glue-job-starter.js';
 import { recordedSizer } from '../recorded-sizer.js';
-import { createEventLambda, RUN_REQUEST_KEY, type EventLambda } from '../event-lambda.js';
+import { keysOf, RUN_REQUEST_KEY } from '../event-lambda.js';
+import { createSqsEventLambda, type DeliveryFailure, type SqsDelivery, type SqsEventLambda } from '../sqs-event-lambda.js';
 import { coreAdapters, LambdaConfigError, required, type CoreClients, type LambdaEnvironment } from '../lambda-environment.js';
 import { SourceSlotsJobStarter } from '../source-slots.js';
 import { isConcurrencyLimit, StartLater, StartLaterMessageSchema } from '../start-later.js';
@@ -23,7 +33,8 @@ import { createStartIngest } from '../../../functions/start-ingest/handler.js';
 import { createRetriesExhausted } from '../../../functions/retries-exhausted/handler.js';
 import { FloeError } from '../../../errors/floe-error.js';
 import { LEASE_TTL_MS } from '../../../pipeline/index.js';
-import type { FloeEvent } from '../../../events/index.js';
+import { parseEvent, type FloeEvent } from '../../../events/index.js';
+import { describeIssues } from '../../../events/errors.js';
 import { S3RawStorage } from '../../../storage/s3.js';
 
 const SERVICE = 'floe-start-ingest';
@@ -66,11 +77,69 @@ class UnknownSourceError extends FloeError {
   override readonly name = 'UnknownSourceError';
 }
 
+/** A record that is not a request start-ingest can act on: it fails alone, and never succeeds on a retry. */
+export class InvalidRecord extends FloeError {
+  override readonly name = 'InvalidRecord';
+}
+
+/** One record: an IngestRequested, and which attempt at starting its run this is. */
+interface StartDelivery extends SqsDelivery {
+  /** 1 from the ingest queue; from the start-later queue, what its message says. */
+  readonly attempt: number;
+  /** When Glue (or the source's connections) first refused the run's start; null on the first attempt. */
+  readonly waitingSince: Date | null;
+  /** The event as the bus delivered it: what goes back to the start-later queue. */
+  readonly raw: unknown;
+}
+
+/** A record's body as JSON, or an InvalidRecord naming the record and its queue. */
+function bodyOf(record: SQSRecord): unknown {
+  try {
+    return JSON.parse(record.body) as unknown;
+  } catch (error) {
+    throw new InvalidRecord(`record ${record.messageId} from ${record.eventSourceARN}: the body is not JSON (${(error as Error).message})`, { cause: error });
+  }
+}
+
+/** `work` on a record's content; its error, if any, as an InvalidRecord naming the record. */
+function decoding<T>(record: SQSRecord, what: string, work: () => T): T {
+  try {
+    return work();
+  } catch (error) {
+    if (error instanceof InvalidRecord) throw error;
+    const detail = error instanceof z.ZodError ? describeIssues(error) : (error as Error).message;
+    throw new InvalidRecord(`record ${record.messageId} from ${record.eventSourceARN}: ${what}: ${detail}`, { cause: error });
+  }
+}
+
+/**
+ * A record → its delivery. A start-later record (from `laterArn`) carries the event and its
+ * attempt, and is keyed per attempt (START_LATER_KEY); any other is the bus's event itself, keyed
+ * per run (RUN_REQUEST_KEY), as the bus's delivery was before the ingest queue.
+ */
+function decodeRecord(record: SQSRecord, laterArn: string | undefined): StartDelivery {
+  const body = bodyOf(record);
+  if (laterArn !== undefined && record.eventSourceARN === laterArn) {
+    const message = decoding(record, 'not a start-later message', () => StartLaterMessageSchema.parse(body));
+    return {
+      messageId: record.messageId,
+      event: decoding(record, 'its event breaks its contract', () => parseEvent(message.event)),
+      payload: { ...message.event, 'floe-start-attempt': message.attempt },
+      idempotencyKey: START_LATER_KEY,
+      attempt: message.attempt,
+      waitingSince: new Date(message.waitingSince),
+      raw: message.event,
+    };
+  }
+  const event = decoding(record, 'not an EventBridge event floe knows', () => parseEvent(body));
+  return { messageId: record.messageId, event, payload: body, idempotencyKey: RUN_REQUEST_KEY, attempt: 1, waitingSince: null, raw: body };
+}
+
 /**
  * Builds the adapters from `env` (throwing a LambdaConfigError naming the first missing variable)
  * and returns the Lambda handler. Clients not given are created with the SDK's defaults.
  */
-export function createLambdaHandler(env: LambdaEnvironment, clients: StartIngestClients = {}): EventLambda {
+export function createLambdaHandler(env: LambdaEnvironment, clients: StartIngestClients = {}): SqsEventLambda {
   const rawRoot = required(env, SERVICE, 'FLOE_RAW_ROOT');
   const jobName = required(env, SERVICE, 'FLOE_GLUE_JOB_NAME');
   // The Spark job (infra/spark-extraction-job.ts); a stack without one leaves Spark tables unable to start, saying so.
@@ -98,52 +167,45 @@ export function createLambdaHandler(env: LambdaEnvironment, clients: StartIngest
   const later = queueUrl === undefined || queueUrl === ''
     ? undefined
     : new StartLater({ sqs: clients.sqs ?? new SQSClient({}), queueUrl, firstDelaySeconds: Number(env['FLOE_START_LATER_FIRST_DELAY_SECONDS'] ?? 30) });
+  const laterArn = later === undefined ? undefined : required(env, SERVICE, 'FLOE_START_LATER_QUEUE_ARN');
   const endRun = createRetriesExhausted({ state, publisher });
 
-  /** The attempt being handled: 1 from the bus; from the queue, what its message says. */
-  let attempt = { number: 1, waitingSince: null as Date | null, raw: null as unknown };
-  const handle = async (event: FloeEvent): Promise<void> => {
+  /** A start refused for a limit on concurrent runs waits in the start-later queue; past the job's timeout, its run ends. */
+  const waitOrFail = async (failure: DeliveryFailure<StartDelivery>): Promise<DeliveryFailure<StartDelivery> | null> => {
+    const { delivery, error } = failure;
+    if (later === undefined || !isConcurrencyLimit(error)) return failure;
+    const waitingSince = delivery.waitingSince ?? new Date();
+    const keys = { ...keysOf(delivery.event), attempt: delivery.attempt + 1, waitingSince: waitingSince.toISOString() };
     try {
-      await start(event);
-    } catch (error) {
-      if (later === undefined || !isConcurrencyLimit(error)) throw error;
-      const waitingSince = attempt.waitingSince ?? new Date();
-      const { queued, delaySeconds } = await later.defer(attempt.raw, attempt.number + 1, waitingSince);
+      const { queued, delaySeconds } = await later.defer(delivery.raw, delivery.attempt + 1, waitingSince);
       if (queued) {
-        logger.info(`Glue is at its limit of concurrent runs: the start waits ${delaySeconds} s in the start-later queue`, { attempt: attempt.number + 1, waitingSince: waitingSince.toISOString() });
-        return;
+        logger.info(`${error.message}: the start waits ${delaySeconds} s in the start-later queue`, keys);
+        return null;
       }
-      logger.warn('Glue refused the start for longer than the job timeout: the run ends', { waitingSince: waitingSince.toISOString() });
-      await endRun({ handler: 'start-ingest', event, error: new Error(`${error.message} (refused since ${waitingSince.toISOString()}, longer than the job's timeout: other jobs hold the account's concurrent runs; raise the quota or the job's maxConcurrentRuns)`) });
+      logger.warn('Glue refused the start for longer than the job timeout: the run ends', keys);
+      await endRun({ handler: 'start-ingest', event: delivery.event, error: new Error(`${error.message} (refused since ${waitingSince.toISOString()}, longer than the job's timeout: other jobs hold the account's concurrent runs; raise the quota or the job's maxConcurrentRuns)`) });
+      return null;
+    } catch (deferError) {
+      return { delivery, error: deferError };
     }
   };
-  const fromBus = createEventLambda({ service: SERVICE, env, logger, dynamodb, handle, idempotencyKey: RUN_REQUEST_KEY });
-  const fromQueue = createEventLambda({ service: SERVICE, env, logger, dynamodb, handle, idempotencyKey: START_LATER_KEY });
 
-  return async (event, context) => {
-    if (!isSqsEvent(event)) {
-      attempt = { number: 1, waitingSince: null, raw: event };
-      await fromBus(event, context);
-      return;
-    }
-    for (const record of event.Records) {
-      const message = StartLaterMessageSchema.parse(JSON.parse(record.body) as unknown);
-      attempt = { number: message.attempt, waitingSince: new Date(message.waitingSince), raw: message.event };
-      await fromQueue({ ...message.event, 'floe-start-attempt': message.attempt }, context);
-    }
-  };
+  return createSqsEventLambda<StartDelivery>({
+    service: SERVICE, env, logger, dynamodb,
+    decode: (record) => decodeRecord(record, laterArn),
+    handle: async (deliveries) => {
+      const byEvent = new Map<FloeEvent, StartDelivery>(deliveries.map((delivery) => [delivery.event, delivery]));
+      const failures = (await start.batch(deliveries.map((delivery) => delivery.event)))
+        .map(({ event, error }) => ({ delivery: byEvent.get(event)!, error }));
+      return (await Promise.all(failures.map(waitOrFail))).filter((failure) => failure !== null);
+    },
+  });
 }
 
-/** A delivery from the start-later queue (Lambda's SQS event source) rather than from the bus. */
-function isSqsEvent(event: unknown): event is SQSEvent {
-  const records = (event as { Records?: unknown } | null)?.Records;
-  return Array.isArray(records) && records.every((record) => (record as { eventSource?: unknown }).eventSource === 'aws:sqs');
-}
-
-let cached: EventLambda | undefined;
+let cached: SqsEventLambda | undefined;
 
 /** The Lambda entry: adapters are built on the first invocation and reused by the container. */
-export async function handler(event: unknown, context: Context): Promise<void> {
+export async function handler(event: SQSEvent, context: Context): Promise<SQSBatchResponse> {
   cached ??= createLambdaHandler(process.env);
-  await cached(event, context);
+  return cached(event, context);
 }
