@@ -163,6 +163,14 @@ describe('Stack: FloeStack Lambdas', () => {
   });
 });
 
+/**
+ * The AWS rules these tests hold the stack to:
+ * @see https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-use-resource-based.html#eb-sqs-permissions (EventBridge sends to a queue its policy allows)
+ * @see https://docs.aws.amazon.com/lambda/latest/dg/services-sqs-parameters.html (BatchSize at most 10,000 for a standard queue)
+ * @see https://docs.aws.amazon.com/lambda/latest/api/API_CreateEventSourceMapping.html (a batch over 10 needs a window of 1 to 300 s)
+ * @see https://docs.aws.amazon.com/lambda/latest/dg/services-sqs-errorhandling.html#services-sqs-batchfailurereporting (ReportBatchItemFailures)
+ * @see https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/sqs-configure-lambda-function-trigger.html (visibility timeout at least six times the function's timeout)
+ */
 describe('Stack: FloeStack start-ingest queues', () => {
   const startIngestId = () => logicalId(stack.handlers['start-ingest'].fn);
   const mappingOf = (queue: { node: { defaultChild?: unknown } }) => ofType('AWS::Lambda::EventSourceMapping')
