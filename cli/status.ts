@@ -2,7 +2,7 @@ import { parseArgs } from 'node:util';
 
 import { loadConfig, printableJson, selectTables, type Mode, type SelectedTable } from '../config/index.js';
 import type { SchemaChange, WatermarkHeld } from '../events/index.js';
-import type { ActiveRun, RunStatus, StateStore } from '../state/index.js';
+import type { ActiveRun, RunQueued, RunStatus, StateStore } from '../state/index.js';
 import { printSchemaChanges, watermarkNotes } from './run-notes.js';
 import { openStateStore } from './state-store.js';
 import { printTable } from './table-output.js';
@@ -40,9 +40,15 @@ export interface TableStatus {
     extractionEngine?: 'python' | 'spark';
     engineReason?: string;
   } | null;
-  /** `running` while a run holds an unexpired lease; `lease expired` when the holder stopped renewing it. */
-  state: 'idle' | 'running' | 'lease expired';
+  /**
+   * `running` while a run holds an unexpired lease; `queued` while that run waits for its job run to
+   * start (its source's connections, or Glue's concurrent runs, all taken); `lease expired` when the
+   * holder stopped renewing it.
+   */
+  state: 'idle' | 'queued' | 'running' | 'lease expired';
   activeRun: ActiveRun | null;
+  /** Why the active run waits, and since when; null unless `state` is `queued`. */
+  queued: RunQueued | null;
   lastSucceededAt: string | null;
   /** Seconds since the last successful run finished; null if none did. */
   lagSeconds: number | null;
@@ -88,6 +94,9 @@ export async function tableStatus(state: StateStore, { source, table }: Selected
       ? (summary.finishedAt ?? null)
       : ((await state.listRuns({ source: source.name, table: table.name, limit: HISTORY_LIMIT })).find((r) => r.status === 'succeeded')?.finishedAt ?? null);
   const active = tableState.activeRun;
+  const activeRecord = active === null ? null : active.runId === run?.runId ? run : await state.getRun(active.runId);
+  const leaseState = active === null ? 'idle' : Date.parse(active.expiresAt) > now.getTime() ? 'running' : 'lease expired';
+  const queued = leaseState === 'running' ? (activeRecord?.queued ?? null) : null;
   return {
     source: source.name,
     table: table.name,
@@ -111,8 +120,9 @@ export async function tableStatus(state: StateStore, { source, table }: Selected
             ...(run?.extractionEngine ? { extractionEngine: run.extractionEngine } : {}),
             ...(run?.engineReason ? { engineReason: run.engineReason } : {}),
           },
-    state: active === null ? 'idle' : Date.parse(active.expiresAt) > now.getTime() ? 'running' : 'lease expired',
+    state: queued === null ? leaseState : 'queued',
     activeRun: active,
+    queued,
     lastSucceededAt,
     lagSeconds: lastSucceededAt === null ? null : Math.max(0, Math.floor((now.getTime() - Date.parse(lastSucceededAt)) / 1000)),
   };
@@ -121,6 +131,7 @@ export async function tableStatus(state: StateStore, { source, table }: Selected
 function stateText(status: TableStatus): string {
   const active = status.activeRun;
   if (active === null) return 'idle';
+  if (status.queued !== null) return `queued ${active.runId} since ${formatInstant(status.queued.since)}: ${status.queued.reason}`;
   if (status.state === 'running') return `running ${active.runId} since ${formatInstant(active.since)}`;
   return `lease expired ${formatInstant(active.expiresAt)} (${active.runId})`;
 }

@@ -22,3 +22,4 @@ export * from './load-and-merge.js';
 export * from './build-gold.js';
 export * from './check-after-merge.js';
 export * from './retries-exhausted.js';
+export * from './queued.js';

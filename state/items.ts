@@ -110,8 +110,20 @@ export const NewRunSchema = z.object({
 });
 export type NewRun = z.infer<typeof NewRunSchema>;
 
+/**
+ * Why a run waits for its job run to start, and since when: its source's connections
+ * (`maxConnections`) or Glue's concurrent runs are all taken.
+ *
+ * @example
+ * {"since":"2025-11-05T12:00:00.000Z","reason":"source clr: its 4 connection(s) (maxConnections) are taken (run r-1 holds 4)"}
+ */
+export const RunQueuedSchema = z.object({ since: InstantSchema, reason: z.string().min(1) });
+export type RunQueued = z.infer<typeof RunQueuedSchema>;
+
 /** Facts learned during a run, set with `updateRun`. */
 export const RunUpdateSchema = z.object({
+  /** Set while the run waits for its job run to start (`floe status` says `queued`); null once it starts. */
+  queued: RunQueuedSchema.nullable().optional(),
   jobRunId: z.string().min(1).optional(),
   manifestUrl: z.string().min(1).optional(),
   rowsExtracted: z.int().min(0).optional(),

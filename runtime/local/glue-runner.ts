@@ -1,11 +1,15 @@
 import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 import type { ExtractionEngine } from '../../config/extraction-engine.js';
 import { GLUE_EVENT_SOURCE, GLUE_JOB_STATE_CHANGE, type GlueJobStateChangeEvent } from '../../events/index.js';
+import { markQueued } from '../../pipeline/queued.js';
+import type { StateStore } from '../../state/index.js';
+import type { JobBatch } from '../../storage/raw-storage.js';
 import type { Share, SourceGate } from './source-gate.js';
 
 /** The Glue job's name on AWS; the local runner reports under the same name. */
@@ -32,6 +36,8 @@ export interface LocalGlueRunnerOptions {
   publish: (event: GlueJobStateChangeEvent) => Promise<void>;
   /** Bounds the connections the job runs hold on their source, across job runs and processes. */
   gate: SourceGate;
+  /** Where the runs of a job run the gate holds back are marked `queued` until it starts (`floe status`). */
+  state?: Pick<StateStore, 'updateRun'>;
 }
 
 /**
@@ -70,11 +76,32 @@ export class LocalGlueRunner {
     // With connections free now, the job starts before this returns, as a Glue job run is started
     // once StartJobRun answers: a floe killed right after still leaves the job to run to its end.
     const now = await this.options.gate.tryTake(source, jobRunId, range);
-    const finished = (now !== null ? runHolding(now) : this.options.gate.take(source, jobRunId, range).then(runHolding))
+    // A mark that cannot be written only leaves floe status saying running: the job run still waits its turn.
+    const waiting = now === null ? await this.markWaiting(jobArguments, source, limit).catch(() => []) : [];
+    const started = async (share: Share): Promise<void> => {
+      // A mark left behind only misleads floe status, so failing to clear it does not stop the job.
+      if (waiting.length > 0 && this.options.state !== undefined) await markQueued(this.options.state, waiting, null).catch(() => undefined);
+      await runHolding(share);
+    };
+    const finished = (now !== null ? runHolding(now) : this.options.gate.take(source, jobRunId, range).then(started))
       .catch((error: unknown) => this.finish(job.jobName, jobRunId, 1, `could not take the source's connections: ${error instanceof Error ? error.message : String(error)}`));
     this.running.add(finished);
     void finished.finally(() => this.running.delete(finished));
     return { jobRunId };
+  }
+
+  /** Marks the job run's runs queued (its batch file names them), and returns them; none without a state store. */
+  private async markWaiting(jobArguments: Record<string, string>, source: string, limit: number): Promise<string[]> {
+    const state = this.options.state;
+    if (state === undefined) return [];
+    const batch = jobArguments['--batch'];
+    const runIds = batch === undefined
+      ? [jobArguments['--run-id'] ?? '']
+      : (JSON.parse(await readFile(batch, 'utf8')) as JobBatch).tables.map((table) => table['--run-id'] ?? '');
+    const reason = `source ${source}: its ${limit} connection(s) (maxConnections) are taken; the job run starts when enough are free`;
+    const named = runIds.filter((runId) => runId !== '');
+    await markQueued(state, named, { since: new Date().toISOString(), reason });
+    return named;
   }
 
   /** Runs the job to its end and publishes its state change; never rejects. */

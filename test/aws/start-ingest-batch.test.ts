@@ -242,10 +242,13 @@ describe('start-ingest on AWS APIs (moto): a batch of requests from the ingest q
     // Act: hr.b and hr.c arrive together, and find no connection free
     const refused = await deliverBatch(clients.sqs, ingest, (event) => startIngest(event, lambdaContext('floe-start-ingest')));
 
-    // Assess: no failure and no job run; both wait in the start-later queue, holding their tables
+    // Assess: no failure and no job run; both wait in the start-later queue, holding their tables, marked queued (floe status)
     expect(refused.response).toEqual({ batchItemFailures: [] });
     expect(await newJobRuns(before)).toEqual([]);
     expect((await state.getTableState('hr', 'hr.c')).activeRun).toMatchObject({ runId: 'r-hr-c' });
+    for (const runId of ['r-hr-b', 'r-hr-c']) {
+      expect((await state.getRun(runId))?.queued).toEqual({ since: expect.any(String), reason: expect.stringMatching(/^source hr: its 2 connection\(s\) \(maxConnections\) are taken \(run r-hr-a holds 2\)/) });
+    }
 
     // Act: hr.a's job run ends (failed: glue-finished ends its run and frees hr's connections); the waiting requests come back
     const jobRunId = (await state.getRun('r-hr-a'))?.jobRunId ?? '';
@@ -262,6 +265,7 @@ describe('start-ingest on AWS APIs (moto): a batch of requests from the ingest q
     expect(more).toEqual([]);
     expect((await batchOf(jobRun!)).sort()).toEqual(['r-hr-b', 'r-hr-c']);
     expect(await drainQueue(clients.sqs, later)).toEqual([]);
+    for (const runId of ['r-hr-b', 'r-hr-c']) expect((await state.getRun(runId))?.queued).toBeNull();
     await announced();
   }, 60_000);
 

@@ -1,5 +1,6 @@
 import { loadConfig, toTableConfigs } from '../../config/index.js';
-import { statusCommand } from '../../cli/status.js';
+import { statusCommand, type TableStatus } from '../../cli/status.js';
+import { markQueued } from '../../pipeline/queued.js';
 import type { LocalStateStore } from '../../state/index.js';
 import { captureOutput, SECRET, tempProject } from './helpers.js';
 
@@ -66,6 +67,7 @@ describe('CLI: floe status', () => {
         lastRun: { runId: 'r2', status: 'running', requestedAt: '2025-11-05T12:10:00.000Z', finishedAt: null, rowsExtracted: null, inserted: null, updated: null },
         state: 'running',
         activeRun: { runId: 'r2', since: '2025-11-05T12:10:00.000Z', expiresAt: '2025-11-05T18:10:00.000Z' },
+        queued: null,
         lastSucceededAt: '2025-11-05T12:03:10.000Z',
         lagSeconds: 732,
       },
@@ -77,10 +79,29 @@ describe('CLI: floe status', () => {
         lastRun: null,
         state: 'idle',
         activeRun: null,
+        queued: null,
         lastSucceededAt: null,
         lagSeconds: null,
       },
     ]);
+  });
+
+  it('shows a run waiting for its job run to start as queued, with why and since when, and as running once it starts', async () => {
+    // Prepare: r2 waits for clr's connections (the local job runner, or start-ingest on AWS, records it)
+    const { configFile, store } = await projectWithHistory();
+    const reason = "source clr: its 4 connection(s) (maxConnections) are taken (run r0 holds 4)";
+    await markQueued(store, ['r2'], { since: at('12:10:01').toISOString(), reason });
+
+    // Act
+    const waiting = await captureOutput(() => statusCommand(['--config', configFile], statusAt('12:15:22')));
+    const waitingJson = await captureOutput(() => statusCommand(['--config', configFile, '--json'], statusAt('12:15:22')));
+    await markQueued(store, ['r2'], null);
+    const started = await captureOutput(() => statusCommand(['--config', configFile, '--json'], statusAt('12:15:22')));
+
+    // Assess
+    expect(waiting.stdout.split('\n')[1]).toContain(`queued r2 since 2025-11-05 12:10:01Z: ${reason}`);
+    expect((JSON.parse(waitingJson.stdout) as TableStatus[])[0]).toMatchObject({ state: 'queued', queued: { since: '2025-11-05T12:10:01.000Z', reason }, activeRun: { runId: 'r2' } });
+    expect((JSON.parse(started.stdout) as TableStatus[])[0]).toMatchObject({ state: 'running', queued: null });
   });
 
   it('shows the rows of the last run once it finished, and a lease past its expiry as expired', async () => {

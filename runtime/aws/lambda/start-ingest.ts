@@ -32,7 +32,8 @@ import { isConcurrencyLimit, StartLater, StartLaterMessageSchema } from '../star
 import { createStartIngest } from '../../../functions/start-ingest/handler.js';
 import { createRetriesExhausted } from '../../../functions/retries-exhausted/handler.js';
 import { FloeError } from '../../../errors/floe-error.js';
-import { LEASE_TTL_MS } from '../../../pipeline/index.js';
+import { LEASE_TTL_MS, markQueued } from '../../../pipeline/index.js';
+import type { RunQueued } from '../../../state/index.js';
 import { parseEvent, type FloeEvent } from '../../../events/index.js';
 import { describeIssues } from '../../../events/errors.js';
 import { S3RawStorage } from '../../../storage/s3.js';
@@ -170,6 +171,16 @@ export function createLambdaHandler(env: LambdaEnvironment, clients: StartIngest
   const laterArn = later === undefined ? undefined : required(env, SERVICE, 'FLOE_START_LATER_QUEUE_ARN');
   const endRun = createRetriesExhausted({ state, publisher });
 
+  /**
+   * Marks the deliveries' runs as waiting to start (`floe status` says queued), or as started
+   * (null). Only status reads the mark, so a failure to write it is logged, not the delivery's:
+   * the request is already where it belongs, and a retry would queue it twice.
+   */
+  const mark = async (deliveries: readonly StartDelivery[], queued: RunQueued | null): Promise<void> => {
+    const runIds = deliveries.map((delivery) => keysOf(delivery.event)['runId']).filter((runId) => runId !== undefined);
+    await markQueued(state, runIds, queued).catch((error: unknown) => logger.warn('could not record whether the runs wait to start', { runIds, error: error as Error }));
+  };
+
   /** A start refused for a limit on concurrent runs waits in the start-later queue; past the job's timeout, its run ends. */
   const waitOrFail = async (failure: DeliveryFailure<StartDelivery>): Promise<DeliveryFailure<StartDelivery> | null> => {
     const { delivery, error } = failure;
@@ -180,6 +191,7 @@ export function createLambdaHandler(env: LambdaEnvironment, clients: StartIngest
       const { queued, delaySeconds } = await later.defer(delivery.raw, delivery.attempt + 1, waitingSince);
       if (queued) {
         logger.info(`${error.message}: the start waits ${delaySeconds} s in the start-later queue`, keys);
+        await mark([delivery], { since: waitingSince.toISOString(), reason: error.message });
         return null;
       }
       logger.warn('Glue refused the start for longer than the job timeout: the run ends', keys);
@@ -197,6 +209,9 @@ export function createLambdaHandler(env: LambdaEnvironment, clients: StartIngest
       const byEvent = new Map<FloeEvent, StartDelivery>(deliveries.map((delivery) => [delivery.event, delivery]));
       const failures = (await start.batch(deliveries.map((delivery) => delivery.event)))
         .map(({ event, error }) => ({ delivery: byEvent.get(event)!, error }));
+      const failed = new Set(failures.map((failure) => failure.delivery));
+      // Requests back from the start-later queue that started (or ended) wait no more.
+      await mark(deliveries.filter((delivery) => delivery.attempt > 1 && !failed.has(delivery)), null);
       return (await Promise.all(failures.map(waitOrFail))).filter((failure) => failure !== null);
     },
   });
