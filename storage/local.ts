@@ -3,7 +3,7 @@ import { mkdir, readdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 
 import { parseManifest, type Manifest } from '../events/index.js';
-import { batchKey, lastJobError, type JobBatch, type JobError, type RawStorage } from './raw-storage.js';
+import { batchKey, lastJobError, parseJobBatch, type JobBatch, type JobError, type RawStorage } from './raw-storage.js';
 
 /** The raw layer in a local folder, laid out exactly as in S3. */
 export class LocalRawStorage implements RawStorage {
@@ -37,6 +37,10 @@ export class LocalRawStorage implements RawStorage {
     await writeFile(partial, JSON.stringify(batch));
     await rename(partial, location);
     return location;
+  }
+
+  async readBatch(location: string): Promise<JobBatch> {
+    return parseJobBatch(await readFile(location, 'utf8'), location);
   }
 
   async readJobError(run: { source: string; table: string; runId: string }): Promise<JobError | null> {

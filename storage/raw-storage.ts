@@ -1,3 +1,5 @@
+import { z } from 'zod';
+
 import { RunIdSchema, type Manifest } from '../events/index.js';
 
 /** The raw layer as the handlers see it: where the extraction job lands, and its manifests. */
@@ -13,6 +15,8 @@ export interface RawStorage {
    * bounded by what a job run's arguments may hold.
    */
   writeBatch(batchId: string, batch: JobBatch): Promise<string>;
+  /** The batch at `location` (what {@link writeBatch} returned): the local job runner reads which runs wait with it. */
+  readBatch(location: string): Promise<JobBatch>;
   /**
    * The error the extraction job recorded last for a run (its log under `_logs/`), or null when it
    * recorded none (killed, or never started): in a job run of several tables, each table's own cause.
@@ -20,10 +24,26 @@ export interface RawStorage {
   readJobError(run: { source: string; table: string; runId: string }): Promise<JobError | null>;
 }
 
-/** The `--batch` file: each table's own job arguments (glue/floe_extract/batch.py). */
-export interface JobBatch {
-  batchVersion: 1;
-  tables: Record<string, string>[];
+/**
+ * The `--batch` file: each table's own job arguments (glue/floe_extract/batch.py).
+ *
+ * @example
+ * {"batchVersion":1,"tables":[{"--run-id":"r-1","--table":"clr.users","--mode":"full"}]}
+ */
+export const JobBatchSchema = z.object({ batchVersion: z.literal(1), tables: z.array(z.record(z.string(), z.string())) });
+export type JobBatch = z.infer<typeof JobBatchSchema>;
+
+/** The batch in `text`, read from `location`; an Error naming the location when it is not one. */
+export function parseJobBatch(text: string, location: string): JobBatch {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text) as unknown;
+  } catch (error) {
+    throw new Error(`job batch ${location}: not valid JSON`, { cause: error });
+  }
+  const batch = JobBatchSchema.safeParse(parsed);
+  if (!batch.success) throw new Error(`job batch ${location}: not a batch of tables (batchVersion 1, tables of job arguments)`, { cause: batch.error });
+  return batch.data;
 }
 
 /** An `error` record of the job's log: the exception's class, its one-line message, and whether a retry may pass. */

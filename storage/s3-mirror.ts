@@ -45,6 +45,10 @@ export class S3MirroredRawStorage implements RawStorage {
     return this.s3.writeBatch(batchId, batch);
   }
 
+  readBatch(location: string): Promise<JobBatch> {
+    return this.s3.readBatch(location);
+  }
+
   readJobError(run: { source: string; table: string; runId: string }): Promise<JobError | null> {
     return this.s3.readJobError(run);
   }

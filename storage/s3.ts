@@ -1,7 +1,7 @@
 import { GetObjectCommand, HeadBucketCommand, ListObjectsV2Command, NoSuchKey, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 
 import { EventValidationError, parseManifest, type Manifest } from '../events/index.js';
-import { batchKey, lastJobError, type JobBatch, type JobError, type RawStorage } from './raw-storage.js';
+import { batchKey, lastJobError, parseJobBatch, type JobBatch, type JobError, type RawStorage } from './raw-storage.js';
 import { FloeError } from '../errors/floe-error.js';
 
 /** Errors S3 gives for a wrong bucket or missing permission: retrying the same request cannot help. */
@@ -108,6 +108,19 @@ export class S3RawStorage implements RawStorage {
         (retryable ? '' : "; check the bucket name and the role's s3:PutObject permission on _batches/"), { cause: error, retryable });
     }
     return `s3://${this.bucket}/${key}`;
+  }
+
+  async readBatch(location: string): Promise<JobBatch> {
+    const { bucket, prefix: key } = parseS3Root(location);
+    let text: string;
+    try {
+      const object = await this.client.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+      text = (await object.Body?.transformToString('utf8')) ?? '';
+    } catch (error) {
+      const code = (error as { name?: unknown }).name;
+      throw new RawStorageError(`could not read the job batch ${location}: ${(error as Error).message}`, { cause: error, retryable: !(typeof code === 'string' && TERMINAL_S3_ERRORS.has(code)) });
+    }
+    return parseJobBatch(text, location);
   }
 
   async readJobError(run: { source: string; table: string; runId: string }): Promise<JobError | null> {

@@ -1,7 +1,6 @@
 import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -9,7 +8,7 @@ import type { ExtractionEngine } from '../../config/extraction-engine.js';
 import { GLUE_EVENT_SOURCE, GLUE_JOB_STATE_CHANGE, type GlueJobStateChangeEvent } from '../../events/index.js';
 import { markQueued } from '../../pipeline/queued.js';
 import type { StateStore } from '../../state/index.js';
-import type { JobBatch } from '../../storage/raw-storage.js';
+import type { RawStorage } from '../../storage/raw-storage.js';
 import type { Share, SourceGate } from './source-gate.js';
 
 /** The Glue job's name on AWS; the local runner reports under the same name. */
@@ -36,8 +35,11 @@ export interface LocalGlueRunnerOptions {
   publish: (event: GlueJobStateChangeEvent) => Promise<void>;
   /** Bounds the connections the job runs hold on their source, across job runs and processes. */
   gate: SourceGate;
-  /** Where the runs of a job run the gate holds back are marked `queued` until it starts (`floe status`). */
-  state?: Pick<StateStore, 'updateRun'>;
+  /**
+   * Where the runs of a job run the gate holds back are marked `queued` until it starts (`floe
+   * status`), and the raw layer whose batch files name a batch's runs.
+   */
+  marks?: { state: Pick<StateStore, 'updateRun'>; raw: Pick<RawStorage, 'readBatch'> };
 }
 
 /**
@@ -80,7 +82,7 @@ export class LocalGlueRunner {
     const waiting = now === null ? await this.markWaiting(jobArguments, source, limit).catch(() => []) : [];
     const started = async (share: Share): Promise<void> => {
       // A mark left behind only misleads floe status, so failing to clear it does not stop the job.
-      if (waiting.length > 0 && this.options.state !== undefined) await markQueued(this.options.state, waiting, null).catch(() => undefined);
+      if (waiting.length > 0 && this.options.marks !== undefined) await markQueued(this.options.marks.state, waiting, null).catch(() => undefined);
       await runHolding(share);
     };
     const finished = (now !== null ? runHolding(now) : this.options.gate.take(source, jobRunId, range).then(started))
@@ -90,17 +92,17 @@ export class LocalGlueRunner {
     return { jobRunId };
   }
 
-  /** Marks the job run's runs queued (its batch file names them), and returns them; none without a state store. */
+  /** Marks the job run's runs queued (its batch file names a batch's), and returns them; none without `marks`. */
   private async markWaiting(jobArguments: Record<string, string>, source: string, limit: number): Promise<string[]> {
-    const state = this.options.state;
-    if (state === undefined) return [];
+    const marks = this.options.marks;
+    if (marks === undefined) return [];
     const batch = jobArguments['--batch'];
     const runIds = batch === undefined
       ? [jobArguments['--run-id'] ?? '']
-      : (JSON.parse(await readFile(batch, 'utf8')) as JobBatch).tables.map((table) => table['--run-id'] ?? '');
+      : (await marks.raw.readBatch(batch)).tables.map((table) => table['--run-id'] ?? '');
     const reason = `source ${source}: its ${limit} connection(s) (maxConnections) are taken; the job run starts when enough are free`;
     const named = runIds.filter((runId) => runId !== '');
-    await markQueued(state, named, { since: new Date().toISOString(), reason });
+    await markQueued(marks.state, named, { since: new Date().toISOString(), reason });
     return named;
   }
 

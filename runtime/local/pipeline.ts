@@ -130,7 +130,7 @@ export async function openLocalPipeline(config: FloeConfig, options: LocalRunOpt
     limits: new Map(config.sources.map((source) => [source.name, source.maxConnections])),
     ...(options.onJobOutput ? { onQueued: options.onJobOutput } : {}),
   });
-  const jobs = new LocalGlueRunner({ publish: (event) => bus.publishEvent(event), gate, state, ...(options.onJobOutput ? { onOutput: options.onJobOutput } : {}) });
+  const jobs = new LocalGlueRunner({ publish: (event) => bus.publishEvent(event), gate, marks: { state, raw: raw.landing }, ...(options.onJobOutput ? { onOutput: options.onJobOutput } : {}) });
   bus.subscribe(localHandlers(config, { state, warehouse, bus, jobs, gate, raw }));
   return {
     bus,

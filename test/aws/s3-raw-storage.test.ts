@@ -107,6 +107,21 @@ describe('Storage: S3RawStorage (moto)', () => {
     await expect(reading).rejects.toThrow(/^manifest s3:\/\/floe-raw\/raw\/_manifests\/bad\.json: totalRows/);
   });
 
+  it('reads back the job batch it wrote, and names the location of one that is not a batch', async () => {
+    // Prepare
+    const storage = new S3RawStorage({ client: s3, root: 's3://floe-raw/raw' });
+    const batch = { batchVersion: 1 as const, tables: [{ '--run-id': 'r-b1', '--table': 'clr.users' }, { '--run-id': 'r-b2', '--table': 'clr.orders' }] };
+    await s3.send(new PutObjectCommand({ Bucket: 'floe-raw', Key: 'raw/_batches/r-broken.json', Body: '{"tables": 3}' }));
+
+    // Act
+    const location = await storage.writeBatch('r-b1', batch);
+
+    // Assess
+    expect(location).toBe('s3://floe-raw/raw/_batches/r-b1.json');
+    expect(await storage.readBatch(location)).toEqual(batch);
+    await expect(storage.readBatch('s3://floe-raw/raw/_batches/r-broken.json')).rejects.toThrow('job batch s3://floe-raw/raw/_batches/r-broken.json: not a batch of tables');
+  });
+
   it('refuses a root that is not an S3 location', () => {
     // Act
     const constructing = () => new S3RawStorage({ client: s3, root: '/tmp/raw' });

@@ -26,8 +26,9 @@ describe('Runtime: a local job run held back by its source\'s connections', () =
     const other = await gate.take('clr', 'jr_other', { want: 1 });
     let ended!: (event: GlueJobStateChangeEvent) => void;
     const end = new Promise<GlueJobStateChangeEvent>((resolve) => (ended = resolve));
-    const runner = new LocalGlueRunner({ gate, state, publish: async (event) => ended(event) });
-    const batch = await new LocalRawStorage(join(folder, 'raw')).writeBatch('r-q1', {
+    const raw = new LocalRawStorage(join(folder, 'raw'));
+    const runner = new LocalGlueRunner({ gate, marks: { state, raw }, publish: async (event) => ended(event) });
+    const batch = await raw.writeBatch('r-q1', {
       batchVersion: 1,
       tables: ['r-q1', 'r-q2'].map((runId) => ({ '--run-id': runId, '--table': `clr.${runId}`, '--mode': 'full' })),
     });
@@ -53,7 +54,7 @@ describe('Runtime: a local job run held back by its source\'s connections', () =
     const state = new LocalStateStore(join(folder, 'state'));
     const gate = new SourceGate({ state, limits: new Map([['clr', 1]]) });
     await state.startRun({ runId: 'r-free', source: 'clr', table: 'clr.free', mode: 'full', requestedAt: NOW });
-    const runner = new LocalGlueRunner({ gate, state, publish: async () => undefined });
+    const runner = new LocalGlueRunner({ gate, marks: { state, raw: new LocalRawStorage(join(folder, 'raw')) }, publish: async () => undefined });
 
     // Act
     await runner.startJobRun({ '--database': 'clr', '--engine': 'postgres', '--connection': 'postgresql://postgres@127.0.0.1:1/none', '--raw-root': join(folder, 'raw'), '--run-id': 'r-free', '--table': 'clr.free', '--mode': 'full' });
