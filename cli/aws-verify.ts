@@ -14,8 +14,7 @@ import { checkRules } from './aws-verify-rules.js';
 import { checkSnowflake, openIngestCall, type OpenIngestCall } from './aws-verify-snowflake.js';
 import { checkStack } from './aws-verify-stack.js';
 import { EXIT } from './error-report.js';
-
-export const AWS_USAGE = 'floe aws verify [--config floe.config.yaml] [--stack NAME] [--wait-minutes 15]';
+import { USAGE } from './usage.js';
 
 /** The SDK clients verify uses; the command makes them with the SDK's usual credentials and region, tests point them at moto. */
 export interface AwsVerifyClients {
@@ -117,7 +116,7 @@ export async function awsCommand(argv: string[]): Promise<number> {
   });
   const minutes = Number(values['wait-minutes']);
   if (positionals[0] !== 'verify' || positionals.length !== 1 || !(minutes > 0)) {
-    process.stderr.write(`usage: ${AWS_USAGE}\n`);
+    process.stderr.write(`usage: ${USAGE.aws}\n`);
     return EXIT.usage;
   }
   // Connections are not read: on AWS the job takes each source's secret from the stack.

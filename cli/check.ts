@@ -17,8 +17,6 @@ import type { Warehouse } from '../warehouse/warehouse.js';
 import { openStateStore } from './state-store.js';
 import { printTable } from './table-output.js';
 
-export const CHECK_USAGE = 'floe check [--config floe.config.yaml] [--source S] [--table T] [--json] [--repair]';
-
 /** Keys shown per kind of difference; --json lists them all. */
 const SAMPLE = 5;
 

@@ -4,8 +4,6 @@ import { ConfigError, loadConfig } from '../config/index.js';
 import { configSnippet } from '../discover/config-snippet.js';
 import { discoverSource } from '../discover/discover-source.js';
 
-export const DISCOVER_USAGE = 'floe discover --source S [--config floe.config.yaml] [--schema X]';
-
 /**
  * Prints config entries for the source's base tables to stdout and
  * "N tables, M without a key (A appended, F in full mode), U keyed by a unique index" to stderr. A source that cannot be reached or read is

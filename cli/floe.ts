@@ -2,11 +2,12 @@
 import { readFileSync } from 'node:fs';
 
 import { describeError, EXIT, exitCodeOf } from './error-report.js';
+import { USAGE, type CommandName } from './usage.js';
 
 type Command = (argv: string[]) => Promise<number>;
 
 /** What each command is for, shown by `floe <command> --help` under its usage. */
-const PURPOSE: Record<string, string> = {
+const PURPOSE: Record<CommandName, string> = {
   init: "Writes a complete, commented floe.config.yaml for a source from its catalog (the URL from an environment variable, never into the file), or from an existing config's source (--from).",
   run: 'Runs the choreography for the selected tables on embedded defaults: extraction, raw, staging, gold. Prints each step and a summary.',
   status: 'Per table: mode, committed watermark, last run and its rows, lease state, and lag since the last successful run.',
@@ -25,26 +26,22 @@ const PURPOSE: Record<string, string> = {
  * Each command's module, loaded only when that command runs: `floe run` does not pay for the AWS
  * SDK clients, Snowflake's driver or the report's renderer it never uses (memory and start-up).
  */
-const COMMANDS: Record<string, () => Promise<{ usage: string; command: Command }>> = {
-  init: async () => { const m = await import('./init.js'); return { usage: m.INIT_USAGE, command: m.initCommand }; },
-  run: async () => { const m = await import('./run.js'); return { usage: m.RUN_USAGE, command: m.runCommand }; },
-  status: async () => { const m = await import('./status.js'); return { usage: m.STATUS_USAGE, command: m.statusCommand }; },
-  logs: async () => { const m = await import('./logs.js'); return { usage: m.LOGS_USAGE, command: m.logsCommand }; },
-  discover: async () => { const m = await import('./discover.js'); return { usage: m.DISCOVER_USAGE, command: m.discoverCommand }; },
-  replay: async () => { const m = await import('./replay.js'); return { usage: m.REPLAY_USAGE, command: m.replayCommand }; },
-  push: async () => { const m = await import('./push.js'); return { usage: m.PUSH_USAGE, command: m.pushCommand }; },
-  unlock: async () => { const m = await import('./unlock.js'); return { usage: m.UNLOCK_USAGE, command: m.unlockCommand }; },
-  check: async () => { const m = await import('./check.js'); return { usage: m.CHECK_USAGE, command: m.checkCommand }; },
-  snowflake: async () => { const m = await import('./snowflake.js'); return { usage: m.SNOWFLAKE_USAGE, command: m.snowflakeCommand }; },
-  aws: async () => { const m = await import('./aws-verify.js'); return { usage: m.AWS_USAGE, command: m.awsCommand }; },
-  report: async () => { const m = await import('./report.js'); return { usage: m.REPORT_USAGE, command: m.reportCommand }; },
+const COMMANDS: Record<CommandName, () => Promise<Command>> = {
+  init: async () => (await import('./init.js')).initCommand,
+  run: async () => (await import('./run.js')).runCommand,
+  status: async () => (await import('./status.js')).statusCommand,
+  logs: async () => (await import('./logs.js')).logsCommand,
+  discover: async () => (await import('./discover.js')).discoverCommand,
+  replay: async () => (await import('./replay.js')).replayCommand,
+  push: async () => (await import('./push.js')).pushCommand,
+  unlock: async () => (await import('./unlock.js')).unlockCommand,
+  check: async () => (await import('./check.js')).checkCommand,
+  snowflake: async () => (await import('./snowflake.js')).snowflakeCommand,
+  aws: async () => (await import('./aws-verify.js')).awsCommand,
+  report: async () => (await import('./report.js')).reportCommand,
 };
 
-/** Every command's usage line, in the order of {@link COMMANDS}; loads every command's module. */
-async function usage(): Promise<string> {
-  const lines = await Promise.all(Object.values(COMMANDS).map(async (load) => (await load()).usage));
-  return `usage:\n${lines.map((line) => `  ${line}`).join('\n')}`;
-}
+const HELP = `usage:\n${Object.values(USAGE).map((line) => `  ${line}`).join('\n')}`;
 
 /** The package's version, from package.json beside this folder. */
 function version(): string {
@@ -61,20 +58,20 @@ async function main(): Promise<number> {
     return EXIT.ok;
   }
   if (name !== undefined && HELP_FLAGS.has(name)) {
-    process.stdout.write(`floe ${version()}: move PostgreSQL and MySQL/MariaDB into Snowflake and keep them in sync\n\n${await usage()}\n\nfloe <command> --help says more of one command.\n`);
+    process.stdout.write(`floe ${version()}: move PostgreSQL and MySQL/MariaDB into Snowflake and keep them in sync\n\n${HELP}\n\nfloe <command> --help says more of one command.\n`);
     return EXIT.ok;
   }
-  const load = name === undefined || !Object.hasOwn(COMMANDS, name) ? undefined : COMMANDS[name];
-  if (!load || name === undefined) {
-    process.stderr.write(`${name === undefined ? '' : `floe: unknown command ${JSON.stringify(name)}\n`}${await usage()}\n`);
+  const known = name !== undefined && Object.hasOwn(COMMANDS, name) ? (name as CommandName) : undefined;
+  if (known === undefined) {
+    process.stderr.write(`${name === undefined ? '' : `floe: unknown command ${JSON.stringify(name)}\n`}${HELP}\n`);
     return EXIT.usage;
   }
+  if (rest.some((arg) => HELP_FLAGS.has(arg))) {
+    process.stdout.write(`usage:\n  ${USAGE[known]}\n\n${PURPOSE[known]}\n`);
+    return EXIT.ok;
+  }
   try {
-    const { usage: commandUsage, command } = await load();
-    if (rest.some((arg) => HELP_FLAGS.has(arg))) {
-      process.stdout.write(`usage:\n  ${commandUsage}\n\n${PURPOSE[name] ?? ''}\n`);
-      return EXIT.ok;
-    }
+    const command = await COMMANDS[known]();
     return await command(rest);
   } catch (error) {
     process.stderr.write(`${describeError(error)}\n`);

@@ -8,8 +8,7 @@ import { ConfigError, DEFAULT_MAX_CONNECTIONS, printable, type Engine } from '..
 import { cannotConfigure, configSnippet, scalar } from '../discover/config-snippet.js';
 import { discoverSource } from '../discover/discover-source.js';
 import { frameFromConfig, type InitFrame } from './init-frame.js';
-
-export const INIT_USAGE = 'floe init (--url-env VAR | --url URL | --from CONFIG [--source S]) [--name NAME] [--schema X] [--out floe.config.yaml] [--force]';
+import { USAGE } from './usage.js';
 
 const ENGINES: Record<string, Engine> = { 'postgres:': 'postgres', 'postgresql:': 'postgres', 'mysql:': 'mysql', 'mariadb:': 'mysql' };
 
@@ -120,7 +119,7 @@ function urlOf(values: { 'url-env'?: string | undefined; url?: string | undefine
   const fromEnv = values['url-env'];
   const url = fromEnv === undefined ? values.url : env[fromEnv];
   if (url === undefined || url === '') {
-    throw new ConfigError(fromEnv === undefined ? `floe init needs the source: ${INIT_USAGE}` : `environment variable ${fromEnv} is not set (export it with the source's URL)`);
+    throw new ConfigError(fromEnv === undefined ? `floe init needs the source: ${USAGE.init}` : `environment variable ${fromEnv} is not set (export it with the source's URL)`);
   }
   return url;
 }

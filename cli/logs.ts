@@ -6,8 +6,7 @@ import { formatJobLogLine, readJobLogs } from './job-log.js';
 import { openStateStore } from './state-store.js';
 import { printTable } from './table-output.js';
 import { formatInstant } from './time-format.js';
-
-export const LOGS_USAGE = 'floe logs <run-id> [--config floe.config.yaml] [--json]';
+import { USAGE } from './usage.js';
 
 /**
  * Prints the extraction job's log of one run, then the run's steps from the
@@ -33,7 +32,7 @@ export async function logsCommand(argv: string[]): Promise<number> {
   });
   const [runId, ...extra] = positionals;
   if (runId === undefined || extra.length > 0) {
-    process.stderr.write(`usage: ${LOGS_USAGE}\n`);
+    process.stderr.write(`usage: ${USAGE.logs}\n`);
     return 2;
   }
   const config = await loadConfig(values.config, { ignoreConnections: true });

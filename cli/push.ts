@@ -4,8 +4,6 @@ import { loadConfig, toTableConfigs } from '../config/index.js';
 import { openStateStore } from './state-store.js';
 import { printTable } from './table-output.js';
 
-export const PUSH_USAGE = 'floe push [--config floe.config.yaml]';
-
 /**
  * Validates the config and writes its table configs to the state store it names (on AWS the
  * stack's DynamoDB table, which start-ingest and request-ingest read). Tables no longer in the

@@ -3,8 +3,7 @@ import { parseArgs } from 'node:util';
 import { loadConfig, printable } from '../config/index.js';
 import { RAW_LANDED } from '../events/index.js';
 import { ReplayError, replayLocally } from '../runtime/local/replay.js';
-
-export const REPLAY_USAGE = 'floe replay <run-id> [--from IngestRequested|RawLanded|StageMerged] [--config floe.config.yaml]';
+import { USAGE } from './usage.js';
 
 /** Republishes a past event of a run so the steps after it run again; 0 if the run then reached gold. */
 export async function replayCommand(argv: string[]): Promise<number> {
@@ -18,7 +17,7 @@ export async function replayCommand(argv: string[]): Promise<number> {
   });
   const runId = positionals[0];
   if (positionals.length !== 1 || runId === undefined) {
-    process.stderr.write(`usage: ${REPLAY_USAGE}\n`);
+    process.stderr.write(`usage: ${USAGE.replay}\n`);
     return 2;
   }
   const config = await loadConfig(values.config);

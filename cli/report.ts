@@ -8,8 +8,6 @@ import { readReportData } from './report-data.js';
 import { reportHtml } from './report-html.js';
 import { openStateStore } from './state-store.js';
 
-export const REPORT_USAGE = 'floe report [--config floe.config.yaml] [--source S] [--table T] [--out floe-report.html]';
-
 /**
  * The CheckCompleted events of the local event log, oldest first; none when the state is on AWS
  * (checks are events for subscribers there) or nothing has run. A line that is not a valid event

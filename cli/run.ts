@@ -9,8 +9,6 @@ import { printSchemaChanges, watermarkNotes } from './run-notes.js';
 import { RunProgress, type Terminal } from './run-progress.js';
 import { printTable } from './table-output.js';
 
-export const RUN_USAGE = 'floe run [--config floe.config.yaml] [--source S] [--table T] [--full]';
-
 /** Exit code when the only failures were tables busy with another run: trying later will work. */
 export const EXIT_TABLE_BUSY = EXIT.busy;
 

@@ -7,8 +7,7 @@ import { planApply, runApply } from './snowflake-apply.js';
 import { catalogColumns } from './snowflake-catalog.js';
 import { accountSettingsFor, readManifests, snowflakeDdlFor, tablesWithoutManifest } from './snowflake-plan.js';
 import { verifyCommand } from './snowflake-verify.js';
-
-export const SNOWFLAKE_USAGE = 'floe snowflake ddl|apply|verify [--config floe.config.yaml] [--manifest FILE]... [--raw-url s3://bucket/prefix]';
+import { USAGE } from './usage.js';
 
 /**
  * `ddl` prints everything the Snowflake account needs; `apply` checks the roles' privileges, then
@@ -29,7 +28,7 @@ export async function snowflakeCommand(argv: string[]): Promise<number> {
   });
   const action = positionals[0];
   if (action !== 'ddl' && action !== 'apply' && action !== 'verify') {
-    process.stderr.write(`usage: ${SNOWFLAKE_USAGE}\n`);
+    process.stderr.write(`usage: ${USAGE.snowflake}\n`);
     return EXIT.usage;
   }
   const write = (line: string): void => void process.stdout.write(`${line}\n`);

@@ -8,8 +8,6 @@ import { openStateStore } from './state-store.js';
 import { printTable } from './table-output.js';
 import { formatDuration, formatInstant } from './time-format.js';
 
-export const STATUS_USAGE = 'floe status [--config floe.config.yaml] [--source S] [--table T] [--json]';
-
 /** How far back `floe status` looks for the last successful run when the newest run did not succeed. */
 const HISTORY_LIMIT = 1000;
 

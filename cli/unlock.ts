@@ -3,8 +3,7 @@ import { parseArgs } from 'node:util';
 import { loadConfig, selectTables } from '../config/index.js';
 import { openStateStore } from './state-store.js';
 import { formatInstant } from './time-format.js';
-
-export const UNLOCK_USAGE = 'floe unlock <run-id> [--config floe.config.yaml]';
+import { USAGE } from './usage.js';
 
 /**
  * Frees the table lease a dead run still holds (a killed `floe run`, a lost Lambda), so the next run
@@ -22,7 +21,7 @@ export async function unlockCommand(argv: string[]): Promise<number> {
   });
   const [runId, ...extra] = positionals;
   if (runId === undefined || extra.length > 0) {
-    process.stderr.write(`usage: ${UNLOCK_USAGE}\n`);
+    process.stderr.write(`usage: ${USAGE.unlock}\n`);
     return 2;
   }
   const config = await loadConfig(values.config, { ignoreConnections: true });
