@@ -6,14 +6,17 @@ import { MAX_TABLES_PER_JOB_RUN } from '../pipeline/start-run.js';
 import type { HandlerFunction } from './handler-function.js';
 
 /**
- * Records start-ingest gets in one invocation: ten full job runs of one source
- * ({@link MAX_TABLES_PER_JOB_RUN} tables each), so a request for a few hundred tables arrives
- * whole. Within Lambda's limits: at most 10,000 for a standard queue, and the batch's payload
- * under 6 MB (an IngestRequested record is about 1.5 KB, so a full batch is about 1.5 MB).
+ * Records start-ingest gets in one invocation: one full job run of one source
+ * ({@link MAX_TABLES_PER_JOB_RUN} tables), so a schema's tables asked for together start as job runs
+ * of that size. Not more: a batch's sources, Spark and repair runs start one after another and each
+ * outcome is published after, so a batch must end well inside the function's timeout (a timed-out
+ * batch comes back whole, and the runs it had started would then publish nothing). Within Lambda's
+ * limits: at most 10,000 for a standard queue, and the payload under 6 MB.
  * @see https://docs.aws.amazon.com/lambda/latest/dg/services-sqs-parameters.html
+ * @see https://docs.aws.amazon.com/lambda/latest/dg/services-sqs-errorhandling.html (a failed or timed-out invocation returns the whole batch)
  * @see https://docs.aws.amazon.com/lambda/latest/api/API_CreateEventSourceMapping.html (BatchSize: "up to the payload limit for synchronous invocation (6 MB)")
  */
-export const START_INGEST_BATCH_SIZE = 10 * MAX_TABLES_PER_JOB_RUN;
+export const START_INGEST_BATCH_SIZE = MAX_TABLES_PER_JOB_RUN;
 
 /**
  * How long Lambda gathers records before invoking start-ingest with fewer than a full batch: a

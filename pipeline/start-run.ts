@@ -198,16 +198,36 @@ async function startBatch(deps: StartRunDeps, batch: readonly ReadyRun[]): Promi
   return inParallel(batch, STATE_PARALLELISM, (run) => recordJobRun(deps, run, jobs.jobName, jobRunId));
 }
 
+/** Attempts of a state write that must follow a job run's start, and the wait before the second. */
+const RECORD_ATTEMPTS = 3;
+const RECORD_BACKOFF_MS = 200;
+
+/**
+ * The job run has started: a request failed now would, on its retry, find its run without a job
+ * run and start the table a second time beside the first. So a write that may pass again is
+ * retried here first (0.2 s, then 0.4 s), and only then fails the request.
+ */
+async function writtenInPlace(write: () => Promise<void>): Promise<void> {
+  for (let attempt = 1; ; attempt += 1) {
+    try {
+      return await write();
+    } catch (error) {
+      if (attempt >= RECORD_ATTEMPTS || !isRetryable(error)) throw error;
+      await new Promise((wake) => setTimeout(wake, RECORD_BACKOFF_MS * attempt));
+    }
+  }
+}
+
 /** The run's job run is recorded (glue-finished finds the run by it) → its GlueStarted; or why not. */
 async function recordJobRun(deps: StartRunDeps, run: ReadyRun, jobName: string, jobRunId: string): Promise<StartOutcome> {
   const now = deps.now ?? (() => new Date());
   const { runId, source, table } = run.ref;
   const keys = run.event.detail.keys;
   return outcomeOf(run.event, async () => {
-    await deps.state.updateRun(runId, { jobRunId, extractionEngine: run.decision.engine, engineReason: run.decision.reason }, {
+    await writtenInPlace(() => deps.state.updateRun(runId, { jobRunId, extractionEngine: run.decision.engine, engineReason: run.decision.reason }, {
       name: 'start-ingest', startedAt: run.startedAt.toISOString(), finishedAt: now().toISOString(),
       ...(keys !== undefined ? { details: { repairKeys: keys.length } } : {}),
-    });
+    }));
     return published(GLUE_STARTED, {
       runId, source, table,
       publishedAt: now().toISOString(),

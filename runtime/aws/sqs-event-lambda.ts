@@ -125,7 +125,12 @@ export function createSqsEventLambda<D extends SqsDelivery>(options: SqsEventLam
         await done;
       } catch (error) {
         if (error instanceof IdempotencyAlreadyInProgressError) {
-          logger.info('dropped: the same event is being handled by another invocation', keys);
+          // Reported failed, not dropped: SQS may have given this message to two invocations, and a
+          // deleted message could not be retried should the other one fail it. Its next delivery
+          // finds the event handled, or handles it.
+          // (https://docs.aws.amazon.com/AWSSimpleQueueService/latest/APIReference/API_DeleteMessage.html)
+          logger.info('left for later: the same event is being handled by another invocation', keys);
+          failed.push({ itemIdentifier: delivery.messageId });
           continue;
         }
         logger.error(`${service} failed`, { ...keys, error: error as Error });
