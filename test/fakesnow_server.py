@@ -20,7 +20,9 @@ The wire:
 What fakesnow is taught (each a documented rule, cited):
 - ALTER SESSION SET TIMEZONE = 'UTC', STATEMENT_TIMEOUT_IN_SECONDS, LOCK_TIMEOUT and
   ABORT_DETACHED_QUERY succeed: fakesnow runs in UTC already and has no timeouts to set
-  (https://docs.snowflake.com/en/sql-reference/parameters). Any other time zone is refused.
+  (https://docs.snowflake.com/en/sql-reference/parameters). Any other time zone is refused. So do
+  the input formats, TIMESTAMP_TYPE_MAPPING and QUOTED_IDENTIFIERS_IGNORE_CASE at their defaults,
+  which fakesnow has; another value is refused.
 - BINARY(n): DuckDB's BLOB takes no length, and fakesnow passes it on
   (https://docs.snowflake.com/en/sql-reference/data-types-text#binary).
 - COPY INTO <table>: INCLUDE_METADATA for METADATA$FILENAME (the file's path in the stage) and
@@ -88,6 +90,15 @@ from starlette.routing import Route
 # ---------------------------------------------------------------- ALTER SESSION
 
 SESSION_PARAMETERS = {"TIMEZONE", "STATEMENT_TIMEOUT_IN_SECONDS", "LOCK_TIMEOUT", "ABORT_DETACHED_QUERY"}
+# Parameters floe pins at their defaults, which fakesnow has (ISO text in, hex binary, names as quoted).
+SESSION_DEFAULTS = {
+    "BINARY_INPUT_FORMAT": "HEX",
+    "DATE_INPUT_FORMAT": "AUTO",
+    "TIME_INPUT_FORMAT": "AUTO",
+    "TIMESTAMP_INPUT_FORMAT": "AUTO",
+    "TIMESTAMP_TYPE_MAPPING": "TIMESTAMP_NTZ",
+    "QUOTED_IDENTIFIERS_IGNORE_CASE": "FALSE",
+}
 ALTER_SESSION = re.compile(r"^\s*alter\s+session\s+set\s+(.*?)\s*;?\s*$", re.IGNORECASE | re.DOTALL)
 SESSION_PARAMETER = re.compile(r"(\w+)\s*=\s*('(?:[^']|'')*'|[^\s,]+)\s*,?\s*")
 
@@ -101,6 +112,10 @@ def session_parameters_taught(sql: str) -> bool:
     if not pairs or "".join(SESSION_PARAMETER.sub("", match.group(1))).strip():
         return False
     for name, value in pairs:
+        if name.upper() in SESSION_DEFAULTS:
+            if value.strip("'").upper() != SESSION_DEFAULTS[name.upper()]:
+                return False  # only the defaults, which fakesnow has
+            continue
         if name.upper() not in SESSION_PARAMETERS:
             return False
         if name.upper() == "TIMEZONE" and value.strip("'").upper() not in ("UTC", "ETC/UTC"):

@@ -57,10 +57,20 @@ export const DEADLINE_RESERVE_MS = 15_000;
  *   past it (https://docs.snowflake.com/en/sql-reference/parameters#lock-timeout).
  * - ABORT_DETACHED_QUERY = TRUE: a statement whose client vanished (a Lambda killed mid-statement)
  *   is aborted instead of running on (https://docs.snowflake.com/en/sql-reference/parameters#abort-detached-query).
+ * - The input formats at their defaults, and quoted names kept as written: an account or user may
+ *   set them otherwise, and floe's casts of text (a watermark bound as text, an ARRAY element read
+ *   as a date, time, timestamp or binary) and its quoted result names must read the same on every
+ *   account (https://docs.snowflake.com/en/sql-reference/parameters#binary-input-format,
+ *   #date-input-format, #time-input-format, #timestamp-input-format, #timestamp-type-mapping,
+ *   #quoted-identifiers-ignore-case; https://docs.snowflake.com/en/sql-reference/date-time-input-output).
  */
 export function sessionSettingsSql(statementTimeoutSeconds: number): string {
   const seconds = Math.max(1, Math.floor(statementTimeoutSeconds));
-  return `alter session set timezone = 'UTC' statement_timeout_in_seconds = ${seconds} lock_timeout = ${seconds} abort_detached_query = true`;
+  return (
+    `alter session set timezone = 'UTC' statement_timeout_in_seconds = ${seconds} lock_timeout = ${seconds} abort_detached_query = true ` +
+    "binary_input_format = 'HEX' date_input_format = 'AUTO' time_input_format = 'AUTO' timestamp_input_format = 'AUTO' " +
+    "timestamp_type_mapping = 'TIMESTAMP_NTZ' quoted_identifiers_ignore_case = false"
+  );
 }
 
 /** One statement's outcome: its rows (numbers of scale 0 as bigint, other NUMBERs as exact strings) and rows changed. */

@@ -120,7 +120,9 @@ describe('Warehouse: Snowflake under its documented rules, on the fakesnow emula
 
     // Assess: a TIMESTAMP_TZ takes the session's TIMEZONE (https://docs.snowflake.com/en/sql-reference/parameters#timezone)
     const [first] = (await emulator.statementsSeen()).slice(before);
-    expect(first?.sql).toBe("alter session set timezone = 'UTC' statement_timeout_in_seconds = 840 lock_timeout = 840 abort_detached_query = true");
+    expect(first?.sql).toBe("alter session set timezone = 'UTC' statement_timeout_in_seconds = 840 lock_timeout = 840 abort_detached_query = true " +
+      "binary_input_format = 'HEX' date_input_format = 'AUTO' time_input_format = 'AUTO' timestamp_input_format = 'AUTO' " +
+      "timestamp_type_mapping = 'TIMESTAMP_NTZ' quoted_identifiers_ignore_case = false");
     expect(first?.queryTag).toBe('{"app":"floe","step":"open"}');
     await warehouse.close();
     cleanUp();

@@ -223,7 +223,9 @@ describe('Warehouse: Snowflake SQL generated from the same table description', (
 
   it('opens every session in UTC with statement and lock timeouts and detached statements aborted', () => {
     // https://docs.snowflake.com/en/sql-reference/parameters (TIMEZONE, STATEMENT_TIMEOUT_IN_SECONDS, LOCK_TIMEOUT, ABORT_DETACHED_QUERY)
-    expect(sessionSettingsSql(840)).toBe("alter session set timezone = 'UTC' statement_timeout_in_seconds = 840 lock_timeout = 840 abort_detached_query = true");
+    expect(sessionSettingsSql(840)).toBe("alter session set timezone = 'UTC' statement_timeout_in_seconds = 840 lock_timeout = 840 abort_detached_query = true " +
+      "binary_input_format = 'HEX' date_input_format = 'AUTO' time_input_format = 'AUTO' timestamp_input_format = 'AUTO' " +
+      "timestamp_type_mapping = 'TIMESTAMP_NTZ' quoted_identifiers_ignore_case = false");
   });
 
   it('prints the whole account script: roles, grants, integrations, stage, tables, procedures and FLOE_INGEST', () => {
