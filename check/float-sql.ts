@@ -77,16 +77,27 @@ export function preparedName(slot: number): string {
  * `FM` drops the padding, LPAD restores the leading zeros). NaN, ±infinity and zeros are named
  * (https://docs.snowflake.com/en/sql-reference/data-types-numeric#special-values), a zero's sign
  * read from ATAN2 (https://docs.snowflake.com/en/sql-reference/functions/atan2), which is -π for -0.
+ *
+ * Snowflake documents neither that IFF leaves the branch not taken unevaluated
+ * (https://docs.snowflake.com/en/sql-reference/functions/iff) nor whether a FLOAT that overflows is
+ * infinity or an error, so no operand here leaves the finite doubles, whichever branch is taken:
+ * the exponent is found for a normal magnitude only (1 stands in for a subnormal), LOG's floor is
+ * held to [-1022, 1023] (LOG of the largest double rounds to 1024), the next power of two is
+ * compared as `n / 2 >= 2^e` rather than computed (2^1024 is no double), and the subnormal scaling
+ * multiplies 0 unless the value is subnormal (below 2^-1022, times 2^1074 is below 2^52).
  */
 export function snowflakeFloatBits(c: string): string {
   const x = `cast(${c} as float)`;
   const special = `${x} = 'NaN'::float or ${x} in ('inf'::float, '-inf'::float) or ${x} = 0`;
   // A finite, non-zero magnitude for LOG and POWER, whatever value the branch not taken holds.
   const a = `iff(${special}, 1, abs(${x}))`;
-  const guess = `floor(log(2, ${a}))`;
-  const exponent = `(${guess} - iff(power(2, ${guess}) > ${a}, 1, 0) + iff(power(2, ${guess} + 1) <= ${a}, 1, 0))`;
   const subnormal = `${a} < power(2, -1022)`;
-  const fraction = `iff(${subnormal}, ${a} * power(2, 1022) * power(2, 52), (${a} / power(2, ${exponent}) - 1) * power(2, 52))`;
+  const n = `iff(${subnormal}, 1, ${a})`;
+  const guess = `least(greatest(floor(log(2, ${n})), -1022), 1023)`;
+  // n / 2 rounds, but monotonically, and 2^guess is a double: the comparison is n >= 2^(guess + 1)'s.
+  const exponent = `(${guess} - iff(power(2, ${guess}) > ${n}, 1, 0) + iff(${n} / 2 >= power(2, ${guess}), 1, 0))`;
+  const tiny = `iff(${subnormal}, ${a}, 0)`;
+  const fraction = `iff(${subnormal}, ${tiny} * power(2, 1022) * power(2, 52), (${n} / power(2, ${exponent}) - 1) * power(2, 52))`;
   const high = `iff(${subnormal}, 0, ${exponent} + 1023) + iff(${x} < 0, 2048, 0)`;
   const bits = `cast(${fraction} as number(20, 0)) + cast(${high} as number(5, 0)) * 4503599627370496`;
   return (
