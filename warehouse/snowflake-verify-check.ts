@@ -36,11 +36,13 @@ export const VERIFY_CHECK_TEXTS: Readonly<Record<string, readonly [string, strin
   f32: ["Vc7efffffe0000000", "V36a0000000000000"],
   f64: ["V0000000000000001", "V7fefffffffffffff"],
   f64_special: ["VNaN", "Vfff0000000000000"],
+  f64_signs: ["V8000000000000000", "V7ff0000000000000"],
   ok: ["Vfalse", "Vtrue"],
   empty: ["V", "N"],
   tricky: ["Vtab\there, newline\nhere, backslash \\ and quote ' and emoji 😀", "Vü"],
   blob: ["V", "V00ff"],
   born_on: ["V0001-01-01", "V9999-12-31"],
+  reform_day: ["V1582-10-10", "V1200-06-15"],
   local_at: ["V0001-01-01 00:00:00.000001", "V9999-12-31 23:59:59.999999"],
   zoned_at: ["V2025-11-06 01:30:00+00", "V9999-12-31 23:59:59.999999+00"],
   at_time: ["V00:00:00", "V23:59:59.999999"],
@@ -50,14 +52,20 @@ export const VERIFY_CHECK_TEXTS: Readonly<Record<string, readonly [string, strin
   flag_list: ["V[1:3]:Vtrue\u001fVfalse\u001fN", "V[1:1]:Vfalse"],
   price_list: ["V[1:2]:V1.5\u001fV-99999999.99", "V[1:2]:V0.01\u001fV99999999.99"],
   double_list: ["V[1:1]:V3fb999999999999a", "V[1:2]:V0000000000000001\u001fV8000000000000000"],
-  day_list: ["V[1:2]:V0001-01-01\u001fV9999-12-31", "V[1:1]:V2024-02-29"],
+  odd_doubles: ["V[1:2]:VNaN\u001fV7ff0000000000000", "V[1:2]:Vfff0000000000000\u001fV8000000000000000"],
+  real_list: ["V[1:2]:V3fb99999a0000000\u001fVc7efffffe0000000", "V[1:2]:V36a0000000000000\u001fV8000000000000000"],
+  big_list: ["V[1:2]:V9007199254740993\u001fV-9223372036854775808", "V[1:1]:V9223372036854775807"],
+  wide_list: ["V[1:2]:V-99999999999999999999999999999.999999999\u001fV0.000000001", "V[1:1]:V99999999999999999999999999999.999999999"],
+  time_list: ["V[1:2]:V00:00:00\u001fV23:59:59.999999", "V[1:2]:V12:00:00.5\u001fN"],
+  local_list: ["V[1:2]:V0001-01-01 00:00:00.000001\u001fV1582-10-10 12:00:00", "V[1:1]:V9999-12-31 23:59:59.999999"],
+  day_list: ["V[1:2]:V0001-01-01\u001fV9999-12-31", "V[1:3]:V2024-02-29\u001fV1582-10-10\u001fV1200-06-15"],
   instant_list: ["V[1:1]:V2025-11-06 01:30:00.000001+00", "V[1:1]:V9999-12-31 23:59:59.999999+00"],
   blob_list: ["V[1:2]:V00ff\u001fV", "V[1:1]:Vcafe"],
   'straße': ["Vß", "Vss"],
 };
 
 /** Row count and hash sum of both rows over {@link verifyCheckedColumns}, as PostgreSQL computes them. */
-export const VERIFY_CHECK_DIGEST = { rows: '2', hashSum: '674624830066752242' } as const;
+export const VERIFY_CHECK_DIGEST = { rows: '2', hashSum: '952870335840858368' } as const;
 
 /** The statement printing a column's canonical text per row of `table`, ordered by id. */
 export function columnTextSql(column: CheckedColumn, table: string, where: string): string {

@@ -67,6 +67,8 @@ export const VERIFY_COLUMNS: readonly VerifyColumn[] = [
   { name: 'f32', arrowType: 'float', sourceType: 'real', values: ["'-3.4028235e38'::float", "'1.4e-45'::float"], read: (c) => c, expected: [Math.fround(-3.4028235e38), Math.fround(1.4e-45)], postgres: ["'-3.4028235e38'::real", "'1.4e-45'::real"] },
   { name: 'f64', arrowType: 'double', sourceType: 'double precision', values: ["'5e-324'::double", "'1.7976931348623157e308'::double"], read: (c) => c, expected: [5e-324, 1.7976931348623157e308], postgres: ["'5e-324'::float8", "'1.7976931348623157e308'::float8"] },
   { name: 'f64_special', arrowType: 'double', sourceType: 'double precision', values: ["'NaN'::double", "'-Infinity'::double"], read: (c) => c, expected: [Number.NaN, Number.NEGATIVE_INFINITY], postgres: ["'NaN'::float8", "'-Infinity'::float8"] },
+  // -0 differs from 0 in its sign bit alone (check/float-sql.ts reads it from ATAN2).
+  { name: 'f64_signs', arrowType: 'double', sourceType: 'double precision', values: ["'-0'::double", "'Infinity'::double"], read: (c) => c, expected: [-0, Number.POSITIVE_INFINITY], postgres: ["'-0'::float8", "'Infinity'::float8"] },
   { name: 'ok', arrowType: 'bool', sourceType: 'boolean', values: ['false', 'true'], read: (c) => c, expected: [false, true], postgres: ['false', 'true'] },
   // '' and '\N' stay text: the file format's NULL_IF = () (snowflake-sql.ts, PARQUET_FORMAT_OPTIONS).
   { name: 'empty', arrowType: 'string', sourceType: 'text', values: ["''", 'null'], read: (c) => c, expected: ['', null], postgres: ["''", 'null::text'] },
@@ -82,6 +84,14 @@ export const VERIFY_COLUMNS: readonly VerifyColumn[] = [
   },
   { name: 'blob', arrowType: 'binary', sourceType: 'bytea', values: ["''::blob", "'\\x00\\xFF'::blob"], read: (c) => `hex_encode(${c})`, expected: ['', '00FF'], postgres: ["''::bytea", "'\\x00ff'::bytea"] },
   { name: 'born_on', arrowType: 'date32[day]', sourceType: 'date', values: ["date '0001-01-01'", "date '9999-12-31'"], read: (c) => `datediff(day, '1970-01-01'::date, ${c})`, expected: [BigInt(days('0001-01-01')), BigInt(days('9999-12-31'))], postgres: ["date '0001-01-01'", "date '9999-12-31'"] },
+  // Around the Gregorian reform (1582-10-10 is no day of the Julian-to-Gregorian calendar) and before it: PostgreSQL and
+  // Parquet count days in the proleptic Gregorian calendar; Snowflake warns about years before 1582
+  // (https://docs.snowflake.com/en/sql-reference/data-types-datetime).
+  {
+    name: 'reform_day', arrowType: 'date32[day]', sourceType: 'date', values: ["date '1582-10-10'", "date '1200-06-15'"],
+    read: (c) => `datediff(day, '1970-01-01'::date, ${c})`, expected: [BigInt(days('1582-10-10')), BigInt(days('1200-06-15'))],
+    postgres: ["date '1582-10-10'", "date '1200-06-15'"],
+  },
   {
     name: 'local_at', arrowType: 'timestamp[us]', sourceType: 'timestamp(6)',
     values: ["timestamp '0001-01-01 00:00:00.000001'", "timestamp '9999-12-31 23:59:59.999999'"],
@@ -118,11 +128,47 @@ export const VERIFY_COLUMNS: readonly VerifyColumn[] = [
     name: 'double_list', arrowType: 'list<item: double>', sourceType: 'double precision[]', values: ["['0.1'::double]", "['5e-324'::double, '-0'::double]"],
     read: (c) => `${c}[0]::float`, expected: [0.1, 5e-324], postgres: ["array['0.1'::float8]", "array['5e-324'::float8, '-0'::float8]"],
   },
+  // Elements JSON has no number for: COPY must keep them doubles in the ARRAY.
   {
-    name: 'day_list', arrowType: 'list<item: date32[day]>', sourceType: 'date[]', values: ["[date '0001-01-01', date '9999-12-31']", "[date '2024-02-29']"],
-    read: (c) => `datediff(day, '1970-01-01'::date, ${c}[0]::date) || ' ' || coalesce(datediff(day, '1970-01-01'::date, ${c}[1]::date)::varchar, '-')`,
-    expected: [`${days('0001-01-01')} ${days('9999-12-31')}`, `${days('2024-02-29')} -`],
-    postgres: ["array[date '0001-01-01', date '9999-12-31']", "array[date '2024-02-29']"],
+    name: 'odd_doubles', arrowType: 'list<item: double>', sourceType: 'double precision[]', values: ["['NaN'::double, 'Infinity'::double]", "['-Infinity'::double, '-0'::double]"],
+    read: (c) => `${c}[1]::float`, expected: [Number.POSITIVE_INFINITY, -0], postgres: ["array['NaN'::float8, 'Infinity'::float8]", "array['-Infinity'::float8, '-0'::float8]"],
+  },
+  // A float4 compares as the double it widens to (check/canonical-sql.ts): COPY may store a FLOAT element in the ARRAY as
+  // its shortest decimal (0.1) rather than that double (0.100000001490116…), which this shows.
+  {
+    name: 'real_list', arrowType: 'list<item: float>', sourceType: 'real[]', values: ["['0.1'::float, '-3.4028235e38'::float]", "['1.4e-45'::float, '-0'::float]"],
+    read: (c) => `${c}[0]::float`, expected: [Math.fround(0.1), Math.fround(1.4e-45)], postgres: ["array['0.1'::real, '-3.4028235e38'::real]", "array['1.4e-45'::real, '-0'::real]"],
+  },
+  // Above 2^53, where an element kept as a double would lose its last digits.
+  {
+    name: 'big_list', arrowType: 'list<item: int64>', sourceType: 'bigint[]', values: ['[9007199254740993, -9223372036854775808]::bigint[]', '[9223372036854775807]::bigint[]'],
+    read: (c) => `${c}[0]::number(19,0)::varchar || ' ' || coalesce(${c}[1]::number(19,0)::varchar, '-')`, expected: ['9007199254740993 -9223372036854775808', '9223372036854775807 -'],
+    postgres: ['array[9007199254740993, -9223372036854775808]::bigint[]', 'array[9223372036854775807]::bigint[]'],
+  },
+  // All 38 digits of Snowflake's NUMBER (https://docs.snowflake.com/en/sql-reference/data-types-numeric#number).
+  {
+    name: 'wide_list', arrowType: 'list<item: decimal128(38, 9)>', sourceType: 'numeric(38,9)[]',
+    values: ['[(-99999999999999999999999999999.999999999)::decimal(38,9), 0.000000001::decimal(38,9)]', '[99999999999999999999999999999.999999999::decimal(38,9)]'],
+    read: (c) => `${c}[0]::number(38,9)::varchar || ' ' || coalesce(${c}[1]::number(38,9)::varchar, '-')`,
+    expected: ['-99999999999999999999999999999.999999999 0.000000001', '99999999999999999999999999999.999999999 -'],
+    postgres: ["'{-99999999999999999999999999999.999999999,0.000000001}'::numeric(38,9)[]", "'{99999999999999999999999999999.999999999}'::numeric(38,9)[]"],
+  },
+  {
+    name: 'time_list', arrowType: 'list<item: time64[us]>', sourceType: 'time(6)[]', values: ["[time '00:00:00', time '23:59:59.999999']", "[time '12:00:00.5', null]"],
+    read: (c) => `datediff(microsecond, '00:00:00'::time, ${c}[0]::time) || ' ' || coalesce(datediff(microsecond, '00:00:00'::time, ${c}[1]::time)::varchar, '-')`,
+    expected: ['0 86399999999', '43200500000 -'], postgres: ["array[time '00:00:00', time '23:59:59.999999']", "array[time '12:00:00.5', null]"],
+  },
+  {
+    name: 'local_list', arrowType: 'list<item: timestamp[us]>', sourceType: 'timestamp(6)[]',
+    values: ["[timestamp '0001-01-01 00:00:00.000001', timestamp '1582-10-10 12:00:00']", "[timestamp '9999-12-31 23:59:59.999999']"],
+    read: (c) => `date_part(epoch_microsecond, ${c}[0]::timestamp_ntz)`, expected: [BigInt(micros('0001-01-01T00:00:00.000001')), BigInt(micros('9999-12-31T23:59:59.999999'))],
+    postgres: ["array[timestamp '0001-01-01 00:00:00.000001', timestamp '1582-10-10 12:00:00']", "array[timestamp '9999-12-31 23:59:59.999999']"],
+  },
+  {
+    name: 'day_list', arrowType: 'list<item: date32[day]>', sourceType: 'date[]', values: ["[date '0001-01-01', date '9999-12-31']", "[date '2024-02-29', date '1582-10-10', date '1200-06-15']"],
+    read: (c) => [0, 1, 2].map((index) => `coalesce(datediff(day, '1970-01-01'::date, ${c}[${index}]::date)::varchar, '-')`).join(` || ' ' || `),
+    expected: [`${days('0001-01-01')} ${days('9999-12-31')} -`, `${days('2024-02-29')} ${days('1582-10-10')} ${days('1200-06-15')}`],
+    postgres: ["array[date '0001-01-01', date '9999-12-31']", "array[date '2024-02-29', date '1582-10-10', date '1200-06-15']"],
   },
   {
     name: 'instant_list', arrowType: 'list<item: timestamp[us, tz=UTC]>', sourceType: 'timestamp with time zone[]',
