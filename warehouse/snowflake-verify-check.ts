@@ -79,10 +79,20 @@ export function verifyDigestSql(from: string): { sql: string; params: readonly s
 }
 
 /** A verify line: a check, whether it passed, and what Snowflake printed when not. */
-interface CheckLine {
+export interface CheckLine {
   readonly check: string;
   readonly ok: boolean;
   readonly detail: string;
+}
+
+/** The line of a check whose `work` returns what was wrong ('' when nothing), or throws Snowflake's error. */
+export async function checkLine(check: string, work: () => Promise<string>): Promise<CheckLine> {
+  try {
+    const wrong = await work();
+    return { check, ok: wrong === '', detail: wrong };
+  } catch (error) {
+    return { check, ok: false, detail: (error instanceof Error ? error.message : String(error)).replaceAll(/\s+/g, ' ').trim() };
+  }
 }
 
 /**
@@ -92,27 +102,19 @@ interface CheckLine {
  */
 export async function verifyCheckLines(run: (sql: string) => Promise<{ rows: Record<string, unknown>[] }>, table: string, where: string): Promise<CheckLine[]> {
   const lines: CheckLine[] = [];
-  const attempt = async (check: string, work: () => Promise<string>): Promise<void> => {
-    try {
-      const wrong = await work();
-      lines.push({ check, ok: wrong === '', detail: wrong });
-    } catch (error) {
-      lines.push({ check, ok: false, detail: (error instanceof Error ? error.message : String(error)).replaceAll(/\s+/g, ' ').trim() });
-    }
-  };
   for (const column of verifyCheckedColumns()) {
-    await attempt(`floe check: ${column.name} (${column.kind}) prints as PostgreSQL does`, async () => {
+    lines.push(await checkLine(`floe check: ${column.name} (${column.kind}) prints as PostgreSQL does`, async () => {
       const printed = (await run(columnTextSql(column, table, where))).rows.map((row) => row['t']);
       const expected = VERIFY_CHECK_TEXTS[column.name] ?? [];
       return expected.flatMap((text, index) => (printed[index] === text ? [] : [`row ${index + 1}: printed ${JSON.stringify(printed[index])}, PostgreSQL prints ${JSON.stringify(text)}`])).join('; ');
-    });
+    }));
   }
-  await attempt('floe check: the rows’ digest (md5, hexadecimal, sum) equals PostgreSQL’s', async () => {
+  lines.push(await checkLine('floe check: the rows’ digest (md5, hexadecimal, sum) equals PostgreSQL’s', async () => {
     const [digest] = (await run(verifyDigestSql(`(select * from ${table} where ${where})`).sql)).rows;
     const found = { rows: String(digest?.['row_count']), hashSum: String(digest?.['hash_sum']) };
     return found.rows === VERIFY_CHECK_DIGEST.rows && found.hashSum === VERIFY_CHECK_DIGEST.hashSum
       ? ''
       : `${found.rows} rows, hash sum ${found.hashSum}; PostgreSQL: ${VERIFY_CHECK_DIGEST.rows} rows, hash sum ${VERIFY_CHECK_DIGEST.hashSum}`;
-  });
+  }));
   return lines;
 }

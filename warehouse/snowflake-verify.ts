@@ -7,6 +7,7 @@ import { createProcessProcedureSql, createProcessTableProcedureSql, PROCESS_TABL
 import { PARQUET_FORMAT_OPTIONS, quoteSnowflakeString, type SnowflakeStageNames } from './snowflake-sql.js';
 import { floeQueryTag, SnowflakeDriver } from './snowflake.js';
 import { verifyCheckLines } from './snowflake-verify-check.js';
+import { verifyStatementLines } from './snowflake-verify-statements.js';
 import { VERIFY_COLUMNS } from './snowflake-verify-values.js';
 import * as sql from './table-sql.js';
 import { describeTable, type ManifestLike, type TableDescription } from './table-description.js';
@@ -123,6 +124,16 @@ export async function verifySnowflake(options: VerifyOptions): Promise<VerifyChe
       await compareValues(checks, run, dialect.qualified(description.stagingTable), 'staging', first.manifest.runId);
       const thisRun = `${q(sql.META.runId)} = ${quoteSnowflakeString(first.manifest.runId)}`;
       checks.push(...(await verifyCheckLines(run, dialect.qualified(description.stagingTable), thisRun)));
+      // floe check binds a watermark as its column's type in the staging catalog (check/check-table.ts).
+      let watermarkType = '';
+      const typed = await check('staging catalog: the type of zoned_at, which floe check casts a watermark to', async () => {
+        const catalog = dialect.tableColumnsSql(description.stagingTable);
+        const stored = (await run(catalog.sql, catalog.params)).rows.map((row) => dialect.storedColumn(row));
+        watermarkType = stored.find((column) => dialect.nameKey(column.name) === dialect.nameKey('zoned_at'))?.type ?? '';
+        if (watermarkType === '') throw new Error(`zoned_at is not in ${dialect.qualified(description.stagingTable)}`);
+        return watermarkType;
+      });
+      if (typed) checks.push(...(await verifyStatementLines(run, dialect.qualified(description.stagingTable), thisRun, watermarkType)));
     }
 
     const secondLoaded = put && inserted && (await check('COPY: the second run', async () => {

@@ -1,8 +1,9 @@
-import { rangeDigestSql, type CheckedTable } from '../../check/digest-sql.js';
+import { rangeDigestSql, rowDigestSql, type CheckedTable } from '../../check/digest-sql.js';
 import { rowTextSql } from '../../check/canonical-sql.js';
 import { openSourceSide, type SourceSide } from '../../check/source-side.js';
 import type { SourceConfig } from '../../config/index.js';
 import { VERIFY_CHECK_DIGEST, VERIFY_CHECK_TEXTS, verifyCheckedColumns } from '../../warehouse/snowflake-verify-check.js';
+import { comparedRows, VERIFY_ROW_HASHES, verifyHashedColumns, verifyStatements } from '../../warehouse/snowflake-verify-statements.js';
 import { VERIFY_COLUMNS } from '../../warehouse/snowflake-verify-values.js';
 import { PG_URL } from '../faults/source-table.js';
 
@@ -53,5 +54,30 @@ describe("floe snowflake verify: floe check's expected texts are PostgreSQL's", 
 
     // Assess
     expect({ rows: digest?.['row_count'], hashSum: digest?.['hash_sum'] }).toEqual(VERIFY_CHECK_DIGEST);
+  });
+
+  it('pins each row’s hash over the columns the narrowing statements hash, as PostgreSQL computes it', async () => {
+    // Prepare
+    const columns = verifyHashedColumns();
+    const table: CheckedTable = { dialect: 'postgres', from: rows(), key: columns.slice(0, 1), columns };
+
+    // Act
+    const hashes = await side.query(rowDigestSql(table, 0, null));
+
+    // Assess
+    expect(hashes.sort((a, b) => String(a['row_key']).localeCompare(String(b['row_key']))).map((row) => row['row_hash'])).toEqual(VERIFY_ROW_HASHES);
+  });
+
+  it('returns what verify expects for each narrowing statement, built by the same generators on PostgreSQL', async () => {
+    // Prepare
+    const statements = verifyStatements({ dialect: 'postgres', from: rows() });
+
+    // Act
+    const returned: Record<string, string[]> = {};
+    for (const statement of statements) returned[statement.check] = comparedRows(await side.query(statement.query), statement.expected);
+
+    // Assess
+    expect(returned).toEqual(Object.fromEntries(statements.map((statement) => [statement.check, comparedRows(statement.expected, statement.expected)])));
+    expect(Object.values(returned).map((found) => found.length)).toEqual([1, 1, 2, 1, 1]);
   });
 });

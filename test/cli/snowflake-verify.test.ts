@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { snowflakeCommand } from '../../cli/snowflake.js';
 import { SnowflakeSession } from '../../warehouse/snowflake-connection.js';
 import { verifyCheckedColumns } from '../../warehouse/snowflake-verify-check.js';
+import { verifyStatements } from '../../warehouse/snowflake-verify-statements.js';
 import { startFakesnow, type FakesnowServer } from '../fakesnow.js';
 import { captureOutput } from './helpers.js';
 
@@ -83,11 +84,14 @@ describe('CLI: floe snowflake verify on the fakesnow emulator', () => {
     expect(lines).toContain('pass  raw: grid (list<item: list<item: int32>>)');
     // floe check's Snowflake side: each value printed as PostgreSQL prints it, and the rows' digest PostgreSQL's.
     const checkLines = lines.filter((line) => /^(pass|FAIL) {2}floe check: /.test(line));
-    expect(checkLines).toHaveLength(verifyCheckedColumns().length + 1);
+    expect(checkLines).toHaveLength(verifyCheckedColumns().length + 1 + verifyStatements({ dialect: 'snowflake', from: '' }).length);
     expect(checkLines.filter((line) => line.startsWith('pass  '))).toHaveLength(checkLines.length - Object.keys(FAILS_ON_FAKESNOW).filter((check) => check.startsWith('floe check: ')).length);
     expect(lines).toContain('pass  floe check: real_list (float[]) prints as PostgreSQL does');
     expect(lines).toContain('pass  floe check: odd_doubles (float[]) prints as PostgreSQL does');
     expect(lines).toContain('pass  raw: reform_day (date32[day])');
+    // The statements floe check narrows with, each as PostgreSQL returns them; the watermark cast to the catalog's type.
+    expect(lines).toContain('pass  staging catalog: the type of zoned_at, which floe check casts a watermark to: TIMESTAMP_TZ');
+    expect(lines.filter((line) => /^pass {2}floe check: .*, as PostgreSQL returns them$/.test(line))).toHaveLength(verifyStatements({ dialect: 'snowflake', from: '' }).length);
     expect(lines).toContain('pass  floe check: grid (integer[][]) prints as PostgreSQL does');
     expect(lines.some((line) => line.startsWith('pass  gold: CREATE OR REPLACE … COPY GRANTS, dates of TIMESTAMP_TZ in UTC'))).toBe(true);
     expect(lines.some((line) => /^pass {2}clean up: drop schema floe_verify_[0-9a-f]{8}$/.test(line))).toBe(true);
