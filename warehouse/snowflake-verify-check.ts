@@ -5,7 +5,8 @@
  * element, the NULL-skipping join) against PostgreSQL's. What PostgreSQL prints is pinned here and
  * computed on a real PostgreSQL by test/check/snowflake-verify-check.test.ts, so an account whose
  * COPY stores an ARRAY's elements otherwise than floe expects, or prints a value otherwise, fails
- * its line with the text it printed.
+ * its line with the text it printed. The statements floe check narrows with are checked in
+ * snowflake-verify-statements.ts.
  */
 import { rowTextSql, type CheckedColumn } from '../check/canonical-sql.js';
 import { rangeDigestSql } from '../check/digest-sql.js';

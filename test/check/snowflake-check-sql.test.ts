@@ -27,8 +27,8 @@ const staging: CheckedTable = {
 
 /**
  * floe check's Snowflake statements, pinned as text: fakesnow runs them with what
- * test/fakesnow_server.py teaches it, and `floe snowflake verify` runs the row text and the digest on
- * a real account against PostgreSQL's (warehouse/snowflake-verify-check.ts).
+ * test/fakesnow_server.py teaches it, and `floe snowflake verify` runs each of them on a real account
+ * against PostgreSQL's (warehouse/snowflake-verify-check.ts, warehouse/snowflake-verify-statements.ts).
  */
 describe("floe check: Snowflake's side as SQL", () => {
   it('hashes a row of every value kind, arrays of every element type included', () => {
