@@ -36,7 +36,9 @@ const EDGES = [
   2 ** -50, nextUp(2 ** -50), 2 ** -49, 1, 0.1, 1 / 3, 2 ** 53 + 2,
   2 ** -1022, nextUp(2 ** -1022), nextDown(2 ** -1022), 2 ** -1023, 5e-324, 1e-320,
 ];
-const TEXTS = [...EDGES.flatMap((value) => [String(value), String(-value)]), '0', '-0', 'NaN', 'Infinity', '-Infinity'];
+/** Powers of two over the whole range, each with its neighbours, where LOG may round across to the next exponent. */
+const POWERS = Array.from({ length: Math.floor(2097 / 5) }, (_, step) => 2 ** (-1074 + step * 5)).flatMap((power) => [power, nextUp(power), ...(power > 5e-324 ? [nextDown(power)] : [])]);
+const TEXTS = [...[...EDGES, ...POWERS].flatMap((value) => [String(value), String(-value)]), '0', '-0', 'NaN', 'Infinity', '-Infinity'];
 
 describe('Check: a double renders the same in PostgreSQL and Snowflake', () => {
   let server: FakesnowServer;
@@ -52,7 +54,7 @@ describe('Check: a double renders the same in PostgreSQL and Snowflake', () => {
     await server.stop();
   });
 
-  it("prints the largest doubles, 2^1023's neighbours, subnormals, NaN, infinities and signed zeros as PostgreSQL's float8send bits", async () => {
+  it("prints the largest doubles, 2^1023's neighbours, powers of two, subnormals, NaN, infinities and signed zeros as PostgreSQL's float8send bits", async () => {
     // Prepare: the same texts on both sides, each cast to a double there
     const client = new pg.Client({ connectionString: PG_URL });
     const session = await SnowflakeSession.open(server.settings('FLOAT_DB'));
