@@ -23,7 +23,8 @@ export const VERIFY_ROW_HASHES = ['e94d2e5629e930149f713e1a52e16084', '2fc89ca6c
 
 /**
  * The watermark the last statement stops at: row 1's zoned_at, as the extraction job writes a
- * timestamptz's (glue's format_watermark), which Snowflake's AUTO input format reads with its offset
+ * timestamptz's (glue's format_watermark), which Snowflake's AUTO input format, pinned by floe's
+ * sessions (snowflake-connection.ts), reads with its offset
  * (https://docs.snowflake.com/en/sql-reference/date-time-input-output#supported-formats-for-auto-detection).
  */
 const WATERMARK = '2025-11-06 01:30:00.000000+00:00';
