@@ -78,18 +78,28 @@ export class LocalGlueRunner {
     // With connections free now, the job starts before this returns, as a Glue job run is started
     // once StartJobRun answers: a floe killed right after still leaves the job to run to its end.
     const now = await this.options.gate.tryTake(source, jobRunId, range);
-    // A mark that cannot be written only leaves floe status saying running: the job run still waits its turn.
-    const waiting = now === null ? await this.markWaiting(jobArguments, source, limit).catch(() => []) : [];
+    // The marks are written beside the wait, not before it: a hundred runs' state writes would
+    // otherwise delay start-ingest and then the job run's start. A mark that cannot be written only
+    // leaves floe status saying running, and one left behind only misleads it: neither stops the job.
+    const marking = now === null ? this.markWaiting(jobArguments, source, limit).catch(() => []) : Promise.resolve([]);
     const started = async (share: Share): Promise<void> => {
-      // A mark left behind only misleads floe status, so failing to clear it does not stop the job.
-      if (waiting.length > 0 && this.options.marks !== undefined) await markQueued(this.options.marks.state, waiting, null).catch(() => undefined);
+      const cleared = marking.then(async (waiting) => {
+        if (waiting.length > 0 && this.options.marks !== undefined) await markQueued(this.options.marks.state, waiting, null).catch(() => undefined);
+      });
+      this.track(cleared);
       await runHolding(share);
     };
     const finished = (now !== null ? runHolding(now) : this.options.gate.take(source, jobRunId, range).then(started))
       .catch((error: unknown) => this.finish(job.jobName, jobRunId, 1, `could not take the source's connections: ${error instanceof Error ? error.message : String(error)}`));
-    this.running.add(finished);
-    void finished.finally(() => this.running.delete(finished));
+    this.track(marking.then(() => undefined));
+    this.track(finished);
     return { jobRunId };
+  }
+
+  /** Work idle() waits for: a job run to its end, and the queued marks written beside it. */
+  private track(work: Promise<void>): void {
+    this.running.add(work);
+    void work.finally(() => this.running.delete(work));
   }
 
   /** Marks the job run's runs queued (its batch file names a batch's), and returns them; none without `marks`. */

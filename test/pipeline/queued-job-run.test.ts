@@ -35,7 +35,12 @@ describe('Runtime: a local job run held back by its source\'s connections', () =
 
     // Act
     await runner.startJobRun({ '--database': 'clr', '--engine': 'postgres', '--connection': 'postgresql://postgres@127.0.0.1:1/none', '--raw-root': join(folder, 'raw'), '--batch': batch, '--max-connections': '1' });
-    const waiting = await Promise.all(['r-q1', 'r-q2'].map((runId) => state.getRun(runId)));
+    // The marks are written beside the wait (not before startJobRun returns): read once both are there, or at 10 s.
+    let waiting = await Promise.all(['r-q1', 'r-q2'].map((runId) => state.getRun(runId)));
+    for (const deadline = Date.now() + 10_000; waiting.some((run) => !run?.queued) && Date.now() < deadline;) {
+      await new Promise((wake) => setTimeout(wake, 20));
+      waiting = await Promise.all(['r-q1', 'r-q2'].map((runId) => state.getRun(runId)));
+    }
     await other.release();
     const event = await end;
     await runner.idle();
