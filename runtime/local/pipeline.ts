@@ -114,7 +114,7 @@ export async function openLocalPipeline(config: FloeConfig, options: LocalRunOpt
     },
     // Kept while more events are queued (reopening DuckDB for each of a burst of steps costs more
     // than the steps), let go every WAREHOUSE_TURN_DELIVERIES: DuckDB's memory grows with every table
-    // an open instance touched (300 tables: 510 MB, against 330 MB let go every 30; BENCHMARKS.md).
+    // an open instance touched (300 tables, floe's own peak: 564 MB never let go, 309-311 MB every 30, 293-306 every 20; BENCHMARKS.md).
     afterDelivery: async (queued) => {
       deliveries += 1;
       if (queued === 0 || deliveries % WAREHOUSE_TURN_DELIVERIES === 0) await warehouse.release();
