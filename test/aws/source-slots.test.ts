@@ -1,24 +1,14 @@
 import { randomUUID } from 'node:crypto';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
-import { CreateJobCommand, GetJobRunsCommand, GlueClient } from '@aws-sdk/client-glue';
-import { S3Client } from '@aws-sdk/client-s3';
-import { SQSClient } from '@aws-sdk/client-sqs';
+import { GetJobRunsCommand } from '@aws-sdk/client-glue';
 
-import { routesFor } from '../../events/index.js';
-import { ensureRules } from '../../runtime/aws/eventbridge-rules.js';
 import { createLambdaHandler as createGlueFinishedLambda } from '../../runtime/aws/lambda/glue-finished.js';
 import { createLambdaHandler as createStartIngestLambda } from '../../runtime/aws/lambda/start-ingest.js';
 import { StartLaterMessageSchema } from '../../runtime/aws/start-later.js';
-import { DynamoDbStateStore, createStateTables, createTables, idempotencyTableDefinition } from '../../state/dynamodb.js';
-import { startMoto, type MotoServer } from '../moto.js';
 import { lambdaContext } from './lambda-harness.js';
-import { createQueue, drainQueue, sqsEvent, type TestQueue } from './queues.js';
+import { drainQueue, sqsEvent } from './queues.js';
+import { startIngestAccount, type StartIngestAccount } from './start-ingest-account.js';
 
-const BUS = 'floe-slots-events';
 const JOB = 'floe-slots-extract';
-const TABLES = { tableConfig: 'floe-slots-table-config', runtime: 'floe-slots-runtime', runs: 'floe-slots-runs' };
-const SECRET_ARN = 'arn:aws:secretsmanager:us-east-1:123456789012:secret:floe/clr-AbCdEf';
 
 function envelope(detailType: string, source: string, detail: object): object {
   return { version: '0', id: randomUUID(), 'detail-type': detailType, source, account: '123456789012', time: new Date().toISOString(), region: 'us-east-1', resources: [], detail };
@@ -34,53 +24,23 @@ const requested = (runId: string, table: string) =>
  * waits in the start-later queue, and starts once glue-finished has seen the first job run end.
  */
 describe('Source connections on AWS APIs (moto): a job run past the source\'s maxConnections waits, never fails', () => {
-  let moto: MotoServer;
-  const clients = {} as { dynamodb: DynamoDBClient; eventbridge: EventBridgeClient; glue: GlueClient; sqs: SQSClient; s3: S3Client };
-  let state: DynamoDbStateStore;
-  let later: TestQueue;
-  /** Where the bus's rule delivers IngestRequested (infra/start-ingest-queues.ts). */
-  let ingest: TestQueue;
-  let env: Record<string, string>;
+  let account: StartIngestAccount;
 
   beforeAll(async () => {
-    moto = await startMoto({ serial: true });
-    clients.dynamodb = new DynamoDBClient(moto.config);
-    clients.eventbridge = new EventBridgeClient(moto.config);
-    clients.glue = new GlueClient(moto.config);
-    clients.sqs = new SQSClient(moto.config);
-    clients.s3 = new S3Client({ ...moto.config, forcePathStyle: true });
-    await createStateTables(clients.dynamodb, TABLES);
-    await createTables(clients.dynamodb, [idempotencyTableDefinition('floe-slots-idempotency')]);
-    await clients.glue.send(new CreateJobCommand({
-      Name: JOB, Role: 'arn:aws:iam::123456789012:role/floe-extract', ExecutionProperty: { MaxConcurrentRuns: 10 },
-      Command: { Name: 'pythonshell', ScriptLocation: 's3://floe-assets/glue/extract.py', PythonVersion: '3.9' },
-    }));
-    later = await createQueue(clients.sqs, 'floe-slots-start-later');
-    ingest = await createQueue(clients.sqs, 'floe-slots-ingest');
-    const sink = await createQueue(clients.sqs, 'floe-slots-published');
-    await ensureRules(clients.eventbridge, BUS, routesFor([JOB]), {
-      'start-ingest': sink.arn, 'glue-finished': sink.arn, 'load-and-merge': sink.arn, 'build-gold': sink.arn, 'check-after-merge': sink.arn,
-    });
-    state = new DynamoDbStateStore(clients.dynamodb, TABLES);
-    await state.putTableConfigs(['a', 'b'].map((name) => ({
+    account = await startIngestAccount({ name: 'slots', jobs: [[JOB, 10]], sources: ['clr'], ingestRule: 'sink' });
+    await account.state.putTableConfigs(['a', 'b'].map((name) => ({
       source: 'clr', table: `shop.${name}`, engine: 'postgres' as const, primaryKey: ['id'], mode: 'full' as const,
       partitionColumn: 'id', partitions: 2, lookbackSeconds: 0, maxConnections: 2,
     })));
-    env = {
-      FLOE_BUS_NAME: BUS, FLOE_RAW_ROOT: 's3://floe-slots-raw', FLOE_TABLE_CONFIG_TABLE: TABLES.tableConfig, FLOE_RUNTIME_TABLE: TABLES.runtime,
-      FLOE_RUNS_TABLE: TABLES.runs, FLOE_IDEMPOTENCY_TABLE: 'floe-slots-idempotency', FLOE_GLUE_JOB_NAME: JOB,
-      FLOE_SOURCE_SECRETS: JSON.stringify({ clr: SECRET_ARN }), FLOE_START_LATER_QUEUE_URL: later.url, FLOE_START_LATER_QUEUE_ARN: later.arn,
-      FLOE_START_LATER_FIRST_DELAY_SECONDS: '0', POWERTOOLS_LOG_LEVEL: 'SILENT',
-    };
   });
 
   afterAll(async () => {
-    for (const client of Object.values(clients)) client?.destroy();
-    await moto?.stop();
+    await account?.stop();
   });
 
   it('queues the second table while the first holds the source, and starts it once the first job run ended', async () => {
     // Prepare
+    const { clients, env, state, ingest, later } = account;
     const startIngest = createStartIngestLambda(env, clients);
     const glueFinished = createGlueFinishedLambda(env, clients);
     const jobRuns = async () => (await clients.glue.send(new GetJobRunsCommand({ JobName: JOB }))).JobRuns ?? [];

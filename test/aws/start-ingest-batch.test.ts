@@ -1,22 +1,21 @@
 import { randomUUID } from 'node:crypto';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { EventBridgeClient, PutEventsCommand, PutRuleCommand, PutTargetsCommand } from '@aws-sdk/client-eventbridge';
-import { CreateJobCommand, GetJobRunCommand, GetJobRunsCommand, GlueClient, type JobRun } from '@aws-sdk/client-glue';
-import { CreateBucketCommand, GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
-import { DeleteMessageCommand, ReceiveMessageCommand, SendMessageCommand, SetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { GetJobRunCommand, GetJobRunsCommand, type JobRun } from '@aws-sdk/client-glue';
+import { GetObjectCommand } from '@aws-sdk/client-s3';
+import { DeleteMessageCommand, ReceiveMessageCommand, SendMessageCommand, SetQueueAttributesCommand } from '@aws-sdk/client-sqs';
+import { PutEventsCommand } from '@aws-sdk/client-eventbridge';
 
-import { routesFor } from '../../events/index.js';
-import { ensureRules } from '../../runtime/aws/eventbridge-rules.js';
 import { createLambdaHandler as createGlueFinishedLambda } from '../../runtime/aws/lambda/glue-finished.js';
 import { createLambdaHandler as createRetriesExhaustedLambda } from '../../runtime/aws/lambda/retries-exhausted.js';
 import { createLambdaHandler as createStartIngestLambda } from '../../runtime/aws/lambda/start-ingest.js';
 import { START_INGEST_RECEIVES } from '../../infra/start-ingest-queues.js';
-import { DynamoDbStateStore, createStateTables, createTables, idempotencyTableDefinition } from '../../state/dynamodb.js';
+import type { DynamoDbStateStore } from '../../state/dynamodb.js';
 import type { JobBatch } from '../../storage/raw-storage.js';
-import { startMoto, type MotoServer } from '../moto.js';
+import type { MotoServer } from '../moto.js';
 import { lambdaContext } from './lambda-harness.js';
 import { createQueue, deliverBatch, drainQueue, sqsEvent, withAccount, type TestQueue } from './queues.js';
+import { motoJobRunsProgress, startIngestAccount, type StartIngestAccount } from './start-ingest-account.js';
 
+/** As startIngestAccount({ name: 'batch' }) names them. */
 const BUS = 'floe-batch-events';
 const BUCKET = 'floe-batch-raw';
 /** Ten runs at once: every job run these tests start fits. */
@@ -25,9 +24,7 @@ const JOB = 'floe-batch-extract';
 const NARROW_JOB = 'floe-batch-extract-narrow';
 /** One run at a time, taken for good by the test that needs Glue to keep refusing. */
 const BUSY_JOB = 'floe-batch-extract-busy';
-const TABLES = { tableConfig: 'floe-batch-table-config', runtime: 'floe-batch-runtime', runs: 'floe-batch-runs' };
 const SOURCES = ['clr', 'crm', 'shop', 'ops', 'hr', 'fin', 'web', 'log', 'mkt'];
-const SECRET = (source: string) => `arn:aws:secretsmanager:us-east-1:123456789012:secret:floe/${source}-AbCdEf`;
 
 /** An IngestRequested as request-ingest puts it on the bus (the rule delivers it to the ingest queue). */
 function requestEntry(runId: string, source: string, table: string) {
@@ -45,8 +42,9 @@ function requestEntry(runId: string, source: string, table: string) {
  * messages into one batch of records, invokes the Lambda entry and deletes what it did not name.
  */
 describe('start-ingest on AWS APIs (moto): a batch of requests from the ingest queue', () => {
+  let account: StartIngestAccount;
   let moto: MotoServer;
-  const clients = {} as { dynamodb: DynamoDBClient; eventbridge: EventBridgeClient; glue: GlueClient; sqs: SQSClient; s3: S3Client };
+  let clients: StartIngestAccount['clients'];
   let state: DynamoDbStateStore;
   let ingest: TestQueue;
   let later: TestQueue;
@@ -68,34 +66,13 @@ describe('start-ingest on AWS APIs (moto): a batch of requests from the ingest q
     .map((event) => [event['detail-type'], event.detail.runId, event.detail.jobRunId ?? null] as const);
 
   beforeAll(async () => {
-    moto = await startMoto({ serial: true });
-    clients.dynamodb = new DynamoDBClient(moto.config);
-    clients.eventbridge = new EventBridgeClient(moto.config);
-    clients.glue = new GlueClient(moto.config);
-    clients.sqs = new SQSClient(moto.config);
-    clients.s3 = new S3Client({ ...moto.config, forcePathStyle: true });
-    await createStateTables(clients.dynamodb, TABLES);
-    await createTables(clients.dynamodb, [idempotencyTableDefinition('floe-batch-idempotency')]);
-    await clients.s3.send(new CreateBucketCommand({ Bucket: BUCKET }));
-    for (const [name, runs] of [[JOB, 10], [NARROW_JOB, 1], [BUSY_JOB, 1]] as const) {
-      await clients.glue.send(new CreateJobCommand({
-        Name: name, Role: 'arn:aws:iam::123456789012:role/floe-extract', ExecutionProperty: { MaxConcurrentRuns: runs },
-        Command: { Name: 'pythonshell', ScriptLocation: 's3://floe-assets/glue/extract.py', PythonVersion: '3.9' },
-      }));
-    }
-    // moto ends a job run as soon as it is looked at; runs stay STARTING until a test lets them end.
-    await motoJobRunsProgress(moto, { progression: 'manual', times: 1_000_000 });
-    ingest = await createQueue(clients.sqs, 'floe-batch-ingest');
-    later = await createQueue(clients.sqs, 'floe-batch-start-later');
-    published = await createQueue(clients.sqs, 'floe-batch-published');
-    const sink = await createQueue(clients.sqs, 'floe-batch-sink');
-    // The stack's rules, with start-ingest's target the ingest queue, as infra/floe-stack.ts has it.
-    await ensureRules(clients.eventbridge, BUS, routesFor([JOB]), {
-      'start-ingest': ingest.arn, 'glue-finished': sink.arn, 'load-and-merge': sink.arn, 'build-gold': sink.arn, 'check-after-merge': sink.arn,
+    // The stack's rules, with start-ingest's target the ingest queue, as infra/floe-stack.ts has it;
+    // job runs stay STARTING until a test lets them end.
+    account = await startIngestAccount({
+      name: 'batch', jobs: [[JOB, 10], [NARROW_JOB, 1], [BUSY_JOB, 1]], sources: SOURCES, manualJobRuns: true,
+      ingestRule: 'ingest-queue', publishedDetailTypes: ['GlueStarted', 'IngestFailed'],
     });
-    await clients.eventbridge.send(new PutRuleCommand({ Name: 'floe-batch-glue-started', EventBusName: BUS, EventPattern: JSON.stringify({ source: ['floe.pipeline'], 'detail-type': ['GlueStarted', 'IngestFailed'] }) }));
-    await clients.eventbridge.send(new PutTargetsCommand({ Rule: 'floe-batch-glue-started', EventBusName: BUS, Targets: [{ Id: 'published', Arn: published.arn }] }));
-    state = new DynamoDbStateStore(clients.dynamodb, TABLES);
+    ({ moto, clients, state, ingest, later, published, env } = account);
     const table = (source: string, name: string, more: object = {}) => ({
       source, table: `${source}.${name}`, engine: 'postgres' as const, primaryKey: ['id'], mode: 'full' as const, partitions: 1, lookbackSeconds: 0, ...more,
     });
@@ -113,19 +90,10 @@ describe('start-ingest on AWS APIs (moto): a batch of requests from the ingest q
       table('log', 'a'),
       table('mkt', 'a'),
     ]);
-    env = {
-      FLOE_BUS_NAME: BUS, FLOE_RAW_ROOT: `s3://${BUCKET}`, FLOE_TABLE_CONFIG_TABLE: TABLES.tableConfig, FLOE_RUNTIME_TABLE: TABLES.runtime,
-      FLOE_RUNS_TABLE: TABLES.runs, FLOE_IDEMPOTENCY_TABLE: 'floe-batch-idempotency', FLOE_GLUE_JOB_NAME: JOB,
-      FLOE_SOURCE_SECRETS: JSON.stringify(Object.fromEntries(SOURCES.map((source) => [source, SECRET(source)]))),
-      FLOE_START_LATER_QUEUE_URL: later.url, FLOE_START_LATER_QUEUE_ARN: later.arn,
-      // No wait in the test: SQS would hold the message 30 s, then 60 s, …
-      FLOE_START_LATER_FIRST_DELAY_SECONDS: '0', POWERTOOLS_LOG_LEVEL: 'SILENT',
-    };
   });
 
   afterAll(async () => {
-    for (const client of Object.values(clients)) client?.destroy();
-    await moto?.stop();
+    await account?.stop();
   });
 
   it('starts three requests of one source, arriving as one batch, as ONE Glue job run with --batch naming all three', async () => {
@@ -331,11 +299,3 @@ describe('start-ingest on AWS APIs (moto): a batch of requests from the ingest q
     expect((await state.getRun('r-narrow-web'))?.jobRunId).toEqual(expect.stringMatching(/^jr_/));
   }, 60_000);
 });
-
-/** How moto moves Glue job runs through their states (its state manager; see moto's docs, "State Transitions"). */
-async function motoJobRunsProgress(server: MotoServer, transition: { progression: 'manual'; times: number } | { progression: 'immediate' }): Promise<void> {
-  const response = await fetch(`${server.config.endpoint}/moto-api/state-manager/set-transition`, {
-    method: 'POST', body: JSON.stringify({ model_name: 'glue::job_run', transition }),
-  });
-  if (!response.ok) throw new Error(`moto refused the transition: ${response.status}`);
-}
