@@ -66,3 +66,12 @@ export async function startFakesnow(options: { s3Endpoint?: string } = {}): Prom
     stop: () => server.stop(),
   };
 }
+
+/**
+ * What a `snowflake://floe-test/<database>?user=floe` config needs to reach this server as a user's
+ * machine reaches its account: the endpoint, and a password (fakesnow accepts any).
+ */
+export function floeEnvironmentFor(server: FakesnowServer): Record<string, string> {
+  const endpoint = server.settings('any').endpoint;
+  return { FLOE_SNOWFLAKE_ENDPOINT: `http://${endpoint?.host ?? ''}:${endpoint?.port ?? 0}`, FLOE_SNOWFLAKE_PASSWORD: 'fakesnow-accepts-any' };
+}

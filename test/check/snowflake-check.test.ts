@@ -12,7 +12,7 @@ import { CHECK_COMPLETED, type FloeEvent } from '../../events/index.js';
 import { runLocally } from '../../runtime/local/run.js';
 import { SnowflakeSession } from '../../warehouse/snowflake-connection.js';
 import { captureOutput } from '../cli/helpers.js';
-import { startFakesnow, type FakesnowServer } from '../fakesnow.js';
+import { floeEnvironmentFor, startFakesnow, type FakesnowServer } from '../fakesnow.js';
 import { PG_URL, uniqueName } from '../faults/source-table.js';
 
 const MYSQL_URL = process.env['FLOE_TEST_MYSQL_URL'] ?? 'mysql://root@127.0.0.1:3306/mysql';
@@ -95,9 +95,7 @@ describe('floe check on a Snowflake warehouse, on the fakesnow emulator', () => 
       '  - name: my', '    engine: mysql', `    connection: ${MYSQL_URL.replace(/\/mysql$/, `/${schema}`)}`, '    tables:',
       `      - name: ${schema}.items`, '        primaryKey: [id]', '        incrementalColumn: updated_at', '',
     ].join('\n'));
-    const endpoint = server.settings('CHECK_DB').endpoint;
-    process.env['FLOE_SNOWFLAKE_ENDPOINT'] = `http://${endpoint?.host ?? ''}:${endpoint?.port ?? 0}`;
-    process.env['FLOE_SNOWFLAKE_PASSWORD'] = 'fakesnow-accepts-any';
+    Object.assign(process.env, floeEnvironmentFor(server));
   }, 60_000);
 
   afterAll(async () => {

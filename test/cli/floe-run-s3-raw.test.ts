@@ -10,7 +10,7 @@ import { runLocally } from '../../runtime/local/run.js';
 import { SnowflakeSession } from '../../warehouse/snowflake-connection.js';
 import { snowflakeAccountDdl } from '../../warehouse/snowflake-ddl.js';
 import { floeQueryTag } from '../../warehouse/snowflake.js';
-import { startFakesnow, type FakesnowServer } from '../fakesnow.js';
+import { floeEnvironmentFor, startFakesnow, type FakesnowServer } from '../fakesnow.js';
 import { PG_URL } from '../faults/source-table.js';
 import { startMoto, type MotoServer } from '../moto.js';
 import { runsOnFakesnow } from '../warehouse/snowflake-emulator.js';
@@ -127,14 +127,23 @@ describe('floe run with raw on S3 (moto)', () => {
       const session = await SnowflakeSession.open(fakesnow.settings('S3_DB'));
       await session.run({ sql: 'create database if not exists "S3_DB"', params: [] }, 'test');
       await session.close();
-      const endpoint = fakesnow.settings('S3_DB').endpoint;
-      process.env['FLOE_SNOWFLAKE_ENDPOINT'] = `http://${endpoint?.host ?? ''}:${endpoint?.port ?? 0}`;
-      process.env['FLOE_SNOWFLAKE_PASSWORD'] = 'fakesnow-accepts-any';
+      Object.assign(process.env, floeEnvironmentFor(fakesnow));
     });
 
     afterAll(async () => {
       await fakesnow.stop();
     });
+
+    /** The account as `floe snowflake apply` leaves it for raw `rawUrl`, but for what fakesnow cannot create (the integration itself). */
+    async function applied(database: string, rawUrl: string, withIntegration: boolean): Promise<void> {
+      const session = await SnowflakeSession.open(fakesnow.settings(database));
+      await session.run({ sql: `create database if not exists "${database}"`, params: [] }, 'test');
+      const storageIntegration = { name: 'FLOE_S3', roleArn: 'arn:aws:iam::123456789012:role/floe-snowflake' };
+      for (const statement of snowflakeAccountDdl({ database, rawUrl, ...(withIntegration ? { storageIntegration } : {}) }, [])) {
+        if (runsOnFakesnow(statement.sql)) await session.run({ sql: statement.sql, params: [] }, floeQueryTag('apply'));
+      }
+      await session.close();
+    }
 
     it('refuses before extracting when the external stage is missing, naming it and `floe snowflake apply`', async () => {
       // Prepare
@@ -150,13 +159,7 @@ describe('floe run with raw on S3 (moto)', () => {
 
     it('refuses before extracting when the external stage reads another location, naming both', async () => {
       // Prepare: a stage made for another raw root
-      const session = await SnowflakeSession.open(fakesnow.settings('S3_OTHER'));
-      await session.run({ sql: 'create database if not exists "S3_OTHER"', params: [] }, 'test');
-      const storageIntegration = { name: 'FLOE_S3', roleArn: 'arn:aws:iam::123456789012:role/floe-snowflake' };
-      for (const statement of snowflakeAccountDdl({ database: 'S3_OTHER', rawUrl: 's3://floe-raw-elsewhere/landing', storageIntegration }, [])) {
-        if (runsOnFakesnow(statement.sql)) await session.run({ sql: statement.sql, params: [] }, floeQueryTag('apply'));
-      }
-      await session.close();
+      await applied('S3_OTHER', 's3://floe-raw-elsewhere/landing', true);
       const config = await loadConfig(await project('sf-other', 'snowflake://floe-test/S3_OTHER?user=floe', 'floe-raw-other'));
 
       // Act
@@ -169,12 +172,7 @@ describe('floe run with raw on S3 (moto)', () => {
 
     it('refuses before extracting when the external stage has no way into a private bucket', async () => {
       // Prepare: the stage on the right location, made without snowflake.storageRoleArn (no integration)
-      const session = await SnowflakeSession.open(fakesnow.settings('S3_OPEN'));
-      await session.run({ sql: 'create database if not exists "S3_OPEN"', params: [] }, 'test');
-      for (const statement of snowflakeAccountDdl({ database: 'S3_OPEN', rawUrl: 's3://floe-raw-open/landing' }, [])) {
-        if (runsOnFakesnow(statement.sql)) await session.run({ sql: statement.sql, params: [] }, floeQueryTag('apply'));
-      }
-      await session.close();
+      await applied('S3_OPEN', 's3://floe-raw-open/landing', false);
       const config = await loadConfig(await project('sf-open', 'snowflake://floe-test/S3_OPEN?user=floe', 'floe-raw-open'));
 
       // Act
@@ -186,13 +184,10 @@ describe('floe run with raw on S3 (moto)', () => {
     });
 
     it('extracts to the bucket and COPYs through the external stage, no PUT, then loads only what changed', async () => {
-      // Prepare: the account as `floe snowflake apply` leaves it, but for what fakesnow cannot create
+      // Prepare
       const config = await loadConfig(await project('sf', 'snowflake://floe-test/S3_DB?user=floe', 'floe-raw-sf'));
+      await applied('S3_DB', config.raw, true);
       const session = await SnowflakeSession.open(fakesnow.settings('S3_DB'));
-      const storageIntegration = { name: 'FLOE_S3', roleArn: 'arn:aws:iam::123456789012:role/floe-snowflake' };
-      for (const statement of snowflakeAccountDdl({ database: 'S3_DB', rawUrl: config.raw, storageIntegration }, [])) {
-        if (runsOnFakesnow(statement.sql)) await session.run({ sql: statement.sql, params: [] }, floeQueryTag('apply'));
-      }
       await client.query(`update ${TABLE} set customer = 'again', updated_at = timestamptz '2026-01-02 12:00:00+00' where id = 9`);
 
       // Act

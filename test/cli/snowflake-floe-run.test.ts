@@ -7,7 +7,7 @@ import { loadConfig } from '../../config/index.js';
 import { runLocally } from '../../runtime/local/run.js';
 import { SnowflakeSession } from '../../warehouse/snowflake-connection.js';
 import { PG_URL } from '../faults/source-table.js';
-import { startFakesnow, type FakesnowServer } from '../fakesnow.js';
+import { floeEnvironmentFor, startFakesnow, type FakesnowServer } from '../fakesnow.js';
 
 const SCHEMA = 'floe_sf_run';
 
@@ -41,9 +41,7 @@ describe('floe run with a snowflake:// warehouse, on the fakesnow emulator', () 
       'sources:', '  - name: pg', '    engine: postgres', `    connection: ${PG_URL}`, '    tables:',
       `      - name: ${SCHEMA}.orders`, '        primaryKey: [id]', '        incrementalColumn: updated_at', '',
     ].join('\n'));
-    const endpoint = server.settings('RUN_DB').endpoint;
-    process.env['FLOE_SNOWFLAKE_ENDPOINT'] = `http://${endpoint?.host ?? ''}:${endpoint?.port ?? 0}`;
-    process.env['FLOE_SNOWFLAKE_PASSWORD'] = 'fakesnow-accepts-any';
+    Object.assign(process.env, floeEnvironmentFor(server));
   });
 
   afterAll(async () => {

@@ -6,7 +6,7 @@ import { snowflakeCommand } from '../../cli/snowflake.js';
 import { SnowflakeSession } from '../../warehouse/snowflake-connection.js';
 import { verifyCheckedColumns } from '../../warehouse/snowflake-verify-check.js';
 import { verifyStatements } from '../../warehouse/snowflake-verify-statements.js';
-import { startFakesnow, type FakesnowServer } from '../fakesnow.js';
+import { floeEnvironmentFor, startFakesnow, type FakesnowServer } from '../fakesnow.js';
 import { captureOutput } from './helpers.js';
 
 /**
@@ -47,9 +47,7 @@ describe('CLI: floe snowflake verify on the fakesnow emulator', () => {
     folder = await mkdtemp(join(tmpdir(), 'floe-sf-verify-'));
     configFile = join(folder, 'floe.config.yaml');
     await writeFile(configFile, ['raw: ./raw', 'state: ./state', 'warehouse: snowflake://floe-test/VERIFY_DB?user=floe', 'sources:', '  - name: pg', '    engine: postgres', '    connection: postgresql://u@localhost/db', '    tables:', '      - name: t', '        primaryKey: [id]', ''].join('\n'));
-    const endpoint = server.settings('VERIFY_DB').endpoint;
-    process.env['FLOE_SNOWFLAKE_ENDPOINT'] = `http://${endpoint?.host ?? ''}:${endpoint?.port ?? 0}`;
-    process.env['FLOE_SNOWFLAKE_PASSWORD'] = 'fakesnow-accepts-any';
+    Object.assign(process.env, floeEnvironmentFor(server));
   });
 
   afterAll(async () => {

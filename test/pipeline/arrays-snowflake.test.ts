@@ -7,7 +7,7 @@ import pg from 'pg';
 import { loadConfig } from '../../config/index.js';
 import { runLocally } from '../../runtime/local/run.js';
 import { SnowflakeSession } from '../../warehouse/snowflake-connection.js';
-import { startFakesnow, type FakesnowServer } from '../fakesnow.js';
+import { floeEnvironmentFor, startFakesnow, type FakesnowServer } from '../fakesnow.js';
 import { PG_URL, uniqueName } from '../faults/source-table.js';
 
 /**
@@ -62,9 +62,7 @@ describe('floe run: PostgreSQL arrays in Snowflake, on the fakesnow emulator', (
       'sources:', '  - name: pg', '    engine: postgres', `    connection: ${PG_URL}`, '    tables:',
       `      - name: ${schema}.tagged`, '        primaryKey: [id]', '        incrementalColumn: updated_at', '',
     ].join('\n'));
-    const endpoint = server.settings('ARRAYS_DB').endpoint;
-    process.env['FLOE_SNOWFLAKE_ENDPOINT'] = `http://${endpoint?.host ?? ''}:${endpoint?.port ?? 0}`;
-    process.env['FLOE_SNOWFLAKE_PASSWORD'] = 'fakesnow-accepts-any';
+    Object.assign(process.env, floeEnvironmentFor(server));
   }, 60_000);
 
   afterAll(async () => {
