@@ -62,7 +62,7 @@ export async function checkCommand(argv: string[]): Promise<number> {
 
 /** The config's warehouse, DuckDB or Snowflake (whose SDK is loaded only for it, as floe run loads it). */
 async function openWarehouse(config: FloeConfig): Promise<Warehouse> {
-  if (config.warehouse.startsWith('snowflake://')) return (await import('../warehouse/snowflake-from-config.js')).openSnowflakeWarehouse(config);
+  if (config.warehouse.startsWith('snowflake://')) return (await import('../warehouse/snowflake-from-config.js')).openSnowflakeWarehouse(config, { loadsRaw: false });
   return DuckDbWarehouse.open(config.warehouse.slice('duckdb://'.length));
 }
 

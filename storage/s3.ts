@@ -7,6 +7,9 @@ import { FloeError } from '../errors/floe-error.js';
 /** Errors S3 gives for a wrong bucket or missing permission: retrying the same request cannot help. */
 const TERMINAL_S3_ERRORS = new Set(['AccessDenied', 'NoSuchBucket', 'InvalidAccessKeyId', 'SignatureDoesNotMatch']);
 
+/** The HTTP status of an SDK error, when S3 answered. */
+const statusOf = (error: unknown): number | undefined => (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
+
 /** S3 could not be read (other than the manifest simply not being there yet). */
 export class RawStorageError extends FloeError {
   override readonly name = 'RawStorageError';
@@ -55,20 +58,32 @@ export class S3RawStorage implements RawStorage {
   }
 
   /**
-   * Before a run extracts anything: the bucket exists and the client has a region and credentials,
-   * else a one-line error naming what to fix. HeadBucket answers 403 to a role without
-   * s3:ListBucket on the bucket (https://docs.aws.amazon.com/AmazonS3/latest/API/API_HeadBucket.html),
-   * which floe's writes and reads of known keys do not need: that answer lets the run go on.
+   * Before a run extracts anything: the bucket exists and the client has a region and credentials
+   * S3 accepts, else a one-line error naming what to fix. HeadBucket answers 403 both to a role
+   * without s3:ListBucket on the bucket, which floe's reads and writes of known keys do not need,
+   * and to credentials S3 refuses, and a HEAD answer has no body to tell them apart
+   * (https://docs.aws.amazon.com/AmazonS3/latest/API/API_HeadBucket.html). A GET of a key that is
+   * not there names the cause in its error code (AccessDenied or NoSuchKey for a role that may
+   * read, InvalidAccessKeyId, SignatureDoesNotMatch or ExpiredToken for refused credentials:
+   * https://docs.aws.amazon.com/AmazonS3/latest/API/ErrorResponses.html).
    */
   async probe(): Promise<void> {
     try {
       await this.client.send(new HeadBucketCommand({ Bucket: this.bucket }));
     } catch (error) {
-      const { name, message, $metadata } = error as { name?: string; message?: string; $metadata?: { httpStatusCode?: number } };
-      if ($metadata?.httpStatusCode === 403) return;
-      const fix = $metadata?.httpStatusCode === 404 ? 'the bucket does not exist' : /region/i.test(message ?? '') ? 'set AWS_REGION (or a region in your AWS profile)' : "check the machine's AWS credentials and network";
-      throw new RawStorageError(`raw ${this.root}: cannot reach bucket ${this.bucket} (${name ?? 'Error'}: ${message ?? 'no message'}): ${fix}; nothing was extracted`, { cause: error, retryable: false });
+      if (statusOf(error) !== 403) throw this.unreachable(error, statusOf(error) === 404 ? 'the bucket does not exist' : undefined);
+      try {
+        await this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: this.keyOf('_manifests/floe-probe-no-such-run.json') }));
+      } catch (probed) {
+        if (!['AccessDenied', 'NoSuchKey'].includes(String((probed as { name?: unknown }).name))) throw this.unreachable(probed);
+      }
     }
+  }
+
+  private unreachable(error: unknown, fix?: string): RawStorageError {
+    const { name, message } = error as { name?: string; message?: string };
+    const cause = fix ?? (/region/i.test(message ?? '') ? 'set AWS_REGION (or a region in your AWS profile)' : "check the machine's AWS credentials and network");
+    return new RawStorageError(`raw ${this.root}: cannot reach bucket ${this.bucket} (${name ?? 'Error'}: ${message ?? 'no message'}): ${cause}; nothing was extracted`, { cause: error, retryable: false });
   }
 
   async readManifest(runId: string): Promise<Manifest | null> {

@@ -51,11 +51,14 @@ export async function openSnowflakeSession(config: FloeConfig, env: Environment 
   return SnowflakeSession.open(await snowflakeSettingsFromConfig(config, env), timeout === undefined ? {} : { statementTimeoutSeconds: timeout });
 }
 
-/** The Snowflake warehouse `floe run` writes to: the config's account and database, floe's schemas created if missing. */
-export async function openSnowflakeWarehouse(config: FloeConfig, env: Environment = process.env): Promise<SnowflakeWarehouse> {
+/**
+ * The config's Snowflake warehouse: its account and database, floe's schemas created if missing.
+ * `loadsRaw` (floe run): on an `s3://` raw root, the external stage is checked first (snowflake-raw-stage.ts).
+ */
+export async function openSnowflakeWarehouse(config: FloeConfig, options: { loadsRaw: boolean }, env: Environment = process.env): Promise<SnowflakeWarehouse> {
   const session = await openSnowflakeSession(config, env);
   try {
-    if (config.raw.startsWith('s3://')) await requireRawStage(session, config.raw);
+    if (options.loadsRaw && config.raw.startsWith('s3://')) await requireRawStage(session, config.raw);
     return await SnowflakeWarehouse.open(session);
   } catch (error) {
     await session.close().catch(() => undefined);

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { mkdir, rm } from 'node:fs/promises';
+import { mkdir, readdir, rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 
 import { toTableConfigs, type FloeConfig, type TableFilter } from '../../config/index.js';
@@ -10,6 +10,7 @@ import { createGlueFinished } from '../../functions/glue-finished/handler.js';
 import { createLoadAndMerge } from '../../functions/load-and-merge/handler.js';
 import { createStartIngest } from '../../functions/start-ingest/handler.js';
 import { failAfterRetries, publishAll } from '../../pipeline/index.js';
+import { isAlive } from '../../state/file-lock.js';
 import { LocalStateStore, type RunRecord } from '../../state/index.js';
 import { LocalRawStorage } from '../../storage/local.js';
 import type { RawStorage } from '../../storage/raw-storage.js';
@@ -88,7 +89,7 @@ export async function openLocalPipeline(config: FloeConfig, options: LocalRunOpt
   if (!onSnowflake && !config.warehouse.startsWith('duckdb://')) throw new LocalOnlyError(`warehouse ${config.warehouse}: floe run writes to a duckdb:// or snowflake:// warehouse`);
   // Imported only for a Snowflake warehouse: its SDK costs a local run on DuckDB 0.35 s and 45 MB.
   const warehouse = onSnowflake
-    ? keptOpen(await (await import('../../warehouse/snowflake-from-config.js')).openSnowflakeWarehouse(config))
+    ? keptOpen(await (await import('../../warehouse/snowflake-from-config.js')).openSnowflakeWarehouse(config, { loadsRaw: true }))
     : await localWarehouse(config.warehouse.slice('duckdb://'.length), options);
   // The warehouse first: a file another process holds for longer than floe waits stops the run
   // before anything of it is recorded or extracted.
@@ -153,8 +154,11 @@ export async function openLocalPipeline(config: FloeConfig, options: LocalRunOpt
       return { ...request, run, failure, busy: ends.busy.has(request.runId) };
     },
     close: async () => {
-      await raw.close();
-      await warehouse.close();
+      try {
+        await raw.close();
+      } finally {
+        await warehouse.close();
+      }
     },
   };
 }
@@ -195,8 +199,11 @@ export async function rawLayer(config: FloeConfig, onSnowflake: boolean): Promis
     throw error;
   }
   if (onSnowflake) return { landing, loading: landing, close: async () => client.destroy() };
-  // One folder per process: two runs on one state folder never delete each other's copies.
-  const mirror = join(config.state, 'raw-mirror', `${process.pid}-${randomBytes(4).toString('hex')}`);
+  // One folder per process: two runs on one state folder never delete each other's copies. A
+  // folder whose process is gone (killed before its end) is deleted by the next run.
+  const mirrors = join(config.state, 'raw-mirror');
+  await removeOrphanMirrors(mirrors);
+  const mirror = join(mirrors, `${process.pid}-${randomBytes(4).toString('hex')}`);
   const loading = new S3MirroredRawStorage({ client, root: config.raw, mirror });
   return {
     landing,
@@ -206,6 +213,15 @@ export async function rawLayer(config: FloeConfig, onSnowflake: boolean): Promis
       await rm(mirror, { recursive: true, force: true });
     },
   };
+}
+
+/** The mirror folders under `mirrors` (`<pid>-<random>`) of processes that no longer run. */
+async function removeOrphanMirrors(mirrors: string): Promise<void> {
+  const folders = await readdir(mirrors).catch(() => []);
+  for (const folder of folders) {
+    const pid = Number(folder.split('-')[0]);
+    if (Number.isInteger(pid) && pid > 0 && !isAlive(pid)) await rm(join(mirrors, folder), { recursive: true, force: true });
+  }
 }
 
 /** Snowflake serves many sessions at once: its warehouse stays open for the whole run, nothing to take turns at. */
@@ -242,6 +258,6 @@ function localHandlers(
     'glue-finished': createGlueFinished({ state, publisher, raw }),
     'load-and-merge': createLoadAndMerge({ state, publisher, raw: loading, warehouse, findDeletedKeys: localDeleteFinder(config, warehouse, gate) }),
     'build-gold': createBuildGold({ state, publisher, warehouse, goldDir: config.gold }),
-    'check-after-merge': createCheckAfterMerge({ state, publisher, check: localChecker(config, { warehouse, state, gate, raw }) }),
+    'check-after-merge': createCheckAfterMerge({ state, publisher, check: localChecker(config, { warehouse, state, gate, raw: config.warehouse.startsWith('snowflake://') ? raw : null }) }),
   };
 }

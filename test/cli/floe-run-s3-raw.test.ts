@@ -1,4 +1,4 @@
-import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CreateBucketCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
@@ -75,9 +75,11 @@ describe('floe run with raw on S3 (moto)', () => {
     return (await client.query<{ row: string }>(`select id || '|' || customer || '|' || amount as row from ${TABLE} order by id`)).rows.map((row) => row.row);
   }
 
-  it('on DuckDB: lands the files in the bucket, loads them from a copy under the state folder (gone at the end), then only what changed', async () => {
+  it('on DuckDB: lands the files in the bucket, loads them from a copy under the state folder (gone at the end, with a killed run\'s), then only what changed', async () => {
     // Prepare
     const config = await loadConfig(await project('duck', `duckdb://${join(folder, 'duck.duckdb')}`, 'floe-raw-duck'));
+    // The copies a killed run left behind: its process (no such pid) is gone
+    await mkdir(join(folder, 'duck-state', 'raw-mirror', '4194305-killed', 'PostgreSQL'), { recursive: true });
 
     // Act
     const [first] = await runLocally(config);
