@@ -81,8 +81,8 @@ class RunEnds {
 }
 
 /**
- * The same handlers as on AWS, wired to the in-process bus, the local state file, the raw folder,
- * DuckDB, and the extraction job as a child process.
+ * The same handlers as on AWS, wired to the in-process bus, the local state file, the raw layer (a
+ * folder or S3), the warehouse (DuckDB or Snowflake), and the extraction job as a child process.
  */
 export async function openLocalPipeline(config: FloeConfig, options: LocalRunOptions): Promise<LocalPipeline> {
   const onSnowflake = config.warehouse.startsWith('snowflake://');
@@ -115,7 +115,8 @@ export async function openLocalPipeline(config: FloeConfig, options: LocalRunOpt
     },
     // Kept while more events are queued (reopening DuckDB for each of a burst of steps costs more
     // than the steps), let go every WAREHOUSE_TURN_DELIVERIES: DuckDB's memory grows with every table
-    // an open instance touched (300 tables, floe's own peak: 564 MB never let go, 309-311 MB every 30, 293-306 every 20; BENCHMARKS.md).
+    // an open instance touched (300 tables, floe's own peak since the CLI loads one command: 309-311 MB
+    // let go every 30, 293-306 MB every 20; BENCHMARKS.md, "Many tables").
     afterDelivery: async (queued) => {
       deliveries += 1;
       if (queued === 0 || deliveries % WAREHOUSE_TURN_DELIVERIES === 0) await warehouse.release();

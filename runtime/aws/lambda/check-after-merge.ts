@@ -6,8 +6,8 @@
  * long must neither fail nor delay a run that has already merged, nor hold back gold; and it alone
  * would need the sources' network and secrets, which the warehouse steps must not get.
  *
- * Not built yet: comparing with Snowflake (`floe check` digests staging in DuckDB only), and
- * reaching the sources from Lambda. So every check here publishes CheckCompleted with status
+ * Not built yet: reaching the sources from Lambda (floe check compares a source with DuckDB or
+ * Snowflake staging from one machine). So every check here publishes CheckCompleted with status
  * `failed` saying so, for tables configured `check: after-merge`, and the function is granted
  * nothing beyond state and the bus. Assumption for when it is built: the function runs in the
  * sources' VPC (subnets and a security group the source admits), resolves `secretsmanager:`
@@ -25,8 +25,8 @@ const SERVICE = 'floe-check-after-merge';
 /** The check this deployment can run, so far: none (see above). */
 const notBuiltOnAws: TableChecker = async ({ source, table }) => {
   throw new CheckError(
-    `table ${source}/${table}: the automatic check does not run on AWS yet (floe check compares a source with DuckDB staging only); ` +
-      'run floe check where the source and a DuckDB copy are reachable, or remove check: after-merge',
+    `table ${source}/${table}: the automatic check does not run on AWS yet (the check Lambda cannot reach the sources); ` +
+      'run floe check from a machine that reaches the source and the warehouse, or remove check: after-merge',
   );
 };
 
