@@ -1,4 +1,3 @@
-import { missingOn } from '../config/warehouse-capabilities.js';
 import { arrowListOf } from '../warehouse/arrow-list.js';
 import { duckDbDialect } from '../warehouse/duckdb-dialect.js';
 import type { QualifiedName } from '../warehouse/quote.js';
@@ -129,7 +128,7 @@ function canonicalizing(side: WarehouseCheckSide): WarehouseCheckSide {
 export function checkSideFor(warehouse: SqlDialect): WarehouseCheckSide {
   const built = BUILT.find((side) => side.warehouse.name === warehouse.name);
   if (built === undefined) {
-    throw new CheckError(`floe check cannot read a ${warehouse.label} warehouse yet: ${missingOn(warehouse.name, 'check') ?? 'its check side is not built'}.`);
+    throw new CheckError(`floe check cannot read a ${warehouse.label} warehouse yet: its check side is not built.`);
   }
   // The warehouse's own dialect: a Snowflake one names floe's database in every name and catalog read.
   return canonicalizing({ ...built, warehouse });

@@ -7,7 +7,7 @@ import { keyValues } from '../check/compare.js';
 import { checkAsJson } from '../check/key-object.js';
 import { repairBatches } from '../check/repair-keys.js';
 import { openSourceSide, type SourceSide } from '../check/source-side.js';
-import { loadConfig, printable, printableJson, requireWarehouseCapability, selectTables, type FloeConfig, type SelectedTable } from '../config/index.js';
+import { loadConfig, printable, printableJson, selectTables, type FloeConfig, type SelectedTable } from '../config/index.js';
 import { knownColumnsOf } from '../runtime/local/checker.js';
 import { rawLayer, type RawLayer } from '../runtime/local/pipeline.js';
 import { repairLocally, type RepairRequest } from '../runtime/local/repair.js';
@@ -40,7 +40,6 @@ export async function checkCommand(argv: string[]): Promise<number> {
     },
   });
   const config = await loadConfig(values.config);
-  requireWarehouseCapability(config, 'check', 'floe check', values.config);
   const selected = selectTables(config, { source: values.source, table: values.table });
   const checks = await checkSelected(config, selected, values.json);
   if (!values.repair) {

@@ -24,12 +24,7 @@ export { parseSnowflakeWarehouseUrl, SnowflakeSettingsSchema, type SnowflakeSett
 export { ALLOWED_CONNECTION_PARAMETERS, CONNECTION_PARAMETERS_SET_BY_FLOE, connectionParameterProblem } from './connection-parameters.js';
 export { printable, printableJson } from './printable.js';
 export {
-  missingCapability,
-  missingOn,
   missingOnRuntime,
   runtimeKind,
-  requireWarehouseCapability,
-  warehouseKind,
   type WarehouseCapability,
-  type WarehouseKind,
 } from './warehouse-capabilities.js';

@@ -8,7 +8,7 @@ import { modeProblems } from './table-mode.js';
 import { EngineChoiceSchema, MAX_SPARK_PARTITIONS, SparkSettingsSchema, TableSparkSchema } from './extraction-engine.js';
 import { RetrySettingsSchema, retryProblems } from './retry.js';
 import { parseSnowflakeWarehouseUrl, SnowflakeSettingsSchema } from './snowflake.js';
-import { CAPABILITY_USES, missingCapability, missingOnRuntime, warehouseKind } from './warehouse-capabilities.js';
+import { CAPABILITY_USES, missingOnRuntime } from './warehouse-capabilities.js';
 
 /**
  * The schema of `floe.config.yaml`. Its keys are a stable contract; objects are
@@ -296,25 +296,13 @@ export const FloeConfigSchema = ConfigObjectSchema.superRefine((config, ctx) => 
     if (earlier === undefined) first.set(source.name, index);
     else ctx.addIssue({ code: 'custom', path: ['sources', index, 'name'], message: `duplicate source name '${source.name}' (also sources[${earlier}])` });
   });
-  // What a table asks for must be something its warehouse can do (see ./warehouse-capabilities.ts).
+  // What a table asks for must be something its runtime can do (see ./warehouse-capabilities.ts).
   config.sources.forEach((source, sourceIndex) => {
     source.tables.forEach((table, tableIndex) => {
       for (const key of ['check', 'deletes'] as const) {
         if (table[key] === undefined) continue;
-        const missing = missingCapability(config.warehouse, CAPABILITY_USES[key].capability);
-        if (missing === null) continue;
-        ctx.addIssue({
-          code: 'custom',
-          path: ['sources', sourceIndex, 'tables', tableIndex, key],
-          message:
-            `table ${printable(`${source.name}/${table.name}`)}: ${CAPABILITY_USES[key].what}, which a ${warehouseKind(config.warehouse)} warehouse cannot do yet: ${missing}. ` +
-            `Remove ${key} from this table, or use a duckdb:// warehouse`,
-        });
-      }
-      for (const key of ['check', 'deletes'] as const) {
-        if (table[key] === undefined) continue;
         const missing = missingOnRuntime(config.state, CAPABILITY_USES[key].capability);
-        if (missing === null || missingCapability(config.warehouse, CAPABILITY_USES[key].capability) !== null) continue;
+        if (missing === null) continue;
         ctx.addIssue({
           code: 'custom',
           path: ['sources', sourceIndex, 'tables', tableIndex, key],

@@ -1,41 +1,15 @@
-import { ConfigError } from './errors.js';
-
 /**
- * What floe can do on each kind of warehouse, where not every kind can yet. A capability a
- * warehouse lacks is a missing implementation: config validation refuses a table asking for it,
- * and a command needing it refuses to start, each saying why, instead of a run that fails every
- * time. The implementations live elsewhere (check/warehouse-side.ts for `check`); a test holds
- * this table and them to each other.
+ * What floe can do in each runtime, where not every runtime can yet. A capability a runtime lacks
+ * is a missing implementation: config validation refuses a table asking for it, saying why,
+ * instead of a run that fails every time. Every warehouse (DuckDB, Snowflake) has every capability
+ * below (check/warehouse-side.ts has a check side for each).
  */
-
-export type WarehouseKind = 'duckdb' | 'snowflake';
 
 /**
  * `check`: reading staging next to the source, value by value (`floe check`, `check: after-merge`,
  * and delete detection, which compares primary keys the same way).
  */
 export type WarehouseCapability = 'check';
-
-/** Why a kind of warehouse lacks a capability; absent: it has it. */
-const MISSING: Readonly<Record<WarehouseKind, Partial<Readonly<Record<WarehouseCapability, string>>>>> = {
-  duckdb: {},
-  snowflake: {},
-};
-
-/** The kind of a `warehouse:` URL (`duckdb://…` or `snowflake://…`). */
-export function warehouseKind(warehouseUrl: string): WarehouseKind {
-  return warehouseUrl.startsWith('snowflake://') ? 'snowflake' : 'duckdb';
-}
-
-/** Why a kind of warehouse cannot do `capability`, or null when it can. */
-export function missingOn(kind: WarehouseKind, capability: WarehouseCapability): string | null {
-  return MISSING[kind][capability] ?? null;
-}
-
-/** Why the config's warehouse (its `warehouse:` URL) cannot do `capability`, or null when it can. */
-export function missingCapability(warehouseUrl: string, capability: WarehouseCapability): string | null {
-  return missingOn(warehouseKind(warehouseUrl), capability);
-}
 
 /** Where runs happen: `aws` when the state store is DynamoDB (the deployed stack), else `local`. */
 export type RuntimeKind = 'local' | 'aws';
@@ -65,16 +39,3 @@ export const CAPABILITY_USES: Readonly<Record<'check' | 'deletes', { capability:
   check: { capability: 'check', what: 'check: after-merge compares staging with the source after each merge' },
   deletes: { capability: 'check', what: "deletes compares the source's primary keys with staging's after each merge" },
 };
-
-/**
- * For a command that needs a capability (`floe check`): throws a ConfigError, before anything
- * connects, when the config's warehouse lacks it.
- *
- * @example requireWarehouseCapability(config, 'check', 'floe check') // throws where MISSING names the warehouse's kind
- */
-export function requireWarehouseCapability(config: { readonly warehouse: string }, capability: WarehouseCapability, command: string, file?: string): void {
-  const missing = missingCapability(config.warehouse, capability);
-  if (missing === null) return;
-  const problem = `warehouse: ${command} cannot run on a ${warehouseKind(config.warehouse)} warehouse: ${missing}. Use a duckdb:// warehouse for it.`;
-  throw file === undefined ? new ConfigError(problem, { problems: [problem] }) : ConfigError.fromProblems(file, [problem]);
-}

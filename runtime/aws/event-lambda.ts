@@ -36,8 +36,6 @@ export interface EventLambdaOptions {
   logger: Logger;
   dynamodb: DynamoDBClient;
   handle: (event: FloeEvent) => Promise<void>;
-  /** JMESPath over the raw event; default {@link EVENT_DELIVERY_KEY}. */
-  idempotencyKey?: string;
 }
 
 /** Keys every log line of one event carries, so a person can follow one run or one Glue job run. */
@@ -60,7 +58,7 @@ export function keysOf(event: FloeEvent): Record<string, string> {
  */
 export function createEventLambda(options: EventLambdaOptions): EventLambda {
   const { logger, service } = options;
-  const config = new IdempotencyConfig({ eventKeyJmesPath: options.idempotencyKey ?? EVENT_DELIVERY_KEY, expiresAfterSeconds: IDEMPOTENCY_SECONDS, throwOnNoIdempotencyKey: true });
+  const config = new IdempotencyConfig({ eventKeyJmesPath: EVENT_DELIVERY_KEY, expiresAfterSeconds: IDEMPOTENCY_SECONDS, throwOnNoIdempotencyKey: true });
   const persistenceStore = new DynamoDBPersistenceLayer({
     tableName: required(options.env, service, 'FLOE_IDEMPOTENCY_TABLE'),
     awsSdkV3Client: options.dynamodb,

@@ -20,18 +20,16 @@ export interface HandlerRetry {
 }
 
 /**
- * A handler that may also take several events at once (start-ingest: the tables of one source start
- * as one job run). The bus hands it every queued event routed to it alone, as a Lambda reading an
- * SQS queue gets a batch of records, and retries only the events it reports failed.
+ * Whether a handler may also take several events at once (start-ingest: the tables of one source
+ * start as one job run). The bus hands such a handler every queued event routed to it alone, as a
+ * Lambda reading an SQS queue gets a batch of records, and retries only the events it reports failed.
  */
-export type BatchingHandler = BatchEventHandler;
-
-function isBatching(handler: EventHandler | BatchingHandler): handler is BatchingHandler {
+function isBatching(handler: EventHandler | BatchEventHandler): handler is BatchEventHandler {
   return typeof (handler as { batch?: unknown }).batch === 'function';
 }
 
 /** The handlers the bus delivers to, by name; the routing table says which gets which event. */
-export type LocalHandlers = Partial<Record<HandlerName, EventHandler | BatchingHandler>>;
+export type LocalHandlers = Partial<Record<HandlerName, EventHandler | BatchEventHandler>>;
 
 export interface LocalBusOptions {
   /** Set here, or later with {@link LocalBus.subscribe} (handlers usually need the bus to publish on). */
@@ -184,7 +182,7 @@ export class LocalBus implements Publisher {
   }
 
   /** The one handler `event` goes to, when that handler takes batches; else null. */
-  private batchingHandlerOf(event: FloeEvent): { name: HandlerName; handler: BatchingHandler } | null {
+  private batchingHandlerOf(event: FloeEvent): { name: HandlerName; handler: BatchEventHandler } | null {
     const [name, ...more] = this.routesOf(event);
     const handler = name === undefined || more.length > 0 ? undefined : this.handlers[name];
     return handler !== undefined && name !== undefined && isBatching(handler) ? { name, handler } : null;
@@ -227,7 +225,7 @@ export class LocalBus implements Publisher {
   }
 
   /** Several events to one batching handler at once; those it reports failed are retried, alone, while their failure may pass. */
-  private async dispatchBatch(name: HandlerName, handler: BatchingHandler, events: readonly FloeEvent[]): Promise<void> {
+  private async dispatchBatch(name: HandlerName, handler: BatchEventHandler, events: readonly FloeEvent[]): Promise<void> {
     const deliveries = events.flatMap((event) => this.deliveriesOf(event));
     await this.attempt(name, (pending) => handler.batch(pending), deliveries);
   }

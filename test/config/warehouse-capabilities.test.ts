@@ -1,6 +1,5 @@
 import { ConfigError } from '../../config/errors.js';
 import { loadConfig } from '../../config/load.js';
-import { missingCapability, requireWarehouseCapability } from '../../config/warehouse-capabilities.js';
 import { ENV, validConfigData, writeConfig } from './helpers.js';
 
 const SNOWFLAKE = 'snowflake://myorg-myaccount/ANALYTICS?user=FLOE&warehouse=FLOE_WH&role=FLOE';
@@ -13,7 +12,7 @@ async function onSnowflake(settings: Record<string, unknown>): Promise<string> {
   return writeConfig(data);
 }
 
-describe('Config: what the warehouse cannot do yet is refused up front', () => {
+describe('Config: checks and delete detection on either warehouse', () => {
   it('accepts a Snowflake warehouse for tables that ask for neither checks nor delete detection', async () => {
     // Prepare
     const file = await onSnowflake({});
@@ -46,13 +45,6 @@ describe('Config: what the warehouse cannot do yet is refused up front', () => {
 
     // Assess
     expect(config.sources[0]?.tables[0]).toMatchObject({ check: 'after-merge', deletes: 'detect' });
-  });
-
-  it('lets floe check itself start on either warehouse', () => {
-    // Act & Assess
-    expect(() => requireWarehouseCapability({ warehouse: SNOWFLAKE }, 'check', 'floe check', 'floe.config.yaml')).not.toThrow();
-    expect(() => requireWarehouseCapability({ warehouse: 'duckdb:///tmp/w.duckdb' }, 'check', 'floe check')).not.toThrow();
-    expect(missingCapability(SNOWFLAKE, 'check')).toBeNull();
   });
 });
 
