@@ -12,9 +12,8 @@ import type { CheckSide } from './compare.js';
 /**
  * The warehouse half of `floe check` and of delete detection: which rendering of canonical-sql.ts
  * its staging takes, and how the column types its catalog reports compare. Names, quoting and the
- * catalog read come from the warehouse's own dialect. One entry per warehouse whose check side is
- * built; any other is refused up front by config validation (config/warehouse-capabilities.ts)
- * and here, by name, should it get this far.
+ * catalog read come from the warehouse's own dialect. One entry per warehouse (DuckDB, Snowflake);
+ * a warehouse added without one is refused here, by name.
  */
 export interface WarehouseCheckSide {
   /** The warehouse's SQL: its names, quoting and catalog. */
