@@ -1,5 +1,5 @@
 import { readFile } from 'node:fs/promises';
-import { dirname, resolve } from 'node:path';
+import { dirname, isAbsolute, resolve } from 'node:path';
 
 import { parseDocument } from 'yaml';
 
@@ -31,6 +31,19 @@ const PLACES = ['raw', 'state', 'gold', 'warehouse'];
 const VARIABLE = /^\$\{([A-Za-z_][A-Za-z0-9_]*)\}$/;
 
 /**
+ * A place (raw, state, gold, warehouse) as the old file wrote it, for a new file in another folder:
+ * a relative path made absolute from the old file's folder, as it meant it; a URL, an absolute path
+ * or a value with `${VAR}` kept as written (the new file reads the same environment).
+ */
+function placeFrom(value: unknown, oldFolder: string): unknown {
+  if (typeof value !== 'string' || value.includes('${')) return value;
+  const duckdb = value.startsWith('duckdb://');
+  const path = duckdb ? value.slice('duckdb://'.length) : value;
+  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(path) || isAbsolute(path) || path === ':memory:') return value;
+  return `${duckdb ? 'duckdb://' : ''}${resolve(oldFolder, path)}`;
+}
+
+/**
  * The frame of an existing config's source (`--from FILE`, `--source NAME` where it has several):
  * its settings as written, so the new file reads the same environment variables and writes to the
  * same raw, state and warehouse. Paths as written when the new file is in the same folder,
@@ -53,7 +66,7 @@ export async function frameFromConfig(file: string, sourceName: string | undefin
   const settings = Object.fromEntries(
     Object.entries(written)
       .filter(([key]) => key !== 'sources')
-      .map(([key, value]) => [key, PLACES.includes(key) && !sameFolder ? (config as unknown as Record<string, unknown>)[key] : value]),
+      .map(([key, value]) => [key, PLACES.includes(key) && !sameFolder ? placeFrom(value, dirname(resolve(file))) : value]),
   );
   const writtenSource = (written['sources'] as Record<string, unknown>[])[config.sources.indexOf(source)] ?? {};
   const connection = String(writtenSource['connection']);

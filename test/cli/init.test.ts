@@ -89,9 +89,9 @@ describe('CLI: floe init', () => {
     // Prepare
     const folder = await mkdtemp(join(tmpdir(), 'floe-init-from-'));
     const from = join(folder, 'old.yaml');
-    const env = { FLOE_INIT_FROM_URL: PG_URL };
+    const env = { FLOE_INIT_FROM_URL: PG_URL, FLOE_INIT_GOLD: join(folder, 'models') };
     const source = (name: string) => [`  - name: ${name}`, '    engine: postgres', '    connection: ${FLOE_INIT_FROM_URL}', '    tables: []'];
-    await writeFile(from, ['raw: ./raw', 'state: ./state', 'warehouse: duckdb://./w.duckdb', 'sources:', ...source('a'), ...source('b'), ''].join('\n'));
+    await writeFile(from, ['raw: ./raw', 'state: ./state', 'gold: ${FLOE_INIT_GOLD}', 'warehouse: duckdb://./w.duckdb', 'sources:', ...source('a'), ...source('b'), ''].join('\n'));
     const elsewhere = join(await mkdtemp(join(tmpdir(), 'floe-init-out-')), 'floe.config.yaml');
 
     // Act
@@ -103,6 +103,8 @@ describe('CLI: floe init', () => {
     expect(ambiguous).toBeInstanceOf(ConfigError);
     expect((ambiguous as ConfigError).message).toBe(`${from} has 2 sources (a, b): say which with --source`);
     expect(config).toMatchObject({ raw: join(folder, 'raw'), state: join(folder, 'state'), warehouse: `duckdb://${join(folder, 'w.duckdb')}` });
+    // A place read from the environment is still read from it, not frozen at its value
+    expect(await readFile(elsewhere, 'utf8')).toMatch(/^gold: \$\{FLOE_INIT_GOLD\}/m);
     expect(config.sources.map((s) => s.name)).toEqual(['b']);
   });
 });
