@@ -7,8 +7,8 @@ import { DuckDBInstance } from '@duckdb/node-api';
 import { printable, type FloeConfig } from '../config/index.js';
 import { DEFAULT_STATEMENT_TIMEOUT_SECONDS } from '../warehouse/snowflake-connection.js';
 import { openSnowflakeSession } from '../warehouse/snowflake-from-config.js';
-import { verifyRunSelect } from '../warehouse/snowflake-verify-values.js';
-import { verifyManifest, verifySnowflake, VERIFY_SCHEMA_PREFIX, type VerifyCheck, type VerifyRun } from '../warehouse/snowflake-verify.js';
+import { verifyRunSelect } from './verify/values.js';
+import { verifyManifest, verifySnowflake, VERIFY_SCHEMA_PREFIX, type VerifyCheck, type VerifyRun } from './verify/snowflake.js';
 import { EXIT } from './error-report.js';
 
 /** Writes the verify table's two runs as Parquet, laid out as the extraction job lays out files, with DuckDB. */
@@ -39,7 +39,7 @@ export function formatVerifyLine(check: VerifyCheck): string {
 }
 
 /**
- * `floe snowflake verify`: the account self-test (warehouse/snowflake-verify.ts), in a scratch
+ * `floe snowflake verify`: the account self-test (cli/verify/snowflake.ts), in a scratch
  * schema of floe's database that it drops at the end. Prints one line per check; exits 1 when any
  * failed. FLOE_INGEST is called (for a source that does not exist) when the config has `ingestUrl`.
  */

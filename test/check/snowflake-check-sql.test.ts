@@ -4,7 +4,7 @@ import { rowHashSql } from '../../check/canonical-sql.js';
 import { CheckError } from '../../check/check-error.js';
 import { keysPresentSql, rangeDigestSql, rowCopiesSql, rowDigestSql, type CheckedTable } from '../../check/digest-sql.js';
 import { snowflakeDialectIn } from '../../warehouse/snowflake-dialect.js';
-import { verifyCheckedColumns } from '../../warehouse/snowflake-verify-check.js';
+import { verifyCheckedColumns } from '../../cli/verify/floe-check.js';
 
 const fixtures = new URL('../fixtures/check/snowflake/', import.meta.url);
 
@@ -28,7 +28,7 @@ const staging: CheckedTable = {
 /**
  * floe check's Snowflake statements, pinned as text: fakesnow runs them with what
  * test/fakesnow_server.py teaches it, and `floe snowflake verify` runs each of them on a real account
- * against PostgreSQL's (warehouse/snowflake-verify-check.ts, warehouse/snowflake-verify-statements.ts).
+ * against PostgreSQL's (cli/verify/floe-check.ts, cli/verify/statements.ts).
  */
 describe("floe check: Snowflake's side as SQL", () => {
   it('hashes a row of every value kind, arrays of every element type included', () => {

@@ -2,9 +2,9 @@ import { rangeDigestSql, rowDigestSql, type CheckedTable } from '../../check/dig
 import { rowTextSql } from '../../check/canonical-sql.js';
 import { openSourceSide, type SourceSide } from '../../check/source-side.js';
 import type { SourceConfig } from '../../config/index.js';
-import { VERIFY_CHECK_DIGEST, VERIFY_CHECK_TEXTS, verifyCheckedColumns } from '../../warehouse/snowflake-verify-check.js';
-import { comparedRows, VERIFY_ROW_HASHES, verifyHashedColumns, verifyStatements } from '../../warehouse/snowflake-verify-statements.js';
-import { VERIFY_COLUMNS } from '../../warehouse/snowflake-verify-values.js';
+import { VERIFY_CHECK_DIGEST, VERIFY_CHECK_TEXTS, verifyCheckedColumns } from '../../cli/verify/floe-check.js';
+import { comparedRows, VERIFY_ROW_HASHES, verifyHashedColumns, verifyStatements } from '../../cli/verify/statements.js';
+import { VERIFY_COLUMNS } from '../../cli/verify/values.js';
 import { PG_URL } from '../faults/source-table.js';
 
 /**

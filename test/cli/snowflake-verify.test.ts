@@ -4,8 +4,8 @@ import { join } from 'node:path';
 
 import { snowflakeCommand } from '../../cli/snowflake.js';
 import { SnowflakeSession } from '../../warehouse/snowflake-connection.js';
-import { verifyCheckedColumns } from '../../warehouse/snowflake-verify-check.js';
-import { verifyStatements } from '../../warehouse/snowflake-verify-statements.js';
+import { verifyCheckedColumns } from '../../cli/verify/floe-check.js';
+import { verifyStatements } from '../../cli/verify/statements.js';
 import { floeEnvironmentFor, startFakesnow, type FakesnowServer } from '../fakesnow.js';
 import { captureOutput } from './helpers.js';
 

@@ -11,9 +11,9 @@
  * newline and an emoji; a timestamp with a zone; a float; a 2-D array), so a failure here is the
  * statement's own, not a value's.
  */
-import { quoteFor, type CheckDialect, type CheckedColumn } from '../check/canonical-sql.js';
-import { keysPresentSql, rangeDigestSql, rowCopiesSql, rowDigestSql, type BoundQuery, type CheckedTable } from '../check/digest-sql.js';
-import { checkLine, VERIFY_CHECK_TEXTS, verifyCheckedColumns, type CheckLine } from './snowflake-verify-check.js';
+import { quoteFor, type CheckDialect, type CheckedColumn } from '../../check/canonical-sql.js';
+import { keysPresentSql, rangeDigestSql, rowCopiesSql, rowDigestSql, type BoundQuery, type CheckedTable } from '../../check/digest-sql.js';
+import { checkLine, VERIFY_CHECK_TEXTS, verifyCheckedColumns, type CheckLine } from './floe-check.js';
 
 /** The verify columns the statements below hash, `id` (the key) first. */
 const HASHED = ['id', 'tricky', 'zoned_at', 'f64_special', 'grid'];

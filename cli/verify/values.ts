@@ -3,7 +3,7 @@
  * extraction job writes (docs/types.md: every Arrow type, and JSON), each with its edge values,
  * written to Parquet by DuckDB with the same logical types the job writes. For each column: the
  * DuckDB expression of each row's value, how to read it back from Snowflake exactly, and what
- * must come back. Pure data; warehouse/snowflake-verify.ts runs it.
+ * must come back. Pure data; cli/verify/snowflake.ts runs it.
  */
 
 /** One column of the verify table. */

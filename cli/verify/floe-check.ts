@@ -6,14 +6,14 @@
  * computed on a real PostgreSQL by test/check/snowflake-verify-check.test.ts, so an account whose
  * COPY stores an ARRAY's elements otherwise than floe expects, or prints a value otherwise, fails
  * its line with the text it printed. The statements floe check narrows with are checked in
- * snowflake-verify-statements.ts.
+ * statements.ts.
  */
-import { rowTextSql, type CheckedColumn } from '../check/canonical-sql.js';
-import { rangeDigestSql } from '../check/digest-sql.js';
-import { checkSideFor } from '../check/warehouse-side.js';
-import { snowflakeDialect } from './snowflake-dialect.js';
-import { snowflakeTypeForArrow } from './snowflake-type.js';
-import { VERIFY_COLUMNS } from './snowflake-verify-values.js';
+import { rowTextSql, type CheckedColumn } from '../../check/canonical-sql.js';
+import { rangeDigestSql } from '../../check/digest-sql.js';
+import { checkSideFor } from '../../check/warehouse-side.js';
+import { snowflakeDialect } from '../../warehouse/snowflake-dialect.js';
+import { snowflakeTypeForArrow } from '../../warehouse/snowflake-type.js';
+import { VERIFY_COLUMNS } from './values.js';
 
 /** The verify table's columns floe check compares (those with PostgreSQL values), as floe check reads them from Snowflake staging. */
 export function verifyCheckedColumns(): CheckedColumn[] {

@@ -1,16 +1,16 @@
-import { WAREHOUSE_SCHEMAS } from './naming.js';
-import type { SnowflakeSession } from './snowflake-connection.js';
-import { requireRawStage } from './snowflake-raw-stage.js';
-import { snowflakeDialectIn, snowflakeIdentifier as q } from './snowflake-dialect.js';
-import { INGEST_FUNCTION } from './snowflake-ddl.js';
-import { createProcessProcedureSql, createProcessTableProcedureSql, PROCESS_TABLE_PROCEDURE, processProcedureFor } from './snowflake-procedure.js';
-import { PARQUET_FORMAT_OPTIONS, quoteSnowflakeString, type SnowflakeStageNames } from './snowflake-sql.js';
-import { floeQueryTag, SnowflakeDriver } from './snowflake.js';
-import { verifyCheckLines } from './snowflake-verify-check.js';
-import { verifyStatementLines } from './snowflake-verify-statements.js';
-import { VERIFY_COLUMNS } from './snowflake-verify-values.js';
-import * as sql from './table-sql.js';
-import { describeTable, type ManifestLike, type TableDescription } from './table-description.js';
+import { WAREHOUSE_SCHEMAS } from '../../warehouse/naming.js';
+import type { SnowflakeSession } from '../../warehouse/snowflake-connection.js';
+import { requireRawStage } from '../../warehouse/snowflake-raw-stage.js';
+import { snowflakeDialectIn, snowflakeIdentifier as q } from '../../warehouse/snowflake-dialect.js';
+import { INGEST_FUNCTION } from '../../warehouse/snowflake-ddl.js';
+import { createProcessProcedureSql, createProcessTableProcedureSql, PROCESS_TABLE_PROCEDURE, processProcedureFor } from '../../warehouse/snowflake-procedure.js';
+import { PARQUET_FORMAT_OPTIONS, quoteSnowflakeString, type SnowflakeStageNames } from '../../warehouse/snowflake-sql.js';
+import { floeQueryTag, SnowflakeDriver } from '../../warehouse/snowflake.js';
+import { verifyCheckLines } from './floe-check.js';
+import { verifyStatementLines } from './statements.js';
+import { VERIFY_COLUMNS } from './values.js';
+import * as sql from '../../warehouse/table-sql.js';
+import { describeTable, type ManifestLike, type TableDescription } from '../../warehouse/table-description.js';
 
 /** One line of `floe snowflake verify`: a check, whether it passed, and Snowflake's own words when not. */
 export interface VerifyCheck {
