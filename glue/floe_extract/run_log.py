@@ -79,7 +79,7 @@ class Progress:
     ) -> None:
         self._log = log
         self._table = table
-        self._every = every_seconds if every_seconds is not None else _progress_seconds()
+        self._every = every_seconds if every_seconds is not None else progress_seconds()
         self._expected = expected_rows if expected_rows else None
         self._rows = 0
         self._lock = threading.Lock()
@@ -118,7 +118,7 @@ def progress_line(table: str, rows: int, elapsed: float, expected_rows: int | No
     return f"{table}: {rows:,} of ~{expected_rows:,} rows ({share}), {rate:,.0f} rows/s, {eta_text}"
 
 
-def _progress_seconds() -> float:
+def progress_seconds() -> float:
     """`FLOE_PROGRESS_SECONDS`, or 5; a value that is not a positive number is ignored, not fatal to the run."""
     try:
         seconds = float(os.environ.get("FLOE_PROGRESS_SECONDS", "5"))

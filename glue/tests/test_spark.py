@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 import threading
@@ -284,6 +285,28 @@ def test_without_partitions_the_parts_follow_the_catalogs_size(
     assert len(result.manifest["files"]) == -(-size["bytes"] // (64 * 1024))  # type: ignore[index]
     assert [r["id"] for r in result.rows()] == list(range(1, 5_001))
     assert result.manifest["extractionEngine"] == "spark"  # type: ignore[index]
+
+
+def test_in_local_mode_progress_is_told_in_rows_as_the_python_job_tells_it(
+    postgres: Postgres, table_name: str, run_job: Runner, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Prepare: a line every 0.1 s, and a table whose read outlasts a few of them
+    make_numbers(postgres, table_name, 100_000)
+    postgres.execute(f"ANALYZE floe_test.{table_name}")
+    monkeypatch.setenv("FLOE_PROGRESS_SECONDS", "0.1")
+
+    # Act
+    result = run_job(postgres, table_name, primary_key="id", partition_column="id", partitions=2)
+
+    # Assess: the rows form floe run draws its bar from (cli/run-progress.ts), never the parts form
+    assert result.exit_code == 0, result.stderr
+    lines = result.stderr.splitlines()
+    rows_form = re.compile(
+        rf"^floe_test\.{table_name}: ([\d,]+) of ~[\d,]+ rows \((\d+%|past the estimate)\), [\d,]+ rows/s"
+    )
+    told = [int(match.group(1).replace(",", "")) for match in map(rows_form.match, lines) if match]
+    assert told != [] and max(told) > 0, result.stderr
+    assert not any("part(s) read" in line for line in lines)
 
 
 def test_parts_for_size_takes_one_part_per_part_bytes_up_to_the_cap() -> None:

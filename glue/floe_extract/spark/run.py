@@ -38,6 +38,7 @@ from ..layout import data_key
 from ..parquet_sink import LandedFile
 from ..quarantine import Rejects
 from ..read_plan import Part, Predicate, split_parts
+from ..run_log import progress_line, progress_seconds
 from ..size_estimate import SizeEstimate
 from ..sources import Source
 from ..storage import LocalStorage
@@ -57,7 +58,6 @@ FETCH_BYTES = 64 * 1024 * 1024
 BATCH_BYTES = 16 * 1024 * 1024
 """Arrow batches from Spark to the task's Python hold about this much."""
 MAX_BATCH_ROWS = 10_000
-PROGRESS_SECONDS = 5.0
 
 
 def parts_for_size(size: SizeEstimate | None) -> int:
@@ -147,17 +147,18 @@ class SparkExtractionRun(ExtractionRun):
             .option("dbtable", part_query(args.engine, table, reads, where.and_(part.predicate), part.index)).load()
             for part in parts
         ]
-        plan = TaskPlan(
-            engine=args.engine, database=args.database, table=args.table, run_id=args.run_id, run_time=args.run_time,
-            raw_root=str(self.storage.root) if isinstance(self.storage, LocalStorage) else args.raw_root,
-            target_file_bytes=args.target_file_bytes, reads=reads, policy=args.values,
-            always_fail=[name for name in (args.incremental_column, *args.primary_key) if name],
-            primary_key=args.primary_key, incremental=incremental.name if incremental else None,
-            fault=os.environ.get(FAULT_VARIABLE), driver_pid=os.getpid(),
-        )
         self._spark_files = True
         progress = _Progress(self, spark, len(parts))
         try:
+            plan = TaskPlan(
+                engine=args.engine, database=args.database, table=args.table, run_id=args.run_id,
+                run_time=args.run_time,
+                raw_root=str(self.storage.root) if isinstance(self.storage, LocalStorage) else args.raw_root,
+                target_file_bytes=args.target_file_bytes, reads=reads, policy=args.values,
+                always_fail=[name for name in (args.incremental_column, *args.primary_key) if name],
+                primary_key=args.primary_key, incremental=incremental.name if incremental else None,
+                fault=os.environ.get(FAULT_VARIABLE), driver_pid=os.getpid(), progress_dir=progress.folder,
+            )
             results = _union(frames).mapInArrow(PartTask(plan), RESULT_SCHEMA).collect()
         finally:
             progress.stop()
@@ -209,33 +210,62 @@ class SparkExtractionRun(ExtractionRun):
 
 
 class _Progress:
-    """Every few seconds, `table: k of n parts read` from Spark's status tracker; the read's duration at the end."""
+    """Every few seconds, the table's progress line: in local mode, where the tasks run on this
+    machine and keep their rows read in a folder of it, the rows form `floe run` draws a bar from
+    (run_log.progress_line: rows, rows/s, ETA from the catalog's estimate); elsewhere (Glue's
+    executors are other machines), the parts done from Spark's status tracker."""
 
     def __init__(self, run: SparkExtractionRun, spark: Any, parts: int) -> None:
+        import tempfile
         import time
 
         self._run, self._spark, self._parts = run, spark, parts
         self._started = time.monotonic()
+        local = str(spark.sparkContext.master).startswith("local")
+        self.folder: str | None = tempfile.mkdtemp(prefix="floe-spark-progress-") if local else None
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._report, name="spark-progress", daemon=True)
         self._thread.start()
 
     def _report(self) -> None:
+        import time
+
         tracker = self._spark.sparkContext.statusTracker()
-        while not self._stop.wait(PROGRESS_SECONDS):
+        table = self._run.args.table
+        while not self._stop.wait(progress_seconds()):
+            if self.folder is not None:
+                rows = _rows_read(self.folder)
+                self._run.log.say(progress_line(table, rows, time.monotonic() - self._started, self._run.expected_rows))
+                continue
             done = 0
             for stage in tracker.getActiveStageIds():
                 info = tracker.getStageInfo(stage)
                 if info is not None:
                     done += info.numCompletedTasks
-            self._run.log.say(f"{self._run.args.table}: {done} of {self._parts} part(s) read")
+            self._run.log.say(f"{table}: {done} of {self._parts} part(s) read")
 
     def stop(self) -> None:
+        import shutil
         import time
 
         self._stop.set()
         self._thread.join()
         self._run.read_seconds = time.monotonic() - self._started
+        if self.folder is not None:
+            shutil.rmtree(self.folder, ignore_errors=True)
+
+
+def _rows_read(folder: str) -> int:
+    """The rows the tasks have read so far, by their files in the progress folder."""
+    total = 0
+    for name in os.listdir(folder):
+        if name.startswith("part-") and not name.endswith(".tmp"):
+            try:
+                with open(os.path.join(folder, name), encoding="ascii") as file:
+                    total += int(file.read() or 0)
+            except (OSError, ValueError):
+                continue  # a file being replaced: the next line counts it
+    return total
 
 
 def _union(frames: list[Any]) -> Any:

@@ -55,6 +55,9 @@ class TaskPlan:
     incremental: str | None
     fault: str | None = None
     driver_pid: int | None = None
+    # A folder of the driver's machine where each task keeps its rows read so far (`part-<n>`), for
+    # the driver's progress line; set in local mode only, where the tasks run on that machine.
+    progress_dir: str | None = None
 
 
 class PartTask:
@@ -89,6 +92,7 @@ class PartTask:
         received = 0
         high: Any = None
         writer: PartWriter | None = None
+        progress = _PartProgress(plan.progress_dir)
         try:
             for batch in batches:
                 if batch.num_rows == 0:
@@ -102,6 +106,7 @@ class PartTask:
                 if data.num_rows == 0:
                     continue
                 received += data.num_rows
+                progress.saw(part, received)
                 converted = convert(plan.engine, plan.table, plan.reads, data, rejects)
                 converted = rejects.set_aside_oversized(converted, columns)
                 assert writer is not None
@@ -164,3 +169,24 @@ def _remove(storage: Any, keys: list[str]) -> None:
             storage.delete(key)
         except StorageError:
             pass  # the driver removes the run's files by listing them as well (cleanup.py)
+
+
+class _PartProgress:
+    """A task's rows read so far, written at most once a second to its file in the progress folder."""
+
+    def __init__(self, folder: str | None) -> None:
+        self._folder = folder
+        self._written = 0.0
+
+    def saw(self, part: int | None, rows: int) -> None:
+        now = time.monotonic()
+        if self._folder is None or part is None or now - self._written < 1.0:
+            return
+        self._written = now
+        target = os.path.join(self._folder, f"part-{part}")
+        try:
+            with open(f"{target}.tmp", "w", encoding="ascii") as file:
+                file.write(str(rows))
+            os.replace(f"{target}.tmp", target)  # the driver never reads half a number
+        except OSError:
+            self._folder = None  # progress is a courtesy: a folder gone (the run ending) stops it, not the task
