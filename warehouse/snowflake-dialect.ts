@@ -109,6 +109,7 @@ export const snowflakeDialect: SqlDialect = {
   copiesGrants: true,
   countWhere: (condition) => `count_if(${condition})`,
   metadataStampedAfterLoad: true,
+  upsertBy: 'merge',
   // Aliases quoted, so the rows' keys are lower case as on DuckDB; names as stored (upper case).
   tableColumnsSql: (table) => tableColumnsSql('information_schema', table),
   storedColumn: (row) => ({ name: String(row['column_name']), type: storedType(row) }),

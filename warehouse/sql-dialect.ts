@@ -80,6 +80,12 @@ export interface SqlDialect {
    */
   readonly metadataStampedAfterLoad: boolean;
   /**
+   * How a run's rows reach a staging table that already has rows: one MERGE, or, where updating
+   * rows in place costs more than replacing them, a DELETE of the rows the run supersedes and an
+   * INSERT of the run's rows staging lacks (`mergeStagingSql` and `mergeByDeleteAndInsertSql`: the same result).
+   */
+  readonly upsertBy: 'merge' | 'delete-and-insert';
+  /**
    * A table's columns, in order, from the catalog: one row per column, read with `storedColumn`.
    * Returns no rows for a table that does not exist.
    */

@@ -151,6 +151,13 @@ export class SqlWarehouse implements Warehouse {
             faultPoint('warehouse:during-merge');
             return { inserted, updated: 0, deleted: 0 };
           }
+          if (this.dialect.upsertBy === 'delete-and-insert') {
+            const [remove, add] = sql.mergeByDeleteAndInsertSql(this.dialect, description, runId, keysUnique);
+            const updated = (await execute(remove)).rowsAffected;
+            faultPoint('warehouse:during-merge');
+            const added = (await execute(add)).rowsAffected;
+            return { inserted: added - updated, updated, deleted: 0 };
+          }
           const changed = (await execute(sql.mergeStagingSql(this.dialect, description, runId, keysUnique, dropped))).rowsAffected;
           faultPoint('warehouse:during-merge');
           const inserted = (await this.countRows(execute, description.stagingTable)) - before;

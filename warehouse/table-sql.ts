@@ -233,6 +233,45 @@ export function mergeStagingSql(
 }
 
 /**
+ * Incremental mode where the dialect upserts by `delete-and-insert`: what `mergeStagingSql` does, in
+ * two statements the caller runs in one transaction. The DELETE removes the staged rows a run's row
+ * supersedes (same key, another run, not older: MERGE's `when matched` condition); the INSERT adds
+ * the run's rows whose key staging no longer holds: the superseded ones and the new ones. A staged
+ * row that is newer, or that this run wrote, stays, and its key keeps the run's row out. Columns
+ * staging has and the run lacks (dropped at the source, the soft-delete mark) read NULL in the rows
+ * inserted, as MERGE's update sets them. The DELETE's count is the rows updated; the INSERT's, less
+ * the DELETE's, the rows added. $1 run id.
+ */
+export function mergeByDeleteAndInsertSql(dialect: SqlDialect, description: TableDescription, runId: string, keysUnique = false): readonly [BoundSql, BoundSql] {
+  const p = pieces(dialect);
+  const staging = dialect.qualified(description.stagingTable);
+  const incoming = dedupedRunRowsSql(dialect, description, keysUnique).split('\n').map((line) => `  ${line}`);
+  const sameKey = (staged: string) => description.primaryKey.map((key) => `${staged}.${p.q(key)} = incoming.${p.q(key)}`).join(' and ');
+  const insertColumns = [...columnNames(description), META.runId, META.extractedAt];
+  const remove = [
+    `delete from ${staging} as staged`,
+    'using (',
+    ...incoming,
+    ') as incoming',
+    `where ${sameKey('staged')}`,
+    `  and staged.${p.runId} <> incoming.${p.runId}`,
+    `  and (${notOlderCondition(dialect, description)})`,
+  ].join('\n');
+  const add = [
+    `insert into ${staging} (${p.list(insertColumns)})`,
+    `select ${p.list(insertColumns, 'incoming.')}`,
+    'from (',
+    ...incoming,
+    ') as incoming',
+    `where not exists (select 1 from ${staging} as staged where ${sameKey('staged')})`,
+  ].join('\n');
+  return [
+    { sql: remove, params: [runId] },
+    { sql: add, params: [runId] },
+  ];
+}
+
+/**
  * Full mode, counted before replacing: keys only in the run (inserted), in
  * both (updated), only in staging (deleted: gone from the source). $1 run id.
  */

@@ -74,7 +74,7 @@ const FAULTS: WarehouseFault[] = [
   {
     name: 'the staging table swapped for a view',
     schema: 'staging',
-    refusal: 'Binder Error: Can only merge into base tables!',
+    refusal: 'Binder Error: Can only delete from base table',
     rawRowsLeft: 'all',
     sql: (table, name) => ({
       make: [`alter table ${table} rename to "${name}_aside"`, `create view ${table} as select * from staging."${name}_aside"`],

@@ -1,7 +1,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { duckDbDialect } from '../../warehouse/duckdb-dialect.js';
 import { insertRawSql } from '../../warehouse/duckdb-sql.js';
-import { compareSnapshotSql, createRawTableSql, createStagingTableSql, mergeStagingSql, replaceStagingSql } from '../../warehouse/table-sql.js';
+import { compareSnapshotSql, createRawTableSql, createStagingTableSql, mergeByDeleteAndInsertSql, replaceStagingSql } from '../../warehouse/table-sql.js';
 import { describeTable, type ManifestLike } from '../../warehouse/table-description.js';
 
 const fixtures = new URL('../fixtures/warehouse/', import.meta.url);
@@ -40,13 +40,13 @@ describe('Warehouse: DuckDB SQL generated from a table description', () => {
     expect(insert.params).toEqual([runId, manifest.startedAt, '/raw/a.parquet', 'a.parquet', '/raw/b.parquet', 'b.parquet']);
   });
 
-  it('merges the deduped run into staging without overwriting newer versions', () => {
+  it('merges the deduped run into staging by deleting the rows it supersedes and inserting the keys staging lacks', () => {
     // Prepare, Act
-    const merge = mergeStagingSql(duckDbDialect, description, runId);
+    const statements = mergeByDeleteAndInsertSql(duckDbDialect, description, runId);
 
     // Assess
-    expectGolden('merge-staging.sql', merge.sql);
-    expect(merge.params).toEqual([runId]);
+    expectGolden('merge-staging.sql', statements.map((statement) => `${statement.sql};`).join('\n').slice(0, -1));
+    expect(statements.map((statement) => statement.params)).toEqual([[runId], [runId]]);
   });
 
   it('replaces staging with the run in full mode and counts the differences first', () => {

@@ -5,7 +5,7 @@ import { compareSchemas, SchemaChangeError, wideningRefusal, type KnownColumn } 
 import { snowflakeCanAlterType, snowflakeDialect } from '../../warehouse/snowflake-dialect.js';
 import { canonicalSnowflakeType } from '../../warehouse/snowflake-type.js';
 import { describeTable } from '../../warehouse/table-description.js';
-import { alterColumnTypeSql, mergeStagingSql } from '../../warehouse/table-sql.js';
+import { alterColumnTypeSql, mergeByDeleteAndInsertSql, mergeStagingSql } from '../../warehouse/table-sql.js';
 
 const column = (name: string, sourceType: string, arrowType: string): KnownColumn => ({ name, sourceType, arrowType });
 
@@ -134,9 +134,11 @@ describe('Schema evolution: the generated SQL', () => {
     );
   });
 
-  it('sets the columns dropped at the source to NULL in the rows MERGE updates', () => {
-    const { sql } = mergeStagingSql(duckDbDialect, description, 'r1', true, ['old "note"']);
-    expect(sql).toContain('  "old ""note""" = null\nwhen not matched then insert ("id", "qty ""n""", "updated_at", "_floe_run_id", "_floe_extracted_at")');
+  it('sets the columns dropped at the source to NULL in the rows MERGE updates, and leaves them out of the rows DuckDB inserts in place of updating', () => {
+    const { sql } = mergeStagingSql(snowflakeDialect, description, 'r1', true, ['OLD "NOTE"']);
+    expect(sql).toContain('  "OLD ""NOTE""" = null\nwhen not matched then insert ("ID", "QTY ""N""", "UPDATED_AT", "_FLOE_RUN_ID", "_FLOE_EXTRACTED_AT")');
+    const [, insert] = mergeByDeleteAndInsertSql(duckDbDialect, description, 'r1', true);
+    expect(insert.sql).toMatch(/^insert into "staging"\."shop__orders" \("id", "qty ""n""", "updated_at", "_floe_run_id", "_floe_extracted_at"\)\n/);
   });
 });
 

@@ -119,6 +119,32 @@ export function describeRawAndStaging(name: string, fresh: WarehouseFactory): vo
       expect(await staging()).toEqual([{ id: 1, status: 'fixed', _floe_run_id: 'r-later' }]);
     });
 
+    it('merges on a composite key: newer versions replace, older ones and the same run leave rows alone, new keys are added', async () => {
+      // Prepare: keys (shop, id); id alone repeats across shops
+      const columns = [{ name: 'shop', arrowType: 'string', sourceType: 'text' }, ...ORDER_COLUMNS];
+      const row = (shop: string, id: number, status: string, at: string) => `select '${shop}' as shop, ${id}::bigint as id, '${status}' as status, timestamptz '${at}' as updated_at`;
+      const keyed = { primaryKey: ['shop', 'id'], columns };
+      await loadAndMerge(await under.writeRun({ ...keyed, runId: 'r1', startedAt: T1, files: [[row('a', 1, 'new', T2), row('b', 1, 'new', T1), row('a', 2, 'new', T1)].join(' union all ')] }));
+      const second = await under.writeRun({
+        ...keyed, runId: 'r2', startedAt: T2,
+        files: [[row('a', 1, 'stale', T1), row('b', 1, 'paid', T2), row('b', 2, 'new', T2), row('b', 2, 'paid', T3)].join(' union all ')],
+      });
+
+      // Act
+      const { merge } = await loadAndMerge(second);
+      const again = await under.warehouse.mergeStaging(describeTable(second), 'r2');
+
+      // Assess: (a,1) is newer in staging; (b,1) is replaced; (b,2) is new, its newest version kept; (a,2) untouched
+      expect(merge).toEqual({ inserted: 1, updated: 1, deleted: 0 });
+      expect(again).toEqual({ inserted: 0, updated: 0, deleted: 0 });
+      expect(await readRows(under, 'staging', ['shop', 'id', 'status', '_floe_run_id'])).toEqual([
+        { shop: 'a', id: 1, status: 'new', _floe_run_id: 'r1' },
+        { shop: 'a', id: 2, status: 'new', _floe_run_id: 'r1' },
+        { shop: 'b', id: 1, status: 'paid', _floe_run_id: 'r2' },
+        { shop: 'b', id: 2, status: 'paid', _floe_run_id: 'r2' },
+      ]);
+    });
+
     it('adds a new source column to raw and staging, leaving older rows NULL', async () => {
       // Prepare
       await loadAndMerge(await under.writeRun({ runId: 'r1', startedAt: T1, files: [orders([1, 'new', T1])] }));
