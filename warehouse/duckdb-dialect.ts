@@ -39,10 +39,12 @@ export const duckDbDialect: SqlDialect = {
   countWhere: (condition) => `count(*) filter (where ${condition})`,
   metadataStampedAfterLoad: false,
   // An UPDATE of rows spread over every row group makes DuckDB's checkpoint rewrite the updated
-  // columns of each of them; a DELETE only marks rows, reclaimed when a later checkpoint merges
-  // thinned row groups. Measured on 3M rows, 1% changed per run: 40 runs took 38 s of CPU against
-  // 70 s with MERGE; the file settles at 1.6x (356 MB after 40 and after 100 runs, against 243 MB).
-  // Snowflake keeps MERGE (see LESSONS.md on delete-and-insert's cost there).
+  // columns of each of them; a DELETE only marks rows, whose space a later checkpoint partly
+  // reclaims (https://duckdb.org/docs/stable/sql/statements/checkpoint, "Reclaiming Space").
+  // Measured on 3M rows, 1% changed per run: 40 runs took 38 s of CPU against 70 s with MERGE; the
+  // file settles at 1.6x (356 MB after 40 and after 100 runs, against 243 MB). BENCHMARKS.md,
+  // "`floe run` on embedded defaults". Snowflake keeps MERGE: there, deleting and inserting is what
+  // made a peer's dedup cost ten times the credits (airbytehq/airbyte#43046).
   upsertBy: 'delete-and-insert',
   // The warehouse file is attached under one name (see duckdb.ts); the catalog filter keeps other attached databases out.
   tableColumnsSql: (table) => ({

@@ -82,7 +82,8 @@ export interface SqlDialect {
   /**
    * How a run's rows reach a staging table that already has rows: one MERGE, or, where updating
    * rows in place costs more than replacing them, a DELETE of the rows the run supersedes and an
-   * INSERT of the run's rows staging lacks (`mergeStagingSql` and `mergeByDeleteAndInsertSql`: the same result).
+   * INSERT of the run's rows staging lacks (`mergeStagingSql` and `mergeByDeleteAndInsertSql`: the
+   * same rows and counts wherever staging holds each key once, which every write path keeps).
    */
   readonly upsertBy: 'merge' | 'delete-and-insert';
   /**

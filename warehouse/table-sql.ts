@@ -66,7 +66,7 @@ export function createStagingTableSql(dialect: SqlDialect, description: TableDes
     ...(description.softDelete === true ? [deletedAtColumn(dialect)] : []),
   ];
   // No primary key constraint: every write path keeps one row per key by construction (deduped
-  // runs, MERGE on the key), and DuckDB's index would cost a third of a first load's time.
+  // runs, merged on the key), and DuckDB's index would cost a third of a first load's time.
   return `create table if not exists ${dialect.qualified(description.stagingTable)} (\n  ${lines.join(',\n  ')}\n)`;
 }
 

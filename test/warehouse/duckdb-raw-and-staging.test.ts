@@ -57,6 +57,24 @@ describe('Warehouse: DuckDbWarehouse raw and staging', () => {
     ]);
   });
 
+  it('merges a key staging holds twice (a key given to a table that had none) into one row, counting no negative insert', async () => {
+    // Prepare: staging holds id 1 twice, as a keyless table's staging may before a key is configured
+    const T3 = '2025-11-05T14:00:00+00:00';
+    await loadAndMerge(await writeFixtureRun(warehouse, rawRoot, { runId: 'r1', startedAt: T1, files: [orders([2, 'new', T1])] }));
+    await warehouse.query(`insert into "staging"."shop__orders" (id, status, updated_at, _floe_run_id, _floe_extracted_at) values (1, 'a', timestamptz '${T1}', 'r0', timestamptz '${T1}'), (1, 'b', timestamptz '${T1}', 'r0', timestamptz '${T1}')`);
+    const second = await writeFixtureRun(warehouse, rawRoot, { runId: 'r2', startedAt: T3, files: [orders([1, 'paid', T2])] });
+
+    // Act
+    const { merge } = await loadAndMerge(second);
+
+    // Assess: both stale copies go, the run's version comes once
+    expect(merge).toEqual({ inserted: 0, updated: 2, deleted: 0 });
+    expect(await staging()).toEqual([
+      { id: 1, status: 'paid', _floe_run_id: 'r2' },
+      { id: 2, status: 'new', _floe_run_id: 'r1' },
+    ]);
+  });
+
   it('refuses a column whose type changed, naming it', async () => {
     // Prepare
     const first = await writeFixtureRun(warehouse, rawRoot, { runId: 'r1', startedAt: T1, files: [orders([1, 'new', T1])] });
