@@ -80,6 +80,9 @@ def prepare(argv: list[str]) -> None:
 
 def run(argv: list[str]) -> int:
     prepare(argv)
+    from floe_extract.unused_modules import refuse_unused_modules
+
+    refuse_unused_modules()
     if "--probe" in argv:
         from floe_extract.probe import main as entry
     elif "--batch" in argv:
