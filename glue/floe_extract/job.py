@@ -17,9 +17,9 @@ from datetime import datetime, timezone
 from typing import Any
 
 import pyarrow as pa
-import pyarrow.compute as pc
 
 from . import __version__
+from .arrow_compute import largest
 from .columns import ORDERED_KINDS, SPLITTABLE_KINDS, TEMPORAL_KINDS, SourceColumn
 from .connection import Redactor, resolve_connection
 from .errors import JobArgumentError, SourceSchemaError, StorageError
@@ -87,7 +87,7 @@ def _comparable(value: Any) -> Any:
 
 
 def _max_value(batch: pa.RecordBatch, index: int, current: Any) -> Any:
-    value = pc.max(batch.column(index)).as_py()
+    value = largest(batch.column(index))
     if value is None:
         return current
     return value if current is None or value > current else current

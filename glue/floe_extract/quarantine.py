@@ -22,7 +22,6 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 import pyarrow as pa
-import pyarrow.compute as pc
 
 from .columns import SourceColumn
 from .errors import JobArgumentError, UnrepresentableValueError
@@ -115,16 +114,20 @@ class Rejects:
         """The batch with every value longer than a destination holds set aside by its column's policy.
 
         Such a value lands as NULL, and its reject keeps its first bytes and its length; under `fail`
-        the run fails naming the table, column and key. Lengths are compared in bulk, so a batch with
-        nothing oversized costs one pass over each text and binary column's offsets.
+        the run fails naming the table, column and key. A column whose values hold no more bytes in all
+        than the limit has none too long; any other has its lengths compared in bulk, one pass over
+        its offsets.
         """
         arrays = list(batch.columns)
         changed = False
         for index, column in enumerate(columns):
             array = arrays[index]
             limit = _limit_bytes(array.type)
-            if limit is None or array.null_count == len(array):
+            # nbytes counts the values' bytes (and their offsets): no value is longer than all of them.
+            if limit is None or array.null_count == len(array) or array.nbytes <= limit:
                 continue
+            import pyarrow.compute as pc  # here: only a batch this large pays its import (arrow_compute.py)
+
             lengths = pc.binary_length(array)
             if pc.max(lengths).as_py() <= limit:
                 continue

@@ -18,10 +18,10 @@ from typing import Any
 
 import mysql.connector
 import pyarrow as pa
-import pyarrow.compute as pc
 from mysql.connector import errorcode
 from mysql.connector.errors import get_mysql_exception
 
+from .. import arrow_compute
 from ..columns import Kind, SourceColumn, decimal_column
 from ..connection import ConnectionSettings, Redactor
 from ..errors import (
@@ -414,7 +414,7 @@ class MySQLSource:
         target = column.arrow_type
         if pa.types.is_binary(target):
             return raw, []
-        text = raw.cast(pa.string())
+        text = arrow_compute.cast(raw, pa.string())
         try:
             return _cast_text(text, target), []
         except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as error:
@@ -487,10 +487,10 @@ def _cast_text(text: pa.Array, target: pa.DataType) -> pa.Array:
     if pa.types.is_string(target):
         return text
     if pa.types.is_timestamp(target) and target.tz is not None:
-        return pc.cast(text, pa.timestamp("us")).cast(target)
+        return arrow_compute.cast(arrow_compute.cast(text, pa.timestamp("us")), target)
     if target == pa.float32():
-        return pc.cast(text, pa.float64()).cast(target)
-    return pc.cast(text, target)
+        return arrow_compute.cast(arrow_compute.cast(text, pa.float64()), target)
+    return arrow_compute.cast(text, target)
 
 
 def _text(value: Any) -> str:

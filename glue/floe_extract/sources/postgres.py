@@ -17,14 +17,14 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import psycopg
 import pyarrow as pa
-import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 from psycopg import sql
 
+from .. import arrow_compute
 from ..columns import Kind, SourceColumn, decimal_column
 from ..connection import ConnectionSettings, Redactor
 from ..errors import (
@@ -41,8 +41,10 @@ from ..read_plan import Predicate
 from . import libpq_copy
 from .base import TableName
 from .libpq_copy import LibpqCopy
-from .postgres_arrays import ArrayColumn, ArrayShape
 from .postgres_copy import CopyPump, csv_options, raise_unrepresentable
+
+if TYPE_CHECKING:
+    from .postgres_arrays import ArrayColumn, ArrayShape
 
 log = logging.getLogger(__name__)
 
@@ -148,6 +150,9 @@ def _array_shape(row: tuple[Any, ...]) -> ArrayShape | None:
     typmod, dims, base, typtype, category, domain_typmod, delimiter, element_type = row[6:14]
     if base is None:
         return None
+    # Only a table with an array column loads the module, and with it pyarrow.compute (arrow_compute.py).
+    from .postgres_arrays import ArrayShape
+
     element, _ = _arrow_type(base, typtype, category, typmod if domain_typmod is None else domain_typmod)
     return ArrayShape(element, max(int(dims), 1), str(delimiter), str(element_type))
 
@@ -221,10 +226,14 @@ class PostgresSource:
             self._conn.close()
             raise
         self._guards = self._make_guards()
-        self._arrays = {
-            index: ArrayColumn(str(table), self.columns[index], shape, self._policy(self.columns[index]))
-            for index, shape in self._array_shapes.items()
-        }
+        self._arrays: dict[int, ArrayColumn] = {}
+        if self._array_shapes:
+            from .postgres_arrays import ArrayColumn
+
+            self._arrays = {
+                index: ArrayColumn(str(table), self.columns[index], shape, self._policy(self.columns[index]))
+                for index, shape in self._array_shapes.items()
+            }
 
     def _make_guards(self) -> dict[int, Guard]:
         """Guards for the columns whose policy is not `fail` (without a rejects sink, every column fails)."""
@@ -510,14 +519,23 @@ class PostgresSource:
         return self.rejects.policy_for(column) if self.rejects is not None else "fail"
 
     def _decimal(self, column: SourceColumn, texts: pa.Array) -> tuple[pa.Array, list[int]]:
-        """numeric(p,s) text to its exact decimal; NaN set to NULL (quarantine and coerce alike), its rows returned."""
+        """numeric(p,s) text to its exact decimal; NaN set to NULL (quarantine and coerce alike), its rows returned.
+
+        NaN fails the cast like any text that is not a decimal, so it is looked for only once the cast failed.
+        """
+        try:
+            return arrow_compute.cast(texts, column.arrow_type), []
+        except pa.ArrowInvalid:
+            pass
+        import pyarrow.compute as pc  # here: only a column that holds a NaN (or a failure to report) pays its import
+
         nan = pc.equal(texts, "NaN")
         rows: list[int] = []
         if pc.any(nan).as_py():
             rows = pc.indices_nonzero(pc.fill_null(nan, False)).to_pylist()
             texts = pc.if_else(nan, pa.scalar(None, pa.string()), texts)
         try:
-            return pc.cast(texts, column.arrow_type), rows
+            return arrow_compute.cast(texts, column.arrow_type), rows
         except pa.ArrowInvalid as error:
             raise_unrepresentable(str(self.table), self.columns, error, column)
 
@@ -531,6 +549,8 @@ def _decode_hex_bytea(texts: pa.Array) -> pa.Array:
     Dropping each value's `\\x` leaves the values' hex back to back, so the bytes of value i start
     at half its hex offset; the validity bitmap carries over unchanged.
     """
+    import pyarrow.compute as pc  # here: only a table with a bytea column pays its import (arrow_compute.py)
+
     hex_only = pc.utf8_slice_codeunits(texts, 2).cast(pa.large_string())
     validity, offsets, data = hex_only.buffers()
     offset_values = pa.Array.from_buffers(pa.int64(), len(hex_only) + 1, [None, offsets], offset=hex_only.offset)

@@ -1,4 +1,5 @@
-"""The job's process leaves out pandas and NumPy, which pyarrow would load and the job never uses."""
+"""What the job's process imports: never pandas, nor NumPy (unused_modules.py); pyarrow.compute only for
+the tables that need it, not one of numbers, dates and text (arrow_compute.py)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ import pyarrow as pa
 import pytest
 from conftest import Database
 
+from floe_extract import arrow_compute
 from floe_extract.unused_modules import NUMPY_OPTIONAL_SINCE, RefusedModules, pyarrow_major_version
 
 GLUE = Path(__file__).resolve().parents[1]
@@ -33,18 +35,21 @@ def make_table(db: Database, table: str) -> None:
     )
 
 
-# glue/extract.py as Glue runs it, then which of the two the process holds.
+# glue/extract.py as Glue runs it, then which of the three the process holds.
 RUN_AND_TELL = (
     "import sys\n"
     "sys.path.insert(0, sys.argv.pop(1))\n"
     "import extract\n"
     "code = extract.run(sys.argv[1:])\n"
-    "print('loaded:', ','.join(name for name in ('pandas', 'numpy') if name in sys.modules), file=sys.stderr)\n"
+    "loaded = [name for name in ('pandas', 'numpy', 'pyarrow.compute') if name in sys.modules]\n"
+    "print('loaded:', ','.join(loaded), file=sys.stderr)\n"
     "sys.exit(code)\n"
 )
 
 
-def test_a_run_imports_neither_pandas_nor_numpy(db: Database, table_name: str, tmp_path: Path) -> None:
+def test_a_run_imports_neither_pandas_nor_numpy_nor_pyarrow_compute(
+    db: Database, table_name: str, tmp_path: Path
+) -> None:
     # Prepare: what holds wherever pandas and NumPy are installed (the test's own environment has pandas for Spark)
     make_table(db, table_name)
     argv = [
@@ -80,3 +85,22 @@ def test_a_refused_module_and_the_modules_inside_it_are_not_found() -> None:
 
 def test_the_pyarrow_version_is_read_without_importing_it() -> None:
     assert pyarrow_major_version() == int(pa.__version__.split(".")[0])
+
+
+def test_cast_is_pyarrows_safe_cast() -> None:
+    # Prepare
+    texts = pa.array(["1.50", None, "-7.25"])
+
+    # Act
+    decimals = arrow_compute.cast(texts, pa.decimal128(12, 2))
+
+    # Assess
+    assert decimals.equals(texts.cast(pa.decimal128(12, 2)))
+    for text in ("NaN", "1.505"):
+        with pytest.raises(pa.ArrowInvalid):
+            arrow_compute.cast(pa.array([text]), pa.decimal128(12, 2))
+
+
+def test_largest_skips_nulls_and_is_none_when_every_value_is() -> None:
+    assert arrow_compute.largest(pa.array([3, None, 7, 5])) == 7
+    assert arrow_compute.largest(pa.array([None, None], pa.int64())) is None
