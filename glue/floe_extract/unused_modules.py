@@ -7,8 +7,8 @@ the CPU of an incremental run of 30,000 rows (BENCHMARKS.md, "`floe run` on embe
 Glue's Python shell comes with both; the job's own wheel set (packaging/requirements.lock) has
 neither, so the job already runs without them wherever they are not installed.
 
-Only the Python job's own process refuses them (extract.py): the Spark job needs pandas
-(mapInArrow), and tests import floe_extract beside libraries that use them.
+Only the Python job's own process refuses them (glue/extract.py, `python -m floe_extract`): the
+Spark job needs pandas (mapInArrow), and tests import floe_extract beside libraries that use them.
 """
 
 from __future__ import annotations
