@@ -1,8 +1,8 @@
 """The two Arrow compute functions every run calls, cast and max, without importing pyarrow.compute.
 
 Importing pyarrow.compute wraps each of pyarrow's ~300 compute functions in a Python function with
-a generated signature and docstring: about 30 ms of CPU, most of what an incremental run of 30,000
-rows spends besides its read (BENCHMARKS.md, "`floe run` on embedded defaults"). pyarrow.compute's
+a generated signature and docstring: about 30 ms of CPU, a tenth of the job's on an incremental run
+of 30,000 rows (BENCHMARKS.md, "`floe run` on embedded defaults"). pyarrow.compute's
 `call_function` and `CastOptions` are pyarrow._compute's, re-exported; calling them from there runs
 the same kernels with the same options. An `Array.cast()` imports pyarrow.compute itself, so the
 path every table takes casts here. What only some tables need (arrays, bytea, a NaN, a value too

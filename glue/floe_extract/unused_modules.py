@@ -4,8 +4,9 @@ pyarrow imports pandas the first time it turns a Python value into Arrow (its pa
 whether the value is a Series, type inference looks for pandas' NA), and NumPy as it is imported
 itself. The job hands pyarrow only Python lists and Arrow arrays, yet loading the two was about half
 the CPU of an incremental run of 30,000 rows (BENCHMARKS.md, "`floe run` on embedded defaults").
-Glue's Python shell comes with both; the job's own wheel set (packaging/requirements.lock) has
-neither, so the job already runs without them wherever they are not installed.
+A Glue Python shell may come with both (its `analytics` library set has them); the job's own wheel
+set (packaging/requirements.lock) has neither, so the job already runs without them wherever they
+are not installed.
 
 Only the Python job's own process refuses them (glue/extract.py, `python -m floe_extract`): the
 Spark job needs pandas (mapInArrow), and tests import floe_extract beside libraries that use them.
