@@ -1,6 +1,23 @@
 #!/usr/bin/env node
-// The `floe` command, from any working directory: floe is TypeScript run through tsx, so the
-// command is always the code of this checkout (no build step to forget).
-import { tsImport } from 'tsx/esm/api';
+// The `floe` command, from any working directory. It runs the CLI compiled to plain JavaScript
+// (dist/cli/, scripts/build-cli.mjs), rebuilt first when any of its sources changed since, so the
+// command is always the code of this checkout (no build step to forget). Only when the build
+// cannot be made here (esbuild missing, a read-only checkout) does tsx compile it as it loads:
+// about 40 MB and half a second more at every start.
+import { buildCli, freshBuild } from '../scripts/build-cli.mjs';
 
-await tsImport('../cli/floe.ts', import.meta.url);
+let entry = freshBuild();
+if (entry === undefined) {
+  try {
+    entry = await buildCli();
+  } catch (error) {
+    const reason = (error instanceof Error ? error.message : String(error)).split('\n')[0];
+    process.stderr.write(`floe: starting through tsx: the compiled CLI could not be built (${reason}); node scripts/build-cli.mjs says more\n`);
+  }
+}
+if (entry === undefined) {
+  const { tsImport } = await import('tsx/esm/api');
+  await tsImport('../cli/floe.ts', import.meta.url);
+} else {
+  await import(entry);
+}
