@@ -11,7 +11,10 @@ if (entry === undefined) {
   try {
     entry = await buildCli();
   } catch (error) {
-    const reason = (error instanceof Error ? error.message : String(error)).split('\n')[0];
+    // esbuild's own message is only "Build failed with 1 error:"; its first error says which.
+    const first = error?.errors?.[0];
+    const where = first?.location ? `${first.location.file}:${first.location.line}: ` : '';
+    const reason = first ? `${where}${first.text}` : String(error?.message ?? error).split('\n')[0];
     process.stderr.write(`floe: starting through tsx: the compiled CLI could not be built (${reason}); node scripts/build-cli.mjs says more\n`);
   }
 }

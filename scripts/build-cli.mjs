@@ -65,15 +65,29 @@ function sourceUrls(outdir) {
         const source = await readFile(args.path, 'utf8');
         if (!source.includes('import.meta')) return undefined;
         const esbuild = await import('esbuild');
-        const { code } = await esbuild.transform(source, {
-          loader: 'ts', format: 'esm', target: 'node20', sourcefile: args.path,
-          tsconfigRaw: await readFile(join(REPO, 'tsconfig.json'), 'utf8'),
-          define: { 'import.meta.url': '__floeSourceUrl', 'import.meta.dirname': '__floeNoDirname', 'import.meta.filename': '__floeNoFilename' },
-        });
-        if (/__floeNo(Dirname|Filename)/.test(code)) {
-          throw new Error(`${relative(REPO, args.path)}: use fileURLToPath(import.meta.url), which the built CLI maps to the source file; import.meta.dirname and .filename would name dist/cli/`);
+        let code;
+        try {
+          ({ code } = await esbuild.transform(source, {
+            loader: 'ts', format: 'esm', target: 'node20', sourcefile: args.path, sourcemap: 'inline',
+            tsconfigRaw: await readFile(join(REPO, 'tsconfig.json'), 'utf8'),
+            define: { 'import.meta.url': '__floeSourceUrl', 'import.meta.dirname': '__floeNoDirname', 'import.meta.filename': '__floeNoFilename' },
+          }));
+        } catch (error) {
+          if (error?.errors === undefined) throw error;
+          return { errors: error.errors };
         }
-        const sourceUrl = `const __floeSourceUrl = new URL(${JSON.stringify(relative(outdir, args.path))}, import.meta.url).href;\n`;
+        if (/__floeNo(Dirname|Filename)/.test(code)) {
+          const lines = source.split('\n');
+          const line = lines.findIndex((text) => /import\.meta\.(dirname|filename)/.test(text));
+          return {
+            errors: [{
+              text: 'import.meta.dirname and .filename would name dist/cli/ once built: use fileURLToPath(import.meta.url), which the build maps to the source file',
+              location: { file: relative(REPO, args.path), line: line + 1, column: 0, lineText: lines[line] ?? '' },
+            }],
+          };
+        }
+        // On the first line of code, so the lines of the inline source map still match.
+        const sourceUrl = `const __floeSourceUrl = new URL(${JSON.stringify(relative(outdir, args.path))}, import.meta.url).href; `;
         const hashbang = /^#!.*\n/.exec(code)?.[0] ?? '';
         return { contents: `${hashbang}${sourceUrl}${code.slice(hashbang.length)}`, loader: 'js', resolveDir: dirname(args.path) };
       });
@@ -100,10 +114,11 @@ function removeOldBuilds(current) {
 /**
  * Builds the CLI: cli/floe.ts and everything it imports, bundled into ESM chunks (each command's
  * module stays a chunk of its own, loaded when that command runs), npm packages left external.
- * Returns the entry's URL. build.json is not updated when a source may have changed while it was
+ * Returns the entry's URL; `logLevel` is esbuild's (bin/floe.js keeps it silent and says why
+ * itself). build.json is not updated when a source may have changed while it was
  * read, so the next start builds again.
  */
-export async function buildCli() {
+export async function buildCli({ logLevel = 'silent' } = {}) {
   const esbuild = await import('esbuild');
   mkdirSync(OUT, { recursive: true });
   const started = Date.now();
@@ -116,7 +131,7 @@ export async function buildCli() {
     keepNames: true,
     // Stack traces into the TypeScript with `node --enable-source-maps`; the sources are in the checkout.
     sourcemap: 'linked', sourcesContent: false,
-    metafile: true, logLevel: 'silent', plugins: [sourceUrls(temp)],
+    metafile: true, logLevel, plugins: [sourceUrls(temp)],
   }).catch((error) => {
     rmSync(temp, { recursive: true, force: true });
     throw error;
@@ -134,5 +149,5 @@ export async function buildCli() {
 }
 
 if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
-  await buildCli();
+  await buildCli({ logLevel: 'error' }).catch(() => process.exit(1));
 }
