@@ -1,0 +1,118 @@
+import { spawn, spawnSync } from 'node:child_process';
+import { cp, mkdtemp, readdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+import { repoRoot } from '../state/helpers.js';
+
+/** What a copy of the checkout needs to run `floe`: its sources, its build script, and the real node_modules. */
+const SKIPPED = new Set(['node_modules', '.git', '.venv', 'dist', 'test', 'glue', 'bench', 'docs', 'demo', 'sql', 'cdk.out', '.floe']);
+const TAGLINE = 'move PostgreSQL and MySQL/MariaDB into Snowflake and keep them in sync';
+
+/** A copy of the checkout in a temp folder, so a test may edit its sources and builds. */
+async function checkoutCopy(): Promise<string> {
+  const copy = await mkdtemp(join(tmpdir(), 'floe-built-cli-'));
+  // Timestamps kept: sources written in the second before a build leave it unrecorded (build-cli.mjs).
+  await cp(repoRoot, copy, { recursive: true, preserveTimestamps: true, filter: (path) => !SKIPPED.has(path.slice(repoRoot.length).split('/')[0] ?? '') });
+  await symlink(join(repoRoot, 'node_modules'), join(copy, 'node_modules'));
+  return copy;
+}
+
+function floe(copy: string, ...args: string[]): { status: number | null; stdout: string; stderr: string } {
+  return spawnSync(process.execPath, [join(copy, 'bin', 'floe.js'), ...args], { cwd: tmpdir(), encoding: 'utf8' });
+}
+
+async function floeAsync(copy: string, ...args: string[]): Promise<{ status: number | null; stdout: string }> {
+  const child = spawn(process.execPath, [join(copy, 'bin', 'floe.js'), ...args], { cwd: tmpdir(), stdio: ['ignore', 'pipe', 'inherit'] });
+  let stdout = '';
+  child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+  const status = await new Promise<number | null>((resolve) => child.on('close', resolve));
+  return { status, stdout };
+}
+
+/** The build folder dist/cli/build.json names, and the file of it that holds `text`. */
+async function builtFileWith(copy: string, text: string): Promise<string> {
+  const { dir } = JSON.parse(await readFile(join(copy, 'dist', 'cli', 'build.json'), 'utf8')) as { dir: string };
+  for (const name of await readdir(join(copy, 'dist', 'cli', dir))) {
+    const file = join(copy, 'dist', 'cli', dir, name);
+    if (name.endsWith('.js') && (await readFile(file, 'utf8')).includes(text)) return file;
+  }
+  throw new Error(`no file of build ${dir} holds ${JSON.stringify(text)}`);
+}
+
+/** Replaces `from` with `to` in `file`, as an editor would: a new mtime, maybe a new size. */
+async function edit(file: string, from: string, to: string): Promise<void> {
+  const source = await readFile(file, 'utf8');
+  await writeFile(file, source.replace(from, to));
+}
+
+describe('CLI: floe runs compiled, and never a build older than its sources', () => {
+  let copy: string;
+
+  beforeEach(async () => {
+    copy = await checkoutCopy();
+  });
+
+  afterEach(async () => {
+    await rm(copy, { recursive: true, force: true });
+  });
+
+  it('builds dist/cli/ at its first start and runs that build, not tsx', async () => {
+    // Prepare
+    const first = floe(copy, '--help');
+    await edit(await builtFileWith(copy, TAGLINE), TAGLINE, 'said by the build');
+
+    // Act
+    const second = floe(copy, '--help');
+
+    // Assess
+    expect(first.status).toBe(0);
+    expect(first.stdout).toContain(TAGLINE);
+    expect(second.status).toBe(0);
+    expect(second.stdout).toContain('said by the build');
+  });
+
+  it('runs the edited code when a source changed since the build, and reads the package.json beside it', async () => {
+    // Prepare
+    expect(floe(copy, '--version').status).toBe(0);
+    await edit(join(copy, 'cli', 'floe.ts'), TAGLINE, 'an edited tagline');
+    await edit(join(copy, 'package.json'), '"version": "0.1.0"', '"version": "9.9.9-copy"');
+
+    // Act
+    const help = floe(copy, '--help');
+    const version = floe(copy, '--version');
+
+    // Assess
+    expect(help.stdout).toContain('an edited tagline');
+    expect(version.stdout).toBe('floe 9.9.9-copy\n');
+    expect(help.stderr + version.stderr).toBe('');
+  });
+
+  it('two floe processes starting together on stale sources each build and run', async () => {
+    // Prepare
+    await edit(join(copy, 'cli', 'floe.ts'), TAGLINE, 'built twice at once');
+
+    // Act
+    const both = await Promise.all([floeAsync(copy, '--help'), floeAsync(copy, '--help')]);
+
+    // Assess
+    for (const done of both) {
+      expect(done.status).toBe(0);
+      expect(done.stdout).toContain('built twice at once');
+    }
+    expect((await readdir(join(copy, 'dist', 'cli'))).filter((name) => name.startsWith('.tmp-'))).toEqual([]);
+  });
+
+  it('starts through tsx, saying why, when the build cannot be made', async () => {
+    // Prepare: the build refuses import.meta.dirname, which would name dist/cli/ once bundled.
+    await edit(join(copy, 'cli', 'floe.ts'), 'const HELP_FLAGS', 'export const here = import.meta.dirname;\nconst HELP_FLAGS');
+
+    // Act
+    const done = floe(copy, '--version');
+
+    // Assess
+    expect(done.status).toBe(0);
+    expect(done.stdout).toBe('floe 0.1.0\n');
+    expect(done.stderr).toMatch(/^floe: starting through tsx: the compiled CLI could not be built \(cli\/floe\.ts:\d+: import\.meta\.dirname and \.filename would name dist\/cli\/ once built: use fileURLToPath\(import\.meta\.url\)/);
+  });
+});
