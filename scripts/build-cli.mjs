@@ -1,15 +1,15 @@
 #!/usr/bin/env node
 /**
- * The `floe` command compiled to plain JavaScript (dist/cli/), so bin/floe.js starts it with node
- * alone: tsx compiling the TypeScript at every start cost about 40 MB and half a second (issues 17
- * and 20). bin/floe.js asks {@link freshBuild} first and calls {@link buildCli} when the sources
- * changed since, so the command is still always the code of this checkout, with no build step to
- * forget; `scripts/setup` builds it ahead (`node scripts/build-cli.mjs`).
+ * The `floe` command compiled to plain JavaScript (dist/cli-bundle/), so bin/floe.js starts it with
+ * node alone: tsx compiling the TypeScript at every start cost about 40 MB and half a second
+ * (issues 17 and 20). bin/floe.js asks {@link freshBuild} first and calls {@link buildCli} when the
+ * sources changed since, so the command is still always the code of this checkout, with no build
+ * step to forget; `scripts/setup` builds it ahead (`node scripts/build-cli.mjs`).
  *
- * Layout: dist/cli/build.json names the current build's folder and the size and mtime of every file
- * it was made from. A build is written to a temp folder, renamed, and only then named by build.json
- * (replaced by a rename): two floe processes that start together on stale sources each build their
- * own folder and run it, and neither sees the other's half-written files.
+ * Layout: dist/cli-bundle/build.json names the current build's folder and the size and mtime of
+ * every file it was made from. A build is written to a temp folder, renamed, and only then named by
+ * build.json (replaced by a rename): two floe processes that start together on stale sources each
+ * build their own folder and run it, and neither sees the other's half-written files.
  */
 import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
@@ -17,7 +17,8 @@ import { dirname, join, relative } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const REPO = join(dirname(fileURLToPath(import.meta.url)), '..');
-const OUT = join(REPO, 'dist', 'cli');
+// Apart from dist/cli/, where `npm run build` (tsc) writes the same modules a file each.
+const OUT = join(REPO, 'dist', 'cli-bundle');
 const STAMP = join(OUT, 'build.json');
 const ENTRY = 'cli/floe.ts';
 /** Read by the build besides the modules it bundles: a change to any of them may change the output. */
@@ -81,7 +82,7 @@ function sourceUrls(outdir) {
           const line = lines.findIndex((text) => /import\.meta\.(dirname|filename)/.test(text));
           return {
             errors: [{
-              text: 'import.meta.dirname and .filename would name dist/cli/ once built: use fileURLToPath(import.meta.url), which the build maps to the source file',
+              text: 'import.meta.dirname and .filename would name dist/cli-bundle/ once built: use fileURLToPath(import.meta.url), which the build maps to the source file',
               location: { file: relative(REPO, args.path), line: line + 1, column: 0, lineText: lines[line] ?? '' },
             }],
           };

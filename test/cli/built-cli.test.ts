@@ -30,11 +30,11 @@ async function floeAsync(copy: string, ...args: string[]): Promise<{ status: num
   return { status, stdout };
 }
 
-/** The build folder dist/cli/build.json names, and the file of it that holds `text`. */
+/** The build folder dist/cli-bundle/build.json names, and the file of it that holds `text`. */
 async function builtFileWith(copy: string, text: string): Promise<string> {
-  const { dir } = JSON.parse(await readFile(join(copy, 'dist', 'cli', 'build.json'), 'utf8')) as { dir: string };
-  for (const name of await readdir(join(copy, 'dist', 'cli', dir))) {
-    const file = join(copy, 'dist', 'cli', dir, name);
+  const { dir } = JSON.parse(await readFile(join(copy, 'dist', 'cli-bundle', 'build.json'), 'utf8')) as { dir: string };
+  for (const name of await readdir(join(copy, 'dist', 'cli-bundle', dir))) {
+    const file = join(copy, 'dist', 'cli-bundle', dir, name);
     if (name.endsWith('.js') && (await readFile(file, 'utf8')).includes(text)) return file;
   }
   throw new Error(`no file of build ${dir} holds ${JSON.stringify(text)}`);
@@ -57,7 +57,7 @@ describe('CLI: floe runs compiled, and never a build older than its sources', ()
     await rm(copy, { recursive: true, force: true });
   });
 
-  it('builds dist/cli/ at its first start and runs that build, not tsx', async () => {
+  it('builds dist/cli-bundle/ at its first start and runs that build, not tsx', async () => {
     // Prepare
     const first = floe(copy, '--help');
     await edit(await builtFileWith(copy, TAGLINE), TAGLINE, 'said by the build');
@@ -100,11 +100,11 @@ describe('CLI: floe runs compiled, and never a build older than its sources', ()
       expect(done.status).toBe(0);
       expect(done.stdout).toContain('built twice at once');
     }
-    expect((await readdir(join(copy, 'dist', 'cli'))).filter((name) => name.startsWith('.tmp-'))).toEqual([]);
+    expect((await readdir(join(copy, 'dist', 'cli-bundle'))).filter((name) => name.startsWith('.tmp-'))).toEqual([]);
   });
 
   it('starts through tsx, saying why, when the build cannot be made', async () => {
-    // Prepare: the build refuses import.meta.dirname, which would name dist/cli/ once bundled.
+    // Prepare: the build refuses import.meta.dirname, which would name dist/cli-bundle/ once bundled.
     await edit(join(copy, 'cli', 'floe.ts'), 'const HELP_FLAGS', 'export const here = import.meta.dirname;\nconst HELP_FLAGS');
 
     // Act
@@ -113,6 +113,6 @@ describe('CLI: floe runs compiled, and never a build older than its sources', ()
     // Assess
     expect(done.status).toBe(0);
     expect(done.stdout).toBe('floe 0.1.0\n');
-    expect(done.stderr).toMatch(/^floe: starting through tsx: the compiled CLI could not be built \(cli\/floe\.ts:\d+: import\.meta\.dirname and \.filename would name dist\/cli\/ once built: use fileURLToPath\(import\.meta\.url\)/);
+    expect(done.stderr).toMatch(/^floe: starting through tsx: the compiled CLI could not be built \(cli\/floe\.ts:\d+: import\.meta\.dirname and \.filename would name dist\/cli-bundle\/ once built: use fileURLToPath\(import\.meta\.url\)/);
   });
 });
