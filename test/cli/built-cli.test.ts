@@ -5,15 +5,18 @@ import { join } from 'node:path';
 
 import { repoRoot } from '../state/helpers.js';
 
-/** What a copy of the checkout needs to run `floe`: its sources, its build script, and the real node_modules. */
-const SKIPPED = new Set(['node_modules', '.git', '.venv', 'dist', 'test', 'glue', 'bench', 'docs', 'demo', 'sql', 'cdk.out', '.floe']);
+/** What `floe --help` says of floe, in cli/floe.ts: a text to find in, and change in, a build. */
 const TAGLINE = 'move PostgreSQL and MySQL/MariaDB into Snowflake and keep them in sync';
 
-/** A copy of the checkout in a temp folder, so a test may edit its sources and builds. */
+/** A copy of the checkout that a test may edit: its TypeScript folders, bin/, the build script, and the real node_modules. */
 async function checkoutCopy(): Promise<string> {
   const copy = await mkdtemp(join(tmpdir(), 'floe-built-cli-'));
+  const { include } = JSON.parse(await readFile(join(repoRoot, 'tsconfig.json'), 'utf8')) as { include: string[] };
+  const sources = include.filter((folder) => folder !== 'test' && folder !== 'bench');
   // Timestamps kept: sources written in the second before a build leave it unrecorded (build-cli.mjs).
-  await cp(repoRoot, copy, { recursive: true, preserveTimestamps: true, filter: (path) => !SKIPPED.has(path.slice(repoRoot.length).split('/')[0] ?? '') });
+  for (const path of [...sources, 'bin', 'scripts/build-cli.mjs', 'package.json', 'tsconfig.json']) {
+    await cp(join(repoRoot, path), join(copy, path), { recursive: true, preserveTimestamps: true });
+  }
   await symlink(join(repoRoot, 'node_modules'), join(copy, 'node_modules'));
   return copy;
 }
