@@ -45,6 +45,8 @@ export function freshBuild() {
       const now = statSync(join(REPO, path));
       if (now.mtimeMs !== mtimeMs || now.size !== size) return undefined;
     }
+    // The folder itself may have been deleted by hand since (or by a `git clean`).
+    statSync(join(OUT, stamp.dir, 'floe.js'));
   } catch {
     return undefined;
   }

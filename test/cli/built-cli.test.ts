@@ -91,6 +91,21 @@ describe('CLI: floe runs compiled, and never a build older than its sources', ()
     expect(help.stderr + version.stderr).toBe('');
   });
 
+  it('builds again when the build build.json names is gone', async () => {
+    // Prepare
+    expect(floe(copy, '--version').status).toBe(0);
+    const { dir } = JSON.parse(await readFile(join(copy, 'dist', 'cli-bundle', 'build.json'), 'utf8')) as { dir: string };
+    await rm(join(copy, 'dist', 'cli-bundle', dir), { recursive: true });
+
+    // Act
+    const done = floe(copy, '--version');
+
+    // Assess
+    expect(done.status).toBe(0);
+    expect(done.stdout).toBe('floe 0.1.0\n');
+    expect(done.stderr).toBe('');
+  });
+
   it('two floe processes starting together on stale sources each build and run', async () => {
     // Prepare
     await edit(join(copy, 'cli', 'floe.ts'), TAGLINE, 'built twice at once');
