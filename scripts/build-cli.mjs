@@ -118,8 +118,8 @@ function removeOldBuilds(current) {
  * Builds the CLI: cli/floe.ts and everything it imports, bundled into ESM chunks (each command's
  * module stays a chunk of its own, loaded when that command runs), npm packages left external.
  * Returns the entry's URL; `logLevel` is esbuild's (bin/floe.js keeps it silent and says why
- * itself). build.json is not updated when a source may have changed while it was
- * read, so the next start builds again.
+ * itself). build.json is not updated when a source may have changed while it was read, so the
+ * next start builds again.
  */
 export async function buildCli({ logLevel = 'silent' } = {}) {
   const esbuild = await import('esbuild');
@@ -152,5 +152,9 @@ export async function buildCli({ logLevel = 'silent' } = {}) {
 }
 
 if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
-  await buildCli({ logLevel: 'error' }).catch(() => process.exit(1));
+  await buildCli({ logLevel: 'error' }).catch((error) => {
+    // esbuild has printed its own errors already; anything else (a folder it cannot write) not.
+    if (error?.errors === undefined) process.stderr.write(`build-cli: ${error?.message ?? error}\n`);
+    process.exit(1);
+  });
 }
