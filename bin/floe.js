@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // The `floe` command, from any working directory. It runs the CLI compiled to plain JavaScript
-// (dist/cli-bundle/, scripts/build-cli.mjs), rebuilt first when any of its sources changed since,
+// (dist/cli-build/, scripts/build-cli.mjs), rebuilt first when any of its sources changed since,
 // so the command is always the code of this checkout (no build step to forget). Only when the build
 // cannot be made here (esbuild missing, a read-only checkout) does tsx compile it as it loads:
 // about 40 MB and half a second more at every start.

@@ -33,11 +33,11 @@ async function floeAsync(copy: string, ...args: string[]): Promise<{ status: num
   return { status, stdout };
 }
 
-/** The build folder dist/cli-bundle/build.json names, and the file of it that holds `text`. */
+/** The build folder dist/cli-build/build.json names, and the file of it that holds `text`. */
 async function builtFileWith(copy: string, text: string): Promise<string> {
-  const { dir } = JSON.parse(await readFile(join(copy, 'dist', 'cli-bundle', 'build.json'), 'utf8')) as { dir: string };
-  for (const name of await readdir(join(copy, 'dist', 'cli-bundle', dir))) {
-    const file = join(copy, 'dist', 'cli-bundle', dir, name);
+  const { dir } = JSON.parse(await readFile(join(copy, 'dist', 'cli-build', 'build.json'), 'utf8')) as { dir: string };
+  for (const name of await readdir(join(copy, 'dist', 'cli-build', dir), { recursive: true })) {
+    const file = join(copy, 'dist', 'cli-build', dir, name);
     if (name.endsWith('.js') && (await readFile(file, 'utf8')).includes(text)) return file;
   }
   throw new Error(`no file of build ${dir} holds ${JSON.stringify(text)}`);
@@ -60,7 +60,7 @@ describe('CLI: floe runs compiled, and never a build older than its sources', ()
     await rm(copy, { recursive: true, force: true });
   });
 
-  it('builds dist/cli-bundle/ at its first start and runs that build, not tsx', async () => {
+  it('builds dist/cli-build/ at its first start and runs that build, not tsx', async () => {
     // Prepare
     const first = floe(copy, '--help');
     await edit(await builtFileWith(copy, TAGLINE), TAGLINE, 'said by the build');
@@ -91,11 +91,36 @@ describe('CLI: floe runs compiled, and never a build older than its sources', ()
     expect(help.stderr + version.stderr).toBe('');
   });
 
+  it('runs modules in the order they import each other, as tsx does: snowflake-sdk loads after floe turns its cloud probes off', async () => {
+    // Prepare: a probe that tells what the variable was when snowflake-sdk's first file ran; the
+    // variable unset, as a user runs floe (the tests' environment sets it).
+    const probe = join(copy, 'probe.cjs');
+    await writeFile(probe, [
+      "const Module = require('node:module'); const compile = Module.prototype._compile; let told = false;",
+      'Module.prototype._compile = function (content, filename) {',
+      "  if (!told && filename.includes('/snowflake-sdk/')) { told = true; process.stderr.write(`snowflake-sdk loads with ${process.env.SNOWFLAKE_DISABLE_PLATFORM_DETECTION}\\n`); }",
+      '  return compile.call(this, content, filename);',
+      '};',
+    ].join('\n'));
+    const configFile = join(copy, 'floe.config.yaml');
+    await writeFile(configFile, [
+      'warehouse: duckdb://./warehouse.duckdb', 'sources:', '  - name: shop', '    engine: postgres',
+      '    connection: postgresql://nobody@127.0.0.1:1/shop', '    tables:', '      - name: public.orders', '        primaryKey: [id]', '',
+    ].join('\n'));
+    const { SNOWFLAKE_DISABLE_PLATFORM_DETECTION: _unset, ...env } = process.env;
+
+    // Act
+    const done = spawnSync(process.execPath, ['--require', probe, join(copy, 'bin', 'floe.js'), 'snowflake', 'ddl', '--config', configFile], { cwd: copy, env, encoding: 'utf8' });
+
+    // Assess
+    expect(done.stderr).toMatch(/^snowflake-sdk loads with true\n/);
+  });
+
   it('builds again when the build build.json names is gone', async () => {
     // Prepare
     expect(floe(copy, '--version').status).toBe(0);
-    const { dir } = JSON.parse(await readFile(join(copy, 'dist', 'cli-bundle', 'build.json'), 'utf8')) as { dir: string };
-    await rm(join(copy, 'dist', 'cli-bundle', dir), { recursive: true });
+    const { dir } = JSON.parse(await readFile(join(copy, 'dist', 'cli-build', 'build.json'), 'utf8')) as { dir: string };
+    await rm(join(copy, 'dist', 'cli-build', dir), { recursive: true });
 
     // Act
     const done = floe(copy, '--version');
@@ -118,11 +143,11 @@ describe('CLI: floe runs compiled, and never a build older than its sources', ()
       expect(done.status).toBe(0);
       expect(done.stdout).toContain('built twice at once');
     }
-    expect((await readdir(join(copy, 'dist', 'cli-bundle'))).filter((name) => name.startsWith('.tmp-'))).toEqual([]);
+    expect((await readdir(join(copy, 'dist', 'cli-build'))).filter((name) => name.startsWith('.tmp-'))).toEqual([]);
   });
 
   it('starts through tsx, saying why, when the build cannot be made', async () => {
-    // Prepare: the build refuses import.meta.dirname, which would name dist/cli-bundle/ once bundled.
+    // Prepare: the build refuses import.meta.dirname, which would name dist/cli-build/ once bundled.
     await edit(join(copy, 'cli', 'floe.ts'), 'const HELP_FLAGS', 'export const here = import.meta.dirname;\nconst HELP_FLAGS');
 
     // Act
@@ -131,6 +156,6 @@ describe('CLI: floe runs compiled, and never a build older than its sources', ()
     // Assess
     expect(done.status).toBe(0);
     expect(done.stdout).toBe('floe 0.1.0\n');
-    expect(done.stderr).toMatch(/^floe: starting through tsx: the compiled CLI could not be built \(cli\/floe\.ts:\d+: import\.meta\.dirname and \.filename would name dist\/cli-bundle\/ once built: use fileURLToPath\(import\.meta\.url\)/);
+    expect(done.stderr).toMatch(/^floe: starting through tsx: the compiled CLI could not be built \(cli\/floe\.ts:\d+: import\.meta\.dirname and \.filename would name dist\/cli-build\/ once built: use fileURLToPath\(import\.meta\.url\)/);
   });
 });
