@@ -29,7 +29,7 @@ const STAMP = join(OUT, 'build.json');
 const ENTRY = 'cli/floe.js';
 /** tsconfig.json's folders the command never imports. */
 const NOT_CLI = new Set(['test', 'bench']);
-/** Read by the build besides the modules it bundles: a change to any of them may change the output. */
+/** Read by the build besides the sources it compiles: a change to any of them may change the output. */
 const BUILD_INPUTS = ['package.json', 'tsconfig.json', 'scripts/build-cli.mjs', 'node_modules/esbuild/package.json'];
 /** A build folder no longer named by build.json is deleted a day later: a command still running from it may yet import one of its modules. */
 const OLD_BUILD_MS = 24 * 3600 * 1000;
