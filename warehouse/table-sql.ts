@@ -235,8 +235,9 @@ export function mergeStagingSql(
 /**
  * Incremental mode where the dialect upserts by `delete-and-insert`: what `mergeStagingSql` does, in
  * two statements the caller runs in one transaction. The DELETE removes the staged rows a run's row
- * supersedes (same key, another run, not older: MERGE's `when matched` condition); the INSERT adds
- * the run's rows whose key staging no longer holds: the superseded ones and the new ones. A staged
+ * supersedes (same key, another run, not older: MERGE's `when matched` condition), named by key and
+ * run; the INSERT adds the run's rows whose key staging no longer holds: the superseded ones and the
+ * new ones. A staged
  * row that is newer, or that this run wrote, stays, and its key keeps the run's row out. Columns
  * staging has and the run lacks (dropped at the source, the soft-delete mark) read NULL in the rows
  * inserted, as MERGE's update sets them. The DELETE's count is the rows updated; the INSERT's, less
@@ -248,14 +249,21 @@ export function mergeByDeleteAndInsertSql(dialect: SqlDialect, description: Tabl
   const incoming = dedupedRunRowsSql(dialect, description, keysUnique).split('\n').map((line) => `  ${line}`);
   const sameKey = (staged: string) => description.primaryKey.map((key) => `${staged}.${p.q(key)} = incoming.${p.q(key)}`).join(' and ');
   const insertColumns = [...columnNames(description), META.runId, META.extractedAt];
+  // The superseded rows are named by key and run and deleted by `in`: DuckDB ran DELETE … USING the
+  // same join two to three times slower (0.24-0.30 s against 0.12 s for 1% of 3M rows).
+  const superseded = [...description.primaryKey, META.runId];
   const remove = [
-    `delete from ${staging} as staged`,
-    'using (',
-    ...incoming,
-    ') as incoming',
-    `where ${sameKey('staged')}`,
-    `  and staged.${p.runId} <> incoming.${p.runId}`,
-    `  and (${notOlderCondition(dialect, description)})`,
+    `delete from ${staging}`,
+    `where (${p.list(superseded)}) in (`,
+    `  select ${p.list(superseded, 'staged.')}`,
+    `  from ${staging} as staged`,
+    '  join (',
+    ...incoming.map((line) => `  ${line}`),
+    '  ) as incoming',
+    `  on ${sameKey('staged')}`,
+    `  where staged.${p.runId} <> incoming.${p.runId}`,
+    `    and (${notOlderCondition(dialect, description).replaceAll('\n', '\n  ')})`,
+    ')',
   ].join('\n');
   const add = [
     `insert into ${staging} (${p.list(insertColumns)})`,
