@@ -32,13 +32,17 @@ async function main(): Promise<void> {
   ].join('\n'));
   const config = await loadConfig(join(folder, 'floe.config.yaml'));
 
+  // Earlier versions of this benchmark moved rows into the future; they would be read again by every run.
+  await client.query("update public.floe_bench set updated_at = localtimestamp - interval '1 day' where updated_at > localtimestamp - interval '1 day'");
   const [extractOnly] = await timed(() => execFileSync('.venv/bin/python', ['glue/extract.py', '--run-id', 'bench-extract',
     '--engine', 'postgres', '--database', 'bench', '--connection', PG_URL, '--table', 'public.floe_bench',
     '--primary-key', 'id', '--raw-root', join(folder, 'extract-only')], { stdio: 'ignore' }));
   const [full, fullOutcome] = await timed(() => runLocally(config));
   const warehouseFile = config.warehouse.slice('duckdb://'.length);
   const afterFull = (await stat(warehouseFile)).size;
-  await client.query('update public.floe_bench set updated_at = updated_at + interval \'1000 days\' where id % 100 = 0');
+  // Changed now, not into the future: a watermark never passes the moment its run started, so a row
+  // stamped later is read again by every run until that moment comes (and a 'nothing changed' run would write).
+  await client.query('update public.floe_bench set updated_at = localtimestamp where id % 100 = 0');
   const t0 = performance.now();
   const [incremental, incrementalOutcome] = await timed(() => runLocally(config, process.env['BENCH_TRACE'] ? { onEvent: (e) => console.error(((performance.now() - t0) / 1000).toFixed(3), e['detail-type']) } : {}));
   const before = await stat(warehouseFile);
