@@ -4,6 +4,7 @@
  * each, about 470,000 rows for 300 tables).
  *
  *   scripts/setup && npx tsx bench/many-tables.bench.ts [tables ...]     (default: 10 100 300)
+ *   FLOE_BENCH_SUFFIX=_b npx tsx bench/many-tables.bench.ts 300          (schema floe_many_b, role floe_many_bench_b)
  *
  * For each count: a fresh project with one source, `floe run` as its own process (the installed
  * command, so start-up is counted) for the first load, then again with nothing changed. Peak RSS is
@@ -22,8 +23,11 @@ import { join, resolve } from 'node:path';
 import pg from 'pg';
 
 const ADMIN_URL = 'postgresql://postgres@127.0.0.1:5432/postgres';
-const ROLE = 'floe_many_bench';
-const SCHEMA = 'floe_many';
+// FLOE_BENCH_SUFFIX keeps two benchmarks on one PostgreSQL server (other sessions' work) from
+// dropping each other's schema or counting each other's connections.
+const SUFFIX = (process.env['FLOE_BENCH_SUFFIX'] ?? '').replace(/[^a-z0-9_]/g, '');
+const ROLE = `floe_many_bench${SUFFIX}`;
+const SCHEMA = `floe_many${SUFFIX}`;
 const FLOE = resolve('bin/floe.js');
 
 /** Table i holds 100 + (i * 10) % 3000 rows: 100 to 3,100, about 1,570 on average. */
