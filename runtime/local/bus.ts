@@ -47,10 +47,16 @@ export interface LocalBusOptions {
   /** Without it, a handler's failure is not retried and goes to {@link LocalBus.handlerErrors}. */
   retry?: HandlerRetry;
   /**
-   * After each event has reached every handler it goes to, with the number of events still queued
-   * (the local warehouse lets go of its file once none is: a burst of steps keeps it open).
+   * After each event (or batch) has reached every handler it goes to, with the number of events
+   * still queued or in delivery besides it (the local warehouse lets go of its file once none is: a
+   * burst of steps keeps it open).
    */
-  afterDelivery?: (queued: number) => Promise<void>;
+  afterDelivery?: (pending: number) => Promise<void>;
+  /**
+   * Deliveries in flight at once, each of another lane (a table's events, or a Glue job run's end);
+   * default 1. A lane's own events are still delivered one at a time, in publication order.
+   */
+  lanes?: number;
 }
 
 /**
@@ -69,9 +75,23 @@ export interface Redelivery {
 }
 
 /**
+ * The lane an event is delivered in: its table's for floe's events (so a table's steps stay in
+ * order), its job run's for Glue's state changes (which name no table), else its own.
+ */
+export function laneOf(event: FloeEvent): string {
+  const detail = event.detail as { source?: unknown; table?: unknown; jobRunId?: unknown };
+  if (typeof detail.source === 'string' && typeof detail.table === 'string') return JSON.stringify(['table', detail.source, detail.table]);
+  if (typeof detail.jobRunId === 'string') return JSON.stringify(['job run', detail.jobRunId]);
+  return JSON.stringify(['event', event.id]);
+}
+
+/**
  * The local stand-in for the EventBridge bus: validates each event against its contract,
- * records it, and dispatches it to the handlers the routing table names, one at a time and
- * in publication order. Handlers never call each other; they only publish.
+ * records it, and dispatches it to the handlers the routing table names. Events of one lane
+ * ({@link laneOf}: one table) are delivered one at a time in publication order; up to
+ * {@link LocalBusOptions.lanes} lanes at once, as EventBridge runs different tables' Lambdas at
+ * once (the steps' state writes wait on fsyncs that overlap for free; the warehouse takes its
+ * statements one at a time whoever calls). Handlers never call each other; they only publish.
  */
 export class LocalBus implements Publisher {
   private readonly queue: FloeEvent[] = [];
@@ -79,7 +99,15 @@ export class LocalBus implements Publisher {
   private readonly held: FloeEvent[] = [];
   /** The extra copies {@link Redelivery} made, so a copy is never copied again. */
   private readonly copies = new WeakSet<FloeEvent>();
+  /** Resolves when nothing is queued or in delivery; rejects with the first error of a delivery. */
   private draining: Promise<void> | null = null;
+  private drained: { resolve: () => void; reject: (error: unknown) => void } | null = null;
+  private failure: { error: unknown } | null = null;
+  /** Lanes with a delivery in flight. */
+  private readonly busyLanes = new Set<string>();
+  private inFlight = 0;
+  /** The event log's appends, one after another, so its lines are whole and in publication order. */
+  private logged: Promise<void> = Promise.resolve();
   readonly handlerErrors: { handler: HandlerName; event: FloeEvent; error: unknown }[] = [];
   private handlers: LocalHandlers;
 
@@ -125,9 +153,15 @@ export class LocalBus implements Publisher {
    */
   async publishEvents(raws: readonly unknown[]): Promise<void> {
     const events = raws.map((raw) => parseEvent(raw));
-    if (this.options.eventLog && events.length > 0) {
-      await mkdir(dirname(this.options.eventLog), { recursive: true });
-      await appendFile(this.options.eventLog, events.map((event) => `${JSON.stringify(event)}\n`).join(''));
+    const log = this.options.eventLog;
+    if (log && events.length > 0) {
+      const lines = events.map((event) => `${JSON.stringify(event)}\n`).join('');
+      const append = this.logged.then(async () => {
+        await mkdir(dirname(log), { recursive: true });
+        await appendFile(log, lines);
+      });
+      this.logged = append.catch(() => undefined);
+      await append;
     }
     for (const event of events) {
       const point = busFaultPoint(event['detail-type']);
@@ -135,9 +169,7 @@ export class LocalBus implements Publisher {
       this.options.onEvent?.(event);
       this.queue.push(event);
     }
-    this.draining ??= this.drain().finally(() => {
-      this.draining = null;
-    });
+    this.startDraining();
   }
 
   /** Publish several events of floe's own, as {@link publishEvents}. */
@@ -153,9 +185,7 @@ export class LocalBus implements Publisher {
   /** Queues every held copy, newest first, and dispatches them; resolves when the bus is idle. */
   async deliverHeld(): Promise<void> {
     this.queue.push(...this.held.splice(0).reverse());
-    this.draining ??= this.drain().finally(() => {
-      this.draining = null;
-    });
+    this.startDraining();
     await this.idle();
   }
 
@@ -168,13 +198,70 @@ export class LocalBus implements Publisher {
     while (this.draining) await this.draining;
   }
 
-  private async drain(): Promise<void> {
-    for (let event = this.queue.shift(); event; event = this.queue.shift()) {
-      const batching = this.batchingHandlerOf(event);
-      if (batching === null) await this.dispatch(event);
-      else await this.dispatchBatch(batching.name, batching.handler, [event, ...this.takeQueued(batching.name)]);
-      await this.options.afterDelivery?.(this.queue.length);
+  private startDraining(): void {
+    if (this.draining === null) {
+      this.draining = new Promise<void>((resolve, reject) => {
+        this.drained = { resolve, reject };
+      }).finally(() => {
+        this.draining = null;
+      });
     }
+    this.pump();
+  }
+
+  /**
+   * Starts every queued event whose lane is free, in queue order, while fewer than `lanes`
+   * deliveries are in flight. An event waits while its lane has one in flight or an earlier one
+   * queued, so each lane's events go out in publication order. After a delivery's error, nothing
+   * more starts; the error ends the drain once the deliveries in flight have ended.
+   */
+  private pump(): void {
+    const lanes = this.options.lanes ?? 1;
+    const blocked = new Set(this.busyLanes);
+    for (let index = 0; this.failure === null && index < this.queue.length && this.inFlight < lanes; ) {
+      const event = this.queue[index]!;
+      const lane = laneOf(event);
+      if (blocked.has(lane)) {
+        index += 1;
+        continue;
+      }
+      const batching = this.batchingHandlerOf(event);
+      const taken = batching === null ? [event] : this.takeBatch(batching.name, index, blocked);
+      const removed = new Set(taken);
+      this.queue.splice(0, this.queue.length, ...this.queue.filter((queued) => !removed.has(queued)));
+      for (const each of taken) blocked.add(laneOf(each));
+      this.start(taken, batching);
+    }
+    if (this.inFlight > 0 || this.drained === null) return;
+    if (this.failure === null && this.queue.length > 0) return;
+    const { drained, failure } = this;
+    this.drained = null;
+    this.failure = null;
+    if (failure === null) drained.resolve();
+    else drained.reject(failure.error);
+  }
+
+  /** Delivers `events` (one, or a batch for `batching`), holding their lanes until it ends. */
+  private start(events: readonly FloeEvent[], batching: { name: HandlerName; handler: BatchEventHandler } | null): void {
+    const lanes = new Set(events.map(laneOf));
+    for (const lane of lanes) this.busyLanes.add(lane);
+    this.inFlight += 1;
+    void (async () => {
+      // Begins once pump's loop is done: a handler may publish before its first await, and that
+      // publication's pump must not run inside this one.
+      await null;
+      try {
+        if (batching === null) await this.dispatch(events[0]!);
+        else await this.dispatchBatch(batching.name, batching.handler, events);
+        await this.options.afterDelivery?.(this.queue.length + this.inFlight - 1);
+      } catch (error) {
+        this.failure ??= { error };
+      } finally {
+        this.inFlight -= 1;
+        for (const lane of lanes) this.busyLanes.delete(lane);
+        this.pump();
+      }
+    })();
   }
 
   private routesOf(event: FloeEvent): HandlerName[] {
@@ -188,15 +275,19 @@ export class LocalBus implements Publisher {
     return handler !== undefined && name !== undefined && isBatching(handler) ? { name, handler } : null;
   }
 
-  /** Removes and returns the queued events that go to `name` alone, in order; the others stay queued. */
-  private takeQueued(name: HandlerName): FloeEvent[] {
+  /**
+   * The queued events from `from` on that go to `name` alone and are next in their lanes (none of
+   * their lane is in flight, in `blocked`, or queued before them untaken), in order.
+   */
+  private takeBatch(name: HandlerName, from: number, blocked: ReadonlySet<string>): FloeEvent[] {
+    const waiting = new Set(blocked);
     const taken: FloeEvent[] = [];
-    const kept: FloeEvent[] = [];
-    for (const event of this.queue) {
+    for (const event of this.queue.slice(from)) {
       const routes = this.routesOf(event);
-      (routes.length === 1 && routes[0] === name ? taken : kept).push(event);
+      const lane = laneOf(event);
+      if (routes.length === 1 && routes[0] === name && !waiting.has(lane)) taken.push(event);
+      else waiting.add(lane);
     }
-    this.queue.splice(0, this.queue.length, ...kept);
     return taken;
   }
 

@@ -10,6 +10,7 @@ import { createGlueFinished } from '../../functions/glue-finished/handler.js';
 import { createLoadAndMerge } from '../../functions/load-and-merge/handler.js';
 import { createStartIngest } from '../../functions/start-ingest/handler.js';
 import { failAfterRetries, publishAll } from '../../pipeline/index.js';
+import { STATE_PARALLELISM } from '../../pipeline/in-parallel.js';
 import { isAlive } from '../../state/file-lock.js';
 import { LocalStateStore, type RunRecord } from '../../state/index.js';
 import { LocalRawStorage } from '../../storage/local.js';
@@ -55,6 +56,14 @@ const HANDLER_BACKOFF_MS = 500;
 
 /** Deliveries after which the local warehouse is let go even in a burst, bounding DuckDB's memory. */
 const WAREHOUSE_TURN_DELIVERIES = 20;
+
+/**
+ * Tables whose steps the bus delivers at once. A step of a table with nothing new is state
+ * writes, each waiting on fsyncs that overlap with other tables' (300 such tables one at a time:
+ * 4 s of a 10 s run, the main thread mostly idle); the warehouse still takes one statement at a
+ * time. As many as the core's state operations of a burst (pipeline/in-parallel.ts).
+ */
+const STEP_LANES = STATE_PARALLELISM;
 
 export interface LocalPipeline {
   bus: LocalBus;
@@ -117,10 +126,11 @@ export async function openLocalPipeline(config: FloeConfig, options: LocalRunOpt
     // than the steps), let go every WAREHOUSE_TURN_DELIVERIES: DuckDB's memory grows with every table
     // an open instance touched (300 tables, floe's own peak since the CLI loads one command: 309-311 MB
     // let go every 30, 293-306 MB every 20; BENCHMARKS.md, "Many tables").
-    afterDelivery: async (queued) => {
+    afterDelivery: async (pending) => {
       deliveries += 1;
-      if (queued === 0 || deliveries % WAREHOUSE_TURN_DELIVERIES === 0) await warehouse.release();
+      if (pending === 0 || deliveries % WAREHOUSE_TURN_DELIVERIES === 0) await warehouse.release();
     },
+    lanes: STEP_LANES,
     retry: {
       attempts: HANDLER_ATTEMPTS,
       backoffMs: HANDLER_BACKOFF_MS,

@@ -21,9 +21,14 @@ export function warehouseWaitMs(env: NodeJS.ProcessEnv = process.env): number {
  * process open it at a time) and let go when the bus has delivered the last event it has queued
  * ({@link release}). Extractions take minutes and use no warehouse, so two `floe run`s on one
  * warehouse take turns at its steps instead of the second failing.
+ *
+ * Calls take turns in the order made, and so does letting go: the bus delivers several tables'
+ * steps at once, and one table's call must neither start on a file another is closing nor have
+ * it closed under it.
  */
 export class TurnTakingWarehouse implements Warehouse {
   private current: Promise<DuckDbWarehouse> | null = null;
+  private turns: Promise<unknown> = Promise.resolve();
 
   constructor(
     private readonly file: string,
@@ -34,16 +39,34 @@ export class TurnTakingWarehouse implements Warehouse {
 
   /** Takes the file and lets it go: WarehouseBusy when another process holds it for longer than the wait. */
   async probe(): Promise<void> {
-    await this.warehouse();
+    await this.inTurn(() => this.warehouse());
     await this.release();
   }
 
   /** Lets go of the file, so another process may take its turn (an in-memory warehouse is kept: it would be lost). */
-  async release(): Promise<void> {
-    if (this.file === ':memory:') return;
+  release(): Promise<void> {
+    return this.inTurn(async () => {
+      if (this.file === ':memory:') return;
+      await this.letGo();
+    });
+  }
+
+  private async letGo(): Promise<void> {
     const current = this.current;
     this.current = null;
     if (current) await (await current.catch(() => null))?.close();
+  }
+
+  /** `work` once every call made before it has ended. */
+  private inTurn<T>(work: () => Promise<T>): Promise<T> {
+    const result = this.turns.then(work, work);
+    this.turns = result.catch(() => undefined);
+    return result;
+  }
+
+  /** Runs `work` on the open warehouse, in its turn. */
+  private use<T>(work: (warehouse: DuckDbWarehouse) => Promise<T>): Promise<T> {
+    return this.inTurn(async () => work(await this.warehouse()));
   }
 
   private async warehouse(): Promise<DuckDbWarehouse> {
@@ -57,35 +80,33 @@ export class TurnTakingWarehouse implements Warehouse {
   }
 
   evolveSchema(description: TableDescription, changes: readonly SchemaChange[], runId: string): Promise<void> {
-    return this.warehouse().then((w) => w.evolveSchema(description, changes, runId));
+    return this.use((w) => w.evolveSchema(description, changes, runId));
   }
   loadRaw(description: TableDescription, manifest: ManifestLike, rawRoot: string): Promise<RawLoadResult> {
-    return this.warehouse().then((w) => w.loadRaw(description, manifest, rawRoot));
+    return this.use((w) => w.loadRaw(description, manifest, rawRoot));
   }
   mergeStaging(description: TableDescription, runId: string): Promise<StagingResult> {
-    return this.warehouse().then((w) => w.mergeStaging(description, runId));
+    return this.use((w) => w.mergeStaging(description, runId));
   }
   replaceStaging(description: TableDescription, runId: string): Promise<StagingResult> {
-    return this.warehouse().then((w) => w.replaceStaging(description, runId));
+    return this.use((w) => w.replaceStaging(description, runId));
   }
   appendStaging(description: TableDescription, runId: string): Promise<StagingResult> {
-    return this.warehouse().then((w) => w.appendStaging(description, runId));
+    return this.use((w) => w.appendStaging(description, runId));
   }
   prepareDeleteDetection(description: TableDescription, runId: string): Promise<boolean> {
-    return this.warehouse().then((w) => w.prepareDeleteDetection(description, runId));
+    return this.use((w) => w.prepareDeleteDetection(description, runId));
   }
   applyDetectedDeletes(description: TableDescription, keys: readonly (readonly string[])[], how: 'mark' | 'remove', noticedAt: string, runId: string): Promise<number> {
-    return this.warehouse().then((w) => w.applyDetectedDeletes(description, keys, how, noticedAt, runId));
+    return this.use((w) => w.applyDetectedDeletes(description, keys, how, noticedAt, runId));
   }
   buildGold(goldDir: string, changedTables?: readonly string[]): Promise<GoldModelResult[]> {
-    return this.warehouse().then((w) => w.buildGold(goldDir, changedTables));
+    return this.use((w) => w.buildGold(goldDir, changedTables));
   }
   query(sql: string, params?: readonly (string | number | bigint | boolean | null)[]): Promise<Record<string, unknown>[]> {
-    return this.warehouse().then((w) => w.query(sql, params));
+    return this.use((w) => w.query(sql, params));
   }
-  async close(): Promise<void> {
-    const current = this.current;
-    this.current = null;
-    if (current) await (await current.catch(() => null))?.close();
+  close(): Promise<void> {
+    return this.inTurn(() => this.letGo());
   }
 }
