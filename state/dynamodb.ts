@@ -37,7 +37,7 @@ import {
   type TableState,
 } from './items.js';
 import { checkSlotRequest, grantSlots, releaseSlots } from './source-slots.js';
-import type { ListRunsQuery, StartRunOptions, StateStore } from './store.js';
+import type { ListRunsQuery, LoadCommit, StartRunOptions, StateStore } from './store.js';
 
 export {
   createStateTables,
@@ -218,6 +218,18 @@ export class DynamoDbStateStore implements StateStore {
       }
       return { committed: true };
     });
+  }
+
+  /**
+   * Three writes, in the order load-and-merge made them before (watermark, facts and step, release):
+   * each is a conditional write of its own, and a round trip here costs no fsync on this side.
+   */
+  async commitLoad(runId: string, commit: LoadCommit): Promise<{ committed: boolean; released: boolean }> {
+    const run = await this.requireRun(runId);
+    const committed = commit.watermark === undefined ? false : (await this.commitWatermark(run.source, run.table, runId, commit.watermark.value)).committed;
+    await this.updateRun(runId, commit.update, commit.step);
+    const released = commit.releaseLease ? await this.releaseLease(run.source, run.table, runId) : false;
+    return { committed, released };
   }
 
   async startRun(run: NewRun, options: StartRunOptions = {}): Promise<RunRecord> {

@@ -29,7 +29,7 @@ import {
   type TableState,
 } from './items.js';
 import { checkSlotRequest, grantSlots, releaseSlots } from './source-slots.js';
-import type { ListRunsQuery, StartRunOptions, StateStore } from './store.js';
+import type { ListRunsQuery, LoadCommit, StartRunOptions, StateStore } from './store.js';
 
 export interface LocalStateStoreOptions {
   /** Clock for `finishedAt` and commit times; default the system clock. */
@@ -143,6 +143,33 @@ export class LocalStateStore implements StateStore {
       changes.put(stateFile, { ...state, watermark, watermarkRunId: runId });
       if (run !== null) changes.put(runFile, { ...run, watermarkCommittedAt: this.now().toISOString() });
       return { committed: true };
+    });
+  }
+
+  /** One change of the run and its table's state under the table's lock: a journal and two files, where the three writes were five. */
+  async commitLoad(runId: string, commit: LoadCommit): Promise<{ committed: boolean; released: boolean }> {
+    const update = RunUpdateSchema.parse(commit.update);
+    const step = RunStepSchema.parse(commit.step);
+    const fields = Object.fromEntries(Object.entries(update).filter(([, value]) => value !== undefined));
+    const known = await this.getRun(runId);
+    if (known === null) throw notStarted(runId);
+    return this.withTable(known.source, known.table, async (changes) => {
+      const runFile = this.layout.run(runId);
+      const run = await changes.get(runFile, RunRecordSchema);
+      if (run === null) throw notStarted(runId);
+      const stateFile = this.layout.runtime(run.source, run.table);
+      let state = (await changes.get(stateFile, TableStateSchema)) ?? emptyTableState(run.source, run.table);
+      let next: RunRecord = { ...run, ...fields, steps: withStep(run.steps, step) };
+      const committed = commit.watermark !== undefined && run.watermarkCommittedAt === undefined;
+      if (committed) {
+        state = { ...state, watermark: commit.watermark?.value ?? null, watermarkRunId: runId };
+        next = { ...next, watermarkCommittedAt: this.now().toISOString() };
+      }
+      const released = commit.releaseLease && state.activeRun?.runId === runId;
+      if (released) state = { ...state, activeRun: null };
+      changes.put(runFile, next);
+      if (committed || released) changes.put(stateFile, state);
+      return { committed, released };
     });
   }
 

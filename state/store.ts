@@ -10,6 +10,18 @@ export interface StartRunOptions {
   asLastRun?: boolean;
 }
 
+/** What {@link StateStore.commitLoad} writes at the end of a run's load. */
+export interface LoadCommit {
+  /** Committed as {@link StateStore.commitWatermark} would; absent: the watermark stays (a repair, a full run without one). */
+  watermark?: { value: string | null } | undefined;
+  /** The run's facts, as {@link StateStore.updateRun} sets them. */
+  update: RunUpdate;
+  /** The step that learned them. */
+  step: RunStep;
+  /** Release the table's lease if the run holds it, as {@link StateStore.releaseLease}. */
+  releaseLease: boolean;
+}
+
 /** Filter for {@link StateStore.listRuns}. */
 export interface ListRunsQuery {
   source?: string | undefined;
@@ -48,6 +60,15 @@ export interface StateStore {
    * Returns whether this call changed it.
    */
   commitWatermark(source: string, table: string, runId: string, watermark: string | null): Promise<{ committed: boolean }>;
+
+  /**
+   * The end of a run's load, in one write where the store can (the local store: one transaction of
+   * the run and its table's state, where these were three, each waiting on its own fsyncs): the
+   * watermark, the run's facts and step, and the release of the lease, with each one's own rules
+   * (a second commit by the same run changes no watermark; a lease another run holds stays). A
+   * crash leaves all of it or none, or, where the store writes them apart, them in that order.
+   */
+  commitLoad(runId: string, commit: LoadCommit): Promise<{ committed: boolean; released: boolean }>;
 
   /** Record a new run as `running`; a second call with the same run id returns the existing record. */
   startRun(run: NewRun, options?: StartRunOptions): Promise<RunRecord>;

@@ -1,5 +1,6 @@
 import { describeLeaseContention } from './conformance/lease-contention.js';
 import { describeLease } from './conformance/lease.js';
+import { describeLoadCommit } from './conformance/load-commit.js';
 import { describeRunHistory } from './conformance/run-history.js';
 import { describeSourceSlots } from './conformance/source-slots.js';
 import type { StoreFactory } from './conformance/store-factory.js';
@@ -16,6 +17,7 @@ export function describeStateStore(name: string, freshStore: StoreFactory): void
   describeTableConfig(name, freshStore);
   describeLease(name, freshStore);
   describeWatermark(name, freshStore);
+  describeLoadCommit(name, freshStore);
   describeRunHistory(name, freshStore);
   describeLeaseContention(name, freshStore);
   describeSourceSlots(name, freshStore);

@@ -38,6 +38,26 @@ describe('State: crash safety of the local state store', () => {
     expect(await readdir(store.layout.locks)).toEqual([]);
   });
 
+  it("finishes a run's folded load commit that a crash cut in half: the next writer sees the watermark moved and the lease free", async () => {
+    // Prepare: run-2's commit died with its run record written and the table's state not
+    const store = await storeWithState({ lockStaleMs: 300 });
+    const prepare = `await store.startRun({ runId: 'run-2', source: 'clr', table: 'users', mode: 'incremental', requestedAt: '2025-11-05T12:00:00.000Z' });
+      await store.acquireLease('clr', 'users', 'run-2', new Date(), 60000);`;
+    const step = `{ name: 'load-and-merge', startedAt: '2025-11-05T12:01:00.000Z', finishedAt: '2025-11-05T12:01:02.000Z', rows: 5 }`;
+    const died = await crashingWriter(store.folder, '/runtime/', prepare, `await store.commitLoad('run-2', { watermark: { value: '200' }, update: { inserted: 5, updated: 0 }, step: ${step}, releaseLease: true });`);
+    const halfway = await store.getTableState('clr', 'users');
+
+    // Act: the next run asks for the table
+    const lease = await store.acquireLease('clr', 'users', 'run-3', new Date(), 60_000);
+
+    // Assess
+    expect(died).toBe(9);
+    expect(halfway).toMatchObject({ watermark: '100', activeRun: { runId: 'run-2' } });
+    expect(lease.acquired).toBe(true);
+    expect(await store.getTableState('clr', 'users')).toMatchObject({ watermark: '200', watermarkRunId: 'run-2', activeRun: { runId: 'run-3' } });
+    expect(await store.getRun('run-2')).toMatchObject({ inserted: 5, watermarkCommittedAt: expect.any(String), steps: [{ name: 'load-and-merge', rows: 5 }] });
+  });
+
   it('finishes a change of two items that a crash cut in half before the table is decided on again', async () => {
     // Prepare: run-2's commit died with the table's watermark written and the run not yet marked
     const store = await storeWithState({ lockStaleMs: 300 });
