@@ -49,9 +49,10 @@ export const FAULT_POINTS = [
   'load-and-merge:after-merge',
   // Rows gone from the source marked or removed in staging (deletes: detect…), the watermark not committed.
   'load-and-merge:after-deletes',
-  // The watermark is committed, the lease still held.
+  // The watermark, the run's counts and step are committed and the lease released, in one state
+  // write (StateStore.commitLoad); StageMerged is not published, the run never ends.
   'load-and-merge:after-watermark',
-  // The lease is released, StageMerged is not published, the run never ends.
+  // The same: nothing durable happens between the two points since that write.
   'load-and-merge:before-stage-merged',
   'bus:after-log:StageMerged',
   // StageMerged arrived, no gold model rebuilt.

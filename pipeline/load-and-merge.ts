@@ -70,8 +70,7 @@ export async function loadAndMerge(deps: LoadAndMergeDeps, event: RawLandedEvent
   try {
     const plan = await planRun(deps, ref, record, replayed);
     const result = await landRun(deps, plan);
-    await commitRun(deps, plan, result, startedAt);
-    return [published(STAGE_MERGED, await closeRun(deps, plan, result))];
+    return [published(STAGE_MERGED, await commitRun(deps, plan, result, startedAt))];
   } catch (error) {
     if (error instanceof RefusedEvent) return [refusal('load-and-merge', event, ref, error.message)];
     // The run itself ended long ago and stays as it was; only the replay is refused.
@@ -155,42 +154,42 @@ function noChange(plan: RunPlan, result: Landed): boolean {
 }
 
 /**
- * Commits the watermark (behind the lease: the MERGE may have outlasted it) and records the run's
- * counts and its load-and-merge step. A full run of a table without an incremental column reports
- * no watermark, and a repair run read a few keys, not everything up to a point: neither moves it.
+ * Ends the runs left open before this one, then commits the watermark (behind the lease: the MERGE
+ * may have outlasted it), records the run's counts and its load-and-merge step and frees the lease,
+ * as one state write (StateStore.commitLoad), and describes the run for StageMerged. A full run of
+ * a table without an incremental column reports no watermark, and a repair run read a few keys,
+ * not everything up to a point: neither moves it.
  */
-async function commitRun(deps: LoadAndMergeDeps, plan: RunPlan, result: Landed, startedAt: string): Promise<void> {
-  const { ref, manifest, kind } = plan;
+async function commitRun(deps: LoadAndMergeDeps, plan: RunPlan, result: Landed, startedAt: string): Promise<StageMerged> {
+  const { ref, record, manifest, description, kind } = plan;
   const { counts } = result;
   if (!plan.replayed) await requireLease(deps.state, ref);
-  if (kind.kind !== 'repair' && (manifest.newWatermark !== null || readsPastWatermark(kind))) {
-    await deps.state.commitWatermark(ref.source, ref.table, ref.runId, manifest.newWatermark);
-  }
-  faultPoint('load-and-merge:after-watermark');
-  const rejects = manifest.rejects?.rows ?? 0;
-  await deps.state.updateRun(ref.runId, {
-    inserted: counts.inserted, updated: counts.updated,
-    ...(counts.deleted > 0 ? { deleted: counts.deleted } : {}),
-    ...(plan.schemaChanges.length > 0 ? { schemaChanges: plan.schemaChanges } : {}),
-    ...(rejects > 0 ? { rejects } : {}),
-  }, {
-    name: 'load-and-merge', startedAt, finishedAt: new Date().toISOString(), rows: result.rowsLoaded,
-    details: { ...counts, noChange: noChange(plan, result), schemaChanges: plan.schemaChanges.length, rejects },
-  });
-}
-
-/** Ends the runs left open before this one, frees the lease, and describes the run for StageMerged. */
-async function closeRun(deps: LoadAndMergeDeps, plan: RunPlan, result: Landed): Promise<StageMerged> {
-  const { ref, record, manifest, description, kind } = plan;
   const earlierRuns = (await deps.state.listRuns({ source: ref.source, table: ref.table, limit: 100 })).filter(
     (other) => other.runId !== ref.runId && (record === null || other.requestedAt <= record.requestedAt),
   );
   const unchanged = noChange(plan, result);
   const goldBehind = unchanged && goldIsBehind(earlierRuns, plan.deletes !== undefined);
+  // Before the commit: once the lease is free, another run may start and end these itself.
   await endRunsLeftOpen(deps.state, earlierRuns, ref.runId);
-  await deps.state.releaseLease(ref.source, ref.table, ref.runId);
-  faultPoint('load-and-merge:before-stage-merged');
+  const commitsWatermark = kind.kind !== 'repair' && (manifest.newWatermark !== null || readsPastWatermark(kind));
   const rejects = manifest.rejects?.rows ?? 0;
+  await deps.state.commitLoad(ref.runId, {
+    ...(commitsWatermark ? { watermark: { value: manifest.newWatermark } } : {}),
+    update: {
+      inserted: counts.inserted, updated: counts.updated,
+      ...(counts.deleted > 0 ? { deleted: counts.deleted } : {}),
+      ...(plan.schemaChanges.length > 0 ? { schemaChanges: plan.schemaChanges } : {}),
+      ...(rejects > 0 ? { rejects } : {}),
+    },
+    step: {
+      name: 'load-and-merge', startedAt, finishedAt: new Date().toISOString(), rows: result.rowsLoaded,
+      details: { ...counts, noChange: unchanged, schemaChanges: plan.schemaChanges.length, rejects },
+    },
+    // Only if this run holds it: a replay of a run that died holding it frees it too.
+    releaseLease: true,
+  });
+  faultPoint('load-and-merge:after-watermark');
+  faultPoint('load-and-merge:before-stage-merged');
   return {
     ...ref,
     publishedAt: new Date().toISOString(),

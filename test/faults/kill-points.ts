@@ -30,6 +30,8 @@ export function leavesLease(point: string): boolean {
   if (isExtractPoint(point)) return false;
   return ![
     'bus:after-log:IngestRequested',
+    // The watermark's commit frees the lease in the same write (StateStore.commitLoad).
+    'load-and-merge:after-watermark',
     'load-and-merge:before-stage-merged',
     'bus:after-log:StageMerged',
     'build-gold:before-build',
