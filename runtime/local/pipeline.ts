@@ -122,8 +122,8 @@ export async function openLocalPipeline(config: FloeConfig, options: LocalRunOpt
       ends.see(event);
       options.onEvent?.(event);
     },
-    // Kept while more events are queued (reopening DuckDB for each of a burst of steps costs more
-    // than the steps), let go every WAREHOUSE_TURN_DELIVERIES: DuckDB's memory grows with every table
+    // Kept while more events are queued or in delivery (reopening DuckDB for each of a burst of
+    // steps costs more than the steps), let go every WAREHOUSE_TURN_DELIVERIES: DuckDB's memory grows with every table
     // an open instance touched (300 tables, floe's own peak since the CLI loads one command: 309-311 MB
     // let go every 30, 293-306 MB every 20; BENCHMARKS.md, "Many tables").
     afterDelivery: async (pending) => {
