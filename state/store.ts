@@ -14,8 +14,8 @@ export interface StartRunOptions {
 export interface LoadCommit {
   /** Committed as {@link StateStore.commitWatermark} would; absent: the watermark stays (a repair, a full run without one). */
   watermark?: { value: string | null } | undefined;
-  /** The run's facts, as {@link StateStore.updateRun} sets them. */
-  update: RunUpdate;
+  /** The run's facts, as {@link StateStore.updateRun} sets them; its job run was recorded when it started. */
+  update: Omit<RunUpdate, 'jobRunId'>;
   /** The step that learned them. */
   step: RunStep;
   /** Release the table's lease if the run holds it, as {@link StateStore.releaseLease}. */

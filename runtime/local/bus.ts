@@ -74,6 +74,9 @@ export interface Redelivery {
   timing: 'adjacent' | 'held';
 }
 
+/** How a Glue job run's lane begins (see {@link laneOf}). */
+const JOB_RUN_LANE = '["job run",';
+
 /**
  * The lane an event is delivered in: its table's for floe's events (so a table's steps stay in
  * order), its job run's for Glue's state changes (which name no table), else its own.
@@ -81,7 +84,7 @@ export interface Redelivery {
 export function laneOf(event: FloeEvent): string {
   const detail = event.detail as { source?: unknown; table?: unknown; jobRunId?: unknown };
   if (typeof detail.source === 'string' && typeof detail.table === 'string') return JSON.stringify(['table', detail.source, detail.table]);
-  if (typeof detail.jobRunId === 'string') return JSON.stringify(['job run', detail.jobRunId]);
+  if (typeof detail.jobRunId === 'string') return `${JOB_RUN_LANE}${JSON.stringify(detail.jobRunId)}]`;
   return JSON.stringify(['event', event.id]);
 }
 
@@ -106,6 +109,11 @@ export class LocalBus implements Publisher {
   /** Lanes with a delivery in flight. */
   private readonly busyLanes = new Set<string>();
   private inFlight = 0;
+  /**
+   * Batches in delivery (start-ingest's). A job run's end waits for them: start-ingest records the
+   * job run on its runs only after starting it, and a job that fails to spawn, or is quick, ends first.
+   */
+  private batchesInFlight = 0;
   /** The event log's appends, one after another, so its lines are whole and in publication order. */
   private logged: Promise<void> = Promise.resolve();
   readonly handlerErrors: { handler: HandlerName; event: FloeEvent; error: unknown }[] = [];
@@ -202,8 +210,6 @@ export class LocalBus implements Publisher {
     if (this.draining === null) {
       this.draining = new Promise<void>((resolve, reject) => {
         this.drained = { resolve, reject };
-      }).finally(() => {
-        this.draining = null;
       });
     }
     this.pump();
@@ -221,7 +227,7 @@ export class LocalBus implements Publisher {
     for (let index = 0; this.failure === null && index < this.queue.length && this.inFlight < lanes; ) {
       const event = this.queue[index]!;
       const lane = laneOf(event);
-      if (blocked.has(lane)) {
+      if (blocked.has(lane) || (this.batchesInFlight > 0 && lane.startsWith(JOB_RUN_LANE))) {
         index += 1;
         continue;
       }
@@ -235,6 +241,8 @@ export class LocalBus implements Publisher {
     if (this.inFlight > 0 || this.drained === null) return;
     if (this.failure === null && this.queue.length > 0) return;
     const { drained, failure } = this;
+    // Cleared with the resolve, not a microtask later: a publish in between starts a drain of its own.
+    this.draining = null;
     this.drained = null;
     this.failure = null;
     if (failure === null) drained.resolve();
@@ -246,6 +254,7 @@ export class LocalBus implements Publisher {
     const lanes = new Set(events.map(laneOf));
     for (const lane of lanes) this.busyLanes.add(lane);
     this.inFlight += 1;
+    if (batching !== null) this.batchesInFlight += 1;
     void (async () => {
       // Begins once pump's loop is done: a handler may publish before its first await, and that
       // publication's pump must not run inside this one.
@@ -258,6 +267,7 @@ export class LocalBus implements Publisher {
         this.failure ??= { error };
       } finally {
         this.inFlight -= 1;
+        if (batching !== null) this.batchesInFlight -= 1;
         for (const lane of lanes) this.busyLanes.delete(lane);
         this.pump();
       }

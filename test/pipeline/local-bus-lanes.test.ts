@@ -140,6 +140,37 @@ describe('LocalBus: lanes', () => {
   });
 });
 
+describe('LocalBus: a job run that ends before start-ingest has recorded it', () => {
+  it("holds the job run's end until start-ingest's batch has ended", async () => {
+    // Prepare: start-ingest starts the job, which ends at once (a spawn that fails, a quick job), and only then records it
+    const recorded = new Set<string>();
+    const seenByGlueFinished: boolean[] = [];
+    const glueEnd = eventFixture('glue-job-state-change');
+    const jobRunId = String(glueEnd.detail['jobRunId']);
+    const bus: LocalBus = new LocalBus({
+      lanes: 4,
+      handlers: {
+        'start-ingest': Object.assign(async () => undefined, {
+          batch: async () => {
+            await bus.publishEvent(glueEnd);
+            await new Promise((resolve) => setTimeout(resolve, 50));
+            recorded.add(jobRunId);
+            return [];
+          },
+        }),
+        'glue-finished': async (event: FloeEvent) => {
+          seenByGlueFinished.push(recorded.has(String((event.detail as { jobRunId?: unknown }).jobRunId)));
+        },
+      },
+    });
+    // Act
+    await bus.publishEvents([eventFixture('ingest-requested'), { ...eventFixture('ingest-requested'), id: 'second' }]);
+    await bus.idle();
+    // Assess
+    expect(seenByGlueFinished).toEqual([true]);
+  });
+});
+
 describe('TurnTakingWarehouse: calls and letting go from several tables at once', () => {
   let folder: string;
   beforeEach(async () => {
