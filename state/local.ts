@@ -151,12 +151,7 @@ export class LocalStateStore implements StateStore {
     const update = RunUpdateSchema.parse(commit.update);
     const step = RunStepSchema.parse(commit.step);
     const fields = Object.fromEntries(Object.entries(update).filter(([, value]) => value !== undefined));
-    const known = await this.getRun(runId);
-    if (known === null) throw notStarted(runId);
-    return this.withTable(known.source, known.table, async (changes) => {
-      const runFile = this.layout.run(runId);
-      const run = await changes.get(runFile, RunRecordSchema);
-      if (run === null) throw notStarted(runId);
+    return this.withRun(runId, async (run, changes, runFile) => {
       const stateFile = this.layout.runtime(run.source, run.table);
       let state = (await changes.get(stateFile, TableStateSchema)) ?? emptyTableState(run.source, run.table);
       let next: RunRecord = { ...run, ...fields, steps: withStep(run.steps, step) };
@@ -338,14 +333,14 @@ export class LocalStateStore implements StateStore {
   }
 
   /** Change a run under its table's lock; its table is read first, without the lock: a run never changes table. */
-  private async withRun(runId: string, change: (run: RunRecord, changes: ItemChanges, runFile: string) => Promise<void>): Promise<void> {
+  private async withRun<T>(runId: string, change: (run: RunRecord, changes: ItemChanges, runFile: string) => Promise<T>): Promise<T> {
     const known = await this.getRun(runId);
     if (known === null) throw notStarted(runId);
-    await this.withTable(known.source, known.table, async (changes) => {
+    return this.withTable(known.source, known.table, async (changes) => {
       const runFile = this.layout.run(runId);
       const run = await changes.get(runFile, RunRecordSchema);
       if (run === null) throw notStarted(runId);
-      await change(run, changes, runFile);
+      return change(run, changes, runFile);
     });
   }
 }
