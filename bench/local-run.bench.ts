@@ -40,9 +40,9 @@ async function main(): Promise<void> {
   const [full, fullOutcome] = await timed(() => runLocally(config));
   const warehouseFile = config.warehouse.slice('duckdb://'.length);
   const afterFull = (await stat(warehouseFile)).size;
-  // Changed now, not into the future: a watermark never passes the moment its run started, so a row
-  // stamped later is read again by every run until that moment comes (and a 'nothing changed' run would write).
-  await client.query('update public.floe_bench set updated_at = localtimestamp where id % 100 = 0');
+  // Stamped in the past second, not in the future: a watermark never passes the whole second its run
+  // started in, so a row stamped later is read again by the next run (and 'nothing changed' would write).
+  await client.query("update public.floe_bench set updated_at = date_trunc('second', localtimestamp) - interval '1 second' where id % 100 = 0");
   const t0 = performance.now();
   const [incremental, incrementalOutcome] = await timed(() => runLocally(config, process.env['BENCH_TRACE'] ? { onEvent: (e) => console.error(((performance.now() - t0) / 1000).toFixed(3), e['detail-type']) } : {}));
   const before = await stat(warehouseFile);
