@@ -252,9 +252,6 @@ class _Progress:
         self._thread.join()
         self._run.read_seconds = time.monotonic() - self._started
         if self.folder is not None:
-            # A read may end before its first line is due: the last line says what the tasks read.
-            rows, run = _rows_read(self.folder), self._run
-            run.log.say(progress_line(run.args.table, rows, run.read_seconds, run.expected_rows))
             shutil.rmtree(self.folder, ignore_errors=True)
 
 
