@@ -108,7 +108,7 @@ class Progress:
 def progress_line(table: str, rows: int, elapsed: float, expected_rows: int | None) -> str:
     """One progress line; `floe run` (cli/run-progress.ts) parses this exact form."""
     rate = rows / max(elapsed, 1e-9)
-    if expected_rows is None:
+    if not expected_rows:  # no estimate, or a catalog that counts an empty table: no share of it to tell
         return f"{table}: {rows:,} rows, {rate:,.0f} rows/s"
     if rows > expected_rows:
         return f"{table}: {rows:,} of ~{expected_rows:,} rows (past the estimate), {rate:,.0f} rows/s"

@@ -160,8 +160,10 @@ class SparkExtractionRun(ExtractionRun):
                 fault=os.environ.get(FAULT_VARIABLE), driver_pid=os.getpid(), progress_dir=progress.folder,
             )
             results = _union(frames).mapInArrow(PartTask(plan), RESULT_SCHEMA).collect()
-        finally:
-            progress.stop()
+        except BaseException:
+            progress.stop(read=False)
+            raise
+        progress.stop(read=True)
         return self._merge(results, incremental, rejects)
 
     def _merge(
@@ -244,14 +246,20 @@ class _Progress:
                     done += info.numCompletedTasks
             self._run.log.say(f"{table}: {done} of {self._parts} part(s) read")
 
-    def stop(self) -> None:
+    def stop(self, read: bool) -> None:
+        """Ends the lines; a read that succeeded ends on what its tasks read, since it may finish
+        before its first line is due (a failed read's stderr is its error alone)."""
         import shutil
         import time
 
         self._stop.set()
         self._thread.join()
-        self._run.read_seconds = time.monotonic() - self._started
+        run = self._run
+        run.read_seconds = time.monotonic() - self._started
         if self.folder is not None:
+            rows = _rows_read(self.folder)
+            if read and rows > 0:
+                run.log.say(progress_line(run.args.table, rows, run.read_seconds, run.expected_rows))
             shutil.rmtree(self.folder, ignore_errors=True)
 
 
