@@ -138,3 +138,22 @@ def test_a_malformed_batch_is_refused_naming_what_is_wrong(postgres: Postgres, t
     [line] = result.stderr.strip().splitlines()
     expected = "is not JSON" if problem == "not-json" else "sets --connection, which the command line gives"
     assert line.startswith("floe-extract: error: --batch") and expected in line
+
+
+def test_a_closed_source_connection_no_longer_counts_when_close_returns(postgres: Postgres) -> None:
+    # Prepare: PostgreSQL counts a backend until its process exits, a moment after the client hangs up
+    # (psycopg's own close left it listed in 10 of 20 tries here)
+    import psycopg
+
+    from floe_extract.sources.postgres import close_until_the_server_has
+
+    still_listed = 0
+    for _ in range(20):
+        conn = psycopg.connect(postgres.url)
+        pid = conn.info.backend_pid
+        # Act
+        close_until_the_server_has(conn)
+        [(listed,)] = postgres.query("SELECT count(*) FROM pg_stat_activity WHERE pid = %s", (pid,))
+        still_listed += listed
+    # Assess
+    assert still_listed == 0

@@ -13,6 +13,9 @@ only NULL is an unquoted empty field, so NULL and '' stay distinct.
 from __future__ import annotations
 
 import logging
+import os
+import socket
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -223,7 +226,7 @@ class PostgresSource:
             self._snapshot = self._export_snapshot()
             self.columns = self._read_columns()
         except BaseException:
-            self._conn.close()
+            close_until_the_server_has(self._conn)
             raise
         self._guards = self._make_guards()
         self._arrays: dict[int, ArrayColumn] = {}
@@ -436,7 +439,7 @@ class PostgresSource:
             ) from None
         finally:
             if part != 0:
-                conn.close()
+                close_until_the_server_has(conn)
 
     def _parse(self, pump: CopyPump, reported: list[int]) -> Iterator[pa.RecordBatch]:
         read_types = {c.name: (pa.string() if self._converted_after_read(c) else c.arrow_type) for c in self.columns}
@@ -540,7 +543,37 @@ class PostgresSource:
             raise_unrepresentable(str(self.table), self.columns, error, column)
 
     def close(self) -> None:
-        self._conn.close()
+        close_until_the_server_has(self._conn)
+
+
+def close_until_the_server_has(conn: psycopg.Connection[Any], timeout: float = 2.0) -> None:
+    """Closes the connection, then waits (at most `timeout` seconds) for the server to hang up too.
+
+    PostgreSQL counts a backend against `max_connections` and a role's CONNECTION LIMIT, and lists
+    it in pg_stat_activity, until its process exits, a moment after the client has gone: a table of
+    a batch that closes its connection while the next one opens its own would be seen holding one
+    more than `--max-connections`. The backend clears its entry before it exits, and the kernel closes
+    its end of the socket at the exit, so the end of the socket is the moment it no longer counts.
+    See https://www.postgresql.org/docs/current/runtime-config-connection.html#GUC-MAX-CONNECTIONS
+    """
+    if conn.closed:
+        return
+    try:
+        watched = socket.socket(fileno=os.dup(conn.pgconn.socket))
+    except (psycopg.Error, OSError):
+        conn.close()  # no socket left to watch: a broken connection's backend is already gone
+        return
+    try:
+        conn.close()  # libpq sends Terminate; the duplicate keeps the socket open to see the server's end
+        deadline = time.monotonic() + timeout
+        while (left := deadline - time.monotonic()) > 0:
+            watched.settimeout(left)
+            if not watched.recv(4096):
+                break
+    except OSError:
+        pass  # a reset or the timeout: the server is gone, or the wait is over
+    finally:
+        watched.close()
 
 
 def _decode_hex_bytea(texts: pa.Array) -> pa.Array:
