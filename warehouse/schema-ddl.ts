@@ -109,10 +109,16 @@ export function arrayTextRefusal(dialect: SqlDialect, description: TableDescript
   );
 }
 
-/** Columns of an existing table that the run does not have (dropped at the source), floe's own excluded; stored names. */
+/**
+ * Columns of an existing table that the run does not have, which a merge sets NULL in the rows it
+ * updates; stored names. They are the columns dropped at the source, and the soft-delete column of a
+ * table whose deletes are no longer detected: a marked row that arrives again exists at the source
+ * again, so it is live (the MERGE of a table that detects them clears the mark itself, and DuckDB's
+ * delete-and-insert writes a new row without one).
+ */
 export function droppedColumnsOf(description: TableDescription, existing: ExistingColumns): string[] {
   const names = new Set(description.columns.map((column) => existing.key(column.name)));
-  const floe = new Set([...FLOE_COLUMNS].map(existing.key));
+  const floe = new Set([...FLOE_COLUMNS].filter((name) => name !== DELETED_AT || description.softDelete === true).map(existing.key));
   return [...existing.types.keys()].filter((name) => !names.has(existing.key(name)) && !floe.has(existing.key(name)));
 }
 

@@ -70,6 +70,21 @@ export function describeDeletes(name: string, fresh: WarehouseFactory): void {
       expect(await marks()).toEqual({ 1: null, 2: null });
     });
 
+    it('un-marks a marked row that comes back after deletes were turned off, and keeps the marks of rows that stay gone', async () => {
+      // Prepare: a row marked while deletes were detected; then the table's config drops `deletes`
+      const first = await under.writeRun({ runId: 'r1', startedAt: T1, files: [orders([1, 'new', T1], [2, 'new', T1], [3, 'new', T1])] });
+      await loadAndMerge(soft(first), first);
+      await under.warehouse.applyDetectedDeletes(soft(first), [['2'], ['3']], 'mark', NOTICED, 'r1');
+      const back = await under.writeRun({ runId: 'r2', startedAt: T2, files: [orders([2, 'back', T2])] });
+
+      // Act
+      const merge = await loadAndMerge(describeTable(back), back);
+
+      // Assess: the row exists at the source again, so it is live, as it is while deletes are detected
+      expect(merge).toEqual({ inserted: 0, updated: 1, deleted: 0 });
+      expect(await marks()).toEqual({ 1: null, 2: null, 3: Date.parse(NOTICED) });
+    });
+
     it('removes the given keys with detect-hard, and nothing on a second call', async () => {
       // Prepare
       const run = await under.writeRun({ runId: 'r1', startedAt: T1, files: [orders([1, 'new', T1], [2, 'new', T1], [3, 'new', T1])] });
