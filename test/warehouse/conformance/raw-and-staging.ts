@@ -1,4 +1,4 @@
-import { describeTable, type ManifestLike } from '../../../warehouse/table-description.js';
+import { describeTable, REJECT_COLUMNS, rejectsLoadFor, type ManifestLike } from '../../../warehouse/table-description.js';
 import { WarehouseError } from '../../../warehouse/warehouse-error.js';
 import { ORDER_COLUMNS } from '../../fixtures/warehouse/parquet-run.js';
 import { readRows } from './rows.js';
@@ -200,6 +200,32 @@ export function describeRawAndStaging(name: string, fresh: WarehouseFactory): vo
 
     // Table names with spaces or quotes are covered by duckdb-raw-and-staging.test.ts and, for Snowflake, by
     // golden SQL: fakesnow's COPY describes its target table unquoted, so it cannot load into one.
+    it("lands a run's rejects file in the rejects table beside its raw table, once however often it is loaded", async () => {
+      // Prepare: a run that set two values aside, and its rejects file as the job writes it (quarantine.py)
+      const run = await under.writeRun({ runId: 'r1', startedAt: T1, files: [orders([1, 'new', T1])] });
+      const reject = (key: string, value: string) =>
+        `select 'r1' as run_id, '${key}' as primary_key, 'amount' as column_name, '${value}' as source_value, 'NaN has no decimal form' as reason, 'quarantined' as action`;
+      const rejectsRun = await under.writeRun({
+        runId: 'r1', startedAt: T1, table: 'orders__rejects', mode: 'full', primaryKey: ['run_id', 'primary_key', 'column_name'], incrementalColumn: null,
+        columns: REJECT_COLUMNS.map((name) => ({ name, arrowType: 'string', sourceType: 'text' })),
+        files: [`${reject('{"id": 2}', 'NaN')} union all ${reject('{"id": 3}', 'NaN')}`],
+      });
+      const file = rejectsRun.files[0]!;
+      const rejects = rejectsLoadFor({ ...run, rejects: { file } });
+
+      // Act
+      const first = await under.warehouse.loadRaw(rejects!.description, rejects!.manifest, under.rawRoot);
+      const again = await under.warehouse.loadRaw(rejects!.description, rejects!.manifest, under.rawRoot);
+
+      // Assess
+      expect([first.rowsLoaded, again.alreadyLoaded]).toEqual([2, true]);
+      const landed = await readRows(under, 'raw', ['primary_key', 'column_name', 'source_value', 'action', '_floe_run_id'], { table: 'orders__rejects' });
+      expect(landed).toEqual([
+        { primary_key: '{"id": 2}', column_name: 'amount', source_value: 'NaN', action: 'quarantined', _floe_run_id: 'r1' },
+        { primary_key: '{"id": 3}', column_name: 'amount', source_value: 'NaN', action: 'quarantined', _floe_run_id: 'r1' },
+      ]);
+    });
+
     it('works with quotes, spaces, unicode and reserved words in column names and unicode in table names', async () => {
       // Prepare
       const columns = [
