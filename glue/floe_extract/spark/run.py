@@ -161,9 +161,9 @@ class SparkExtractionRun(ExtractionRun):
             )
             results = _union(frames).mapInArrow(PartTask(plan), RESULT_SCHEMA).collect()
         except BaseException:
-            progress.stop(read=False)
+            progress.stop(rows_read=None)
             raise
-        progress.stop(read=True)
+        progress.stop(rows_read=sum(int(result["rows"]) for result in results))
         return self._merge(results, incremental, rejects)
 
     def _merge(
@@ -246,9 +246,10 @@ class _Progress:
                     done += info.numCompletedTasks
             self._run.log.say(f"{table}: {done} of {self._parts} part(s) read")
 
-    def stop(self, read: bool) -> None:
-        """Ends the lines; a read that succeeded ends on what its tasks read, since it may finish
-        before its first line is due (a failed read's stderr is its error alone)."""
+    def stop(self, rows_read: int | None) -> None:
+        """Ends the lines; a read that succeeded ends on the rows its tasks reported, since it may
+        finish before its first line is due and a task tells its folder at most once a second (a
+        failed read, `rows_read` None, leaves its stderr to its error alone)."""
         import shutil
         import time
 
@@ -257,9 +258,8 @@ class _Progress:
         run = self._run
         run.read_seconds = time.monotonic() - self._started
         if self.folder is not None:
-            rows = _rows_read(self.folder)
-            if read and rows > 0:
-                run.log.say(progress_line(run.args.table, rows, run.read_seconds, run.expected_rows))
+            if rows_read:
+                run.log.say(progress_line(run.args.table, rows_read, run.read_seconds, run.expected_rows))
             shutil.rmtree(self.folder, ignore_errors=True)
 
 
