@@ -553,15 +553,28 @@ def close_until_the_server_has(conn: psycopg.Connection[Any], timeout: float = 2
     it in pg_stat_activity, until its process exits, a moment after the client has gone: a table of
     a batch that closes its connection while the next one opens its own would be seen holding one
     more than `--max-connections`. The backend clears its entry before it exits, and the kernel closes
-    its end of the socket at the exit, so the end of the socket is the moment it no longer counts.
-    See https://www.postgresql.org/docs/current/runtime-config-connection.html#GUC-MAX-CONNECTIONS
+    its end of the socket at the exit (proc_exit runs the shared-memory callbacks, pgstat's and
+    ProcKill's, before socket_close, which leaves the socket to the exit so that clients may close
+    synchronously: src/backend/libpq/pqcomm.c), so the end of the socket is the moment it no longer
+    counts. See https://www.postgresql.org/docs/current/runtime-config-connection.html#GUC-MAX-CONNECTIONS
     """
     if conn.closed:
         return
+    if conn.info.transaction_status == psycopg.pq.TransactionStatus.ACTIVE:
+        # A backend still sending (a COPY left midway) reads no Terminate: only the socket's close
+        # stops it, which a duplicate would hold back until the timeout.
+        conn.close()
+        return
     try:
-        watched = socket.socket(fileno=os.dup(conn.pgconn.socket))
+        duplicate = os.dup(conn.pgconn.socket)
     except (psycopg.Error, OSError):
         conn.close()  # no socket left to watch: a broken connection's backend is already gone
+        return
+    try:
+        watched = socket.socket(fileno=duplicate)
+    except OSError:
+        os.close(duplicate)
+        conn.close()
         return
     try:
         conn.close()  # libpq sends Terminate; the duplicate keeps the socket open to see the server's end
