@@ -30,8 +30,8 @@ const shared = new Map<string, { instance: Promise<DuckDBInstance>; users: numbe
 async function attach(path: string): Promise<DuckDBInstance> {
   // Spills go beside the file, as when DuckDB opens it directly (an in-memory database would use ./.tmp).
   // A checkpoint every 4 MB of log rather than DuckDB's 16 MB: the changes of many small tables are
-  // held in memory until checkpointed, and 300 tables' first loads peaked 15-20 MB lower (BENCHMARKS.md,
-  // issue 20) in the same time. https://duckdb.org/docs/stable/configuration/overview (checkpoint_threshold)
+  // held in memory until checkpointed, and 300 tables' first loads peaked at 273-277 MB against 283-300 MB
+  // (BENCHMARKS.md, issue 20) in the same time. https://duckdb.org/docs/stable/configuration/overview (checkpoint_threshold)
   const options = path === ':memory:' ? {} : { temp_directory: `${path}.tmp`, checkpoint_threshold: '4MB' };
   const instance = await DuckDBInstance.create(':memory:', options);
   try {

@@ -125,7 +125,7 @@ export function droppedColumnsOf(description: TableDescription, existing: Existi
 /**
  * What brings a raw or staging table to a description before rows land: its CREATE when the table
  * does not exist, else an ADD COLUMN for each column it lacks; and the columns it has that the
- * description lacks (dropped at the source: staging keeps them, NULL in the rows a merge brings).
+ * description lacks (`droppedColumnsOf`: staging keeps them, NULL in the rows a merge brings).
  *
  * A column whose stored type differs from the description's is refused with a WarehouseError:
  * evolveSchema alters widened columns before the load, so a difference left here is one floe did

@@ -47,7 +47,7 @@ function delimitedBody(body: string): string[] {
  * tables, replace-in-one-transaction for full ones, and for a table without a key
  * replace or append (see table-sql.ts, `appendStagingSql`). Returns
  * `{inserted, updated, deleted}`, counted as SnowflakeWarehouse counts them.
- * `droppedColumns`: staging columns the source no longer has, set NULL in the rows a MERGE updates.
+ * `droppedColumns`: staging columns the run lacks (schema-ddl.ts `droppedColumnsOf`), set NULL in the rows a MERGE updates.
  */
 export function createProcessProcedureSql(description: TableDescription, database: string, droppedColumns: readonly string[] = [], schema: string = WAREHOUSE_SCHEMAS.floe): string {
   const dialect = snowflakeDialectIn(database);

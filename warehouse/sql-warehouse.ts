@@ -139,8 +139,8 @@ export class SqlWarehouse implements Warehouse {
         { step: 'merge-staging', runId },
         async (execute) => {
           const { dropped, changed } = await this.ensureTable(execute, description, 'staging');
-          if (description.softDelete === true) await this.ensureDeletedAt(execute, description, await this.columnsOf(execute, description.stagingTable));
-          if (changed) await this.driver.afterSchemaChange?.(execute, description, dropped);
+          const markAdded = description.softDelete === true && (await this.ensureDeletedAt(execute, description, await this.columnsOf(execute, description.stagingTable)));
+          if (changed || markAdded) await this.driver.afterSchemaChange?.(execute, description, dropped);
           return dropped;
         },
         async (execute, dropped) => {
@@ -227,7 +227,9 @@ export class SqlWarehouse implements Warehouse {
       this.ddl({ step: 'detect-deletes', runId }, async (execute) => {
         const existing = await this.columnsOf(execute, description.stagingTable);
         if (existing.types.size === 0) return false;
-        if (description.softDelete === true) await this.ensureDeletedAt(execute, description, existing);
+        if (description.softDelete === true && (await this.ensureDeletedAt(execute, description, existing))) {
+          await this.driver.afterSchemaChange?.(execute, description, droppedColumnsOf(description, existing));
+        }
         return true;
       }),
     );
@@ -327,9 +329,11 @@ export class SqlWarehouse implements Warehouse {
     return new Set((await execute(loadedFilesSql(this.dialect, description.rawTable))).rows.map((row) => String(row['file_path'])));
   }
 
-  private async ensureDeletedAt(execute: Execute, description: TableDescription, existing: ExistingColumns): Promise<void> {
+  /** Whether it added the column: what the driver keeps in step with staging (Snowflake's procedure) must then follow. */
+  private async ensureDeletedAt(execute: Execute, description: TableDescription, existing: ExistingColumns): Promise<boolean> {
     const has = [...existing.types.keys()].some((name) => existing.key(name) === existing.key(sql.DELETED_AT));
     if (!has) await execute({ sql: sql.addDeletedAtColumnSql(this.dialect, description), params: [] });
+    return !has;
   }
 
   private async columnsOf(execute: Execute, table: QualifiedName): Promise<ExistingColumns> {

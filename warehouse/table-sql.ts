@@ -196,7 +196,7 @@ function notOlderCondition(dialect: SqlDialect, description: TableDescription): 
  * updated only when the incoming version is not older, so a late, older
  * version never overwrites a newer one; re-merging the run that wrote a row
  * leaves it alone. Key columns are never updated; `droppedColumns` (staging
- * columns the source no longer has) are set NULL in the rows updated. $1 run id.
+ * columns the run lacks, schema-ddl.ts `droppedColumnsOf`) are set NULL in the rows updated. $1 run id.
  */
 export function mergeStagingSql(
   dialect: SqlDialect,
@@ -210,7 +210,7 @@ export function mergeStagingSql(
   const keys = new Set(description.primaryKey);
   const updates = [
     ...[...names.filter((name) => !keys.has(name)), META.runId, META.extractedAt].map((name) => `  ${p.q(name)} = incoming.${p.q(name)}`),
-    // Columns the source dropped stay in staging; a row updated from now on has no value for them.
+    // Staging columns the run lacks (dropped at the source, a soft-delete mark no longer kept): a row updated from now on has no value for them.
     ...droppedColumns.map((name) => `  ${p.q(name)} = null`),
     // A row arriving again exists at the source again: it is live, whatever was noticed before.
     ...(description.softDelete === true ? [`  ${p.q(DELETED_AT)} = null`] : []),

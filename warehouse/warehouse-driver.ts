@@ -59,8 +59,8 @@ export interface WarehouseDriver {
    */
   stageFiles?(execute: Execute, load: RawFilesLoad): Promise<void>;
   /**
-   * After the steps created a staging table or changed its columns (`droppedColumns`: the columns
-   * staging keeps that the source no longer has): whatever the warehouse keeps in step with them
+   * After the steps created a staging table or changed its columns (`droppedColumns`: the staging
+   * columns the run lacks, schema-ddl.ts `droppedColumnsOf`): whatever the warehouse keeps in step with them
    * (Snowflake regenerates the table's procedure). Runs as DDL, before the step's rows.
    */
   afterSchemaChange?(execute: Execute, description: TableDescription, droppedColumns: readonly string[]): Promise<void>;

@@ -221,6 +221,27 @@ describe('Warehouse: Snowflake under its documented rules, on the fakesnow emula
     cleanUp();
   });
 
+  it("regenerates the table's procedure when deletes are turned on, so that it un-marks a row that comes back", async () => {
+    // Prepare: staging and its procedure made while the table's deletes were not detected
+    const { warehouse, rawRoot, cleanUp } = await emulator.freshWarehouse();
+    const first = await writeFixtureRun(emulator.parquetWriter, rawRoot, { runId: 'r1', startedAt: T1, files: [order(1, 'a')] });
+    const second = await writeFixtureRun(emulator.parquetWriter, rawRoot, { runId: 'r2', startedAt: T2, files: [order(1, 'b', T2)] });
+    await warehouse.loadRaw(describeTable(first), first, rawRoot);
+    await warehouse.mergeStaging(describeTable(first), 'r1');
+    await warehouse.loadRaw(describeTable(second), second, rawRoot);
+    const kept = (await emulator.proceduresSeen()).length;
+
+    // Act: the next run's merge adds the soft-delete column
+    await warehouse.mergeStaging({ ...describeTable(second), softDelete: true }, 'r2');
+
+    // Assess
+    const regenerated = (await emulator.proceduresSeen()).slice(kept);
+    expect(regenerated).toHaveLength(1);
+    expect(regenerated[0]).toContain('"_FLOE_DELETED_AT" = null');
+    await warehouse.close();
+    cleanUp();
+  });
+
   it("says which file a PUT could not stage, loading nothing", async () => {
     // Prepare: the manifest lists a file that is not in the raw folder
     const { warehouse, rawRoot, cleanUp } = await emulator.freshWarehouse();
