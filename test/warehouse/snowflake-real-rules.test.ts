@@ -221,7 +221,7 @@ describe('Warehouse: Snowflake under its documented rules, on the fakesnow emula
     cleanUp();
   });
 
-  it("regenerates the table's procedure when deletes are turned on, so that it un-marks a row that comes back", async () => {
+  it("regenerates the table's procedure, its MERGE now setting the soft-delete mark NULL, when deletes are turned on", async () => {
     // Prepare: staging and its procedure made while the table's deletes were not detected
     const { warehouse, rawRoot, cleanUp } = await emulator.freshWarehouse();
     const first = await writeFixtureRun(emulator.parquetWriter, rawRoot, { runId: 'r1', startedAt: T1, files: [order(1, 'a')] });
