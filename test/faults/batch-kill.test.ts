@@ -21,7 +21,7 @@ let baseline: Project[];
 const tablesIn = (folder: string): Project[] => [projectIn(folder, first, { sourceName: 'pg' }), projectIn(folder, second, { sourceName: 'pg' })];
 
 beforeAll(async () => {
-  await Promise.all([first.create(2000), second.create(2000)]);
+  await Promise.all([first.create(2000), second.create(40_000)]);
   root = await mkdtemp(join(tmpdir(), 'floe-faults-batch-'));
   baseline = tablesIn(join(root, 'baseline'));
   await writeProject(baseline);
@@ -40,7 +40,9 @@ describe('A job run of two tables killed mid-run', () => {
     // Prepare
     const tables = tablesIn(join(root, point.replace(/[^a-z0-9]+/gi, '-')));
     await cp(baseline[0]!.folder, tables[0]!.folder, { recursive: true });
-    await Promise.all([first.change(), second.change()]);
+    // The second table's window is far larger, so the first table reaches the point first: with
+    // windows alike, both tables of the job could write their manifests before the kill lands.
+    await Promise.all([first.change(), second.change(20_000)]);
     const logged = await eventCount(tables[0]!);
 
     // Act
@@ -55,7 +57,9 @@ describe('A job run of two tables killed mid-run', () => {
     const jobRunIds = runs.map((run) => run.record?.jobRunId);
     expect(jobRunIds[0]).toBeDefined();
     expect(jobRunIds[1]).toBe(jobRunIds[0]);
-    expect(faulted.code).toBe(1);
+    const landed = runs.filter((run) => run.manifest).length;
+    // The job's death fails the run only through a table it left without a manifest.
+    expect(faulted.code).toBe(landed < runs.length ? 1 : 0);
     for (const run of runs) {
       if (run.manifest) {
         expect(run.record).toMatchObject({ status: 'succeeded' });
@@ -64,7 +68,6 @@ describe('A job run of two tables killed mid-run', () => {
         expect(run.leaseHolder).toBeNull();
       }
     }
-    const landed = runs.filter((run) => run.manifest).length;
     if (point === 'extract:before-manifest') expect(landed).toBe(0);
     else expect(landed).toBeGreaterThanOrEqual(1);
     expect(recovery.code).toBe(0);
