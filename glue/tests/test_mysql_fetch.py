@@ -1,25 +1,51 @@
-"""The MySQL reader takes rows from the driver's C extension in C; it lands what the driver's own fetchmany lands."""
+"""The MySQL reader: floe's C reader (rows into Arrow buffers, _mysql_rows.c) lands what the driver's own
+fetches land, and where it cannot run the driver's rows are read instead."""
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
+import mysql.connector
 import pytest
-from conftest import MySQL, Runner
+from conftest import MYSQL_URL, MySQL, Runner
 
+from floe_extract.connection import Redactor, resolve_connection
+from floe_extract.errors import SourceUnavailableError
+from floe_extract.read_plan import EVERYTHING, Predicate
 from floe_extract.sources import mysql as mysql_source
+from floe_extract.sources.base import TableName
 
-FETCHES = ["c", "cursor"]
+# floe's C reader; the driver's C extension's rows taken in C; the driver's cursor.fetchmany.
+FETCHES = ["arrow", "c", "cursor"]
 
 
 def use_fetch(monkeypatch: pytest.MonkeyPatch, fetch: str) -> None:
+    if fetch != "arrow":
+        monkeypatch.setattr(mysql_source, "_mysql_rows", None)
     if fetch == "cursor":
         monkeypatch.setattr(mysql_source, "_row_fetcher", lambda conn, cursor: cursor.fetchmany)
 
 
-def test_the_c_extension_is_loaded() -> None:
-    # mysql-connector's C extension: without it the reader falls back to the pure-Python protocol
+def open_table(table: str) -> mysql_source.MySQLSource:
+    settings = resolve_connection(MYSQL_URL, "mysql", Redactor())
+    return mysql_source.MySQLSource(settings, TableName("floe_test", table), Redactor())
+
+
+def seed(mysql_db: MySQL, table: str, rows: int) -> None:
+    mysql_db.execute(f"DROP TABLE IF EXISTS floe_test.{table}")
+    mysql_db.execute(f"CREATE TABLE floe_test.{table} (id int PRIMARY KEY, name varchar(40)) CHARACTER SET utf8mb4")
+    mysql_db.execute(
+        f"INSERT INTO floe_test.{table} SELECT seq, CASE WHEN seq % 3 = 0 THEN \"it's\" ELSE CONCAT('n', seq) END "
+        f"FROM seq_1_to_{rows}"
+    )
+
+
+def test_the_c_extensions_are_loaded() -> None:
+    # mysql-connector's C extension: without it the reader falls back to the pure-Python protocol;
+    # floe's: without it rows are read through the driver's tuples
     assert not mysql_source.USE_PURE
+    assert mysql_source._mysql_rows is not None, mysql_source._MYSQL_ROWS_MISSING
 
 
 @pytest.mark.parametrize("fetch", FETCHES)
@@ -55,3 +81,82 @@ def test_both_fetches_land_every_row_exactly(
     )
     assert [(r["id"], r["body"], r["doc"], r["big"], r["day"]) for r in rows] == [tuple(row) for row in expected]
     assert [(r["primary_key"], r["column_name"]) for r in result.rejected_values()] == [('{"id": "777"}', "day")]
+
+
+def test_the_c_reader_reads_with_the_drivers_own_quoting_of_parameters(mysql_db: MySQL, table_name: str) -> None:
+    # Prepare: values with a quote, compared against a string parameter and an integer one
+    seed(mysql_db, table_name, 30)
+    source = open_table(table_name)
+    where = Predicate("`id` > %s AND `name` = %s", (10, "it's"))
+
+    # Act
+    try:
+        batches = list(source.read(where, 0))
+        reader = source.reader
+    finally:
+        source.close()
+
+    # Assess
+    assert reader == "rows are read into Arrow by floe's C extension"
+    assert [row["id"] for batch in batches for row in batch.to_pylist()] == [12, 15, 18, 21, 24, 27, 30]
+
+
+def test_a_read_stopped_part_way_hangs_up_instead_of_reading_the_rest(mysql_db: MySQL, table_name: str) -> None:
+    # Prepare: far more rows than one batch, so the server is still sending when the reader stops
+    seed(mysql_db, table_name, 300_000)
+    source = open_table(table_name)
+    thread = source._conn.connection_id
+
+    # Act: the first batch only, then the reader is closed
+    reading = source.read(EVERYTHING, 0)
+    first = next(reading)
+    reading.close()
+
+    # Assess: the session is gone from the server (its backend's rows were never read), and closing the
+    # source after it is harmless
+    assert first.num_rows > 0
+    listed = 1
+    for _ in range(100):
+        listed = mysql_db.query(f"SELECT COUNT(*) FROM information_schema.processlist WHERE id = {thread}")[0][0]
+        if listed == 0:
+            break
+        time.sleep(0.05)
+    assert listed == 0
+    source.close()
+
+
+def test_a_query_killed_mid_read_is_a_lost_connection_naming_the_table(mysql_db: MySQL, table_name: str) -> None:
+    # Prepare
+    seed(mysql_db, table_name, 300_000)
+    source = open_table(table_name)
+    reading = source.read(EVERYTHING, 0)
+    next(reading)
+
+    # Act: the server stops the statement while the reader is between batches
+    mysql_db.execute(f"KILL QUERY {source._conn.connection_id}")
+    with pytest.raises(SourceUnavailableError) as raised:
+        for _ in reading:
+            pass
+    source.close()
+
+    # Assess
+    assert f"table floe_test.{table_name}" in raised.value.message
+    assert "interrupted" in raised.value.message.lower()
+
+
+def test_the_c_reader_refuses_a_session_it_does_not_find_and_sends_nothing(mysql_db: MySQL) -> None:
+    # Prepare: a thread id the connector's session does not report, as a connector of another layout would
+    conn = mysql.connector.connect(host="127.0.0.1", user="root", use_pure=False)
+    assert mysql_source._mysql_rows is not None
+    library = mysql_source._connector_library()
+
+    # Act
+    with pytest.raises(ImportError) as raised:
+        mysql_source._mysql_rows.open(library, conn._cmysql, conn.connection_id + 1, b"DO SLEEP(5)", 1)
+
+    # Assess: refused at once, and the connection is as it was
+    assert "not where this module expects it" in str(raised.value)
+    cursor = conn.cursor()
+    cursor.execute("SELECT 1")
+    assert cursor.fetchall() == [(1,)]
+    conn.close()

@@ -96,6 +96,9 @@ def test_a_probe_reaches_the_source_and_the_raw_bucket_and_says_so(
     assert outcome["ok"] is True
     assert [step["step"] for step in outcome["steps"]] == ["secret", "source", "raw bucket"]
     assert "its SELECT ran (0 rows asked for and read)" in outcome["steps"][1]["detail"]
+    # and what reads the rows in this process: the C loops
+    reader = "COPY rows move through the C extension" if engine == "postgres" else "into Arrow by floe's C extension"
+    assert outcome["steps"][1]["detail"].endswith(reader)
 
 
 def test_a_probe_that_cannot_reach_the_source_says_which_step_failed_and_why(

@@ -148,9 +148,23 @@ describe('Packaging: the Glue wheel set installs with the index disabled, in a c
     expect(outcome.steps[1]?.detail).toMatch(/its SELECT ran \(0 rows asked for and read\); COPY rows move through the C extension$/);
   }, 120_000);
 
-  it('builds the extension for glibc 2.17: no symbol of a newer glibc, no library manylinux2014 does not allow', () => {
+  it("reads MySQL rows through floe's C reader from the installed set, and the job's probe says so", () => {
+    // Act: the probe, as Glue runs it, on the connector's C extension from the set
+    const packages = join(work, 'packages');
+    const probe = spawnSync(venvPython, [
+      join(work, 'script', 'extract.py'), '--floe-wheelhouse', archive, '--probe', 'true', '--run-id', 'wh-probe-my', '--engine', 'mysql',
+      '--connection', 'env:FLOE_TEST_CONNECTION', '--table', `${SCHEMA}_orders`, '--raw-root', join(work, 'raw'),
+    ], { encoding: 'utf8', env: cleanEnv({ FLOE_PACKAGES_DIR: packages, FLOE_TEST_CONNECTION: MYSQL_URL }), cwd: join(work, 'script') });
+
+    // Assess
+    expect(probe.status).toBe(0);
+    const outcome = JSON.parse(readFileSync(join(work, 'raw', '_probe', 'wh-probe-my.json'), 'utf8')) as { steps: { step: string; detail: string }[] };
+    expect(outcome.steps[1]?.detail).toMatch(/its SELECT ran \(0 rows asked for and read\); rows are read into Arrow by floe's C extension$/);
+  }, 120_000);
+
+  it.each(['_copy_pump', '_mysql_rows'])('builds %s for glibc 2.17: no symbol of a newer glibc, no library manylinux2014 does not allow', (name) => {
     // Prepare
-    const extension = join(work, 'packages', 'floe_extract', 'sources', '_copy_pump.cpython-39-x86_64-linux-gnu.so');
+    const extension = join(work, 'packages', 'floe_extract', 'sources', `${name}.cpython-39-x86_64-linux-gnu.so`);
 
     // Act
     const symbols = execFileSync('objdump', ['-T', extension], { encoding: 'utf8' });
