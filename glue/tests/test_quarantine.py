@@ -72,6 +72,7 @@ def test_coerce_lands_the_nearest_value_and_still_records_each(
     row = {r["id"]: r for r in result.rows()}
     assert row[2]["born"] == date(9999, 12, 31) and row[3]["born"] == date(1, 1, 1)
     assert row[2]["seen"] == datetime(1, 1, 1) and row[3]["seen"] == datetime(9999, 12, 31, 23, 59, 59, 999999)
+    assert row[2]["seen_tz"] == datetime(9999, 12, 31, 23, 59, 59, 999999, tzinfo=timezone.utc)
     assert row[2]["closes"] == time(23, 59, 59, 999999) and row[2]["price"] is None
     actions = {(r["primary_key"], r["column_name"]): r["action"] for r in result.rejected_values()}
     assert actions[('{"id": "2"}', "born")] == "set to 9999-12-31"
@@ -168,3 +169,43 @@ def test_a_failed_run_takes_back_its_rejects_file_too(
     assert result.exit_code != 0
     assert result.manifest is None
     assert not list(raw_root.rglob("*.parquet"))
+
+
+def test_dates_out_of_range_are_found_in_any_batch_and_every_other_value_lands_exactly(
+    postgres: Postgres, table_name: str, run_job: Runner
+) -> None:
+    # Prepare: several batches of dates and timestamps, a few out of range far into the table (the Python
+    # job checks them after the read, in the batch they arrive in)
+    table = f"floe_test.{table_name}"
+    postgres.execute(f"DROP TABLE IF EXISTS {table}")
+    postgres.execute(f"CREATE TABLE {table} (id int PRIMARY KEY, day date, at timestamptz, local timestamp)")
+    postgres.execute(
+        f"""INSERT INTO {table}
+            SELECT g, DATE '0001-01-01' + (g * 13 % 3000000),
+                   TIMESTAMPTZ '1970-01-01 00:00:00+00' + g * INTERVAL '1.000001 s',
+                   CASE WHEN g % 97 = 0 THEN NULL ELSE TIMESTAMP '9999-12-31 23:59:59.999999' - g * INTERVAL '1 day' END
+            FROM generate_series(1, 200000) g"""
+    )
+    postgres.execute(f"UPDATE {table} SET day = 'infinity' WHERE id = 150001")
+    postgres.execute(f"UPDATE {table} SET at = TIMESTAMPTZ '0001-01-01 00:00+00' - INTERVAL '1 day' WHERE id = 199999")
+    postgres.execute(f"UPDATE {table} SET local = '-infinity' WHERE id = 7")
+
+    # Act
+    result = run_job(postgres, table_name, primary_key="id", unrepresentable="quarantine")
+
+    # Assess
+    assert result.exit_code == 0, result.stderr
+    expected = {
+        row[0]: row[1:]
+        for row in postgres.query(
+            f"SELECT id, CASE WHEN id = 150001 THEN NULL ELSE day END, CASE WHEN id = 199999 THEN NULL ELSE at END, "
+            f"CASE WHEN id = 7 THEN NULL ELSE local END FROM {table}"
+        )
+    }
+    landed = {row["id"]: (row["day"], row["at"], row["local"]) for row in result.rows()}
+    assert landed == expected
+    assert {(r["primary_key"], r["column_name"], r["source_value"]) for r in result.rejected_values()} == {
+        ('{"id": "150001"}', "day", "infinity"),
+        ('{"id": "199999"}', "at", "0001-12-31 00:00:00+00 BC"),
+        ('{"id": "7"}', "local", "-infinity"),
+    }
