@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import socket
 import time
 from collections.abc import Iterator
@@ -204,6 +205,10 @@ def _guard(column: SourceColumn, quoted: str, policy: Literal["quarantine", "coe
     # numeric(p,s)'s one value without a decimal form, NaN, is found after the read instead (_decimal):
     # two numeric comparisons per row in the SELECT cost about 0.6x a COPY of the column (BENCHMARKS.md).
     return None
+
+
+# A date or timestamp in range as PostgreSQL's ISO output prints it: a four-digit year, and no BC.
+IN_RANGE = re.compile(r"\d{4}-(?!.* BC$)")
 
 
 @dataclass(frozen=True)
@@ -586,21 +591,17 @@ class PostgresSource:
             return arrow_compute.cast(texts, column.arrow_type), ([], [], [])
         except pa.ArrowInvalid:
             pass
-        import pyarrow.compute as pc  # here: only a batch holding a value out of range pays its import
-
-        ok = pc.and_not(pc.match_substring_regex(texts, r"^\d{4}-"), pc.match_substring(texts, " BC"))
-        bad = pc.fill_null(pc.invert(ok), False)
-        rows = pc.indices_nonzero(bad).to_pylist()
-        found = texts.take(pa.array(rows, pa.int64())).to_pylist()
-        if self._policy(column) == "coerce":
-            nearest = [date_range.nearest(text) for text in found]
-            replacements = pa.array([text + date_range.zone for text in nearest], pa.string())
-            actions = [f"set to {text}" for text in nearest]
-        else:
-            replacements = pa.nulls(len(rows), pa.string())
-            actions = ["set to NULL"] * len(rows)
+        # A batch holding a value out of range, a rare one: its texts in Python, pyarrow.compute left unloaded.
+        values = texts.to_pylist()
+        rows = [row for row, text in enumerate(values) if text is not None and not IN_RANGE.match(text)]
+        found = [values[row] for row in rows]
+        coerce = self._policy(column) == "coerce"
+        nearest = [date_range.nearest(text) for text in found]
+        for row, text in zip(rows, nearest):
+            values[row] = text + date_range.zone if coerce else None
+        actions = [f"set to {text}" for text in nearest] if coerce else ["set to NULL"] * len(rows)
         try:
-            kept = arrow_compute.cast(pc.replace_with_mask(texts, bad, replacements), column.arrow_type)
+            kept = arrow_compute.cast(pa.array(values, pa.string()), column.arrow_type)
         except pa.ArrowInvalid as error:  # a text the range does not explain: the cast's own words
             raise_unrepresentable(str(self.table), self.columns, error, column)
         return kept, (rows, found, actions)
