@@ -174,21 +174,22 @@ def test_a_failed_run_takes_back_its_rejects_file_too(
 def test_dates_out_of_range_are_found_in_any_batch_and_every_other_value_lands_exactly(
     postgres: Postgres, table_name: str, run_job: Runner
 ) -> None:
-    # Prepare: several batches of dates and timestamps, a few out of range far into the table (the Python
-    # job checks them after the read, in the batch they arrive in)
+    # Prepare: several batches of dates and timestamps, one out of range near the start, others in later
+    # batches (the Python job checks them after the read, in the batch they arrive in), years below 1000
+    # among those in range
     table = f"floe_test.{table_name}"
     postgres.execute(f"DROP TABLE IF EXISTS {table}")
     postgres.execute(f"CREATE TABLE {table} (id int PRIMARY KEY, day date, at timestamptz, local timestamp)")
     postgres.execute(
         f"""INSERT INTO {table}
-            SELECT g, DATE '0001-01-01' + (g * 13 % 3000000),
-                   TIMESTAMPTZ '1970-01-01 00:00:00+00' + g * INTERVAL '1.000001 s',
-                   CASE WHEN g % 97 = 0 THEN NULL ELSE TIMESTAMP '9999-12-31 23:59:59.999999' - g * INTERVAL '1 day' END
+            SELECT g,
+                   CASE WHEN g = 150001 THEN DATE 'infinity' ELSE DATE '0001-01-01' + (g * 13 % 3000000) END,
+                   CASE WHEN g = 199999 THEN TIMESTAMPTZ '0001-01-01 00:00+00' - INTERVAL '1 day'
+                        ELSE TIMESTAMPTZ '1970-01-01 00:00:00+00' + g * INTERVAL '1.000001 s' END,
+                   CASE WHEN g % 97 = 0 THEN NULL WHEN g = 7 THEN TIMESTAMP '-infinity'
+                        ELSE TIMESTAMP '9999-12-31 23:59:59.999999' - g * INTERVAL '1 day' END
             FROM generate_series(1, 200000) g"""
     )
-    postgres.execute(f"UPDATE {table} SET day = 'infinity' WHERE id = 150001")
-    postgres.execute(f"UPDATE {table} SET at = TIMESTAMPTZ '0001-01-01 00:00+00' - INTERVAL '1 day' WHERE id = 199999")
-    postgres.execute(f"UPDATE {table} SET local = '-infinity' WHERE id = 7")
 
     # Act
     result = run_job(postgres, table_name, primary_key="id", unrepresentable="quarantine")

@@ -3,7 +3,8 @@
  * over as a Python tuple of bytes objects; for a table of two integers that costs more than the
  * server spends sending the row (BENCHMARKS.md). Here the rows never become Python objects: each
  * column's values are appended to one data buffer with Arrow's int32 offsets and validity bitmap,
- * which pyarrow wraps without copying (pa.Array.from_buffers) and casts to the column's type.
+ * copied once into a bytes object per buffer, which pyarrow wraps as they are (pa.Array.from_buffers)
+ * and casts to the column's type.
  *
  * It runs on the connection mysql-connector opened (login, TLS and session settings stay the
  * driver's), through the libmysqlclient built into the driver's _mysql_connector module, which
@@ -12,13 +13,15 @@
  * in mysql-connector-python); the caller passes the session's thread id as the connector reports
  * it, and open() refuses a session that reports another, so an unexpected layout is never read.
  *
- * open(library_path, connector, thread_id, query, columns) -> Rows
- *   sends `query` (mysql_real_query) and starts an unbuffered result (mysql_use_result).
+ * open(library_path, connector, thread_id, query) -> Rows
+ *   sends `query` (mysql_real_query) and starts an unbuffered result (mysql_use_result);
+ *   Rows.columns is its number of columns.
  * Rows.fetch(max_rows, max_bytes) -> (rows, [(nulls, validity or None, offsets, data), ...])
  *   up to max_rows rows, ending once their values hold max_bytes; rows == 0 at the end.
  * Rows.close()
- *   frees the result. One read before its end must close the connection first: freeing an
- *   unfinished unbuffered result on an open connection reads every row left.
+ *   frees the result. A read stopped before its end must close the connection first: freeing an
+ *   unfinished unbuffered result on an open connection reads every row left. A Rows is used by
+ *   one thread at a time; fetch and close refuse a Rows another thread is fetching from.
  * Errors raise Error(errno, message, sqlstate), the server's or client library's own.
  */
 #define PY_SSIZE_T_CLEAN
@@ -87,7 +90,11 @@ static int load_api(const char *path) {
 }
 
 static PyObject *raise_mysql_error(void *mysql) {
-    PyObject *value = Py_BuildValue("(Iss)", api.error_number(mysql), api.error_text(mysql), api.sqlstate(mysql));
+    /* The client library cuts its messages at a byte count, so one may end inside a character. */
+    const char *text = api.error_text(mysql);
+    PyObject *message = PyUnicode_DecodeUTF8(text, (Py_ssize_t)strlen(text), "replace");
+    if (message == NULL) return NULL;
+    PyObject *value = Py_BuildValue("(INs)", api.error_number(mysql), message, api.sqlstate(mysql));
     if (value != NULL) {
         PyErr_SetObject(Error, value);
         Py_DECREF(value);
@@ -102,6 +109,7 @@ typedef struct {
     void *result;
     unsigned int columns;
     int ended;
+    int busy;  /* a fetch runs without the GIL: another thread must not free the result meanwhile */
 } Rows;
 
 typedef struct {
@@ -140,6 +148,10 @@ static PyObject *Rows_fetch(Rows *self, PyObject *args) {
         PyErr_SetString(PyExc_ValueError, "the result is closed");
         return NULL;
     }
+    if (self->busy) {
+        PyErr_SetString(PyExc_RuntimeError, "another thread is fetching from this result");
+        return NULL;
+    }
     if (max_rows < 1 || max_rows > INT32_MAX / 2) {
         PyErr_SetString(PyExc_ValueError, "max_rows out of range");
         return NULL;
@@ -167,6 +179,7 @@ static PyObject *Rows_fetch(Rows *self, PyObject *args) {
     Py_ssize_t rows = 0;
     size_t bytes = 0;
     int failed = 0, out_of_memory = 0, too_long = 0;
+    self->busy = 1;
     Py_BEGIN_ALLOW_THREADS
     while (rows < max_rows && bytes < (size_t)max_bytes) {
         mysql_row row = api.fetch_row(self->result);
@@ -196,6 +209,7 @@ static PyObject *Rows_fetch(Rows *self, PyObject *args) {
         bytes += 4 * (size_t)count;
     }
     Py_END_ALLOW_THREADS
+    self->busy = 0;
 
     if (failed || out_of_memory || too_long) {
         free_columns(columns, count);
@@ -240,11 +254,17 @@ static void close_result(Rows *self) {
 }
 
 static PyObject *Rows_close(Rows *self, PyObject *unused) {
+    if (self->busy) {
+        PyErr_SetString(PyExc_RuntimeError, "another thread is fetching from this result");
+        return NULL;
+    }
     close_result(self);
     Py_RETURN_NONE;
 }
 
 static PyObject *Rows_ended(Rows *self, void *unused) { return PyBool_FromLong(self->ended); }
+
+static PyObject *Rows_columns(Rows *self, void *unused) { return PyLong_FromUnsignedLong(self->columns); }
 
 static void Rows_dealloc(Rows *self) {
     close_result(self);
@@ -260,6 +280,7 @@ static PyMethodDef Rows_methods[] = {
 
 static PyGetSetDef Rows_getset[] = {
     {"ended", (getter)Rows_ended, NULL, "Every row was fetched.", NULL},
+    {"columns", (getter)Rows_columns, NULL, "The result's number of columns.", NULL},
     {NULL, NULL, NULL, NULL, NULL},
 };
 
@@ -279,9 +300,11 @@ static PyObject *open_rows(PyObject *module, PyObject *args) {
     unsigned long thread_id;
     const char *query;
     Py_ssize_t query_length;
-    unsigned int expected_columns;
-    if (!PyArg_ParseTuple(args, "sOky#I", &path, &connector, &thread_id, &query, &query_length, &expected_columns))
+    if (!PyArg_ParseTuple(args, "sOky#", &path, &connector, &thread_id, &query, &query_length)) return NULL;
+    if (strcmp(Py_TYPE(connector)->tp_name, "_mysql_connector.MySQL") != 0) {
+        PyErr_Format(PyExc_ImportError, "expected mysql-connector's _mysql_connector.MySQL, not %s", Py_TYPE(connector)->tp_name);
         return NULL;
+    }
     if (load_api(path) < 0) return NULL;
     void *mysql = (char *)connector + sizeof(PyObject);
     if (api.thread_id(mysql) != thread_id) {
@@ -289,37 +312,30 @@ static PyObject *open_rows(PyObject *module, PyObject *args) {
                      thread_id, api.thread_id(mysql));
         return NULL;
     }
+    /* Made before the query is sent: past that point nothing may fail but the server. */
+    Rows *rows = PyObject_New(Rows, &RowsType);
+    if (rows == NULL) return NULL;
+    Py_INCREF(connector);
+    rows->connector = connector;
+    rows->mysql = mysql;
+    rows->result = NULL;
+    rows->columns = 0;
+    rows->ended = 0;
+    rows->busy = 0;
     int status;
     void *result = NULL;
     Py_BEGIN_ALLOW_THREADS
     status = api.real_query(mysql, query, (unsigned long)query_length);
     if (status == 0) result = api.use_result(mysql);
     Py_END_ALLOW_THREADS
-    if (status != 0) return raise_mysql_error(mysql);
     if (result == NULL) {
-        if (api.error_number(mysql) != 0) return raise_mysql_error(mysql);
-        PyErr_SetString(PyExc_ValueError, "the statement returned no rows to read");
+        if (status != 0 || api.error_number(mysql) != 0) raise_mysql_error(mysql);
+        else PyErr_SetString(PyExc_ValueError, "the statement returned no rows to read");
+        Py_DECREF(rows);
         return NULL;
     }
-    if (api.num_fields(result) != expected_columns) {
-        unsigned int found = api.num_fields(result);
-        Py_BEGIN_ALLOW_THREADS
-        api.free_result(result);
-        Py_END_ALLOW_THREADS
-        PyErr_Format(PyExc_ValueError, "the statement returned %u columns, not %u", found, expected_columns);
-        return NULL;
-    }
-    Rows *rows = PyObject_New(Rows, &RowsType);
-    if (rows == NULL) {
-        api.free_result(result);
-        return NULL;
-    }
-    Py_INCREF(connector);
-    rows->connector = connector;
-    rows->mysql = mysql;
     rows->result = result;
-    rows->columns = expected_columns;
-    rows->ended = 0;
+    rows->columns = api.num_fields(result);
     return (PyObject *)rows;
 }
 

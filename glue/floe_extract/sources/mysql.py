@@ -344,8 +344,12 @@ class MySQLSource:
         cursor = None
         native = None
         try:
-            native, self.reader = _native_rows(conn, query, where.params, len(self.columns))
+            native, self.reader = _native_rows(conn, query, where.params)
             if native is not None:
+                if native.columns != len(self.columns):
+                    raise SourceSchemaError(
+                        f"table {self.table}: the read returned {native.columns} columns, not {len(self.columns)}"
+                    )
                 batches = _native_batches(native)
             else:
                 cursor = conn.cursor(raw=True)
@@ -491,13 +495,16 @@ class MySQLSource:
         self._conn.close()
 
 
-def _native_rows(conn: Any, query: str, params: tuple[Any, ...], columns: int) -> tuple[Any, str]:
+def _native_rows(conn: Any, query: str, params: tuple[Any, ...]) -> tuple[Any, str]:
     """The query's result read by _mysql_rows.c, or None where it cannot run; and which reader reads it, and why."""
     native = getattr(conn, "_cmysql", None)
     if USE_PURE or native is None:
         return None, "rows are read by the driver's pure-Python protocol: its C extension did not load"
     if _mysql_rows is None:
         return None, f"rows are read by the driver's C extension: floe's did not load ({_MYSQL_ROWS_MISSING})"
+    thread = conn.connection_id
+    if thread is None:
+        return None, "rows are read by the driver's C extension: the connection reports no thread id"
     text = query.encode()
     if params:
         # As the driver's cursor does: its own escaping and quoting of each value, in place of each %s.
@@ -507,7 +514,7 @@ def _native_rows(conn: Any, query: str, params: tuple[Any, ...], columns: int) -
             raise SourceSchemaError(f"the read has {len(pieces) - 1} placeholders for {len(literals)} values")
         text = b"".join(piece + literal for piece, literal in zip(pieces, literals)) + pieces[-1]
     try:
-        rows = _mysql_rows.open(_connector_library(), native, conn.connection_id, text, columns)
+        rows = _mysql_rows.open(_connector_library(), native, thread, text)
     except ImportError as error:  # raised before the query is sent
         return None, f"rows are read by the driver's C extension: floe's cannot use it ({error})"
     except _mysql_rows.Error as error:
