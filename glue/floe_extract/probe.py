@@ -40,19 +40,6 @@ def probe_key(run_id: str) -> str:
     return f"_probe/{run_id}.json"
 
 
-def copy_pump() -> str:
-    """Which loop moves a PostgreSQL COPY's rows in this process (sources/libpq_copy.py), and why not C."""
-    from .sources import libpq_copy
-
-    if libpq_copy.available():
-        return "COPY rows move through the C extension"
-    try:
-        from .sources import _copy_pump  # type: ignore[attr-defined]  # noqa: F401
-    except ImportError as error:
-        return f"COPY rows move through the Python loop: the C extension did not load ({error})"
-    return "COPY rows move through the Python loop: psycopg's libpq is not among this process's libraries"
-
-
 def _pairs(argv: Sequence[str]) -> dict[str, str]:
     values: dict[str, str] = {}
     for name, value in zip(argv, argv[1:]):
@@ -103,8 +90,10 @@ def main(argv: Sequence[str]) -> int:
             rows = sum(batch.num_rows for batch in opened.read(NOTHING, 0))
         finally:
             opened.close()
-        reader = copy_pump() if values["engine"] == "postgres" else str(getattr(opened, "reader", ""))
-        return f"connected; {table} has {columns} columns; its SELECT ran ({rows} rows asked for and read); {reader}"
+        return (
+            f"connected; {table} has {columns} columns; its SELECT ran ({rows} rows asked for and read); "
+            f"{opened.reader}"
+        )
 
     def raw_bucket() -> str:
         nonlocal storage

@@ -20,11 +20,22 @@ from floe_extract.sources.base import TableName
 FETCHES = ["arrow", "c", "cursor"]
 
 
-def use_fetch(monkeypatch: pytest.MonkeyPatch, fetch: str) -> None:
+def use_fetch(monkeypatch: pytest.MonkeyPatch, fetch: str) -> list[str]:
+    """Makes the reader take `fetch`'s path; returns the list where each read says which reader it took."""
     if fetch != "arrow":
         monkeypatch.setattr(mysql_source, "_mysql_rows", None)
     if fetch == "cursor":
         monkeypatch.setattr(mysql_source, "_row_fetcher", lambda conn, cursor: cursor.fetchmany)
+    readers: list[str] = []
+    native_rows = mysql_source._native_rows
+
+    def telling(*args: Any) -> tuple[Any, str]:
+        native, reader = native_rows(*args)
+        readers.append(reader)
+        return native, reader
+
+    monkeypatch.setattr(mysql_source, "_native_rows", telling)
+    return readers
 
 
 def open_table(table: str) -> mysql_source.MySQLSource:
@@ -54,7 +65,7 @@ def test_both_fetches_land_every_row_exactly(
 ) -> None:
     # Prepare: a JSON column (rows fetched a few at a time), quoting, NULL against '', a zero date set aside,
     # the largest unsigned bigint, and more rows than one batch
-    use_fetch(monkeypatch, fetch)
+    readers = use_fetch(monkeypatch, fetch)
     table = f"floe_test.{table_name}"
     mysql_db.execute(f"DROP TABLE IF EXISTS {table}")
     mysql_db.execute(
@@ -81,6 +92,8 @@ def test_both_fetches_land_every_row_exactly(
     )
     assert [(r["id"], r["body"], r["doc"], r["big"], r["day"]) for r in rows] == [tuple(row) for row in expected]
     assert [(r["primary_key"], r["column_name"]) for r in result.rejected_values()] == [('{"id": "777"}', "day")]
+    floes = "rows are read into Arrow by floe's C extension"
+    assert readers and all((reader == floes) == (fetch == "arrow") for reader in readers)
 
 
 def test_the_c_reader_reads_with_the_drivers_own_quoting_of_parameters(mysql_db: MySQL, table_name: str) -> None:

@@ -215,7 +215,13 @@ static PyObject *Rows_fetch(Rows *self, PyObject *args) {
         free_columns(columns, count);
         if (out_of_memory) return PyErr_NoMemory();
         if (too_long) {
-            PyErr_SetString(PyExc_ValueError, "a column's values in one batch passed 2 GB");
+            /* Unreachable while max_bytes <= 1 GB (see above); raised as the server's errors are, so the
+               reader names the table. */
+            PyObject *value = Py_BuildValue("(Iss)", 0u, "a column's values in one batch passed 2 GB", "HY000");
+            if (value != NULL) {
+                PyErr_SetObject(Error, value);
+                Py_DECREF(value);
+            }
             return NULL;
         }
         return raise_mysql_error(self->mysql);

@@ -43,6 +43,11 @@ class Source(Protocol):
     columns: list[SourceColumn]
     open_transactions: OpenTransactions
 
+    @property
+    def reader(self) -> str:
+        """What moves the rows in this process (a C loop, or why not): the probe reports it."""
+        ...
+
     def quote(self, name: str) -> str:
         """Quote an identifier for query text."""
         ...

@@ -344,7 +344,7 @@ class MySQLSource:
         cursor = None
         native = None
         try:
-            native, self.reader = _native_rows(conn, query, where.params)
+            native, self.reader = _native_rows(conn, query, where.params, str(self.table))
             if native is not None:
                 if native.columns != len(self.columns):
                     raise SourceSchemaError(
@@ -495,7 +495,7 @@ class MySQLSource:
         self._conn.close()
 
 
-def _native_rows(conn: Any, query: str, params: tuple[Any, ...]) -> tuple[Any, str]:
+def _native_rows(conn: Any, query: str, params: tuple[Any, ...], table: str) -> tuple[Any, str]:
     """The query's result read by _mysql_rows.c, or None where it cannot run; and which reader reads it, and why."""
     native = getattr(conn, "_cmysql", None)
     if USE_PURE or native is None:
@@ -511,7 +511,9 @@ def _native_rows(conn: Any, query: str, params: tuple[Any, ...]) -> tuple[Any, s
         pieces = text.split(b"%s")
         literals = conn.prepare_for_mysql(params)
         if len(pieces) != len(literals) + 1:
-            raise SourceSchemaError(f"the read has {len(pieces) - 1} placeholders for {len(literals)} values")
+            raise SourceSchemaError(
+                f"table {table}: the read has {len(pieces) - 1} placeholders for {len(literals)} values"
+            )
         text = b"".join(piece + literal for piece, literal in zip(pieces, literals)) + pieces[-1]
     try:
         rows = _mysql_rows.open(_connector_library(), native, thread, text)

@@ -170,40 +170,25 @@ class Guard:
     bad: str
     replacement: str
     reason: str
-    low: str | None = None
-    high: str | None = None
 
     def select(self, quoted: str) -> str:
         return f"CASE WHEN {self.bad} THEN {self.replacement if self.policy == 'coerce' else 'NULL'} ELSE {quoted} END"
 
     def action(self, text: str) -> str:
-        """What was done to the value `text`: a coerced date goes to the nearer end of the range."""
-        if self.policy == "quarantine":
-            return "set to NULL"
-        if self.low is not None and self.high is not None:
-            return f"set to {self.low if text.startswith('-') or text.endswith(' BC') else self.high}"
-        return f"set to {self.replacement}"
+        """What was done to the value `text`."""
+        return "set to NULL" if self.policy == "quarantine" else f"set to {self.replacement}"
 
 
 def _guard(column: SourceColumn, quoted: str, policy: Literal["quarantine", "coerce"]) -> Guard | None:
     """The guard for a column whose type has values Arrow and the warehouses cannot hold, else None.
 
-    The Spark job guards dates and timestamps in its SELECT (its JDBC reads typed values, not text);
-    the Python job finds them after the read instead (DateRange), where it costs far less."""
-    t = column.arrow_type
-    if pa.types.is_date32(t) or pa.types.is_timestamp(t):
-        is_date = pa.types.is_date32(t)
-        literal = "DATE" if is_date else "TIMESTAMPTZ" if t.tz else "TIMESTAMP"
-        low, high = ("0001-01-01", "9999-12-31") if is_date else ("0001-01-01 00:00:00", "9999-12-31 23:59:59.999999")
-        bad = f"({quoted} < {literal} '{low}' OR {quoted} > {literal} '{high}')"
-        replacement = f"CASE WHEN {quoted} < {literal} '{low}' THEN {literal} '{low}' ELSE {literal} '{high}' END"
-        reason = f"outside {low[:10]} … {high[:10]}, the {'dates' if is_date else 'timestamps'} every destination holds"
-        return Guard(column, policy, bad, replacement, reason, low, high)
-    if pa.types.is_time64(t):
+    Only `24:00:00` is guarded here, a rare type's rare value. Dates and timestamps out of range
+    are found after the read (DateRange), numeric(p,s)'s one value without a decimal form, NaN, too
+    (_decimal): tests in the SELECT cost the server more than the read of the column itself (two
+    comparisons per value, and two more for the value's text; BENCHMARKS.md)."""
+    if pa.types.is_time64(column.arrow_type):
         reason = "24:00:00 is past the last time of day every destination holds (23:59:59.999999)"
         return Guard(column, policy, f"{quoted} = TIME '24:00:00'", "TIME '23:59:59.999999'", reason)
-    # numeric(p,s)'s one value without a decimal form, NaN, is found after the read instead (_decimal):
-    # two numeric comparisons per row in the SELECT cost about 0.6x a COPY of the column (BENCHMARKS.md).
     return None
 
 
@@ -217,8 +202,8 @@ class DateRange:
 
     In PostgreSQL's ISO output a value in range has a four-digit year and no ` BC`; `infinity`,
     `-infinity`, BC and years past 9999 do not, and fail the cast to Arrow, so the texts are looked at
-    only in a batch whose cast failed. A guard in the COPY's SELECT (_guard, as the Spark job has)
-    costs the server four comparisons per value: on a table of a key and a date, the COPY took 0.53 s
+    only in a batch whose cast failed (both jobs: the Spark job's convert.py too). A guard in the
+    SELECT cost the server four comparisons per value: on a table of a key and a date, the COPY took 0.53 s
     against 0.42 s without it, and the job 0.84-0.98 s against 0.66-0.68 s (BENCHMARKS.md).
     """
 
@@ -242,6 +227,26 @@ class DateRange:
 
     def nearest(self, text: str) -> str:
         return self.low if text.startswith("-") or text.endswith(" BC") else self.high
+
+    def cast(
+        self, texts: pa.Array, target: pa.DataType, policy: Policy
+    ) -> tuple[pa.Array, tuple[list[int], list[str], list[str]]]:
+        """`texts` as `target`; values out of range set to NULL, or to the nearer end under `coerce`: their
+        rows, texts and what was done to each. ArrowInvalid for a text the range does not explain."""
+        try:
+            return arrow_compute.cast(texts, target), ([], [], [])
+        except pa.ArrowInvalid:
+            pass
+        # A batch holding a value out of range, a rare one: its texts in Python, pyarrow.compute left unloaded.
+        values = texts.to_pylist()
+        rows = [row for row, text in enumerate(values) if text is not None and not IN_RANGE.match(text)]
+        found = [values[row] for row in rows]
+        coerce = policy == "coerce"
+        nearest = [self.nearest(text) for text in found]
+        for row, text in zip(rows, nearest):
+            values[row] = text + self.zone if coerce else None
+        actions = [f"set to {text}" for text in nearest] if coerce else ["set to NULL"] * len(rows)
+        return arrow_compute.cast(pa.array(values, pa.string()), target), (rows, found, actions)
 
 
 def _identifier(name: str) -> str:
@@ -285,7 +290,7 @@ class PostgresSource:
         guards: dict[int, Guard] = {}
         for index, column in enumerate(self.columns):
             policy = self.rejects.policy_for(column) if self.rejects is not None else "fail"
-            if policy != "fail" and DateRange.of(column) is None:
+            if policy != "fail":
                 guard = _guard(column, self.quote(column.name), policy)
                 if guard is not None:
                     guards[index] = guard
@@ -299,6 +304,17 @@ class PostgresSource:
             if date_range is not None and self._policy(column) != "fail":
                 ranges[index] = date_range
         return ranges
+
+    @property
+    def reader(self) -> str:
+        """Which loop moves COPY's rows in this process (libpq_copy.py), and why not C."""
+        if libpq_copy.available():
+            return "COPY rows move through the C extension"
+        try:
+            from . import _copy_pump  # type: ignore[attr-defined]  # noqa: F401
+        except ImportError as error:
+            return f"COPY rows move through the Python loop: the C extension did not load ({error})"
+        return "COPY rows move through the Python loop: psycopg's libpq is not among this process's libraries"
 
     def quote(self, name: str) -> str:
         return quote_identifier(name)
@@ -585,26 +601,10 @@ class PostgresSource:
     def _in_range(
         self, column: SourceColumn, date_range: DateRange, texts: pa.Array
     ) -> tuple[pa.Array, tuple[list[int], list[str], list[str]]]:
-        """Date or timestamp text to Arrow; values out of range set to NULL or the nearer end (coerce): their
-        rows, texts and what was done to each."""
         try:
-            return arrow_compute.cast(texts, column.arrow_type), ([], [], [])
-        except pa.ArrowInvalid:
-            pass
-        # A batch holding a value out of range, a rare one: its texts in Python, pyarrow.compute left unloaded.
-        values = texts.to_pylist()
-        rows = [row for row, text in enumerate(values) if text is not None and not IN_RANGE.match(text)]
-        found = [values[row] for row in rows]
-        coerce = self._policy(column) == "coerce"
-        nearest = [date_range.nearest(text) for text in found]
-        for row, text in zip(rows, nearest):
-            values[row] = text + date_range.zone if coerce else None
-        actions = [f"set to {text}" for text in nearest] if coerce else ["set to NULL"] * len(rows)
-        try:
-            kept = arrow_compute.cast(pa.array(values, pa.string()), column.arrow_type)
+            return date_range.cast(texts, column.arrow_type, self._policy(column))
         except pa.ArrowInvalid as error:  # a text the range does not explain: the cast's own words
             raise_unrepresentable(str(self.table), self.columns, error, column)
-        return kept, (rows, found, actions)
 
     def _decimal(self, column: SourceColumn, texts: pa.Array) -> tuple[pa.Array, list[int]]:
         """numeric(p,s) text to its exact decimal; NaN set to NULL (quarantine and coerce alike), its rows returned.

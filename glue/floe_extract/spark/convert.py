@@ -9,7 +9,8 @@ protocol with `_cast_text` (sources/mysql.py); here the same texts arrive as Arr
   included) as the CSV reader does, with the two forms casts lack spelled out: `t`/`f` booleans,
   and times of day, read as a timestamp on 1970-01-01 (so `24:00:00` fails, as it fails the CSV
   reader). `NaN` in a `numeric(p,s)` is set aside under `quarantine`/`coerce` (the Python job's
-  `_decimal`); a value a guard replaced is recorded with what was done to it (`Guard.action`).
+  `_decimal`), dates and timestamps out of range are set aside or coerced by its `DateRange`, and
+  a value a guard replaced (`24:00:00`) is recorded with what was done to it (`Guard.action`).
 
 The conformance suite (tests/spark) holds both engines to the same values, type by type.
 """
@@ -50,6 +51,11 @@ def convert(
             arrays.append(lists)
             for entry in entries:
                 pending.append((read.column, [entry.row], [entry.text], entry.reason, [entry.action]))
+        elif engine == "postgres" and read.date_range is not None:
+            array, (rows, texts, actions) = _postgres_dates(table, columns, read, raw)
+            arrays.append(array)
+            if rows:
+                pending.append((read.column, rows, texts, read.date_range.reason, actions))
         elif engine == "postgres":
             array, rejected = _postgres_text(table, columns, read, raw)
             arrays.append(array)
@@ -103,6 +109,19 @@ def _postgres_text(
         return pc.cast(texts, target), nan_rows
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as error:
         raise_unrepresentable(table, columns, pa.ArrowInvalid(str(error)), column)
+
+
+def _postgres_dates(
+    table: str, columns: list[SourceColumn], read: ColumnRead, texts: pa.Array
+) -> tuple[pa.Array, tuple[list[int], list[str], list[str]]]:
+    """Dates and timestamps under `quarantine` or `coerce`, by the Python job's own DateRange."""
+    from ..sources.postgres_copy import raise_unrepresentable
+
+    policy: Any = read.policy
+    try:
+        return read.date_range.cast(texts.cast(pa.string()), read.column.arrow_type, policy)  # type: ignore[no-any-return]
+    except pa.ArrowInvalid as error:
+        raise_unrepresentable(table, columns, error, read.column)
 
 
 def _postgres_array(table: str, read: ColumnRead, texts: pa.Array) -> tuple[pa.Array, list[Any]]:

@@ -13,9 +13,10 @@ kinds arrive as themselves, exact by construction:
 
 PostgreSQL's `::text` is the output function except for the few types with a cast function to
 text of their own (`boolean` prints `true`, `char(n)` loses its padding, `inet` gains `/32`), which
-the catalog lists; those go through `format('%s', …)`, which calls the output function. The
-guards of a column under `quarantine` or `coerce` (dates and times no destination holds) are the
-Python job's own (sources/postgres.py), with the value they replaced beside them as text.
+the catalog lists; those go through `format('%s', …)`, which calls the output function. Under
+`quarantine` or `coerce`, dates and timestamps no destination holds are found in their text after
+the read, and `24:00:00` by a guard in the SELECT with the value it replaced beside it as text: both
+the Python job's own rules (sources/postgres.py: DateRange, _guard).
 """
 
 from __future__ import annotations
@@ -54,6 +55,8 @@ class ColumnRead:
     policy: str
     guard: Any = None
     """PostgreSQL's Guard (sources/postgres.py) when the column's unrepresentable values are replaced in SQL."""
+    date_range: Any = None
+    """PostgreSQL's DateRange (sources/postgres.py) of a date or timestamp column under quarantine or coerce."""
     array: Any = None
     """PostgreSQL's ArrayShape (sources/postgres_arrays.py) of an array column: its text becomes lists."""
 
@@ -80,7 +83,7 @@ def column_reads(engine: str, source: Source, rejects: Rejects) -> list[ColumnRe
 
 
 def _postgres_reads(source: Source, rejects: Rejects) -> list[ColumnRead]:
-    from ..sources.postgres import _guard
+    from ..sources.postgres import DateRange, _guard
 
     own_cast = _text_cast_functions(source)
     shapes: dict[int, Any] = dict(getattr(source, "_array_shapes", {}))  # the source's array columns, by index
@@ -100,7 +103,8 @@ def _postgres_reads(source: Source, rejects: Rejects) -> list[ColumnRead]:
             reads.append(ColumnRead(column, f"CASE WHEN {quoted} IS NULL THEN NULL ELSE format('%s', {quoted}) END",
                                     "text", policy))
         else:
-            reads.append(ColumnRead(column, f"{quoted}::text", "text", policy))
+            date_range = DateRange.of(column) if policy != "fail" else None
+            reads.append(ColumnRead(column, f"{quoted}::text", "text", policy, date_range=date_range))
     return reads
 
 
