@@ -23,7 +23,7 @@ try:
 except ImportError:  # not built: the Python loop is the fallback
     _copy_pump = None
 
-DONE, ERROR, LARGE, BROKEN, ROW = 0, 1, 2, 3, 4
+DONE, ERROR, LARGE, BROKEN, ROW, MORE = 0, 1, 2, 3, 4, 5
 
 
 @lru_cache(maxsize=1)
@@ -76,6 +76,15 @@ class LibpqCopy:
         if status == DONE:
             self._ended = True
         return int(status), int(rows), row
+
+    def read_binary(self, kinds: bytes, first: bool, max_rows: int, max_bytes: int) -> tuple[int, int, list[Any]]:
+        """The next rows of a `(FORMAT binary)` COPY as Arrow buffers per column (see _copy_pump.c's read_binary)."""
+        assert _copy_pump is not None and libpq_path() is not None
+        pointer = self._pgconn.pgconn_ptr  # type: ignore[attr-defined]  # both psycopg implementations have it
+        status, rows, columns = _copy_pump.read_binary(libpq_path(), pointer, kinds, first, max_rows, max_bytes)
+        if status == DONE:
+            self._ended = True
+        return int(status), int(rows), columns
 
     def finish(self) -> int:
         """After DONE: the COPY's own row count, or its error (a statement that failed part way)."""

@@ -43,7 +43,7 @@ from ..open_transactions import OpenTransactions, utc
 from ..quarantine import Policy, Rejects
 from ..read_plan import Predicate
 from . import libpq_copy
-from .base import TableName
+from .base import BATCH_ROWS, TableName
 from .libpq_copy import LibpqCopy
 from .postgres_copy import CopyPump, csv_options, raise_unrepresentable
 
@@ -99,6 +99,18 @@ SIMPLE_TYPES: dict[str, tuple[pa.DataType, Kind]] = {
     "timestamptz": (pa.timestamp("us", tz="UTC"), "timestamp"),
     "time": (pa.time64("us"), "other"),
 }
+
+# The base types whose binary COPY form _copy_pump.c's read_binary lands itself (its `kinds`); every
+# other column is selected as its text, which is PostgreSQL's own output for it, as in text COPY.
+# Each type's send function: src/backend/utils/adt/ (textsend, byteasend, jsonb_send, uuid_send, ...).
+BINARY_KINDS: dict[str, str] = {
+    "int2": "2", "int4": "4", "int8": "8", "oid": "o", "float4": "f", "float8": "d", "bool": "b",
+    "text": "v", "varchar": "v", "bpchar": "v", "name": "v", "json": "v", "bytea": "v", "jsonb": "j", "uuid": "u",
+    "date": "D", "timestamp": "T", "timestamptz": "T", "time": "t",
+}
+BINARY_BATCH_BYTES = 8 * 1024 * 1024
+# Per column: the rows of a batch whose values were out of range, their texts, and what was done to each.
+OutOfRange = dict[int, tuple[list[int], list[str], list[str]]]
 
 
 # libpq reports a failed connection as text only (no SQLSTATE), so a refusal is told by the server's
@@ -386,6 +398,7 @@ class PostgresSource:
             raise SourceSchemaError(f"table {self.table} not found in database {self.settings.dbname}")
         columns: list[SourceColumn] = []
         self._array_shapes: dict[int, ArrayShape] = {}
+        self._sent_as: list[str | None] = []  # how each column's values arrive in binary COPY (None: as text)
         for entry in self._conn.execute(CATALOG_QUERY, (row[0],)).fetchall():
             name, source_type, nullable, base, typtype, category, typmod = entry[:7]
             arrow_type, kind = _arrow_type(base, typtype, category, typmod)
@@ -393,6 +406,7 @@ class PostgresSource:
             if shape is not None:
                 self._array_shapes[len(columns)] = shape
                 arrow_type = shape.arrow_type
+            self._sent_as.append(None if category == "A" or typtype == "e" else BINARY_KINDS.get(base))
             columns.append(SourceColumn(name, source_type, arrow_type, bool(nullable), kind))
         return columns
 
@@ -482,6 +496,9 @@ class PostgresSource:
                 # Without parameters psycopg sends COPY as written: identifiers' doubled % must be undone.
                 query = query.replace("%%", "%")
 
+            if libpq_copy.available():
+                yield from self._read_binary(conn, where)
+                return
             reported: list[int] = []
 
             def rows() -> Iterator[Any]:
@@ -491,10 +508,7 @@ class PostgresSource:
                     # COPY's own count, from its command tag: the rows parsed must add up to it.
                     reported.append(cursor.rowcount)
 
-            if libpq_copy.available():
-                pump = CopyPump(native=LibpqCopy(conn, query, where.params or None))
-            else:
-                pump = CopyPump(rows)
+            pump = CopyPump(rows)
             try:
                 yield from self._parse(pump, reported)
             finally:
@@ -507,6 +521,103 @@ class PostgresSource:
         finally:
             if part != 0:
                 close_until_the_server_has(conn)
+
+    def _read_binary(self, conn: psycopg.Connection[Any], where: Predicate) -> Iterator[pa.RecordBatch]:
+        """The rows through `COPY ... (FORMAT binary)`, into Arrow in C (libpq_copy.py, _copy_pump.c's read_binary).
+
+        Integers, floats, booleans, dates, timestamps, times, uuids and texts arrive in their binary form,
+        which costs the server less than their text (a timestamptz's or uuid's text, CSV's quoting of long
+        texts: BENCHMARKS.md) and the job no parse; every other column is selected as its text.
+        """
+        selected: list[tuple[str, str]] = []
+        for index, column in enumerate(self.columns):
+            quoted = self.quote(column.name)
+            value = self._guards[index].select(quoted) if index in self._guards else quoted
+            kind = self._sent_as[index]
+            selected.append((value, kind) if kind is not None else (f"({value})::text", "v"))
+        # One more column per guard: the value as PostgreSQL prints it, where the guard replaced it.
+        selected += [
+            (f"CASE WHEN {g.bad} THEN {self.quote(g.column.name)}::text END", "v")
+            for g in self._guards.values()
+        ]
+        clause = f" WHERE {where.sql}" if where.sql else ""
+        query = f"COPY (SELECT {', '.join(v for v, _ in selected)} FROM {self._from}{clause}) TO STDOUT (FORMAT binary)"
+        if not where.params:
+            query = query.replace("%%", "%")  # psycopg sends a query without parameters as written
+        kinds = "".join(k for _, k in selected)
+        copy = LibpqCopy(conn, query, where.params or None)
+        parsed = 0
+        try:
+            copy.start()
+            status, first = libpq_copy.MORE, True
+            while status == libpq_copy.MORE:
+                try:
+                    status, count, entries = copy.read_binary(kinds.encode(), first, BATCH_ROWS, BINARY_BATCH_BYTES)
+                except ValueError as error:
+                    raise IncompleteReadError(
+                        f"table {self.table}: the COPY's binary rows could not be read ({error}); "
+                        "nothing was landed for this run"
+                    ) from None
+                first = False
+                if status == libpq_copy.ERROR:
+                    copy.raise_error()
+                if count:
+                    parsed += count
+                    batch = self._finish(*self._binary_arrays(kinds, count, entries))
+                    del entries
+                    yield batch
+            reported = copy.finish()
+        except BaseException:
+            copy.abandon()
+            raise
+        if reported != parsed:
+            raise IncompleteReadError(
+                f"table {self.table}: the COPY reported {reported:,} row(s), but {parsed:,} were read; "
+                "nothing was landed for this run"
+            )
+
+    def _binary_arrays(self, kinds: str, count: int, entries: list[Any]) -> tuple[list[pa.Array], OutOfRange]:
+        """read_binary's buffers as Arrow arrays, and the dates and timestamps out of range, handled by policy."""
+        arrays: list[pa.Array] = []
+        out_of_range: OutOfRange = {}
+        for index, (kind, (nulls, validity, offsets, data, outside)) in enumerate(zip(kinds, entries)):
+            column = self.columns[index] if index < len(self.columns) else None
+            target = pa.string() if column is None or kind == "v" else column.arrow_type
+            if kind == "v" and column is not None and pa.types.is_binary(column.arrow_type):
+                target = pa.binary()
+            buffers = [None if validity is None else pa.py_buffer(validity)]
+            buffers += [pa.py_buffer(data)] if offsets is None else [pa.py_buffer(offsets), pa.py_buffer(data)]
+            array = pa.Array.from_buffers(target, count, buffers, null_count=nulls)
+            if pa.types.is_string(target):
+                try:
+                    array.validate(full=True)
+                except pa.ArrowInvalid as error:
+                    assert column is not None  # a guard's text is the server's own output for a time
+                    raise_unrepresentable(str(self.table), self.columns, error, column)
+            if outside:
+                assert column is not None  # only dates and timestamps have values out of range
+                array, out_of_range[index] = self._out_of_range(index, column, kind, array, outside)
+            arrays.append(array)
+        return arrays, out_of_range
+
+    def _out_of_range(
+        self, index: int, column: SourceColumn, kind: str, array: pa.Array, outside: list[tuple[int, int]]
+    ) -> tuple[pa.Array, tuple[list[int], list[str], list[str]]]:
+        """A batch's dates or timestamps outside what every destination holds (read_binary set them NULL)."""
+        rows = [row for row, _ in outside]
+        texts = [_binary_temporal_text(kind, value, column.arrow_type) for _, value in outside]
+        date_range = self._ranges.get(index)
+        if date_range is None:  # the `fail` policy
+            raise_unrepresentable(
+                str(self.table), self.columns, pa.ArrowInvalid(f"{texts[0]} is {DateRange.of(column).reason}"), column  # type: ignore[union-attr]
+            )
+        if self._policy(column) == "quarantine":
+            return array, (rows, texts, ["set to NULL"] * len(rows))
+        nearest = [date_range.nearest(text) for text in texts]
+        values = array.to_pylist()
+        for row, text in zip(rows, nearest):
+            values[row] = arrow_compute.cast(pa.array([text + date_range.zone]), column.arrow_type)[0].as_py()
+        return pa.array(values, column.arrow_type), (rows, texts, [f"set to {text}" for text in nearest])
 
     def _parse(self, pump: CopyPump, reported: list[int]) -> Iterator[pa.RecordBatch]:
         read_types = {
@@ -524,7 +635,7 @@ class PostgresSource:
                     try:
                         for batch in reader:
                             parsed += batch.num_rows
-                            yield self._finish(batch)
+                            yield self._finish(list(batch.columns))
                     finally:
                         reader.close()  # stops pyarrow's read-ahead before the pipe goes away
                 finally:
@@ -542,19 +653,23 @@ class PostgresSource:
                 f"{pump.rows:,}, but {parsed:,} were parsed; nothing was landed for this run"
             )
 
-    def _finish(self, batch: pa.RecordBatch) -> pa.RecordBatch:
-        arrays = list(batch.columns)
+    def _finish(self, arrays: list[pa.Array], out_of_range: OutOfRange | None = None) -> pa.RecordBatch:
+        """The columns as read (texts where a column's type is made after the read) as the batch that lands,
+        and what was set aside or coerced recorded in the rejects."""
         nan_rows: dict[int, list[int]] = {}
-        out_of_range: dict[int, tuple[list[int], list[str], list[str]]] = {}
+        out_of_range = dict(out_of_range or {})
         array_rejects = {}
         for i, column in enumerate(self.columns):
+            as_text = pa.types.is_string(arrays[i].type) and not pa.types.is_string(column.arrow_type)
             if i in self._arrays:
                 arrays[i], array_rejects[i] = self._arrays[i].convert(arrays[i])
+            elif not as_text:
+                continue
             elif pa.types.is_binary(column.arrow_type):
                 arrays[i] = _decode_hex_bytea(arrays[i])
             elif i in self._ranges:
                 arrays[i], out_of_range[i] = self._in_range(column, self._ranges[i], arrays[i])
-            elif self._converted_after_read(column):
+            elif pa.types.is_decimal(column.arrow_type):
                 arrays[i], nan_rows[i] = self._decimal(column, arrays[i])
         schema = pa.schema([pa.field(c.name, c.arrow_type, c.nullable) for c in self.columns])
         finished = pa.RecordBatch.from_arrays(arrays[: len(self.columns)], schema=schema)
@@ -613,8 +728,9 @@ class PostgresSource:
         """
         try:
             return arrow_compute.cast(texts, column.arrow_type), []
-        except pa.ArrowInvalid:
-            pass
+        except pa.ArrowInvalid as error:
+            if self._policy(column) == "fail":  # binary COPY reads numeric(p,s) as text whatever the policy
+                raise_unrepresentable(str(self.table), self.columns, error, column)
         import pyarrow.compute as pc  # here: only a column that holds a NaN (or a failure to report) pays its import
 
         nan = pc.equal(texts, "NaN")
@@ -672,6 +788,40 @@ def close_until_the_server_has(conn: psycopg.Connection[Any], timeout: float = 2
         pass  # a reset or the timeout: the server is gone, or the wait is over
     finally:
         watched.close()
+
+
+def _binary_temporal_text(kind: str, value: int, arrow_type: pa.DataType) -> str:
+    """A date ('D': days since 2000-01-01) or timestamp ('T': microseconds since then) as PostgreSQL's ISO
+    output prints it, for values no Python date holds: infinity, BC years, years past 9999."""
+    limit = 2**31 - 1 if kind == "D" else 2**63 - 1
+    if value in (limit, -limit - 1):  # PostgreSQL's infinity and -infinity (DATEVAL_NOEND, DT_NOEND, ...)
+        return "infinity" if value > 0 else "-infinity"
+    days, micros = (value, 0) if kind == "D" else divmod(value, 86_400_000_000)
+    year, month, day = _civil_from_days(days + 10_957)
+    era = "" if year > 0 else " BC"
+    text = f"{year if year > 0 else 1 - year:04d}-{month:02d}-{day:02d}"
+    if kind == "D":
+        return text + era
+    seconds, fraction = divmod(micros, 1_000_000)
+    text += f" {seconds // 3600:02d}:{seconds // 60 % 60:02d}:{seconds % 60:02d}"
+    if fraction:
+        text += f".{fraction:06d}".rstrip("0")
+    return text + ("+00" if arrow_type.tz else "") + era
+
+
+def _civil_from_days(days: int) -> tuple[int, int, int]:
+    """The proleptic Gregorian (year, month, day) `days` after 1970-01-01, year 0 being 1 BC, for any year
+    (Howard Hinnant's civil_from_days: https://howardhinnant.github.io/date_algorithms.html#civil_from_days)."""
+    days += 719_468
+    era = days // 146_097
+    day_of_era = days - era * 146_097
+    year_of_era = (day_of_era - day_of_era // 1460 + day_of_era // 36524 - day_of_era // 146_096) // 365
+    day_of_year = day_of_era - (365 * year_of_era + year_of_era // 4 - year_of_era // 100)
+    shifted_month = (5 * day_of_year + 2) // 153
+    day = day_of_year - (153 * shifted_month + 2) // 5 + 1
+    month = shifted_month + 3 if shifted_month < 10 else shifted_month - 9
+    year = year_of_era + era * 400 + (month <= 2)
+    return year, month, day
 
 
 def _decode_hex_bytea(texts: pa.Array) -> pa.Array:
