@@ -25,12 +25,17 @@ from floe_extract.main import main
 # The conformance suite: a test module marked `conformance` runs each test through both engines, the
 # Python job and the Spark job (local mode), with the same expectations. Spark's runs are marked
 # `spark` as well, so `pytest -m "not spark"` leaves them out (Spark takes seconds to start, once a session).
+# A module marked `readers` as well runs a third time: the Python job with floe's C readers left out
+# (PostgreSQL's binary COPY, MySQL's rows into Arrow), as on a host where they do not load, whose
+# readers (CSV COPY, the driver's rows) must land the same values.
 EXTRACTION_ENGINES = ("python", pytest.param("spark", marks=pytest.mark.spark))
+WITHOUT_C = "python-without-c"
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     if "job_engine" in metafunc.fixturenames and metafunc.definition.get_closest_marker("conformance"):
-        metafunc.parametrize("job_engine", EXTRACTION_ENGINES)
+        extra = (WITHOUT_C,) if metafunc.definition.get_closest_marker("readers") else ()
+        metafunc.parametrize("job_engine", EXTRACTION_ENGINES + extra)
 
 
 @pytest.fixture
@@ -193,10 +198,17 @@ def job_argv(db: Database, table: str, run_id: str, raw_root: str, **arguments: 
 
 
 @pytest.fixture
-def run_job(tmp_path: Path, capsys: pytest.CaptureFixture[str], job_engine: str) -> Runner:
+def run_job(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, job_engine: str
+) -> Runner:
     """Run the job in-process with Glue-style arguments; keyword names are the argument names with _."""
     counter = {"n": 0}
     entry = engine_main(job_engine)
+    if job_engine == WITHOUT_C:
+        from floe_extract.sources import libpq_copy, mysql
+
+        monkeypatch.setattr(libpq_copy, "available", lambda: False)
+        monkeypatch.setattr(mysql, "_mysql_rows", None)
 
     def run(db: Database, table: str, **arguments: Any) -> JobResult:
         counter["n"] += 1

@@ -20,7 +20,7 @@ from conftest import Postgres, Runner
 from floe_extract.sources.postgres_arrays import _tokenizer, parse_array
 
 # One conformance suite, two engines: each test runs on the Python job and on the Spark job.
-pytestmark = pytest.mark.conformance
+pytestmark = [pytest.mark.conformance, pytest.mark.readers]
 
 
 @pytest.fixture

@@ -1,4 +1,5 @@
-"""The PostgreSQL COPY pump: its C loop is built by the project's set-up, and lands what the Python loop lands."""
+"""PostgreSQL's two readers: binary COPY into Arrow in C, built by the project's set-up, lands what the CSV
+COPY through psycopg's Python loop lands (the reader where the C extension does not load)."""
 
 from __future__ import annotations
 
@@ -17,7 +18,7 @@ def use_pump(monkeypatch: pytest.MonkeyPatch, pump: str) -> None:
 
 
 def test_the_c_loop_is_built_by_the_projects_setup() -> None:
-    # scripts/setup builds floe_extract/sources/_copy_pump.c; without it every PostgreSQL read is ~2x slower
+    # scripts/setup builds floe_extract/sources/_copy_pump.c; without it PostgreSQL reads are several times slower
     assert libpq_copy.available(), "run scripts/setup with a C compiler and Python's headers installed"
 
 
@@ -25,7 +26,8 @@ def test_the_c_loop_is_built_by_the_projects_setup() -> None:
 def test_both_pumps_land_every_row_exactly(
     postgres: Postgres, table_name: str, run_job: Runner, monkeypatch: pytest.MonkeyPatch, pump: str
 ) -> None:
-    # Prepare: quoting, NULL against '', multi-byte text, bytea, a row longer than a parser block, then more rows
+    # Prepare: quoting, NULL against '', multi-byte text, bytea, numeric (read as text), a row longer than a
+    # CSV parser's block, then more rows
     use_pump(monkeypatch, pump)
     table = f"floe_test.{table_name}"
     postgres.execute(f"DROP TABLE IF EXISTS {table}")

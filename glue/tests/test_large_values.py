@@ -115,6 +115,7 @@ def landed_digests(rows: list[dict[str, Any]]) -> dict[int, tuple[str | None, st
 
 
 @pytest.mark.conformance
+@pytest.mark.readers
 def test_large_values_in_the_first_row_land_with_every_other_row(
     db: Database, table_name: str, run_job: Runner
 ) -> None:
@@ -134,6 +135,7 @@ def test_large_values_in_the_first_row_land_with_every_other_row(
 
 
 @pytest.mark.conformance
+@pytest.mark.readers
 def test_large_values_anywhere_land_exactly(db: Database, table_name: str, run_job: Runner) -> None:
     # Prepare: rows around the parser's block size, runs of large rows, and a value whose CSV form
     # (quotes doubled) is twice its length

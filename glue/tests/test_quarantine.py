@@ -10,7 +10,7 @@ import pytest
 from conftest import MySQL, Postgres, Runner
 
 # One conformance suite, two engines: each test runs on the Python job and on the Spark job.
-pytestmark = pytest.mark.conformance
+pytestmark = [pytest.mark.conformance, pytest.mark.readers]
 
 
 @pytest.fixture

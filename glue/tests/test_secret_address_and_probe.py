@@ -97,7 +97,11 @@ def test_a_probe_reaches_the_source_and_the_raw_bucket_and_says_so(
     assert [step["step"] for step in outcome["steps"]] == ["secret", "source", "raw bucket"]
     assert "its SELECT ran (0 rows asked for and read)" in outcome["steps"][1]["detail"]
     # and what reads the rows in this process: the C loops
-    reader = "COPY rows move through the C extension" if engine == "postgres" else "into Arrow by floe's C extension"
+    readers = {
+        "postgres": "COPY rows arrive in binary and go into Arrow through the C extension",
+        "mysql": "into Arrow by floe's C extension",
+    }
+    reader = readers[engine]
     assert outcome["steps"][1]["detail"].endswith(reader)
 
 

@@ -11,7 +11,7 @@ import pytest
 from conftest import MySQL, Postgres, Runner
 
 # One conformance suite, two engines: each test runs on the Python job and on the Spark job.
-pytestmark = pytest.mark.conformance
+pytestmark = [pytest.mark.conformance, pytest.mark.readers]
 
 TRICKY_TEXT = 'tab\there, newline\nthere, "quotes", back\\slash, comma, 😀 ünïcödé, \\N'
 

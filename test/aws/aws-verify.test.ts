@@ -161,7 +161,7 @@ describe('floe aws verify: a stack created by moto\'s CloudFormation from the sy
       "skipped Snowflake's API integration: FLOE_INGEST round trip",
     ]);
     expect(printed).toEqual(lines.map(formatVerifyLine));
-    expect(printed.find((line) => line.includes('pgsrc') && line.includes(' source:'))).toMatch(/connected; floe_aws_verify\.orders has 3 columns; its SELECT ran \(0 rows asked for and read\); COPY rows move through the (C extension|Python loop: .*)$/);
+    expect(printed.find((line) => line.includes('pgsrc') && line.includes(' source:'))).toMatch(/connected; floe_aws_verify\.orders has 3 columns; its SELECT ran \(0 rows asked for and read\); COPY rows arrive (in binary and go into Arrow through the C extension|as CSV through the Python loop: .*)$/);
     expect(printed.at(-1)).toBe(`skipped Snowflake's API integration: FLOE_INGEST round trip: no snowflake section in ${configFile}`);
     expect(summary(lines)).toBe('18 checks: 17 ok, 0 FAIL, 1 skipped');
     expect(verifyExitCode(lines)).toBe(0);

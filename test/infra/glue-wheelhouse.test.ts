@@ -125,7 +125,7 @@ describe('Packaging: the Glue wheel set installs with the index disabled, in a c
     expect(imported.files[1]).toMatch(engine === 'postgres' ? /psycopg\/__init__\.py$/ : /_mysql_connector\.cpython-39-x86_64-linux-gnu\.so$/);
   }, 60_000);
 
-  it("loads floe_extract's COPY pump in C from the installed set, and the job's probe says its rows move through it", () => {
+  it("loads floe_extract's COPY pump in C from the installed set, and the job's probe says its rows go through it", () => {
     // Prepare: the set as the job script above installed it
     const packages = join(work, 'packages');
     const extension = join(packages, 'floe_extract', 'sources', '_copy_pump.cpython-39-x86_64-linux-gnu.so');
@@ -145,7 +145,7 @@ describe('Packaging: the Glue wheel set installs with the index disabled, in a c
     expect(JSON.parse(report)).toEqual({ available: true, file: extension, libpq: expect.stringMatching(/psycopg_binary\.libs\/libpq-[0-9a-f]+\.so/) });
     expect(probe.status).toBe(0);
     const outcome = JSON.parse(readFileSync(join(work, 'raw', '_probe', 'wh-probe.json'), 'utf8')) as { steps: { step: string; detail: string }[] };
-    expect(outcome.steps[1]?.detail).toMatch(/its SELECT ran \(0 rows asked for and read\); COPY rows move through the C extension$/);
+    expect(outcome.steps[1]?.detail).toMatch(/its SELECT ran \(0 rows asked for and read\); COPY rows arrive in binary and go into Arrow through the C extension$/);
   }, 120_000);
 
   it("reads MySQL rows through floe's C reader from the installed set, and the job's probe says so", () => {

@@ -1,12 +1,14 @@
-"""A COPY TO STDOUT on a psycopg connection, its rows moved by C (`_copy_pump.c`) instead of a Python loop.
+"""A `COPY ... TO STDOUT (FORMAT binary)` on a psycopg connection, its rows read into Arrow by C (`_copy_pump.c`).
 
 psycopg hands COPY data over one libpq row at a time, through a few Python frames per row: about
 0.5 µs a row, more than `psql` spends on the whole row. Here psycopg still sends the statement and
 reads its results, through its own low-level `pgconn` API, and only the loop over rows runs in C,
-without the GIL, on the libpq psycopg loaded. COPY's own row count comes from its command tag, as before.
+without the GIL, on the libpq psycopg loaded: it parses each row and appends its values to Arrow
+buffers. COPY's own row count comes from its command tag, as before.
 
 `available()` is false where the extension was not built (no C compiler when the package was
-installed, or a Python whose build it does not match); the pump then runs its Python loop.
+installed, or a Python whose build it does not match); rows then travel as CSV through psycopg's
+Python loop (postgres_copy.py).
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ try:
 except ImportError:  # not built: the Python loop is the fallback
     _copy_pump = None
 
-DONE, ERROR, LARGE, BROKEN, ROW, MORE = 0, 1, 2, 3, 4, 5
+DONE, ERROR, MORE = 0, 1, 2
 
 
 @lru_cache(maxsize=1)
@@ -67,15 +69,6 @@ class LibpqCopy:
             self._ended = True
             self._drain()
             self._raise(result)
-
-    def pump(self, fd: int, block_bytes: int, write_bytes: int) -> tuple[int, int, bytes | None]:
-        """Rows into `fd` until the COPY ends, fails, a large row comes, or (fd -1) the first row comes."""
-        assert _copy_pump is not None and libpq_path() is not None
-        pointer = self._pgconn.pgconn_ptr  # type: ignore[attr-defined]  # both psycopg implementations have it
-        status, rows, row = _copy_pump.pump(libpq_path(), pointer, fd, block_bytes, write_bytes)
-        if status == DONE:
-            self._ended = True
-        return int(status), int(rows), row
 
     def read_binary(self, kinds: bytes, first: bool, max_rows: int, max_bytes: int) -> tuple[int, int, list[Any]]:
         """The next rows of a `(FORMAT binary)` COPY as Arrow buffers per column (see _copy_pump.c's read_binary)."""

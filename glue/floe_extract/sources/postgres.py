@@ -4,10 +4,14 @@ Every part reads inside the same snapshot (`pg_export_snapshot`), so a
 partitioned read returns exactly what one connection would have, and the high
 mark read at the start is consistent with the rows read after it.
 
-Rows travel as `COPY ... (FORMAT csv, FORCE_QUOTE *)`: PostgreSQL's own text
-output, which is exact for every type, parsed into typed Arrow columns by
-pyarrow's multi-threaded CSV reader. With FORCE_QUOTE every value is quoted and
-only NULL is an unquoted empty field, so NULL and '' stay distinct.
+Rows travel as `COPY ... (FORMAT binary)`, read into Arrow buffers in C
+(_copy_pump.c): integers, floats, booleans, dates, timestamps, times, uuids,
+texts and bytea in their binary form, which is exact, every other column as
+PostgreSQL's own text for it, which is exact for every type and converted
+after the read as before. Where the C extension did not load, rows travel as
+`COPY ... (FORMAT csv, FORCE_QUOTE *)` through psycopg's Python loop, parsed by
+pyarrow's CSV reader (postgres_copy.py); with FORCE_QUOTE every value is quoted
+and only NULL is an unquoted empty field, so NULL and '' stay distinct.
 """
 
 from __future__ import annotations
@@ -321,12 +325,12 @@ class PostgresSource:
     def reader(self) -> str:
         """Which loop moves COPY's rows in this process (libpq_copy.py), and why not C."""
         if libpq_copy.available():
-            return "COPY rows move through the C extension"
+            return "COPY rows arrive in binary and go into Arrow through the C extension"
         try:
             from . import _copy_pump  # type: ignore[attr-defined]  # noqa: F401
         except ImportError as error:
-            return f"COPY rows move through the Python loop: the C extension did not load ({error})"
-        return "COPY rows move through the Python loop: psycopg's libpq is not among this process's libraries"
+            return f"COPY rows arrive as CSV through the Python loop: the C extension did not load ({error})"
+        return "COPY rows arrive as CSV through the Python loop: psycopg's libpq is not among this process's libraries"
 
     def quote(self, name: str) -> str:
         return quote_identifier(name)
@@ -483,36 +487,7 @@ class PostgresSource:
         try:
             if part != 0 and self._snapshot:
                 conn.execute(sql.SQL("SET TRANSACTION SNAPSHOT {}").format(sql.Literal(self._snapshot)))
-            values = [
-                self._guards[i].select(self.quote(c.name)) if i in self._guards else self.quote(c.name)
-                for i, c in enumerate(self.columns)
-            ]
-            # One more column per guard: the value as PostgreSQL prints it, where the guard replaced it.
-            rejected = [f"CASE WHEN {g.bad} THEN {self.quote(g.column.name)}::text END" for g in self._guards.values()]
-            select = ", ".join(values + rejected)
-            clause = f" WHERE {where.sql}" if where.sql else ""
-            query = f"COPY (SELECT {select} FROM {self._from}{clause}) TO STDOUT WITH (FORMAT csv, FORCE_QUOTE *)"
-            if not where.params:
-                # Without parameters psycopg sends COPY as written: identifiers' doubled % must be undone.
-                query = query.replace("%%", "%")
-
-            if libpq_copy.available():
-                yield from self._read_binary(conn, where)
-                return
-            reported: list[int] = []
-
-            def rows() -> Iterator[Any]:
-                with conn.cursor() as cursor:
-                    with cursor.copy(query, where.params or None) as copy:
-                        yield from copy
-                    # COPY's own count, from its command tag: the rows parsed must add up to it.
-                    reported.append(cursor.rowcount)
-
-            pump = CopyPump(rows)
-            try:
-                yield from self._parse(pump, reported)
-            finally:
-                pump.close()
+            yield from (self._read_binary if libpq_copy.available() else self._read_csv)(conn, where)
         except psycopg.OperationalError as error:
             raise SourceUnavailableError(
                 f"table {self.table}: lost the connection to {self.settings.describe()} while reading: "
@@ -619,6 +594,35 @@ class PostgresSource:
             values[row] = arrow_compute.cast(pa.array([text + date_range.zone]), column.arrow_type)[0].as_py()
         return pa.array(values, column.arrow_type), (rows, texts, [f"set to {text}" for text in nearest])
 
+    def _read_csv(self, conn: psycopg.Connection[Any], where: Predicate) -> Iterator[pa.RecordBatch]:
+        """The rows through `COPY ... (FORMAT csv)` and psycopg's Python loop, where floe's C extension did not load."""
+        values = [
+            self._guards[i].select(self.quote(c.name)) if i in self._guards else self.quote(c.name)
+            for i, c in enumerate(self.columns)
+        ]
+        # One more column per guard: the value as PostgreSQL prints it, where the guard replaced it.
+        rejected = [f"CASE WHEN {g.bad} THEN {self.quote(g.column.name)}::text END" for g in self._guards.values()]
+        select = ", ".join(values + rejected)
+        clause = f" WHERE {where.sql}" if where.sql else ""
+        query = f"COPY (SELECT {select} FROM {self._from}{clause}) TO STDOUT WITH (FORMAT csv, FORCE_QUOTE *)"
+        if not where.params:
+            # Without parameters psycopg sends COPY as written: identifiers' doubled % must be undone.
+            query = query.replace("%%", "%")
+        reported: list[int] = []
+
+        def rows() -> Iterator[Any]:
+            with conn.cursor() as cursor:
+                with cursor.copy(query, where.params or None) as copy:
+                    yield from copy
+                # COPY's own count, from its command tag: the rows parsed must add up to it.
+                reported.append(cursor.rowcount)
+
+        pump = CopyPump(rows)
+        try:
+            yield from self._parse(pump, reported)
+        finally:
+            pump.close()
+
     def _parse(self, pump: CopyPump, reported: list[int]) -> Iterator[pa.RecordBatch]:
         read_types = {
             c.name: (pa.string() if i in self._ranges or self._converted_after_read(c) else c.arrow_type)
@@ -644,8 +648,6 @@ class PostgresSource:
             pump.finish()  # a COPY that failed explains a broken stream better than the parser
             raise_unrepresentable(str(self.table), self.columns, error)
         pump.finish()
-        if pump.reported is not None:
-            reported.append(pump.reported)
         # An empty result is known from the source, never inferred from what was parsed.
         if not reported or reported[0] != parsed or pump.rows != parsed:
             raise IncompleteReadError(

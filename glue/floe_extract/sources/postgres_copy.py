@@ -1,4 +1,9 @@
-"""Turning PostgreSQL's COPY output into typed Arrow batches, whatever the size of a row."""
+"""Turning PostgreSQL's COPY output in CSV into typed Arrow batches, whatever the size of a row.
+
+This is the reader where floe's C extension does not load (libpq_copy.available() is false): the
+rows then come through psycopg's Python loop, and pyarrow's CSV reader parses them. With the
+extension, rows arrive in COPY's binary format instead (postgres.py, _read_binary).
+"""
 
 from __future__ import annotations
 
@@ -16,7 +21,6 @@ import pyarrow.csv as pacsv
 
 from ..columns import SourceColumn
 from ..errors import UnrepresentableValueError
-from .libpq_copy import DONE, ERROR, LARGE, ROW, LibpqCopy
 
 BLOCK_BYTES = 4 * 1024 * 1024
 PIPE_BYTES = 1024 * 1024
@@ -56,9 +60,8 @@ class CopyPump:
     """Runs a COPY in a thread and hands its rows over as segments that pyarrow's CSV reader parses.
 
     libpq hands over one row per chunk, so the loop over rows runs in its own thread, batching
-    rows into large writes, while pyarrow parses the other end of the pipe in C++ threads. With
-    `native` (libpq_copy.py) that loop is C and holds no GIL; without it, it is a Python loop over
-    `produce()`, which costs about 0.5 µs a row (BENCHMARKS.md, the matrix). A row longer than a
+    rows into large writes, while pyarrow parses the other end of the pipe in C++ threads. The loop
+    over `produce()` costs about 0.5 µs a row (BENCHMARKS.md, the matrix). A row longer than a
     block becomes a segment of its own (see Segment), so a 20 MiB document parses like any other row.
 
     `rows` counts the rows the COPY produced, so the consumer can prove it parsed every one;
@@ -66,14 +69,12 @@ class CopyPump:
     like a clean end of data.
     """
 
-    def __init__(self, produce: Callable[[], Iterator[Any]] | None = None, native: LibpqCopy | None = None) -> None:
+    def __init__(self, produce: Callable[[], Iterator[Any]]) -> None:
         self._produce = produce
-        self._native = native
         self._error: BaseException | None = None
         self._consumer_left = False
         self._stopping = False
         self.rows = 0
-        self.reported: int | None = None  # COPY's own row count, from its command tag (native only)
         # One segment waits while the consumer parses another: memory holds at most two large rows.
         self._segments: queue.Queue[Segment | None] = queue.Queue(maxsize=1)
         self._write_fd: int | None = None
@@ -88,10 +89,6 @@ class CopyPump:
         self._drained = True
 
     def _run(self) -> None:
-        if self._native is not None:
-            self._run_native(self._native)
-            return
-        assert self._produce is not None
         rows = 0
         try:
             pending: list[bytes] = []
@@ -115,38 +112,6 @@ class CopyPump:
                 self._write(b"".join(pending))
         except BaseException as error:  # noqa: BLE001 - handed to the consumer in finish()
             self._error = error
-        finally:
-            self.rows = rows
-            self._end_stream()
-            self._put(None)
-
-    def _run_native(self, copy: LibpqCopy) -> None:
-        """The same segments as `_run`, with the loop over rows in C (libpq_copy.py)."""
-        rows = 0
-        try:
-            copy.start()
-            while True:
-                fd = -1 if self._write_fd is None else self._write_fd
-                status, taken, row = copy.pump(fd, BLOCK_BYTES, PIPE_BYTES)
-                rows += taken
-                if status == DONE:
-                    break
-                if status == ERROR:
-                    copy.raise_error()
-                if status == LARGE:
-                    assert row is not None
-                    self._end_stream()
-                    self._put(Segment(len(row) + 1, row=row))
-                elif status == ROW:
-                    assert row is not None
-                    self._write(row)  # opens the pipe: a segment always holds a row
-                else:  # BROKEN: the consumer closed its end
-                    self._consumer_left = True
-                    raise BrokenPipeError("the consumer stopped reading")
-            self.reported = copy.finish()
-        except BaseException as error:  # noqa: BLE001 - handed to the consumer in finish()
-            self._error = error
-            copy.abandon()
         finally:
             self.rows = rows
             self._end_stream()
