@@ -70,3 +70,45 @@ def test_a_copy_failing_part_way_fails_the_run_and_lands_nothing(
     assert "division by zero" in result.stderr
     assert result.manifest is None
     assert not list(result.raw_root.rglob("*.parquet"))
+
+
+NUMERIC_TYPES = [(38, 0), (38, 10), (38, 38), (10, 2), (5, 5), (20, 7), (4, 0), (19, 3)]
+
+
+def numeric_text(seed: int, precision: int, scale: int) -> str:
+    """A value of numeric(precision, scale) with 1 to `precision` digits, negative for every third seed."""
+    digits = str(7**seed * 31 + seed)[-precision:][: 1 + seed % precision]
+    split = max(0, len(digits) - scale)
+    whole, fraction = digits[:split] or "0", digits[split:].rjust(scale, "0")
+    return ("-" if seed % 3 == 0 else "") + whole + ("." + fraction if scale else "")
+
+
+@pytest.mark.parametrize("pump", PUMPS)
+def test_numerics_of_every_precision_and_scale_land_exactly(
+    postgres: Postgres, table_name: str, run_job: Runner, monkeypatch: pytest.MonkeyPatch, pump: str
+) -> None:
+    # Prepare: binary COPY sends numeric as base-10000 digit groups with a weight and a display scale,
+    # which the C reader turns into decimal128 at the column's scale: values whose digits straddle a
+    # group, fractions below 1, negative values, zero, NULL, and each precision's largest value
+    use_pump(monkeypatch, pump)
+    table = f"floe_test.{table_name}"
+    columns = ", ".join(f"n{i} numeric({p},{s})" for i, (p, s) in enumerate(NUMERIC_TYPES))
+    postgres.execute(f"DROP TABLE IF EXISTS {table}")
+    postgres.execute(f"CREATE TABLE {table} (id int PRIMARY KEY, {columns})")
+    rows = [
+        [seed] + [None if (seed + i) % 17 == 0 else numeric_text(seed + i, *t) for i, t in enumerate(NUMERIC_TYPES)]
+        for seed in range(1, 400)
+    ]
+    rows.append([1000] + ["0"] * len(NUMERIC_TYPES))
+    rows.append([1001] + ["-" + "9" * (p - s) + "." + "9" * s for p, s in NUMERIC_TYPES])
+    placeholders = ", ".join(["%s"] * (len(NUMERIC_TYPES) + 1))
+    for row in rows:
+        postgres.execute(f"INSERT INTO {table} VALUES ({placeholders})", tuple(row))
+
+    # Act
+    result = run_job(postgres, table_name, primary_key="id")
+
+    # Assess
+    assert result.exit_code == 0, result.stderr
+    expected = postgres.query(f"SELECT * FROM {table} ORDER BY id")
+    assert [tuple(r.values()) for r in result.rows()] == [tuple(row) for row in expected]

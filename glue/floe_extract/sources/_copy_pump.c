@@ -41,7 +41,7 @@ static int load_libpq(const char *path) {
 }
 
 /*
- * read_binary(libpq_path, pgconn_ptr, kinds, expect_header, max_rows, max_bytes) -> (status, rows, columns)
+ * read_binary(libpq_path, pgconn_ptr, kinds, scales, expect_header, max_rows, max_bytes) -> (status, rows, columns)
  *   Rows of a `COPY ... TO STDOUT (FORMAT binary)` into Arrow buffers, one entry per column, without
  *   the GIL: PostgreSQL's binary format spares the server its text output (a timestamptz's or uuid's
  *   text, CSV's quoting of long texts) and the client its parse. Format:
@@ -58,6 +58,8 @@ static int load_libpq(const char *path) {
  *     'f' 'd' float4/float8; 'b' bool into Arrow's bitmap; 't' time (int64 microseconds of the day)
  *     'D' date: int32 days since 2000-01-01 into date32 (days since 1970)
  *     'T' timestamp(tz): int64 microseconds since 2000-01-01 into microseconds since 1970
+ *     'N' numeric(p,s), p <= 38: base-10000 digits into decimal128 at the column's scale, which
+ *         `scales` (one byte per column) gives; NaN lands as NULL, listed like a date out of range
  *   A date or timestamp outside 0001-01-01 .. 9999-12-31 (infinity included) lands as NULL, and its
  *   row and value as sent are listed in the column's entry, for the caller's policy.
  *   status: DONE (0) the COPY ended after these rows, ERROR (1) libpq failed, MORE (2) max_rows rows
@@ -73,6 +75,7 @@ static int load_libpq(const char *path) {
 
 typedef struct {
     char kind;
+    int scale;       /* numeric's */
     int width;       /* bytes per value in data: 0 for variable-length values, -1 for bool's bits */
     char *data;
     size_t used, capacity;
@@ -88,6 +91,7 @@ static int width_of(char kind) {
         case '2': return 2;
         case '4': case 'D': return 4;
         case '8': case 'o': case 'd': case 't': case 'T': return 8;
+        case 'N': return 16;
         case 'f': return 4;
         case 'b': return -1;
         case 'v': case 'j': case 'u': return 0;
@@ -146,6 +150,59 @@ static void free_binary_columns(BinaryColumn *columns, Py_ssize_t count) {
 static uint16_t get16(const unsigned char *p) { return (uint16_t)((p[0] << 8) | p[1]); }
 static uint32_t get32(const unsigned char *p) { return ((uint32_t)p[0] << 24) | ((uint32_t)p[1] << 16) | ((uint32_t)p[2] << 8) | p[3]; }
 static uint64_t get64(const unsigned char *p) { return ((uint64_t)get32(p) << 32) | get32(p + 4); }
+
+#define NUMERIC_POSITIVE 0x0000
+#define NUMERIC_NEGATIVE 0x4000
+#define NUMERIC_NAN 0xC000
+
+/* numeric's binary form (src/backend/utils/adt/numeric.c, numeric_send): int16 ndigits, int16 weight
+   (of the first digit, in powers of 10000), uint16 sign, int16 dscale, then ndigits base-10000 digits.
+   Into the decimal128 of `scale`: NULL, or what is wrong with the value. */
+static const char *numeric_value(BinaryColumn *column, Py_ssize_t row, const unsigned char *value, int32_t length) {
+    if (length < 8) return "a numeric value shorter than its header";
+    int ndigits = (int16_t)get16(value), weight = (int16_t)get16(value + 2);
+    unsigned sign = get16(value + 4);
+    if (ndigits < 0 || length != 8 + 2 * ndigits) return "a numeric value whose length does not match its digits";
+    __int128 unscaled = 0;
+    if (sign == NUMERIC_NAN) {
+        if (note_outside(column, row, (int64_t)sign) < 0) return "out of memory";
+        column->validity[row >> 3] &= (uint8_t)~(1u << (row & 7));
+        column->nulls++;
+    } else if (sign == NUMERIC_POSITIVE || sign == NUMERIC_NEGATIVE) {
+        /* The decimal128's 38 digits hold at most 10^38 - 1; each step checks before it multiplies. */
+        const __int128 limit = ((__int128)1000000000000000000LL * 1000000000000000000LL) * 100;
+        int exponent = 4 * weight + column->scale;  /* of the current digit's units, in the scaled integer */
+        int shift = 0;
+        for (int i = 0; i < ndigits; i++, exponent -= 4) {
+            int digit = get16(value + 8 + 2 * i);
+            if (digit > 9999) return "a numeric digit out of range";
+            if (exponent >= 0) {
+                if (unscaled > (limit - digit) / 10000) return "a numeric value past 38 digits";
+                unscaled = unscaled * 10000 + digit;
+                shift = exponent;
+            } else if (exponent > -4) {
+                int dropped = 1, kept = 1;
+                for (int k = 0; k < -exponent; k++) dropped *= 10;
+                for (int k = 0; k < 4 + exponent; k++) kept *= 10;
+                if (digit % dropped) return "a numeric value with more fraction digits than its column's scale";
+                if (unscaled > (limit - digit / dropped) / kept) return "a numeric value past 38 digits";
+                unscaled = unscaled * kept + digit / dropped;
+                shift = 0;
+            } else if (digit) {
+                return "a numeric value with more fraction digits than its column's scale";
+            }
+        }
+        for (; shift > 0; shift--) {
+            if (unscaled > limit / 10) return "a numeric value past 38 digits";
+            unscaled *= 10;
+        }
+        if (sign == NUMERIC_NEGATIVE) unscaled = -unscaled;
+    } else {
+        return "an infinite numeric, which a numeric(p,s) column cannot hold";
+    }
+    memcpy(column->data + row * 16, &unscaled, 16);
+    return NULL;
+}
 
 static const char HEADER[11] = {'P', 'G', 'C', 'O', 'P', 'Y', '\n', '\377', '\r', '\n', '\0'};
 
@@ -206,6 +263,8 @@ static const char *append_value(BinaryColumn *column, Py_ssize_t row, const unsi
             memcpy(column->data + row * 8, &v, 8);
             return NULL;
         }
+        case 'N':
+            return numeric_value(column, row, value, length);
         case 'D': {
             int32_t days = (int32_t)get32(value);
             if (days < DAYS_2000_FIRST || days > DAYS_2000_LAST) {
@@ -260,13 +319,14 @@ static PyObject *binary_entry(BinaryColumn *column, Py_ssize_t rows) {
 }
 
 static PyObject *read_binary(PyObject *self, PyObject *args) {
-    const char *path, *kinds;
-    Py_ssize_t count, max_rows, max_bytes;
+    const char *path, *kinds, *scales;
+    Py_ssize_t count, scale_count, max_rows, max_bytes;
     unsigned long long pointer;
     int expect_header;
-    if (!PyArg_ParseTuple(args, "sKy#pnn", &path, &pointer, &kinds, &count, &expect_header, &max_rows, &max_bytes)) return NULL;
+    if (!PyArg_ParseTuple(args, "sKy#y#pnn", &path, &pointer, &kinds, &count, &scales, &scale_count, &expect_header,
+                          &max_rows, &max_bytes)) return NULL;
     if (load_libpq(path) < 0) return NULL;
-    if (count < 1 || count > INT16_MAX || max_rows < 1 || max_rows > INT32_MAX / 2 || max_bytes < 1 || max_bytes > (1 << 30)) {
+    if (scale_count != count || count < 1 || count > INT16_MAX || max_rows < 1 || max_rows > INT32_MAX / 2 || max_bytes < 1 || max_bytes > (1 << 30)) {
         PyErr_SetString(PyExc_ValueError, "read_binary: an argument out of range");
         return NULL;
     }
@@ -277,6 +337,7 @@ static PyObject *read_binary(PyObject *self, PyObject *args) {
     for (Py_ssize_t c = 0; c < count; c++) {
         BinaryColumn *column = &columns[c];
         column->kind = kinds[c];
+        column->scale = (unsigned char)scales[c];
         column->width = width_of(kinds[c]);
         if (column->width == -2) {
             free_binary_columns(columns, count);

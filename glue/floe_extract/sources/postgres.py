@@ -113,8 +113,8 @@ BINARY_KINDS: dict[str, str] = {
     "date": "D", "timestamp": "T", "timestamptz": "T", "time": "t",
 }
 BINARY_BATCH_BYTES = 8 * 1024 * 1024
-# Per column: the rows of a batch whose values were out of range, their texts, and what was done to each.
-OutOfRange = dict[int, tuple[list[int], list[str], list[str]]]
+# Per column: the rows of a batch whose values no destination holds, their texts, why, and what was done to each.
+SetAside = dict[int, tuple[list[int], list[str], str, list[str]]]
 
 
 # libpq reports a failed connection as text only (no SQLSTATE), so a refusal is told by the server's
@@ -410,7 +410,8 @@ class PostgresSource:
             if shape is not None:
                 self._array_shapes[len(columns)] = shape
                 arrow_type = shape.arrow_type
-            self._sent_as.append(None if category == "A" or typtype == "e" else BINARY_KINDS.get(base))
+            sent_as = None if category == "A" or typtype == "e" else BINARY_KINDS.get(base)
+            self._sent_as.append("N" if base == "numeric" and pa.types.is_decimal(arrow_type) else sent_as)
             columns.append(SourceColumn(name, source_type, arrow_type, bool(nullable), kind))
         return columns
 
@@ -519,7 +520,9 @@ class PostgresSource:
         query = f"COPY (SELECT {', '.join(v for v, _ in selected)} FROM {self._from}{clause}) TO STDOUT (FORMAT binary)"
         if not where.params:
             query = query.replace("%%", "%")  # psycopg sends a query without parameters as written
-        kinds = "".join(k for _, k in selected)
+        kinds = "".join(k for _, k in selected).encode()
+        scales = bytes(c.arrow_type.scale if k == "N" else 0 for c, (_, k) in zip(self.columns, selected))
+        scales += bytes(len(selected) - len(scales))  # the guards' texts
         copy = LibpqCopy(conn, query, where.params or None)
         parsed = 0
         try:
@@ -527,7 +530,7 @@ class PostgresSource:
             status, first = libpq_copy.MORE, True
             while status == libpq_copy.MORE:
                 try:
-                    status, count, entries = copy.read_binary(kinds.encode(), first, BATCH_ROWS, BINARY_BATCH_BYTES)
+                    status, count, entries = copy.read_binary(kinds, scales, first, BATCH_ROWS, BINARY_BATCH_BYTES)
                 except ValueError as error:
                     raise IncompleteReadError(
                         f"table {self.table}: the COPY's binary rows could not be read ({error}); "
@@ -538,7 +541,7 @@ class PostgresSource:
                     copy.raise_error()
                 if count:
                     parsed += count
-                    batch = self._finish(*self._binary_arrays(kinds, count, entries))
+                    batch = self._finish(*self._binary_arrays(kinds.decode(), count, entries))
                     del entries
                     yield batch
             reported = copy.finish()
@@ -551,10 +554,11 @@ class PostgresSource:
                 "nothing was landed for this run"
             )
 
-    def _binary_arrays(self, kinds: str, count: int, entries: list[Any]) -> tuple[list[pa.Array], OutOfRange]:
-        """read_binary's buffers as Arrow arrays, and the dates and timestamps out of range, handled by policy."""
+    def _binary_arrays(self, kinds: str, count: int, entries: list[Any]) -> tuple[list[pa.Array], SetAside]:
+        """read_binary's buffers as Arrow arrays, and the values no destination holds (dates and timestamps
+        out of range, numeric's NaN), handled by policy."""
         arrays: list[pa.Array] = []
-        out_of_range: OutOfRange = {}
+        set_aside: SetAside = {}
         for index, (kind, (nulls, validity, offsets, data, outside)) in enumerate(zip(kinds, entries)):
             column = self.columns[index] if index < len(self.columns) else None
             target = pa.string() if column is None or kind == "v" else column.arrow_type
@@ -570,29 +574,39 @@ class PostgresSource:
                     assert column is not None  # a guard's text is the server's own output for a time
                     raise_unrepresentable(str(self.table), self.columns, error, column)
             if outside:
-                assert column is not None  # only dates and timestamps have values out of range
-                array, out_of_range[index] = self._out_of_range(index, column, kind, array, outside)
+                assert column is not None  # only dates, timestamps and numerics have values no destination holds
+                rows = [row for row, _ in outside]
+                if kind == "N":
+                    set_aside[index] = self._nan(column, rows)
+                else:
+                    array, set_aside[index] = self._out_of_range(index, column, kind, array, outside)
             arrays.append(array)
-        return arrays, out_of_range
+        return arrays, set_aside
+
+    def _nan(self, column: SourceColumn, rows: list[int]) -> tuple[list[int], list[str], str, list[str]]:
+        """numeric(p,s)'s NaN rows (read_binary set them NULL): set aside, or the run fails under `fail`."""
+        reason = f"NaN has no form in a {column.source_type}"
+        if self._policy(column) == "fail":
+            raise_unrepresentable(str(self.table), self.columns, pa.ArrowInvalid(reason), column)
+        return rows, ["NaN"] * len(rows), reason, ["set to NULL"] * len(rows)
 
     def _out_of_range(
         self, index: int, column: SourceColumn, kind: str, array: pa.Array, outside: list[tuple[int, int]]
-    ) -> tuple[pa.Array, tuple[list[int], list[str], list[str]]]:
+    ) -> tuple[pa.Array, tuple[list[int], list[str], str, list[str]]]:
         """A batch's dates or timestamps outside what every destination holds (read_binary set them NULL)."""
         rows = [row for row, _ in outside]
         texts = [_binary_temporal_text(kind, value, column.arrow_type) for _, value in outside]
         date_range = self._ranges.get(index)
         if date_range is None:  # the `fail` policy
-            raise_unrepresentable(
-                str(self.table), self.columns, pa.ArrowInvalid(f"{texts[0]} is {DateRange.of(column).reason}"), column  # type: ignore[union-attr]
-            )
+            reason = DateRange.of(column).reason  # type: ignore[union-attr]  # kinds D and T are dates and timestamps
+            raise_unrepresentable(str(self.table), self.columns, pa.ArrowInvalid(f"{texts[0]} is {reason}"), column)
         if self._policy(column) == "quarantine":
-            return array, (rows, texts, ["set to NULL"] * len(rows))
+            return array, (rows, texts, date_range.reason, ["set to NULL"] * len(rows))
         nearest = [date_range.nearest(text) for text in texts]
         values = array.to_pylist()
         for row, text in zip(rows, nearest):
             values[row] = arrow_compute.cast(pa.array([text + date_range.zone]), column.arrow_type)[0].as_py()
-        return pa.array(values, column.arrow_type), (rows, texts, [f"set to {text}" for text in nearest])
+        return pa.array(values, column.arrow_type), (rows, texts, date_range.reason, [f"set to {t}" for t in nearest])
 
     def _read_csv(self, conn: psycopg.Connection[Any], where: Predicate) -> Iterator[pa.RecordBatch]:
         """The rows through `COPY ... (FORMAT csv)` and psycopg's Python loop, where floe's C extension did not load."""
@@ -655,11 +669,10 @@ class PostgresSource:
                 f"{pump.rows:,}, but {parsed:,} were parsed; nothing was landed for this run"
             )
 
-    def _finish(self, arrays: list[pa.Array], out_of_range: OutOfRange | None = None) -> pa.RecordBatch:
+    def _finish(self, arrays: list[pa.Array], set_aside: SetAside | None = None) -> pa.RecordBatch:
         """The columns as read (texts where a column's type is made after the read) as the batch that lands,
         and what was set aside or coerced recorded in the rejects."""
-        nan_rows: dict[int, list[int]] = {}
-        out_of_range = dict(out_of_range or {})
+        set_aside = dict(set_aside or {})
         array_rejects = {}
         for i, column in enumerate(self.columns):
             as_text = pa.types.is_string(arrays[i].type) and not pa.types.is_string(column.arrow_type)
@@ -670,27 +683,22 @@ class PostgresSource:
             elif pa.types.is_binary(column.arrow_type):
                 arrays[i] = _decode_hex_bytea(arrays[i])
             elif i in self._ranges:
-                arrays[i], out_of_range[i] = self._in_range(column, self._ranges[i], arrays[i])
+                arrays[i], (rows, texts, actions) = self._in_range(column, self._ranges[i], arrays[i])
+                set_aside[i] = (rows, texts, self._ranges[i].reason, actions)
             elif pa.types.is_decimal(column.arrow_type):
-                arrays[i], nan_rows[i] = self._decimal(column, arrays[i])
+                arrays[i], nan_rows = self._decimal(column, arrays[i])
+                if nan_rows:
+                    set_aside[i] = self._nan(column, nan_rows)
         schema = pa.schema([pa.field(c.name, c.arrow_type, c.nullable) for c in self.columns])
         finished = pa.RecordBatch.from_arrays(arrays[: len(self.columns)], schema=schema)
         for i, rejected in array_rejects.items():
             for entry in rejected:
                 assert self.rejects is not None  # a value is set aside only under a policy other than fail
                 self.rejects.add(finished, [entry.row], self.columns[i], [entry.text], entry.reason, [entry.action])
-        for i, (rows, texts, actions) in out_of_range.items():
+        for i, (rows, texts, reason, actions) in set_aside.items():
             if rows:
-                assert self.rejects is not None  # ranges are checked only under a policy other than fail
-                self.rejects.add(finished, rows, self.columns[i], texts, self._ranges[i].reason, actions)
-        for i, rows in nan_rows.items():
-            if rows:
-                assert self.rejects is not None  # NaN passes only a policy other than fail, which needs the sink
-                column = self.columns[i]
-                self.rejects.add(
-                    finished, rows, column, ["NaN"] * len(rows), f"NaN has no form in a {column.source_type}",
-                    ["set to NULL"] * len(rows),
-                )
+                assert self.rejects is not None  # values are set aside only under a policy other than fail
+                self.rejects.add(finished, rows, self.columns[i], texts, reason, actions)
         for texts, guard in zip(arrays[len(self.columns):], self._guards.values()):
             if texts.null_count == len(texts):
                 continue
