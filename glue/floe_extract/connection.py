@@ -46,7 +46,7 @@ POSTGRES_SET_BY_FLOE = ("host", "hostaddr", "port", "user", "password", "dbname"
 MYSQL_TEXT_PARAMETERS = ("ssl_ca", "ssl_cert", "ssl_key")
 MYSQL_FLAG_PARAMETERS = ("ssl_disabled", "ssl_verify_cert", "ssl_verify_identity")
 MYSQL_SET_BY_FLOE = ("host", "port", "user", "password", "database", "charset", "use_pure",
-                     "connection_timeout", "autocommit")
+                     "connection_timeout", "autocommit", "client_flags")
 ALLOWED_PARAMETERS = {
     "postgres": POSTGRES_PARAMETERS,
     "mysql": MYSQL_TEXT_PARAMETERS + MYSQL_FLAG_PARAMETERS,

@@ -1,9 +1,14 @@
-"""The MySQL reader: floe's C reader (rows into Arrow buffers, _mysql_rows.c) lands what the driver's own
-fetches land, and where it cannot run the driver's rows are read instead."""
+"""The MySQL reader: floe's C reader (the rows' packets from the socket into Arrow buffers, _mysql_rows.c)
+lands what the driver's own fetch lands, and where it cannot run the driver's rows are read instead.
+The packets' edge cases, made by hand, are in test_mysql_packets.py."""
 
 from __future__ import annotations
 
+import socket
+import subprocess
 import threading
+import time
+from collections.abc import Iterator
 from typing import Any
 
 import mysql.connector
@@ -16,25 +21,22 @@ from floe_extract.read_plan import Predicate
 from floe_extract.sources import mysql as mysql_source
 from floe_extract.sources.base import TableName
 
-# floe's C reader; the driver's C extension's rows taken in C; the driver's cursor.fetchmany.
-FETCHES = ["arrow", "c", "cursor"]
+# floe's C reader; the driver's cursor.fetchmany, where floe's extension did not load.
+FETCHES = ["arrow", "cursor"]
 
 
 def use_fetch(monkeypatch: pytest.MonkeyPatch, fetch: str) -> list[str]:
     """Makes the reader take `fetch`'s path; returns the list where each read says which reader it took."""
     if fetch != "arrow":
         monkeypatch.setattr(mysql_source, "_mysql_rows", None)
-    if fetch == "cursor":
-        monkeypatch.setattr(mysql_source, "_row_fetcher", lambda conn, cursor: cursor.fetchmany)
     readers: list[str] = []
-    native_rows = mysql_source._native_rows
+    read = mysql_source.MySQLSource.read
 
-    def telling(*args: Any) -> tuple[Any, str]:
-        native, reader = native_rows(*args)
-        readers.append(reader)
-        return native, reader
+    def telling(self: mysql_source.MySQLSource, *args: Any) -> Any:
+        yield from read(self, *args)
+        readers.append(self.reader)
 
-    monkeypatch.setattr(mysql_source, "_native_rows", telling)
+    monkeypatch.setattr(mysql_source.MySQLSource, "read", telling)
     return readers
 
 
@@ -52,10 +54,8 @@ def seed(mysql_db: MySQL, table: str, rows: int) -> None:
     )
 
 
-def test_the_c_extensions_are_loaded() -> None:
-    # mysql-connector's C extension: without it the reader falls back to the pure-Python protocol;
-    # floe's: without it rows are read through the driver's tuples
-    assert not mysql_source.USE_PURE
+def test_floes_c_extension_is_loaded() -> None:
+    # without it rows are read through the driver's tuples, several times slower
     assert mysql_source._mysql_rows is not None, mysql_source._MYSQL_ROWS_MISSING
 
 
@@ -96,7 +96,9 @@ def test_both_fetches_land_every_row_exactly(
     assert readers and all((reader == floes) == (fetch == "arrow") for reader in readers)
 
 
-def test_the_c_reader_reads_with_the_drivers_own_quoting_of_parameters(mysql_db: MySQL, table_name: str) -> None:
+def test_the_c_reader_reads_the_drivers_query_with_its_quoting_of_parameters(
+    mysql_db: MySQL, table_name: str
+) -> None:
     # Prepare: values with a quote, compared against a string parameter and an integer one
     seed(mysql_db, table_name, 30)
     source = open_table(table_name)
@@ -132,7 +134,11 @@ def test_a_read_stopped_part_way_hangs_up_instead_of_reading_the_rest(mysql_db: 
     closing.start()
     closing.join(timeout=10)
     still_reading = closing.is_alive()
-    mysql_db.execute(f"KILL {thread}")  # the server notices a client gone only at its next write
+    try:
+        mysql_db.execute(f"KILL {thread}")  # a server may notice a client gone only at its next write
+    except mysql.connector.Error as error:
+        if error.errno != 1094:  # ER_NO_SUCH_THREAD: the hang-up already ended it
+            raise
 
     # Assess: it hung up rather than reading the 230,000 rows left, and closing the source after it is harmless
     assert first.num_rows > 0
@@ -159,19 +165,75 @@ def test_a_query_killed_mid_read_is_a_lost_connection_naming_the_table(mysql_db:
     assert "interrupted" in raised.value.message.lower()
 
 
-def test_the_c_reader_refuses_a_session_it_does_not_find_and_sends_nothing(mysql_db: MySQL) -> None:
-    # Prepare: a thread id the connector's session does not report, as a connector of another layout would
-    conn = mysql.connector.connect(host="127.0.0.1", user="root", use_pure=False)
-    assert mysql_source._mysql_rows is not None
-    library = mysql_source._connector_library()
+@pytest.fixture(scope="module")
+def tls_only_mariadb(tmp_path_factory: pytest.TempPathFactory) -> Iterator[int]:
+    """A throwaway MariaDB on its own port that refuses every connection without TLS; yields its port."""
+    folder = tmp_path_factory.mktemp("tls-mariadb")
+    key, cert, data = folder / "key.pem", folder / "cert.pem", folder / "data"
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=127.0.0.1",
+         "-keyout", str(key), "-out", str(cert)],
+        check=True, capture_output=True,
+    )
+    subprocess.run(
+        ["mariadb-install-db", "--no-defaults", f"--datadir={data}", "--user=root", "--skip-test-db"],
+        check=True, capture_output=True,
+    )
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = int(probe.getsockname()[1])
+    server = subprocess.Popen(
+        ["/usr/sbin/mariadbd", "--no-defaults", f"--datadir={data}", f"--port={port}", "--bind-address=127.0.0.1",
+         f"--socket={folder / 'mysqld.sock'}", "--user=root", "--skip-grant-tables", "--skip-log-bin",
+         f"--ssl-cert={cert}", f"--ssl-key={key}", "--require-secure-transport=ON"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                mysql.connector.connect(host="127.0.0.1", port=port, user="root", use_pure=True).close()
+                break
+            except mysql.connector.Error:
+                if time.monotonic() > deadline or server.poll() is not None:
+                    raise
+                time.sleep(0.2)
+        yield port
+    finally:
+        server.terminate()
+        server.wait(timeout=60)
+
+
+def test_the_c_reader_reads_rows_over_tls(tls_only_mariadb: int) -> None:
+    # Prepare: a server that refuses plain connections, and more rows than one batch or one socket read
+    admin = mysql.connector.connect(
+        host="127.0.0.1", port=tls_only_mariadb, user="root", use_pure=True, autocommit=True
+    )
+    cursor = admin.cursor()
+    cursor.execute("CREATE DATABASE IF NOT EXISTS floe_test")
+    cursor.execute(
+        "CREATE OR REPLACE TABLE floe_test.over_tls (id int PRIMARY KEY, name varchar(40)) CHARACTER SET utf8mb4"
+    )
+    cursor.execute("INSERT INTO floe_test.over_tls SELECT seq, CONCAT('n', seq, ' ü') FROM floe_test.seq_1_to_100000")
+    admin.close()
+    url = f"mysql://root@127.0.0.1:{tls_only_mariadb}/floe_test?ssl_verify_cert=false"
+    source = mysql_source.MySQLSource(
+        resolve_connection(url, "mysql", Redactor()), TableName("floe_test", "over_tls"), Redactor()
+    )
 
     # Act
-    with pytest.raises(ImportError) as raised:
-        mysql_source._mysql_rows.open(library, conn._cmysql, conn.connection_id + 1, b"DO SLEEP(5)")
+    try:
+        cursor = source._conn.cursor()
+        cursor.execute("SHOW SESSION STATUS LIKE 'Ssl_cipher'")
+        cipher = cursor.fetchall()[0][1]
+        cursor.close()
+        batches = list(source.read(Predicate("", ()), 0))
+        reader = source.reader
+    finally:
+        source.close()
 
-    # Assess: refused at once, and the connection is as it was
-    assert "not where this module expects it" in str(raised.value)
-    cursor = conn.cursor()
-    cursor.execute("SELECT 1")
-    assert cursor.fetchall() == [(1,)]
-    conn.close()
+    # Assess
+    assert cipher, "the session is not encrypted"
+    assert reader == "rows are read into Arrow by floe's C extension"
+    rows = [row for batch in batches for row in batch.to_pylist()]
+    assert [(row["id"], row["name"]) for row in rows] == [(i, f"n{i} ü") for i in range(1, 100_001)]

@@ -104,7 +104,7 @@ describe('Packaging: the Glue wheel set installs with the index disabled, in a c
 
   it.each([
     ['postgres', 'psycopg', 'psycopg.pq.__impl__'],
-    ['mysql', '_mysql_connector', 'floe_extract.sources.mysql.USE_PURE'],
+    ['mysql', 'floe_extract.sources._mysql_rows', 'floe_extract.sources.mysql._mysql_rows is not None'],
   ])('loads the C extensions of the %s reader from the installed set: pyarrow and %s', (engine, extension, implementation) => {
     // Act: after the run above installed the set, one process per engine, importing as the job does
     // (each run loads one driver: psycopg's binary libpq, pyarrow and mysql-connector's C extension in
@@ -117,12 +117,12 @@ describe('Packaging: the Glue wheel set installs with the index disabled, in a c
     ].join('\n')], { encoding: 'utf8', env: cleanEnv({}) });
     const imported = JSON.parse(report) as { implementation: string | boolean; files: string[]; python: number[] };
 
-    // Assess: psycopg runs on its binary libpq; the MySQL reader on the connector's C extension
+    // Assess: psycopg runs on its binary libpq; the MySQL reader on floe's own C extension
     expect(imported.python).toEqual([3, 9]);
-    expect(imported.implementation).toBe(engine === 'postgres' ? 'binary' : false);
+    expect(imported.implementation).toBe(engine === 'postgres' ? 'binary' : true);
     for (const file of imported.files) expect(file.startsWith(packages)).toBe(true);
     expect(imported.files[0]).toMatch(/\.cpython-39-x86_64-linux-gnu\.so$/);
-    expect(imported.files[1]).toMatch(engine === 'postgres' ? /psycopg\/__init__\.py$/ : /_mysql_connector\.cpython-39-x86_64-linux-gnu\.so$/);
+    expect(imported.files[1]).toMatch(engine === 'postgres' ? /psycopg\/__init__\.py$/ : /_mysql_rows\.cpython-39-x86_64-linux-gnu\.so$/);
   }, 60_000);
 
   it("loads floe_extract's COPY pump in C from the installed set, and the job's probe says its rows go through it", () => {
@@ -149,7 +149,7 @@ describe('Packaging: the Glue wheel set installs with the index disabled, in a c
   }, 120_000);
 
   it("reads MySQL rows through floe's C reader from the installed set, and the job's probe says so", () => {
-    // Act: the probe, as Glue runs it, on the connector's C extension from the set
+    // Act: the probe, as Glue runs it, with floe's C reader from the set
     const packages = join(work, 'packages');
     const probe = spawnSync(venvPython, [
       join(work, 'script', 'extract.py'), '--floe-wheelhouse', archive, '--probe', 'true', '--run-id', 'wh-probe-my', '--engine', 'mysql',
@@ -190,5 +190,14 @@ describe('Packaging: the Glue wheel set installs with the index disabled, in a c
     expect(installed).toEqual(expect.arrayContaining(['pyarrow', 'psycopg_binary', 'mysql', 'floe_extract']));
     expect(installed.filter((name) => name.startsWith('_mysql_connector'))).toEqual([]);
     expect(readdirSync(join(target, 'floe_extract', 'sources'))).toContain('_copy_pump.cpython-39-x86_64-linux-gnu.so');
+
+    // and there floe's C reader still reads MySQL's rows: it parses the packets itself, with no client library
+    const probe = spawnSync(venvPython, [
+      join(work, 'script', 'extract.py'), '--floe-wheelhouse', archive, '--probe', 'true', '--run-id', 'wh-probe-oldest', '--engine', 'mysql',
+      '--connection', 'env:FLOE_TEST_CONNECTION', '--table', `${SCHEMA}_orders`, '--raw-root', join(work, 'raw'),
+    ], { encoding: 'utf8', env: cleanEnv({ FLOE_PACKAGES_DIR: target, FLOE_TEST_CONNECTION: MYSQL_URL }), cwd: join(work, 'script') });
+    expect(probe.status).toBe(0);
+    const outcome = JSON.parse(readFileSync(join(work, 'raw', '_probe', 'wh-probe-oldest.json'), 'utf8')) as { steps: { step: string; detail: string }[] };
+    expect(outcome.steps[1]?.detail).toMatch(/its SELECT ran \(0 rows asked for and read\); rows are read into Arrow by floe's C extension$/);
   }, 120_000);
 });

@@ -1,126 +1,63 @@
 /*
- * A MySQL result read into Arrow's binary layout in C. mysql-connector's C extension hands each row
- * over as a Python tuple of bytes objects; for a table of two integers that costs more than the
- * server spends sending the row (BENCHMARKS.md). Here the rows never become Python objects: each
+ * A MySQL result's rows, read from the wire into Arrow's binary layout in C. The driver's own row
+ * reading builds a Python object per value; here the rows never become Python objects: each
  * column's values are appended to one data buffer with Arrow's int32 offsets and validity bitmap,
  * copied once into a bytes object per buffer, which pyarrow wraps as they are (pa.Array.from_buffers)
  * and casts to the column's type.
  *
- * It runs on the connection mysql-connector opened (login, TLS and session settings stay the
- * driver's), through the libmysqlclient built into the driver's _mysql_connector module, which
- * exports the C API (https://dev.mysql.com/doc/c-api/8.0/en/c-api-function-reference.html).
- * Its MySQL object holds the MYSQL session first after the object header (src/include/mysql_capi.h
- * in mysql-connector-python); the caller passes the session's thread id as the connector reports
- * it, and open() refuses a session that reports another, so an unexpected layout is never read.
+ * It parses the text protocol's packets (https://dev.mysql.com/doc/dev/mysql-server/latest/
+ * page_protocol_com_query_response_text_resultset.html): the driver, mysql-connector's pure-Python
+ * protocol, sends the query and reads the column definitions; the caller then reads the socket
+ * (plain or TLS) in large chunks and feeds them here, so this module needs no client library and
+ * runs wherever Python does.
  *
- * open(library_path, connector, thread_id, query) -> Rows
- *   sends `query` (mysql_real_query) and starts an unbuffered result (mysql_use_result);
- *   Rows.columns is its number of columns.
- * Rows.fetch(max_rows, max_bytes) -> (rows, [(nulls, validity or None, offsets, data), ...])
- *   up to max_rows rows, ending once their values hold max_bytes; rows == 0 at the end.
- * Rows.close()
- *   frees the result. A read stopped before its end must close the connection first: freeing an
- *   unfinished unbuffered result on an open connection reads every row left. A Rows is used by
- *   one thread at a time; fetch and close refuse a Rows another thread is fetching from.
- * Errors raise Error(errno, message, sqlstate), the server's or client library's own.
+ * Rows(columns) -> a parser of one result's rows.
+ * Rows.feed(buffer, start, end, max_rows, max_bytes) -> (status, position, needed)
+ *   parses the packets in buffer[start:end] into the batch; returns at `position`, where parsing
+ *   stopped, with status
+ *     MORE (0) the rest of the buffer holds no whole packet: read more (needed: the bytes from
+ *              `position` that the next payload needs, 0 if its header is not there yet);
+ *     FULL (1) the batch holds max_rows rows or max_bytes of values: take() it, then feed again;
+ *     END  (2) the result's last packet (EOF or OK) was read: take() the last rows.
+ *   A value of 16 MB or more arrives in several packets (each of 0xffffff bytes but the last): its
+ *   row is parsed once every one of them is in the buffer.
+ *   An ERR packet raises Error(errno, message, sqlstate), the server's own; a packet that breaks the
+ *   protocol raises ValueError.
+ * Rows.take() -> (rows, [(nulls, validity or None, offsets, data), ...]) and starts a new batch.
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
-#include <dlfcn.h>
 #include <limits.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
-typedef char **mysql_row;
-typedef int (*real_query_fn)(void *mysql, const char *query, unsigned long length);
-typedef void *(*use_result_fn)(void *mysql);
-typedef mysql_row (*fetch_row_fn)(void *result);
-typedef unsigned long *(*fetch_lengths_fn)(void *result);
-typedef unsigned int (*num_fields_fn)(void *result);
-typedef void (*free_result_fn)(void *result);
-typedef unsigned int (*errno_fn)(void *mysql);
-typedef const char *(*text_fn)(void *mysql);
-typedef unsigned long (*thread_id_fn)(void *mysql);
+enum { MORE = 0, FULL = 1, END = 2 };
 
-static struct {
-    real_query_fn real_query;
-    use_result_fn use_result;
-    fetch_row_fn fetch_row;
-    fetch_lengths_fn fetch_lengths;
-    num_fields_fn num_fields;
-    free_result_fn free_result;
-    errno_fn error_number;
-    text_fn error_text;
-    text_fn sqlstate;
-    thread_id_fn thread_id;
-} api;
+#define MAX_PACKET 0xffffff
 
 static PyObject *Error;
-
-static int load_api(const char *path) {
-    if (api.fetch_row != NULL) return 0;
-    void *handle = dlopen(path, RTLD_NOW | RTLD_LOCAL);
-    if (handle == NULL) {
-        PyErr_Format(PyExc_ImportError, "cannot load %s: %s", path, dlerror());
-        return -1;
-    }
-    struct { const char *name; void **slot; } wanted[] = {
-        {"mysql_real_query", (void **)&api.real_query},
-        {"mysql_use_result", (void **)&api.use_result},
-        {"mysql_fetch_lengths", (void **)&api.fetch_lengths},
-        {"mysql_num_fields", (void **)&api.num_fields},
-        {"mysql_free_result", (void **)&api.free_result},
-        {"mysql_errno", (void **)&api.error_number},
-        {"mysql_error", (void **)&api.error_text},
-        {"mysql_sqlstate", (void **)&api.sqlstate},
-        {"mysql_thread_id", (void **)&api.thread_id},
-        {"mysql_fetch_row", (void **)&api.fetch_row},  /* last: set means every one is */
-    };
-    void *found[sizeof wanted / sizeof wanted[0]];
-    for (size_t i = 0; i < sizeof wanted / sizeof wanted[0]; i++) {
-        found[i] = dlsym(handle, wanted[i].name);
-        if (found[i] == NULL) {
-            PyErr_Format(PyExc_ImportError, "%s does not export %s", path, wanted[i].name);
-            return -1;
-        }
-    }
-    for (size_t i = 0; i < sizeof wanted / sizeof wanted[0]; i++) *wanted[i].slot = found[i];
-    return 0;
-}
-
-static PyObject *raise_mysql_error(void *mysql) {
-    /* The client library cuts its messages at a byte count, so one may end inside a character. */
-    const char *text = api.error_text(mysql);
-    PyObject *message = PyUnicode_DecodeUTF8(text, (Py_ssize_t)strlen(text), "replace");
-    if (message == NULL) return NULL;
-    PyObject *value = Py_BuildValue("(INs)", api.error_number(mysql), message, api.sqlstate(mysql));
-    if (value != NULL) {
-        PyErr_SetObject(Error, value);
-        Py_DECREF(value);
-    }
-    return NULL;
-}
-
-typedef struct {
-    PyObject_HEAD
-    PyObject *connector;  /* kept alive: its session is the one read */
-    void *mysql;
-    void *result;
-    unsigned int columns;
-    int ended;
-    int busy;  /* a fetch runs without the GIL: another thread must not free the result meanwhile */
-} Rows;
 
 typedef struct {
     char *data;
     size_t used, capacity;
     int32_t *offsets;
+    size_t offsets_capacity;  /* in rows */
     uint8_t *validity;
     Py_ssize_t nulls;
 } Column;
 
-static int reserve(Column *column, size_t more) {
+typedef struct {
+    PyObject_HEAD
+    Py_ssize_t count;
+    Column *columns;
+    Py_ssize_t rows;
+    size_t bytes;
+    char *joined;  /* a payload of several packets, made contiguous */
+    size_t joined_capacity;
+} Rows;
+
+static int reserve_data(Column *column, size_t more) {
     size_t needed = column->used + more;
     if (needed <= column->capacity) return 0;
     size_t capacity = column->capacity ? column->capacity : 65536;
@@ -132,107 +69,195 @@ static int reserve(Column *column, size_t more) {
     return 0;
 }
 
-static void free_columns(Column *columns, unsigned int count) {
-    for (unsigned int c = 0; c < count; c++) {
-        free(columns[c].data);
-        free(columns[c].offsets);
-        free(columns[c].validity);
-    }
-    free(columns);
+static int reserve_row(Column *column, Py_ssize_t rows) {
+    if ((size_t)rows + 2 <= column->offsets_capacity) return 0;
+    size_t capacity = column->offsets_capacity ? column->offsets_capacity * 2 : 1024;
+    int32_t *offsets = realloc(column->offsets, capacity * sizeof(int32_t));
+    if (offsets == NULL) return -1;
+    column->offsets = offsets;
+    uint8_t *validity = realloc(column->validity, capacity / 8 + 1);
+    if (validity == NULL) return -1;
+    memset(validity + column->offsets_capacity / 8, 0xff, capacity / 8 + 1 - column->offsets_capacity / 8);
+    if (column->offsets_capacity == 0) offsets[0] = 0;
+    column->validity = validity;
+    column->offsets_capacity = capacity;
+    return 0;
 }
 
-static PyObject *Rows_fetch(Rows *self, PyObject *args) {
-    Py_ssize_t max_rows, max_bytes;
-    if (!PyArg_ParseTuple(args, "nn", &max_rows, &max_bytes)) return NULL;
-    if (self->result == NULL) {
-        PyErr_SetString(PyExc_ValueError, "the result is closed");
-        return NULL;
+static void reset_columns(Rows *self) {
+    for (Py_ssize_t c = 0; c < self->count; c++) {
+        Column *column = &self->columns[c];
+        free(column->data);
+        free(column->offsets);
+        free(column->validity);
+        memset(column, 0, sizeof *column);
     }
-    if (self->busy) {
-        PyErr_SetString(PyExc_RuntimeError, "another thread is fetching from this result");
-        return NULL;
-    }
-    if (max_rows < 1 || max_rows > INT32_MAX / 2) {
-        PyErr_SetString(PyExc_ValueError, "max_rows out of range");
-        return NULL;
-    }
-    /* A value is at most max_allowed_packet, at most 1 GB, so max_bytes of 1 GB keeps offsets in int32. */
-    if (max_bytes < 1 || max_bytes > (1 << 30)) {
-        PyErr_SetString(PyExc_ValueError, "max_bytes out of range");
-        return NULL;
-    }
-    unsigned int count = self->columns;
-    Column *columns = calloc(count, sizeof(Column));
-    if (columns == NULL) return PyErr_NoMemory();
-    size_t validity_bytes = ((size_t)max_rows + 7) / 8;
-    for (unsigned int c = 0; c < count; c++) {
-        columns[c].offsets = malloc(((size_t)max_rows + 1) * sizeof(int32_t));
-        columns[c].validity = malloc(validity_bytes);
-        if (columns[c].offsets == NULL || columns[c].validity == NULL) {
-            free_columns(columns, count);
-            return PyErr_NoMemory();
-        }
-        columns[c].offsets[0] = 0;
-        memset(columns[c].validity, 0xff, validity_bytes);
-    }
+    self->rows = 0;
+    self->bytes = 0;
+}
 
-    Py_ssize_t rows = 0;
-    size_t bytes = 0;
-    int failed = 0, out_of_memory = 0, too_long = 0;
-    self->busy = 1;
+static uint32_t le24(const unsigned char *p) { return (uint32_t)p[0] | ((uint32_t)p[1] << 8) | ((uint32_t)p[2] << 16); }
+
+/* A length-encoded integer at p (before end): its value, and p moved past it; NULL if it does not fit. */
+static const unsigned char *length_encoded(const unsigned char *p, const unsigned char *end, uint64_t *value, int *is_null) {
+    *is_null = 0;
+    if (p >= end) return NULL;
+    unsigned char first = *p++;
+    int size = first < 0xfb ? 0 : first == 0xfc ? 2 : first == 0xfd ? 3 : first == 0xfe ? 8 : -1;
+    if (first == 0xfb) { *is_null = 1; *value = 0; return p; }
+    if (size < 0) return NULL;  /* 0xff never starts a value */
+    if (size == 0) { *value = first; return p; }
+    if (end - p < size) return NULL;
+    uint64_t v = 0;
+    for (int i = size - 1; i >= 0; i--) v = (v << 8) | p[i];
+    *value = v;
+    return p + size;
+}
+
+static PyObject *raise_error_packet(const unsigned char *payload, size_t length) {
+    unsigned int number = length >= 3 ? (unsigned int)(payload[1] | (payload[2] << 8)) : 0;
+    const unsigned char *message = payload + 3, *end = payload + length;
+    char sqlstate[6] = "HY000";
+    if (end - message >= 6 && message[0] == '#') {
+        memcpy(sqlstate, message + 1, 5);
+        message += 6;
+    }
+    if (message > end) message = end;
+    PyObject *text = PyUnicode_DecodeUTF8((const char *)message, end - message, "replace");
+    if (text == NULL) return NULL;
+    PyObject *value = Py_BuildValue("(INs)", number, text, sqlstate);
+    if (value != NULL) {
+        PyErr_SetObject(Error, value);
+        Py_DECREF(value);
+    }
+    return NULL;
+}
+
+/* One row's payload into the batch: NULL, or what is wrong with it. */
+static const char *append_row(Rows *self, const unsigned char *p, const unsigned char *end) {
+    Py_ssize_t row = self->rows;
+    for (Py_ssize_t c = 0; c < self->count; c++) {
+        Column *column = &self->columns[c];
+        if (reserve_row(column, row) < 0) return "out of memory";
+        uint64_t length;
+        int is_null;
+        p = length_encoded(p, end, &length, &is_null);
+        if (p == NULL) return "a row ended inside a value's length";
+        if (is_null) {
+            column->validity[row >> 3] &= (uint8_t)~(1u << (row & 7));
+            column->nulls++;
+        } else {
+            if (length > (uint64_t)(end - p)) return "a value longer than its row";
+            if (column->used + length > INT32_MAX) return "a column's values in one batch passed 2 GB";
+            if (reserve_data(column, (size_t)length) < 0) return "out of memory";
+            memcpy(column->data + column->used, p, (size_t)length);
+            column->used += (size_t)length;
+            self->bytes += (size_t)length;
+            p += length;
+        }
+        column->offsets[row + 1] = (int32_t)column->used;
+    }
+    if (p != end) return "a row with more values than the result has columns";
+    self->rows++;
+    self->bytes += 4 * (size_t)self->count;
+    return NULL;
+}
+
+static PyObject *Rows_feed(Rows *self, PyObject *args) {
+    Py_buffer buffer;
+    Py_ssize_t start, end, max_rows, max_bytes;
+    if (!PyArg_ParseTuple(args, "y*nnnn", &buffer, &start, &end, &max_rows, &max_bytes)) return NULL;
+    if (start < 0 || end > buffer.len || start > end || max_rows < 1 || max_bytes < 1 || max_bytes > (1 << 30)) {
+        PyBuffer_Release(&buffer);
+        PyErr_SetString(PyExc_ValueError, "feed: an argument out of range");
+        return NULL;
+    }
+    const unsigned char *base = (const unsigned char *)buffer.buf;
+    Py_ssize_t position = start, needed = 0;
+    int status = MORE;
+    const char *broken = NULL;
+    const unsigned char *error_packet = NULL;
+    size_t error_length = 0;
+
     Py_BEGIN_ALLOW_THREADS
-    while (rows < max_rows && bytes < (size_t)max_bytes) {
-        mysql_row row = api.fetch_row(self->result);
-        if (row == NULL) {
-            if (api.error_number(self->mysql) != 0) failed = 1;
-            else self->ended = 1;
+    while (self->rows < max_rows && self->bytes < (size_t)max_bytes) {
+        /* The logical payload at `position`: one packet, or packets of MAX_PACKET bytes and a shorter last one. */
+        Py_ssize_t scan = position;
+        size_t payload_length = 0;
+        int packets = 0, whole = 0;
+        while (end - scan >= 4) {
+            uint32_t length = le24(base + scan);
+            packets++;
+            if (end - scan - 4 < (Py_ssize_t)length) { needed = scan + 4 + (Py_ssize_t)length - position; break; }
+            payload_length += length;
+            scan += 4 + (Py_ssize_t)length;
+            if (length < MAX_PACKET) { whole = 1; break; }
+        }
+        if (!whole) {
+            if (needed == 0 && end - scan < 4 && packets > 0) needed = scan + 4 - position;
             break;
         }
-        unsigned long *lengths = api.fetch_lengths(self->result);
-        for (unsigned int c = 0; c < count; c++) {
-            Column *column = &columns[c];
-            if (row[c] == NULL) {
-                column->validity[rows >> 3] &= (uint8_t)~(1u << (rows & 7));
-                column->nulls++;
-            } else {
-                size_t length = lengths[c];
-                if (column->used + length > INT32_MAX) { too_long = 1; break; }
-                if (reserve(column, length) < 0) { out_of_memory = 1; break; }
-                memcpy(column->data + column->used, row[c], length);
-                column->used += length;
-                bytes += length;
+        const unsigned char *payload = base + position + 4;
+        if (packets > 1) {
+            if (self->joined_capacity < payload_length) {
+                char *joined = realloc(self->joined, payload_length);
+                if (joined == NULL) { broken = "out of memory"; break; }
+                self->joined = joined;
+                self->joined_capacity = payload_length;
             }
-            column->offsets[rows + 1] = (int32_t)column->used;
+            size_t copied = 0;
+            for (Py_ssize_t at = position; at < scan;) {
+                uint32_t length = le24(base + at);
+                memcpy(self->joined + copied, base + at + 4, length);
+                copied += length;
+                at += 4 + (Py_ssize_t)length;
+            }
+            payload = (const unsigned char *)self->joined;
         }
-        if (out_of_memory || too_long) break;
-        rows++;
-        bytes += 4 * (size_t)count;
+        if (payload_length > 0 && payload[0] == 0xff) {
+            error_packet = payload;
+            error_length = payload_length;
+            position = scan;
+            break;
+        }
+        /* EOF (under 9 bytes), or OK in its place when EOF is deprecated: 0xfe and a single packet. */
+        if (payload_length > 0 && payload[0] == 0xfe && packets == 1 && payload_length < MAX_PACKET) {
+            status = END;
+            position = scan;
+            break;
+        }
+        broken = append_row(self, payload, payload + payload_length);
+        if (broken != NULL) break;
+        position = scan;
     }
+    if (status == MORE && broken == NULL && error_packet == NULL &&
+        (self->rows >= max_rows || self->bytes >= (size_t)max_bytes))
+        status = FULL;
     Py_END_ALLOW_THREADS
-    self->busy = 0;
 
-    if (failed || out_of_memory || too_long) {
-        free_columns(columns, count);
-        if (out_of_memory) return PyErr_NoMemory();
-        if (too_long) {
-            /* Unreachable while max_bytes <= 1 GB (see above); raised as the server's errors are, so the
-               reader names the table. */
-            PyObject *value = Py_BuildValue("(Iss)", 0u, "a column's values in one batch passed 2 GB", "HY000");
-            if (value != NULL) {
-                PyErr_SetObject(Error, value);
-                Py_DECREF(value);
-            }
-            return NULL;
+    PyObject *result = NULL;
+    if (error_packet != NULL) raise_error_packet(error_packet, error_length);
+    else if (broken != NULL && strcmp(broken, "out of memory") == 0) PyErr_NoMemory();
+    else if (broken != NULL) PyErr_SetString(PyExc_ValueError, broken);
+    else result = Py_BuildValue("(inn)", status, position, needed);
+    PyBuffer_Release(&buffer);
+    return result;
+}
+
+static PyObject *Rows_take(Rows *self, PyObject *unused) {
+    Py_ssize_t rows = self->rows;
+    PyObject *list = PyList_New(self->count);
+    for (Py_ssize_t c = 0; list != NULL && c < self->count; c++) {
+        Column *column = &self->columns[c];
+        if (rows == 0 && reserve_row(column, 0) < 0) {
+            Py_CLEAR(list);
+            PyErr_NoMemory();
+            break;
         }
-        return raise_mysql_error(self->mysql);
-    }
-    PyObject *list = PyList_New(count);
-    for (unsigned int c = 0; list != NULL && c < count; c++) {
-        Column *column = &columns[c];
         PyObject *validity = column->nulls
             ? PyBytes_FromStringAndSize((const char *)column->validity, (rows + 7) / 8)
             : (Py_INCREF(Py_None), Py_None);
-        PyObject *offsets = PyBytes_FromStringAndSize((const char *)column->offsets, (rows + 1) * sizeof(int32_t));
+        PyObject *offsets = PyBytes_FromStringAndSize((const char *)column->offsets, (rows + 1) * (Py_ssize_t)sizeof(int32_t));
         PyObject *data = PyBytes_FromStringAndSize(column->data ? column->data : "", (Py_ssize_t)column->used);
         PyObject *entry = (validity && offsets && data) ? Py_BuildValue("(nOOO)", column->nulls, validity, offsets, data) : NULL;
         Py_XDECREF(validity);
@@ -244,50 +269,40 @@ static PyObject *Rows_fetch(Rows *self, PyObject *args) {
         }
         PyList_SET_ITEM(list, c, entry);
     }
-    free_columns(columns, count);
     if (list == NULL) return NULL;
+    reset_columns(self);
     return Py_BuildValue("(nN)", rows, list);
 }
 
-static void close_result(Rows *self) {
-    if (self->result != NULL) {
-        void *result = self->result;
-        self->result = NULL;
-        Py_BEGIN_ALLOW_THREADS
-        api.free_result(result);
-        Py_END_ALLOW_THREADS
+static int Rows_init(Rows *self, PyObject *args, PyObject *kwargs) {
+    Py_ssize_t count;
+    if (!PyArg_ParseTuple(args, "n", &count)) return -1;
+    if (count < 1 || count > 4096) {
+        PyErr_SetString(PyExc_ValueError, "a result has 1 to 4096 columns");
+        return -1;
     }
-}
-
-static PyObject *Rows_close(Rows *self, PyObject *unused) {
-    if (self->busy) {
-        PyErr_SetString(PyExc_RuntimeError, "another thread is fetching from this result");
-        return NULL;
+    self->columns = calloc((size_t)count, sizeof(Column));
+    if (self->columns == NULL) {
+        PyErr_NoMemory();
+        return -1;
     }
-    close_result(self);
-    Py_RETURN_NONE;
+    self->count = count;
+    return 0;
 }
-
-static PyObject *Rows_ended(Rows *self, void *unused) { return PyBool_FromLong(self->ended); }
-
-static PyObject *Rows_columns(Rows *self, void *unused) { return PyLong_FromUnsignedLong(self->columns); }
 
 static void Rows_dealloc(Rows *self) {
-    close_result(self);
-    Py_XDECREF(self->connector);
+    if (self->columns != NULL) {
+        reset_columns(self);
+        free(self->columns);
+    }
+    free(self->joined);
     Py_TYPE(self)->tp_free((PyObject *)self);
 }
 
 static PyMethodDef Rows_methods[] = {
-    {"fetch", (PyCFunction)Rows_fetch, METH_VARARGS, "The next rows as Arrow binary buffers per column."},
-    {"close", (PyCFunction)Rows_close, METH_NOARGS, "Free the result."},
+    {"feed", (PyCFunction)Rows_feed, METH_VARARGS, "Parse the packets in buffer[start:end] (see the module's source)."},
+    {"take", (PyCFunction)Rows_take, METH_NOARGS, "The batch's rows as Arrow binary buffers per column."},
     {NULL, NULL, 0, NULL},
-};
-
-static PyGetSetDef Rows_getset[] = {
-    {"ended", (getter)Rows_ended, NULL, "Every row was fetched.", NULL},
-    {"columns", (getter)Rows_columns, NULL, "The result's number of columns.", NULL},
-    {NULL, NULL, NULL, NULL, NULL},
 };
 
 static PyTypeObject RowsType = {
@@ -297,60 +312,11 @@ static PyTypeObject RowsType = {
     .tp_dealloc = (destructor)Rows_dealloc,
     .tp_flags = Py_TPFLAGS_DEFAULT,
     .tp_methods = Rows_methods,
-    .tp_getset = Rows_getset,
+    .tp_init = (initproc)Rows_init,
+    .tp_new = PyType_GenericNew,
 };
 
-static PyObject *open_rows(PyObject *module, PyObject *args) {
-    const char *path;
-    PyObject *connector;
-    unsigned long thread_id;
-    const char *query;
-    Py_ssize_t query_length;
-    if (!PyArg_ParseTuple(args, "sOky#", &path, &connector, &thread_id, &query, &query_length)) return NULL;
-    if (strcmp(Py_TYPE(connector)->tp_name, "_mysql_connector.MySQL") != 0) {
-        PyErr_Format(PyExc_ImportError, "expected mysql-connector's _mysql_connector.MySQL, not %s", Py_TYPE(connector)->tp_name);
-        return NULL;
-    }
-    if (load_api(path) < 0) return NULL;
-    void *mysql = (char *)connector + sizeof(PyObject);
-    if (api.thread_id(mysql) != thread_id) {
-        PyErr_Format(PyExc_ImportError, "the connector's session is not where this module expects it (thread %lu, found %lu)",
-                     thread_id, api.thread_id(mysql));
-        return NULL;
-    }
-    /* Made before the query is sent: past that point nothing may fail but the server. */
-    Rows *rows = PyObject_New(Rows, &RowsType);
-    if (rows == NULL) return NULL;
-    Py_INCREF(connector);
-    rows->connector = connector;
-    rows->mysql = mysql;
-    rows->result = NULL;
-    rows->columns = 0;
-    rows->ended = 0;
-    rows->busy = 0;
-    int status;
-    void *result = NULL;
-    Py_BEGIN_ALLOW_THREADS
-    status = api.real_query(mysql, query, (unsigned long)query_length);
-    if (status == 0) result = api.use_result(mysql);
-    Py_END_ALLOW_THREADS
-    if (result == NULL) {
-        if (status != 0 || api.error_number(mysql) != 0) raise_mysql_error(mysql);
-        else PyErr_SetString(PyExc_ValueError, "the statement returned no rows to read");
-        Py_DECREF(rows);
-        return NULL;
-    }
-    rows->result = result;
-    rows->columns = api.num_fields(result);
-    return (PyObject *)rows;
-}
-
-static PyMethodDef methods[] = {
-    {"open", open_rows, METH_VARARGS, "Send a query on the connector's session and read its rows (see the module's source)."},
-    {NULL, NULL, 0, NULL},
-};
-
-static struct PyModuleDef module = {PyModuleDef_HEAD_INIT, "_mysql_rows", NULL, -1, methods};
+static struct PyModuleDef module = {PyModuleDef_HEAD_INIT, "_mysql_rows", NULL, -1, NULL};
 
 PyMODINIT_FUNC PyInit__mysql_rows(void) {
     if (PyType_Ready(&RowsType) < 0) return NULL;
@@ -363,5 +329,11 @@ PyMODINIT_FUNC PyInit__mysql_rows(void) {
         return NULL;
     }
     Py_INCREF(Error);
+    Py_INCREF(&RowsType);
+    if (PyModule_AddObject(created, "Rows", (PyObject *)&RowsType) < 0) {
+        Py_DECREF(&RowsType);
+        Py_DECREF(created);
+        return NULL;
+    }
     return created;
 }

@@ -1,10 +1,12 @@
 """MySQL and MariaDB: information_schema types, streamed text-protocol rows cast to Arrow in bulk.
 
-Rows arrive as MySQL's own text for each value, unconverted: read by floe's C reader
-(_mysql_rows.c) straight into one Arrow binary array per column, or, where it cannot run, taken
-from the driver as tuples of bytes (`raw=True`). pyarrow then casts whole columns to their exact
-types, which is both faster than per-value Python conversion and strict: a value that does not
-fit (a zero date, say) fails the cast instead of turning into something else.
+Rows arrive as MySQL's own text for each value, unconverted: the driver (mysql-connector's pure-Python
+protocol, on every host) sends the SELECT and reads its column definitions, then floe's C reader
+(_mysql_rows.c) parses the rows' packets from the connection's socket straight into one Arrow binary
+array per column; where that extension did not load, the driver's cursor returns them as tuples of
+bytes (`raw=True`). pyarrow then casts whole columns to their exact types, which is both faster than
+per-value Python conversion and strict: a value that does not fit (a zero date, say) fails the cast
+instead of turning into something else.
 """
 
 from __future__ import annotations
@@ -13,13 +15,13 @@ import re
 from collections.abc import Callable, Generator, Iterator
 from datetime import date, datetime
 from decimal import Decimal
-from itertools import islice
 from operator import itemgetter
 from typing import Any
 
 import mysql.connector
 import pyarrow as pa
 from mysql.connector import errorcode
+from mysql.connector.constants import ClientFlag
 from mysql.connector.errors import get_mysql_exception
 
 from .. import arrow_compute
@@ -64,18 +66,8 @@ FIXED_SIZE_KINDS = ("integer", "decimal", "float", "boolean", "date", "timestamp
 TEXT = {"char", "varchar", "tinytext", "text", "mediumtext", "longtext", "enum", "set", "json"}
 BINARY = {"binary", "varbinary", "tinyblob", "blob", "mediumblob", "longblob", "bit"}
 
-try:
-    from _mysql_connector import MySQLInterfaceError
-
-    # The C extension parses rows several times faster; the pure-Python protocol is the fallback.
-    USE_PURE = False
-except ImportError:
-    USE_PURE = True
-
-    class MySQLInterfaceError(Exception):  # type: ignore[no-redef]  # never raised without the extension
-        errno = 0
-        msg = ""
-        sqlstate = ""
+# Reads of the socket: a few large reads per batch, each handed to the C reader whole.
+SOCKET_READ_BYTES = 1024 * 1024
 
 try:
     # floe's own reader: rows into Arrow buffers in C, never Python objects (_mysql_rows.c).
@@ -222,7 +214,12 @@ class MySQLSource:
                 password=self.settings.password,
                 database=self.settings.dbname,
                 charset="utf8mb4",
-                use_pure=USE_PURE,
+                # The pure-Python protocol on every host: floe's C reader takes the rows from its socket,
+                # and the driver's C extension (a manylinux_2_28 wheel) is not needed where glibc is older.
+                use_pure=True,
+                # Without connection attributes: to name the client's OS the driver runs `lsb_release`, a
+                # process, at each connect (13 ms of the 20 ms a connect took here).
+                client_flags=[-ClientFlag.CONNECT_ARGS],
                 connection_timeout=15,
                 autocommit=True,
                 **self.settings.options,
@@ -342,19 +339,23 @@ class MySQLSource:
         query = f"SELECT {self._select_list()} FROM {self._from}{clause}"
         schema = pa.schema([pa.field(c.name, c.arrow_type, c.nullable) for c in self.columns])
         cursor = None
-        native = None
+        ended = False
         try:
-            native, self.reader = _native_rows(conn, query, where.params, str(self.table))
-            if native is not None:
-                if native.columns != len(self.columns):
-                    raise SourceSchemaError(
-                        f"table {self.table}: the read returned {native.columns} columns, not {len(self.columns)}"
-                    )
-                batches = _native_batches(native)
+            cursor = conn.cursor(raw=True)
+            cursor.execute(query, where.params)  # sends the SELECT and reads its column definitions, not its rows
+            if len(cursor.description) != len(self.columns):
+                raise SourceSchemaError(
+                    f"table {self.table}: the read returned {len(cursor.description)} columns, not {len(self.columns)}"
+                )
+            if _mysql_rows is not None:
+                self.reader = "rows are read into Arrow by floe's C extension"
+                batches = _native_batches(conn, len(self.columns))
             else:
-                cursor = conn.cursor(raw=True)
-                cursor.execute(query, where.params)
-                batches = self._python_batches(self._batches(_row_fetcher(conn, cursor)))
+                self.reader = (
+                    "rows are read by the driver's pure-Python protocol: "
+                    f"floe's C extension did not load ({_MYSQL_ROWS_MISSING})"
+                )
+                batches = self._python_batches(self._batches(cursor.fetchmany))
             raw = next(batches, None)
             while raw is not None:
                 converted = [self._convert(column, values) for column, values in zip(self.columns, raw)]
@@ -368,6 +369,7 @@ class MySQLSource:
                     raw = batches.send(batch.nbytes)
                 except StopIteration:
                     raw = None
+            ended = True
         except mysql.connector.Error as error:
             if error.errno in (
                 errorcode.CR_SERVER_LOST, errorcode.CR_SERVER_GONE_ERROR, errorcode.ER_QUERY_INTERRUPTED
@@ -377,14 +379,13 @@ class MySQLSource:
                 ) from None
             raise SourceSchemaError(f"table {self.table}: the read failed: {self.redactor(str(error.msg))}") from None
         finally:
-            if native is not None:
-                if not native.ended:
-                    # Freeing an unfinished result would first read every row left: hang up instead.
-                    try:
-                        conn.close()
-                    except mysql.connector.Error:
-                        pass  # the connection broke: what the caller sees is the error that stopped the read
-                native.close()
+            if not ended and conn.unread_result:
+                # Rows left unread would first be read to their end by the next statement: hang up instead.
+                conn.unread_result = False
+                try:
+                    conn.close()
+                except mysql.connector.Error:
+                    pass  # the connection broke: what the caller sees is the error that stopped the read
             if cursor is not None:
                 try:
                     cursor.close()
@@ -495,91 +496,64 @@ class MySQLSource:
         self._conn.close()
 
 
-def _native_rows(conn: Any, query: str, params: tuple[Any, ...], table: str) -> tuple[Any, str]:
-    """The query's result read by _mysql_rows.c, or None where it cannot run; and which reader reads it, and why."""
-    native = getattr(conn, "_cmysql", None)
-    if USE_PURE or native is None:
-        return None, "rows are read by the driver's pure-Python protocol: its C extension did not load"
-    if _mysql_rows is None:
-        return None, f"rows are read by the driver's C extension: floe's did not load ({_MYSQL_ROWS_MISSING})"
-    thread = conn.connection_id
-    if thread is None:
-        return None, "rows are read by the driver's C extension: the connection reports no thread id"
-    text = query.encode()
-    if params:
-        # As the driver's cursor does: its own escaping and quoting of each value, in place of each %s.
-        pieces = text.split(b"%s")
-        literals = conn.prepare_for_mysql(params)
-        if len(pieces) != len(literals) + 1:
-            raise SourceSchemaError(
-                f"table {table}: the read has {len(pieces) - 1} placeholders for {len(literals)} values"
-            )
-        text = b"".join(piece + literal for piece, literal in zip(pieces, literals)) + pieces[-1]
-    try:
-        rows = _mysql_rows.open(_connector_library(), native, thread, text)
-    except ImportError as error:  # raised before the query is sent
-        return None, f"rows are read by the driver's C extension: floe's cannot use it ({error})"
-    except _mysql_rows.Error as error:
-        number, message, sqlstate = error.args
-        raise get_mysql_exception(number, msg=message, sqlstate=sqlstate) from None
-    return rows, "rows are read into Arrow by floe's C extension"
-
-
-def _native_batches(rows: Any) -> Generator[list[pa.Array], int, None]:
-    """One binary array per column, each batch up to BATCH_ROWS rows or BATCH_BYTES of values."""
+def _native_batches(conn: Any, columns: int) -> Generator[list[pa.Array], int, None]:
+    """The rows of the result `conn` has sent the column definitions of, as one binary array per column,
+    each batch up to BATCH_ROWS rows or BATCH_BYTES of values: the socket read in large chunks, its
+    packets parsed by _mysql_rows.c. The driver reads exactly one packet at a time (its network layer
+    has no read-ahead), so the socket holds the first row's packet next; TLS is the socket's own."""
+    assert _mysql_rows is not None
+    if type(conn._socket._netbroker).__name__ != "NetworkBrokerPlain":
+        raise SourceSchemaError("the connection compresses its packets, which floe's reader does not read")
+    sock = conn._socket.sock
+    parser = _mysql_rows.Rows(columns)
+    buffer = bytearray(SOCKET_READ_BYTES)
+    start = end = 0
     while True:
         try:
-            count, columns = rows.fetch(BATCH_ROWS, BATCH_BYTES)
+            status, start, needed = parser.feed(buffer, start, end, BATCH_ROWS, BATCH_BYTES)
         except _mysql_rows.Error as error:
+            conn.unread_result = False  # the server ended the result with its error
             number, message, sqlstate = error.args
             raise get_mysql_exception(number, msg=message, sqlstate=sqlstate) from None
-        if count == 0:
-            return
-        yield [
-            pa.Array.from_buffers(
-                pa.binary(), count,
-                [None if validity is None else pa.py_buffer(validity), pa.py_buffer(offsets), pa.py_buffer(data)],
-                null_count=nulls,
-            )
-            for nulls, validity, offsets, data in columns
-        ]
-
-
-def _connector_library() -> str:
-    import _mysql_connector
-
-    return str(_mysql_connector.__file__)
-
-
-def _row_fetcher(conn: Any, cursor: Any) -> Fetch:
-    """`fetchmany` for the executed raw `cursor`, taking rows straight from the C extension where it is loaded.
-
-    The cursor's own fetchmany runs a Python loop of a dozen steps per row (mysql-connector's
-    get_rows); here `islice(iter(fetch_row, None), n)` runs the loop in C: the same rows, raw bytes,
-    about a third of the time (BENCHMARKS.md). At the end the result is freed as get_rows frees it.
-    """
-    native = getattr(conn, "_cmysql", None)
-    if USE_PURE or native is None:
-        return cursor.fetchmany  # type: ignore[no-any-return]
-    native.raw(True)
-    rows = iter(native.fetch_row, None)
-    ended = False
-
-    def fetchmany(size: int) -> list[tuple[Any, ...]]:
-        nonlocal ended
-        if ended:
-            return []
+        except ValueError as error:
+            raise get_mysql_exception(errorcode.CR_MALFORMED_PACKET, msg=str(error), sqlstate="HY000") from None
+        if status != _MORE:
+            count, arrays = parser.take()
+            if status == _END:
+                conn.unread_result = False
+            if count:
+                yield [
+                    pa.Array.from_buffers(
+                        pa.binary(), count,
+                        [None if validity is None else pa.py_buffer(validity), pa.py_buffer(offsets),
+                         pa.py_buffer(data)],
+                        null_count=nulls,
+                    )
+                    for nulls, validity, offsets, data in arrays
+                ]
+            if status == _END:
+                return
+            continue
+        # What is left is the start of a packet: move it to the front, and make room for the rest of it.
+        left = end - start
+        buffer[:left] = buffer[start:end]
+        start, end = 0, left
+        if needed > len(buffer):
+            buffer.extend(bytes(needed - len(buffer)))
         try:
-            chunk = list(islice(rows, size))
-        except MySQLInterfaceError as error:
-            conn.free_result()
-            raise get_mysql_exception(error.errno, msg=error.msg, sqlstate=error.sqlstate) from None
-        if len(chunk) < size:  # fetch_row returned None: the result is complete
-            ended = True
-            conn.free_result()
-        return chunk
+            received = sock.recv_into(memoryview(buffer)[end:])
+        except OSError as error:
+            raise _lost(f"reading the result: {error}") from None
+        if received == 0:
+            raise _lost("the server closed the connection part way through the result")
+        end += received
 
-    return fetchmany
+
+_MORE, _END = 0, 2
+
+
+def _lost(message: str) -> mysql.connector.Error:
+    return mysql.connector.errors.OperationalError(msg=message, errno=errorcode.CR_SERVER_LOST, sqlstate="HY000")
 
 
 def _cast_text(text: pa.Array, target: pa.DataType) -> pa.Array:
