@@ -55,6 +55,7 @@ typedef struct {
     size_t bytes;
     char *joined;  /* a payload of several packets, made contiguous */
     size_t joined_capacity;
+    int busy;  /* a feed runs without the GIL: another thread must not feed or take meanwhile */
 } Rows;
 
 static int reserve_data(Column *column, size_t more) {
@@ -166,6 +167,10 @@ static const char *append_row(Rows *self, const unsigned char *p, const unsigned
 static PyObject *Rows_feed(Rows *self, PyObject *args) {
     Py_buffer buffer;
     Py_ssize_t start, end, max_rows, max_bytes;
+    if (self->busy) {
+        PyErr_SetString(PyExc_RuntimeError, "another thread is feeding this reader");
+        return NULL;
+    }
     if (!PyArg_ParseTuple(args, "y*nnnn", &buffer, &start, &end, &max_rows, &max_bytes)) return NULL;
     if (start < 0 || end > buffer.len || start > end || max_rows < 1 || max_bytes < 1 || max_bytes > (1 << 30)) {
         PyBuffer_Release(&buffer);
@@ -179,6 +184,7 @@ static PyObject *Rows_feed(Rows *self, PyObject *args) {
     const unsigned char *error_packet = NULL;
     size_t error_length = 0;
 
+    self->busy = 1;
     Py_BEGIN_ALLOW_THREADS
     while (self->rows < max_rows && self->bytes < (size_t)max_bytes) {
         /* The logical payload at `position`: one packet, or packets of MAX_PACKET bytes and a shorter last one. */
@@ -234,6 +240,7 @@ static PyObject *Rows_feed(Rows *self, PyObject *args) {
         (self->rows >= max_rows || self->bytes >= (size_t)max_bytes))
         status = FULL;
     Py_END_ALLOW_THREADS
+    self->busy = 0;
 
     PyObject *result = NULL;
     if (error_packet != NULL) raise_error_packet(error_packet, error_length);
@@ -245,6 +252,10 @@ static PyObject *Rows_feed(Rows *self, PyObject *args) {
 }
 
 static PyObject *Rows_take(Rows *self, PyObject *unused) {
+    if (self->busy) {
+        PyErr_SetString(PyExc_RuntimeError, "another thread is feeding this reader");
+        return NULL;
+    }
     Py_ssize_t rows = self->rows;
     PyObject *list = PyList_New(self->count);
     for (Py_ssize_t c = 0; list != NULL && c < self->count; c++) {
