@@ -25,7 +25,7 @@ export const ALLOWED_CONNECTION_PARAMETERS = {
 /** What the job sets itself (who, where, session settings, timeouts): a URL may not override it. */
 export const CONNECTION_PARAMETERS_SET_BY_FLOE = {
   postgres: ['host', 'hostaddr', 'port', 'user', 'password', 'dbname', 'application_name', 'fallback_application_name', 'connect_timeout', 'options'],
-  mysql: ['host', 'port', 'user', 'password', 'database', 'charset', 'use_pure', 'connection_timeout', 'autocommit'],
+  mysql: ['host', 'port', 'user', 'password', 'database', 'charset', 'use_pure', 'connection_timeout', 'autocommit', 'client_flags'],
 } as const satisfies Record<'postgres' | 'mysql', readonly string[]>;
 
 /** The MySQL parameters that are flags; the job reads these spellings. */

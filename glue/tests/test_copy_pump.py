@@ -112,3 +112,47 @@ def test_numerics_of_every_precision_and_scale_land_exactly(
     assert result.exit_code == 0, result.stderr
     expected = postgres.query(f"SELECT * FROM {table} ORDER BY id")
     assert [tuple(r.values()) for r in result.rows()] == [tuple(row) for row in expected]
+
+
+@pytest.mark.parametrize("pump", PUMPS)
+def test_time_past_midnight_fails_the_run_under_fail(
+    postgres: Postgres, table_name: str, run_job: Runner, monkeypatch: pytest.MonkeyPatch, pump: str
+) -> None:
+    # Prepare: PostgreSQL holds 24:00:00; Arrow's time64 and the warehouses do not
+    use_pump(monkeypatch, pump)
+    table = f"floe_test.{table_name}"
+    postgres.execute(f"DROP TABLE IF EXISTS {table}")
+    postgres.execute(f"CREATE TABLE {table} (id int PRIMARY KEY, closes time)")
+    postgres.execute(f"INSERT INTO {table} VALUES (1, '12:00'), (2, '24:00:00')")
+
+    # Act
+    result = run_job(postgres, table_name, primary_key="id", unrepresentable="fail")
+
+    # Assess
+    assert result.exit_code == 5, result.stderr
+    assert f"table {table}, column closes (time without time zone)" in result.stderr
+    assert "24:00:00" in result.stderr
+    assert result.manifest is None
+
+
+@pytest.mark.parametrize("pump", PUMPS)
+def test_a_type_of_another_schema_named_like_a_built_in_one_lands_as_its_text(
+    postgres: Postgres, table_name: str, run_job: Runner, monkeypatch: pytest.MonkeyPatch, pump: str
+) -> None:
+    # Prepare: a composite type called `text`: binary COPY would send its record form, not a string
+    use_pump(monkeypatch, pump)
+    table = f"floe_test.{table_name}"
+    postgres.execute(f"DROP TABLE IF EXISTS {table}")
+    postgres.execute("DROP TYPE IF EXISTS floe_test.text")
+    postgres.execute("CREATE TYPE floe_test.text AS (a int, b pg_catalog.text)")
+    postgres.execute(f"CREATE TABLE {table} (id int PRIMARY KEY, v floe_test.text)")
+    postgres.execute(f"INSERT INTO {table} VALUES (1, ROW(7, 'x y')::floe_test.text), (2, NULL)")
+
+    # Act
+    result = run_job(postgres, table_name, primary_key="id")
+    postgres.execute(f"DROP TABLE {table}")
+    postgres.execute("DROP TYPE floe_test.text")
+
+    # Assess
+    assert result.exit_code == 0, result.stderr
+    assert [(r["id"], r["v"]) for r in result.rows()] == [(1, '(7,"x y")'), (2, None)]

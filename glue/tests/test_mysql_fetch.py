@@ -14,6 +14,7 @@ from typing import Any
 import mysql.connector
 import pytest
 from conftest import MYSQL_URL, MySQL, Runner
+from mysql.connector.plugins import get_auth_plugin
 
 from floe_extract.connection import Redactor, resolve_connection
 from floe_extract.errors import SourceUnavailableError
@@ -163,6 +164,34 @@ def test_a_query_killed_mid_read_is_a_lost_connection_naming_the_table(mysql_db:
     # Assess
     assert f"table floe_test.{table_name}" in raised.value.message
     assert "interrupted" in raised.value.message.lower()
+
+
+def test_the_connection_keeps_itself_alive(mysql_db: MySQL, table_name: str) -> None:
+    # The driver's pure-Python protocol reads without a timeout: keepalives find a server gone silent
+    seed(mysql_db, table_name, 3)
+    source = open_table(table_name)
+    try:
+        sock = source._conn._socket.sock
+        assert sock.getsockopt(socket.SOL_SOCKET, socket.SO_KEEPALIVE) == 1
+        assert sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_KEEPIDLE) == 60
+    finally:
+        source.close()
+
+
+def test_caching_sha2_password_never_sends_the_password_in_clear_without_tls() -> None:
+    # Prepare: the plugin the driver picks for MySQL 8's default login, once floe's reader is loaded
+    plugin = get_auth_plugin("caching_sha2_password")
+    nonce = bytes(range(20))
+
+    # Act, Assess: the server's request for the full password (0x04) is refused without TLS, answered with it
+    without_tls, with_tls = plugin("floe", "s3cret", ssl_enabled=False), plugin("floe", "s3cret", ssl_enabled=True)
+    with pytest.raises(mysql.connector.errors.InterfaceError) as refused:
+        without_tls.auth_response(b"\x04")
+    assert refused.value.errno == 2026 and "s3cret" not in str(refused.value)
+    assert with_tls.auth_response(b"\x04") == b"s3cret\x00"
+    # the usual exchange, a scramble of the password with the server's nonce, is the driver's own
+    assert without_tls.auth_response(nonce) == with_tls.auth_response(nonce) != b"s3cret\x00"
+    assert len(without_tls.auth_response(nonce)) == 32
 
 
 @pytest.fixture(scope="module")

@@ -41,7 +41,8 @@ static int load_libpq(const char *path) {
 }
 
 /*
- * read_binary(libpq_path, pgconn_ptr, kinds, scales, expect_header, max_rows, max_bytes) -> (status, rows, columns)
+ * read_binary(libpq_path, pgconn_ptr, kinds, scales, expect_header, max_rows, max_bytes)
+ *   -> (status, rows, columns, trailer)
  *   Rows of a `COPY ... TO STDOUT (FORMAT binary)` into Arrow buffers, one entry per column, without
  *   the GIL: PostgreSQL's binary format spares the server its text output (a timestamptz's or uuid's
  *   text, CSV's quoting of long texts) and the client its parse. Format:
@@ -55,7 +56,8 @@ static int load_libpq(const char *path) {
  *     'j' jsonb: a version byte (1), then the document's text
  *     'u' uuid: 16 bytes, landed as its 36-character text
  *     '2' '4' '8' big-endian integers into int16/int32/int64; 'o' an oid (uint32) into int64
- *     'f' 'd' float4/float8; 'b' bool into Arrow's bitmap; 't' time (int64 microseconds of the day)
+ *     'f' 'd' float4/float8; 'b' bool into Arrow's bitmap; 't' time (int64 microseconds of the day;
+ *         24:00:00, which Arrow's time64 does not hold, lands as NULL, listed like a date out of range)
  *     'D' date: int32 days since 2000-01-01 into date32 (days since 1970)
  *     'T' timestamp(tz): int64 microseconds since 2000-01-01 into microseconds since 1970
  *     'N' numeric(p,s), p <= 38: base-10000 digits into decimal128 at the column's scale, which
@@ -63,7 +65,10 @@ static int load_libpq(const char *path) {
  *   A date or timestamp outside 0001-01-01 .. 9999-12-31 (infinity included) lands as NULL, and its
  *   row and value as sent are listed in the column's entry, for the caller's policy.
  *   status: DONE (0) the COPY ended after these rows, ERROR (1) libpq failed, MORE (2) max_rows rows
- *   or max_bytes of values were read; a row that breaks the format raises ValueError.
+ *   or max_bytes of values were read; a row that breaks the format raises ValueError. With DONE,
+ *   `trailer` says whether the format's trailer came: the trailer and the COPY's end come in the
+ *   same call (the batch is never full after the last row), and a COPY the server stopped with an
+ *   error ends without it (the COPY's result then holds the error).
  *   A column's entry: (nulls, validity or None, offsets or None, data, [(row, value), ...]).
  */
 #define DAYS_1970_TO_2000 10957
@@ -72,6 +77,7 @@ static int load_libpq(const char *path) {
 #define DAYS_2000_LAST 2921939            /* 9999-12-31 */
 #define MICROS_2000_FIRST (-63082281600000000LL)   /* 0001-01-01 00:00:00 */
 #define MICROS_2000_LAST 252455615999999999LL      /* 9999-12-31 23:59:59.999999 */
+#define MICROS_PER_DAY 86400000000LL
 
 typedef struct {
     char kind;
@@ -257,10 +263,21 @@ static const char *append_value(BinaryColumn *column, Py_ssize_t row, const unsi
             return NULL;
         }
         case '8':
-        case 'd':
-        case 't': {
+        case 'd': {
             uint64_t v = get64(value);
             memcpy(column->data + row * 8, &v, 8);
+            return NULL;
+        }
+        case 't': {
+            /* 24:00:00 is a time PostgreSQL holds and Arrow's time64 does not: listed like a date out of range */
+            int64_t micros = (int64_t)get64(value);
+            if (micros < 0 || micros >= MICROS_PER_DAY) {
+                if (note_outside(column, row, micros) < 0) return "out of memory";
+                column->validity[row >> 3] &= (uint8_t)~(1u << (row & 7));
+                column->nulls++;
+                micros = 0;
+            }
+            memcpy(column->data + row * 8, &micros, 8);
             return NULL;
         }
         case 'N':
@@ -362,7 +379,7 @@ static PyObject *read_binary(PyObject *self, PyObject *args) {
         memset(column->validity, 0xff, validity_bytes);
     }
 
-    int status = MORE;
+    int status = MORE, trailer = 0;
     const char *broken = NULL;
     Py_ssize_t rows = 0, broken_column = -1;
     size_t bytes = 0;
@@ -373,21 +390,26 @@ static PyObject *read_binary(PyObject *self, PyObject *args) {
         if (size == -1) { status = DONE; break; }
         if (size < 0) { status = ERROR; break; }
         const unsigned char *p = (const unsigned char *)buffer, *end = p + size;
+        if (trailer) broken = "data after the COPY's trailer";
         if (expect_header) {
             if (size < 19 || memcmp(p, HEADER, sizeof HEADER) != 0) { broken = "the COPY did not start with the binary format's header"; }
             else {
                 uint32_t extension = get32(p + 15);
-                if ((get32(p + 11) & 0x10000u) || extension > (uint32_t)(size - 19)) broken = "the COPY's header asks for what this reader does not read (OIDs, or an extension)";
+                /* Bits 16-31 of the flags are critical: a reader must stop on one it does not know (bit 16: OIDs). */
+                if ((get32(p + 11) & 0xffff0000u) || extension > (uint32_t)(size - 19)) broken = "the COPY's header asks for what this reader does not read (a flag it does not know)";
                 else p += 19 + extension;
             }
             expect_header = 0;
         }
         while (broken == NULL && p < end) {
+            /* libpq returns one row per message; more would overrun the batch's buffers, sized for max_rows. */
+            if (rows >= max_rows) { broken = "a COPY message held more rows than libpq returns in one"; break; }
             if (end - p < 2) { broken = "a row ended inside its field count"; break; }
             int16_t fields = (int16_t)get16(p);
             p += 2;
             if (fields == -1) {
                 if (p != end) broken = "data after the COPY's trailer";
+                trailer = 1;
                 break;
             }
             if (fields != count) { broken = "a row with another number of fields than the query's columns"; break; }
@@ -430,7 +452,7 @@ static PyObject *read_binary(PyObject *self, PyObject *args) {
     }
     free_binary_columns(columns, count);
     if (list == NULL) return NULL;
-    return Py_BuildValue("(inN)", status, rows, list);
+    return Py_BuildValue("(inNO)", status, rows, list, trailer ? Py_True : Py_False);
 }
 
 static PyMethodDef methods[] = {

@@ -35,6 +35,8 @@
 enum { MORE = 0, FULL = 1, END = 2 };
 
 #define MAX_PACKET 0xffffff
+/* max_allowed_packet's largest value: https://dev.mysql.com/doc/refman/8.0/en/server-system-variables.html#sysvar_max_allowed_packet */
+#define MAX_ROW ((size_t)1 << 30)
 
 static PyObject *Error;
 
@@ -194,11 +196,13 @@ static PyObject *Rows_feed(Rows *self, PyObject *args) {
         while (end - scan >= 4) {
             uint32_t length = le24(base + scan);
             packets++;
+            if (payload_length + length > MAX_ROW) { broken = "a row longer than 1 GiB, more than MySQL sends (max_allowed_packet)"; break; }
             if (end - scan - 4 < (Py_ssize_t)length) { needed = scan + 4 + (Py_ssize_t)length - position; break; }
             payload_length += length;
             scan += 4 + (Py_ssize_t)length;
             if (length < MAX_PACKET) { whole = 1; break; }
         }
+        if (broken != NULL) break;
         if (!whole) {
             if (needed == 0 && end - scan < 4 && packets > 0) needed = scan + 4 - position;
             break;

@@ -72,14 +72,17 @@ class LibpqCopy:
 
     def read_binary(
         self, kinds: bytes, scales: bytes, first: bool, max_rows: int, max_bytes: int
-    ) -> tuple[int, int, list[Any]]:
-        """The next rows of a `(FORMAT binary)` COPY as Arrow buffers per column (see _copy_pump.c's read_binary)."""
+    ) -> tuple[int, int, list[Any], bool]:
+        """The next rows of a `(FORMAT binary)` COPY as Arrow buffers per column, and whether the format's
+        trailer came (see _copy_pump.c's read_binary)."""
         assert _copy_pump is not None and libpq_path() is not None
         pointer = self._pgconn.pgconn_ptr  # type: ignore[attr-defined]  # both psycopg implementations have it
-        status, rows, columns = _copy_pump.read_binary(libpq_path(), pointer, kinds, scales, first, max_rows, max_bytes)
+        status, rows, columns, trailer = _copy_pump.read_binary(
+            libpq_path(), pointer, kinds, scales, first, max_rows, max_bytes
+        )
         if status == DONE:
             self._ended = True
-        return int(status), int(rows), columns
+        return int(status), int(rows), columns, bool(trailer)
 
     def finish(self) -> int:
         """After DONE: the COPY's own row count, or its error (a statement that failed part way)."""

@@ -12,6 +12,7 @@ instead of turning into something else.
 from __future__ import annotations
 
 import re
+import socket
 from collections.abc import Callable, Generator, Iterator
 from datetime import date, datetime
 from decimal import Decimal
@@ -23,6 +24,7 @@ import pyarrow as pa
 from mysql.connector import errorcode
 from mysql.connector.constants import ClientFlag
 from mysql.connector.errors import get_mysql_exception
+from mysql.connector.plugins import caching_sha2_password
 
 from .. import arrow_compute
 from ..columns import Kind, SourceColumn, decimal_column
@@ -66,7 +68,7 @@ FIXED_SIZE_KINDS = ("integer", "decimal", "float", "boolean", "date", "timestamp
 TEXT = {"char", "varchar", "tinytext", "text", "mediumtext", "longtext", "enum", "set", "json"}
 BINARY = {"binary", "varbinary", "tinyblob", "blob", "mediumblob", "longblob", "bit"}
 
-# Reads of the socket: a few large reads per batch, each handed to the C reader whole.
+# The buffer the socket is read into: each read takes what the socket holds, up to what is free in it.
 SOCKET_READ_BYTES = 1024 * 1024
 
 try:
@@ -77,6 +79,30 @@ try:
 except ImportError as missing:
     _mysql_rows = None
     _MYSQL_ROWS_MISSING = str(missing)
+
+class CachingSha2WithoutCleartext(caching_sha2_password.MySQLCachingSHA2PasswordAuthPlugin):
+    """caching_sha2_password (MySQL 8's default login) that never sends the password in clear without TLS.
+
+    When the server has no cached hash of the account (after a restart, a FLUSH PRIVILEGES) it asks for
+    full authentication, and mysql-connector's pure-Python plugin answers with the password as plain
+    text over any connection; libmysqlclient sends it only over TLS (or encrypted with the server's RSA
+    key). https://dev.mysql.com/doc/refman/8.0/en/caching-sha2-pluggable-authentication.html
+    """
+
+    def auth_response(self, auth_data: bytes, **kwargs: Any) -> bytes | None:
+        if len(auth_data) == 1 and auth_data[0] == self.perform_full_authentication and not self.ssl_enabled:
+            raise mysql.connector.errors.InterfaceError(
+                msg="the server asks for the password in full (caching_sha2_password, its cache of the account "
+                "cleared) over a connection without TLS, and floe sends a password only over TLS: enable TLS "
+                "on the server (and leave ssl_disabled off), or log in once with TLS to fill its cache",
+                errno=errorcode.CR_SSL_CONNECTION_ERROR,
+            )
+        return super().auth_response(auth_data, **kwargs)
+
+
+# The driver finds a login's plugin class by this name in the plugin's module (mysql/connector/plugins).
+caching_sha2_password.CachingSha2WithoutCleartext = CachingSha2WithoutCleartext  # type: ignore[attr-defined]
+caching_sha2_password.AUTHENTICATION_PLUGIN_CLASS = "CachingSha2WithoutCleartext"
 
 # Long streaming reads: the server must wait for a slow consumer (writing Parquet, uploading to S3).
 SESSION_SETUP = (
@@ -226,6 +252,7 @@ class MySQLSource:
             )
         except mysql.connector.Error as error:
             raise self._connect_failure(error) from None
+        _keep_alive(conn._socket.sock)  # type: ignore[union-attr]  # use_pure: a MySQLConnection
         try:
             cursor = conn.cursor()
             for statement in SESSION_SETUP:
@@ -498,9 +525,10 @@ class MySQLSource:
 
 def _native_batches(conn: Any, columns: int) -> Generator[list[pa.Array], int, None]:
     """The rows of the result `conn` has sent the column definitions of, as one binary array per column,
-    each batch up to BATCH_ROWS rows or BATCH_BYTES of values: the socket read in large chunks, its
-    packets parsed by _mysql_rows.c. The driver reads exactly one packet at a time (its network layer
-    has no read-ahead), so the socket holds the first row's packet next; TLS is the socket's own."""
+    each batch up to BATCH_ROWS rows or BATCH_BYTES of values: the socket read into a buffer of at least
+    SOCKET_READ_BYTES, its packets parsed by _mysql_rows.c. The driver reads exactly one packet at a time
+    (its network layer has no read-ahead), so the socket holds the first row's packet next; TLS is the
+    socket's own."""
     assert _mysql_rows is not None
     if type(conn._socket._netbroker).__name__ != "NetworkBrokerPlain":
         raise SourceSchemaError("the connection compresses its packets, which floe's reader does not read")
@@ -532,24 +560,47 @@ def _native_batches(conn: Any, columns: int) -> Generator[list[pa.Array], int, N
                     for nulls, validity, offsets, data in arrays
                 ]
             if status == _END:
+                if start != end:  # the driver would read these bytes as the answer to its next command
+                    raise get_mysql_exception(
+                        errorcode.CR_MALFORMED_PACKET, msg="bytes after the result's last packet", sqlstate="HY000"
+                    )
                 return
             continue
-        # What is left is the start of a packet: move it to the front, and make room for the rest of it.
-        left = end - start
-        buffer[:left] = buffer[start:end]
-        start, end = 0, left
-        if needed > len(buffer):
-            buffer.extend(bytes(needed - len(buffer)))
+        # What is left is the start of a packet: move it to the front, make room for all of it, and read
+        # until it is there (over TLS a read returns one record, at most 16 KB).
+        if start > 0:
+            buffer[: end - start] = buffer[start:end]
+            start, end = 0, end - start
+        wanted = max(needed, end + 1)
+        if wanted > len(buffer):
+            buffer.extend(bytes(max(wanted, 2 * len(buffer)) - len(buffer)))
+        view = memoryview(buffer)
         try:
-            received = sock.recv_into(memoryview(buffer)[end:])
+            while end < wanted:
+                received = sock.recv_into(view[end:])
+                if received == 0:
+                    raise _lost("the server closed the connection part way through the result")
+                end += received
         except OSError as error:
             raise _lost(f"reading the result: {error}") from None
-        if received == 0:
-            raise _lost("the server closed the connection part way through the result")
-        end += received
+        finally:
+            view.release()
 
 
 _MORE, _END = 0, 2
+
+
+def _keep_alive(sock: socket.socket) -> None:
+    """TCP keepalives on the connection, as libpq and libmysqlclient set them: the driver's pure-Python
+    protocol reads without a timeout, so a server gone without a word would otherwise hold the read
+    until the job's own timeout. Probes after a minute of silence, every 10 s, 6 unanswered: dead."""
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_KEEPALIVE, 1)
+        for option, value in (("TCP_KEEPIDLE", 60), ("TCP_KEEPINTVL", 10), ("TCP_KEEPCNT", 6)):
+            if hasattr(socket, option):
+                sock.setsockopt(socket.IPPROTO_TCP, getattr(socket, option), value)
+    except OSError:
+        pass  # not a TCP socket: nothing to keep alive
 
 
 def _lost(message: str) -> mysql.connector.Error:
