@@ -1,8 +1,8 @@
-"""Builds the C extensions: floe_extract/sources/_copy_pump.c (the PostgreSQL COPY pump's loop; see
-libpq_copy.py) and _mysql_rows.c (MySQL rows into Arrow buffers; see mysql.py).
+"""Builds the C extensions: floe_extract/sources/_copy_pump.c (PostgreSQL's binary COPY into Arrow
+buffers; see libpq_copy.py) and _mysql_rows.c (MySQL's row packets into Arrow buffers; see mysql.py).
 
-They need a C compiler and Python's headers, and nothing of libpq or libmysqlclient: they call the
-libraries psycopg and mysql-connector load.
+They need a C compiler and Python's headers, and nothing of libpq or libmysqlclient: the COPY reader
+calls the libpq psycopg loaded, the MySQL reader parses the protocol itself.
 Everything else about the package is in pyproject.toml.
 
 FLOE_EXTRACT_PURE=1 leaves the extensions out (a py3-none-any wheel). The Glue job's wheel set builds

