@@ -19,8 +19,8 @@ for the Glue runtime: with a Python 3.9 of this machine (FLOE_GLUE_PYTHON, `pyth
 a pyenv 3.9), in a scratch venv holding only the locked build tools, its dl* calls bound to symbol
 versions glibc 2.17 has (glibc_2_17_symbols.h), then `auditwheel repair --plat manylinux2014_x86_64`,
 which refuses a wheel needing anything newer or any library manylinux2014 does not allow. Without
-the extensions the job still runs, on CSV COPY through psycopg's Python loop and the MySQL driver's
-rows, several times slower (BENCHMARKS.md). FLOE_EXTRACT_PURE=1 builds
+the extensions the job still runs, on CSV COPY through psycopg's Python loop (about 5x slower on a
+narrow PostgreSQL table) and the MySQL driver's pure-Python rows (7-17x: BENCHMARKS.md). FLOE_EXTRACT_PURE=1 builds
 that pure-Python wheel on purpose (no Python 3.9 needed). The set and its requirements.lock
 (floe-extract included) go to glue/dist/wheelhouse/.
 glue/extract.py installs that set at the start of each run with
@@ -155,7 +155,7 @@ def glue_python() -> Path:
         "build: no Python 3.9 with its headers here, so floe_extract's C extensions cannot be compiled for the Glue "
         "runtime: install one (pyenv install 3.9) or name it in FLOE_GLUE_PYTHON; or set FLOE_EXTRACT_PURE=1 to ship "
         "the pure-Python package, whose readers then run their Python loops on Glue (about 5x slower on a narrow "
-        "PostgreSQL table)"
+        "PostgreSQL table, 7-17x on MySQL: BENCHMARKS.md)"
     )
 
 

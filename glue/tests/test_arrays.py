@@ -19,7 +19,8 @@ from conftest import Postgres, Runner
 
 from floe_extract.sources.postgres_arrays import _tokenizer, parse_array
 
-# One conformance suite, two engines: each test runs on the Python job and on the Spark job.
+# One conformance suite, two engines: each test runs on the Python job and on the Spark job, and once
+# more on the Python job with floe's C readers left out (the `readers` mark, conftest.py).
 pytestmark = [pytest.mark.conformance, pytest.mark.readers]
 
 

@@ -26,8 +26,8 @@ def test_the_c_loop_is_built_by_the_projects_setup() -> None:
 def test_both_pumps_land_every_row_exactly(
     postgres: Postgres, table_name: str, run_job: Runner, monkeypatch: pytest.MonkeyPatch, pump: str
 ) -> None:
-    # Prepare: quoting, NULL against '', multi-byte text, bytea, numeric (read as text), a row longer than a
-    # CSV parser's block, then more rows
+    # Prepare: quoting, NULL against '', multi-byte text, bytea, numeric, a row longer than the CSV
+    # parser's block, then more rows
     use_pump(monkeypatch, pump)
     table = f"floe_test.{table_name}"
     postgres.execute(f"DROP TABLE IF EXISTS {table}")
@@ -136,23 +136,27 @@ def test_time_past_midnight_fails_the_run_under_fail(
 
 
 @pytest.mark.parametrize("pump", PUMPS)
-def test_a_type_of_another_schema_named_like_a_built_in_one_lands_as_its_text(
+def test_types_of_another_schema_named_like_built_in_ones_land_as_their_text(
     postgres: Postgres, table_name: str, run_job: Runner, monkeypatch: pytest.MonkeyPatch, pump: str
 ) -> None:
-    # Prepare: a composite type called `text`: binary COPY would send its record form, not a string
+    # Prepare: composite types called `text` and `date`: binary COPY would send their record form, and
+    # neither is a date
     use_pump(monkeypatch, pump)
     table = f"floe_test.{table_name}"
     postgres.execute(f"DROP TABLE IF EXISTS {table}")
-    postgres.execute("DROP TYPE IF EXISTS floe_test.text")
-    postgres.execute("CREATE TYPE floe_test.text AS (a int, b pg_catalog.text)")
-    postgres.execute(f"CREATE TABLE {table} (id int PRIMARY KEY, v floe_test.text)")
-    postgres.execute(f"INSERT INTO {table} VALUES (1, ROW(7, 'x y')::floe_test.text), (2, NULL)")
+    for name in ("text", "date"):
+        postgres.execute(f"DROP TYPE IF EXISTS floe_test.{name}")
+        postgres.execute(f"CREATE TYPE floe_test.{name} AS (a int, b pg_catalog.text)")
+    postgres.execute(f"CREATE TABLE {table} (id int PRIMARY KEY, v floe_test.text, d floe_test.date)")
+    postgres.execute(
+        f"INSERT INTO {table} VALUES (1, ROW(7, 'x y')::floe_test.text, ROW(1, 'z')::floe_test.date), (2, NULL, NULL)"
+    )
 
     # Act
     result = run_job(postgres, table_name, primary_key="id")
     postgres.execute(f"DROP TABLE {table}")
-    postgres.execute("DROP TYPE floe_test.text")
+    postgres.execute("DROP TYPE floe_test.text, floe_test.date")
 
     # Assess
     assert result.exit_code == 0, result.stderr
-    assert [(r["id"], r["v"]) for r in result.rows()] == [(1, '(7,"x y")'), (2, None)]
+    assert [(r["id"], r["v"], r["d"]) for r in result.rows()] == [(1, '(7,"x y")', "(1,z)"), (2, None, None)]

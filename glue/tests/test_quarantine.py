@@ -9,7 +9,8 @@ from decimal import Decimal
 import pytest
 from conftest import MySQL, Postgres, Runner
 
-# One conformance suite, two engines: each test runs on the Python job and on the Spark job.
+# One conformance suite, two engines: each test runs on the Python job and on the Spark job, and once
+# more on the Python job with floe's C readers left out (the `readers` mark, conftest.py).
 pytestmark = [pytest.mark.conformance, pytest.mark.readers]
 
 

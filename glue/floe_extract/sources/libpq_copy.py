@@ -48,7 +48,8 @@ def available() -> bool:
 
 
 class LibpqCopy:
-    """One `COPY ... TO STDOUT` on `conn`: start(), pump() until DONE, then finish() for its row count."""
+    """One `COPY ... TO STDOUT (FORMAT binary)` on `conn`: start(), read_binary() until DONE, then finish()
+    for its row count."""
 
     def __init__(self, conn: psycopg.Connection[Any], query: str, params: tuple[Any, ...] | None) -> None:
         self._conn = conn

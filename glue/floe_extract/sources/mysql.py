@@ -378,10 +378,8 @@ class MySQLSource:
                 self.reader = "rows are read into Arrow by floe's C extension"
                 batches = _native_batches(conn, len(self.columns))
             else:
-                self.reader = (
-                    "rows are read by the driver's pure-Python protocol: "
-                    f"floe's C extension did not load ({_MYSQL_ROWS_MISSING})"
-                )
+                why = f" ({_MYSQL_ROWS_MISSING})" if _MYSQL_ROWS_MISSING else ""
+                self.reader = f"rows are read by the driver's pure-Python protocol: floe's C reader did not load{why}"
                 batches = self._python_batches(self._batches(cursor.fetchmany))
             raw = next(batches, None)
             while raw is not None:

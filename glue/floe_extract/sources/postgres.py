@@ -5,10 +5,10 @@ partitioned read returns exactly what one connection would have, and the high
 mark read at the start is consistent with the rows read after it.
 
 Rows travel as `COPY ... (FORMAT binary)`, read into Arrow buffers in C
-(_copy_pump.c): integers, floats, booleans, dates, timestamps, times, uuids,
-texts and bytea in their binary form, which is exact, every other column as
-PostgreSQL's own text for it, which is exact for every type and converted
-after the read as before. Where the C extension did not load, rows travel as
+(_copy_pump.c): integers, floats, booleans, numeric(p,s), dates, timestamps,
+times, uuids, texts and bytea in their binary form, which is exact, every other
+column as PostgreSQL's own text for it, which is exact for every type and
+converted after the read. Where the C extension did not load, rows travel as
 `COPY ... (FORMAT csv, FORCE_QUOTE *)` through psycopg's Python loop, parsed by
 pyarrow's CSV reader (postgres_copy.py); with FORCE_QUOTE every value is quoted
 and only NULL is an unquoted empty field, so NULL and '' stay distinct.
@@ -196,16 +196,19 @@ class Guard:
         return "set to NULL" if self.policy == "quarantine" else f"set to {self.replacement}"
 
 
+PAST_MIDNIGHT = "24:00:00 is past the last time of day every destination holds (23:59:59.999999)"
+
+
 def _guard(column: SourceColumn, quoted: str, policy: Literal["quarantine", "coerce"]) -> Guard | None:
     """The guard for a column whose type has values Arrow and the warehouses cannot hold, else None.
 
     Only `24:00:00` is guarded here, a rare type's rare value. Dates and timestamps out of range
-    are found after the read (DateRange), numeric(p,s)'s one value without a decimal form, NaN, too
-    (_decimal): tests in the SELECT cost the server more than the read of the column itself (two
-    comparisons per value, and two more for the value's text; BENCHMARKS.md)."""
+    and numeric(p,s)'s one value without a decimal form, NaN, are found as they are read (in C by
+    the binary reader; after the read, by DateRange and _decimal, by the CSV one): tests in the
+    SELECT cost the server more than the read of the column itself (two comparisons per value, and
+    two more for the value's text; BENCHMARKS.md)."""
     if pa.types.is_time64(column.arrow_type):
-        reason = "24:00:00 is past the last time of day every destination holds (23:59:59.999999)"
-        return Guard(column, policy, f"{quoted} = TIME '24:00:00'", "TIME '23:59:59.999999'", reason)
+        return Guard(column, policy, f"{quoted} = TIME '24:00:00'", "TIME '23:59:59.999999'", PAST_MIDNIGHT)
     return None
 
 
@@ -215,7 +218,10 @@ IN_RANGE = re.compile(r"\d{4}-(?!.* BC$)")
 
 @dataclass(frozen=True)
 class DateRange:
-    """The dates or timestamps every destination holds, checked in the values' text after the read.
+    """The dates or timestamps every destination holds: their bounds and what is done outside them.
+
+    The binary reader finds values out of range in C and prints them as PostgreSQL would
+    (_binary_temporal_text); the CSV reader and the Spark job check the values' text after the read:
 
     In PostgreSQL's ISO output a value in range has a four-digit year and no ` BC`; `infinity`,
     `-infinity`, BC and years past 9999 do not, and fail the cast to Arrow, so the texts are looked at
@@ -314,7 +320,7 @@ class PostgresSource:
         return guards
 
     def _make_ranges(self) -> dict[int, DateRange]:
-        """Date and timestamp columns whose policy is not `fail`: read as text, their range checked after."""
+        """Date and timestamp columns whose policy is not `fail`: their values out of range set aside or coerced."""
         ranges: dict[int, DateRange] = {}
         for index, column in enumerate(self.columns):
             date_range = DateRange.of(column)
@@ -411,8 +417,11 @@ class PostgresSource:
             if shape is not None:
                 self._array_shapes[len(columns)] = shape
                 arrow_type = shape.arrow_type
-            # By name only among the built-in types: a type of another schema may be called `text`.
+            # By name only among the built-in types: a type of another schema may be called `text` or `date`
+            # (a composite, say), and lands as its text.
             builtin = bool(entry[14])
+            if not builtin and shape is None and not pa.types.is_string(arrow_type):
+                arrow_type, kind = pa.string(), "other"
             sent_as = BINARY_KINDS.get(base) if builtin and category != "A" and typtype != "e" else None
             if builtin and base == "numeric" and pa.types.is_decimal(arrow_type):
                 sent_as = "N"
@@ -506,9 +515,10 @@ class PostgresSource:
     def _read_binary(self, conn: psycopg.Connection[Any], where: Predicate) -> Iterator[pa.RecordBatch]:
         """The rows through `COPY ... (FORMAT binary)`, into Arrow in C (libpq_copy.py, _copy_pump.c's read_binary).
 
-        Integers, floats, booleans, dates, timestamps, times, uuids and texts arrive in their binary form,
-        which costs the server less than their text (a timestamptz's or uuid's text, CSV's quoting of long
-        texts: BENCHMARKS.md) and the job no parse; every other column is selected as its text.
+        Integers, floats, booleans, numeric(p,s), dates, timestamps, times, uuids and texts arrive in their
+        binary form, which costs the server less than their text (a timestamptz's or uuid's text, CSV's
+        quoting of long texts: BENCHMARKS.md) and the job no parse; every other column is selected as its
+        text.
         """
         selected: list[tuple[str, str]] = []
         for index, column in enumerate(self.columns):
@@ -591,7 +601,8 @@ class PostgresSource:
                 if kind == "N":
                     set_aside[index] = self._nan(column, rows)
                 elif kind == "t":
-                    set_aside[index] = self._past_midnight(column, rows)
+                    # 24:00:00: under quarantine and coerce the SELECT's guard (Guard) has replaced it
+                    raise_unrepresentable(str(self.table), self.columns, pa.ArrowInvalid(PAST_MIDNIGHT), column)
                 else:
                     array, set_aside[index] = self._out_of_range(index, column, kind, array, outside)
             arrays.append(array)
@@ -603,14 +614,6 @@ class PostgresSource:
         if self._policy(column) == "fail":
             raise_unrepresentable(str(self.table), self.columns, pa.ArrowInvalid(reason), column)
         return rows, ["NaN"] * len(rows), reason, ["set to NULL"] * len(rows)
-
-    def _past_midnight(self, column: SourceColumn, rows: list[int]) -> tuple[list[int], list[str], str, list[str]]:
-        """time's 24:00:00 (read_binary set it NULL): the run fails under `fail`; under the other policies the
-        SELECT's guard has already replaced it (Guard), so it is set aside like any value that guard finds."""
-        reason = "24:00:00 is past the last time of day every destination holds (23:59:59.999999)"
-        if self._policy(column) == "fail":
-            raise_unrepresentable(str(self.table), self.columns, pa.ArrowInvalid(reason), column)
-        return rows, ["24:00:00"] * len(rows), reason, ["set to NULL"] * len(rows)
 
     def _out_of_range(
         self, index: int, column: SourceColumn, kind: str, array: pa.Array, outside: list[tuple[int, int]]
@@ -760,9 +763,8 @@ class PostgresSource:
         """
         try:
             return arrow_compute.cast(texts, column.arrow_type), []
-        except pa.ArrowInvalid as error:
-            if self._policy(column) == "fail":  # binary COPY reads numeric(p,s) as text whatever the policy
-                raise_unrepresentable(str(self.table), self.columns, error, column)
+        except pa.ArrowInvalid:
+            pass
         import pyarrow.compute as pc  # here: only a column that holds a NaN (or a failure to report) pays its import
 
         nan = pc.equal(texts, "NaN")

@@ -6,8 +6,9 @@ read as a string with the rest of the row, and only array columns are parsed her
 arrays of the column's depth without escapes in bulk (a few regex matches and one split per level
 over the whole column, about 1 µs a value), any other array by a small parser, one value at a time
 (about 10 µs). Element texts then become the element's
-Arrow type through the same CSV conversion the scalar columns take (so `t`/`f`, `NaN`, `+00`
-offsets and `24:00:00` read alike); element types without an exact Arrow form stay their text.
+Arrow type through pyarrow's CSV conversion, the one the CSV reader applies to scalar columns (so
+`t`/`f`, `NaN`, `+00` offsets and `24:00:00` read as PostgreSQL's text of them); element types
+without an exact Arrow form stay their text.
 
 The nesting depth is the column's declared number of dimensions (`integer[][]` is 2), 1 when the
 catalog has none: PostgreSQL does not enforce it (an `integer[]` column may hold `{{1,2}}`), and its
@@ -333,7 +334,7 @@ class ArrayColumn:
 
             return _decode_hex_bytea(leaves)
         if pa.types.is_boolean(element) or pa.types.is_time(element):
-            # No cast from text: t/f and times go through the CSV reader, as those scalar columns do.
+            # No cast from text: t/f and times go through pyarrow's CSV reader.
             return _csv_convert(leaves, element)
         # Arrow's own text parsing, the one its CSV reader applies to these types, at a tenth of its cost.
         return pc.cast(leaves, element)

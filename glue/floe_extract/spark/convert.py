@@ -1,14 +1,15 @@
 """On the executor: a task's batch of source text back into the Python job's Arrow types, by its rules.
 
-The Python job turns PostgreSQL's COPY text into Arrow with pyarrow's CSV reader and MySQL's text
-protocol with `_cast_text` (sources/mysql.py); here the same texts arrive as Arrow strings, and:
+The Python job reads PostgreSQL's binary COPY into Arrow in C (or, without its extension, COPY's
+text with pyarrow's CSV reader) and casts MySQL's text protocol with `_cast_text` (sources/mysql.py);
+here every value arrives as text in Arrow strings, and:
 
 - MySQL: `_cast_text` itself, and on failure the Python job's own value-by-value fallback and
   rejects (a zero date under `quarantine` or `coerce`), or its error under `fail`;
 - PostgreSQL: pyarrow's casts, which parse numbers, decimals, dates and timestamps (an offset
   included) as the CSV reader does, with the two forms casts lack spelled out: `t`/`f` booleans,
-  and times of day, read as a timestamp on 1970-01-01 (so `24:00:00` fails, as it fails the CSV
-  reader). `NaN` in a `numeric(p,s)` is set aside under `quarantine`/`coerce` (the Python job's
+  and times of day, read as a timestamp on 1970-01-01 (so `24:00:00` fails, as it fails the Python
+  job). `NaN` in a `numeric(p,s)` is set aside under `quarantine`/`coerce` (the Python job's
   `_decimal`), dates and timestamps out of range are set aside or coerced by its `DateRange`, and
   a value a guard replaced (`24:00:00`) is recorded with what was done to it (`Guard.action`).
 
