@@ -160,3 +160,22 @@ def test_types_of_another_schema_named_like_built_in_ones_land_as_their_text(
     # Assess
     assert result.exit_code == 0, result.stderr
     assert [(r["id"], r["v"], r["d"]) for r in result.rows()] == [(1, '(7,"x y")', "(1,z)"), (2, None, None)]
+
+
+@pytest.mark.parametrize("pump", PUMPS)
+def test_a_type_whose_cast_to_text_is_its_own_lands_as_postgres_prints_it(
+    postgres: Postgres, table_name: str, run_job: Runner, monkeypatch: pytest.MonkeyPatch, pump: str
+) -> None:
+    # Prepare: inet's cast to text adds the netmask (`10.0.0.1/32`); its output function, COPY's text, does not
+    use_pump(monkeypatch, pump)
+    table = f"floe_test.{table_name}"
+    postgres.execute(f"DROP TABLE IF EXISTS {table}")
+    postgres.execute(f"CREATE TABLE {table} (id int PRIMARY KEY, address inet)")
+    postgres.execute(f"INSERT INTO {table} VALUES (1, '10.0.0.1'), (2, '::1'), (3, '192.168.0.1/24'), (4, NULL)")
+
+    # Act
+    result = run_job(postgres, table_name, primary_key="id")
+
+    # Assess
+    assert result.exit_code == 0, result.stderr
+    assert [r["address"] for r in result.rows()] == ["10.0.0.1", "::1", "192.168.0.1/24", None]

@@ -108,7 +108,7 @@ describe('Unrepresentable values through floe run', () => {
     // Assess
     expect(run.code).toBe(1);
     expect(run.stdout).toContain(`table ${schema}.shipments, column shipped (date)`);
-    expect(run.stdout).toContain("invalid value '0044-03-15 BC'");
+    expect(run.stdout).toContain('0044-03-15 BC is outside 0001-01-01 … 9999-12-31');
     expect(run.stdout).toContain("set the table's `unrepresentable` policy to quarantine or coerce");
     expect(tables).toEqual([]);
   });

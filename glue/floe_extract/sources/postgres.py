@@ -71,7 +71,9 @@ SELECT a.attname,
        CASE WHEN e.typtype = 'd' THEN e.typtypmod END,
        e.typdelim,
        format_type(e.oid, CASE WHEN e.typtype = 'd' THEN e.typtypmod ELSE a.atttypmod END),
-       bt.typnamespace = 'pg_catalog'::regnamespace
+       bt.typnamespace = 'pg_catalog'::regnamespace,
+       EXISTS (SELECT 1 FROM pg_cast c WHERE c.castsource = bt.oid AND c.casttarget = 'text'::regtype
+               AND c.castmethod = 'f')
 FROM pg_attribute a
 JOIN pg_type t ON t.oid = a.atttypid
 JOIN pg_type bt ON bt.oid = CASE WHEN t.typtype = 'd' THEN t.typbasetype ELSE t.oid END
@@ -410,6 +412,10 @@ class PostgresSource:
         columns: list[SourceColumn] = []
         self._array_shapes: dict[int, ArrayShape] = {}
         self._sent_as: list[str | None] = []  # how each column's values arrive in binary COPY (None: as text)
+        # Columns whose type casts to text by a function of its own, not its output function (`inet`
+        # gains `/32`, `boolean` prints `true`): their text is asked for with format('%s', …), which
+        # calls the output function. https://www.postgresql.org/docs/current/catalog-pg-cast.html
+        self.text_cast_functions: set[str] = set()
         for entry in self._conn.execute(CATALOG_QUERY, (row[0],)).fetchall():
             name, source_type, nullable, base, typtype, category, typmod = entry[:7]
             arrow_type, kind = _arrow_type(base, typtype, category, typmod)
@@ -426,6 +432,8 @@ class PostgresSource:
             if builtin and base == "numeric" and pa.types.is_decimal(arrow_type):
                 sent_as = "N"
             self._sent_as.append(sent_as)
+            if entry[15]:
+                self.text_cast_functions.add(name)
             columns.append(SourceColumn(name, source_type, arrow_type, bool(nullable), kind))
         return columns
 
@@ -525,7 +533,12 @@ class PostgresSource:
             quoted = self.quote(column.name)
             value = self._guards[index].select(quoted) if index in self._guards else quoted
             kind = self._sent_as[index]
-            selected.append((value, kind) if kind is not None else (f"({value})::text", "v"))
+            if kind is not None:
+                selected.append((value, kind))
+            elif column.name in self.text_cast_functions:  # format() prints NULL as '': kept NULL here
+                selected.append((f"CASE WHEN {value} IS NULL THEN NULL ELSE format('%%s', {value}) END", "v"))
+            else:
+                selected.append((f"({value})::text", "v"))
         # One more column per guard: the value as PostgreSQL prints it, where the guard replaced it.
         selected += [
             (f"CASE WHEN {g.bad} THEN {self.quote(g.column.name)}::text END", "v")

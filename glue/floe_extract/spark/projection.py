@@ -13,10 +13,10 @@ kinds arrive as themselves, exact by construction:
 
 PostgreSQL's `::text` is the output function except for the few types with a cast function to
 text of their own (`boolean` prints `true`, `char(n)` loses its padding, `inet` gains `/32`), which
-the catalog lists; those go through `format('%s', …)`, which calls the output function. Under
-`quarantine` or `coerce`, dates and timestamps no destination holds are found in their text after
-the read, and `24:00:00` by a guard in the SELECT with the value it replaced beside it as text: both
-the Python job's own rules (sources/postgres.py: DateRange, _guard).
+the catalog lists (sources/postgres.py reads it); those go through `format('%s', …)`, which calls the
+output function. Under `quarantine` or `coerce`, dates and timestamps no destination holds are
+found in their text after the read, and `24:00:00` by a guard in the SELECT with the value it
+replaced beside it as text: both the Python job's own rules (sources/postgres.py: DateRange, _guard).
 """
 
 from __future__ import annotations
@@ -31,19 +31,6 @@ from ..quarantine import Rejects
 from ..sources import Source
 
 Arrival = Literal["text", "bytes", "double"]
-
-# The base types whose cast to text is a function of its own rather than the output function.
-# https://www.postgresql.org/docs/current/catalog-pg-cast.html (castmethod 'f': a function)
-TEXT_CAST_FUNCTIONS = """
-SELECT a.attname
-FROM pg_attribute a
-JOIN pg_type t ON t.oid = a.atttypid
-JOIN pg_type bt ON bt.oid = CASE WHEN t.typtype = 'd' THEN t.typbasetype ELSE t.oid END
-WHERE a.attrelid = to_regclass(%s) AND a.attnum > 0 AND NOT a.attisdropped
-  AND EXISTS (SELECT 1 FROM pg_cast c WHERE c.castsource = bt.oid AND c.casttarget = 'text'::regtype
-              AND c.castmethod = 'f')
-"""
-
 
 @dataclass(frozen=True)
 class ColumnRead:
@@ -109,11 +96,8 @@ def _postgres_reads(source: Source, rejects: Rejects) -> list[ColumnRead]:
 
 
 def _text_cast_functions(source: Source) -> set[str]:
-    """Columns whose (base) type casts to text by a function of its own, from the catalog."""
-    conn: Any = getattr(source, "_conn", None)  # the source keeps its connection (in the run's snapshot) to itself
-    table = source.table
-    qualified = ".".join(identifier("postgres", part) for part in (table.schema, table.name) if part)
-    return {str(row[0]) for row in conn.execute(TEXT_CAST_FUNCTIONS, (qualified,)).fetchall()}
+    """Columns whose (base) type casts to text by a function of its own, from the source's catalog read."""
+    return set(getattr(source, "text_cast_functions", set()))
 
 
 def _mysql_read(column: SourceColumn, policy: str) -> ColumnRead:
