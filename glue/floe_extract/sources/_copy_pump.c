@@ -129,7 +129,8 @@ static int grow(BinaryColumn *column, size_t more) {
     return 0;
 }
 
-static int note_outside(BinaryColumn *column, int64_t row, int64_t value) {
+/* The value at `row` is one no destination holds: it lands as NULL, listed with its row for the caller. */
+static int set_outside(BinaryColumn *column, Py_ssize_t row, int64_t value) {
     if (column->outside_count == column->outside_capacity) {
         size_t capacity = column->outside_capacity ? column->outside_capacity * 2 : 16;
         int64_t *outside = realloc(column->outside, capacity * 2 * sizeof(int64_t));
@@ -140,6 +141,8 @@ static int note_outside(BinaryColumn *column, int64_t row, int64_t value) {
     column->outside[2 * column->outside_count] = row;
     column->outside[2 * column->outside_count + 1] = value;
     column->outside_count++;
+    column->validity[row >> 3] &= (uint8_t)~(1u << (row & 7));
+    column->nulls++;
     return 0;
 }
 
@@ -171,9 +174,7 @@ static const char *numeric_value(BinaryColumn *column, Py_ssize_t row, const uns
     if (ndigits < 0 || length != 8 + 2 * ndigits) return "a numeric value whose length does not match its digits";
     __int128 unscaled = 0;
     if (sign == NUMERIC_NAN) {
-        if (note_outside(column, row, (int64_t)sign) < 0) return "out of memory";
-        column->validity[row >> 3] &= (uint8_t)~(1u << (row & 7));
-        column->nulls++;
+        if (set_outside(column, row, (int64_t)sign) < 0) return "out of memory";
     } else if (sign == NUMERIC_POSITIVE || sign == NUMERIC_NEGATIVE) {
         /* The decimal128's 38 digits hold at most 10^38 - 1; each step checks before it multiplies. */
         const __int128 limit = ((__int128)1000000000000000000LL * 1000000000000000000LL) * 100;
@@ -272,9 +273,7 @@ static const char *append_value(BinaryColumn *column, Py_ssize_t row, const unsi
             /* 24:00:00 is a time PostgreSQL holds and Arrow's time64 does not: listed like a date out of range */
             int64_t micros = (int64_t)get64(value);
             if (micros < 0 || micros >= MICROS_PER_DAY) {
-                if (note_outside(column, row, micros) < 0) return "out of memory";
-                column->validity[row >> 3] &= (uint8_t)~(1u << (row & 7));
-                column->nulls++;
+                if (set_outside(column, row, micros) < 0) return "out of memory";
                 micros = 0;
             }
             memcpy(column->data + row * 8, &micros, 8);
@@ -285,9 +284,7 @@ static const char *append_value(BinaryColumn *column, Py_ssize_t row, const unsi
         case 'D': {
             int32_t days = (int32_t)get32(value);
             if (days < DAYS_2000_FIRST || days > DAYS_2000_LAST) {
-                if (note_outside(column, row, days) < 0) return "out of memory";
-                column->validity[row >> 3] &= (uint8_t)~(1u << (row & 7));
-                column->nulls++;
+                if (set_outside(column, row, days) < 0) return "out of memory";
                 days = 0;
             }
             int32_t v = days + DAYS_1970_TO_2000;
@@ -297,9 +294,7 @@ static const char *append_value(BinaryColumn *column, Py_ssize_t row, const unsi
         case 'T': {
             int64_t micros = (int64_t)get64(value);
             if (micros < MICROS_2000_FIRST || micros > MICROS_2000_LAST) {
-                if (note_outside(column, row, micros) < 0) return "out of memory";
-                column->validity[row >> 3] &= (uint8_t)~(1u << (row & 7));
-                column->nulls++;
+                if (set_outside(column, row, micros) < 0) return "out of memory";
                 micros = 0;
             }
             int64_t v = micros + MICROS_1970_TO_2000;
