@@ -179,6 +179,28 @@ export function describeRawAndStaging(name: string, fresh: WarehouseFactory): vo
       expect(await readRows(under, 'raw', ['id', '_floe_run_id'])).toEqual([{ id: 1, _floe_run_id: 'r1' }, { id: 2, _floe_run_id: 'r1' }]);
     });
 
+    it('counts a first full load by its keys, one row kept for a key the run holds twice, and replaces what it loaded', async () => {
+      // Prepare: staging is empty, so the replace is an insert and the counts are the insert's own
+      const full = { mode: 'full' as const, incrementalColumn: null };
+      const first = await under.writeRun({ ...full, runId: 'f1', startedAt: T1, files: [orders([1, 'a', T1], [2, 'b', T1], [2, 'b2', T2])] });
+      const second = await under.writeRun({ ...full, runId: 'f2', startedAt: T2, files: [orders([2, 'c', T2])] });
+      for (const run of [first, second]) await under.warehouse.loadRaw(describeTable(run), run, under.rawRoot);
+
+      // Act
+      const loaded = await under.warehouse.replaceStaging(describeTable(first), 'f1');
+      const afterFirst = await staging();
+      const replaced = await under.warehouse.replaceStaging(describeTable(second), 'f2');
+
+      // Assess
+      expect(loaded).toEqual({ inserted: 2, updated: 0, deleted: 0 });
+      expect(afterFirst).toEqual([
+        { id: 1, status: 'a', _floe_run_id: 'f1' },
+        { id: 2, status: 'b2', _floe_run_id: 'f1' },
+      ]);
+      expect(replaced).toEqual({ inserted: 0, updated: 1, deleted: 1 });
+      expect(await staging()).toEqual([{ id: 2, status: 'c', _floe_run_id: 'f2' }]);
+    });
+
     it('removes rows gone from the source in full mode', async () => {
       // Prepare
       const full = { mode: 'full' as const, incrementalColumn: null };
