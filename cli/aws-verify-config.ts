@@ -1,6 +1,6 @@
 import { tableKey, toTableConfigs, type FloeConfig, type TableConfig } from '../config/index.js';
 import type { StateStore } from '../state/index.js';
-import { fail, ok, skipped, type VerifyLine } from './aws-verify-line.js';
+import { fail, ok, skipped, type VerifyLine } from './verify-line.js';
 import { REDEPLOY, type StackOutputs } from './aws-verify-stack.js';
 
 /** `state: dynamodb` is the stack named Floe (cli/state-store.ts). */

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 
-import { fail, ok, skipped, type VerifyLine } from './aws-verify-line.js';
+import { fail, ok, skipped, type VerifyLine } from './verify-line.js';
 
 /** The probe's steps, in the order glue/floe_extract/probe.py runs them. */
 export const PROBE_STEPS = ['secret', 'source', 'raw bucket'] as const;

@@ -5,7 +5,7 @@ import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import type { TableConfig } from '../config/index.js';
 import { extractionJobArguments } from '../pipeline/job-arguments.js';
 import { GlueJobStarter } from '../runtime/aws/glue-job-starter.js';
-import { fail, skipped, type VerifyLine } from './aws-verify-line.js';
+import { fail, skipped, type VerifyLine } from './verify-line.js';
 import { REDEPLOY } from './aws-verify-stack.js';
 import { outcomeLines, PROBE_STEPS, ProbeOutcomeSchema, type ProbeOutcome } from './aws-verify-probe-outcome.js';
 

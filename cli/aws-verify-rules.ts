@@ -1,7 +1,7 @@
 import { DescribeEventBusCommand, ListRulesCommand, ListTargetsByRuleCommand, type EventBridgeClient, type Rule } from '@aws-sdk/client-eventbridge';
 
 import { routesFor, type Route } from '../events/routes.js';
-import { fail, ok, type VerifyLine } from './aws-verify-line.js';
+import { fail, ok, type VerifyLine } from './verify-line.js';
 import { REDEPLOY } from './aws-verify-stack.js';
 
 /** A pattern with its keys and "any of" arrays in one order, so equal patterns compare equal as text. */

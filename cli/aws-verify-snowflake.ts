@@ -6,7 +6,7 @@ import { credentialsFromSecret, secretReader } from '../warehouse/snowflake-cred
 import { INGEST_FUNCTION } from '../warehouse/snowflake-ddl.js';
 import { snowflakeDialect } from '../warehouse/snowflake-dialect.js';
 import { SNOWFLAKE_ENV } from '../warehouse/snowflake-environment.js';
-import { fail, ok, skipped, type VerifyLine } from './aws-verify-line.js';
+import { fail, ok, skipped, type VerifyLine } from './verify-line.js';
 import type { StackOutputs } from './aws-verify-stack.js';
 
 /** Calls FLOE_INGEST once, for `source`, and returns its answer as text. */

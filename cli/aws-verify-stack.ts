@@ -1,6 +1,6 @@
 import { DescribeStacksCommand, type CloudFormationClient } from '@aws-sdk/client-cloudformation';
 
-import { fail, ok, type VerifyLine } from './aws-verify-line.js';
+import { fail, ok, type VerifyLine } from './verify-line.js';
 
 /** The outputs of infra/floe-stack.ts that `floe aws verify` reads or the README tells users to use. */
 export const STACK_OUTPUTS = [

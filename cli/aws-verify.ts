@@ -8,7 +8,7 @@ import { S3Client } from '@aws-sdk/client-s3';
 import { ConfigError, loadConfig, tableKey, toTableConfigs, type FloeConfig } from '../config/index.js';
 import { DynamoDbStateStore, stateTableNamesFor } from '../state/dynamodb.js';
 import { checkConfigNamesStack, checkSourceSecrets, checkTableConfig, parseSourceSecrets } from './aws-verify-config.js';
-import { formatVerifyLine, skipped, type VerifyLine } from './aws-verify-line.js';
+import { formatVerifyLine, skipped, summary, verifyExitCode, type VerifyLine } from './verify-line.js';
 import { runProbes, type ProbeTarget, type ProbeWait } from './aws-verify-probe.js';
 import { checkRules } from './aws-verify-rules.js';
 import { checkSnowflake, openIngestCall, type OpenIngestCall } from './aws-verify-snowflake.js';
@@ -137,15 +137,4 @@ export async function awsCommand(argv: string[]): Promise<number> {
   } finally {
     for (const client of Object.values(clients)) client.destroy();
   }
-}
-
-/** 1 when any check failed, else 0 (a skipped check fails nothing). */
-export function verifyExitCode(lines: readonly VerifyLine[]): number {
-  return lines.some((line) => line.status === 'FAIL') ? EXIT.failed : EXIT.ok;
-}
-
-/** `12 checks: 10 ok, 1 FAIL, 1 skipped`. */
-export function summary(lines: readonly VerifyLine[]): string {
-  const count = (status: VerifyLine['status']) => lines.filter((line) => line.status === status).length;
-  return `${lines.length} checks: ${count('ok')} ok, ${count('FAIL')} FAIL, ${count('skipped')} skipped`;
 }

@@ -4,12 +4,13 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
 
-import { printable, type FloeConfig } from '../config/index.js';
+import type { FloeConfig } from '../config/index.js';
 import { DEFAULT_STATEMENT_TIMEOUT_SECONDS } from '../warehouse/snowflake-connection.js';
 import { openSnowflakeSession } from '../warehouse/snowflake-from-config.js';
 import { verifyRunSelect } from './verify/values.js';
 import { verifyManifest, verifySnowflake, VERIFY_SCHEMA_PREFIX, type VerifyCheck, type VerifyRun } from './verify/snowflake.js';
 import { EXIT } from './error-report.js';
+import { formatVerifyLine, ok, summary, verifyExitCode, type VerifyLine } from './verify-line.js';
 
 /** Writes the verify table's two runs as Parquet, laid out as the extraction job lays out files, with DuckDB. */
 async function writeVerifyRuns(rawRoot: string): Promise<[VerifyRun, VerifyRun]> {
@@ -33,9 +34,9 @@ async function writeVerifyRuns(rawRoot: string): Promise<[VerifyRun, VerifyRun]>
   }
 }
 
-/** `pass  check` or `FAIL  check: Snowflake's words`, one line each, made printable. */
-export function formatVerifyLine(check: VerifyCheck): string {
-  return printable(`${check.ok ? 'pass' : 'FAIL'}  ${check.check}${check.detail === '' ? '' : `: ${check.detail}`}`);
+/** A check as the report's line: `ok` with what was seen, or `FAIL` with Snowflake's own words. */
+function verifyLineOf(check: VerifyCheck): VerifyLine {
+  return check.ok ? ok(check.check, check.detail) : { status: 'FAIL', check: check.check, detail: check.detail };
 }
 
 /**
@@ -57,10 +58,11 @@ export async function verifyCommand(config: FloeConfig, write: (line: string) =>
         ...(config.snowflake?.ingestUrl === undefined ? {} : { ingest: { source: `floe-verify-no-such-source-${randomBytes(3).toString('hex')}` } }),
         ...(config.raw.startsWith('s3://') ? { rawRoot: config.raw } : {}),
       });
-      for (const check of checks) write(formatVerifyLine(check));
-      const failed = checks.filter((check) => !check.ok).length;
-      write(`${checks.length} check(s), ${failed} failed${failed === 0 ? '' : ': report these lines (they hold Snowflake’s own error text) with your floe version'}`);
-      return failed === 0 ? EXIT.ok : EXIT.failed;
+      const lines = checks.map(verifyLineOf);
+      for (const line of lines) write(formatVerifyLine(line));
+      const code = verifyExitCode(lines);
+      write(`${summary(lines)}${code === EXIT.ok ? '' : ': report these lines (they hold Snowflake’s own error text) with your floe version'}`);
+      return code;
     } finally {
       await session.close();
     }

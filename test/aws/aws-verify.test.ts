@@ -11,8 +11,8 @@ import { CreateSecretCommand, PutSecretValueCommand, SecretsManagerClient } from
 import mysql from 'mysql2/promise';
 import pg from 'pg';
 
-import { formatVerifyLine, type VerifyLine } from '../../cli/aws-verify-line.js';
-import { awsCommand, summary, verifyAws, verifyExitCode, type AwsVerifyClients } from '../../cli/aws-verify.js';
+import { formatVerifyLine, summary, verifyExitCode, type VerifyLine } from '../../cli/verify-line.js';
+import { awsCommand, verifyAws, type AwsVerifyClients } from '../../cli/aws-verify.js';
 import { checkSnowflake, openIngestCall } from '../../cli/aws-verify-snowflake.js';
 import { ConfigError, loadConfig, toTableConfigs, type FloeConfig } from '../../config/index.js';
 import { DynamoDbStateStore, stateTableNamesFor } from '../../state/dynamodb.js';

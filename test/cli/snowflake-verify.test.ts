@@ -62,38 +62,38 @@ describe('CLI: floe snowflake verify on the fakesnow emulator', () => {
 
     // Assess
     const lines = stdout.trimEnd().split('\n');
-    expect(lines.slice(0, -1).every((line) => /^(pass|FAIL) {2}\S/.test(line))).toBe(true);
+    expect(lines.slice(0, -1).every((line) => /^(ok {6}|FAIL {4})\S/.test(line))).toBe(true);
     // A check's name may hold ': ' itself (an Arrow type's), so a failure is read by the name it is expected under.
     const failed = new Map(
-      lines.filter((line) => line.startsWith('FAIL  ')).map((line) => {
-        const check = Object.keys(FAILS_ON_FAKESNOW).find((name) => line === `FAIL  ${name}` || line.startsWith(`FAIL  ${name}: `)) ?? line;
-        return [check, line.slice(`FAIL  ${check}: `.length)];
+      lines.filter((line) => line.startsWith('FAIL    ')).map((line) => {
+        const check = Object.keys(FAILS_ON_FAKESNOW).find((name) => line === `FAIL    ${name}` || line.startsWith(`FAIL    ${name}: `)) ?? line;
+        return [check, line.slice(`FAIL    ${check}: `.length)];
       }),
     );
     expect([...failed.keys()].sort()).toEqual(Object.keys(FAILS_ON_FAKESNOW).sort());
     for (const [check, detail] of failed) expect(detail).toMatch(FAILS_ON_FAKESNOW[check] ?? /never/);
-    expect(lines.some((line) => /^pass {2}COPY: a run’s files in one statement/.test(line))).toBe(true);
-    expect(lines.some((line) => line === 'pass  raw: u64 (uint64)')).toBe(true);
-    expect(lines.some((line) => line === 'pass  raw: long_text (string)')).toBe(true);
-    expect(lines.some((line) => line === 'pass  raw: straße (string)')).toBe(true);
+    expect(lines.some((line) => /^ok {6}COPY: a run’s files in one statement/.test(line))).toBe(true);
+    expect(lines.some((line) => line === 'ok      raw: u64 (uint64)')).toBe(true);
+    expect(lines.some((line) => line === 'ok      raw: long_text (string)')).toBe(true);
+    expect(lines.some((line) => line === 'ok      raw: straße (string)')).toBe(true);
     // PostgreSQL arrays: the Parquet LIST loads into ARRAY, each element reading back as its own type.
     const arrays = ['int_list', 'text_list', 'grid', 'flag_list', 'price_list', 'double_list', 'odd_doubles', 'real_list', 'big_list', 'time_list', 'local_list', 'day_list', 'instant_list', 'blob_list'];
-    expect(lines.filter((line) => arrays.some((name) => line.startsWith(`pass  staging: ${name} (list<`)))).toHaveLength(arrays.length);
-    expect(lines).toContain('pass  raw: grid (list<item: list<item: int32>>)');
+    expect(lines.filter((line) => arrays.some((name) => line.startsWith(`ok      staging: ${name} (list<`)))).toHaveLength(arrays.length);
+    expect(lines).toContain('ok      raw: grid (list<item: list<item: int32>>)');
     // floe check's Snowflake side: each value printed as PostgreSQL prints it, and the rows' digest PostgreSQL's.
-    const checkLines = lines.filter((line) => /^(pass|FAIL) {2}floe check: /.test(line));
+    const checkLines = lines.filter((line) => /^(ok {6}|FAIL {4})floe check: /.test(line));
     expect(checkLines).toHaveLength(verifyCheckedColumns().length + 1 + verifyStatements({ dialect: 'snowflake', from: '' }).length);
-    expect(checkLines.filter((line) => line.startsWith('pass  '))).toHaveLength(checkLines.length - Object.keys(FAILS_ON_FAKESNOW).filter((check) => check.startsWith('floe check: ')).length);
-    expect(lines).toContain('pass  floe check: real_list (float[]) prints as PostgreSQL does');
-    expect(lines).toContain('pass  floe check: odd_doubles (float[]) prints as PostgreSQL does');
-    expect(lines).toContain('pass  raw: reform_day (date32[day])');
+    expect(checkLines.filter((line) => line.startsWith('ok      '))).toHaveLength(checkLines.length - Object.keys(FAILS_ON_FAKESNOW).filter((check) => check.startsWith('floe check: ')).length);
+    expect(lines).toContain('ok      floe check: real_list (float[]) prints as PostgreSQL does');
+    expect(lines).toContain('ok      floe check: odd_doubles (float[]) prints as PostgreSQL does');
+    expect(lines).toContain('ok      raw: reform_day (date32[day])');
     // The statements floe check narrows with, each as PostgreSQL returns them; the watermark cast to the catalog's type.
-    expect(lines).toContain('pass  staging catalog: the type of zoned_at, which floe check casts a watermark to: TIMESTAMP_TZ');
-    expect(lines.filter((line) => /^pass {2}floe check: .*, as PostgreSQL returns them$/.test(line))).toHaveLength(verifyStatements({ dialect: 'snowflake', from: '' }).length);
-    expect(lines).toContain('pass  floe check: grid (integer[][]) prints as PostgreSQL does');
-    expect(lines.some((line) => line.startsWith('pass  gold: CREATE OR REPLACE … COPY GRANTS, dates of TIMESTAMP_TZ in UTC'))).toBe(true);
-    expect(lines.some((line) => /^pass {2}clean up: drop schema floe_verify_[0-9a-f]{8}$/.test(line))).toBe(true);
-    expect(lines.at(-1)).toMatch(new RegExp(`^\\d+ check\\(s\\), ${Object.keys(FAILS_ON_FAKESNOW).length} failed: report these lines`));
+    expect(lines).toContain('ok      staging catalog: the type of zoned_at, which floe check casts a watermark to: TIMESTAMP_TZ');
+    expect(lines.filter((line) => /^ok {6}floe check: .*, as PostgreSQL returns them$/.test(line))).toHaveLength(verifyStatements({ dialect: 'snowflake', from: '' }).length);
+    expect(lines).toContain('ok      floe check: grid (integer[][]) prints as PostgreSQL does');
+    expect(lines.some((line) => line.startsWith('ok      gold: CREATE OR REPLACE … COPY GRANTS, dates of TIMESTAMP_TZ in UTC'))).toBe(true);
+    expect(lines.some((line) => /^ok {6}clean up: drop schema floe_verify_[0-9a-f]{8}$/.test(line))).toBe(true);
+    expect(lines.at(-1)).toMatch(new RegExp(`^${lines.length - 1} checks: ${lines.length - 1 - Object.keys(FAILS_ON_FAKESNOW).length} ok, ${Object.keys(FAILS_ON_FAKESNOW).length} FAIL, 0 skipped: report these lines`));
     expect(code).toBe(1);
   });
 
@@ -111,7 +111,7 @@ describe('CLI: floe snowflake verify on the fakesnow emulator', () => {
 
     // Assess
     expect(stdout.split('\n')).toContain(
-      "FAIL  external stage: SHOW STAGES finds floe's stage on raw s3://floe-verify-raw/landing: raw is s3://floe-verify-raw/landing, but the external stage \"VERIFY_DB\".\"FLOE\".\"RAW_STAGE\" reads s3://floe-verify-elsewhere/: run `floe snowflake apply` with this config first, which creates it on raw: s3://floe-verify-raw/landing.",
+      "FAIL    external stage: SHOW STAGES finds floe's stage on raw s3://floe-verify-raw/landing: raw is s3://floe-verify-raw/landing, but the external stage \"VERIFY_DB\".\"FLOE\".\"RAW_STAGE\" reads s3://floe-verify-elsewhere/: run `floe snowflake apply` with this config first, which creates it on raw: s3://floe-verify-raw/landing",
     );
   });
 

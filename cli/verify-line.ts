@@ -1,9 +1,11 @@
 import { printable } from '../config/index.js';
+import { EXIT } from './error-report.js';
 
 /**
- * One line of `floe aws verify`'s report: a check, its outcome, and for a failure what to fix and
- * the platform's own words. Lines never carry a secret or a connection URL: the probe's texts are
- * redacted by the job, and {@link formatVerifyLine} rewrites any connection URL that reaches it.
+ * One line of a self-test's report (`floe aws verify`, `floe snowflake verify`): a check, its
+ * outcome, and for a failure what to fix and the platform's own words. Lines never carry a secret or
+ * a connection URL: the probe's texts are redacted by the job, and {@link formatVerifyLine} rewrites
+ * any connection URL that reaches it.
  */
 export type VerifyStatus = 'ok' | 'FAIL' | 'skipped';
 
@@ -11,7 +13,7 @@ export interface VerifyLine {
   readonly status: VerifyStatus;
   /** What was checked, e.g. `rule RawLanded -> load-and-merge on bus Floe-events`. */
   readonly check: string;
-  /** What was found: for ok the evidence, for FAIL what is wrong, for skipped why. */
+  /** What was found: for ok the evidence (may be empty), for FAIL what is wrong, for skipped why. */
   readonly detail: string;
   /** FAIL only: what to change, and where. */
   readonly fix?: string;
@@ -51,9 +53,20 @@ export function withoutConnectionUrls(text: string): string {
 
 /** `ok      check: detail`, or `FAIL    check: detail. Fix: …. Glue said: …`, printable and on one line. */
 export function formatVerifyLine(line: VerifyLine): string {
-  const parts = [`${line.check}: ${line.detail}`];
+  const parts = [line.detail === '' ? line.check : `${line.check}: ${line.detail}`];
   if (line.fix !== undefined) parts.push(`Fix: ${line.fix}`);
   if (line.said !== undefined) parts.push(`${line.said.by.charAt(0).toUpperCase()}${line.said.by.slice(1)} said: ${line.said.text.replace(/\s*\n\s*/g, ' ')}`);
   const text = parts.map((part) => part.replace(/[.\s]+$/, '')).join('. ');
   return `${line.status.padEnd(8)}${withoutConnectionUrls(printable(text))}`;
+}
+
+/** 1 when any check failed, else 0 (a skipped check fails nothing). */
+export function verifyExitCode(lines: readonly VerifyLine[]): number {
+  return lines.some((line) => line.status === 'FAIL') ? EXIT.failed : EXIT.ok;
+}
+
+/** `12 checks: 10 ok, 1 FAIL, 1 skipped`. */
+export function summary(lines: readonly VerifyLine[]): string {
+  const count = (status: VerifyLine['status']) => lines.filter((line) => line.status === status).length;
+  return `${lines.length} checks: ${count('ok')} ok, ${count('FAIL')} FAIL, ${count('skipped')} skipped`;
 }
