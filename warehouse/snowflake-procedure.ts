@@ -89,17 +89,28 @@ function bodyFor(dialect: SqlDialect, description: TableDescription, droppedColu
   }
 }
 
-/** Incremental mode: a first load inserts the run; later ones MERGE it, newer versions winning. */
-function incrementalBody(dialect: SqlDialect, description: TableDescription, droppedColumns: readonly string[]): string {
-  const staging = dialect.qualified(description.stagingTable);
+/**
+ * Staging is empty (a first load, or every earlier run read no rows): the run's rows are inserted and
+ * counted by the insert, as SnowflakeWarehouse does, with no comparison against an empty table.
+ * Leaves staging's row count in `rows_before` for what follows.
+ */
+function emptyStagingInsert(dialect: SqlDialect, description: TableDescription): string {
   return [
-    `select count(*) into :rows_before from ${staging};`,
+    `select count(*) into :rows_before from ${dialect.qualified(description.stagingTable)};`,
     'if (rows_before = 0) then',
     indent(inProcedure(sql.insertRunRowsSql(dialect, description, '')), 2),
     '  inserted := SQLROWCOUNT;',
     '  commit;',
     "  return object_construct('inserted', inserted, 'updated', 0, 'deleted', 0);",
     'end if;',
+  ].join('\n');
+}
+
+/** Incremental mode: a first load inserts the run; later ones MERGE it, newer versions winning. */
+function incrementalBody(dialect: SqlDialect, description: TableDescription, droppedColumns: readonly string[]): string {
+  const staging = dialect.qualified(description.stagingTable);
+  return [
+    emptyStagingInsert(dialect, description),
     inProcedure(sql.mergeStagingSql(dialect, description, '', false, droppedColumns)),
     'changed := SQLROWCOUNT;',
     `select count(*) - :rows_before into :inserted from ${staging};`,
@@ -108,13 +119,14 @@ function incrementalBody(dialect: SqlDialect, description: TableDescription, dro
   ].join('\n');
 }
 
-/** Full mode: count by key first (into the variables), then replace staging. */
+/** Full mode: into an empty staging an insert; else count by key first (into the variables), then replace staging. */
 function fullModeBody(dialect: SqlDialect, description: TableDescription): string {
   const compare = sql.compareSnapshotSql(dialect, description, '').sql.replace(
     /\nselect\n([\s\S]*?)\nfrom incoming/,
     (_match, columns: string) => `\nselect\n${columns}\ninto :inserted, :changed, :deleted\nfrom incoming`,
   );
   return [
+    emptyStagingInsert(dialect, description),
     inProcedure({ sql: compare, params: [] }),
     ...sql.replaceStagingSql(dialect, description, '').map(inProcedure),
     'commit;',
@@ -132,6 +144,7 @@ function fullModeBody(dialect: SqlDialect, description: TableDescription): strin
 function keylessBody(dialect: SqlDialect, description: TableDescription, write: 'replace' | 'append'): string {
   const statements = write === 'replace' ? sql.replaceStagingSql(dialect, description, '', true) : sql.appendStagingSql(dialect, description, '');
   return [
+    ...(write === 'replace' ? [emptyStagingInsert(dialect, description)] : []),
     inProcedure(sql.compareRowsSql(dialect, description, '', write, ['inserted', 'deleted'])),
     ...statements.map(inProcedure),
     'commit;',

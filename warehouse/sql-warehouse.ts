@@ -186,8 +186,9 @@ export class SqlWarehouse implements Warehouse {
         async (execute) => {
           const keyless = description.primaryKey.length === 0;
           if ((await this.countRows(execute, description.stagingTable)) === 0) {
-            // A first load: every row the run keeps is inserted, so the insert's own count says it,
-            // and comparing the run with an empty staging (a full pass over the run's keys) is skipped.
+            // Staging is empty (a first load, or every earlier run read no rows): every row the run keeps is
+            // inserted, so the insert's own count says it, and comparing the run with an empty staging
+            // (a full pass over the run's keys) is skipped. The table's Snowflake procedure does the same.
             const keysUnique = keyless || (await this.runKeysAreUnique(execute, description, runId));
             const inserted = (await execute(sql.insertRunRowsSql(this.dialect, description, runId, keysUnique))).rowsAffected;
             faultPoint('warehouse:during-merge');

@@ -67,7 +67,7 @@ describe('Warehouse: the statements inside the Snowflake procedures, run on fake
     const second = await writeFixtureRun(emulator.parquetWriter, rawRoot, { ...full, runId: 'f2', startedAt: T2, files: [orders([2, 'b2', T2], [3, 'c', T2])] });
     for (const run of [first, second]) await warehouse.loadRaw(describeTable(run), run, rawRoot);
     await warehouse.replaceStaging(describeTable(first), 'f1');
-    const [compare, remove, insert] = wrappedStatements(createProcessProcedureSql(describeTable(second), session.settings.database));
+    const [insertFirstLoad, compare, remove, insert] = wrappedStatements(createProcessProcedureSql(describeTable(second), session.settings.database));
 
     // Act
     const [counts] = await warehouse.query(compare ?? '', ['f2']);
@@ -75,6 +75,7 @@ describe('Warehouse: the statements inside the Snowflake procedures, run on fake
     await warehouse.query(insert ?? '', ['f2']);
 
     // Assess
+    expect(insertFirstLoad).toMatch(/^insert into "FLOE_TEST_\d+"."STAGING"."SHOP__ORDERS"/);
     expect(counts).toEqual({ INSERTED: 1n, UPDATED: 1n, DELETED: 1n });
     const under = { warehouse, dialect: snowflakeDialect, rawRoot, writeRun: () => Promise.reject(new Error('unused')), close: () => warehouse.close() };
     expect(await readRows(under, 'staging', ['id', 'status', '_floe_run_id'])).toEqual([
@@ -122,7 +123,7 @@ describe('Warehouse: the statements inside the Snowflake procedures, run on fake
     const second = await writeFixtureRun(emulator.parquetWriter, rawRoot, { ...full, runId: 'f2', startedAt: T2, files: [orders([1, 'a', T1], [3, 'c', T2], [3, 'c', T2])] });
     for (const run of [first, second]) await warehouse.loadRaw(describeTable(run), run, rawRoot);
     await warehouse.replaceStaging(describeTable(first), 'f1');
-    const [compare, remove, insert] = wrappedStatements(createProcessProcedureSql(describeTable(second), session.settings.database));
+    const [insertFirstLoad, compare, remove, insert] = wrappedStatements(createProcessProcedureSql(describeTable(second), session.settings.database));
 
     // Act
     const [counts] = await warehouse.query(compare ?? '', ['f2']);
@@ -130,6 +131,7 @@ describe('Warehouse: the statements inside the Snowflake procedures, run on fake
     await warehouse.query(insert ?? '', ['f2']);
 
     // Assess
+    expect(insertFirstLoad).toMatch(/^insert into "FLOE_TEST_\d+"."STAGING"."SHOP__ORDERS"/);
     expect([Number(counts?.['INSERTED']), Number(counts?.['DELETED'])]).toEqual([2, 2]);
     const under = { warehouse, dialect: snowflakeDialect, rawRoot, writeRun: () => Promise.reject(new Error('unused')), close: () => warehouse.close() };
     expect(await readRows(under, 'staging', ['id', 'status', '_floe_run_id'])).toEqual([
