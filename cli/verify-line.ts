@@ -68,5 +68,5 @@ export function verifyExitCode(lines: readonly VerifyLine[]): number {
 /** `12 checks: 10 ok, 1 FAIL, 1 skipped`. */
 export function summary(lines: readonly VerifyLine[]): string {
   const count = (status: VerifyLine['status']) => lines.filter((line) => line.status === status).length;
-  return `${lines.length} checks: ${count('ok')} ok, ${count('FAIL')} FAIL, ${count('skipped')} skipped`;
+  return `${lines.length} check${lines.length === 1 ? '' : 's'}: ${count('ok')} ok, ${count('FAIL')} FAIL, ${count('skipped')} skipped`;
 }
