@@ -38,7 +38,7 @@ async function main(): Promise<void> {
   const [extractOnly] = await timed(() => execFileSync('.venv/bin/python', ['glue/extract.py', '--run-id', 'bench-extract',
     '--engine', 'postgres', '--database', 'bench', '--connection', PG_URL, '--table', 'public.floe_bench',
     '--primary-key', 'id', '--raw-root', join(folder, 'extract-only')], { stdio: 'ignore' }));
-  const trace = (started: number) => (process.env['BENCH_TRACE'] ? { onEvent: (e: { 'detail-type': string }) => console.error(((performance.now() - started) / 1000).toFixed(3), e['detail-type']) } : {});
+  const trace = (started: number) => (process.env['BENCH_TRACE'] === '1' ? { onEvent: (e: { 'detail-type': string }) => console.error(((performance.now() - started) / 1000).toFixed(3), e['detail-type']) } : {});
   const [full, fullOutcome] = await timed(() => runLocally(config, trace(performance.now())));
   const warehouseFile = config.warehouse.slice('duckdb://'.length);
   const afterFull = (await stat(warehouseFile)).size;
