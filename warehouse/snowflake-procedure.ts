@@ -92,7 +92,9 @@ function bodyFor(dialect: SqlDialect, description: TableDescription, droppedColu
 /**
  * Staging is empty (a first load, or every earlier run read no rows): the run's rows are inserted and
  * counted by the insert, as SnowflakeWarehouse does, with no comparison against an empty table.
- * Leaves staging's row count in `rows_before` for what follows.
+ * Leaves staging's row count in `rows_before` for what follows. SQLROWCOUNT is read right after its
+ * DML statement: since the 2025_01 behavior change bundle (on by default) it is NULL once any other
+ * statement has run (https://docs.snowflake.com/en/developer-guide/snowflake-scripting/dml-status).
  */
 function emptyStagingInsert(dialect: SqlDialect, description: TableDescription): string {
   return [
